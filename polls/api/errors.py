@@ -1,0 +1,39 @@
+"""One error shape for the whole API: `{"detail": ...}`, plus field errors on 400."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from polls.exceptions import PollError
+
+
+class DomainError(exceptions.APIException):
+    def __init__(self, error: PollError, extra: dict[str, Any] | None = None) -> None:
+        self.status_code = error.status_code
+        self.extra = extra or {}
+        super().__init__(detail=error.message)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, PollError):
+        exc = DomainError(exc)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, DomainError) and exc.extra:
+        response.data = {"detail": exc.detail, **exc.extra}
+    elif isinstance(exc, exceptions.ValidationError):
+        errors = response.data
+        if isinstance(errors, list):
+            errors = {"non_field_errors": errors}
+        response.data = {"detail": "Invalid input.", **errors}
+    elif isinstance(exc, Http404):
+        response.data = {"detail": "Not found."}
+    if response.status_code == status.HTTP_401_UNAUTHORIZED and "detail" not in response.data:
+        response.data = {"detail": "Authentication credentials were not provided."}
+    return response

@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from polls import selectors, services
+from polls.api.filters import PollFilter
+from polls.api.serializers import (
+    BallotCastSerializer,
+    BallotSerializer,
+    ErrorSerializer,
+    PollCreateSerializer,
+    PollSerializer,
+    PollUpdateSerializer,
+    ResultsSerializer,
+    TokenRequestSerializer,
+    TokenSerializer,
+)
+from polls.models import Poll
+from polls.permissions import IsSecretary, can_see_results
+
+ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description="Invalid input; field errors beside `detail`."),
+    401: OpenApiResponse(ErrorSerializer, description="No or bad credentials."),
+    403: OpenApiResponse(ErrorSerializer, description="Not allowed."),
+    404: OpenApiResponse(ErrorSerializer, description="No such poll."),
+    409: OpenApiResponse(ErrorSerializer, description="Not possible in the poll's current state."),
+}
+
+
+def errors(*codes: int) -> dict[int, OpenApiResponse]:
+    return {code: ERRORS[code] for code in codes}
+
+
+class TokenView(APIView):
+    """Exchange a username and password for the API token of that account."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(request=TokenRequestSerializer, responses={200: TokenSerializer, **errors(400)}, auth=[])
+    def post(self, request: Request) -> Response:
+        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        return Response({"token": token.key})
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List polls", responses={200: PollSerializer(many=True)}),
+    retrieve=extend_schema(summary="One poll with its options", responses={200: PollSerializer, **errors(404)}),
+    create=extend_schema(
+        summary="Create a poll (secretary)",
+        request=PollCreateSerializer,
+        responses={201: PollSerializer, **errors(400, 401, 403)},
+    ),
+    partial_update=extend_schema(
+        summary="Edit a poll before it opens (secretary)",
+        request=PollUpdateSerializer,
+        responses={200: PollSerializer, **errors(400, 401, 403, 404, 409)},
+    ),
+)
+class PollViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = PollSerializer
+    filterset_class = PollFilter
+    search_fields = ["title", "description"]
+    ordering_fields = ["opens_at", "closes_at", "created_at", "title", "id"]
+    ordering = ["-opens_at", "-id"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]  # no PUT, no poll deletion
+
+    def get_queryset(self) -> QuerySet[Poll]:
+        return selectors.polls_visible_to(self.request.user).prefetch_related("options")
+
+    def get_permissions(self) -> list[Any]:
+        if self.action in ("create", "partial_update", "open", "close", "schedule", "certify"):
+            return [permissions.IsAuthenticated(), IsSecretary()]
+        if self.action == "ballot":
+            return [permissions.IsAuthenticated()]
+        return [permissions.AllowAny()]
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = PollCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        poll = services.poll_create(created_by=request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        return Response(PollSerializer(poll).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = PollUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        poll = services.poll_update(poll=self.get_object(), **serializer.validated_data)
+        return Response(PollSerializer(poll).data)
+
+    def _lifecycle(self, request: Request, transition: Any) -> Response:
+        poll = transition(poll=self.get_object())
+        return Response(PollSerializer(poll).data)
+
+    @extend_schema(summary="Schedule a draft to open at its opening time (secretary)", request=None,
+                   responses={200: PollSerializer, **errors(401, 403, 404, 409)})
+    @action(detail=True, methods=["post"])
+    def schedule(self, request: Request, pk: str | None = None) -> Response:
+        return self._lifecycle(request, services.poll_schedule)
+
+    @extend_schema(summary="Open the poll now (secretary)", request=None,
+                   responses={200: PollSerializer, **errors(401, 403, 404, 409)})
+    @action(detail=True, methods=["post"])
+    def open(self, request: Request, pk: str | None = None) -> Response:
+        return self._lifecycle(request, services.poll_open)
+
+    @extend_schema(summary="Close the poll now (secretary)", request=None,
+                   responses={200: PollSerializer, **errors(401, 403, 404, 409)})
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, pk: str | None = None) -> Response:
+        return self._lifecycle(request, services.poll_close)
+
+    @extend_schema(summary="Recount, compare and freeze the result (secretary)", request=None,
+                   responses={200: PollSerializer, **errors(401, 403, 404, 409)})
+    @action(detail=True, methods=["post"])
+    def certify(self, request: Request, pk: str | None = None) -> Response:
+        poll = services.poll_certify(poll=self.get_object(), certified_by=request.user)  # type: ignore[arg-type]
+        return Response(PollSerializer(poll).data)
+
+    @extend_schema(methods=["GET"], summary="The caller's ballot", request=None,
+                   responses={200: BallotSerializer, **errors(401, 404)})
+    @extend_schema(
+        methods=["POST"],
+        summary="Cast or change the caller's ballot",
+        request=BallotCastSerializer,
+        responses={
+            201: OpenApiResponse(BallotSerializer, description="First ballot recorded."),
+            200: OpenApiResponse(BallotSerializer, description="Ballot changed (or re-cast unchanged)."),
+            **errors(400, 401, 403, 404, 409),
+        },
+    )
+    @extend_schema(methods=["DELETE"], summary="Withdraw the caller's ballot while the poll allows it",
+                   request=None, responses={204: None, **errors(401, 404, 409)})
+    @action(detail=True, methods=["get", "post", "delete"])
+    def ballot(self, request: Request, pk: str | None = None) -> Response:
+        poll = self.get_object()
+        if request.method == "GET":
+            ballot = selectors.ballot_of(poll=poll, user=request.user)
+            if ballot is None:
+                return Response({"detail": "You have not voted in this poll."}, status=status.HTTP_404_NOT_FOUND)
+            return Response(BallotSerializer(ballot).data)
+        if request.method == "DELETE":
+            services.ballot_withdraw(poll_id=poll.pk, voter=request.user)  # type: ignore[arg-type]
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        serializer = BallotCastSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = services.ballot_cast(
+            poll_id=poll.pk,
+            voter=request.user,  # type: ignore[arg-type]
+            option_id=serializer.validated_data["option"],
+        )
+        return Response(
+            BallotSerializer(result.ballot).data,
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(summary="Totals, percentages, winner and turnout", request=None,
+                   responses={200: ResultsSerializer, **errors(403, 404)})
+    @action(detail=True, methods=["get"])
+    def results(self, request: Request, pk: str | None = None) -> Response:
+        poll = self.get_object()
+        if not can_see_results(user=request.user, poll=poll):
+            raise PermissionDenied(f"Results of this poll are shown {poll.get_results_visibility_display().lower()}.")
+        return Response(ResultsSerializer(selectors.poll_results(poll=poll)).data)

@@ -1,0 +1,56 @@
+"""Domain errors raised by poll services. Each carries the HTTP status the API answers with,
+so views, the API and the admin turn the same refusal into the same message."""
+
+
+class PollError(Exception):
+    status_code = 400
+    default_message = "The request cannot be carried out."
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message or self.default_message
+        super().__init__(self.message)
+
+
+class PollNotFound(PollError):
+    status_code = 404
+    default_message = "No such poll."
+
+
+class InvalidOption(PollError):
+    status_code = 400
+    default_message = "That option does not belong to this poll."
+
+
+class NotEligible(PollError):
+    status_code = 403
+    default_message = "You are not eligible to vote in this poll."
+
+
+class PollNotOpen(PollError):
+    status_code = 409
+    default_message = "This poll is not open for voting."
+
+
+class ChangeNotAllowed(PollError):
+    status_code = 409
+    default_message = "You have already voted and this poll does not allow changing a ballot."
+
+
+class IllegalTransition(PollError):
+    status_code = 409
+    default_message = "The poll cannot make that change in its current state."
+
+
+class NoBallot(PollError):
+    status_code = 404
+    default_message = "You have not voted in this poll."
+
+
+class RecountMismatch(PollError):
+    status_code = 409
+    default_message = "The running totals do not match the recount."
+
+
+class InvalidPollData(PollError):
+    status_code = 400
+    default_message = "The poll is not valid."
