@@ -16,7 +16,7 @@ env = environ.Env()
 DEBUG = env.bool("DEBUG", default=False)
 
 # A development key is acceptable only while DEBUG is on; production must supply its own.
-_DEV_SECRET_KEY = "django-insecure-quorum-development-only"
+_DEV_SECRET_KEY = "django-insecure-quorum-development-only"  # noqa: S105 - refused unless DEBUG
 SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG else "")
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")

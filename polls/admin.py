@@ -26,7 +26,7 @@ class OptionInline(admin.TabularInline):
     @admin.display(description="Votes so far")
     def running_votes(self, option: Option) -> str:
         if option.pk is None:
-            return "–"
+            return "n/a"
         # The admin keeps the same promise as the pages: no early peek at hidden results.
         if not can_see_results(user=self.request_user, poll=option.poll):
             return "hidden until results are visible"
@@ -87,7 +87,12 @@ class PollAdmin(admin.ModelAdmin):
         "closes_at",
         "allow_change",
         "results_visibility",
-        *readonly_fields,
+        "status",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "certified_at",
+        "certified_by",
     ]
     actions = [
         admin.action(description="Schedule (opens at its opening time)")(
@@ -119,7 +124,7 @@ class BallotAdmin(admin.ModelAdmin):
     list_filter = ["poll__status"]
     search_fields = ["poll__title", "voter__username"]
     list_select_related = ["poll", "voter", "option"]
-    readonly_fields = list_display
+    readonly_fields = ["poll", "voter", "option", "weight", "cast_at", "updated_at"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -65,8 +65,7 @@ class Poll(models.Model):
             _choices_check("results_visibility", ResultsVisibility),
             models.CheckConstraint(condition=Q(closes_at__gt=F("opens_at")), name="polls_poll_window_positive"),
             models.CheckConstraint(
-                condition=Q(status=PollStatus.CERTIFIED, certified_at__isnull=False)
-                | ~Q(status=PollStatus.CERTIFIED),
+                condition=Q(status=PollStatus.CERTIFIED, certified_at__isnull=False) | ~Q(status=PollStatus.CERTIFIED),
                 name="polls_poll_certified_has_time",
             ),
         ]

@@ -9,11 +9,11 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from polls.models import Ballot, Poll, PollStatus, ResultsVisibility
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AnonymousUser, User
     from rest_framework.request import Request
     from rest_framework.views import APIView
 
-    AnyUser = AbstractBaseUser | AnonymousUser
+    AnyUser = User | AnonymousUser
 
 SECRETARY_GROUP = "secretary"
 
@@ -23,8 +23,13 @@ def is_secretary(user: AnyUser) -> bool:
         return False
     if user.is_superuser:
         return True
-    # Prefetched groups are reused; otherwise one indexed query.
-    return user.groups.filter(name=SECRETARY_GROUP).exists()  # type: ignore[union-attr]
+    # Asked several times per request (queryset, permission, template): one query, then
+    # remembered on the user object, which lives only as long as the request.
+    cached: bool | None = getattr(user, "_is_secretary", None)
+    if cached is None:
+        cached = user.groups.filter(name=SECRETARY_GROUP).exists()
+        setattr(user, "_is_secretary", cached)  # noqa: B010 - a private memo, not a model field
+    return cached
 
 
 def can_manage_polls(user: AnyUser) -> bool:

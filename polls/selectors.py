@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -17,7 +17,7 @@ from polls.models import Ballot, Option, Poll, PollStatus
 from polls.permissions import can_manage_polls
 
 
-def polls_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Poll]:
+def polls_visible_to(user: User | AnonymousUser) -> QuerySet[Poll]:
     polls = Poll.objects.all()
     if not can_manage_polls(user):
         polls = polls.exclude(status=PollStatus.DRAFT)
@@ -44,7 +44,7 @@ class PollListing:
     closed: list[Poll]
 
 
-def poll_listing(*, user: AbstractBaseUser | AnonymousUser, now: datetime.datetime | None = None) -> PollListing:
+def poll_listing(*, user: User | AnonymousUser, now: datetime.datetime | None = None) -> PollListing:
     """Polls grouped by what a reader sees now, whatever the sweep has or has not done."""
     now = now or timezone.now()
     visible = polls_visible_to(user)
@@ -56,7 +56,7 @@ def poll_listing(*, user: AbstractBaseUser | AnonymousUser, now: datetime.dateti
     )
 
 
-def ballot_of(*, poll: Poll, user: AbstractBaseUser | AnonymousUser) -> Ballot | None:
+def ballot_of(*, poll: Poll, user: User | AnonymousUser) -> Ballot | None:
     if not user.is_authenticated:
         return None
     return Ballot.objects.filter(poll_id=poll.pk, voter_id=user.pk).select_related("option").first()

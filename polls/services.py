@@ -6,7 +6,7 @@ import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Sum
 from django.utils import timezone
@@ -35,7 +35,7 @@ def poll_create(
     options: Sequence[str],
     opens_at: datetime.datetime,
     closes_at: datetime.datetime,
-    created_by: AbstractBaseUser | None,
+    created_by: User | None,
     description: str = "",
     kind: str = PollKind.PUBLIC,
     allow_change: bool = True,
@@ -183,15 +183,15 @@ class CastResult:
 
 
 @transaction.atomic
-def ballot_cast(
-    *, poll_id: int, voter: AbstractBaseUser, option_id: int, now: datetime.datetime | None = None
-) -> CastResult:
+def ballot_cast(*, poll_id: int, voter: User, option_id: int, now: datetime.datetime | None = None) -> CastResult:
     """Record `voter`'s choice. The unique constraint, not a prior SELECT, decides whether this
     is a first ballot; the running totals move in the same transaction."""
     now = now or timezone.now()
     if not voter.is_authenticated or not voter.is_active:
         raise NotEligible("Log in to vote.")
     poll = _poll_for_ballot(poll_id)
+    if poll.status == PollStatus.DRAFT:
+        raise PollNotFound()  # drafts are not public: voters cannot tell them from nothing
     if poll.kind != PollKind.PUBLIC:
         raise NotEligible("This poll is a shareholder vote; use the meeting ballot.")
     _check_open(poll, now)
@@ -227,7 +227,7 @@ def ballot_cast(
 
 
 @transaction.atomic
-def ballot_withdraw(*, poll_id: int, voter: AbstractBaseUser, now: datetime.datetime | None = None) -> None:
+def ballot_withdraw(*, poll_id: int, voter: User, now: datetime.datetime | None = None) -> None:
     now = now or timezone.now()
     poll = _poll_for_ballot(poll_id)
     _check_open(poll, now)
@@ -278,7 +278,7 @@ def poll_recount(*, poll: Poll) -> list[RecountLine]:
 
 
 @transaction.atomic
-def poll_certify(*, poll: Poll, certified_by: AbstractBaseUser, now: datetime.datetime | None = None) -> Poll:
+def poll_certify(*, poll: Poll, certified_by: User, now: datetime.datetime | None = None) -> Poll:
     """Recount, compare with the running totals, and freeze the result under the certifier's name."""
     now = now or timezone.now()
     poll = _locked_poll(poll.pk)
@@ -294,7 +294,7 @@ def poll_certify(*, poll: Poll, certified_by: AbstractBaseUser, now: datetime.da
         raise RecountMismatch(f"Certification stopped, the running totals differ from the recount: {detail}.")
     poll.status = PollStatus.CERTIFIED
     poll.certified_at = now
-    poll.certified_by = certified_by  # type: ignore[assignment]
+    poll.certified_by = certified_by
     poll.save(update_fields=["status", "certified_at", "certified_by", "updated_at"])
     return poll
 

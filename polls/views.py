@@ -35,9 +35,7 @@ def poll_detail(request: HttpRequest, poll_id: int) -> HttpResponse:
     return _render_detail(request, poll, form, ballot)
 
 
-def _render_detail(
-    request: HttpRequest, poll: Poll, form: VoteForm, ballot: object, status: int = 200
-) -> HttpResponse:
+def _render_detail(request: HttpRequest, poll: Poll, form: VoteForm, ballot: object, status: int = 200) -> HttpResponse:
     context = {
         "poll": poll,
         "form": form,

@@ -46,14 +46,14 @@ class PollSerializer(serializers.ModelSerializer):
 
 
 class OptionInputSerializer(serializers.Serializer):
-    label = serializers.CharField(max_length=200)
+    label = serializers.CharField(max_length=200)  # type: ignore[assignment] # a field, not Field.label
 
 
 class PollCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=300)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     kind = serializers.ChoiceField(choices=[PollKind.PUBLIC], default=PollKind.PUBLIC)
-    options = OptionInputSerializer(many=True, min_length=MIN_OPTIONS, max_length=MAX_OPTIONS)
+    options = serializers.ListField(child=OptionInputSerializer(), min_length=MIN_OPTIONS, max_length=MAX_OPTIONS)
     opens_at = serializers.DateTimeField()
     closes_at = serializers.DateTimeField()
     allow_change = serializers.BooleanField(default=True)
@@ -95,7 +95,7 @@ class BallotCastSerializer(serializers.Serializer):
 
 class OptionResultSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment] # a field, not Field.label
     votes = serializers.IntegerField()
     weight = serializers.CharField(help_text="Total weight as an integer string (shares for shareholder items).")
     percent = serializers.CharField(help_text="Share of the votes, one decimal; all options sum to 100.0.")
@@ -103,7 +103,7 @@ class OptionResultSerializer(serializers.Serializer):
 
 class WinnerSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment] # a field, not Field.label
 
 
 class TurnoutSerializer(serializers.Serializer):

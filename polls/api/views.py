@@ -85,7 +85,10 @@ class PollViewSet(
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]  # no PUT, no poll deletion
 
     def get_queryset(self) -> QuerySet[Poll]:
-        return selectors.polls_visible_to(self.request.user).prefetch_related("options")
+        polls = selectors.polls_visible_to(self.request.user)
+        if self.action in ("list", "retrieve"):
+            polls = polls.prefetch_related("options")
+        return polls
 
     def get_permissions(self) -> list[Any]:
         if self.action in ("create", "partial_update", "open", "close", "schedule", "certify"):
@@ -110,33 +113,49 @@ class PollViewSet(
         poll = transition(poll=self.get_object())
         return Response(PollSerializer(poll).data)
 
-    @extend_schema(summary="Schedule a draft to open at its opening time (secretary)", request=None,
-                   responses={200: PollSerializer, **errors(401, 403, 404, 409)})
+    @extend_schema(
+        summary="Schedule a draft to open at its opening time (secretary)",
+        request=None,
+        responses={200: PollSerializer, **errors(401, 403, 404, 409)},
+    )
     @action(detail=True, methods=["post"])
     def schedule(self, request: Request, pk: str | None = None) -> Response:
         return self._lifecycle(request, services.poll_schedule)
 
-    @extend_schema(summary="Open the poll now (secretary)", request=None,
-                   responses={200: PollSerializer, **errors(401, 403, 404, 409)})
+    @extend_schema(
+        summary="Open the poll now (secretary)",
+        request=None,
+        responses={200: PollSerializer, **errors(401, 403, 404, 409)},
+    )
     @action(detail=True, methods=["post"])
     def open(self, request: Request, pk: str | None = None) -> Response:
         return self._lifecycle(request, services.poll_open)
 
-    @extend_schema(summary="Close the poll now (secretary)", request=None,
-                   responses={200: PollSerializer, **errors(401, 403, 404, 409)})
+    @extend_schema(
+        summary="Close the poll now (secretary)",
+        request=None,
+        responses={200: PollSerializer, **errors(401, 403, 404, 409)},
+    )
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: str | None = None) -> Response:
         return self._lifecycle(request, services.poll_close)
 
-    @extend_schema(summary="Recount, compare and freeze the result (secretary)", request=None,
-                   responses={200: PollSerializer, **errors(401, 403, 404, 409)})
+    @extend_schema(
+        summary="Recount, compare and freeze the result (secretary)",
+        request=None,
+        responses={200: PollSerializer, **errors(401, 403, 404, 409)},
+    )
     @action(detail=True, methods=["post"])
     def certify(self, request: Request, pk: str | None = None) -> Response:
         poll = services.poll_certify(poll=self.get_object(), certified_by=request.user)  # type: ignore[arg-type]
         return Response(PollSerializer(poll).data)
 
-    @extend_schema(methods=["GET"], summary="The caller's ballot", request=None,
-                   responses={200: BallotSerializer, **errors(401, 404)})
+    @extend_schema(
+        methods=["GET"],
+        summary="The caller's ballot",
+        request=None,
+        responses={200: BallotSerializer, **errors(401, 404)},
+    )
     @extend_schema(
         methods=["POST"],
         summary="Cast or change the caller's ballot",
@@ -147,23 +166,32 @@ class PollViewSet(
             **errors(400, 401, 403, 404, 409),
         },
     )
-    @extend_schema(methods=["DELETE"], summary="Withdraw the caller's ballot while the poll allows it",
-                   request=None, responses={204: None, **errors(401, 404, 409)})
+    @extend_schema(
+        methods=["DELETE"],
+        summary="Withdraw the caller's ballot while the poll allows it",
+        request=None,
+        responses={204: None, **errors(401, 404, 409)},
+    )
     @action(detail=True, methods=["get", "post", "delete"])
     def ballot(self, request: Request, pk: str | None = None) -> Response:
+        if request.method == "POST":
+            return self._cast(request, poll_id=int(self.kwargs["pk"]))
         poll = self.get_object()
         if request.method == "GET":
             ballot = selectors.ballot_of(poll=poll, user=request.user)
             if ballot is None:
                 return Response({"detail": "You have not voted in this poll."}, status=status.HTTP_404_NOT_FOUND)
             return Response(BallotSerializer(ballot).data)
-        if request.method == "DELETE":
-            services.ballot_withdraw(poll_id=poll.pk, voter=request.user)  # type: ignore[arg-type]
-            return Response(status=status.HTTP_204_NO_CONTENT)
+        services.ballot_withdraw(poll_id=poll.pk, voter=request.user)  # type: ignore[arg-type]
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _cast(self, request: Request, *, poll_id: int) -> Response:
+        # The hot path: the service reads the poll itself (under its lock) and refuses drafts
+        # and unknown polls alike, so the viewset's own lookup would only add queries.
         serializer = BallotCastSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         result = services.ballot_cast(
-            poll_id=poll.pk,
+            poll_id=poll_id,
             voter=request.user,  # type: ignore[arg-type]
             option_id=serializer.validated_data["option"],
         )
@@ -172,8 +200,11 @@ class PollViewSet(
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
         )
 
-    @extend_schema(summary="Totals, percentages, winner and turnout", request=None,
-                   responses={200: ResultsSerializer, **errors(403, 404)})
+    @extend_schema(
+        summary="Totals, percentages, winner and turnout",
+        request=None,
+        responses={200: ResultsSerializer, **errors(403, 404)},
+    )
     @action(detail=True, methods=["get"])
     def results(self, request: Request, pk: str | None = None) -> Response:
         poll = self.get_object()

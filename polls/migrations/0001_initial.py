@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,103 +14,200 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Poll',
+            name="Poll",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=300)),
-                ('description', models.TextField(blank=True)),
-                ('kind', models.CharField(choices=[('public', 'Public poll'), ('shareholder', 'Shareholder poll')], default='public', max_length=20)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('scheduled', 'Scheduled'), ('open', 'Open'), ('closed', 'Closed'), ('certified', 'Certified')], default='draft', max_length=20)),
-                ('opens_at', models.DateTimeField()),
-                ('closes_at', models.DateTimeField()),
-                ('allow_change', models.BooleanField(default=True, help_text='Voters may change or withdraw their ballot until the poll closes.')),
-                ('results_visibility', models.CharField(choices=[('live', 'Live, to everyone'), ('after_vote', 'To voters once they have voted'), ('after_close', 'Only after the poll closes')], default='live', max_length=20)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('certified_at', models.DateTimeField(blank=True, null=True)),
-                ('certified_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=300)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("public", "Public poll"), ("shareholder", "Shareholder poll")],
+                        default="public",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("scheduled", "Scheduled"),
+                            ("open", "Open"),
+                            ("closed", "Closed"),
+                            ("certified", "Certified"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                ("opens_at", models.DateTimeField()),
+                ("closes_at", models.DateTimeField()),
+                (
+                    "allow_change",
+                    models.BooleanField(
+                        default=True, help_text="Voters may change or withdraw their ballot until the poll closes."
+                    ),
+                ),
+                (
+                    "results_visibility",
+                    models.CharField(
+                        choices=[
+                            ("live", "Live, to everyone"),
+                            ("after_vote", "To voters once they have voted"),
+                            ("after_close", "Only after the poll closes"),
+                        ],
+                        default="live",
+                        max_length=20,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("certified_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "certified_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-opens_at', '-id'],
+                "ordering": ["-opens_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Option',
+            name="Option",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('label', models.CharField(max_length=200)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('votes', models.BigIntegerField(default=0, editable=False)),
-                ('weight', models.BigIntegerField(default=0, editable=False)),
-                ('poll', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='options', to='polls.poll')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("label", models.CharField(max_length=200)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("votes", models.BigIntegerField(default=0, editable=False)),
+                ("weight", models.BigIntegerField(default=0, editable=False)),
+                (
+                    "poll",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="options", to="polls.poll"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Ballot',
+            name="Ballot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weight', models.BigIntegerField(default=1)),
-                ('cast_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('voter', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='ballots', to=settings.AUTH_USER_MODEL)),
-                ('option', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='ballots', to='polls.option')),
-                ('poll', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='ballots', to='polls.poll')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("weight", models.BigIntegerField(default=1)),
+                ("cast_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "voter",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="ballots", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "option",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="ballots", to="polls.option"
+                    ),
+                ),
+                (
+                    "poll",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="ballots", to="polls.poll"
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='poll',
-            index=models.Index(fields=['status', 'opens_at'], name='polls_poll_status_4e59ae_idx'),
+            model_name="poll",
+            index=models.Index(fields=["status", "opens_at"], name="polls_poll_status_4e59ae_idx"),
         ),
         migrations.AddIndex(
-            model_name='poll',
-            index=models.Index(fields=['status', 'closes_at'], name='polls_poll_status_ce9694_idx'),
+            model_name="poll",
+            index=models.Index(fields=["status", "closes_at"], name="polls_poll_status_ce9694_idx"),
         ),
         migrations.AddConstraint(
-            model_name='poll',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['public', 'shareholder'])), name='polls_poll_kind_valid'),
+            model_name="poll",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind__in", ["public", "shareholder"])), name="polls_poll_kind_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='poll',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['draft', 'scheduled', 'open', 'closed', 'certified'])), name='polls_poll_status_valid'),
+            model_name="poll",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["draft", "scheduled", "open", "closed", "certified"])),
+                name="polls_poll_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='poll',
-            constraint=models.CheckConstraint(condition=models.Q(('results_visibility__in', ['live', 'after_vote', 'after_close'])), name='polls_poll_results_visibility_valid'),
+            model_name="poll",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("results_visibility__in", ["live", "after_vote", "after_close"])),
+                name="polls_poll_results_visibility_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='poll',
-            constraint=models.CheckConstraint(condition=models.Q(('closes_at__gt', models.F('opens_at'))), name='polls_poll_window_positive'),
+            model_name="poll",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("closes_at__gt", models.F("opens_at"))), name="polls_poll_window_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='poll',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('certified_at__isnull', False), ('status', 'certified')), models.Q(('status', 'certified'), _negated=True), _connector='OR'), name='polls_poll_certified_has_time'),
+            model_name="poll",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("certified_at__isnull", False), ("status", "certified")),
+                    models.Q(("status", "certified"), _negated=True),
+                    _connector="OR",
+                ),
+                name="polls_poll_certified_has_time",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='option',
-            constraint=models.UniqueConstraint(fields=('poll', 'label'), name='polls_option_label_unique'),
+            model_name="option",
+            constraint=models.UniqueConstraint(fields=("poll", "label"), name="polls_option_label_unique"),
         ),
         migrations.AddConstraint(
-            model_name='option',
-            constraint=models.CheckConstraint(condition=models.Q(('votes__gte', 0)), name='polls_option_votes_non_negative'),
+            model_name="option",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("votes__gte", 0)), name="polls_option_votes_non_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='option',
-            constraint=models.CheckConstraint(condition=models.Q(('weight__gte', 0)), name='polls_option_weight_non_negative'),
+            model_name="option",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("weight__gte", 0)), name="polls_option_weight_non_negative"
+            ),
         ),
         migrations.AddIndex(
-            model_name='ballot',
-            index=models.Index(fields=['poll', 'option'], name='polls_ballo_poll_id_6ee2e2_idx'),
+            model_name="ballot",
+            index=models.Index(fields=["poll", "option"], name="polls_ballo_poll_id_6ee2e2_idx"),
         ),
         migrations.AddConstraint(
-            model_name='ballot',
-            constraint=models.UniqueConstraint(fields=('poll', 'voter'), name='polls_ballot_one_per_voter'),
+            model_name="ballot",
+            constraint=models.UniqueConstraint(fields=("poll", "voter"), name="polls_ballot_one_per_voter"),
         ),
         migrations.AddConstraint(
-            model_name='ballot',
-            constraint=models.CheckConstraint(condition=models.Q(('weight__gt', 0)), name='polls_ballot_weight_positive'),
+            model_name="ballot",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("weight__gt", 0)), name="polls_ballot_weight_positive"
+            ),
         ),
     ]

@@ -16,9 +16,7 @@ from polls import services
 from polls.models import Poll, ResultsVisibility
 from polls.permissions import SECRETARY_GROUP
 
-XAI_QUESTION = (
-    "Should Tesla invest $5B into xAI, assuming the valuation is set by several credible outside investors?"
-)
+XAI_QUESTION = "Should Tesla invest $5B into xAI, assuming the valuation is set by several credible outside investors?"
 XAI_DESCRIPTION = (
     "Asked on X in July 2024. The original poll ended with 958,086 votes, 67.9% yes. "
     "This copy lets the demo accounts vote on the same question."

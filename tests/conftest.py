@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from tests.factories import make_secretary, make_user
+
+
+@pytest.fixture
+def member() -> Any:
+    return make_user()
+
+
+@pytest.fixture
+def secretary() -> Any:
+    return make_secretary()
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def api_as(api: APIClient) -> Any:
+    """Authenticate the API client with the user's token, the way an integration would."""
+    from rest_framework.authtoken.models import Token
+
+    def login(user: Any) -> APIClient:
+        token, _ = Token.objects.get_or_create(user=user)
+        api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return api
+
+    return login
+
+
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    broker = settings.CELERY_BROKER_URL.split("://", 1)[0] or "none (eager)"
+    return f"quorum: database={engine} broker={broker}"

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import datetime
+from typing import Any, cast
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
+
+from polls import services
+from polls.models import Poll, PollStatus
+from polls.permissions import SECRETARY_GROUP
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"member{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
+    password = factory.django.Password("pw-for-tests-1")
+
+
+class SecretaryFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"secretary{n}")
+    is_staff = True
+
+    @factory.post_generation
+    def role(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:
+        if create:
+            obj.groups.add(Group.objects.get_or_create(name=SECRETARY_GROUP)[0])
+
+
+def make_user(**fields: Any) -> User:
+    """A member account; factory_boy's calls are untyped, this gives tests a real `User`."""
+    return cast(User, UserFactory(**fields))
+
+
+def make_secretary(**fields: Any) -> User:
+    return cast(User, SecretaryFactory(**fields))
+
+
+def make_poll(
+    *,
+    options: tuple[str, ...] = ("Yes", "No"),
+    status: str = PollStatus.OPEN,
+    opens_in: datetime.timedelta = datetime.timedelta(hours=-1),
+    lasts: datetime.timedelta = datetime.timedelta(days=1),
+    **fields: Any,
+) -> Poll:
+    """A poll made through the service, then moved to `status` the way a secretary would."""
+    opens_at = timezone.now() + opens_in
+    poll = services.poll_create(
+        title=fields.pop("title", "Should Tesla invest $5B into xAI?"),
+        options=list(options),
+        opens_at=opens_at,
+        closes_at=opens_at + lasts,
+        created_by=None,
+        **fields,
+    )
+    if status == PollStatus.SCHEDULED:
+        services.poll_schedule(poll=poll)
+    elif status in (PollStatus.OPEN, PollStatus.CLOSED):
+        services.poll_open(poll=poll)
+        if status == PollStatus.CLOSED:
+            services.poll_close(poll=poll)
+    poll.refresh_from_db()
+    return poll
