@@ -51,7 +51,7 @@ class OptionInline(admin.TabularInline):
 
 
 def _lifecycle_action(
-    transition: Callable[..., Poll], verb: str, *, with_user: bool = False
+    transition: Callable[..., Poll], name: str, verb: str, *, with_user: bool = False
 ) -> Callable[[admin.ModelAdmin, HttpRequest, QuerySet[Poll]], None]:
     def run(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Poll]) -> None:
         done = 0
@@ -67,7 +67,7 @@ def _lifecycle_action(
         if done:
             modeladmin.message_user(request, f"{done} poll(s) {verb}.", messages.SUCCESS)
 
-    run.__name__ = f"{verb}_polls"
+    run.__name__ = f"{name}_polls"
     return run
 
 
@@ -96,12 +96,12 @@ class PollAdmin(admin.ModelAdmin):
     ]
     actions = [
         admin.action(description="Schedule (opens at its opening time)")(
-            _lifecycle_action(services.poll_schedule, "scheduled")
+            _lifecycle_action(services.poll_schedule, "schedule", "scheduled")
         ),
-        admin.action(description="Open now")(_lifecycle_action(services.poll_open, "opened")),
-        admin.action(description="Close now")(_lifecycle_action(services.poll_close, "closed")),
+        admin.action(description="Open now")(_lifecycle_action(services.poll_open, "open", "opened")),
+        admin.action(description="Close now")(_lifecycle_action(services.poll_close, "close", "closed")),
         admin.action(description="Certify (recount and freeze)")(
-            _lifecycle_action(services.poll_certify, "certified", with_user=True)
+            _lifecycle_action(services.poll_certify, "certify", "certified", with_user=True)
         ),
     ]
 

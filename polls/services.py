@@ -100,9 +100,10 @@ def poll_open(*, poll: Poll, now: datetime.datetime | None = None) -> Poll:
 @transaction.atomic
 def poll_close(*, poll: Poll, now: datetime.datetime | None = None) -> Poll:
     """Close now (or record that the closing time has come). Ballots in flight finish first:
-    the row lock waits for them, since each ballot holds a key-share lock on its poll."""
-    now = now or timezone.now()
+    the row lock waits for them, since each ballot holds a key-share lock on its poll. The
+    closing time is read after the lock, so every accepted ballot was cast before it."""
     poll = _locked_poll(poll.pk)
+    now = now or timezone.now()
     if poll.status not in (PollStatus.OPEN, PollStatus.SCHEDULED):
         raise IllegalTransition(f"Only an open poll can be closed; this one is {poll.status}.")
     poll.status = PollStatus.CLOSED

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import connection
@@ -9,7 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from polls import selectors, services
-from polls.exceptions import PollError
+from polls.exceptions import PollError, PollNotOpen
 from polls.forms import VoteForm
 from polls.models import Poll
 from polls.permissions import can_see_results, can_view_poll
@@ -58,6 +59,10 @@ def poll_vote(request: HttpRequest, poll_id: int) -> HttpResponse:
                 voter=request.user,  # type: ignore[arg-type]
                 option_id=form.cleaned_data["option"].pk,
             )
+        except PollNotOpen as error:
+            # The form is gone from the page once voting has ended; say why above it.
+            messages.error(request, error.message)
+            return redirect("polls:detail", poll_id=poll.pk)
         except PollError as error:
             form.add_error("option", error.message)
         else:
@@ -107,11 +112,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
         checks["database"] = "ok"
     except Exception as error:  # noqa: BLE001 - any failure means unhealthy, reported by name
         checks["database"] = f"error: {error.__class__.__name__}"
-    if celery_app.conf.task_always_eager:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
         checks["broker"] = "eager (no broker configured)"
     else:
         try:
-            with celery_app.connection_for_write() as conn:
+            with celery_app.connection_for_write(url=settings.CELERY_BROKER_URL) as conn:
                 conn.ensure_connection(max_retries=1, timeout=2)
             checks["broker"] = "ok"
         except Exception as error:  # noqa: BLE001

@@ -1,0 +1,82 @@
+"""A real Celery worker process, on the real broker, doing the scheduled work against the same
+PostgreSQL database the test writes to."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from config.celery import app
+from polls import tasks
+from polls.models import Poll, PollStatus
+from tests.factories import make_poll
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def worker_queue() -> Iterator[str]:
+    """Start a worker that consumes a queue of its own, and stop it afterwards."""
+    broker = settings.CELERY_BROKER_URL
+    if not broker or broker.startswith("filesystem://") or connection.vendor != "postgresql":
+        if os.environ.get("QUORUM_REQUIRE_WORKER"):
+            pytest.fail("CI asked for the real-worker test but there is no PostgreSQL database and network broker")
+        pytest.skip("needs PostgreSQL and a network broker (set DATABASE_URL and CELERY_BROKER_URL)")
+    queue = f"quorum-test-{uuid.uuid4().hex[:12]}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings_test",
+        "DATABASE_URL": _database_url(),  # the test database, not the one named in the env
+        "CELERY_BROKER_URL": broker,
+    }
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", queue]
+    command += ["--without-gossip", "--without-mingle", "--loglevel=INFO"]
+    worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    try:
+        yield queue
+    finally:
+        app.conf.task_always_eager = eager
+        worker.terminate()
+        output, _ = worker.communicate(timeout=30)
+        print(output)  # shown by pytest when the test fails
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_a_real_worker_runs_the_sweep_and_closes_a_poll_whose_time_has_come(worker_queue: str) -> None:
+    poll = make_poll()
+    Poll.objects.filter(pk=poll.pk).update(closes_at=timezone.now() - datetime.timedelta(seconds=1))
+
+    tasks.polls_sweep.apply_async(queue=worker_queue)
+
+    assert wait_for(lambda: Poll.objects.get(pk=poll.pk).status == PollStatus.CLOSED)
+    # The stored status changed in the database, which only the worker process could have done.
+    assert Poll.objects.get(pk=poll.pk).status == PollStatus.CLOSED

@@ -1,0 +1,142 @@
+"""The project's contract with a newcomer and an operator: deploy checks, schema, demo data,
+health check, scheduled work."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from polls import tasks
+from polls.models import Ballot, Poll, PollStatus
+from tests.factories import make_poll
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {key: value for key, value in os.environ.items() if key != "DEBUG"}
+    environment.update(DJANGO_SETTINGS_MODULE="config.settings", **env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True, check=False
+    )
+
+
+def test_check_deploy_is_clean_with_production_variables() -> None:
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="quorum.example.com",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key() -> None:
+    result = run_manage("check", SECRET_KEY="")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_the_openapi_schema_validates_and_lists_every_poll_endpoint(tmp_path: Path) -> None:
+    schema = tmp_path / "schema.yml"
+    result = run_manage(
+        "spectacular", "--validate", "--fail-on-warn", "--file", str(schema), SECRET_KEY="schema-check-only", DEBUG="1"
+    )
+    assert result.returncode == 0, result.stderr
+    text = schema.read_text()
+    for path in [
+        "/api/v1/auth/token/:",
+        "/api/v1/polls/:",
+        "/api/v1/polls/{id}/:",
+        "/api/v1/polls/{id}/open/:",
+        "/api/v1/polls/{id}/close/:",
+        "/api/v1/polls/{id}/certify/:",
+        "/api/v1/polls/{id}/ballot/:",
+        "/api/v1/polls/{id}/results/:",
+    ]:
+        assert path in text
+
+
+@pytest.mark.django_db
+def test_the_api_docs_load_their_assets_from_the_app(client: Client) -> None:
+    page = client.get("/api/v1/docs/").content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
+    assert "//" not in page.split("swagger-ui-bundle.js")[0].rsplit('src="', 1)[1]
+
+
+@pytest.mark.django_db
+def test_seed_demo_creates_the_xai_poll_with_ballots_and_is_safe_to_run_twice() -> None:
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", stdout=StringIO())
+    xai = Poll.objects.get(title__startswith="Should Tesla invest $5B into xAI")
+    assert xai.effective_status() == PollStatus.OPEN
+    assert Ballot.objects.filter(poll=xai).count() == 28
+    assert dict(xai.options.values_list("label", "votes")) == {"Yes": 19, "No": 9}
+    assert Poll.objects.count() == 3
+    assert "secretary / quorum-demo" in out.getvalue()
+    assert "alice / quorum-demo" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_a_demo_member_can_log_in_with_the_printed_password(client: Client) -> None:
+    call_command("seed_demo", stdout=StringIO())
+    assert client.login(username="alice", password="quorum-demo")
+    assert client.get("/admin/").status_code == 302  # members are not staff
+    assert client.login(username="secretary", password="quorum-demo")
+    assert client.get("/admin/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_healthz_reports_the_database_and_an_eager_broker(client: Client) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["database"] == "ok"
+
+
+@pytest.mark.django_db
+def test_healthz_answers_503_when_the_database_is_unreachable(client: Client) -> None:
+    from django.db import OperationalError
+
+    with mock.patch("polls.views.connection.cursor", side_effect=OperationalError("down")):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["database"] == "error: OperationalError"
+
+
+@pytest.mark.django_db
+def test_healthz_answers_503_when_the_broker_is_unreachable(client: Client, settings: Any) -> None:
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["broker"].startswith("error")
+
+
+@pytest.mark.django_db
+def test_the_sweep_task_closes_polls_whose_time_has_come() -> None:
+    import datetime
+
+    from django.utils import timezone
+
+    poll = make_poll()
+    Poll.objects.filter(pk=poll.pk).update(closes_at=timezone.now() - datetime.timedelta(seconds=1))
+    assert tasks.polls_sweep.delay().get() == {"opened": 0, "closed": 1}
+    assert Poll.objects.get(pk=poll.pk).status == PollStatus.CLOSED
+
+
+def test_beat_runs_the_sweep_every_thirty_seconds(settings: Any) -> None:
+    assert settings.CELERY_BEAT_SCHEDULE["polls-sweep"] == {"task": "polls.tasks.polls_sweep", "schedule": 30.0}
