@@ -167,6 +167,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {"ComparatorEnum": "polls.models.Comparator.choices"},
 }
 
 # Celery: with no broker configured, tasks run in-process (eagerly) so nothing needs a server.

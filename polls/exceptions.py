@@ -54,3 +54,20 @@ class RecountMismatch(PollError):
 class InvalidPollData(PollError):
     status_code = 400
     default_message = "The poll is not valid."
+
+
+class InvalidVote(PollError):
+    status_code = 400
+    default_message = "The ballot is not valid."
+
+
+class RegisterInvalid(PollError):
+    """A register file with bad lines: every problem is listed, and nothing was imported."""
+
+    status_code = 400
+    default_message = "The register file has errors; nothing was imported."
+
+    def __init__(self, errors: list[str], total: int | None = None) -> None:
+        self.errors = errors
+        self.total = total if total is not None else len(errors)
+        super().__init__(f"The register file has {self.total} error(s); nothing was imported.")

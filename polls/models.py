@@ -21,6 +21,26 @@ class PollStatus(models.TextChoices):
     CERTIFIED = "certified", "Certified"
 
 
+class VoteStandard(models.TextChoices):
+    VOTES_CAST = "votes_cast", "Votes cast (for / (for + against))"
+    PRESENT_AND_ENTITLED = "present_and_entitled", "Present and entitled (abstain counts against)"
+    OUTSTANDING = "outstanding", "Shares outstanding"
+    PLURALITY = "plurality", "Plurality"
+
+
+class Comparator(models.TextChoices):
+    GT = ">", "more than"
+    GE = ">=", "at least"
+
+
+class Choice(models.TextChoices):
+    """The three options every shareholder item has, in ballot order."""
+
+    FOR = "for", "For"
+    AGAINST = "against", "Against"
+    ABSTAIN = "abstain", "Abstain"
+
+
 class ResultsVisibility(models.TextChoices):
     LIVE = "live", "Live, to everyone"
     AFTER_VOTE = "after_vote", "To voters once they have voted"
@@ -55,6 +75,16 @@ class Poll(models.Model):
     certified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # What certification froze: the recount, the totals and the outcome, as they were signed.
+    certified_result = models.JSONField(null=True, blank=True, editable=False)
+
+    # Shareholder items only: the meeting whose ballot carries this item, and how it is decided.
+    meeting = models.ForeignKey("polls.Meeting", null=True, blank=True, on_delete=models.PROTECT, related_name="items")
+    standard = models.CharField(max_length=30, choices=VoteStandard.choices, blank=True)
+    threshold_numerator = models.PositiveIntegerField(default=1)
+    threshold_denominator = models.PositiveIntegerField(default=2)
+    threshold_comparator = models.CharField(max_length=2, choices=Comparator.choices, default=Comparator.GT)
+    advisory = models.BooleanField(default=False, help_text="The vote advises the board; it does not bind it.")
 
     class Meta:
         ordering = ["-opens_at", "-id"]
@@ -86,11 +116,21 @@ class Poll(models.Model):
     def is_open(self) -> bool:
         return self.effective_status() == PollStatus.OPEN
 
+    @property
+    def is_item(self) -> bool:
+        return self.kind == PollKind.SHAREHOLDER
+
+    @property
+    def threshold_text(self) -> str:
+        return f"{self.threshold_numerator}/{self.threshold_denominator}"
+
 
 class Option(models.Model):
     poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="options")
     label = models.CharField(max_length=200)
     position = models.PositiveSmallIntegerField(default=0)
+    # for / against / abstain on shareholder items, so code never relies on labels.
+    code = models.CharField(max_length=10, choices=Choice.choices, blank=True)
     # Running totals, changed with F() in the ballot's own transaction; certification
     # recounts the ballots and compares.
     votes = models.BigIntegerField(default=0, editable=False)
@@ -100,6 +140,7 @@ class Option(models.Model):
         ordering = ["position", "id"]
         constraints = [
             models.UniqueConstraint(fields=["poll", "label"], name="polls_option_label_unique"),
+            models.UniqueConstraint(fields=["poll", "code"], condition=~Q(code=""), name="polls_option_one_per_choice"),
             models.CheckConstraint(condition=Q(votes__gte=0), name="polls_option_votes_non_negative"),
             models.CheckConstraint(condition=Q(weight__gte=0), name="polls_option_weight_non_negative"),
         ]
@@ -109,19 +150,216 @@ class Option(models.Model):
 
 
 class Ballot(models.Model):
+    """One voter's ballot in a public poll, or one holder's ballot on a shareholder item.
+
+    `voter` is the account that acted (the holder's own, or a proxy's); `holder` is whom the
+    ballot represents. A shareholder ballot spreads the holder's shares over for, against and
+    abstain: all on one choice (`option` set) or split by a nominee (`option` empty).
+    """
+
     poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="ballots")
     voter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ballots")
-    option = models.ForeignKey(Option, on_delete=models.PROTECT, related_name="ballots")
+    holder = models.ForeignKey("polls.Holder", null=True, blank=True, on_delete=models.PROTECT, related_name="ballots")
+    option = models.ForeignKey(Option, null=True, blank=True, on_delete=models.PROTECT, related_name="ballots")
     weight = models.BigIntegerField(default=1)
+    shares_for = models.BigIntegerField(null=True, blank=True)
+    shares_against = models.BigIntegerField(null=True, blank=True)
+    shares_abstain = models.BigIntegerField(null=True, blank=True)
     cast_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["poll", "voter"], name="polls_ballot_one_per_voter"),
+            models.UniqueConstraint(
+                fields=["poll", "voter"], condition=Q(holder__isnull=True), name="polls_ballot_one_per_voter"
+            ),
+            models.UniqueConstraint(
+                fields=["poll", "holder"], condition=Q(holder__isnull=False), name="polls_ballot_one_per_holder"
+            ),
             models.CheckConstraint(condition=Q(weight__gt=0), name="polls_ballot_weight_positive"),
+            models.CheckConstraint(
+                condition=Q(holder__isnull=True, option__isnull=False, shares_for__isnull=True)
+                | Q(
+                    holder__isnull=False,
+                    shares_for__gte=0,
+                    shares_against__gte=0,
+                    shares_abstain__gte=0,
+                    weight=F("shares_for") + F("shares_against") + F("shares_abstain"),
+                ),
+                name="polls_ballot_shares_add_up",
+            ),
         ]
         indexes = [models.Index(fields=["poll", "option"])]
 
     def __str__(self) -> str:
         return f"{self.voter} in {self.poll}"
+
+
+class RegisterSnapshot(models.Model):
+    """The shareholder register as the transfer agent reported it at a record date."""
+
+    record_date = models.DateField()
+    shares_outstanding = models.BigIntegerField()
+    source_name = models.CharField(max_length=255, blank=True)
+    holder_count = models.PositiveIntegerField(default=0, editable=False)
+    total_shares = models.BigIntegerField(default=0, editable=False)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-record_date", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(shares_outstanding__gt=0), name="polls_register_outstanding_positive"),
+            models.CheckConstraint(
+                condition=Q(total_shares__gte=0, total_shares__lte=F("shares_outstanding")),
+                name="polls_register_holdings_within_outstanding",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Register at {self.record_date:%Y-%m-%d} ({self.holder_count} holders)"
+
+
+class Holder(models.Model):
+    register = models.ForeignKey(RegisterSnapshot, on_delete=models.CASCADE, related_name="holders")
+    account = models.CharField(max_length=64, help_text="The transfer agent's account id.")
+    name = models.CharField(max_length=200)
+    email = models.EmailField()
+    shares = models.BigIntegerField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="holdings"
+    )
+
+    class Meta:
+        ordering = ["register", "account"]
+        constraints = [
+            models.UniqueConstraint(fields=["register", "account"], name="polls_holder_account_unique"),
+            models.CheckConstraint(condition=Q(shares__gte=0), name="polls_holder_shares_non_negative"),
+        ]
+        indexes = [models.Index(fields=["register", "user"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.account})"
+
+
+class Meeting(models.Model):
+    title = models.CharField(max_length=300)
+    date = models.DateField()
+    register = models.ForeignKey(
+        RegisterSnapshot,
+        on_delete=models.PROTECT,
+        related_name="meetings",
+        help_text="The register at the record date: who may vote and with how many shares.",
+    )
+    quorum_numerator = models.PositiveIntegerField(default=1)
+    quorum_denominator = models.PositiveIntegerField(default=2)
+    quorum_comparator = models.CharField(max_length=2, choices=Comparator.choices, default=Comparator.GT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quorum_numerator__gt=0, quorum_numerator__lte=F("quorum_denominator")),
+                name="polls_meeting_quorum_is_a_fraction",
+            ),
+            _choices_check("quorum_comparator", Comparator),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def quorum_text(self) -> str:
+        return f"{self.quorum_numerator}/{self.quorum_denominator}"
+
+
+class ProxyAppointment(models.Model):
+    """A holder's instruction that another account may vote its shares at one meeting."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="proxies")
+    holder = models.ForeignKey(Holder, on_delete=models.CASCADE, related_name="proxies")
+    proxy = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="proxy_for")
+    appointed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    appointed_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-appointed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "holder"], condition=Q(revoked_at__isnull=True), name="polls_proxy_one_active"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.proxy} for {self.holder}"
+
+
+class Tabulation(models.Model):
+    """The inspector of elections' official totals for an item; when present they decide."""
+
+    poll = models.OneToOneField(Poll, on_delete=models.CASCADE, related_name="tabulation")
+    shares_for = models.BigIntegerField()
+    shares_against = models.BigIntegerField()
+    shares_abstain = models.BigIntegerField()
+    broker_non_votes = models.BigIntegerField(default=0)
+    source = models.CharField(max_length=255, blank=True, help_text="Where the figures come from.")
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    entered_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(shares_for__gte=0, shares_against__gte=0, shares_abstain__gte=0, broker_non_votes__gte=0),
+                name="polls_tabulation_non_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Tabulation of {self.poll}"
+
+
+class RecordedPoll(models.Model):
+    """A poll held elsewhere (the X poll), kept so its history can be charted and cited."""
+
+    platform = models.CharField(max_length=100)
+    url = models.URLField(max_length=500)
+    author = models.CharField(max_length=200)
+    question = models.CharField(max_length=500)
+    options = models.JSONField(help_text="The option labels, in the platform's order.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.platform}: {self.question}"
+
+
+class RecordedSnapshot(models.Model):
+    """What the platform showed at one moment: the total and each option's percentage."""
+
+    recorded_poll = models.ForeignKey(RecordedPoll, on_delete=models.CASCADE, related_name="snapshots")
+    taken_at = models.DateTimeField()
+    total_votes = models.BigIntegerField()
+    percentages = models.JSONField(help_text='Option label to percentage string, e.g. {"Yes": "67.9"}.')
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["taken_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(total_votes__gte=0), name="polls_snapshot_total_non_negative"),
+            models.UniqueConstraint(fields=["recorded_poll", "taken_at"], name="polls_snapshot_one_per_moment"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recorded_poll} at {self.taken_at:%Y-%m-%d %H:%M}"

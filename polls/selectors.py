@@ -4,8 +4,10 @@ ballots or ten million."""
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, User
@@ -13,8 +15,10 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from polls.arithmetic import largest_remainder_tenths, leaders, tenths_to_percent
-from polls.models import Ballot, Option, Poll, PollStatus
+from polls.models import Ballot, Choice, Holder, Meeting, Option, Poll, PollStatus, Tabulation
 from polls.permissions import can_manage_polls
+from polls.standards import Comparator as StandardComparator
+from polls.standards import Threshold, Totals, decide, percent_of
 
 
 def polls_visible_to(user: User | AnonymousUser) -> QuerySet[Poll]:
@@ -56,10 +60,34 @@ def poll_listing(*, user: User | AnonymousUser, now: datetime.datetime | None = 
     )
 
 
-def ballot_of(*, poll: Poll, user: User | AnonymousUser) -> Ballot | None:
+def holders_represented(*, user: User | AnonymousUser, meeting: Meeting) -> list[Holder]:
+    """The holders `user` may vote for at `meeting`: their own holdings, then those whose
+    proxy they hold."""
+    if not user.is_authenticated:
+        return []
+    own = list(Holder.objects.filter(register_id=meeting.register_id, user_id=user.pk).order_by("account"))
+    proxied = list(
+        Holder.objects.filter(
+            proxies__meeting=meeting, proxies__proxy_id=user.pk, proxies__revoked_at__isnull=True
+        ).order_by("account")
+    )
+    return own + [holder for holder in proxied if holder not in own]
+
+
+def ballot_of(*, poll: Poll, user: User | AnonymousUser, holder_id: int | None = None) -> Ballot | None:
+    """The caller's ballot; on a shareholder item, the ballot of the holder they represent
+    (the one named by `holder_id`, or the only one)."""
     if not user.is_authenticated:
         return None
-    return Ballot.objects.filter(poll_id=poll.pk, voter_id=user.pk).select_related("option").first()
+    ballots = Ballot.objects.filter(poll_id=poll.pk).select_related("option")
+    if poll.meeting is None:
+        return ballots.filter(voter_id=user.pk, holder__isnull=True).first()
+    holders = [h.pk for h in holders_represented(user=user, meeting=poll.meeting)]
+    if holder_id is not None:
+        holders = [pk for pk in holders if pk == holder_id]
+    if len(holders) != 1:
+        return None
+    return ballots.filter(holder_id=holders[0]).first()
 
 
 @dataclass(frozen=True)
@@ -79,6 +107,44 @@ class Turnout:
 
 
 @dataclass(frozen=True)
+class ShareTotals:
+    for_: int
+    against: int
+    abstain: int
+    broker_non_votes: int
+    outstanding: int
+    source: str  # "ballots" or "tabulation"
+
+
+@dataclass(frozen=True)
+class QuorumResult:
+    present: int
+    outstanding: int
+    percent: Decimal
+    threshold: str
+    met: bool
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    standard: str
+    threshold: str
+    passed: bool
+    percent: Decimal | None
+    quorum_met: bool
+    reason: str
+    advisory: bool
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    standard: str
+    passed: bool
+    percent: Decimal | None
+    is_item_standard: bool
+
+
+@dataclass(frozen=True)
 class PollResults:
     poll: Poll
     status: str
@@ -89,39 +155,172 @@ class PollResults:
     tied: list[OptionResult]
     turnout: Turnout
     certified: bool
+    totals: ShareTotals | None = None
+    quorum: QuorumResult | None = None
+    outcome: ItemOutcome | None = None
+    what_if: list[WhatIf] = field(default_factory=list)
 
 
 def _eligible_voters(poll: Poll) -> int:
+    if poll.meeting_id is not None:
+        return Holder.objects.filter(register__meetings=poll.meeting_id, shares__gt=0).count()
     # Every active account may vote in a public poll.
     return get_user_model().objects.filter(is_active=True).count()
 
 
+def _item_totals(poll: Poll, options: list[Option]) -> ShareTotals:
+    meeting = poll.meeting
+    assert meeting is not None  # noqa: S101 - items belong to meetings
+    outstanding = meeting.register.shares_outstanding
+    tabulation = Tabulation.objects.filter(poll_id=poll.pk).first()
+    if tabulation is not None:
+        return ShareTotals(
+            for_=tabulation.shares_for,
+            against=tabulation.shares_against,
+            abstain=tabulation.shares_abstain,
+            broker_non_votes=tabulation.broker_non_votes,
+            outstanding=outstanding,
+            source="tabulation",
+        )
+    weight = {option.code: option.weight for option in options}
+    return ShareTotals(
+        for_=weight[Choice.FOR],
+        against=weight[Choice.AGAINST],
+        abstain=weight[Choice.ABSTAIN],
+        broker_non_votes=0,
+        outstanding=outstanding,
+        source="ballots",
+    )
+
+
+def item_decision(poll: Poll, totals: ShareTotals) -> tuple[QuorumResult, ItemOutcome, list[WhatIf]]:
+    """Apply the item's standard, the meeting's quorum and every other standard to the totals."""
+    meeting = poll.meeting
+    assert meeting is not None  # noqa: S101 - items belong to meetings
+    quorum = Threshold(
+        Fraction(meeting.quorum_numerator, meeting.quorum_denominator), StandardComparator(meeting.quorum_comparator)
+    )
+    threshold = Threshold(
+        Fraction(poll.threshold_numerator, poll.threshold_denominator), StandardComparator(poll.threshold_comparator)
+    )
+    engine_totals = Totals(
+        for_=totals.for_,
+        against=totals.against,
+        abstain=totals.abstain,
+        outstanding=totals.outstanding,
+        broker_non_votes=totals.broker_non_votes,
+    )
+    decision = decide(poll.standard, threshold, engine_totals, quorum)
+    present = engine_totals.present
+    quorum_result = QuorumResult(
+        present=present,
+        outstanding=totals.outstanding,
+        percent=percent_of(Fraction(present, totals.outstanding)) if totals.outstanding else Decimal("0.0"),
+        threshold=str(quorum),
+        met=decision.quorum_met,
+    )
+    outcome = ItemOutcome(
+        standard=poll.standard,
+        threshold=str(threshold),
+        passed=decision.passed,
+        percent=decision.outcome.percent,
+        quorum_met=decision.quorum_met,
+        reason=decision.reason,
+        advisory=poll.advisory,
+    )
+    what_if = [
+        WhatIf(
+            standard=str(other.standard),
+            passed=other.passed,
+            percent=other.percent,
+            is_item_standard=str(other.standard) == poll.standard,
+        )
+        for other in decision.what_if
+    ]
+    return quorum_result, outcome, what_if
+
+
 def poll_results(*, poll: Poll, now: datetime.datetime | None = None) -> PollResults:
     options = list(Option.objects.filter(poll_id=poll.pk).order_by("position", "id"))
-    votes = [option.votes for option in options]
-    tenths = largest_remainder_tenths(votes)
+    totals = _item_totals(poll, options) if poll.is_item else None
+    if totals is not None and totals.source == "tabulation":
+        by_code = {Choice.FOR: totals.for_, Choice.AGAINST: totals.against, Choice.ABSTAIN: totals.abstain}
+        weights = [by_code[Choice(option.code)] for option in options]
+    else:
+        weights = [option.weight for option in options]
+    tenths = largest_remainder_tenths(weights)
     rows = [
         OptionResult(
             id=option.pk,
             label=option.label,
             votes=option.votes,
-            weight=option.weight,
+            weight=weight,
             percent=tenths_to_percent(share),
         )
-        for option, share in zip(options, tenths, strict=True)
+        for option, weight, share in zip(options, weights, tenths, strict=True)
     ]
-    top = [rows[i] for i in leaders(votes)]
-    total_ballots = sum(votes)
+    top = [rows[i] for i in leaders(weights)]
+    ballots = Ballot.objects.filter(poll_id=poll.pk).count() if poll.is_item else sum(o.votes for o in options)
     eligible = _eligible_voters(poll)
-    turnout_tenths = total_ballots * 1000 // eligible if eligible else 0
+    turnout_tenths = ballots * 1000 // eligible if eligible else 0
+    quorum = outcome = None
+    what_if: list[WhatIf] = []
+    if totals is not None:
+        quorum, outcome, what_if = item_decision(poll, totals)
     return PollResults(
         poll=poll,
         status=poll.effective_status(now),
         options=rows,
-        total_ballots=total_ballots,
-        total_weight=sum(option.weight for option in options),
+        total_ballots=ballots,
+        total_weight=sum(weights),
         winner=top[0] if len(top) == 1 else None,
         tied=top if len(top) > 1 else [],
-        turnout=Turnout(ballots=total_ballots, eligible=eligible, percent=tenths_to_percent(turnout_tenths)),
+        turnout=Turnout(ballots=ballots, eligible=eligible, percent=tenths_to_percent(turnout_tenths)),
         certified=poll.status == PollStatus.CERTIFIED,
+        totals=totals,
+        quorum=quorum,
+        outcome=outcome,
+        what_if=what_if,
     )
+
+
+def results_record(results: PollResults) -> dict[str, Any]:
+    """The results as plain JSON values (integers and decimals as strings): what
+    certification freezes, and what the CSV export reads back."""
+
+    def text(value: object) -> str | None:
+        return None if value is None else str(value)
+
+    record: dict[str, Any] = {
+        "status": results.status,
+        "total_ballots": results.total_ballots,
+        "total_weight": str(results.total_weight),
+        "options": [
+            {"id": o.id, "label": o.label, "votes": o.votes, "weight": str(o.weight), "percent": str(o.percent)}
+            for o in results.options
+        ],
+        "winner": results.winner.label if results.winner else None,
+    }
+    if results.totals is not None and results.outcome is not None and results.quorum is not None:
+        totals = results.totals
+        record["totals"] = {
+            "for": str(totals.for_),
+            "against": str(totals.against),
+            "abstain": str(totals.abstain),
+            "broker_non_votes": str(totals.broker_non_votes),
+            "outstanding": str(totals.outstanding),
+            "source": totals.source,
+        }
+        record["quorum"] = {"present": str(results.quorum.present), "met": results.quorum.met}
+        record["outcome"] = {
+            "standard": results.outcome.standard,
+            "threshold": results.outcome.threshold,
+            "passed": results.outcome.passed,
+            "percent": text(results.outcome.percent),
+            "reason": results.outcome.reason,
+            "advisory": results.outcome.advisory,
+        }
+        record["what_if"] = [
+            {"standard": row.standard, "passed": row.passed, "percent": text(row.percent)} for row in results.what_if
+        ]
+    return record

@@ -3,26 +3,51 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import IO
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
+from polls import selectors
 from polls.exceptions import (
     ChangeNotAllowed,
     IllegalTransition,
     InvalidOption,
     InvalidPollData,
+    InvalidVote,
     NoBallot,
     NotEligible,
     PollNotFound,
     PollNotOpen,
     RecountMismatch,
+    RegisterInvalid,
 )
-from polls.models import Ballot, Option, Poll, PollKind, PollStatus, ResultsVisibility
+from polls.models import (
+    Ballot,
+    Choice,
+    Comparator,
+    Holder,
+    Meeting,
+    Option,
+    Poll,
+    PollKind,
+    PollStatus,
+    ProxyAppointment,
+    RecordedPoll,
+    RecordedSnapshot,
+    RegisterSnapshot,
+    ResultsVisibility,
+    Tabulation,
+    VoteStandard,
+)
+from polls.permissions import is_secretary
+from polls.registers import MAX_REPORTED_ERRORS, RegisterLine, read_register
+from polls.standards import Threshold
 
 MIN_OPTIONS = 2
 MAX_OPTIONS = 20
@@ -166,14 +191,23 @@ def _check_open(poll: Poll, now: datetime.datetime) -> None:
         raise PollNotOpen(f"This poll is {status}; ballots are accepted only while it is open.")
 
 
+def _apply_deltas(deltas: dict[int, tuple[int, int]]) -> None:
+    """Move running totals by (votes, weight) per option, in the ballot's own transaction.
+    Rows are locked in primary-key order so two voters swapping options cannot deadlock."""
+    for option_id in sorted(deltas):
+        votes, weight = deltas[option_id]
+        if votes or weight:
+            Option.objects.filter(pk=option_id).update(votes=F("votes") + votes, weight=F("weight") + weight)
+
+
 def _move_totals(*, add_to: int | None, take_from: int | None, weight: int) -> None:
-    # Locks are taken in primary-key order so two voters swapping options cannot deadlock.
-    changes = sorted(
-        [(pk, sign) for pk, sign in ((add_to, 1), (take_from, -1)) if pk is not None],
-        key=lambda change: change[0],
-    )
-    for pk, sign in changes:
-        Option.objects.filter(pk=pk).update(votes=F("votes") + sign, weight=F("weight") + sign * weight)
+    deltas: dict[int, tuple[int, int]] = {}
+    if take_from is not None:
+        deltas[take_from] = (-1, -weight)
+    if add_to is not None:
+        previous = deltas.get(add_to, (0, 0))
+        deltas[add_to] = (previous[0] + 1, previous[1] + weight)
+    _apply_deltas(deltas)
 
 
 @dataclass(frozen=True)
@@ -228,18 +262,35 @@ def ballot_cast(*, poll_id: int, voter: User, option_id: int, now: datetime.date
 
 
 @transaction.atomic
-def ballot_withdraw(*, poll_id: int, voter: User, now: datetime.datetime | None = None) -> None:
+def ballot_withdraw(
+    *, poll_id: int, voter: User, holder_id: int | None = None, now: datetime.datetime | None = None
+) -> None:
+    """Take a ballot back while the poll is open and allows changes; on a shareholder item,
+    the holder's ballot (cast by the holder or its proxy)."""
     now = now or timezone.now()
     poll = _poll_for_ballot(poll_id)
+    if poll.status == PollStatus.DRAFT:
+        raise PollNotFound()
     _check_open(poll, now)
     if not poll.allow_change:
         raise ChangeNotAllowed("This poll does not allow withdrawing a ballot.")
-    ballot = Ballot.objects.select_for_update().filter(poll_id=poll.pk, voter_id=voter.pk).first()
+    ballots = Ballot.objects.select_for_update().filter(poll_id=poll.pk)
+    if poll.is_item:
+        holder = _holder_for_ballot(poll=poll, user=voter, holder_id=holder_id)
+        ballot = ballots.filter(holder_id=holder.pk).first()
+    else:
+        ballot = ballots.filter(voter_id=voter.pk, holder__isnull=True).first()
     if ballot is None:
         raise NoBallot()
-    option_id, weight = ballot.option_id, ballot.weight
+    if poll.is_item:
+        options = dict(Option.objects.filter(poll_id=poll.pk).values_list("code", "pk"))
+        old = {code: getattr(ballot, SHARE_FIELDS[code]) or 0 for code in Choice.values}
+        deltas = _share_deltas(options, old, {code: 0 for code in Choice.values})
+    else:
+        assert ballot.option_id is not None  # noqa: S101 - public ballots always name their option
+        deltas = {ballot.option_id: (-1, -ballot.weight)}
     ballot.delete()
-    _move_totals(add_to=None, take_from=option_id, weight=weight)
+    _apply_deltas(deltas)
 
 
 @dataclass(frozen=True)
@@ -257,14 +308,23 @@ class RecountLine:
 
 
 def poll_recount(*, poll: Poll) -> list[RecountLine]:
-    """Count every ballot again, beside the running totals (one GROUP BY)."""
-    counted = {
-        row["option_id"]: (row["n"], row["w"] or 0)
-        for row in Ballot.objects.filter(poll_id=poll.pk)
-        .values("option_id")
-        .annotate(n=Count("id"), w=Sum("weight"))
-        .order_by()
-    }
+    """Count every ballot again, beside the running totals (one aggregate query)."""
+    ballots = Ballot.objects.filter(poll_id=poll.pk)
+    options = list(Option.objects.filter(poll_id=poll.pk).order_by("position", "id"))
+    counted: dict[int, tuple[int, int]]
+    if poll.is_item:
+        sums = ballots.aggregate(
+            **{f"{code}_n": Count("id", filter=Q(**{f"{SHARE_FIELDS[code]}__gt": 0})) for code in Choice.values},
+            **{f"{code}_w": Sum(SHARE_FIELDS[code]) for code in Choice.values},
+        )
+        counted = {
+            option.pk: (sums[f"{option.code}_n"], sums[f"{option.code}_w"] or 0) for option in options if option.code
+        }
+    else:
+        counted = {
+            row["option_id"]: (row["n"], row["w"] or 0)
+            for row in ballots.values("option_id").annotate(n=Count("id"), w=Sum("weight")).order_by()
+        }
     return [
         RecountLine(
             option_id=option.pk,
@@ -274,7 +334,7 @@ def poll_recount(*, poll: Poll) -> list[RecountLine]:
             running_weight=option.weight,
             counted_weight=counted.get(option.pk, (0, 0))[1],
         )
-        for option in Option.objects.filter(poll_id=poll.pk).order_by("position", "id")
+        for option in options
     ]
 
 
@@ -296,7 +356,8 @@ def poll_certify(*, poll: Poll, certified_by: User, now: datetime.datetime | Non
     poll.status = PollStatus.CERTIFIED
     poll.certified_at = now
     poll.certified_by = certified_by
-    poll.save(update_fields=["status", "certified_at", "certified_by", "updated_at"])
+    poll.certified_result = selectors.results_record(selectors.poll_results(poll=poll, now=now))
+    poll.save(update_fields=["status", "certified_at", "certified_by", "certified_result", "updated_at"])
     return poll
 
 
@@ -320,3 +381,413 @@ def poll_update(*, poll: Poll, **changes: object) -> Poll:
         raise InvalidPollData("The poll must close after it opens.")
     poll.save(update_fields=[*changes, "updated_at"])
     return poll
+
+
+# --- Shareholder meetings: registers, items, proxies, ballots, tabulations -------------------
+
+CHOICE_LABELS: dict[str, str] = {Choice.FOR: "For", Choice.AGAINST: "Against", Choice.ABSTAIN: "Abstain"}
+SHARE_FIELDS: dict[str, str] = {
+    Choice.FOR: "shares_for",
+    Choice.AGAINST: "shares_against",
+    Choice.ABSTAIN: "shares_abstain",
+}
+
+
+def _parse_fraction(text: str, comparator: str, *, what: str) -> Threshold:
+    try:
+        return Threshold.parse(text, comparator)
+    except ValueError as error:
+        raise InvalidPollData(f"The {what} {text!r} is not valid: {error}") from None
+
+
+@transaction.atomic
+def meeting_create(
+    *,
+    title: str,
+    date: datetime.date,
+    register: RegisterSnapshot,
+    created_by: User | None,
+    quorum: str = "1/2",
+    quorum_comparator: str = Comparator.GT,
+) -> Meeting:
+    fraction = _parse_fraction(quorum, quorum_comparator, what="quorum")
+    return Meeting.objects.create(
+        title=title,
+        date=date,
+        register=register,
+        quorum_numerator=fraction.fraction.numerator,
+        quorum_denominator=fraction.fraction.denominator,
+        quorum_comparator=str(fraction.comparator),
+        created_by=created_by,
+    )
+
+
+@transaction.atomic
+def item_create(
+    *,
+    meeting: Meeting,
+    title: str,
+    opens_at: datetime.datetime,
+    closes_at: datetime.datetime,
+    created_by: User | None,
+    standard: str = VoteStandard.VOTES_CAST,
+    threshold: str = "1/2",
+    comparator: str = Comparator.GT,
+    advisory: bool = False,
+    description: str = "",
+    allow_change: bool = True,
+    results_visibility: str = ResultsVisibility.AFTER_CLOSE,
+) -> Poll:
+    """A shareholder item on the meeting's ballot, with its for / against / abstain options."""
+    if standard not in VoteStandard.values:
+        raise InvalidPollData(f"Unknown vote standard {standard!r}.")
+    fraction = _parse_fraction(threshold, comparator, what="threshold")
+    if closes_at <= opens_at:
+        raise InvalidPollData("The poll must close after it opens.")
+    poll = Poll.objects.create(
+        title=title,
+        description=description,
+        kind=PollKind.SHAREHOLDER,
+        meeting=meeting,
+        standard=standard,
+        threshold_numerator=fraction.fraction.numerator,
+        threshold_denominator=fraction.fraction.denominator,
+        threshold_comparator=str(fraction.comparator),
+        advisory=advisory,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        allow_change=allow_change,
+        results_visibility=results_visibility,
+        created_by=created_by,
+    )
+    Option.objects.bulk_create(
+        Option(poll=poll, label=CHOICE_LABELS[choice], code=choice, position=i) for i, choice in enumerate(Choice)
+    )
+    return poll
+
+
+def _holder_for_ballot(*, poll: Poll, user: User, holder_id: int | None) -> Holder:
+    meeting = poll.meeting
+    assert meeting is not None  # noqa: S101 - the check constraint ties items to meetings
+    if holder_id is not None:
+        holder = Holder.objects.filter(pk=holder_id, register_id=meeting.register_id).first()
+        if holder is None:
+            raise NotEligible("That holder is not in the register of record for this meeting.")
+        if holder.user_id == user.pk:
+            return holder
+        appointed = ProxyAppointment.objects.filter(
+            meeting_id=meeting.pk, holder_id=holder.pk, proxy_id=user.pk, revoked_at__isnull=True
+        ).exists()
+        if not appointed:
+            raise NotEligible(f"You hold no proxy for {holder.name} at this meeting.")
+        return holder
+    holders = selectors.holders_represented(user=user, meeting=meeting)
+    if not holders:
+        raise NotEligible(
+            f"You are not a holder in the register of record ({meeting.register.record_date:%Y-%m-%d}) "
+            "and hold no proxy for one."
+        )
+    if len(holders) > 1:
+        raise InvalidVote("You may vote for several holders; say which one with `holder`.")
+    return holders[0]
+
+
+def _shares_by_choice(*, holder: Holder, choice: str | None, split: Mapping[str, int] | None) -> dict[str, int]:
+    if (choice is None) == (split is None):
+        raise InvalidVote("Give either a choice (for, against, abstain) or a split of shares, not both.")
+    if choice is not None:
+        if choice not in Choice.values:
+            raise InvalidVote(f"Unknown choice {choice!r}; use for, against or abstain.")
+        amounts = {code: 0 for code in Choice.values}
+        amounts[choice] = holder.shares
+    else:
+        assert split is not None  # noqa: S101 - narrowed by the check above
+        unknown = set(split) - set(Choice.values)
+        if unknown:
+            raise InvalidVote(f"Unknown choices in the split: {', '.join(sorted(unknown))}.")
+        amounts = {code: split.get(code, 0) for code in Choice.values}
+        if any(not isinstance(value, int) or value < 0 for value in amounts.values()):
+            raise InvalidVote("Split amounts must be whole, non-negative numbers of shares.")
+        if sum(amounts.values()) > holder.shares:
+            raise InvalidVote(
+                f"The split votes {sum(amounts.values()):,} shares but {holder.name} holds {holder.shares:,}."
+            )
+    if sum(amounts.values()) == 0:
+        raise NotEligible(f"{holder.name} has no shares to vote at the record date.")
+    return amounts
+
+
+def _share_deltas(options: dict[str, int], old: dict[str, int], new: dict[str, int]) -> dict[int, tuple[int, int]]:
+    return {options[code]: (int(new[code] > 0) - int(old[code] > 0), new[code] - old[code]) for code in Choice.values}
+
+
+@transaction.atomic
+def item_ballot_cast(
+    *,
+    poll_id: int,
+    voter: User,
+    choice: str | None = None,
+    split: Mapping[str, int] | None = None,
+    holder_id: int | None = None,
+    now: datetime.datetime | None = None,
+) -> CastResult:
+    """Record a holder's ballot on a shareholder item, cast by the holder or its proxy. The
+    latest ballot for the holder counts, whoever cast it; one row per (item, holder) is kept
+    by the database."""
+    now = now or timezone.now()
+    if not voter.is_authenticated or not voter.is_active:
+        raise NotEligible("Log in to vote.")
+    poll = _poll_for_ballot(poll_id)
+    if poll.status == PollStatus.DRAFT:
+        raise PollNotFound()
+    if poll.kind != PollKind.SHAREHOLDER:
+        raise InvalidVote("This is a public poll; vote with an option, not a choice.")
+    _check_open(poll, now)
+    holder = _holder_for_ballot(poll=poll, user=voter, holder_id=holder_id)
+    amounts = _shares_by_choice(holder=holder, choice=choice, split=split)
+    options = dict(Option.objects.filter(poll_id=poll.pk).values_list("code", "pk"))
+    chosen_option = options[choice] if choice is not None else None
+    fields = {SHARE_FIELDS[code]: amounts[code] for code in Choice.values}
+    zero = {code: 0 for code in Choice.values}
+    try:
+        with transaction.atomic():
+            ballot = Ballot.objects.create(
+                poll_id=poll.pk,
+                voter=voter,
+                holder=holder,
+                option_id=chosen_option,
+                weight=sum(amounts.values()),
+                **fields,
+            )
+    except IntegrityError:
+        ballot = Ballot.objects.select_for_update().get(poll_id=poll.pk, holder_id=holder.pk)
+    else:
+        _apply_deltas(_share_deltas(options, zero, amounts))
+        return CastResult(ballot=ballot, created=True, changed=False)
+    if not poll.allow_change:
+        raise ChangeNotAllowed(f"A ballot for {holder.name} is already recorded and this item does not allow changes.")
+    old = {code: getattr(ballot, SHARE_FIELDS[code]) or 0 for code in Choice.values}
+    ballot.voter = voter
+    ballot.option_id = chosen_option
+    ballot.weight = sum(amounts.values())
+    for name, value in fields.items():
+        setattr(ballot, name, value)
+    ballot.save(update_fields=["voter", "option", "weight", *fields, "updated_at"])
+    _apply_deltas(_share_deltas(options, old, amounts))
+    return CastResult(ballot=ballot, created=False, changed=old != amounts)
+
+
+@transaction.atomic
+def proxy_appoint(*, meeting: Meeting, holder: Holder, proxy: User, appointed_by: User) -> ProxyAppointment:
+    """The holder (or the secretary for them) names an account to vote its shares. A new
+    appointment replaces the previous one."""
+    if holder.register_id != meeting.register_id:
+        raise NotEligible("That holder is not in this meeting's register of record.")
+    if holder.user_id != appointed_by.pk and not is_secretary(appointed_by):
+        raise NotEligible("Only the holder (or the secretary) may appoint its proxy.")
+    if proxy.pk == holder.user_id:
+        raise InvalidVote("A holder does not need a proxy to vote its own shares.")
+    ProxyAppointment.objects.select_for_update().filter(meeting=meeting, holder=holder, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    return ProxyAppointment.objects.create(meeting=meeting, holder=holder, proxy=proxy, appointed_by=appointed_by)
+
+
+@transaction.atomic
+def proxy_revoke(*, appointment: ProxyAppointment, revoked_by: User) -> ProxyAppointment:
+    appointment = ProxyAppointment.objects.select_for_update().select_related("holder").get(pk=appointment.pk)
+    if appointment.holder.user_id != revoked_by.pk and not is_secretary(revoked_by):
+        raise NotEligible("Only the holder (or the secretary) may revoke its proxy.")
+    if appointment.revoked_at is None:
+        appointment.revoked_at = timezone.now()
+        appointment.save(update_fields=["revoked_at"])
+    return appointment
+
+
+@transaction.atomic
+def tabulation_record(
+    *,
+    poll: Poll,
+    shares_for: int,
+    shares_against: int,
+    shares_abstain: int,
+    entered_by: User,
+    broker_non_votes: int = 0,
+    source: str = "",
+) -> Tabulation:
+    """The inspector's official totals for an item; they replace the ballots' totals in the
+    result. Refused once the item is certified."""
+    poll = _locked_poll(poll.pk)
+    if poll.kind != PollKind.SHAREHOLDER:
+        raise InvalidPollData("Only shareholder items take an official tabulation.")
+    if poll.status == PollStatus.CERTIFIED:
+        raise IllegalTransition("The item is certified; its result is frozen.")
+    figures = [shares_for, shares_against, shares_abstain, broker_non_votes]
+    if any(value < 0 for value in figures):
+        raise InvalidPollData("Tabulated totals must not be negative.")
+    assert poll.meeting is not None  # noqa: S101 - items belong to meetings
+    outstanding = poll.meeting.register.shares_outstanding
+    if sum(figures) > outstanding:
+        raise InvalidPollData(
+            f"The tabulation counts {sum(figures):,} shares, more than the {outstanding:,} outstanding."
+        )
+    tabulation, _ = Tabulation.objects.update_or_create(
+        poll=poll,
+        defaults={
+            "shares_for": shares_for,
+            "shares_against": shares_against,
+            "shares_abstain": shares_abstain,
+            "broker_non_votes": broker_non_votes,
+            "source": source,
+            "entered_by": entered_by,
+        },
+    )
+    return tabulation
+
+
+STAGING_TABLE = "quorum_register_staging"
+
+
+def _stage_register_lines(lines: Iterator[RegisterLine]) -> None:
+    """Load the lines into a temporary table: COPY on PostgreSQL, batched inserts elsewhere."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {STAGING_TABLE} (line integer, account text, name text, email text, "
+                "shares bigint) ON COMMIT DROP"
+            )
+            with cursor.copy(f"COPY {STAGING_TABLE} (line, account, name, email, shares) FROM STDIN") as copy:
+                for item in lines:
+                    copy.write_row((item.line, item.account, item.name, item.email, item.shares))
+            return
+        cursor.execute(f"DROP TABLE IF EXISTS temp.{STAGING_TABLE}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {STAGING_TABLE} (line integer, account text, name text, email text, shares bigint)"
+        )
+        insert = f"INSERT INTO {STAGING_TABLE} (line, account, name, email, shares) VALUES (%s, %s, %s, %s, %s)"  # noqa: S608
+        batch: list[tuple[int, str, str, str, int]] = []
+        for item in lines:
+            batch.append((item.line, item.account, item.name, item.email, item.shares))
+            if len(batch) == 5000:
+                cursor.executemany(insert, batch)
+                batch.clear()
+        if batch:
+            cursor.executemany(insert, batch)
+
+
+def _whole_file_errors(shares_outstanding: int) -> tuple[list[str], int, int]:
+    """Duplicate holders (each later line names the first) and the total against outstanding."""
+    errors = []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT line, account, first_line FROM (SELECT line, account, MIN(line) OVER (PARTITION BY account) "  # noqa: S608
+            f"AS first_line FROM {STAGING_TABLE}) AS seen WHERE line > first_line ORDER BY line LIMIT %s",
+            [MAX_REPORTED_ERRORS],
+        )
+        for line, account, first_line in cursor.fetchall():
+            errors.append(f"line {line}: holder {account} already appears on line {first_line}")
+        cursor.execute(f"SELECT COUNT(*), COALESCE(SUM(shares), 0) FROM {STAGING_TABLE}")  # noqa: S608
+        count, total = cursor.fetchone()
+    if total > shares_outstanding:
+        errors.append(f"the register holds {total:,} shares, more than the {shares_outstanding:,} outstanding")
+    return errors, int(count), int(total)
+
+
+def _line_number(message: str) -> int:
+    head = message.split(":", 1)[0]
+    return int(head[5:]) if head.startswith("line ") and head[5:].isdigit() else 1 << 62
+
+
+@transaction.atomic
+def register_import(
+    *,
+    source: IO[bytes],
+    record_date: datetime.date,
+    shares_outstanding: int,
+    imported_by: User | None,
+    source_name: str = "",
+    on_progress: Callable[[int, int], None] | None = None,
+) -> RegisterSnapshot:
+    """Check the whole file, then import it in one transaction: a file with any bad line is
+    refused with every bad line named, and nothing is stored. Holders are linked to accounts
+    with the same e-mail address (case-insensitive)."""
+    if shares_outstanding <= 0:
+        raise InvalidPollData("Shares outstanding must be a positive whole number.")
+    errors: list[str] = []
+    _stage_register_lines(read_register(source, errors, on_progress=on_progress))
+    file_errors, count, total = _whole_file_errors(shares_outstanding)
+    errors = sorted(errors + file_errors, key=_line_number)
+    if errors:
+        # Raising rolls back the staging table and anything else this transaction wrote.
+        raise RegisterInvalid(errors[:MAX_REPORTED_ERRORS], total=len(errors))
+    snapshot = RegisterSnapshot.objects.create(
+        record_date=record_date,
+        shares_outstanding=shares_outstanding,
+        source_name=source_name[:255],
+        holder_count=count,
+        total_shares=total,
+        imported_by=imported_by,
+    )
+    user_table = User._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Holder._meta.db_table} (register_id, account, name, email, shares, user_id) "  # noqa: S608
+            f"SELECT %s, s.account, s.name, s.email, s.shares, u.id FROM {STAGING_TABLE} s "
+            f"LEFT JOIN (SELECT LOWER(email) AS email, MIN(id) AS id FROM {user_table} WHERE email <> '' "
+            "GROUP BY LOWER(email)) u ON u.email = LOWER(s.email) ORDER BY s.line",
+            [snapshot.pk],
+        )
+        if connection.vendor != "postgresql":
+            cursor.execute(f"DROP TABLE temp.{STAGING_TABLE}")
+    return snapshot
+
+
+def holders_link_user(*, user: User) -> int:
+    """Link an account to the holder rows carrying its e-mail address (e.g. after sign-up)."""
+    if not user.email:
+        return 0
+    return Holder.objects.filter(user__isnull=True, email__iexact=user.email).update(user=user)
+
+
+# --- Polls held elsewhere ------------------------------------------------------------------
+
+
+@transaction.atomic
+def recorded_poll_create(
+    *, platform: str, url: str, author: str, question: str, options: Sequence[str], created_by: User | None
+) -> RecordedPoll:
+    labels = [label.strip() for label in options]
+    if len(labels) < MIN_OPTIONS or any(not label for label in labels) or len(set(labels)) != len(labels):
+        raise InvalidPollData("A recorded poll needs at least two distinct, non-empty options.")
+    return RecordedPoll.objects.create(
+        platform=platform, url=url, author=author, question=question, options=labels, created_by=created_by
+    )
+
+
+@transaction.atomic
+def recorded_snapshot_add(
+    *,
+    recorded_poll: RecordedPoll,
+    taken_at: datetime.datetime,
+    total_votes: int,
+    percentages: Mapping[str, Decimal],
+    note: str = "",
+) -> RecordedSnapshot:
+    """What the platform showed at `taken_at`. Percentages are as the platform rounded them,
+    so they are kept exactly as given, not recomputed."""
+    unknown = set(percentages) - set(recorded_poll.options)
+    if unknown:
+        raise InvalidPollData(f"Not options of this poll: {', '.join(sorted(unknown))}.")
+    if any(not Decimal(0) <= value <= Decimal(100) for value in percentages.values()):
+        raise InvalidPollData("Percentages must lie between 0 and 100.")
+    if total_votes < 0:
+        raise InvalidPollData("The total of votes must not be negative.")
+    if RecordedSnapshot.objects.filter(recorded_poll=recorded_poll, taken_at=taken_at).exists():
+        raise IllegalTransition("A snapshot at that moment is already recorded.")
+    return RecordedSnapshot.objects.create(
+        recorded_poll=recorded_poll,
+        taken_at=taken_at,
+        total_votes=total_votes,
+        percentages={label: str(value) for label, value in percentages.items()},
+        note=note,
+    )

@@ -9,7 +9,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from polls.exceptions import PollError
+from polls.exceptions import PollError, RegisterInvalid
 
 
 class DomainError(exceptions.APIException):
@@ -20,7 +20,9 @@ class DomainError(exceptions.APIException):
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, PollError):
+    if isinstance(exc, RegisterInvalid):
+        exc = DomainError(exc, extra={"errors": exc.errors})
+    elif isinstance(exc, PollError):
         exc = DomainError(exc)
     response = drf_exception_handler(exc, context)
     if response is None:

@@ -4,7 +4,20 @@ from typing import Any
 
 from rest_framework import serializers
 
-from polls.models import Ballot, Option, Poll, PollKind, ResultsVisibility
+from polls.models import (
+    Ballot,
+    Choice,
+    Comparator,
+    Meeting,
+    Option,
+    Poll,
+    PollKind,
+    RecordedPoll,
+    RecordedSnapshot,
+    RegisterSnapshot,
+    ResultsVisibility,
+    VoteStandard,
+)
 from polls.services import MAX_OPTIONS, MIN_OPTIONS
 
 
@@ -21,6 +34,8 @@ class OptionSerializer(serializers.ModelSerializer):
 class PollSerializer(serializers.ModelSerializer):
     status = serializers.SerializerMethodField()
     options = OptionSerializer(many=True, read_only=True)
+    threshold = serializers.CharField(source="threshold_text", read_only=True, help_text="Items only, e.g. 1/2.")
+    comparator = serializers.CharField(source="threshold_comparator", read_only=True)
 
     class Meta:
         model = Poll
@@ -37,6 +52,11 @@ class PollSerializer(serializers.ModelSerializer):
             "results_visibility",
             "created_at",
             "certified_at",
+            "meeting",
+            "standard",
+            "threshold",
+            "comparator",
+            "advisory",
         ]
         read_only_fields = fields
 
@@ -52,12 +72,23 @@ class OptionInputSerializer(serializers.Serializer):
 class PollCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=300)
     description = serializers.CharField(required=False, allow_blank=True, default="")
-    kind = serializers.ChoiceField(choices=[PollKind.PUBLIC], default=PollKind.PUBLIC)
-    options = serializers.ListField(child=OptionInputSerializer(), min_length=MIN_OPTIONS, max_length=MAX_OPTIONS)
+    kind = serializers.ChoiceField(choices=PollKind.choices, default=PollKind.PUBLIC)
+    options = serializers.ListField(
+        child=OptionInputSerializer(),
+        min_length=MIN_OPTIONS,
+        max_length=MAX_OPTIONS,
+        required=False,
+        help_text="Public polls only; a shareholder item gets for, against and abstain by itself.",
+    )
     opens_at = serializers.DateTimeField()
     closes_at = serializers.DateTimeField()
     allow_change = serializers.BooleanField(default=True)
-    results_visibility = serializers.ChoiceField(choices=ResultsVisibility.choices, default=ResultsVisibility.LIVE)
+    results_visibility = serializers.ChoiceField(choices=ResultsVisibility.choices, required=False)
+    meeting = serializers.PrimaryKeyRelatedField(queryset=Meeting.objects.all(), required=False)
+    standard = serializers.ChoiceField(choices=VoteStandard.choices, default=VoteStandard.VOTES_CAST)
+    threshold = serializers.RegexField(r"^\s*[0-9]+\s*/\s*[0-9]+\s*$", default="1/2")
+    comparator = serializers.ChoiceField(choices=Comparator.choices, default=Comparator.GT)
+    advisory = serializers.BooleanField(default=False)
 
     def validate_options(self, options: list[dict[str, str]]) -> list[str]:
         labels = [option["label"].strip() for option in options]
@@ -68,6 +99,18 @@ class PollCreateSerializer(serializers.Serializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["closes_at"] <= attrs["opens_at"]:
             raise serializers.ValidationError({"closes_at": "The poll must close after it opens."})
+        if attrs["kind"] == PollKind.SHAREHOLDER:
+            if "meeting" not in attrs:
+                raise serializers.ValidationError({"meeting": "A shareholder item belongs to a meeting."})
+            if "options" in attrs:
+                raise serializers.ValidationError(
+                    {"options": "A shareholder item's options are for, against, abstain."}
+                )
+        else:
+            if "options" not in attrs:
+                raise serializers.ValidationError({"options": "A public poll needs 2 to 20 options."})
+            if "meeting" in attrs:
+                raise serializers.ValidationError({"meeting": "Only shareholder items belong to a meeting."})
         return attrs
 
 
@@ -81,16 +124,56 @@ class PollUpdateSerializer(serializers.Serializer):
 
 
 class BallotSerializer(serializers.ModelSerializer):
+    voter = serializers.CharField(source="voter.get_username", read_only=True, help_text="The account that acted.")
+    weight = serializers.CharField(read_only=True)
+    shares_for = serializers.CharField(read_only=True, allow_null=True)
+    shares_against = serializers.CharField(read_only=True, allow_null=True)
+    shares_abstain = serializers.CharField(read_only=True, allow_null=True)
+
     class Meta:
         model = Ballot
-        fields = ["poll", "option", "cast_at", "updated_at"]
+        fields = [
+            "poll",
+            "option",
+            "holder",
+            "voter",
+            "weight",
+            "shares_for",
+            "shares_against",
+            "shares_abstain",
+            "cast_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
+class SplitSerializer(serializers.Serializer):
+    # Share counts travel as strings so no client rounds them through a float.
+    shares_for = serializers.RegexField(r"^[0-9]{1,18}$", required=False)  # exposed as "for"
+    against = serializers.RegexField(r"^[0-9]{1,18}$", required=False)
+    abstain = serializers.RegexField(r"^[0-9]{1,18}$", required=False)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["for"] = fields.pop("shares_for")
+        return fields
+
+
 class BallotCastSerializer(serializers.Serializer):
-    # A plain integer: the service checks the option belongs to the poll, in the same query
-    # that loads it, instead of a validator's extra SELECT.
-    option = serializers.IntegerField(min_value=1)
+    # Plain integers: the service checks the option belongs to the poll in the same query that
+    # loads it, instead of a validator's extra SELECT.
+    option = serializers.IntegerField(min_value=1, required=False, help_text="Public polls: the option's id.")
+    choice = serializers.ChoiceField(choices=Choice.choices, required=False, help_text="Shareholder items.")
+    split = SplitSerializer(required=False, help_text="Shareholder items: shares for, against and abstain.")
+    holder = serializers.IntegerField(min_value=1, required=False, help_text="The holder represented (proxies).")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        given = [name for name in ("option", "choice", "split") if name in attrs]
+        if len(given) != 1:
+            raise serializers.ValidationError("Give exactly one of option, choice or split.")
+        if "split" in attrs:
+            attrs["split"] = {code: int(value) for code, value in attrs["split"].items()}
+        return attrs
 
 
 class OptionResultSerializer(serializers.Serializer):
@@ -112,6 +195,44 @@ class TurnoutSerializer(serializers.Serializer):
     percent = serializers.CharField()
 
 
+class ShareTotalsSerializer(serializers.Serializer):
+    shares_for = serializers.CharField(source="for_")
+    against = serializers.CharField()
+    abstain = serializers.CharField()
+    broker_non_votes = serializers.CharField()
+    outstanding = serializers.CharField()
+    source = serializers.ChoiceField(choices=["ballots", "tabulation"])  # type: ignore[assignment] # a field, not Field.source
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["for"] = fields.pop("shares_for")
+        return fields
+
+
+class QuorumSerializer(serializers.Serializer):
+    present = serializers.CharField()
+    outstanding = serializers.CharField()
+    percent = serializers.CharField()
+    threshold = serializers.CharField()
+    met = serializers.BooleanField()
+
+
+class OutcomeSerializer(serializers.Serializer):
+    standard = serializers.CharField()
+    threshold = serializers.CharField(help_text='The comparator and fraction, e.g. "> 1/2".')
+    passed = serializers.BooleanField()
+    percent = serializers.CharField(allow_null=True)
+    quorum_met = serializers.BooleanField()
+    reason = serializers.CharField(help_text='"passed", "failed" or "no quorum".')
+    advisory = serializers.BooleanField()
+
+
+class WhatIfSerializer(serializers.Serializer):
+    standard = serializers.CharField()
+    passed = serializers.BooleanField()
+    percent = serializers.CharField(allow_null=True)
+
+
 class ResultsSerializer(serializers.Serializer):
     status = serializers.CharField()
     total_ballots = serializers.IntegerField()
@@ -122,6 +243,87 @@ class ResultsSerializer(serializers.Serializer):
     turnout = TurnoutSerializer()
     certified = serializers.BooleanField()
     certified_at = serializers.DateTimeField(allow_null=True, source="poll.certified_at")
+    totals = ShareTotalsSerializer(allow_null=True, help_text="Shareholder items: totals in shares.")
+    quorum = QuorumSerializer(allow_null=True)
+    outcome = OutcomeSerializer(allow_null=True)
+    what_if = WhatIfSerializer(many=True)
+
+
+class TabulationSerializer(serializers.Serializer):
+    shares_for = serializers.IntegerField(min_value=0)
+    shares_against = serializers.IntegerField(min_value=0)
+    shares_abstain = serializers.IntegerField(min_value=0)
+    broker_non_votes = serializers.IntegerField(min_value=0, default=0)
+    source = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")  # type: ignore[assignment] # a field, not Field.source
+
+
+class MeetingSerializer(serializers.ModelSerializer):
+    quorum = serializers.RegexField(r"^\s*[0-9]+\s*/\s*[0-9]+\s*$", default="1/2", source="quorum_text")
+    quorum_comparator = serializers.ChoiceField(choices=Comparator.choices, default=Comparator.GT)
+    record_date = serializers.DateField(source="register.record_date", read_only=True)
+    items = serializers.PrimaryKeyRelatedField(many=True, read_only=True)  # type: ignore[var-annotated]
+
+    class Meta:
+        model = Meeting
+        fields = ["id", "title", "date", "register", "record_date", "quorum", "quorum_comparator", "items"]
+
+
+class RegisterSnapshotSerializer(serializers.ModelSerializer):
+    shares_outstanding = serializers.CharField(read_only=True)
+    total_shares = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = RegisterSnapshot
+        fields = [
+            "id",
+            "record_date",
+            "shares_outstanding",
+            "holder_count",
+            "total_shares",
+            "source_name",
+            "imported_at",
+        ]
+        read_only_fields = fields
+
+
+class RegisterUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="CSV with the header holder,name,email,shares.")
+    record_date = serializers.DateField()
+    shares_outstanding = serializers.IntegerField(min_value=1)
+
+
+class RegisterErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    errors = serializers.ListField(child=serializers.CharField(), help_text="Each bad line, by line number.")  # type: ignore[assignment] # a field
+
+
+class ProxySerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    holder = serializers.IntegerField(source="holder_id")
+    proxy = serializers.CharField(source="proxy.get_username", help_text="The proxy's username.")
+    appointed_at = serializers.DateTimeField(read_only=True)
+    revoked_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+
+class RecordedSnapshotSerializer(serializers.ModelSerializer):
+    total_votes = serializers.IntegerField(min_value=0)
+    percentages = serializers.DictField(
+        child=serializers.DecimalField(max_digits=5, decimal_places=1, min_value=0, max_value=100)
+    )
+
+    class Meta:
+        model = RecordedSnapshot
+        fields = ["id", "taken_at", "total_votes", "percentages", "note"]
+
+
+class RecordedPollSerializer(serializers.ModelSerializer):
+    options = serializers.ListField(child=serializers.CharField(max_length=200), min_length=MIN_OPTIONS)
+    snapshots = RecordedSnapshotSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = RecordedPoll
+        fields = ["id", "platform", "url", "author", "question", "options", "snapshots", "created_at"]
+        read_only_fields = ["id", "snapshots", "created_at"]
 
 
 class TokenRequestSerializer(serializers.Serializer):

@@ -2,10 +2,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from polls.api.meetings import MeetingViewSet, RecordedPollViewSet, RegisterViewSet
 from polls.api.views import PollViewSet, TokenView
 
 router = DefaultRouter()
 router.register("polls", PollViewSet, basename="poll")
+router.register("meetings", MeetingViewSet, basename="meeting")
+router.register("registers", RegisterViewSet, basename="register")
+router.register("recorded-polls", RecordedPollViewSet, basename="recorded-poll")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),

@@ -3,12 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -23,10 +23,11 @@ from polls.api.serializers import (
     PollSerializer,
     PollUpdateSerializer,
     ResultsSerializer,
+    TabulationSerializer,
     TokenRequestSerializer,
     TokenSerializer,
 )
-from polls.models import Poll
+from polls.models import Poll, PollKind
 from polls.permissions import IsSecretary, can_see_results
 
 ERRORS = {
@@ -40,6 +41,20 @@ ERRORS = {
 
 def errors(*codes: int) -> dict[int, OpenApiResponse]:
     return {code: ERRORS[code] for code in codes}
+
+
+def _int_or_none(value: str | None) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ValidationError({"holder": "A holder id is a whole number."}) from None
+
+
+HOLDER_PARAMETER = OpenApiParameter(
+    "holder", int, description="Shareholder items: the holder whose ballot (yours or as proxy)."
+)
 
 
 class TokenView(APIView):
@@ -91,7 +106,7 @@ class PollViewSet(
         return polls
 
     def get_permissions(self) -> list[Any]:
-        if self.action in ("create", "partial_update", "open", "close", "schedule", "certify"):
+        if self.action in ("create", "partial_update", "open", "close", "schedule", "certify", "tabulation"):
             return [permissions.IsAuthenticated(), IsSecretary()]
         if self.action == "ballot":
             return [permissions.IsAuthenticated()]
@@ -100,7 +115,28 @@ class PollViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = PollCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        poll = services.poll_create(created_by=request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        data = dict(serializer.validated_data)
+        common = {
+            "title": data["title"],
+            "description": data["description"],
+            "opens_at": data["opens_at"],
+            "closes_at": data["closes_at"],
+            "allow_change": data["allow_change"],
+            "created_by": request.user,
+        }
+        if "results_visibility" in data:
+            common["results_visibility"] = data["results_visibility"]
+        if data["kind"] == PollKind.SHAREHOLDER:
+            poll = services.item_create(
+                meeting=data["meeting"],
+                standard=data["standard"],
+                threshold=data["threshold"],
+                comparator=data["comparator"],
+                advisory=data["advisory"],
+                **common,
+            )
+        else:
+            poll = services.poll_create(options=data["options"], **common)
         return Response(PollSerializer(poll).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -151,6 +187,19 @@ class PollViewSet(
         return Response(PollSerializer(poll).data)
 
     @extend_schema(
+        summary="Enter the inspector's official totals for a shareholder item (secretary)",
+        request=TabulationSerializer,
+        responses={200: ResultsSerializer, **errors(400, 401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def tabulation(self, request: Request, pk: str | None = None) -> Response:
+        serializer = TabulationSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        poll = self.get_object()
+        services.tabulation_record(poll=poll, entered_by=request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        return Response(ResultsSerializer(selectors.poll_results(poll=poll)).data)
+
+    @extend_schema(
         methods=["GET"],
         summary="The caller's ballot",
         request=None,
@@ -178,11 +227,17 @@ class PollViewSet(
             return self._cast(request, poll_id=int(self.kwargs["pk"]))
         poll = self.get_object()
         if request.method == "GET":
-            ballot = selectors.ballot_of(poll=poll, user=request.user)
+            ballot = selectors.ballot_of(
+                poll=poll, user=request.user, holder_id=_int_or_none(request.query_params.get("holder"))
+            )
             if ballot is None:
                 return Response({"detail": "You have not voted in this poll."}, status=status.HTTP_404_NOT_FOUND)
             return Response(BallotSerializer(ballot).data)
-        services.ballot_withdraw(poll_id=poll.pk, voter=request.user)  # type: ignore[arg-type]
+        services.ballot_withdraw(
+            poll_id=poll.pk,
+            voter=request.user,  # type: ignore[arg-type]
+            holder_id=_int_or_none(request.query_params.get("holder")),
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _cast(self, request: Request, *, poll_id: int) -> Response:
@@ -190,11 +245,21 @@ class PollViewSet(
         # and unknown polls alike, so the viewset's own lookup would only add queries.
         serializer = BallotCastSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        result = services.ballot_cast(
-            poll_id=poll_id,
-            voter=request.user,  # type: ignore[arg-type]
-            option_id=serializer.validated_data["option"],
-        )
+        data = serializer.validated_data
+        if "option" in data:
+            result = services.ballot_cast(
+                poll_id=poll_id,
+                voter=request.user,  # type: ignore[arg-type]
+                option_id=data["option"],
+            )
+        else:
+            result = services.item_ballot_cast(
+                poll_id=poll_id,
+                voter=request.user,  # type: ignore[arg-type]
+                choice=data.get("choice"),
+                split=data.get("split"),
+                holder_id=data.get("holder"),
+            )
         return Response(
             BallotSerializer(result.ballot).data,
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,

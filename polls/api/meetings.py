@@ -1,0 +1,201 @@
+"""Meetings, registers of record and polls held elsewhere."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from polls import services
+from polls.api.serializers import (
+    MeetingSerializer,
+    ProxySerializer,
+    RecordedPollSerializer,
+    RecordedSnapshotSerializer,
+    RegisterErrorSerializer,
+    RegisterSnapshotSerializer,
+    RegisterUploadSerializer,
+)
+from polls.api.views import errors
+from polls.models import Holder, Meeting, ProxyAppointment, RecordedPoll, RegisterSnapshot
+from polls.permissions import IsSecretary, IsSecretaryOrReadOnly
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List meetings"),
+    retrieve=extend_schema(summary="One meeting with its items", responses={200: MeetingSerializer, **errors(404)}),
+    create=extend_schema(
+        summary="Create a meeting on a register of record (secretary)",
+        responses={201: MeetingSerializer, **errors(400, 401, 403)},
+    ),
+)
+class MeetingViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = MeetingSerializer
+    permission_classes = [IsSecretaryOrReadOnly]
+    queryset = Meeting.objects.select_related("register").prefetch_related("items").order_by("-date", "-id")
+    filterset_fields = ["date"]
+    search_fields = ["title"]
+    ordering_fields = ["date", "title", "id"]
+
+    def perform_create(self, serializer: Any) -> None:
+        data = serializer.validated_data
+        serializer.instance = services.meeting_create(
+            title=data["title"],
+            date=data["date"],
+            register=data["register"],
+            quorum=data["quorum_text"],
+            quorum_comparator=data["quorum_comparator"],
+            created_by=self.request.user,  # type: ignore[arg-type]
+        )
+
+    def _proxies(self, meeting: Meeting) -> QuerySet[ProxyAppointment]:
+        appointments = ProxyAppointment.objects.filter(meeting=meeting, revoked_at__isnull=True)
+        user = self.request.user
+        if not IsSecretary().has_permission(self.request, self):
+            # A holder sees the proxies it appointed; a proxy sees the appointments it holds.
+            appointments = appointments.filter(Q(holder__user_id=user.pk) | Q(proxy_id=user.pk))
+        return appointments.select_related("proxy")
+
+    @extend_schema(
+        methods=["GET"],
+        summary="Active proxy appointments you made or hold (all of them for the secretary)",
+        responses={200: ProxySerializer(many=True), **errors(401, 404)},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Appoint a proxy for a holder you are (or, as secretary, for any holder)",
+        request=ProxySerializer,
+        responses={201: ProxySerializer, **errors(400, 401, 403, 404)},
+    )
+    @action(detail=True, methods=["get", "post"], permission_classes=[permissions.IsAuthenticated])
+    def proxies(self, request: Request, pk: str | None = None) -> Response:
+        meeting = self.get_object()
+        if request.method == "GET":
+            return Response(ProxySerializer(self._proxies(meeting), many=True).data)
+        serializer = ProxySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        holder = Holder.objects.filter(pk=serializer.validated_data["holder_id"]).first()
+        if holder is None:
+            raise NotFound("No such holder.")
+        username = serializer.validated_data["proxy"]["get_username"]
+        proxy = get_user_model().objects.filter(username=username, is_active=True).first()
+        if proxy is None:
+            raise NotFound(f"No active account named {username!r}.")
+        appointment = services.proxy_appoint(
+            meeting=meeting,
+            holder=holder,
+            proxy=proxy,
+            appointed_by=request.user,  # type: ignore[arg-type]
+        )
+        return Response(ProxySerializer(appointment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Revoke a proxy appointment (the holder or the secretary)",
+        request=None,
+        responses={200: ProxySerializer, **errors(401, 403, 404)},
+    )
+    @action(
+        detail=True,
+        methods=["delete"],
+        url_path=r"proxies/(?P<proxy_id>[0-9]+)",
+        permission_classes=[permissions.IsAuthenticated],
+    )
+    def revoke_proxy(self, request: Request, pk: str | None = None, proxy_id: str | None = None) -> Response:
+        meeting = self.get_object()
+        appointment = self._proxies(meeting).filter(pk=int(proxy_id or 0)).first()
+        if appointment is None:
+            raise NotFound("No such active proxy appointment.")
+        appointment = services.proxy_revoke(appointment=appointment, revoked_by=request.user)  # type: ignore[arg-type]
+        return Response(ProxySerializer(appointment).data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Registers of record (secretary)"),
+    retrieve=extend_schema(summary="One register of record (secretary)"),
+)
+class RegisterViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    # Registers hold holders' names and e-mail addresses: the secretary's alone.
+    permission_classes = [permissions.IsAuthenticated, IsSecretary]
+    serializer_class = RegisterSnapshotSerializer
+    queryset = RegisterSnapshot.objects.order_by("-record_date", "-id")
+    parser_classes = [MultiPartParser, FormParser]
+    filterset_fields = ["record_date"]
+    ordering_fields = ["record_date", "id"]
+
+    @extend_schema(
+        summary="Import a register CSV (holder,name,email,shares); a file with bad lines imports nothing",
+        request={"multipart/form-data": RegisterUploadSerializer},
+        responses={
+            201: RegisterSnapshotSerializer,
+            400: OpenApiResponse(RegisterErrorSerializer, description="Bad lines, each with its line number."),
+            **errors(401, 403),
+        },
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        upload = RegisterUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        data = upload.validated_data
+        with data["file"].open("rb") as source:
+            snapshot = services.register_import(
+                source=source,
+                record_date=data["record_date"],
+                shares_outstanding=data["shares_outstanding"],
+                imported_by=request.user,  # type: ignore[arg-type]
+                source_name=data["file"].name or "",
+            )
+        return Response(RegisterSnapshotSerializer(snapshot).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Polls held elsewhere, with their snapshots"),
+    retrieve=extend_schema(summary="One recorded poll", responses={200: RecordedPollSerializer, **errors(404)}),
+    create=extend_schema(
+        summary="Record a poll held elsewhere (secretary)",
+        responses={201: RecordedPollSerializer, **errors(400, 401, 403)},
+    ),
+)
+class RecordedPollViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = RecordedPollSerializer
+    permission_classes = [IsSecretaryOrReadOnly]
+    queryset = RecordedPoll.objects.prefetch_related("snapshots").order_by("-created_at", "-id")
+    search_fields = ["question", "author", "platform"]
+    ordering_fields = ["created_at", "id"]
+
+    def perform_create(self, serializer: Any) -> None:
+        serializer.instance = services.recorded_poll_create(
+            created_by=self.request.user,  # type: ignore[arg-type]
+            **serializer.validated_data,
+        )
+
+    @extend_schema(
+        methods=["GET"], summary="Snapshots over time", responses={200: RecordedSnapshotSerializer(many=True)}
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Add what the platform showed at a moment (secretary)",
+        request=RecordedSnapshotSerializer,
+        responses={201: RecordedSnapshotSerializer, **errors(400, 401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["get", "post"])
+    def snapshots(self, request: Request, pk: str | None = None) -> Response:
+        recorded = self.get_object()
+        if request.method == "GET":
+            return Response(RecordedSnapshotSerializer(recorded.snapshots.all(), many=True).data)
+        serializer = RecordedSnapshotSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        snapshot = services.recorded_snapshot_add(recorded_poll=recorded, **serializer.validated_data)
+        return Response(RecordedSnapshotSerializer(snapshot).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,114 @@
+"""Reading a transfer agent's register file (`holder,name,email,shares`) one line at a time, so
+a million-line file never sits in memory."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import IO
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+HEADER = ["holder", "name", "email", "shares"]
+MAX_REPORTED_ERRORS = 1000
+WHOLE_NUMBER = re.compile(r"[0-9]+")
+NEGATIVE_NUMBER = re.compile(r"-[0-9]+")
+
+
+@dataclass(frozen=True)
+class RegisterLine:
+    line: int
+    account: str
+    name: str
+    email: str
+    shares: int
+
+
+class CountingReader(io.RawIOBase):
+    """Wraps a binary file and counts the bytes read, for a progress indicator."""
+
+    def __init__(self, source: IO[bytes]) -> None:
+        self.source = source
+        self.bytes_read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self.source.read(len(buffer))
+        count = len(data)
+        buffer[:count] = data
+        self.bytes_read += count
+        return count
+
+
+def read_register(
+    source: IO[bytes],
+    errors: list[str],
+    *,
+    on_progress: Callable[[int, int], None] | None = None,
+    progress_every: int = 10_000,
+) -> Iterator[RegisterLine]:
+    """Yield each good line; append a message naming the line number for each bad one.
+
+    Checks that need the whole file (duplicate holders, the total against shares outstanding)
+    are the caller's, once every line has been seen.
+    """
+    counter = CountingReader(source)
+    text = io.TextIOWrapper(io.BufferedReader(counter, buffer_size=1 << 20), encoding="utf-8-sig", newline="")
+    reader = csv.reader(text)
+    try:
+        header = next(reader, None)
+    except (csv.Error, UnicodeDecodeError) as error:
+        errors.append(f"line 1: the file cannot be read as UTF-8 CSV ({error})")
+        return
+    if header is None:
+        errors.append("line 1: the file is empty; expected the header holder,name,email,shares")
+        return
+    if [column.strip().lower() for column in header] != HEADER:
+        errors.append(f"line 1: expected the header holder,name,email,shares, found {','.join(header)}")
+        return
+    try:
+        for row in reader:
+            line = reader.line_num
+            if on_progress is not None and line % progress_every == 0:
+                on_progress(line, counter.bytes_read)
+            if not row or all(not cell.strip() for cell in row):
+                continue
+            parsed = _parse_row(row, line, errors)
+            if parsed is not None:
+                yield parsed
+    except (csv.Error, UnicodeDecodeError) as error:
+        errors.append(f"line {reader.line_num}: the file cannot be read past this line ({error})")
+    if on_progress is not None:
+        on_progress(reader.line_num, counter.bytes_read)
+
+
+def _parse_row(row: list[str], line: int, errors: list[str]) -> RegisterLine | None:
+    if len(row) != len(HEADER):
+        errors.append(f"line {line}: expected 4 fields (holder,name,email,shares), found {len(row)}")
+        return None
+    account, name, email, shares = (cell.strip() for cell in row)
+    problems = [
+        f"missing {column}" for column, value in zip(HEADER, (account, name, email, shares), strict=True) if not value
+    ]
+    if shares and not WHOLE_NUMBER.fullmatch(shares):
+        if NEGATIVE_NUMBER.fullmatch(shares):
+            problems.append(f"shares must not be negative, found {shares}")
+        else:
+            problems.append(f"shares must be a whole number, found {shares!r}")
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            problems.append(f"{email!r} is not a valid e-mail address")
+    if len(account) > 64 or len(name) > 200:
+        problems.append("holder id is limited to 64 characters and name to 200")
+    if problems:
+        errors.append(f"line {line}: {'; '.join(problems)}")
+        return None
+    return RegisterLine(line=line, account=account, name=name, email=email, shares=int(shares))
