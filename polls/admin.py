@@ -3,23 +3,104 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 
 from polls import services
-from polls.exceptions import PollError
-from polls.models import Ballot, Option, Poll
+from polls.exceptions import PollError, RegisterInvalid
+from polls.models import (
+    Ballot,
+    Holder,
+    Meeting,
+    Option,
+    Poll,
+    PollKind,
+    ProxyAppointment,
+    RecordedPoll,
+    RecordedSnapshot,
+    RegisterSnapshot,
+    Tabulation,
+)
 from polls.permissions import can_see_results
+
+
+class OptionFormSet(BaseInlineFormSet):
+    """Public polls list their own 2 to 20 options; shareholder items get for, against and
+    abstain by themselves."""
+
+    def clean(self) -> None:
+        super().clean()
+        if self.instance.pk is not None and self.instance.effective_status() not in services.EDITABLE_STATUSES:
+            return
+        kept = [form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]
+        if self.instance.kind == PollKind.SHAREHOLDER:
+            if kept and self.instance.pk is None:
+                raise ValidationError("A shareholder item gets its options (for, against, abstain) by itself.")
+        elif not services.MIN_OPTIONS <= len(kept) <= services.MAX_OPTIONS:
+            raise ValidationError(f"A poll needs between {services.MIN_OPTIONS} and {services.MAX_OPTIONS} options.")
+
+
+ITEM_RULE_DEFAULTS = {"threshold_numerator": 1, "threshold_denominator": 2, "threshold_comparator": ">"}
+
+
+class PollAdminForm(forms.ModelForm):
+    class Meta:
+        model = Poll
+        fields = [
+            "title",
+            "description",
+            "kind",
+            "opens_at",
+            "closes_at",
+            "allow_change",
+            "results_visibility",
+            "meeting",
+            "standard",
+            *ITEM_RULE_DEFAULTS,
+            "advisory",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A public poll has no threshold; the fields matter only for shareholder items.
+        for name in ITEM_RULE_DEFAULTS:
+            if name in self.fields:
+                self.fields[name].required = False
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name, default in ITEM_RULE_DEFAULTS.items():
+            if data.get(name) in (None, ""):
+                data[name] = default
+        if data.get("kind") == PollKind.SHAREHOLDER:
+            if not data.get("meeting"):
+                self.add_error("meeting", "A shareholder item belongs to a meeting.")
+            if not data.get("standard"):
+                self.add_error("standard", "Choose the vote standard that decides the item.")
+        else:
+            if data.get("meeting"):
+                self.add_error("meeting", "Only shareholder items belong to a meeting.")
+            data["standard"] = ""
+        numerator, denominator = data.get("threshold_numerator"), data.get("threshold_denominator")
+        if numerator is not None and denominator is not None and not 0 < numerator <= denominator:
+            self.add_error("threshold_numerator", "The threshold is a fraction between 0 and 1, e.g. 1/2.")
+        opens_at, closes_at = data.get("opens_at"), data.get("closes_at")
+        if opens_at and closes_at and closes_at <= opens_at:
+            self.add_error("closes_at", "The poll must close after it opens.")
+        return data
 
 
 class OptionInline(admin.TabularInline):
     model = Option
+    formset = OptionFormSet
     extra = 0
-    min_num = 2
     max_num = services.MAX_OPTIONS
-    validate_min = True
-    validate_max = True
     fields = ["position", "label", "running_votes"]
     readonly_fields = ["running_votes"]
 
@@ -73,8 +154,10 @@ def _lifecycle_action(
 
 @admin.register(Poll)
 class PollAdmin(admin.ModelAdmin):
-    list_display = ["title", "kind", "status", "opens_at", "closes_at", "results_visibility", "certified_at"]
-    list_filter = ["status", "kind", "results_visibility"]
+    form = PollAdminForm
+    list_display = ["title", "kind", "meeting", "status", "opens_at", "closes_at", "results_visibility", "certified_at"]
+    list_filter = ["status", "kind", "results_visibility", "meeting"]
+    list_select_related = ["meeting"]
     search_fields = ["title", "description"]
     date_hierarchy = "opens_at"
     inlines = [OptionInline]
@@ -87,6 +170,12 @@ class PollAdmin(admin.ModelAdmin):
         "closes_at",
         "allow_change",
         "results_visibility",
+        "meeting",
+        "standard",
+        "threshold_numerator",
+        "threshold_denominator",
+        "threshold_comparator",
+        "advisory",
         "status",
         "created_by",
         "created_at",
@@ -115,16 +204,32 @@ class PollAdmin(admin.ModelAdmin):
             obj.created_by = request.user  # type: ignore[assignment]
         super().save_model(request, obj, form, change)
 
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        if form.instance.is_item:
+            services.item_options_ensure(poll=form.instance)
+
 
 @admin.register(Ballot)
 class BallotAdmin(admin.ModelAdmin):
     """Ballots are evidence: visible to staff, changed only by voters through the service."""
 
-    list_display = ["poll", "voter", "option", "weight", "cast_at", "updated_at"]
-    list_filter = ["poll__status"]
-    search_fields = ["poll__title", "voter__username"]
-    list_select_related = ["poll", "voter", "option"]
-    readonly_fields = ["poll", "voter", "option", "weight", "cast_at", "updated_at"]
+    list_display = ["poll", "voter", "holder", "option", "weight", "cast_at", "updated_at"]
+    list_filter = ["poll__status", "poll__kind"]
+    search_fields = ["poll__title", "voter__username", "holder__name", "holder__account"]
+    list_select_related = ["poll", "voter", "option", "holder"]
+    readonly_fields = [
+        "poll",
+        "voter",
+        "holder",
+        "option",
+        "weight",
+        "shares_for",
+        "shares_against",
+        "shares_abstain",
+        "cast_at",
+        "updated_at",
+    ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -134,3 +239,170 @@ class BallotAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows that only a service writes: the admin shows them."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class RegisterImportForm(forms.Form):
+    file = forms.FileField(help_text="CSV with the header holder,name,email,shares.")
+    record_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    shares_outstanding = forms.IntegerField(min_value=1)
+
+
+@admin.register(RegisterSnapshot)
+class RegisterSnapshotAdmin(ReadOnlyAdmin):
+    list_display = ["record_date", "holder_count", "total_shares", "shares_outstanding", "source_name", "imported_at"]
+    date_hierarchy = "record_date"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("polls.add_registersnapshot")
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> HttpResponse:
+        """Adding a register means importing its file, through the same service as the API."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = RegisterImportForm(request.POST or None, request.FILES or None)
+        line_errors: list[str] = []
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                with upload.open("rb") as source:
+                    snapshot = services.register_import(
+                        source=source,
+                        record_date=form.cleaned_data["record_date"],
+                        shares_outstanding=form.cleaned_data["shares_outstanding"],
+                        imported_by=request.user,  # type: ignore[arg-type]
+                        source_name=upload.name or "",
+                    )
+            except RegisterInvalid as error:
+                line_errors = error.errors
+                form.add_error("file", error.message)
+            except PollError as error:
+                form.add_error(None, error.message)
+            else:
+                self.message_user(request, f"Imported {snapshot}.", messages.SUCCESS)
+                return redirect("admin:polls_registersnapshot_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Import a register of record",
+            "form": form,
+            "line_errors": line_errors,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/polls/register_import.html", context)
+
+
+@admin.register(Holder)
+class HolderAdmin(ReadOnlyAdmin):
+    list_display = ["account", "name", "email", "shares", "user", "register"]
+    list_filter = ["register"]
+    search_fields = ["account", "name", "email"]
+    list_select_related = ["register", "user"]
+
+
+class ItemInline(admin.TabularInline):
+    model = Poll
+    fields = ["title", "standard", "threshold_text", "advisory", "status"]
+    readonly_fields = ["title", "standard", "threshold_text", "advisory", "status"]
+    extra = 0
+    show_change_link = True
+    verbose_name = "item"
+    verbose_name_plural = "items on the ballot (add them as shareholder polls)"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Meeting)
+class MeetingAdmin(admin.ModelAdmin):
+    list_display = ["title", "date", "register", "quorum_text", "quorum_comparator"]
+    search_fields = ["title"]
+    date_hierarchy = "date"
+    fields = ["title", "date", "register", "quorum_numerator", "quorum_denominator", "quorum_comparator"]
+    inlines = [ItemInline]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Meeting | None = None) -> Any:
+        # The register decides who votes with what weight; once items exist it stays put.
+        if obj is not None and obj.items.exists():
+            return ["register"]
+        return []
+
+
+@admin.register(ProxyAppointment)
+class ProxyAppointmentAdmin(ReadOnlyAdmin):
+    list_display = ["holder", "proxy", "meeting", "appointed_by", "appointed_at", "revoked_at"]
+    list_filter = ["meeting", "revoked_at"]
+    search_fields = ["holder__name", "holder__account", "proxy__username"]
+    list_select_related = ["holder", "proxy", "meeting", "appointed_by"]
+    actions = ["revoke"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Needed for the revoke action; every field stays read-only.
+        return request.user.has_perm("polls.change_proxyappointment")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.list_display
+
+    @admin.action(description="Revoke the selected proxies")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ProxyAppointment]) -> None:
+        for appointment in queryset.filter(revoked_at__isnull=True):
+            services.proxy_revoke(appointment=appointment, revoked_by=request.user)  # type: ignore[arg-type]
+        self.message_user(request, "Revoked.", messages.SUCCESS)
+
+
+@admin.register(Tabulation)
+class TabulationAdmin(admin.ModelAdmin):
+    list_display = ["poll", "shares_for", "shares_against", "shares_abstain", "broker_non_votes", "entered_by"]
+    fields = ["poll", "shares_for", "shares_against", "shares_abstain", "broker_non_votes", "source"]
+    list_select_related = ["poll", "entered_by"]
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "poll":
+            kwargs["queryset"] = Poll.objects.filter(kind=PollKind.SHAREHOLDER)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Tabulation, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        try:
+            saved = services.tabulation_record(
+                poll=data["poll"],
+                shares_for=data["shares_for"],
+                shares_against=data["shares_against"],
+                shares_abstain=data["shares_abstain"],
+                broker_non_votes=data["broker_non_votes"],
+                source=data["source"],
+                entered_by=request.user,  # type: ignore[arg-type]
+            )
+        except PollError as error:
+            raise ValidationError(error.message) from error
+        obj.pk = saved.pk
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class RecordedSnapshotInline(admin.TabularInline):
+    model = RecordedSnapshot
+    extra = 1
+    fields = ["taken_at", "total_votes", "percentages", "note"]
+
+
+@admin.register(RecordedPoll)
+class RecordedPollAdmin(admin.ModelAdmin):
+    list_display = ["question", "platform", "author", "created_at"]
+    search_fields = ["question", "author", "platform"]
+    inlines = [RecordedSnapshotInline]

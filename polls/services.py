@@ -460,9 +460,7 @@ def item_create(
         results_visibility=results_visibility,
         created_by=created_by,
     )
-    Option.objects.bulk_create(
-        Option(poll=poll, label=CHOICE_LABELS[choice], code=choice, position=i) for i, choice in enumerate(Choice)
-    )
+    item_options_ensure(poll=poll)
     return poll
 
 
@@ -790,4 +788,13 @@ def recorded_snapshot_add(
         total_votes=total_votes,
         percentages={label: str(value) for label, value in percentages.items()},
         note=note,
+    )
+
+
+def item_options_ensure(*, poll: Poll) -> None:
+    """Give a shareholder item made in the admin its for / against / abstain options."""
+    if not poll.is_item or Option.objects.filter(poll_id=poll.pk).exists():
+        return
+    Option.objects.bulk_create(
+        Option(poll=poll, label=CHOICE_LABELS[choice], code=choice, position=i) for i, choice in enumerate(Choice)
     )
