@@ -15,7 +15,18 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from polls.arithmetic import largest_remainder_tenths, leaders, tenths_to_percent
-from polls.models import Ballot, Choice, Holder, Meeting, Option, Poll, PollStatus, Tabulation
+from polls.models import (
+    Ballot,
+    Choice,
+    Holder,
+    Meeting,
+    Option,
+    Poll,
+    PollKind,
+    PollStatus,
+    RecordedPoll,
+    Tabulation,
+)
 from polls.permissions import can_manage_polls
 from polls.standards import Comparator as StandardComparator
 from polls.standards import Threshold, Totals, decide, percent_of
@@ -51,7 +62,8 @@ class PollListing:
 def poll_listing(*, user: User | AnonymousUser, now: datetime.datetime | None = None) -> PollListing:
     """Polls grouped by what a reader sees now, whatever the sweep has or has not done."""
     now = now or timezone.now()
-    visible = polls_visible_to(user)
+    # Shareholder items are listed on their meeting's page, not among the public polls.
+    visible = polls_visible_to(user).filter(kind=PollKind.PUBLIC)
     finished = effective_status_q(PollStatus.CLOSED, now) | Q(status=PollStatus.CERTIFIED)
     return PollListing(
         open=list(visible.filter(effective_status_q(PollStatus.OPEN, now)).order_by("closes_at")),
@@ -324,3 +336,77 @@ def results_record(results: PollResults) -> dict[str, Any]:
             {"standard": row.standard, "passed": row.passed, "percent": text(row.percent)} for row in results.what_if
         ]
     return record
+
+
+def meetings_recent(limit: int = 20) -> list[Meeting]:
+    return list(Meeting.objects.select_related("register").order_by("-date", "-id")[:limit])
+
+
+def meeting_items(meeting: Meeting) -> list[Poll]:
+    return list(meeting.items.exclude(status=PollStatus.DRAFT).order_by("id"))
+
+
+def meeting_8k_rows(meeting: Meeting) -> list[dict[str, str]]:
+    """Certified items in the shape of a Form 8-K Item 5.07 table: the figures certification
+    froze, never recomputed."""
+    rows = []
+    for item in meeting.items.filter(status=PollStatus.CERTIFIED).order_by("id"):
+        record = item.certified_result or {}
+        totals = record.get("totals", {})
+        outcome = record.get("outcome", {})
+        rows.append(
+            {
+                "Proposal": item.title,
+                "For": totals.get("for", ""),
+                "Against": totals.get("against", ""),
+                "Abstain": totals.get("abstain", ""),
+                "Broker Non-Votes": totals.get("broker_non_votes", ""),
+                "Standard": outcome.get("standard", ""),
+                "Result": outcome.get("reason", ""),
+                "Advisory": "yes" if outcome.get("advisory") else "no",
+            }
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class ChartLine:
+    label: str
+    points: str  # SVG polyline points, "x,y x,y"
+
+
+@dataclass(frozen=True)
+class HistoryChart:
+    width: int
+    height: int
+    lines: list[ChartLine]
+    x_labels: list[tuple[int, str]]
+    y_ticks: list[tuple[int, int]]
+
+
+def recorded_history_chart(recorded: RecordedPoll, *, width: int = 640, height: int = 240) -> HistoryChart:
+    """Each option's percentage over time, drawn on 0-100 % against the snapshot times.
+    Coordinates are whole pixels computed with integers."""
+    snapshots = list(recorded.snapshots.order_by("taken_at"))
+    pad = 40
+    inner_w, inner_h = width - 2 * pad, height - 2 * pad
+    if not snapshots:
+        return HistoryChart(width, height, [], [], [])
+    start = snapshots[0].taken_at
+    span = max(int((snapshots[-1].taken_at - start).total_seconds()), 1)
+
+    def x_of(moment: datetime.datetime) -> int:
+        return pad + int((moment - start).total_seconds()) * inner_w // span
+
+    def y_of(percent: Decimal) -> int:
+        return pad + inner_h - int(percent * inner_h / 100)
+
+    lines = []
+    for label in recorded.options:
+        points = [
+            f"{x_of(s.taken_at)},{y_of(Decimal(s.percentages[label]))}" for s in snapshots if label in s.percentages
+        ]
+        lines.append(ChartLine(label=label, points=" ".join(points)))
+    x_labels = [(x_of(s.taken_at), f"{s.taken_at:%d %b %H:%M}") for s in snapshots]
+    y_ticks = [(y_of(Decimal(value)), value) for value in (0, 25, 50, 75, 100)]
+    return HistoryChart(width, height, lines, x_labels, y_ticks)

@@ -647,21 +647,18 @@ STAGING_TABLE = "quorum_register_staging"
 
 
 def _stage_register_lines(lines: Iterator[RegisterLine]) -> None:
-    """Load the lines into a temporary table: COPY on PostgreSQL, batched inserts elsewhere."""
+    """Load the lines into a temporary table: COPY on PostgreSQL, batched inserts elsewhere.
+    The table lives inside the import's transaction; an earlier import in the same outer
+    transaction may have left one behind, hence the DROP first."""
+    columns = "(line integer, account text, name text, email text, shares bigint)"
     with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {STAGING_TABLE}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {STAGING_TABLE} {columns}")
         if connection.vendor == "postgresql":
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE {STAGING_TABLE} (line integer, account text, name text, email text, "
-                "shares bigint) ON COMMIT DROP"
-            )
             with cursor.copy(f"COPY {STAGING_TABLE} (line, account, name, email, shares) FROM STDIN") as copy:
                 for item in lines:
                     copy.write_row((item.line, item.account, item.name, item.email, item.shares))
             return
-        cursor.execute(f"DROP TABLE IF EXISTS temp.{STAGING_TABLE}")
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {STAGING_TABLE} (line integer, account text, name text, email text, shares bigint)"
-        )
         insert = f"INSERT INTO {STAGING_TABLE} (line, account, name, email, shares) VALUES (%s, %s, %s, %s, %s)"  # noqa: S608
         batch: list[tuple[int, str, str, str, int]] = []
         for item in lines:
@@ -735,8 +732,7 @@ def register_import(
             "GROUP BY LOWER(email)) u ON u.email = LOWER(s.email) ORDER BY s.line",
             [snapshot.pk],
         )
-        if connection.vendor != "postgresql":
-            cursor.execute(f"DROP TABLE temp.{STAGING_TABLE}")
+        cursor.execute(f"DROP TABLE {STAGING_TABLE}")
     return snapshot
 
 

@@ -1,18 +1,22 @@
 from __future__ import annotations
 
+import csv
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import connection
+from django.db import connection, transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from polls import selectors, services
 from polls.exceptions import PollError, PollNotOpen
-from polls.forms import VoteForm
-from polls.models import Poll
+from polls.forms import MeetingBallotForm, ProxyForm, VoteForm
+from polls.models import Ballot, Holder, Meeting, Poll, ProxyAppointment, RecordedPoll
 from polls.permissions import can_see_results, can_view_poll
 
 
@@ -25,7 +29,12 @@ def _visible_poll(request: HttpRequest, poll_id: int) -> Poll:
 
 @require_GET
 def poll_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "polls/poll_list.html", {"listing": selectors.poll_listing(user=request.user)})
+    context = {
+        "listing": selectors.poll_listing(user=request.user),
+        "meetings": selectors.meetings_recent(),
+        "recorded_polls": RecordedPoll.objects.order_by("-created_at")[:10],
+    }
+    return render(request, "polls/poll_list.html", context)
 
 
 @require_GET
@@ -123,3 +132,159 @@ def healthz(request: HttpRequest) -> JsonResponse:
             checks["broker"] = f"error: {error.__class__.__name__}"
     healthy = all(value == "ok" or value.startswith("eager") for value in checks.values())
     return JsonResponse({"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503)
+
+
+# --- Meetings -------------------------------------------------------------------------------
+
+
+def _meeting_context(
+    request: HttpRequest, meeting: Meeting, holder: Holder | None, form: MeetingBallotForm | None
+) -> dict[str, Any]:
+    user = request.user
+    represented = selectors.holders_represented(user=user, meeting=meeting)
+    own = [h for h in represented if h.user_id == user.pk]
+    proxies = (
+        ProxyAppointment.objects.filter(meeting=meeting, holder__in=own, revoked_at__isnull=True).select_related(
+            "holder", "proxy"
+        )
+        if own
+        else []
+    )
+    return {
+        "meeting": meeting,
+        "items": selectors.meeting_items(meeting),
+        "represented": represented,
+        "holder": holder,
+        "form": form,
+        "own_holders": own,
+        "proxies": proxies,
+        "proxy_form": ProxyForm(holders=own) if own else None,
+    }
+
+
+def _ballot_form(meeting: Meeting, holder: Holder, data: Any = None) -> MeetingBallotForm:
+    items = [item for item in selectors.meeting_items(meeting) if item.is_open]
+    current = dict(
+        Ballot.objects.filter(poll__in=items, holder=holder, option__isnull=False).values_list(
+            "poll_id", "option__code"
+        )
+    )
+    return MeetingBallotForm(data, items=items, initial_choices=current)
+
+
+def _chosen_holder(request: HttpRequest, meeting: Meeting, raw: str | None) -> Holder | None:
+    represented = selectors.holders_represented(user=request.user, meeting=meeting)
+    if raw:
+        return next((h for h in represented if str(h.pk) == raw), None)
+    return represented[0] if len(represented) == 1 else None
+
+
+@require_GET
+def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    meeting = get_object_or_404(Meeting.objects.select_related("register"), pk=meeting_id)
+    holder = _chosen_holder(request, meeting, request.GET.get("holder"))
+    form = _ballot_form(meeting, holder) if holder else None
+    return render(request, "polls/meeting_detail.html", _meeting_context(request, meeting, holder, form))
+
+
+@require_POST
+@login_required
+def meeting_ballot(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    meeting = get_object_or_404(Meeting.objects.select_related("register"), pk=meeting_id)
+    holder = _chosen_holder(request, meeting, request.POST.get("holder"))
+    if holder is None:
+        messages.error(request, "You may not vote for that holder at this meeting.")
+        return redirect("polls:meeting", meeting_id=meeting.pk)
+    form = _ballot_form(meeting, holder, request.POST)
+    if form.is_valid():
+        choices = form.choices()
+        if not choices:
+            form.add_error(None, "Choose for, against or abstain on at least one item.")
+        # The page's ballot is one act: if any item refuses, none of them is recorded.
+        with transaction.atomic():
+            for item_id, choice in choices.items():
+                try:
+                    services.item_ballot_cast(
+                        poll_id=item_id,
+                        voter=request.user,  # type: ignore[arg-type]
+                        choice=choice,
+                        holder_id=holder.pk,
+                    )
+                except PollError as error:
+                    form.add_error(f"item-{item_id}", error.message)
+            if form.errors:
+                transaction.set_rollback(True)
+        if not form.errors:
+            messages.success(
+                request,
+                f"Your ballot for {holder.name} ({holder.shares:,} shares) on {len(choices)} item(s) is recorded.",
+            )
+            return redirect(f"{reverse('polls:meeting', kwargs={'meeting_id': meeting.pk})}?holder={holder.pk}")
+    context = _meeting_context(request, meeting, holder, form)
+    return render(request, "polls/meeting_detail.html", context, status=400)
+
+
+@require_POST
+@login_required
+def meeting_proxy_appoint(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    meeting = get_object_or_404(Meeting, pk=meeting_id)
+    own = [h for h in selectors.holders_represented(user=request.user, meeting=meeting) if h.user_id == request.user.pk]
+    form = ProxyForm(request.POST, holders=own)
+    if form.is_valid():
+        try:
+            services.proxy_appoint(
+                meeting=meeting,
+                holder=form.cleaned_data["holder"],
+                proxy=form.cleaned_data["proxy"],
+                appointed_by=request.user,  # type: ignore[arg-type]
+            )
+        except PollError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request, f"{form.cleaned_data['proxy']} may now vote for {form.cleaned_data['holder'].name}."
+            )
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, str(message))
+    return redirect("polls:meeting", meeting_id=meeting.pk)
+
+
+@require_POST
+@login_required
+def meeting_proxy_revoke(request: HttpRequest, meeting_id: int, proxy_id: int) -> HttpResponse:
+    appointment = get_object_or_404(ProxyAppointment, pk=proxy_id, meeting_id=meeting_id)
+    try:
+        services.proxy_revoke(appointment=appointment, revoked_by=request.user)  # type: ignore[arg-type]
+    except PollError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "The proxy is revoked.")
+    return redirect("polls:meeting", meeting_id=meeting_id)
+
+
+@require_GET
+def meeting_results_csv(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    meeting = get_object_or_404(Meeting, pk=meeting_id)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="meeting-{meeting.pk}-8k-item-5.07.csv"'
+    columns = ["Proposal", "For", "Against", "Abstain", "Broker Non-Votes", "Standard", "Result", "Advisory"]
+    writer = csv.DictWriter(response, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows(selectors.meeting_8k_rows(meeting))
+    return response
+
+
+# --- Polls held elsewhere ---------------------------------------------------------------------
+
+
+@require_GET
+def recorded_detail(request: HttpRequest, recorded_id: int) -> HttpResponse:
+    recorded = get_object_or_404(RecordedPoll, pk=recorded_id)
+    context = {
+        "recorded": recorded,
+        "snapshots": list(recorded.snapshots.order_by("taken_at")),
+        "chart": selectors.recorded_history_chart(recorded),
+    }
+    return render(request, "polls/recorded_detail.html", context)

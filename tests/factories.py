@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
 from polls import services
-from polls.models import Poll, PollStatus
+from polls.models import Meeting, Poll, PollStatus, RegisterSnapshot
 from polls.permissions import SECRETARY_GROUP
 
 
@@ -69,3 +69,49 @@ def make_poll(
             services.poll_close(poll=poll)
     poll.refresh_from_db()
     return poll
+
+
+def register_csv(rows: list[tuple[str, str, str, int | str]]) -> bytes:
+    lines = ["holder,name,email,shares", *(f"{a},{n},{e},{s}" for a, n, e, s in rows)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def make_register(
+    rows: list[tuple[str, str, str, int | str]], *, outstanding: int, record_date: datetime.date | None = None
+) -> RegisterSnapshot:
+    import io
+
+    return services.register_import(
+        source=io.BytesIO(register_csv(rows)),
+        record_date=record_date or datetime.date(2025, 9, 15),
+        shares_outstanding=outstanding,
+        imported_by=None,
+    )
+
+
+def make_meeting(register: RegisterSnapshot, **fields: Any) -> Meeting:
+    return services.meeting_create(
+        title=fields.pop("title", "2025 Annual Meeting"),
+        date=fields.pop("date", datetime.date(2025, 11, 6)),
+        register=register,
+        created_by=None,
+        **fields,
+    )
+
+
+def make_item(meeting: Meeting, *, status: str = PollStatus.OPEN, **fields: Any) -> Poll:
+    now = timezone.now()
+    item = services.item_create(
+        meeting=meeting,
+        title=fields.pop("title", "Authorize the investment in xAI"),
+        opens_at=fields.pop("opens_at", now - datetime.timedelta(hours=1)),
+        closes_at=fields.pop("closes_at", now + datetime.timedelta(days=1)),
+        created_by=None,
+        **fields,
+    )
+    if status in (PollStatus.OPEN, PollStatus.CLOSED):
+        services.poll_open(poll=item)
+        if status == PollStatus.CLOSED:
+            services.poll_close(poll=item)
+    item.refresh_from_db()
+    return item

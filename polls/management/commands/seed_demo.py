@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import io
 import os
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -13,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from polls import services
-from polls.models import Poll, ResultsVisibility
+from polls.models import Meeting, Poll, RecordedPoll, ResultsVisibility, VoteStandard
 from polls.permissions import SECRETARY_GROUP
 
 XAI_QUESTION = "Should Tesla invest $5B into xAI, assuming the valuation is set by several credible outside investors?"
@@ -38,6 +40,8 @@ class Command(BaseCommand):
                 self._user(name, password)
             self._xai_poll(secretary)
             self._other_polls(secretary)
+            self._annual_meeting(secretary)
+            self._recorded_x_poll(secretary)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  secretary / {password}   (staff: may use /admin/)")
         for name in MEMBERS:
@@ -104,3 +108,88 @@ class Command(BaseCommand):
                     poll_id=poll.pk, voter=voter, option_id=options[choice], now=now - datetime.timedelta(days=9)
                 )
             services.poll_close(poll=poll)
+
+    def _annual_meeting(self, secretary: Any) -> None:
+        """The 6 Nov 2025 meeting: the xAI item decided on the inspector's totals (passes by
+        votes cast, fails under the bylaw standard), and an open item the demo members hold
+        shares for."""
+        if Meeting.objects.filter(title=MEETING_TITLE).exists():
+            return
+        register = services.register_import(
+            source=io.BytesIO(DEMO_REGISTER.encode()),
+            record_date=datetime.date(2025, 9, 15),
+            shares_outstanding=3_200_000_000,
+            imported_by=secretary,
+            source_name="demo-register.csv",
+        )
+        meeting = services.meeting_create(
+            title=MEETING_TITLE, date=datetime.date(2025, 11, 6), register=register, created_by=secretary
+        )
+        opened = datetime.datetime(2025, 10, 1, 12, tzinfo=datetime.UTC)
+        closed = datetime.datetime(2025, 11, 6, 20, tzinfo=datetime.UTC)
+        xai = services.item_create(
+            meeting=meeting,
+            title="Shareholder proposal: authorize the board to invest in xAI",
+            description="Advisory. Decided under the bylaws' standard, where abstentions count against.",
+            standard=VoteStandard.PRESENT_AND_ENTITLED,
+            advisory=True,
+            opens_at=opened,
+            closes_at=closed,
+            created_by=secretary,
+        )
+        services.poll_open(poll=xai, now=opened)
+        services.poll_close(poll=xai, now=closed)
+        services.tabulation_record(
+            poll=xai,
+            shares_for=1_060_000_000,
+            shares_against=916_300_000,
+            shares_abstain=473_000_000,
+            source="Inspector of elections, final report (public figures, rounded)",
+            entered_by=secretary,
+        )
+        services.poll_certify(poll=xai, certified_by=secretary, now=closed + datetime.timedelta(days=1))
+        now = timezone.now()
+        auditor = services.item_create(
+            meeting=meeting,
+            title="Ratify the appointment of the independent auditor",
+            standard=VoteStandard.VOTES_CAST,
+            opens_at=now - datetime.timedelta(hours=1),
+            closes_at=now + datetime.timedelta(days=7),
+            results_visibility=ResultsVisibility.LIVE,
+            created_by=secretary,
+        )
+        services.poll_open(poll=auditor)
+
+    def _recorded_x_poll(self, secretary: Any) -> None:
+        if RecordedPoll.objects.filter(question=XAI_QUESTION).exists():
+            return
+        recorded = services.recorded_poll_create(
+            platform="X",
+            url="https://x.com/elonmusk",
+            author="Elon Musk (@elonmusk)",
+            question=XAI_QUESTION,
+            options=["Yes", "No"],
+            created_by=secretary,
+        )
+        posted = datetime.datetime(2024, 7, 24, 22, 0, tzinfo=datetime.UTC)
+        for hours, total, yes, note in [
+            (3, 386_000, "70.0", "about 3 h in (approximate)"),
+            (4, 440_189, "69.5", "about 4 h in"),
+            (24, 958_086, "67.9", "final"),
+        ]:
+            services.recorded_snapshot_add(
+                recorded_poll=recorded,
+                taken_at=posted + datetime.timedelta(hours=hours),
+                total_votes=total,
+                percentages={"Yes": Decimal(yes), "No": Decimal(100) - Decimal(yes)},
+                note=note,
+            )
+
+
+MEETING_TITLE = "2025 Annual Meeting of Stockholders"
+DEMO_REGISTER = """holder,name,email,shares
+DEMO-0001,Alice Example,alice@example.com,12000
+DEMO-0002,Bob Example,bob@example.com,8000
+DEMO-0003,Carol Example,carol@example.com,5000
+CEDE-0001,Cede & Co (street name),cede@example.com,3100000000
+"""
