@@ -141,3 +141,16 @@ def test_the_sweep_task_closes_polls_whose_time_has_come() -> None:
 
 def test_beat_runs_the_sweep_every_thirty_seconds(settings: Any) -> None:
     assert settings.CELERY_BEAT_SCHEDULE["polls-sweep"] == {"task": "polls.tasks.polls_sweep", "schedule": 30.0}
+
+
+def test_the_embedded_broker_of_make_run_configures_cleanly(tmp_path: Path) -> None:
+    result = run_manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.CELERY_BROKER_TRANSPORT_OPTIONS['data_folder_in'])",
+        DEBUG="1",
+        CELERY_BROKER_URL="filesystem://",
+        CELERY_FILESYSTEM_DIR=str(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith(f"{tmp_path}/queue")
