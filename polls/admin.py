@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from polls import services
 from polls.exceptions import PollError, RegisterInvalid
 from polls.models import (
+    AuditEvent,
     Ballot,
     Holder,
     Meeting,
@@ -141,7 +142,7 @@ def _lifecycle_action(
                 if with_user:
                     transition(poll=poll, certified_by=request.user)
                 else:
-                    transition(poll=poll)
+                    transition(poll=poll, actor=request.user)
                 done += 1
             except PollError as error:
                 modeladmin.message_user(request, f"“{poll}”: {error.message}", messages.ERROR)
@@ -406,3 +407,20 @@ class RecordedPollAdmin(admin.ModelAdmin):
     list_display = ["question", "platform", "author", "created_at"]
     search_fields = ["question", "author", "platform"]
     inlines = [RecordedSnapshotInline]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["stream", "seq", "action", "actor_name", "at", "short_hash"]
+    list_filter = ["action"]
+    search_fields = ["stream", "action", "actor_name"]
+
+    @admin.display(description="hash")
+    def short_hash(self, event: AuditEvent) -> str:
+        return event.hash[:12]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("polls.view_auditevent")

@@ -363,3 +363,50 @@ class RecordedSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recorded_poll} at {self.taken_at:%Y-%m-%d %H:%M}"
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: object) -> int:
+        raise PermissionError("Audit events are append-only.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Audit events are append-only.")
+
+
+class AuditEvent(models.Model):
+    """One link in an append-only, hash-chained trail. Each subject (a proposal, a poll, a
+    holder's or voter's ballot) has its own chain, so appending never waits on other subjects;
+    `hash` covers the previous link and this event's content, so a changed, removed or
+    reordered row breaks the chain where it happened."""
+
+    stream = models.CharField(max_length=100)
+    seq = models.PositiveIntegerField()
+    action = models.CharField(max_length=40)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    at = models.DateTimeField()
+    payload = models.JSONField(default=dict)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["stream", "seq"]
+        constraints = [
+            # Two writers appending to one chain at once: one of them fails instead of forking it.
+            models.UniqueConstraint(fields=["stream", "seq"], name="polls_audit_one_link_per_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stream}#{self.seq} {self.action}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise PermissionError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Audit events are append-only.")

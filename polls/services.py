@@ -14,6 +14,7 @@ from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from polls import selectors
+from polls.audit import audit_append
 from polls.exceptions import (
     ChangeNotAllowed,
     IllegalTransition,
@@ -47,6 +48,7 @@ from polls.models import (
 )
 from polls.permissions import is_secretary
 from polls.registers import MAX_REPORTED_ERRORS, RegisterLine, read_register
+from polls.signals import poll_certified, poll_closed
 from polls.standards import Threshold
 
 MIN_OPTIONS = 2
@@ -87,6 +89,14 @@ def poll_create(
     return poll
 
 
+def _audit_poll(
+    poll: Poll, action: str, actor: User | None, *, at: datetime.datetime | None = None, **payload: object
+) -> None:
+    audit_append(
+        stream=f"poll:{poll.pk}", action=action, actor=actor, at=at, payload={"status": poll.status, **payload}
+    )
+
+
 def _locked_poll(poll_id: int) -> Poll:
     try:
         return Poll.objects.select_for_update().get(pk=poll_id)
@@ -95,7 +105,7 @@ def _locked_poll(poll_id: int) -> Poll:
 
 
 @transaction.atomic
-def poll_schedule(*, poll: Poll) -> Poll:
+def poll_schedule(*, poll: Poll, actor: User | None = None) -> Poll:
     """Publish a draft: it opens by itself at `opens_at` (the sweep, or the next read)."""
     poll = _locked_poll(poll.pk)
     if poll.status != PollStatus.DRAFT:
@@ -104,11 +114,12 @@ def poll_schedule(*, poll: Poll) -> Poll:
         raise IllegalTransition("The closing time has already passed.")
     poll.status = PollStatus.SCHEDULED
     poll.save(update_fields=["status", "updated_at"])
+    _audit_poll(poll, "poll_scheduled", actor)
     return poll
 
 
 @transaction.atomic
-def poll_open(*, poll: Poll, now: datetime.datetime | None = None) -> Poll:
+def poll_open(*, poll: Poll, now: datetime.datetime | None = None, actor: User | None = None) -> Poll:
     """Open now. A poll scheduled for later opens early; one whose closing time passed cannot."""
     now = now or timezone.now()
     poll = _locked_poll(poll.pk)
@@ -119,11 +130,12 @@ def poll_open(*, poll: Poll, now: datetime.datetime | None = None) -> Poll:
     poll.status = PollStatus.OPEN
     poll.opens_at = min(poll.opens_at, now)
     poll.save(update_fields=["status", "opens_at", "updated_at"])
+    _audit_poll(poll, "poll_opened", actor, at=now)
     return poll
 
 
 @transaction.atomic
-def poll_close(*, poll: Poll, now: datetime.datetime | None = None) -> Poll:
+def poll_close(*, poll: Poll, now: datetime.datetime | None = None, actor: User | None = None) -> Poll:
     """Close now (or record that the closing time has come). Ballots in flight finish first:
     the row lock waits for them, since each ballot holds a key-share lock on its poll. The
     closing time is read after the lock, so every accepted ballot was cast before it."""
@@ -136,6 +148,8 @@ def poll_close(*, poll: Poll, now: datetime.datetime | None = None) -> Poll:
     if poll.opens_at >= poll.closes_at:
         poll.opens_at = poll.closes_at - datetime.timedelta(microseconds=1)
     poll.save(update_fields=["status", "opens_at", "closes_at", "updated_at"])
+    _audit_poll(poll, "poll_closed", actor, at=now)
+    poll_closed.send(sender=Poll, poll_id=poll.pk)
     return poll
 
 
@@ -157,6 +171,7 @@ def polls_sweep(*, now: datetime.datetime | None = None) -> SweepReport:
             if poll.status == PollStatus.SCHEDULED and poll.opens_at <= now < poll.closes_at:
                 poll.status = PollStatus.OPEN
                 poll.save(update_fields=["status", "updated_at"])
+                _audit_poll(poll, "poll_opened", None, at=now)
                 opened += 1
     due_to_close = Poll.objects.filter(
         status__in=[PollStatus.OPEN, PollStatus.SCHEDULED], closes_at__lte=now
@@ -167,6 +182,8 @@ def polls_sweep(*, now: datetime.datetime | None = None) -> SweepReport:
             if poll.status in (PollStatus.OPEN, PollStatus.SCHEDULED) and poll.closes_at <= now:
                 poll.status = PollStatus.CLOSED
                 poll.save(update_fields=["status", "updated_at"])
+                _audit_poll(poll, "poll_closed", None, at=now)
+                poll_closed.send(sender=Poll, poll_id=poll.pk)
                 closed += 1
     return SweepReport(opened=opened, closed=closed)
 
@@ -210,6 +227,25 @@ def _move_totals(*, add_to: int | None, take_from: int | None, weight: int) -> N
     _apply_deltas(deltas)
 
 
+def _ballot_stream(poll: Poll, ballot: Ballot) -> str:
+    # One chain per holder's (or voter's) ballot: voters never wait on each other's chains.
+    if ballot.holder_id is not None:
+        return f"ballot:{poll.pk}:holder:{ballot.holder_id}"
+    return f"ballot:{poll.pk}:voter:{ballot.voter_id}"
+
+
+def _audit_ballot(poll: Poll, ballot: Ballot, actor: User, action: str) -> None:
+    payload: dict[str, object] = {"poll": poll.pk, "option": ballot.option_id, "weight": ballot.weight}
+    if ballot.holder_id is not None:
+        payload.update(
+            holder=ballot.holder_id,
+            shares_for=ballot.shares_for,
+            shares_against=ballot.shares_against,
+            shares_abstain=ballot.shares_abstain,
+        )
+    audit_append(stream=_ballot_stream(poll, ballot), action=action, actor=actor, payload=payload)
+
+
 @dataclass(frozen=True)
 class CastResult:
     ballot: Ballot
@@ -246,6 +282,7 @@ def ballot_cast(*, poll_id: int, voter: User, option_id: int, now: datetime.date
                 break
         else:
             _move_totals(add_to=option.pk, take_from=None, weight=ballot.weight)
+            _audit_ballot(poll, ballot, voter, "ballot_cast")
             return CastResult(ballot=ballot, created=True, changed=False)
     if existing is None:
         raise ChangeNotAllowed("Your ballot could not be recorded; please try again.")
@@ -258,6 +295,7 @@ def ballot_cast(*, poll_id: int, voter: User, option_id: int, now: datetime.date
     ballot.option_id = option.pk
     ballot.save(update_fields=["option", "updated_at"])
     _move_totals(add_to=option.pk, take_from=previous, weight=ballot.weight)
+    _audit_ballot(poll, ballot, voter, "ballot_changed")
     return CastResult(ballot=ballot, created=False, changed=True)
 
 
@@ -289,6 +327,7 @@ def ballot_withdraw(
     else:
         assert ballot.option_id is not None  # noqa: S101 - public ballots always name their option
         deltas = {ballot.option_id: (-1, -ballot.weight)}
+    _audit_ballot(poll, ballot, voter, "ballot_withdrawn")
     ballot.delete()
     _apply_deltas(deltas)
 
@@ -358,6 +397,8 @@ def poll_certify(*, poll: Poll, certified_by: User, now: datetime.datetime | Non
     poll.certified_by = certified_by
     poll.certified_result = selectors.results_record(selectors.poll_results(poll=poll, now=now))
     poll.save(update_fields=["status", "certified_at", "certified_by", "certified_result", "updated_at"])
+    _audit_poll(poll, "poll_certified", certified_by, at=now, result=poll.certified_result)
+    poll_certified.send(sender=Poll, poll_id=poll.pk)
     return poll
 
 
@@ -561,6 +602,7 @@ def item_ballot_cast(
         ballot = Ballot.objects.select_for_update().get(poll_id=poll.pk, holder_id=holder.pk)
     else:
         _apply_deltas(_share_deltas(options, zero, amounts))
+        _audit_ballot(poll, ballot, voter, "ballot_cast")
         return CastResult(ballot=ballot, created=True, changed=False)
     if not poll.allow_change:
         raise ChangeNotAllowed(f"A ballot for {holder.name} is already recorded and this item does not allow changes.")
@@ -572,6 +614,7 @@ def item_ballot_cast(
         setattr(ballot, name, value)
     ballot.save(update_fields=["voter", "option", "weight", *fields, "updated_at"])
     _apply_deltas(_share_deltas(options, old, amounts))
+    _audit_ballot(poll, ballot, voter, "ballot_changed")
     return CastResult(ballot=ballot, created=False, changed=old != amounts)
 
 
@@ -588,7 +631,16 @@ def proxy_appoint(*, meeting: Meeting, holder: Holder, proxy: User, appointed_by
     ProxyAppointment.objects.select_for_update().filter(meeting=meeting, holder=holder, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
-    return ProxyAppointment.objects.create(meeting=meeting, holder=holder, proxy=proxy, appointed_by=appointed_by)
+    appointment = ProxyAppointment.objects.create(
+        meeting=meeting, holder=holder, proxy=proxy, appointed_by=appointed_by
+    )
+    audit_append(
+        stream=f"meeting:{meeting.pk}",
+        action="proxy_appointed",
+        actor=appointed_by,
+        payload={"holder": holder.pk, "proxy": proxy.pk},
+    )
+    return appointment
 
 
 @transaction.atomic
@@ -599,6 +651,12 @@ def proxy_revoke(*, appointment: ProxyAppointment, revoked_by: User) -> ProxyApp
     if appointment.revoked_at is None:
         appointment.revoked_at = timezone.now()
         appointment.save(update_fields=["revoked_at"])
+        audit_append(
+            stream=f"meeting:{appointment.meeting_id}",
+            action="proxy_revoked",
+            actor=revoked_by,
+            payload={"holder": appointment.holder_id, "proxy": appointment.proxy_id},
+        )
     return appointment
 
 
@@ -629,6 +687,12 @@ def tabulation_record(
         raise InvalidPollData(
             f"The tabulation counts {sum(figures):,} shares, more than the {outstanding:,} outstanding."
         )
+    audit_append(
+        stream=f"poll:{poll.pk}",
+        action="tabulation_recorded",
+        actor=entered_by,
+        payload={"for": shares_for, "against": shares_against, "abstain": shares_abstain, "bnv": broker_non_votes},
+    )
     tabulation, _ = Tabulation.objects.update_or_create(
         poll=poll,
         defaults={

@@ -146,7 +146,7 @@ class PollViewSet(
         return Response(PollSerializer(poll).data)
 
     def _lifecycle(self, request: Request, transition: Any) -> Response:
-        poll = transition(poll=self.get_object())
+        poll = transition(poll=self.get_object(), actor=request.user)
         return Response(PollSerializer(poll).data)
 
     @extend_schema(

@@ -229,7 +229,8 @@ def test_the_vote_path_uses_a_fixed_number_of_queries(
     client = api_as(member)
     yes = option_id(poll, "Yes")
     # token and user; then in the transaction (a savepoint under the test's own): poll under
-    # its key-share lock, option, savepoint + insert + release, counter update, release
-    with django_assert_max_num_queries(9):
+    # its key-share lock, option, savepoint + insert + release, counter update, the audit
+    # chain's last link and the new link, release
+    with django_assert_max_num_queries(11):
         response = client.post(f"/api/v1/polls/{poll.pk}/ballot/", {"option": yes}, format="json")
     assert response.status_code == 201

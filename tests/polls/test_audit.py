@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from polls import services
+from polls.audit import audit_append, audit_verify
+from polls.models import AuditEvent, PollStatus
+from tests.factories import make_poll, make_secretary
+
+pytestmark = pytest.mark.django_db
+
+
+def option_id(poll: Any, label: str) -> int:
+    return int(poll.options.get(label=label).pk)
+
+
+def test_ballot_changes_and_certification_write_chained_events(member: Any) -> None:
+    poll = make_poll()
+    services.ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(poll, "Yes"))
+    services.ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(poll, "No"))
+    services.poll_close(poll=poll)
+    services.poll_certify(poll=poll, certified_by=make_secretary())
+    ballot_chain = list(AuditEvent.objects.filter(stream=f"ballot:{poll.pk}:voter:{member.pk}"))
+    assert [event.action for event in ballot_chain] == ["ballot_cast", "ballot_changed"]
+    assert ballot_chain[1].prev_hash == ballot_chain[0].hash
+    poll_actions = list(AuditEvent.objects.filter(stream=f"poll:{poll.pk}").values_list("action", flat=True))
+    assert poll_actions == ["poll_opened", "poll_closed", "poll_certified"]
+    assert list(audit_verify()) == []
+
+
+def test_events_cannot_be_changed_or_deleted_through_the_orm() -> None:
+    event = audit_append(stream="test:1", action="noted", actor=None, payload={"n": 1})
+    event.action = "rewritten"
+    with pytest.raises(PermissionError):
+        event.save()
+    with pytest.raises(PermissionError):
+        event.delete()
+    with pytest.raises(PermissionError):
+        AuditEvent.objects.filter(pk=event.pk).update(action="rewritten")
+    with pytest.raises(PermissionError):
+        AuditEvent.objects.filter(pk=event.pk).delete()
+    assert AuditEvent.objects.get(pk=event.pk).action == "noted"
+
+
+def test_verify_audit_passes_on_an_intact_trail() -> None:
+    for n in range(3):
+        audit_append(stream="test:1", action="noted", actor=None, payload={"n": n})
+    out = StringIO()
+    call_command("verify_audit", stdout=out)
+    assert "3 events verified" in out.getvalue()
+
+
+def test_verify_audit_names_the_first_event_changed_with_raw_sql() -> None:
+    events = [audit_append(stream="test:1", action="noted", actor=None, payload={"n": n}) for n in range(3)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {AuditEvent._meta.db_table} SET payload = %s WHERE id = %s",  # noqa: S608
+            ['{"n": 99}', events[1].pk],
+        )
+    with pytest.raises(CommandError, match=rf"event {events[1].pk} \(test:1 #2\): its content was changed"):
+        call_command("verify_audit")
+
+
+def test_verify_audit_catches_a_deleted_row() -> None:
+    events = [audit_append(stream="test:1", action="noted", actor=None, payload={"n": n}) for n in range(3)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {AuditEvent._meta.db_table} WHERE id = %s", [events[1].pk])  # noqa: S608
+    broken = list(audit_verify())
+    assert [(b.event_id, b.problem.split(";")[0]) for b in broken] == [(events[2].pk, "expected link #2 here")]
+
+
+def test_the_admin_shows_events_read_only(client: Any, secretary: Any) -> None:
+    event = audit_append(stream="test:1", action="noted", actor=None)
+    client.force_login(secretary)
+    assert client.get("/admin/polls/auditevent/").status_code == 200
+    client.post(f"/admin/polls/auditevent/{event.pk}/delete/", {"post": "yes"})
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_a_shareholder_ballot_chain_follows_the_holder_not_the_account() -> None:
+    from tests.factories import make_item, make_meeting, make_register, make_user
+
+    owner, proxy = make_user(email="o@example.com"), make_user()
+    register = make_register([("H1", "Owner", "o@example.com", 100)], outstanding=100)
+    meeting = make_meeting(register)
+    item = make_item(meeting, status=PollStatus.OPEN)
+    holder = register.holders.get()
+    services.proxy_appoint(meeting=meeting, holder=holder, proxy=proxy, appointed_by=owner)
+    services.item_ballot_cast(poll_id=item.pk, voter=proxy, choice="for", holder_id=holder.pk)
+    services.item_ballot_cast(poll_id=item.pk, voter=owner, choice="against")
+    chain = AuditEvent.objects.filter(stream=f"ballot:{item.pk}:holder:{holder.pk}")
+    assert list(chain.values_list("action", "actor_id")) == [("ballot_cast", proxy.pk), ("ballot_changed", owner.pk)]
+    assert list(audit_verify()) == []
