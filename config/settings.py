@@ -120,6 +120,12 @@ STORAGES = {
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Quorum <quorum@localhost>")
+# Links in e-mails point here.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+MEDIA_URL = "media/"
+MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(BASE_DIR / "media"))
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # Production hardening: on unless DEBUG, each overridable for a TLS-terminating proxy setup.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
@@ -167,7 +173,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {"ComparatorEnum": "polls.models.Comparator.choices"},
+    "ENUM_NAME_OVERRIDES": {
+        "ComparatorEnum": "polls.models.Comparator.choices",
+        "PollKindEnum": "polls.models.PollKind.choices",
+        "ProposalKindEnum": "proposals.models.ProposalKind.choices",
+    },
 }
 
 # Celery: with no broker configured, tasks run in-process (eagerly) so nothing needs a server.
@@ -184,6 +194,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "polls-sweep": {"task": "polls.tasks.polls_sweep", "schedule": 30.0},
+    "proposals-sweep": {"task": "proposals.tasks.proposals_sweep", "schedule": 60.0},
 }
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # kombu's filesystem transport: the embedded broker of `make run`, no server needed.

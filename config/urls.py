@@ -10,5 +10,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/v1/", include("polls.api.urls")),
     path("healthz", healthz, name="healthz"),
+    path("proposals/", include("proposals.urls")),
     path("", include("polls.urls")),
 ]

@@ -10,6 +10,10 @@ class PollError(Exception):
         self.message = message or self.default_message
         super().__init__(self.message)
 
+    def extra(self) -> dict[str, object]:
+        """Fields the API returns beside `detail`."""
+        return {}
+
 
 class PollNotFound(PollError):
     status_code = 404
@@ -71,3 +75,6 @@ class RegisterInvalid(PollError):
         self.errors = errors
         self.total = total if total is not None else len(errors)
         super().__init__(f"The register file has {self.total} error(s); nothing was imported.")
+
+    def extra(self) -> dict[str, object]:
+        return {"errors": self.errors}

@@ -86,6 +86,15 @@ class Poll(models.Model):
     threshold_comparator = models.CharField(max_length=2, choices=Comparator.choices, default=Comparator.GT)
     advisory = models.BooleanField(default=False, help_text="The vote advises the board; it does not bind it.")
 
+    # Escalation (public polls): when the poll closes with this option at or above the
+    # threshold, a draft proposal linked to the poll is opened and the secretary told.
+    escalation_option = models.ForeignKey(
+        "polls.Option", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    escalation_numerator = models.PositiveIntegerField(default=2)
+    escalation_denominator = models.PositiveIntegerField(default=3)
+    escalation_comparator = models.CharField(max_length=2, choices=Comparator.choices, default=Comparator.GE)
+
     class Meta:
         ordering = ["-opens_at", "-id"]
         indexes = [models.Index(fields=["status", "opens_at"]), models.Index(fields=["status", "closes_at"])]

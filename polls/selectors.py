@@ -410,3 +410,20 @@ def recorded_history_chart(recorded: RecordedPoll, *, width: int = 640, height: 
     x_labels = [(x_of(s.taken_at), f"{s.taken_at:%d %b %H:%M}") for s in snapshots]
     y_ticks = [(y_of(Decimal(value)), value) for value in (0, 25, 50, 75, 100)]
     return HistoryChart(width, height, lines, x_labels, y_ticks)
+
+
+def escalation_triggered(poll: Poll) -> Option | None:
+    """The poll's escalation option, if the closed poll gave it at least its threshold share
+    of the votes (exact fractions)."""
+    if poll.escalation_option_id is None:
+        return None
+    options = list(Option.objects.filter(poll_id=poll.pk))
+    total = sum(option.votes for option in options)
+    chosen = next((option for option in options if option.pk == poll.escalation_option_id), None)
+    if chosen is None or total == 0:
+        return None
+    threshold = Threshold(
+        Fraction(poll.escalation_numerator, poll.escalation_denominator),
+        StandardComparator(poll.escalation_comparator),
+    )
+    return chosen if threshold.met_by(Fraction(chosen.votes, total)) else None

@@ -858,3 +858,23 @@ def item_options_ensure(*, poll: Poll) -> None:
     Option.objects.bulk_create(
         Option(poll=poll, label=CHOICE_LABELS[choice], code=choice, position=i) for i, choice in enumerate(Choice)
     )
+
+
+@transaction.atomic
+def poll_escalation_set(*, poll: Poll, option_label: str, threshold: str = "2/3", comparator: str = ">=") -> Poll:
+    """At close, an option at or above `threshold` of the votes opens a draft proposal."""
+    poll = _locked_poll(poll.pk)
+    if poll.kind != PollKind.PUBLIC:
+        raise InvalidPollData("Escalation rules belong to public polls.")
+    option = Option.objects.filter(poll_id=poll.pk, label=option_label).first()
+    if option is None:
+        raise InvalidPollData(f"The poll has no option {option_label!r}.")
+    fraction = _parse_fraction(threshold, comparator, what="escalation threshold")
+    poll.escalation_option = option
+    poll.escalation_numerator = fraction.fraction.numerator
+    poll.escalation_denominator = fraction.fraction.denominator
+    poll.escalation_comparator = str(fraction.comparator)
+    poll.save(
+        update_fields=["escalation_option", "escalation_numerator", "escalation_denominator", "escalation_comparator"]
+    )
+    return poll

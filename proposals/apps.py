@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class ProposalsConfig(AppConfig):
     name = "proposals"
     verbose_name = "Proposals and board review"
+
+    def ready(self) -> None:
+        from polls.signals import poll_certified, poll_closed
+        from proposals import receivers
+
+        poll_closed.connect(receivers.on_poll_closed, dispatch_uid="proposals-escalate")
+        poll_certified.connect(receivers.on_poll_certified, dispatch_uid="proposals-settle")

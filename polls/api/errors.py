@@ -9,7 +9,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from polls.exceptions import PollError, RegisterInvalid
+from polls.exceptions import PollError
 
 
 class DomainError(exceptions.APIException):
@@ -20,10 +20,8 @@ class DomainError(exceptions.APIException):
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, RegisterInvalid):
-        exc = DomainError(exc, extra={"errors": exc.errors})
-    elif isinstance(exc, PollError):
-        exc = DomainError(exc)
+    if isinstance(exc, PollError):
+        exc = DomainError(exc, extra=exc.extra())
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

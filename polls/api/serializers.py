@@ -69,6 +69,12 @@ class OptionInputSerializer(serializers.Serializer):
     label = serializers.CharField(max_length=200)  # type: ignore[assignment] # a field, not Field.label
 
 
+class EscalationSerializer(serializers.Serializer):
+    option = serializers.CharField(help_text="The label of the option that escalates.")
+    threshold = serializers.RegexField(r"^\s*[0-9]+\s*/\s*[0-9]+\s*$", default="2/3")
+    comparator = serializers.ChoiceField(choices=Comparator.choices, default=Comparator.GE)
+
+
 class PollCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=300)
     description = serializers.CharField(required=False, allow_blank=True, default="")
@@ -89,6 +95,9 @@ class PollCreateSerializer(serializers.Serializer):
     threshold = serializers.RegexField(r"^\s*[0-9]+\s*/\s*[0-9]+\s*$", default="1/2")
     comparator = serializers.ChoiceField(choices=Comparator.choices, default=Comparator.GT)
     advisory = serializers.BooleanField(default=False)
+    escalation = EscalationSerializer(
+        required=False, help_text="Public polls: open a draft proposal when this option reaches the threshold."
+    )
 
     def validate_options(self, options: list[dict[str, str]]) -> list[str]:
         labels = [option["label"].strip() for option in options]

@@ -4,12 +4,15 @@ from rest_framework.routers import DefaultRouter
 
 from polls.api.meetings import MeetingViewSet, RecordedPollViewSet, RegisterViewSet
 from polls.api.views import PollViewSet, TokenView
+from proposals.api.views import DirectorViewSet, ProposalViewSet
 
 router = DefaultRouter()
 router.register("polls", PollViewSet, basename="poll")
 router.register("meetings", MeetingViewSet, basename="meeting")
 router.register("registers", RegisterViewSet, basename="register")
 router.register("recorded-polls", RecordedPollViewSet, basename="recorded-poll")
+router.register("proposals", ProposalViewSet, basename="proposal")
+router.register("directors", DirectorViewSet, basename="director")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),

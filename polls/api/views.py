@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
@@ -112,6 +113,7 @@ class PollViewSet(
             return [permissions.IsAuthenticated()]
         return [permissions.AllowAny()]
 
+    @transaction.atomic
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = PollCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -137,6 +139,11 @@ class PollViewSet(
             )
         else:
             poll = services.poll_create(options=data["options"], **common)
+            if "escalation" in data:
+                rule = data["escalation"]
+                poll = services.poll_escalation_set(
+                    poll=poll, option_label=rule["option"], threshold=rule["threshold"], comparator=rule["comparator"]
+                )
         return Response(PollSerializer(poll).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:

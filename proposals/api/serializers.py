@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from polls.models import AuditEvent, Comparator, Meeting, Poll, VoteStandard
+from proposals.models import Attachment, Comment, Director, Proposal, ProposalKind, ReviewVote
+from proposals.review import Decision
+from proposals.workflow import Action
+
+
+class ProposalSerializer(serializers.ModelSerializer):
+    proposer = serializers.CharField(source="proposer.get_username", read_only=True)
+    amount = serializers.DecimalField(max_digits=20, decimal_places=2, required=False, allow_null=True, min_value=0)
+    polls = serializers.PrimaryKeyRelatedField(many=True, queryset=Poll.objects.all(), required=False)
+    allowed_actions = serializers.SerializerMethodField()
+    kind = serializers.ChoiceField(choices=ProposalKind.choices, default=ProposalKind.OTHER)
+
+    class Meta:
+        model = Proposal
+        fields = [
+            "id",
+            "title",
+            "summary",
+            "body",
+            "kind",
+            "counterparty",
+            "amount",
+            "currency",
+            "needs_shareholder_vote",
+            "advisory",
+            "status",
+            "polls",
+            "item",
+            "review_due_at",
+            "proposer",
+            "allowed_actions",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "status", "item", "review_due_at", "proposer", "created_at", "updated_at"]
+
+    def get_allowed_actions(self, proposal: Proposal) -> list[str]:
+        from proposals.selectors import actions_for
+
+        return actions_for(self.context["request"].user, proposal)
+
+
+class TransitionSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=[(a.value, a.value) for a in Action])
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    due_at = serializers.DateTimeField(required=False, help_text="start_review: when the board's review is due.")
+    meeting = serializers.PrimaryKeyRelatedField(
+        queryset=Meeting.objects.all(), required=False, help_text="put_to_vote: the meeting whose ballot carries it."
+    )
+    standard = serializers.ChoiceField(choices=VoteStandard.choices, default=VoteStandard.VOTES_CAST)
+    threshold = serializers.RegexField(r"^\s*[0-9]+\s*/\s*[0-9]+\s*$", default="1/2")
+    comparator = serializers.ChoiceField(choices=Comparator.choices, default=Comparator.GT)
+    closes_at = serializers.DateTimeField(required=False)
+
+
+class TransitionRefusedSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    allowed_actions = serializers.ListField(child=serializers.CharField())
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor_name")
+
+    class Meta:
+        model = AuditEvent
+        fields = ["seq", "action", "actor", "at", "payload", "hash"]
+
+
+class ReviewVoteSerializer(serializers.ModelSerializer):
+    director = serializers.CharField(source="director.user.get_username", read_only=True)
+    decision = serializers.ChoiceField(choices=[(d.value, d.value) for d in Decision])
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+    class Meta:
+        model = ReviewVote
+        fields = ["director", "decision", "comment", "cast_at", "updated_at"]
+        read_only_fields = ["director", "cast_at", "updated_at"]
+
+
+class DirectorSerializer(serializers.ModelSerializer):
+    user = serializers.SlugRelatedField(slug_field="username", queryset=get_user_model().objects.all())
+    interests = serializers.ListField(child=serializers.CharField(max_length=200), required=False, default=list)
+
+    class Meta:
+        model = Director
+        fields = ["id", "user", "title", "in_office", "interests"]
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.get_username", read_only=True)
+
+    class Meta:
+        model = Comment
+        fields = ["id", "author", "body", "created_at"]
+        read_only_fields = ["id", "author", "created_at"]
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    file = serializers.FileField(write_only=True, help_text="PDF, PNG, JPEG or plain text, at most 10 MB.")
+    download = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "name", "content_type", "size", "created_at", "file", "download"]
+        read_only_fields = ["id", "name", "content_type", "size", "created_at", "download"]
+
+    def get_download(self, attachment: Attachment) -> str:
+        return f"/proposals/attachments/{attachment.pk}/"

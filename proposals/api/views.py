@@ -1,0 +1,188 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from polls.api.views import errors
+from polls.permissions import IsSecretary
+from proposals import selectors, services
+from proposals.api.serializers import (
+    AttachmentSerializer,
+    CommentSerializer,
+    DirectorSerializer,
+    EventSerializer,
+    ProposalSerializer,
+    ReviewVoteSerializer,
+    TransitionRefusedSerializer,
+    TransitionSerializer,
+)
+from proposals.models import Director, Proposal, ReviewVote
+
+REFUSED = {
+    403: OpenApiResponse(TransitionRefusedSerializer, description="The right action by the wrong role."),
+    409: OpenApiResponse(TransitionRefusedSerializer, description="Not possible from the current state."),
+}
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Proposals you may see"),
+    retrieve=extend_schema(summary="One proposal", responses={200: ProposalSerializer, **errors(404)}),
+    create=extend_schema(
+        summary="Submit a draft proposal (member)", responses={201: ProposalSerializer, **errors(400, 401)}
+    ),
+    partial_update=extend_schema(
+        summary="Edit a proposal in draft or returned (proposer)",
+        responses={200: ProposalSerializer, **errors(400, 401, 403, 404)},
+    ),
+)
+class ProposalViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = ProposalSerializer
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly]
+    filterset_fields = {"status": ["exact"], "kind": ["exact"]}
+    search_fields = ["title", "summary", "counterparty"]
+    ordering_fields = ["created_at", "updated_at", "review_due_at", "title", "id"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Proposal]:
+        return selectors.proposals_visible_to(self.request.user).prefetch_related("polls")
+
+    def perform_create(self, serializer: Any) -> None:
+        data = dict(serializer.validated_data)
+        serializer.instance = services.proposal_create(proposer=self.request.user, **data)  # type: ignore[arg-type]
+
+    def perform_update(self, serializer: Any) -> None:
+        data = dict(serializer.validated_data)
+        polls = data.pop("polls", None)
+        serializer.instance = services.proposal_update(
+            proposal=serializer.instance,
+            editor=self.request.user,  # type: ignore[arg-type]
+            polls=polls,
+            **data,
+        )
+
+    @extend_schema(
+        summary="Apply a workflow action",
+        request=TransitionSerializer,
+        responses={200: ProposalSerializer, **errors(400, 401, 404), **REFUSED},
+    )
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    def transitions(self, request: Request, pk: str | None = None) -> Response:
+        proposal = self.get_object()
+        serializer = TransitionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        proposal = services.proposal_transition(proposal_id=proposal.pk, actor=request.user, **data)  # type: ignore[arg-type]
+        return Response(self.get_serializer(proposal).data)
+
+    @extend_schema(summary="The audit trail, oldest first", responses={200: EventSerializer(many=True), **errors(404)})
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def events(self, request: Request, pk: str | None = None) -> Response:
+        return Response(EventSerializer(selectors.proposal_timeline(self.get_object()), many=True).data)
+
+    @extend_schema(
+        methods=["GET"], summary="The board's review votes", responses={200: ReviewVoteSerializer(many=True)}
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Cast or change your review vote (director)",
+        request=ReviewVoteSerializer,
+        responses={201: ReviewVoteSerializer, **errors(400, 401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["get", "post"], url_path="review-votes", pagination_class=None)
+    def review_votes(self, request: Request, pk: str | None = None) -> Response:
+        proposal = self.get_object()
+        if request.method == "GET":
+            votes = ReviewVote.objects.filter(proposal=proposal).select_related("director__user")
+            return Response(ReviewVoteSerializer(votes, many=True).data)
+        if not request.user.is_authenticated:
+            return Response({"detail": "Authentication credentials were not provided."}, status=401)
+        serializer = ReviewVoteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        vote = services.review_vote_cast(
+            proposal_id=proposal.pk,
+            user=request.user,
+            decision=serializer.validated_data["decision"],
+            comment=serializer.validated_data["comment"],
+        )
+        return Response(ReviewVoteSerializer(vote).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(methods=["GET"], summary="Comments", responses={200: CommentSerializer(many=True)})
+    @extend_schema(
+        methods=["POST"],
+        summary="Comment on the proposal",
+        request=CommentSerializer,
+        responses={201: CommentSerializer, **errors(400, 401, 403, 404)},
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def comments(self, request: Request, pk: str | None = None) -> Response:
+        proposal = self.get_object()
+        if request.method == "GET":
+            return Response(CommentSerializer(proposal.comments.select_related("author"), many=True).data)
+        if not request.user.is_authenticated:
+            return Response({"detail": "Authentication credentials were not provided."}, status=401)
+        serializer = CommentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        comment = services.comment_add(
+            proposal=proposal,
+            author=request.user,
+            body=serializer.validated_data["body"],
+        )
+        return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(methods=["GET"], summary="Attachments", responses={200: AttachmentSerializer(many=True)})
+    @extend_schema(
+        methods=["POST"],
+        summary="Attach a PDF, PNG, JPEG or text file (at most 10 MB; the type is checked by content)",
+        request={"multipart/form-data": AttachmentSerializer},
+        responses={201: AttachmentSerializer, **errors(400, 401, 403, 404)},
+    )
+    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser], pagination_class=None)
+    def attachments(self, request: Request, pk: str | None = None) -> Response:
+        proposal = self.get_object()
+        if request.method == "GET":
+            return Response(AttachmentSerializer(proposal.attachments.all(), many=True).data)
+        if not request.user.is_authenticated:
+            return Response({"detail": "Authentication credentials were not provided."}, status=401)
+        serializer = AttachmentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        attachment = services.attachment_add(
+            proposal=proposal,
+            uploaded_by=request.user,
+            upload=serializer.validated_data["file"],
+        )
+        return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Directors and their declared interests (secretary)"),
+    create=extend_schema(
+        summary="Add a director or update one's title and interests (secretary)",
+        responses={201: DirectorSerializer, **errors(400, 401, 403)},
+    ),
+)
+class DirectorViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    serializer_class = DirectorSerializer
+    permission_classes = [permissions.IsAuthenticated, IsSecretary]
+    queryset = Director.objects.select_related("user").order_by("user__username")
+
+    def perform_create(self, serializer: Any) -> None:
+        data = serializer.validated_data
+        serializer.instance = services.director_save(
+            user=data["user"],
+            title=data.get("title", ""),
+            interests=data.get("interests", []),
+            in_office=data.get("in_office", True),
+        )

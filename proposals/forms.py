@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from polls.models import Comparator, Meeting, Poll, PollKind, VoteStandard
+from proposals.models import Proposal
+from proposals.review import Decision
+
+
+class ProposalForm(forms.ModelForm):
+    polls = forms.ModelMultipleChoiceField(
+        queryset=Poll.objects.filter(kind=PollKind.PUBLIC).exclude(status="draft"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Polls as evidence",
+    )
+
+    class Meta:
+        model = Proposal
+        fields = [
+            "title",
+            "summary",
+            "body",
+            "kind",
+            "counterparty",
+            "amount",
+            "currency",
+            "needs_shareholder_vote",
+            "advisory",
+            "polls",
+        ]
+        widgets = {"summary": forms.Textarea(attrs={"rows": 3}), "body": forms.Textarea(attrs={"rows": 8})}
+
+
+class TransitionForm(forms.Form):
+    action = forms.CharField(widget=forms.HiddenInput)
+    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Comment")
+    due_at = forms.DateTimeField(
+        required=False, label="Review due", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    meeting = forms.ModelChoiceField(queryset=Meeting.objects.all(), required=False)
+    standard = forms.ChoiceField(choices=VoteStandard.choices, initial=VoteStandard.VOTES_CAST, required=False)
+    threshold = forms.RegexField(regex=r"^\s*[0-9]+\s*/\s*[0-9]+\s*$", initial="1/2", required=False)
+    comparator = forms.ChoiceField(choices=Comparator.choices, initial=Comparator.GT, required=False)
+
+    def service_arguments(self) -> dict[str, Any]:
+        data = {key: value for key, value in self.cleaned_data.items() if value not in (None, "")}
+        data.setdefault("comment", "")
+        return data
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[(d.value, d.value.capitalize()) for d in Decision], widget=forms.RadioSelect, label="Your decision"
+    )
+    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Comment")
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(help_text="PDF, PNG, JPEG or plain text, at most 10 MB.")

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Q, QuerySet
+
+from polls.audit import audit_trail
+from polls.models import AuditEvent
+from polls.permissions import is_secretary
+from proposals.models import Director, Proposal, Recusal, ReviewVote
+from proposals.permissions import PRIVATE_STATES, roles_of
+from proposals.review import Tally
+from proposals.workflow import State, allowed_actions
+
+
+def proposals_visible_to(user: User | AnonymousUser) -> QuerySet[Proposal]:
+    proposals = Proposal.objects.select_related("proposer")
+    if is_secretary(user):
+        return proposals
+    public = ~Q(status__in=PRIVATE_STATES)
+    if user.is_authenticated:
+        return proposals.filter(public | Q(proposer_id=user.pk))
+    return proposals.filter(public)
+
+
+def actions_for(user: User | AnonymousUser, proposal: Proposal) -> list[str]:
+    """What this user may do now. The automatic steps (settle, the board's own decision) are
+    the system's; `decide` is offered to the secretary, who decides at the due date."""
+    return allowed_actions(proposal.status, roles_of(user, proposal))
+
+
+def disinterested_directors(proposal: Proposal) -> list[Director]:
+    return [
+        director
+        for director in Director.objects.filter(in_office=True).select_related("user")
+        if director.conflict_with(proposal.counterparty) is None
+    ]
+
+
+def review_tally(proposal: Proposal) -> Tally:
+    eligible = {director.pk for director in disinterested_directors(proposal)}
+    decisions = [vote.decision for vote in ReviewVote.objects.filter(proposal=proposal) if vote.director_id in eligible]
+    return Tally(
+        disinterested=len(eligible),
+        approve=decisions.count("approve"),
+        reject=decisions.count("reject"),
+        abstain=decisions.count("abstain"),
+    )
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    director: Director
+    recused_for: str | None
+    decision: str | None
+    comment: str
+
+
+def review_board(proposal: Proposal) -> list[ReviewRow]:
+    votes = {vote.director_id: vote for vote in ReviewVote.objects.filter(proposal=proposal)}
+    recusals = {recusal.director_id: recusal.interest for recusal in Recusal.objects.filter(proposal=proposal)}
+    rows = []
+    for director in Director.objects.filter(in_office=True).select_related("user"):
+        vote = votes.get(director.pk)
+        rows.append(
+            ReviewRow(
+                director=director,
+                recused_for=recusals.get(director.pk) or director.conflict_with(proposal.counterparty),
+                decision=vote.decision if vote else None,
+                comment=vote.comment if vote else "",
+            )
+        )
+    return rows
+
+
+def proposal_timeline(proposal: Proposal) -> list[AuditEvent]:
+    return audit_trail(f"proposal:{proposal.pk}")
+
+
+def review_queue(user: User | AnonymousUser) -> list[Proposal]:
+    """Proposals in review that wait for this director's vote, soonest due first."""
+    director = Director.objects.filter(user_id=user.pk, in_office=True).first() if user.is_authenticated else None
+    if director is None:
+        return []
+    voted = ReviewVote.objects.filter(director=director).values("proposal_id")
+    waiting = Proposal.objects.filter(status=State.IN_REVIEW).exclude(pk__in=voted).order_by("review_due_at")
+    return [proposal for proposal in waiting if director.conflict_with(proposal.counterparty) is None]
+
+
+def secretary_queue() -> dict[str, list[Proposal]]:
+    proposals = Proposal.objects.select_related("proposer").order_by("review_due_at", "updated_at")
+    return {
+        "to_start": list(proposals.filter(status=State.SUBMITTED)),
+        "in_review": list(proposals.filter(status=State.IN_REVIEW)),
+        "to_put_to_vote": list(proposals.filter(status__in=[State.APPROVED, State.REFERRED])),
+        "in_vote": list(proposals.filter(status=State.SHAREHOLDER_VOTE)),
+    }

@@ -1,0 +1,514 @@
+"""Every write to proposals: pages, API, admin, tasks and commands call these."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from django.core.files.uploadedfile import UploadedFile
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from polls import selectors as poll_selectors
+from polls import services as poll_services
+from polls.audit import audit_append
+from polls.models import Meeting, Poll, PollStatus, VoteStandard
+from polls.permissions import SECRETARY_GROUP
+from proposals import selectors
+from proposals.exceptions import IllegalAction, InvalidProposal, NotAllowed
+from proposals.models import Attachment, Comment, Director, FollowUp, Notification, Proposal, Recusal, ReviewVote
+from proposals.permissions import can_edit_proposal, can_view_proposal, director_of, roles_of
+from proposals.review import Decision, automatic_verdict, forced_verdict
+from proposals.workflow import Action, State, allowed_actions, resolve_target, transition_for
+
+FOLLOW_UP_DAYS = 30
+REMINDER_WINDOW = datetime.timedelta(hours=48)
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+EDITABLE_FIELDS = {
+    "title",
+    "summary",
+    "body",
+    "kind",
+    "amount",
+    "currency",
+    "counterparty",
+    "needs_shareholder_vote",
+    "advisory",
+}
+
+
+def _stream(proposal: Proposal) -> str:
+    return f"proposal:{proposal.pk}"
+
+
+# --- Creating and editing --------------------------------------------------------------------
+
+
+@transaction.atomic
+def proposal_create(
+    *,
+    proposer: User,
+    title: str,
+    summary: str,
+    body: str = "",
+    kind: str = "other",
+    amount: Decimal | None = None,
+    currency: str = "",
+    counterparty: str = "",
+    needs_shareholder_vote: bool = False,
+    advisory: bool = False,
+    polls: Iterable[Poll] = (),
+    escalated_from: Poll | None = None,
+) -> Proposal:
+    if amount is not None and amount < 0:
+        raise InvalidProposal("The amount must not be negative.")
+    proposal = Proposal.objects.create(
+        proposer=proposer,
+        title=title,
+        summary=summary,
+        body=body,
+        kind=kind,
+        amount=amount,
+        currency=currency.upper(),
+        counterparty=counterparty.strip(),
+        needs_shareholder_vote=needs_shareholder_vote,
+        advisory=advisory,
+        escalated_from=escalated_from,
+    )
+    proposal.polls.set(list(polls))
+    audit_append(
+        stream=_stream(proposal),
+        action="created",
+        actor=proposer,
+        payload={"to": State.DRAFT, "escalated_from": escalated_from.pk if escalated_from else None},
+    )
+    return proposal
+
+
+@transaction.atomic
+def proposal_update(
+    *, proposal: Proposal, editor: User, polls: Iterable[Poll] | None = None, **changes: Any
+) -> Proposal:
+    """The proposer edits the text while it is a draft or was returned; never afterwards."""
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    if not can_edit_proposal(editor, proposal):
+        raise NotAllowed(f"Only the proposer may edit, and only in draft or returned; this one is {proposal.status}.")
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise InvalidProposal(f"These fields cannot be edited: {', '.join(sorted(unknown))}.")
+    for field, value in changes.items():
+        setattr(proposal, field, value)
+    proposal.save()
+    if polls is not None:
+        proposal.polls.set(list(polls))
+    audit_append(stream=_stream(proposal), action="edited", actor=editor, payload={"fields": sorted(changes)})
+    return proposal
+
+
+# --- The workflow ---------------------------------------------------------------------------
+
+
+def _refuse(proposal: Proposal, actor: User | None, action: str) -> None:
+    transition = transition_for(proposal.status, action)
+    roles = roles_of(actor, proposal)
+    allowed = allowed_actions(proposal.status, roles)
+    if transition is None:
+        raise IllegalAction(f"A proposal that is {proposal.status} cannot {action}.", allowed)
+    if not roles & set(transition.roles):
+        needed = " or ".join(sorted(role.value for role in transition.roles))
+        raise NotAllowed(f"Only the {needed} may {action} this proposal.", allowed)
+
+
+@transaction.atomic
+def proposal_transition(
+    *,
+    proposal_id: int,
+    action: str,
+    actor: User | None,
+    comment: str = "",
+    due_at: datetime.datetime | None = None,
+    meeting: Meeting | None = None,
+    standard: str = VoteStandard.VOTES_CAST,
+    threshold: str = "1/2",
+    comparator: str = ">",
+    closes_at: datetime.datetime | None = None,
+    outcome: str | None = None,
+) -> Proposal:
+    """Apply one action of the workflow table under a row lock: check the table and the
+    actor's role, make the change, write the event, and queue notifications for after commit.
+    `actor=None` is the system (automatic decisions, settlement)."""
+    try:
+        proposal = Proposal.objects.select_for_update().get(pk=proposal_id)
+    except Proposal.DoesNotExist:
+        raise InvalidProposal("No such proposal.") from None
+    _refuse(proposal, actor, action)
+    transition = transition_for(proposal.status, action)
+    assert transition is not None  # noqa: S101 - _refuse raised otherwise
+    comment = comment.strip()
+    if transition.comment_required and not comment:
+        raise InvalidProposal(f"Say why: {action} needs a comment for the proposer.")
+    source = proposal.status
+    payload: dict[str, Any] = {}
+    if action == Action.START_REVIEW:
+        if due_at is None or due_at <= timezone.now():
+            raise InvalidProposal("Set a review due date in the future.")
+        proposal.review_due_at = due_at
+        payload["due_at"] = due_at.isoformat()
+    elif action == Action.DECIDE:
+        if actor is None:
+            if outcome is None:
+                raise InvalidProposal("The automatic decision needs an outcome.")
+        else:
+            verdict = forced_verdict(selectors.review_tally(proposal))
+            outcome, comment = verdict.outcome, comment or verdict.reason
+    elif action == Action.REFER:
+        comment = comment or "The board makes no recommendation and refers the proposal to shareholders."
+    elif action == Action.PUT_TO_VOTE:
+        if meeting is None:
+            raise InvalidProposal("Choose the meeting whose ballot will carry the item.")
+        now = timezone.now()
+        proposal.item = poll_services.item_create(
+            meeting=meeting,
+            title=proposal.title,
+            description=proposal.summary,
+            standard=standard,
+            threshold=threshold,
+            comparator=comparator,
+            advisory=proposal.advisory,
+            opens_at=now,
+            closes_at=closes_at or now + datetime.timedelta(days=14),
+            created_by=actor,
+        )
+        payload.update(item=proposal.item.pk, meeting=meeting.pk, standard=standard, threshold=threshold)
+    elif action == Action.SETTLE and outcome is None:
+        raise InvalidProposal("Settlement needs the certified outcome.")
+    target = resolve_target(transition, outcome)
+    proposal.status = target
+    proposal.save()
+    if action == Action.START_REVIEW:
+        _record_recusals(proposal)
+    if action == Action.SETTLE and proposal.advisory:
+        FollowUp.objects.get_or_create(
+            proposal=proposal,
+            defaults={
+                "due_at": timezone.now() + datetime.timedelta(days=FOLLOW_UP_DAYS),
+                "note": f"The shareholder vote was advisory ({target}); the board decides what to do with it.",
+            },
+        )
+    audit_append(
+        stream=_stream(proposal),
+        action=action,
+        actor=actor,
+        payload={"from": source, "to": target, "comment": comment, **payload},
+    )
+    _notify_transition(proposal, action, target)
+    return proposal
+
+
+def _record_recusals(proposal: Proposal) -> None:
+    for director in Director.objects.filter(in_office=True).select_related("user"):
+        interest = director.conflict_with(proposal.counterparty)
+        if interest is None:
+            continue
+        _, created = Recusal.objects.get_or_create(
+            proposal=proposal, director=director, defaults={"interest": interest}
+        )
+        if created:
+            audit_append(
+                stream=_stream(proposal),
+                action="director_recused",
+                actor=None,
+                payload={"director": director.user.get_username(), "interest": interest},
+            )
+
+
+# --- Board review ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def review_vote_cast(*, proposal_id: int, user: User, decision: str, comment: str = "") -> ReviewVote:
+    """A director's approve, reject or abstain. A conflicted director is refused, naming the
+    interest; once the board rule can no longer change the proposal is decided on the spot."""
+    try:
+        proposal = Proposal.objects.select_for_update().get(pk=proposal_id)
+    except Proposal.DoesNotExist:
+        raise InvalidProposal("No such proposal.") from None
+    if decision not in {choice.value for choice in Decision}:
+        raise InvalidProposal("Decide approve, reject or abstain.")
+    director = director_of(user)
+    if director is None:
+        raise NotAllowed("Only directors in office review proposals.")
+    if proposal.status != State.IN_REVIEW:
+        raise IllegalAction(f"The proposal is {proposal.status}; the board reviews only in review.", [])
+    interest = director.conflict_with(proposal.counterparty)
+    if interest is not None:
+        raise NotAllowed(f"You are recused: you declared an interest in {interest}.")
+    vote, created = ReviewVote.objects.update_or_create(
+        proposal=proposal, director=director, defaults={"decision": decision, "comment": comment}
+    )
+    audit_append(
+        stream=_stream(proposal),
+        action="review_vote" if created else "review_vote_changed",
+        actor=user,
+        payload={"director": user.get_username(), "decision": decision, "comment": comment},
+    )
+    verdict = automatic_verdict(selectors.review_tally(proposal))
+    if verdict.final and verdict.outcome is not None:
+        proposal_transition(
+            proposal_id=proposal.pk, action=Action.DECIDE, actor=None, outcome=verdict.outcome, comment=verdict.reason
+        )
+    return vote
+
+
+@transaction.atomic
+def director_save(*, user: User, title: str = "", interests: Iterable[str] = (), in_office: bool = True) -> Director:
+    cleaned = sorted({interest.strip() for interest in interests if interest.strip()}, key=str.casefold)
+    director, _ = Director.objects.update_or_create(
+        user=user, defaults={"title": title, "interests": cleaned, "in_office": in_office}
+    )
+    audit_append(
+        stream=f"director:{user.pk}",
+        action="interests_declared",
+        actor=user,
+        payload={"title": title, "interests": cleaned, "in_office": in_office},
+    )
+    return director
+
+
+# --- Reactions to polls ---------------------------------------------------------------------
+
+
+def proposal_escalate(*, poll_id: int) -> Proposal | None:
+    """Open the draft proposal a closed public poll asks for, once. Safe to run twice: the
+    poll can anchor only one proposal (unique), and a second run finds it."""
+    poll = Poll.objects.filter(pk=poll_id).select_related("created_by", "escalation_option").first()
+    if poll is None or poll.effective_status() not in (PollStatus.CLOSED, PollStatus.CERTIFIED):
+        return None
+    option = poll_selectors.escalation_triggered(poll)
+    if option is None:
+        return None
+    existing = Proposal.objects.filter(escalated_from=poll).first()
+    if existing is not None:
+        return existing
+    proposer = poll.created_by or _secretaries().first()
+    if proposer is None:
+        return None
+    try:
+        with transaction.atomic():
+            proposal = proposal_create(
+                proposer=proposer,
+                title=f"Follow up the poll: {poll.title}"[:300],
+                summary=f"The poll closed with “{option.label}” at or above "
+                f"{poll.escalation_numerator}/{poll.escalation_denominator} of the votes.",
+                polls=[poll],
+                escalated_from=poll,
+            )
+            notification_enqueue(kind="escalated", proposal=proposal, recipients=_secretary_emails())
+    except IntegrityError:
+        return Proposal.objects.filter(escalated_from=poll).first()
+    return proposal
+
+
+def proposal_settle(*, proposal_id: int) -> Proposal | None:
+    """Adopted or defeated once the item is certified. Safe to run twice."""
+    proposal = Proposal.objects.filter(pk=proposal_id).select_related("item").first()
+    if proposal is None or proposal.status != State.SHAREHOLDER_VOTE or proposal.item is None:
+        return proposal
+    if proposal.item.status != PollStatus.CERTIFIED or not proposal.item.certified_result:
+        return proposal
+    passed = bool(proposal.item.certified_result.get("outcome", {}).get("passed"))
+    try:
+        return proposal_transition(
+            proposal_id=proposal.pk,
+            action=Action.SETTLE,
+            actor=None,
+            outcome=State.ADOPTED if passed else State.DEFEATED,
+            comment=f"Shareholder vote certified: {proposal.item.certified_result['outcome']['reason']}.",
+        )
+    except IllegalAction:
+        return Proposal.objects.get(pk=proposal.pk)  # settled by a concurrent run
+
+
+# --- Comments and attachments ----------------------------------------------------------------
+
+
+@transaction.atomic
+def comment_add(*, proposal: Proposal, author: User, body: str) -> Comment:
+    if not can_view_proposal(author, proposal) or not author.is_authenticated:
+        raise NotAllowed("You may not comment on this proposal.")
+    if not body.strip():
+        raise InvalidProposal("Write something to comment.")
+    comment = Comment.objects.create(proposal=proposal, author=author, body=body.strip())
+    audit_append(stream=_stream(proposal), action="commented", actor=author, payload={"comment_id": comment.pk})
+    return comment
+
+
+SIGNATURES: list[tuple[bytes, str]] = [
+    (b"%PDF-", "application/pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+]
+EXTENSIONS = {
+    "application/pdf": {".pdf"},
+    "image/png": {".png"},
+    "image/jpeg": {".jpg", ".jpeg"},
+    "text/plain": {".txt"},
+}
+
+
+def sniff_content_type(head: bytes) -> str | None:
+    """The type the bytes say they are (not the name): PDF, PNG, JPEG or UTF-8 text."""
+    for signature, content_type in SIGNATURES:
+        if head.startswith(signature):
+            return content_type
+    if b"\x00" in head:
+        return None
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        # A multi-byte character cut at the end of the sample is still text.
+        if error.start < len(head) - 3:
+            return None
+    return "text/plain"
+
+
+@transaction.atomic
+def attachment_add(*, proposal: Proposal, uploaded_by: User, upload: UploadedFile) -> Attachment:
+    if not can_view_proposal(uploaded_by, proposal) or not uploaded_by.is_authenticated:
+        raise NotAllowed("You may not attach files to this proposal.")
+    size = upload.size or 0
+    if size > MAX_ATTACHMENT_BYTES:
+        raise InvalidProposal(f"The file is {size:,} bytes; attachments are limited to 10 MB.")
+    if size == 0:
+        raise InvalidProposal("The file is empty.")
+    upload.seek(0)
+    head = upload.read(8192)
+    upload.seek(0)
+    content_type = sniff_content_type(head)
+    if content_type is None:
+        raise InvalidProposal("Attach a PDF, PNG, JPEG or plain-text file.")
+    name = (upload.name or "attachment").rsplit("/", 1)[-1]
+    suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if suffix not in EXTENSIONS[content_type]:
+        raise InvalidProposal(f"The file's name says {suffix or 'nothing'}, but its content is {content_type}.")
+    attachment = Attachment.objects.create(
+        proposal=proposal, file=upload, name=name, content_type=content_type, size=size, uploaded_by=uploaded_by
+    )
+    audit_append(
+        stream=_stream(proposal),
+        action="attached",
+        actor=uploaded_by,
+        payload={"attachment": attachment.pk, "name": name, "content_type": content_type, "size": size},
+    )
+    return attachment
+
+
+# --- Notifications --------------------------------------------------------------------------
+
+
+def _secretaries() -> Any:
+    return get_user_model().objects.filter(groups__name=SECRETARY_GROUP, is_active=True).order_by("pk")
+
+
+def _secretary_emails() -> list[str]:
+    return [email for email in _secretaries().values_list("email", flat=True) if email]
+
+
+def _director_emails(proposal: Proposal, *, disinterested_only: bool) -> list[str]:
+    directors = (
+        selectors.disinterested_directors(proposal)
+        if disinterested_only
+        else list(Director.objects.filter(in_office=True).select_related("user"))
+    )
+    return [director.user.email for director in directors if director.user.email]
+
+
+def _notify_transition(proposal: Proposal, action: str, target: str) -> None:
+    proposer = [proposal.proposer.email] if proposal.proposer.email else []
+    if action in (Action.SUBMIT, Action.RESUBMIT):
+        notification_enqueue(kind="submitted", proposal=proposal, recipients=_secretary_emails(), round_=action)
+    elif action == Action.START_REVIEW:
+        notification_enqueue(
+            kind="review_requested", proposal=proposal, recipients=_director_emails(proposal, disinterested_only=True)
+        )
+    elif action in (Action.DECIDE, Action.REFER, Action.RETURN):
+        notification_enqueue(kind="decided", proposal=proposal, recipients=proposer, round_=target)
+    elif action == Action.SETTLE:
+        recipients = proposer + _director_emails(proposal, disinterested_only=False)
+        notification_enqueue(kind="outcome", proposal=proposal, recipients=recipients)
+
+
+def notification_enqueue(*, kind: str, proposal: Proposal, recipients: Iterable[str], round_: str = "") -> None:
+    """Record one notification per recipient (idempotent by key) and send each after commit."""
+    from proposals.tasks import send_notification
+
+    for recipient in dict.fromkeys(recipients):
+        key = f"{kind}:{proposal.pk}:{round_}:{recipient}"[:200]
+        notification, created = Notification.objects.get_or_create(
+            key=key,
+            defaults={"kind": kind, "proposal": proposal, "recipient": recipient, "context": {"round": round_}},
+        )
+        if created:
+            send_notification.delay_on_commit(notification.pk)
+
+
+@transaction.atomic
+def notification_send(*, notification_id: int) -> bool:
+    """Send once: the row lock and `sent_at` make a retried or duplicated task a no-op."""
+    notification = (
+        Notification.objects.select_for_update(of=("self",))
+        .select_related("proposal")
+        .filter(pk=notification_id)
+        .first()
+    )
+    if notification is None or notification.sent_at is not None:
+        return False
+    context = {
+        "notification": notification,
+        "proposal": notification.proposal,
+        "site_url": settings.SITE_URL,
+        "round": notification.context.get("round", ""),
+    }
+    subject = render_to_string(f"proposals/email/{notification.kind}_subject.txt", context).strip()
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string("proposals/email/notification.txt", context),
+        to=[notification.recipient],
+    )
+    message.attach_alternative(render_to_string("proposals/email/notification.html", context), "text/html")
+    message.send()
+    notification.sent_at = timezone.now()
+    notification.save(update_fields=["sent_at"])
+    return True
+
+
+def review_reminders_send(*, now: datetime.datetime | None = None) -> int:
+    """Remind directors who have not voted when a review is due within 48 hours. The key
+    carries the due date, so each review reminds each director once."""
+    now = now or timezone.now()
+    due = Proposal.objects.filter(
+        status=State.IN_REVIEW, review_due_at__gt=now, review_due_at__lte=now + REMINDER_WINDOW
+    )
+    count = 0
+    for proposal in due:
+        voted = set(ReviewVote.objects.filter(proposal=proposal).values_list("director_id", flat=True))
+        waiting = [
+            d.user.email for d in selectors.disinterested_directors(proposal) if d.pk not in voted and d.user.email
+        ]
+        with transaction.atomic():
+            before = Notification.objects.filter(kind="review_reminder", proposal=proposal).count()
+            notification_enqueue(
+                kind="review_reminder",
+                proposal=proposal,
+                recipients=waiting,
+                round_=f"{proposal.review_due_at:%Y%m%d%H%M}",
+            )
+            count += Notification.objects.filter(kind="review_reminder", proposal=proposal).count() - before
+    return count

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from proposals import views
+
+app_name = "proposals"
+
+urlpatterns = [
+    path("", views.proposal_list, name="list"),
+    path("new/", views.proposal_new, name="new"),
+    path("<int:proposal_id>/", views.proposal_detail, name="detail"),
+    path("<int:proposal_id>/edit/", views.proposal_edit, name="edit"),
+    path("<int:proposal_id>/transition/", views.proposal_transition, name="transition"),
+    path("<int:proposal_id>/review/", views.proposal_review, name="review"),
+    path("<int:proposal_id>/comment/", views.proposal_comment, name="comment"),
+    path("<int:proposal_id>/attach/", views.proposal_attach, name="attach"),
+    path("attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),
+]

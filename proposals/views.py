@@ -1,0 +1,193 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from polls.exceptions import PollError
+from polls.permissions import is_secretary
+from proposals import selectors, services
+from proposals.forms import AttachmentForm, CommentForm, ProposalForm, ReviewForm, TransitionForm
+from proposals.models import Attachment, Proposal
+from proposals.permissions import can_edit_proposal, can_view_proposal, director_of
+from proposals.workflow import Action
+
+
+def _visible(request: HttpRequest, proposal_id: int) -> Proposal:
+    proposal = get_object_or_404(Proposal.objects.select_related("proposer", "item"), pk=proposal_id)
+    if not can_view_proposal(request.user, proposal):
+        raise Http404("No such proposal.")
+    return proposal
+
+
+@require_GET
+def proposal_list(request: HttpRequest) -> HttpResponse:
+    proposals = selectors.proposals_visible_to(request.user)
+    mine = proposals.filter(proposer_id=request.user.pk) if request.user.is_authenticated else proposals.none()
+    context = {
+        "proposals": proposals.exclude(pk__in=mine.values("pk"))[:100],
+        "mine": list(mine),
+        "review_queue": selectors.review_queue(request.user),
+        "secretary_queue": selectors.secretary_queue() if is_secretary(request.user) else None,
+    }
+    return render(request, "proposals/proposal_list.html", context)
+
+
+@login_required
+def proposal_new(request: HttpRequest) -> HttpResponse:
+    form = ProposalForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            proposal = services.proposal_create(proposer=request.user, **data)  # type: ignore[arg-type]
+            if "submit" in request.POST:
+                services.proposal_transition(proposal_id=proposal.pk, action=Action.SUBMIT, actor=request.user)  # type: ignore[arg-type]
+        except PollError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, "Proposal submitted." if "submit" in request.POST else "Draft saved.")
+            return redirect("proposals:detail", proposal_id=proposal.pk)
+    return render(request, "proposals/proposal_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def proposal_edit(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    proposal = _visible(request, proposal_id)
+    if not can_edit_proposal(request.user, proposal):
+        raise PermissionDenied("Only the proposer may edit, and only in draft or returned.")
+    form = ProposalForm(request.POST or None, instance=proposal)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        polls = data.pop("polls")
+        try:
+            services.proposal_update(proposal=proposal, editor=request.user, polls=polls, **data)  # type: ignore[arg-type]
+        except PollError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, "Proposal saved.")
+            return redirect("proposals:detail", proposal_id=proposal.pk)
+    context = {"form": form, "proposal": proposal}
+    return render(request, "proposals/proposal_form.html", context, status=400 if form.errors else 200)
+
+
+def _detail_context(request: HttpRequest, proposal: Proposal, **forms: Any) -> dict[str, Any]:
+    actions = selectors.actions_for(request.user, proposal)
+    return {
+        "proposal": proposal,
+        "actions": actions,
+        "transition_forms": {
+            action: forms.get(action) or TransitionForm(initial={"action": action}) for action in actions
+        },
+        "timeline": selectors.proposal_timeline(proposal),
+        "board": selectors.review_board(proposal),
+        "tally": selectors.review_tally(proposal),
+        "can_edit": can_edit_proposal(request.user, proposal),
+        "comment_form": forms.get("comment") or CommentForm(),
+        "attachment_form": forms.get("attachment") or AttachmentForm(),
+        "is_director": director_of(request.user) is not None,
+    }
+
+
+@require_GET
+def proposal_detail(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    proposal = _visible(request, proposal_id)
+    return render(request, "proposals/proposal_detail.html", _detail_context(request, proposal))
+
+
+@require_POST
+@login_required
+def proposal_transition(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    proposal = _visible(request, proposal_id)
+    form = TransitionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.proposal_transition(proposal_id=proposal.pk, actor=request.user, **form.service_arguments())  # type: ignore[arg-type]
+        except PollError as error:
+            form.add_error(None, error.message)
+        else:
+            proposal.refresh_from_db()
+            messages.success(request, f"Done: the proposal is now {proposal.get_status_display().lower()}.")
+            return redirect("proposals:detail", proposal_id=proposal.pk)
+    action = request.POST.get("action", "")
+    context = _detail_context(request, proposal, **{action: form})
+    if action not in context["transition_forms"]:
+        messages.error(request, " ".join(str(e) for e in form.non_field_errors()) or "That action is not possible now.")
+        return redirect("proposals:detail", proposal_id=proposal.pk)
+    return render(request, "proposals/proposal_detail.html", context, status=400)
+
+
+@login_required
+def proposal_review(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    proposal = _visible(request, proposal_id)
+    director = director_of(request.user)
+    if director is None:
+        raise PermissionDenied("Only directors in office review proposals.")
+    conflict = director.conflict_with(proposal.counterparty)
+    form = ReviewForm(request.POST or None)
+    if request.method == "POST" and conflict is None and form.is_valid():
+        try:
+            services.review_vote_cast(
+                proposal_id=proposal.pk,
+                user=request.user,  # type: ignore[arg-type]
+                decision=form.cleaned_data["decision"],
+                comment=form.cleaned_data["comment"],
+            )
+        except PollError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, "Your review vote is recorded.")
+            return redirect("proposals:detail", proposal_id=proposal.pk)
+    context = {"proposal": proposal, "form": form, "conflict": conflict, "board": selectors.review_board(proposal)}
+    return render(request, "proposals/proposal_review.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+@login_required
+def proposal_comment(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    proposal = _visible(request, proposal_id)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.comment_add(proposal=proposal, author=request.user, body=form.cleaned_data["body"])  # type: ignore[arg-type]
+        except PollError as error:
+            form.add_error("body", error.message)
+        else:
+            messages.success(request, "Comment added.")
+            return redirect("proposals:detail", proposal_id=proposal.pk)
+    return render(
+        request, "proposals/proposal_detail.html", _detail_context(request, proposal, comment=form), status=400
+    )
+
+
+@require_POST
+@login_required
+def proposal_attach(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    proposal = _visible(request, proposal_id)
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.attachment_add(proposal=proposal, uploaded_by=request.user, upload=form.cleaned_data["file"])  # type: ignore[arg-type]
+        except PollError as error:
+            form.add_error("file", error.message)
+        else:
+            messages.success(request, "File attached.")
+            return redirect("proposals:detail", proposal_id=proposal.pk)
+    return render(
+        request, "proposals/proposal_detail.html", _detail_context(request, proposal, attachment=form), status=400
+    )
+
+
+@require_GET
+def attachment_download(request: HttpRequest, attachment_id: int) -> FileResponse:
+    attachment = get_object_or_404(Attachment.objects.select_related("proposal"), pk=attachment_id)
+    if not can_view_proposal(request.user, attachment.proposal):
+        raise Http404("No such attachment.")
+    response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name)
+    response["Content-Type"] = attachment.content_type
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
