@@ -192,24 +192,35 @@ def proposal_transition(
     target = resolve_target(transition, outcome)
     proposal.status = target
     proposal.save()
-    if action == Action.START_REVIEW:
-        _record_recusals(proposal)
-    if action == Action.SETTLE and proposal.advisory:
-        FollowUp.objects.get_or_create(
-            proposal=proposal,
-            defaults={
-                "due_at": timezone.now() + datetime.timedelta(days=FOLLOW_UP_DAYS),
-                "note": f"The shareholder vote was advisory ({target}); the board decides what to do with it.",
-            },
-        )
     audit_append(
         stream=_stream(proposal),
         action=action,
         actor=actor,
         payload={"from": source, "to": target, "comment": comment, **payload},
     )
+    if action == Action.START_REVIEW:
+        _record_recusals(proposal)
+    if action == Action.SETTLE and proposal.advisory:
+        _open_follow_up(proposal, target)
     _notify_transition(proposal, action, target)
     return proposal
+
+
+def _open_follow_up(proposal: Proposal, outcome: str) -> None:
+    follow_up, created = FollowUp.objects.get_or_create(
+        proposal=proposal,
+        defaults={
+            "due_at": timezone.now() + datetime.timedelta(days=FOLLOW_UP_DAYS),
+            "note": f"The shareholder vote was advisory ({outcome}); the board decides what to do with it.",
+        },
+    )
+    if created:
+        audit_append(
+            stream=_stream(proposal),
+            action="follow_up_opened",
+            actor=None,
+            payload={"due_at": follow_up.due_at.isoformat(), "comment": follow_up.note},
+        )
 
 
 def _record_recusals(proposal: Proposal) -> None:

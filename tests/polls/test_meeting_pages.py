@@ -143,7 +143,7 @@ def test_the_demo_data_holds_the_x_poll_with_three_snapshots_charted(client: Cli
 
 def test_the_demo_meeting_shows_the_tesla_outcome(client: Client) -> None:
     call_command("seed_demo", stdout=StringIO())
-    item = Poll.objects.get(title__startswith="Shareholder proposal: authorize")
+    item = Poll.objects.get(title="Invest $5B in xAI")
     assert item.status == PollStatus.CERTIFIED
     assert item.certified_result is not None
     assert item.certified_result["outcome"]["reason"] == "failed"

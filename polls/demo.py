@@ -1,4 +1,5 @@
-"""Demo data for a newcomer: safe to run any number of times."""
+"""Demo polls, meeting and recorded poll for a newcomer; safe to run any number of times.
+`manage.py seed_demo` (in proposals, the top of the dependency chain) runs this first."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
@@ -28,24 +28,25 @@ MEMBERS = ["alice", "bob", "carol"]
 DEMO_VOTERS = [(f"voter{i:02d}", "Yes" if i <= 19 else "No") for i in range(1, 29)]
 
 
-class Command(BaseCommand):
-    help = "Create the demo accounts and polls (idempotent)."
+def demo_password() -> str:
+    return os.environ.get("DEMO_PASSWORD", "quorum-demo")
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        password = os.environ.get("DEMO_PASSWORD", "quorum-demo")
+
+class PollsDemo:
+    def seed(self) -> Any:
+        """Create the accounts, polls, meeting and recorded poll; return the secretary."""
+        password = demo_password()
         with transaction.atomic():
             secretary = self._user("secretary", password, is_staff=True)
             secretary.groups.add(Group.objects.get_or_create(name=SECRETARY_GROUP)[0])
             for name in MEMBERS:
                 self._user(name, password)
             self._xai_poll(secretary)
+            self._escalating_poll(secretary)
             self._other_polls(secretary)
             self._annual_meeting(secretary)
             self._recorded_x_poll(secretary)
-        self.stdout.write(self.style.SUCCESS("Demo data ready."))
-        self.stdout.write(f"  secretary / {password}   (staff: may use /admin/)")
-        for name in MEMBERS:
-            self.stdout.write(f"  {name} / {password}")
+        return secretary
 
     def _user(self, username: str, password: str | None, **extra: Any) -> Any:
         """`password=None` makes an account that exists only to hold demo ballots."""
@@ -76,6 +77,30 @@ class Command(BaseCommand):
         for username, choice in DEMO_VOTERS:
             voter = self._user(username, None)
             services.ballot_cast(poll_id=poll.pk, voter=voter, option_id=options[choice])
+
+    def _escalating_poll(self, secretary: Any) -> None:
+        """The members' own poll on the question, closed, with the rule that sent it to the
+        board: "Yes" at or above 2/3 of the votes opens a draft proposal."""
+        if Poll.objects.filter(title=ESCALATING_TITLE).exists():
+            return
+        now = timezone.now()
+        poll = services.poll_create(
+            title=ESCALATING_TITLE,
+            description="Closed. Yes reached 67.9%, above the 2/3 escalation threshold.",
+            options=["Yes", "No"],
+            opens_at=now - datetime.timedelta(days=30),
+            closes_at=now - datetime.timedelta(days=23),
+            created_by=secretary,
+        )
+        services.poll_escalation_set(poll=poll, option_label="Yes", threshold="2/3", comparator=">=")
+        opened = now - datetime.timedelta(days=30)
+        Poll.objects.filter(pk=poll.pk).update(closes_at=now + datetime.timedelta(days=1))
+        services.poll_open(poll=poll, now=opened)
+        options = {option.label: option.pk for option in poll.options.all()}
+        for username, choice in DEMO_VOTERS:
+            voter = self._user(username, None)
+            services.ballot_cast(poll_id=poll.pk, voter=voter, option_id=options[choice], now=opened)
+        services.poll_close(poll=poll, actor=secretary)
 
     def _other_polls(self, secretary: Any) -> None:
         now = timezone.now()
@@ -110,9 +135,8 @@ class Command(BaseCommand):
             services.poll_close(poll=poll)
 
     def _annual_meeting(self, secretary: Any) -> None:
-        """The 6 Nov 2025 meeting: the xAI item decided on the inspector's totals (passes by
-        votes cast, fails under the bylaw standard), and an open item the demo members hold
-        shares for."""
+        """The 6 Nov 2025 meeting on the register of record, with an open item the demo members
+        hold shares for. The xAI item arrives when the proposals demo puts it to the vote."""
         if Meeting.objects.filter(title=MEETING_TITLE).exists():
             return
         register = services.register_import(
@@ -125,29 +149,6 @@ class Command(BaseCommand):
         meeting = services.meeting_create(
             title=MEETING_TITLE, date=datetime.date(2025, 11, 6), register=register, created_by=secretary
         )
-        opened = datetime.datetime(2025, 10, 1, 12, tzinfo=datetime.UTC)
-        closed = datetime.datetime(2025, 11, 6, 20, tzinfo=datetime.UTC)
-        xai = services.item_create(
-            meeting=meeting,
-            title="Shareholder proposal: authorize the board to invest in xAI",
-            description="Advisory. Decided under the bylaws' standard, where abstentions count against.",
-            standard=VoteStandard.PRESENT_AND_ENTITLED,
-            advisory=True,
-            opens_at=opened,
-            closes_at=closed,
-            created_by=secretary,
-        )
-        services.poll_open(poll=xai, now=opened)
-        services.poll_close(poll=xai, now=closed)
-        services.tabulation_record(
-            poll=xai,
-            shares_for=1_060_000_000,
-            shares_against=916_300_000,
-            shares_abstain=473_000_000,
-            source="Inspector of elections, final report (public figures, rounded)",
-            entered_by=secretary,
-        )
-        services.poll_certify(poll=xai, certified_by=secretary, now=closed + datetime.timedelta(days=1))
         now = timezone.now()
         auditor = services.item_create(
             meeting=meeting,
@@ -187,6 +188,7 @@ class Command(BaseCommand):
 
 
 MEETING_TITLE = "2025 Annual Meeting of Stockholders"
+ESCALATING_TITLE = "Members' poll: should Tesla invest $5B into xAI?"
 DEMO_REGISTER = """holder,name,email,shares
 DEMO-0001,Alice Example,alice@example.com,12000
 DEMO-0002,Bob Example,bob@example.com,8000

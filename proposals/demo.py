@@ -1,0 +1,108 @@
+"""The xAI journey as demo data: escalation from the members' poll, board review with the
+interested director recused, referral with no recommendation, the shareholder vote on the
+Tesla 2025 totals, defeat under the bylaw standard and the board's follow-up."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from polls import services as poll_services
+from polls.demo import ESCALATING_TITLE, MEETING_TITLE, demo_password
+from polls.models import Meeting, Poll, VoteStandard
+from proposals import services
+from proposals.models import Proposal
+from proposals.workflow import Action
+
+DIRECTORS = [
+    ("robyn", "Chair", []),
+    ("elon", "Director and CEO", ["xAI", "SpaceX", "X"]),
+    ("kimbal", "Director", []),
+    ("ira", "Director", []),
+    ("james", "Director", []),
+]
+
+
+def seed_proposals(secretary: Any) -> list[str]:
+    """Create the directors and run the journey once; return the directors' usernames."""
+    with transaction.atomic():
+        for username, title, interests in DIRECTORS:
+            user, created = get_user_model().objects.get_or_create(
+                username=username, defaults={"email": f"{username}@example.com"}
+            )
+            if created:
+                user.set_password(demo_password())
+                user.save()
+            if not hasattr(user, "director"):
+                services.director_save(user=user, title=title, interests=interests)
+    poll = Poll.objects.get(title=ESCALATING_TITLE)
+    proposal = services.proposal_escalate(poll_id=poll.pk)
+    if proposal is None or proposal.status != "draft":
+        return [name for name, _, _ in DIRECTORS]
+    _journey(proposal, secretary)
+    return [name for name, _, _ in DIRECTORS]
+
+
+def _journey(proposal: Proposal, secretary: Any) -> None:
+    users = {user.username: user for user in get_user_model().objects.filter(username__in=[d[0] for d in DIRECTORS])}
+    with transaction.atomic():
+        services.proposal_update(
+            proposal=proposal,
+            editor=secretary,
+            title="Invest $5B in xAI",
+            summary="Authorize an investment of $5 billion in xAI, at a valuation set by several credible "
+            "outside investors.",
+            kind="investment",
+            counterparty="xAI",
+            amount="5000000000.00",
+            currency="USD",
+            needs_shareholder_vote=True,
+            advisory=True,
+        )
+        services.proposal_transition(proposal_id=proposal.pk, action=Action.SUBMIT, actor=secretary)
+        services.proposal_transition(
+            proposal_id=proposal.pk,
+            action=Action.START_REVIEW,
+            actor=secretary,
+            due_at=timezone.now() + datetime.timedelta(days=14),
+        )
+        services.review_vote_cast(
+            proposal_id=proposal.pk,
+            user=users["robyn"],
+            decision="abstain",
+            comment="Shareholders should weigh in; I make no recommendation.",
+        )
+        services.proposal_transition(
+            proposal_id=proposal.pk,
+            action=Action.REFER,
+            actor=secretary,
+            comment="The board makes no recommendation and refers the proposal to the shareholders.",
+        )
+        meeting = Meeting.objects.get(title=MEETING_TITLE)
+        proposal = services.proposal_transition(
+            proposal_id=proposal.pk,
+            action=Action.PUT_TO_VOTE,
+            actor=secretary,
+            meeting=meeting,
+            standard=VoteStandard.PRESENT_AND_ENTITLED,
+        )
+        item = proposal.item
+        assert item is not None  # noqa: S101 - put_to_vote creates it
+        poll_services.poll_open(poll=item, actor=secretary)
+        poll_services.poll_close(poll=item, actor=secretary)
+        poll_services.tabulation_record(
+            poll=item,
+            shares_for=1_060_000_000,
+            shares_against=916_300_000,
+            shares_abstain=473_000_000,
+            source="Inspector of elections, final report, 6 Nov 2025 (public figures, rounded)",
+            entered_by=secretary,
+        )
+        poll_services.poll_certify(poll=item, certified_by=secretary)
+    # The certification signal settles it through Celery after commit; settling here as well
+    # keeps the demo whole when no worker is running, and a second settlement is a no-op.
+    services.proposal_settle(proposal_id=proposal.pk)
