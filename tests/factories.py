@@ -11,6 +11,7 @@ from django.utils import timezone
 from polls import services
 from polls.models import Meeting, Poll, PollStatus, RegisterSnapshot
 from polls.permissions import SECRETARY_GROUP
+from proposals.models import Director, Proposal
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -115,3 +116,23 @@ def make_item(meeting: Meeting, *, status: str = PollStatus.OPEN, **fields: Any)
             services.poll_close(poll=item)
     item.refresh_from_db()
     return item
+
+
+def make_director(username: str, *, interests: tuple[str, ...] = (), title: str = "Director") -> Director:
+    from proposals import services as proposal_services
+
+    user = make_user(username=username, email=f"{username}@example.com")
+    return proposal_services.director_save(user=user, title=title, interests=list(interests))
+
+
+def make_proposal(proposer: User | None = None, **fields: Any) -> Proposal:
+    from proposals import services as proposal_services
+
+    return proposal_services.proposal_create(
+        proposer=proposer or make_user(),
+        title=fields.pop("title", "Invest $5B in xAI"),
+        summary=fields.pop("summary", "Authorize an investment of $5 billion in xAI."),
+        kind=fields.pop("kind", "investment"),
+        counterparty=fields.pop("counterparty", "xAI"),
+        **fields,
+    )
