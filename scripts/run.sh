@@ -7,10 +7,6 @@ bin=.venv/bin
 
 "$bin/python" manage.py migrate --noinput
 "$bin/python" manage.py seed_demo
-
-if [[ "${CELERY_BROKER_URL:-}" == filesystem://* ]]; then
-  mkdir -p .celery/queue .celery/processed
-fi
 "$bin/celery" -A config worker --beat --pool=solo --loglevel=WARNING \
   >.celery-worker.log 2>&1 &
 worker_pid=$!

@@ -154,3 +154,4 @@ def test_the_embedded_broker_of_make_run_configures_cleanly(tmp_path: Path) -> N
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith(f"{tmp_path}/queue")
+    assert (tmp_path / "queue").is_dir()  # kombu needs it before the first enqueue

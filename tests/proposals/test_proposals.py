@@ -270,3 +270,13 @@ def test_the_events_endpoint_returns_the_chained_trail(api: APIClient) -> None:
     events = api.get(f"/api/v1/proposals/{proposal.pk}/events/").json()
     assert [e["action"] for e in events] == ["created", "submit"]
     assert len(events[1]["hash"]) == 64
+
+
+def test_the_api_offers_no_way_to_change_or_delete_events(api: APIClient) -> None:
+    proposal = make_proposal()
+    api.force_authenticate(make_secretary())
+    url = f"/api/v1/proposals/{proposal.pk}/events/"
+    assert api.delete(url).status_code == 405
+    assert api.put(url, {}, format="json").status_code == 405
+    assert api.post(url, {}, format="json").status_code == 405
+    assert AuditEvent.objects.filter(stream=f"proposal:{proposal.pk}").count() == 1
