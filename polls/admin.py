@@ -48,24 +48,26 @@ class OptionFormSet(BaseInlineFormSet):
 
 
 ITEM_RULE_DEFAULTS = {"threshold_numerator": 1, "threshold_denominator": 2, "threshold_comparator": ">"}
+POLL_FORM_FIELDS = [
+    "title",
+    "description",
+    "kind",
+    "opens_at",
+    "closes_at",
+    "allow_change",
+    "results_visibility",
+    "meeting",
+    "standard",
+    *ITEM_RULE_DEFAULTS,
+    "advisory",
+]
+POLL_RECORD_FIELDS = ["status", "created_by", "created_at", "updated_at", "certified_at", "certified_by"]
 
 
 class PollAdminForm(forms.ModelForm):
     class Meta:
         model = Poll
-        fields = [
-            "title",
-            "description",
-            "kind",
-            "opens_at",
-            "closes_at",
-            "allow_change",
-            "results_visibility",
-            "meeting",
-            "standard",
-            *ITEM_RULE_DEFAULTS,
-            "advisory",
-        ]
+        fields = POLL_FORM_FIELDS
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -162,28 +164,8 @@ class PollAdmin(admin.ModelAdmin):
     search_fields = ["title", "description"]
     date_hierarchy = "opens_at"
     inlines = [OptionInline]
-    readonly_fields = ["status", "created_by", "created_at", "updated_at", "certified_at", "certified_by"]
-    fields = [
-        "title",
-        "description",
-        "kind",
-        "opens_at",
-        "closes_at",
-        "allow_change",
-        "results_visibility",
-        "meeting",
-        "standard",
-        "threshold_numerator",
-        "threshold_denominator",
-        "threshold_comparator",
-        "advisory",
-        "status",
-        "created_by",
-        "created_at",
-        "updated_at",
-        "certified_at",
-        "certified_by",
-    ]
+    readonly_fields = POLL_RECORD_FIELDS
+    fields = [*POLL_FORM_FIELDS, *POLL_RECORD_FIELDS]
     actions = [
         admin.action(description="Schedule (opens at its opening time)")(
             _lifecycle_action(services.poll_schedule, "schedule", "scheduled")

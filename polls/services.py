@@ -628,7 +628,12 @@ def proxy_appoint(*, meeting: Meeting, holder: Holder, proxy: User, appointed_by
         raise NotEligible("Only the holder (or the secretary) may appoint its proxy.")
     if proxy.pk == holder.user_id:
         raise InvalidVote("A holder does not need a proxy to vote its own shares.")
-    ProxyAppointment.objects.select_for_update().filter(meeting=meeting, holder=holder, revoked_at__isnull=True).update(
+    replaced = list(
+        ProxyAppointment.objects.select_for_update()
+        .filter(meeting=meeting, holder=holder, revoked_at__isnull=True)
+        .values_list("proxy_id", flat=True)
+    )
+    ProxyAppointment.objects.filter(meeting=meeting, holder=holder, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
     appointment = ProxyAppointment.objects.create(
@@ -638,7 +643,7 @@ def proxy_appoint(*, meeting: Meeting, holder: Holder, proxy: User, appointed_by
         stream=f"meeting:{meeting.pk}",
         action="proxy_appointed",
         actor=appointed_by,
-        payload={"holder": holder.pk, "proxy": proxy.pk},
+        payload={"holder": holder.pk, "proxy": proxy.pk, "replaces": replaced},
     )
     return appointment
 

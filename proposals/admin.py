@@ -11,7 +11,17 @@ from polls.admin import ReadOnlyAdmin
 from polls.audit import audit_trail
 from polls.exceptions import PollError
 from proposals import services
-from proposals.models import Attachment, Comment, Director, FollowUp, Notification, Proposal, Recusal, ReviewVote
+from proposals.models import (
+    PROPOSAL_TEXT_FIELDS,
+    Attachment,
+    Comment,
+    Director,
+    FollowUp,
+    Notification,
+    Proposal,
+    Recusal,
+    ReviewVote,
+)
 from proposals.workflow import Action
 
 
@@ -60,15 +70,7 @@ class ProposalAdmin(admin.ModelAdmin):
     list_select_related = ["proposer"]
     readonly_fields = ["status", "review_due_at", "item", "escalated_from", "proposer", "timeline"]
     fields = [
-        "title",
-        "summary",
-        "body",
-        "kind",
-        "counterparty",
-        "amount",
-        "currency",
-        "needs_shareholder_vote",
-        "advisory",
+        *PROPOSAL_TEXT_FIELDS,
         "polls",
         "status",
         "review_due_at",

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 
 from polls.models import Comparator, Meeting, Poll, PollKind, VoteStandard
-from proposals.models import Proposal
+from proposals.models import PROPOSAL_TEXT_FIELDS, Proposal
 from proposals.review import Decision
 
 
@@ -19,18 +19,7 @@ class ProposalForm(forms.ModelForm):
 
     class Meta:
         model = Proposal
-        fields = [
-            "title",
-            "summary",
-            "body",
-            "kind",
-            "counterparty",
-            "amount",
-            "currency",
-            "needs_shareholder_vote",
-            "advisory",
-            "polls",
-        ]
+        fields = [*PROPOSAL_TEXT_FIELDS, "polls"]
         widgets = {"summary": forms.Textarea(attrs={"rows": 3}), "body": forms.Textarea(attrs={"rows": 8})}
 
 

@@ -15,6 +15,19 @@ class ProposalKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
+# What the proposer writes, in form order; editable only in draft or returned.
+PROPOSAL_TEXT_FIELDS = [
+    "title",
+    "summary",
+    "body",
+    "kind",
+    "counterparty",
+    "amount",
+    "currency",
+    "needs_shareholder_vote",
+    "advisory",
+]
+
 STATE_CHOICES = [(state.value, state.value.replace("_", " ").capitalize()) for state in State]
 
 

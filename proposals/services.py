@@ -23,7 +23,17 @@ from polls.models import Meeting, Poll, PollStatus, VoteStandard
 from polls.permissions import SECRETARY_GROUP
 from proposals import selectors
 from proposals.exceptions import IllegalAction, InvalidProposal, NotAllowed
-from proposals.models import Attachment, Comment, Director, FollowUp, Notification, Proposal, Recusal, ReviewVote
+from proposals.models import (
+    PROPOSAL_TEXT_FIELDS,
+    Attachment,
+    Comment,
+    Director,
+    FollowUp,
+    Notification,
+    Proposal,
+    Recusal,
+    ReviewVote,
+)
 from proposals.permissions import can_edit_proposal, can_view_proposal, director_of, roles_of
 from proposals.review import Decision, automatic_verdict, forced_verdict
 from proposals.workflow import Action, State, allowed_actions, resolve_target, transition_for
@@ -31,17 +41,7 @@ from proposals.workflow import Action, State, allowed_actions, resolve_target, t
 FOLLOW_UP_DAYS = 30
 REMINDER_WINDOW = datetime.timedelta(hours=48)
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-EDITABLE_FIELDS = {
-    "title",
-    "summary",
-    "body",
-    "kind",
-    "amount",
-    "currency",
-    "counterparty",
-    "needs_shareholder_vote",
-    "advisory",
-}
+EDITABLE_FIELDS = set(PROPOSAL_TEXT_FIELDS)
 
 
 def _stream(proposal: Proposal) -> str:

@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from polls.models import AuditEvent, Comparator, Meeting, Poll, VoteStandard
-from proposals.models import Attachment, Comment, Director, Proposal, ProposalKind, ReviewVote
+from proposals.models import PROPOSAL_TEXT_FIELDS, Attachment, Comment, Director, Proposal, ProposalKind, ReviewVote
 from proposals.review import Decision
 from proposals.workflow import Action
 
@@ -20,15 +20,7 @@ class ProposalSerializer(serializers.ModelSerializer):
         model = Proposal
         fields = [
             "id",
-            "title",
-            "summary",
-            "body",
-            "kind",
-            "counterparty",
-            "amount",
-            "currency",
-            "needs_shareholder_vote",
-            "advisory",
+            *PROPOSAL_TEXT_FIELDS,
             "status",
             "polls",
             "item",

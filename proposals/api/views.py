@@ -101,19 +101,23 @@ class ProposalViewSet(
         request=ReviewVoteSerializer,
         responses={201: ReviewVoteSerializer, **errors(400, 401, 403, 404, 409)},
     )
-    @action(detail=True, methods=["get", "post"], url_path="review-votes", pagination_class=None)
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="review-votes",
+        pagination_class=None,
+        permission_classes=[permissions.IsAuthenticatedOrReadOnly],
+    )
     def review_votes(self, request: Request, pk: str | None = None) -> Response:
         proposal = self.get_object()
         if request.method == "GET":
             votes = ReviewVote.objects.filter(proposal=proposal).select_related("director__user")
             return Response(ReviewVoteSerializer(votes, many=True).data)
-        if not request.user.is_authenticated:
-            return Response({"detail": "Authentication credentials were not provided."}, status=401)
         serializer = ReviewVoteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         vote = services.review_vote_cast(
             proposal_id=proposal.pk,
-            user=request.user,
+            user=request.user,  # type: ignore[arg-type]
             decision=serializer.validated_data["decision"],
             comment=serializer.validated_data["comment"],
         )
@@ -126,18 +130,21 @@ class ProposalViewSet(
         request=CommentSerializer,
         responses={201: CommentSerializer, **errors(400, 401, 403, 404)},
     )
-    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        pagination_class=None,
+        permission_classes=[permissions.IsAuthenticatedOrReadOnly],
+    )
     def comments(self, request: Request, pk: str | None = None) -> Response:
         proposal = self.get_object()
         if request.method == "GET":
             return Response(CommentSerializer(proposal.comments.select_related("author"), many=True).data)
-        if not request.user.is_authenticated:
-            return Response({"detail": "Authentication credentials were not provided."}, status=401)
         serializer = CommentSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         comment = services.comment_add(
             proposal=proposal,
-            author=request.user,
+            author=request.user,  # type: ignore[arg-type]
             body=serializer.validated_data["body"],
         )
         return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
@@ -149,18 +156,22 @@ class ProposalViewSet(
         request={"multipart/form-data": AttachmentSerializer},
         responses={201: AttachmentSerializer, **errors(400, 401, 403, 404)},
     )
-    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser], pagination_class=None)
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        parser_classes=[MultiPartParser],
+        pagination_class=None,
+        permission_classes=[permissions.IsAuthenticatedOrReadOnly],
+    )
     def attachments(self, request: Request, pk: str | None = None) -> Response:
         proposal = self.get_object()
         if request.method == "GET":
             return Response(AttachmentSerializer(proposal.attachments.all(), many=True).data)
-        if not request.user.is_authenticated:
-            return Response({"detail": "Authentication credentials were not provided."}, status=401)
         serializer = AttachmentSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         attachment = services.attachment_add(
             proposal=proposal,
-            uploaded_by=request.user,
+            uploaded_by=request.user,  # type: ignore[arg-type]
             upload=serializer.validated_data["file"],
         )
         return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)

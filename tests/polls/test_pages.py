@@ -148,3 +148,10 @@ def test_the_poll_page_uses_a_fixed_number_of_queries(browser: Client, django_as
     browser.post(f"/polls/{poll.pk}/vote/", {"option": option_id(poll, "Yes")})
     with django_assert_max_num_queries(8):
         assert browser.get(f"/polls/{poll.pk}/").status_code == 200
+
+
+def test_the_home_page_has_a_plain_title_and_lists_each_section_once(client: Client) -> None:
+    page = client.get("/").content.decode()
+    assert "<title>Polls · Quorum</title>" in page
+    for heading in ("Open now", "Upcoming", "Closed", "Shareholder meetings", "Polls held elsewhere"):
+        assert page.count(f">{heading}</h2>") == 1
