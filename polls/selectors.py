@@ -407,7 +407,12 @@ def recorded_history_chart(recorded: RecordedPoll, *, width: int = 640, height: 
             f"{x_of(s.taken_at)},{y_of(Decimal(s.percentages[label]))}" for s in snapshots if label in s.percentages
         ]
         lines.append(ChartLine(label=label, points=" ".join(points)))
-    x_labels = [(x_of(s.taken_at), f"{s.taken_at:%d %b %H:%M}") for s in snapshots]
+    # Snapshots close in time would print over each other: keep a label only where there is room.
+    x_labels: list[tuple[int, str]] = []
+    for snapshot in snapshots:
+        x = x_of(snapshot.taken_at)
+        if not x_labels or x - x_labels[-1][0] >= 90:
+            x_labels.append((x, f"{snapshot.taken_at:%d %b %H:%M}"))
     y_ticks = [(y_of(Decimal(value)), value) for value in (0, 25, 50, 75, 100)]
     return HistoryChart(width, height, lines, x_labels, y_ticks)
 

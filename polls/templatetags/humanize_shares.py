@@ -1,5 +1,7 @@
 from django import template
 
+from polls.models import VoteStandard
+
 register = template.Library()
 
 
@@ -9,3 +11,15 @@ def shares(value: int | str | None) -> str:
     if value is None or value == "":
         return ""
     return f"{int(value):,}"
+
+
+@register.filter
+def standard_label(value: str) -> str:
+    """votes_cast -> "Votes cast (for / (for + against))"."""
+    return str(VoteStandard(value).label) if value in VoteStandard.values else value
+
+
+@register.filter
+def words(value: str) -> str:
+    """start_review -> "start review": identifiers shown to people."""
+    return str(value).replace("_", " ")
