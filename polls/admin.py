@@ -113,25 +113,28 @@ class OptionInline(admin.TabularInline):
             return "n/a"
         # The admin keeps the same promise as the pages: no early peek at hidden results.
         if not can_see_results(user=self.request_user, poll=option.poll):
-            return "hidden until results are visible"
+            return HIDDEN
         return str(option.votes)
 
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
         self.request_user = request.user
         return super().get_formset(request, obj, **kwargs)
 
+    @staticmethod
+    def _editable(obj: Poll | None) -> bool:
+        # An item's for / against / abstain are fixed; a poll's options only until it opens.
+        return obj is None or (not obj.is_item and obj.effective_status() in services.EDITABLE_STATUSES)
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        if obj is not None and obj.effective_status() not in services.EDITABLE_STATUSES:
+        if not self._editable(obj):
             return ["position", "label", "running_votes"]
         return self.readonly_fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        editable = obj is None or obj.effective_status() in services.EDITABLE_STATUSES
-        return editable and super().has_add_permission(request, obj)
+        return self._editable(obj) and super().has_add_permission(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        editable = obj is None or obj.effective_status() in services.EDITABLE_STATUSES
-        return editable and super().has_delete_permission(request, obj)
+        return self._editable(obj) and super().has_delete_permission(request, obj)
 
 
 def _lifecycle_action(
@@ -180,6 +183,9 @@ class PollAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Poll | None = None) -> Any:
         if obj is not None and obj.effective_status() not in services.EDITABLE_STATUSES:
             return self.fields
+        if obj is not None:
+            # Kind and meeting decide the options a poll has; they are set once, at creation.
+            return [*self.readonly_fields, "kind", "meeting"]
         return self.readonly_fields
 
     def save_model(self, request: HttpRequest, obj: Poll, form: Any, change: bool) -> None:
@@ -193,26 +199,39 @@ class PollAdmin(admin.ModelAdmin):
             services.item_options_ensure(poll=form.instance)
 
 
+HIDDEN = "hidden until results are visible"
+BALLOT_FIELDS = ["poll", "voter", "holder", "choice", "weight", "cast_at", "updated_at"]
+
+
 @admin.register(Ballot)
 class BallotAdmin(admin.ModelAdmin):
-    """Ballots are evidence: visible to staff, changed only by voters through the service."""
+    """Ballots are evidence: visible to staff, changed only by voters through the service. What
+    a ballot chose stays hidden while the poll's results are (the same promise as the pages)."""
 
-    list_display = ["poll", "voter", "holder", "option", "weight", "cast_at", "updated_at"]
+    list_display = ["poll", "voter", "holder", "choice", "weight", "cast_at", "updated_at"]
     list_filter = ["poll__status", "poll__kind"]
     search_fields = ["poll__title", "voter__username", "holder__name", "holder__account"]
     list_select_related = ["poll", "voter", "option", "holder"]
-    readonly_fields = [
-        "poll",
-        "voter",
-        "holder",
-        "option",
-        "weight",
-        "shares_for",
-        "shares_against",
-        "shares_abstain",
-        "cast_at",
-        "updated_at",
-    ]
+    fields = [*BALLOT_FIELDS]
+    readonly_fields = [*BALLOT_FIELDS]
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        self.request_user = request.user
+        return super().changelist_view(request, extra_context)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        self.request_user = request.user
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description="choice")
+    def choice(self, ballot: Ballot) -> str:
+        if not can_see_results(user=self.request_user, poll=ballot.poll):
+            return HIDDEN
+        if ballot.holder_id is None:
+            return str(ballot.option)
+        return f"for {ballot.shares_for:,} / against {ballot.shares_against:,} / abstain {ballot.shares_abstain:,}"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

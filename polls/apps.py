@@ -18,9 +18,24 @@ def ensure_secretary_group(sender: AppConfig, **kwargs: Any) -> None:
     group.permissions.add(*wanted)
 
 
+def link_new_account_to_holdings(
+    sender: Any, instance: Any, created: bool = False, update_fields: Any = None, **kwargs: Any
+) -> None:
+    """A shareholder who signs up after the register was imported gets their holdings. Logins
+    save only `last_login`, so they do not pay for the look-up."""
+    if created or update_fields is None or "email" in update_fields:
+        from polls.services import holders_link_user
+
+        holders_link_user(user=instance)
+
+
 class PollsConfig(AppConfig):
     name = "polls"
     verbose_name = "Polls and votes"
 
     def ready(self) -> None:
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import post_save
+
         post_migrate.connect(ensure_secretary_group, sender=self)
+        post_save.connect(link_new_account_to_holdings, sender=get_user_model(), dispatch_uid="polls-link-holders")

@@ -5,6 +5,7 @@ import datetime
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 
@@ -247,7 +248,11 @@ class Holder(models.Model):
             models.UniqueConstraint(fields=["register", "account"], name="polls_holder_account_unique"),
             models.CheckConstraint(condition=Q(shares__gte=0), name="polls_holder_shares_non_negative"),
         ]
-        indexes = [models.Index(fields=["register", "user"])]
+        indexes = [
+            models.Index(fields=["register", "user"]),
+            # Linking accounts to holders matches e-mail ignoring case (iexact is UPPER() = UPPER()).
+            models.Index(Upper("email"), name="polls_holder_email_upper"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.account})"

@@ -15,7 +15,8 @@ from django.core.validators import validate_email
 
 HEADER = ["holder", "name", "email", "shares"]
 MAX_REPORTED_ERRORS = 1000
-WHOLE_NUMBER = re.compile(r"[0-9]+")
+# Up to 18 digits: every such number fits the 64-bit share columns.
+WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
 NEGATIVE_NUMBER = re.compile(r"-[0-9]+")
 
 
@@ -99,6 +100,8 @@ def _parse_row(row: list[str], line: int, errors: list[str]) -> RegisterLine | N
     if shares and not WHOLE_NUMBER.fullmatch(shares):
         if NEGATIVE_NUMBER.fullmatch(shares):
             problems.append(f"shares must not be negative, found {shares}")
+        elif shares.isdigit():
+            problems.append(f"shares must be at most 18 digits, found {len(shares)}")
         else:
             problems.append(f"shares must be a whole number, found {shares!r}")
     if email:

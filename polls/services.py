@@ -10,7 +10,7 @@ from typing import IO
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from polls import selectors
@@ -247,6 +247,26 @@ def _audit_ballot(poll: Poll, ballot: Ballot, actor: User, action: str) -> None:
 
 
 @dataclass(frozen=True)
+class Created:
+    ballot: Ballot
+
+
+def _insert_or_lock_ballot(insert: Callable[[], Ballot], mine: QuerySet[Ballot]) -> Created | Ballot:
+    """Insert a first ballot, or lock the one already there. The unique constraint decides,
+    not a prior SELECT. A concurrent first ballot makes the insert fail; if that one then rolls
+    back there is nothing to lock, and the second attempt inserts."""
+    for _attempt in range(2):
+        try:
+            with transaction.atomic():
+                return Created(insert())
+        except IntegrityError:
+            existing = mine.select_for_update().first()
+            if existing is not None:
+                return existing
+    raise ChangeNotAllowed("Your ballot could not be recorded; please try again.")
+
+
+@dataclass(frozen=True)
 class CastResult:
     ballot: Ballot
     created: bool
@@ -269,23 +289,14 @@ def ballot_cast(*, poll_id: int, voter: User, option_id: int, now: datetime.date
     option = Option.objects.filter(pk=option_id, poll_id=poll.pk).only("pk").first()
     if option is None:
         raise InvalidOption()
-    existing = None
-    # A concurrent first ballot by the same voter makes our insert fail; if that one then
-    # rolls back, there is nothing to change and the second attempt inserts.
-    for _attempt in range(2):
-        try:
-            with transaction.atomic():
-                ballot = Ballot.objects.create(poll_id=poll.pk, voter=voter, option_id=option.pk, weight=1)
-        except IntegrityError:
-            existing = Ballot.objects.select_for_update().filter(poll_id=poll.pk, voter_id=voter.pk).first()
-            if existing is not None:
-                break
-        else:
-            _move_totals(add_to=option.pk, take_from=None, weight=ballot.weight)
-            _audit_ballot(poll, ballot, voter, "ballot_cast")
-            return CastResult(ballot=ballot, created=True, changed=False)
-    if existing is None:
-        raise ChangeNotAllowed("Your ballot could not be recorded; please try again.")
+    existing = _insert_or_lock_ballot(
+        lambda: Ballot.objects.create(poll_id=poll.pk, voter=voter, option_id=option.pk, weight=1),
+        Ballot.objects.filter(poll_id=poll.pk, voter_id=voter.pk, holder__isnull=True),
+    )
+    if isinstance(existing, Created):
+        _move_totals(add_to=option.pk, take_from=None, weight=1)
+        _audit_ballot(poll, existing.ballot, voter, "ballot_cast")
+        return CastResult(ballot=existing.ballot, created=True, changed=False)
     ballot = existing
     if not poll.allow_change:
         raise ChangeNotAllowed()
@@ -384,6 +395,13 @@ def poll_certify(*, poll: Poll, certified_by: User, now: datetime.datetime | Non
     poll = _locked_poll(poll.pk)
     if poll.effective_status(now) != PollStatus.CLOSED:
         raise IllegalTransition(f"Only a closed poll can be certified; this one is {poll.effective_status(now)}.")
+    if poll.status != PollStatus.CLOSED:
+        # Past its closing time but not yet swept: record the close first, so whatever reacts
+        # to a close (escalation) sees it before the certification.
+        poll.status = PollStatus.CLOSED
+        poll.save(update_fields=["status", "updated_at"])
+        _audit_poll(poll, "poll_closed", None, at=poll.closes_at)
+        poll_closed.send(sender=Poll, poll_id=poll.pk)
     mismatches = [line for line in poll_recount(poll=poll) if not line.matches]
     if mismatches:
         detail = "; ".join(
@@ -588,22 +606,22 @@ def item_ballot_cast(
     chosen_option = options[choice] if choice is not None else None
     fields = {SHARE_FIELDS[code]: amounts[code] for code in Choice.values}
     zero = {code: 0 for code in Choice.values}
-    try:
-        with transaction.atomic():
-            ballot = Ballot.objects.create(
-                poll_id=poll.pk,
-                voter=voter,
-                holder=holder,
-                option_id=chosen_option,
-                weight=sum(amounts.values()),
-                **fields,
-            )
-    except IntegrityError:
-        ballot = Ballot.objects.select_for_update().get(poll_id=poll.pk, holder_id=holder.pk)
-    else:
+    existing = _insert_or_lock_ballot(
+        lambda: Ballot.objects.create(
+            poll_id=poll.pk,
+            voter=voter,
+            holder=holder,
+            option_id=chosen_option,
+            weight=sum(amounts.values()),
+            **fields,
+        ),
+        Ballot.objects.filter(poll_id=poll.pk, holder_id=holder.pk),
+    )
+    if isinstance(existing, Created):
         _apply_deltas(_share_deltas(options, zero, amounts))
-        _audit_ballot(poll, ballot, voter, "ballot_cast")
-        return CastResult(ballot=ballot, created=True, changed=False)
+        _audit_ballot(poll, existing.ballot, voter, "ballot_cast")
+        return CastResult(ballot=existing.ballot, created=True, changed=False)
+    ballot = existing
     if not poll.allow_change:
         raise ChangeNotAllowed(f"A ballot for {holder.name} is already recorded and this item does not allow changes.")
     old = {code: getattr(ballot, SHARE_FIELDS[code]) or 0 for code in Choice.values}
@@ -622,6 +640,8 @@ def item_ballot_cast(
 def proxy_appoint(*, meeting: Meeting, holder: Holder, proxy: User, appointed_by: User) -> ProxyAppointment:
     """The holder (or the secretary for them) names an account to vote its shares. A new
     appointment replaces the previous one."""
+    # The meeting's row lock orders appointments (and their events on the meeting's chain).
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if holder.register_id != meeting.register_id:
         raise NotEligible("That holder is not in this meeting's register of record.")
     if holder.user_id != appointed_by.pk and not is_secretary(appointed_by):
@@ -650,6 +670,7 @@ def proxy_appoint(*, meeting: Meeting, holder: Holder, proxy: User, appointed_by
 
 @transaction.atomic
 def proxy_revoke(*, appointment: ProxyAppointment, revoked_by: User) -> ProxyAppointment:
+    Meeting.objects.select_for_update().get(pk=appointment.meeting_id)
     appointment = ProxyAppointment.objects.select_for_update().select_related("holder").get(pk=appointment.pk)
     if appointment.holder.user_id != revoked_by.pk and not is_secretary(revoked_by):
         raise NotEligible("Only the holder (or the secretary) may revoke its proxy.")

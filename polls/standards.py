@@ -12,6 +12,7 @@ from enum import StrEnum
 from fractions import Fraction
 
 __all__ = [
+    "FRACTION_PATTERN",
     "MAJORITY",
     "THREE_QUARTERS",
     "TWO_THIRDS",
@@ -44,7 +45,9 @@ class Comparator(StrEnum):
 
 # ASCII digits only: `\d` alone would accept other scripts' digits, and a sign or a decimal
 # point would let "0.5" or "-1/2" through as something other than what was written.
-_FRACTION_TEXT = re.compile(r"\s*([0-9]+)\s*/\s*([0-9]+)\s*", re.ASCII)
+# At most nine digits a side, so any accepted fraction fits the 32-bit columns it is stored in.
+FRACTION_PATTERN = r"^\s*[0-9]{1,9}\s*/\s*[0-9]{1,9}\s*$"
+_FRACTION_TEXT = re.compile(r"\s*([0-9]{1,9})\s*/\s*([0-9]{1,9})\s*", re.ASCII)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 
 from polls.models import Comparator, Meeting, Poll, PollKind, VoteStandard
+from polls.standards import FRACTION_PATTERN
 from proposals.models import PROPOSAL_TEXT_FIELDS, Proposal
 from proposals.review import Decision
 
@@ -31,7 +32,7 @@ class TransitionForm(forms.Form):
     )
     meeting = forms.ModelChoiceField(queryset=Meeting.objects.all(), required=False)
     standard = forms.ChoiceField(choices=VoteStandard.choices, initial=VoteStandard.VOTES_CAST, required=False)
-    threshold = forms.RegexField(regex=r"^\s*[0-9]+\s*/\s*[0-9]+\s*$", initial="1/2", required=False)
+    threshold = forms.RegexField(regex=FRACTION_PATTERN, initial="1/2", required=False)
     comparator = forms.ChoiceField(choices=Comparator.choices, initial=Comparator.GT, required=False)
 
     def service_arguments(self) -> dict[str, Any]:

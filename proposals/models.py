@@ -44,6 +44,8 @@ class Proposal(models.Model):
     advisory = models.BooleanField(default=False, help_text="A shareholder vote on it advises the board.")
     status = models.CharField(max_length=20, choices=STATE_CHOICES, default=State.DRAFT)
     review_due_at = models.DateTimeField(null=True, blank=True)
+    # Set at the first submission: a draft withdrawn before it stays its proposer's own.
+    submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
     polls = models.ManyToManyField(
         "polls.Poll", blank=True, related_name="evidence_for", help_text="Sentiment evidence."
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Q
 
 from polls.permissions import is_secretary
 from proposals.models import Director, Proposal
@@ -10,8 +11,12 @@ from proposals.workflow import Role, State
 
 AnyUser = User | AnonymousUser
 
-# Drafts and proposals withdrawn before submission are their proposer's own business.
-PRIVATE_STATES = {State.DRAFT}
+# Drafts, and proposals withdrawn before they were ever submitted, are their proposer's own.
+PRIVATE = Q(status=State.DRAFT) | Q(status=State.WITHDRAWN, submitted_at__isnull=True)
+
+
+def is_private(proposal: Proposal) -> bool:
+    return proposal.status == State.DRAFT or (proposal.status == State.WITHDRAWN and proposal.submitted_at is None)
 
 
 def director_of(user: AnyUser) -> Director | None:
@@ -33,7 +38,7 @@ def roles_of(user: AnyUser | None, proposal: Proposal) -> set[Role]:
 
 
 def can_view_proposal(user: AnyUser, proposal: Proposal) -> bool:
-    if proposal.status not in PRIVATE_STATES:
+    if not is_private(proposal):
         return True
     return user.is_authenticated and (proposal.proposer_id == user.pk or is_secretary(user))
 

@@ -9,7 +9,7 @@ from polls.audit import audit_trail
 from polls.models import AuditEvent
 from polls.permissions import is_secretary
 from proposals.models import Director, Proposal, Recusal, ReviewVote
-from proposals.permissions import PRIVATE_STATES, roles_of
+from proposals.permissions import PRIVATE, roles_of
 from proposals.review import Tally
 from proposals.workflow import State, allowed_actions
 
@@ -18,7 +18,7 @@ def proposals_visible_to(user: User | AnonymousUser) -> QuerySet[Proposal]:
     proposals = Proposal.objects.select_related("proposer")
     if is_secretary(user):
         return proposals
-    public = ~Q(status__in=PRIVATE_STATES)
+    public = ~PRIVATE
     if user.is_authenticated:
         return proposals.filter(public | Q(proposer_id=user.pk))
     return proposals.filter(public)

@@ -156,6 +156,8 @@ def proposal_transition(
         raise InvalidProposal(f"Say why: {action} needs a comment for the proposer.")
     source = proposal.status
     payload: dict[str, Any] = {}
+    if action in (Action.SUBMIT, Action.RESUBMIT) and proposal.submitted_at is None:
+        proposal.submitted_at = timezone.now()
     if action == Action.START_REVIEW:
         if due_at is None or due_at <= timezone.now():
             raise InvalidProposal("Set a review due date in the future.")
@@ -166,6 +168,12 @@ def proposal_transition(
             if outcome is None:
                 raise InvalidProposal("The automatic decision needs an outcome.")
         else:
+            if proposal.review_due_at is not None and timezone.now() < proposal.review_due_at:
+                raise IllegalAction(
+                    f"The board reviews until {proposal.review_due_at:%Y-%m-%d %H:%M} UTC; the secretary decides "
+                    "only at the due date (or refers or returns it before).",
+                    [a for a in allowed_actions(proposal.status, roles_of(actor, proposal)) if a != Action.DECIDE],
+                )
             verdict = forced_verdict(selectors.review_tally(proposal))
             outcome, comment = verdict.outcome, comment or verdict.reason
     elif action == Action.REFER:
@@ -290,6 +298,9 @@ def director_save(*, user: User, title: str = "", interests: Iterable[str] = (),
         actor=user,
         payload={"title": title, "interests": cleaned, "in_office": in_office},
     )
+    # An interest declared mid-review recuses at once, with the event on the proposal's trail.
+    for proposal in Proposal.objects.select_for_update().filter(status=State.IN_REVIEW):
+        _record_recusals(proposal)
     return director
 
 
@@ -352,6 +363,8 @@ def proposal_settle(*, proposal_id: int) -> Proposal | None:
 
 @transaction.atomic
 def comment_add(*, proposal: Proposal, author: User, body: str) -> Comment:
+    # The lock orders this event after any other on the proposal's chain.
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
     if not can_view_proposal(author, proposal) or not author.is_authenticated:
         raise NotAllowed("You may not comment on this proposal.")
     if not body.strip():
@@ -392,6 +405,7 @@ def sniff_content_type(head: bytes) -> str | None:
 
 @transaction.atomic
 def attachment_add(*, proposal: Proposal, uploaded_by: User, upload: UploadedFile) -> Attachment:
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
     if not can_view_proposal(uploaded_by, proposal) or not uploaded_by.is_authenticated:
         raise NotAllowed("You may not attach files to this proposal.")
     size = upload.size or 0

@@ -40,6 +40,7 @@ from polls.permissions import IsSecretary, IsSecretaryOrReadOnly
 class MeetingViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
+    lookup_value_regex = r"[0-9]+"
     serializer_class = MeetingSerializer
     permission_classes = [IsSecretaryOrReadOnly]
     queryset = Meeting.objects.select_related("register").prefetch_related("items").order_by("-date", "-id")
@@ -128,6 +129,7 @@ class RegisterViewSet(
 ):
     # Registers hold holders' names and e-mail addresses: the secretary's alone.
     permission_classes = [permissions.IsAuthenticated, IsSecretary]
+    lookup_value_regex = r"[0-9]+"
     serializer_class = RegisterSnapshotSerializer
     queryset = RegisterSnapshot.objects.order_by("-record_date", "-id")
     parser_classes = [MultiPartParser, FormParser]
@@ -169,6 +171,7 @@ class RegisterViewSet(
 class RecordedPollViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
+    lookup_value_regex = r"[0-9]+"
     serializer_class = RecordedPollSerializer
     permission_classes = [IsSecretaryOrReadOnly]
     queryset = RecordedPoll.objects.prefetch_related("snapshots").order_by("-created_at", "-id")

@@ -12,6 +12,7 @@ from polls.models import (
     Option,
     Poll,
     PollKind,
+    PollStatus,
     RecordedPoll,
     RecordedSnapshot,
     RegisterSnapshot,
@@ -19,6 +20,7 @@ from polls.models import (
     VoteStandard,
 )
 from polls.services import MAX_OPTIONS, MIN_OPTIONS
+from polls.standards import FRACTION_PATTERN
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -71,7 +73,7 @@ class OptionInputSerializer(serializers.Serializer):
 
 class EscalationSerializer(serializers.Serializer):
     option = serializers.CharField(help_text="The label of the option that escalates.")
-    threshold = serializers.RegexField(r"^\s*[0-9]+\s*/\s*[0-9]+\s*$", default="2/3")
+    threshold = serializers.RegexField(FRACTION_PATTERN, default="2/3")
     comparator = serializers.ChoiceField(choices=Comparator.choices, default=Comparator.GE)
 
 
@@ -92,7 +94,7 @@ class PollCreateSerializer(serializers.Serializer):
     results_visibility = serializers.ChoiceField(choices=ResultsVisibility.choices, required=False)
     meeting = serializers.PrimaryKeyRelatedField(queryset=Meeting.objects.all(), required=False)
     standard = serializers.ChoiceField(choices=VoteStandard.choices, default=VoteStandard.VOTES_CAST)
-    threshold = serializers.RegexField(r"^\s*[0-9]+\s*/\s*[0-9]+\s*$", default="1/2")
+    threshold = serializers.RegexField(FRACTION_PATTERN, default="1/2")
     comparator = serializers.ChoiceField(choices=Comparator.choices, default=Comparator.GT)
     advisory = serializers.BooleanField(default=False)
     escalation = EscalationSerializer(
@@ -267,14 +269,17 @@ class TabulationSerializer(serializers.Serializer):
 
 
 class MeetingSerializer(serializers.ModelSerializer):
-    quorum = serializers.RegexField(r"^\s*[0-9]+\s*/\s*[0-9]+\s*$", default="1/2", source="quorum_text")
+    quorum = serializers.RegexField(FRACTION_PATTERN, default="1/2", source="quorum_text")
     quorum_comparator = serializers.ChoiceField(choices=Comparator.choices, default=Comparator.GT)
     record_date = serializers.DateField(source="register.record_date", read_only=True)
-    items = serializers.PrimaryKeyRelatedField(many=True, read_only=True)  # type: ignore[var-annotated]
+    items = serializers.SerializerMethodField(help_text="The ids of the items on the ballot (drafts excluded).")
 
     class Meta:
         model = Meeting
         fields = ["id", "title", "date", "register", "record_date", "quorum", "quorum_comparator", "items"]
+
+    def get_items(self, meeting: Meeting) -> list[int]:
+        return [item.pk for item in meeting.items.all() if item.status != PollStatus.DRAFT]
 
 
 class RegisterSnapshotSerializer(serializers.ModelSerializer):

@@ -93,6 +93,7 @@ class PollViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
+    lookup_value_regex = r"[0-9]+"
     serializer_class = PollSerializer
     filterset_class = PollFilter
     search_fields = ["title", "description"]

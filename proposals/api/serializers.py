@@ -3,7 +3,8 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from polls.models import AuditEvent, Comparator, Meeting, Poll, VoteStandard
+from polls.models import AuditEvent, Comparator, Meeting, Poll, PollStatus, VoteStandard
+from polls.standards import FRACTION_PATTERN
 from proposals.models import PROPOSAL_TEXT_FIELDS, Attachment, Comment, Director, Proposal, ProposalKind, ReviewVote
 from proposals.review import Decision
 from proposals.workflow import Action
@@ -12,7 +13,9 @@ from proposals.workflow import Action
 class ProposalSerializer(serializers.ModelSerializer):
     proposer = serializers.CharField(source="proposer.get_username", read_only=True)
     amount = serializers.DecimalField(max_digits=20, decimal_places=2, required=False, allow_null=True, min_value=0)
-    polls = serializers.PrimaryKeyRelatedField(many=True, queryset=Poll.objects.all(), required=False)
+    polls = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=Poll.objects.exclude(status=PollStatus.DRAFT), required=False
+    )
     allowed_actions = serializers.SerializerMethodField()
     kind = serializers.ChoiceField(choices=ProposalKind.choices, default=ProposalKind.OTHER)
 
@@ -39,14 +42,16 @@ class ProposalSerializer(serializers.ModelSerializer):
 
 
 class TransitionSerializer(serializers.Serializer):
-    action = serializers.ChoiceField(choices=[(a.value, a.value) for a in Action])
+    # Any string: the workflow answers an unknown or impossible action with 409 and the
+    # actions that are allowed, as it does for every other refusal.
+    action = serializers.CharField(max_length=40, help_text=f"One of: {', '.join(a.value for a in Action)}.")
     comment = serializers.CharField(required=False, allow_blank=True, default="")
     due_at = serializers.DateTimeField(required=False, help_text="start_review: when the board's review is due.")
     meeting = serializers.PrimaryKeyRelatedField(
         queryset=Meeting.objects.all(), required=False, help_text="put_to_vote: the meeting whose ballot carries it."
     )
     standard = serializers.ChoiceField(choices=VoteStandard.choices, default=VoteStandard.VOTES_CAST)
-    threshold = serializers.RegexField(r"^\s*[0-9]+\s*/\s*[0-9]+\s*$", default="1/2")
+    threshold = serializers.RegexField(FRACTION_PATTERN, default="1/2")
     comparator = serializers.ChoiceField(choices=Comparator.choices, default=Comparator.GT)
     closes_at = serializers.DateTimeField(required=False)
 

@@ -49,6 +49,7 @@ class ProposalViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
+    lookup_value_regex = r"[0-9]+"
     serializer_class = ProposalSerializer
     permission_classes = [permissions.IsAuthenticatedOrReadOnly]
     filterset_fields = {"status": ["exact"], "kind": ["exact"]}
@@ -185,6 +186,7 @@ class ProposalViewSet(
     ),
 )
 class DirectorViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    lookup_value_regex = r"[0-9]+"
     serializer_class = DirectorSerializer
     permission_classes = [permissions.IsAuthenticated, IsSecretary]
     queryset = Director.objects.select_related("user").order_by("user__username")

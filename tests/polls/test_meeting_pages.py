@@ -126,7 +126,11 @@ def test_the_item_results_page_shows_fails_and_would_pass(client: Client) -> Non
     page = client.get(f"/polls/{item.pk}/results/").content.decode()
     assert "Fails" in page
     assert "43.3% for" in page
-    assert '<th scope="row">Votes cast (for / (for + against))</th>\n        <td class="num">53.6%</td>\n        <td>would pass</td>' in page
+    votes_cast_row = (
+        '<th scope="row">Votes cast (for / (for + against))</th>\n'
+        '        <td class="num">53.6%</td>\n        <td>would pass</td>'
+    )
+    assert votes_cast_row in page
     assert "1,060,000,000" in page
 
 
