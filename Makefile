@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test migrate seed clean
+.PHONY: run test bench migrate seed clean
 
 $(BIN)/python:
 	@$(PYTHON) -c "import sys; assert sys.version_info[:2] == (3, 11), sys.version" || { echo "Python 3.11 is required"; exit 1; }
@@ -29,6 +29,11 @@ test: $(VENV)/.dev
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 	$(BIN)/pytest
+
+# Benchmarks against a local PostgreSQL (BENCH_PG, default postgres://postgres@127.0.0.1:5432);
+# needs wrk (apt-get install -y wrk). Prints ratios against baselines measured in the same run.
+bench: $(VENV)/.dev
+	$(BIN)/python bench/run.py
 
 migrate: $(VENV)/.runtime
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput

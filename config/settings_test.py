@@ -24,3 +24,5 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # Serve static files from the finders, so tests need no collectstatic.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# Every read computes afresh: tests create accounts and expect counts to follow at once.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}

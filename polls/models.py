@@ -86,6 +86,9 @@ class Poll(models.Model):
     threshold_denominator = models.PositiveIntegerField(default=2)
     threshold_comparator = models.CharField(max_length=2, choices=Comparator.choices, default=Comparator.GT)
     advisory = models.BooleanField(default=False, help_text="The vote advises the board; it does not bind it.")
+    # Shareholder items: how many holders have a ballot (a split ballot counts once), kept
+    # with F() beside the option totals so results never count rows. Public polls sum votes.
+    ballot_count = models.BigIntegerField(default=0, editable=False)
 
     # Escalation (public polls): when the poll closes with this option at or above the
     # threshold, a draft proposal linked to the poll is opened and the secretary told.

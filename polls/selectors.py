@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, User
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -173,11 +174,20 @@ class PollResults:
     what_if: list[WhatIf] = field(default_factory=list)
 
 
+ACTIVE_ACCOUNTS_CACHE_SECONDS = 60
+
+
 def _eligible_voters(poll: Poll) -> int:
-    if poll.meeting_id is not None:
-        return Holder.objects.filter(register__meetings=poll.meeting_id, shares__gt=0).count()
-    # Every active account may vote in a public poll.
-    return get_user_model().objects.filter(is_active=True).count()
+    if poll.meeting is not None:
+        return poll.meeting.register.holder_count
+    # Every active account may vote in a public poll. Counting a million accounts on every
+    # results read would make results O(accounts); turnout's denominator may lag a minute.
+    count: int = cache.get_or_set(
+        "quorum:active-accounts",
+        lambda: get_user_model().objects.filter(is_active=True).count(),
+        ACTIVE_ACCOUNTS_CACHE_SECONDS,
+    )
+    return count
 
 
 def _item_totals(poll: Poll, options: list[Option]) -> ShareTotals:
@@ -272,7 +282,7 @@ def poll_results(*, poll: Poll, now: datetime.datetime | None = None) -> PollRes
         for option, weight, share in zip(options, weights, tenths, strict=True)
     ]
     top = [rows[i] for i in leaders(weights)]
-    ballots = Ballot.objects.filter(poll_id=poll.pk).count() if poll.is_item else sum(o.votes for o in options)
+    ballots = poll.ballot_count if poll.is_item else sum(o.votes for o in options)
     eligible = _eligible_voters(poll)
     turnout_tenths = ballots * 1000 // eligible if eligible else 0
     quorum = outcome = None

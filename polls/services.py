@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import IO
+from typing import IO, Any
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
@@ -14,7 +15,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from polls import selectors
-from polls.audit import audit_append
+from polls.audit import audit_append, event_digest
 from polls.exceptions import (
     ChangeNotAllowed,
     IllegalTransition,
@@ -273,13 +274,94 @@ class CastResult:
     changed: bool
 
 
-@transaction.atomic
 def ballot_cast(*, poll_id: int, voter: User, option_id: int, now: datetime.datetime | None = None) -> CastResult:
     """Record `voter`'s choice. The unique constraint, not a prior SELECT, decides whether this
-    is a first ballot; the running totals move in the same transaction."""
+    is a first ballot; the running totals and the audit link move in the same transaction.
+
+    On PostgreSQL a first ballot, the common case, is one statement; anything else (a change,
+    a refusal to explain, a voter whose audit chain already exists) takes the general path."""
     now = now or timezone.now()
     if not voter.is_authenticated or not voter.is_active:
         raise NotEligible("Log in to vote.")
+    if connection.vendor == "postgresql":
+        ballot = _first_ballot_in_one_statement(poll_id=poll_id, voter=voter, option_id=option_id, now=now)
+        if ballot is not None:
+            return CastResult(ballot=ballot, created=True, changed=False)
+    return _ballot_cast_general(poll_id=poll_id, voter=voter, option_id=option_id, now=now)
+
+
+# One statement, so one round trip and no explicit transaction (a single statement is atomic
+# on its own): the poll is read under the same key-share lock as the general path (so a close
+# waits for it), the option must belong to that poll, the unique index decides whether this is
+# a first ballot, and the counter and the audit chain's first link are written only if the
+# ballot was. A voter whose chain already has links (they withdrew before) is left to the
+# general path, which appends. The poll conditions mirror Poll.effective_status.
+FIRST_BALLOT_SQL = """
+WITH poll AS (
+    SELECT id FROM polls_poll
+    WHERE id = %(poll)s AND kind = 'public' AND status IN ('open', 'scheduled')
+      AND opens_at <= %(now)s AND closes_at > %(now)s
+    FOR KEY SHARE
+), chosen AS (
+    SELECT o.id FROM polls_option o JOIN poll ON o.poll_id = poll.id
+    WHERE o.id = %(option)s AND NOT EXISTS (SELECT 1 FROM polls_auditevent WHERE stream = %(stream)s)
+), ballot AS (
+    INSERT INTO polls_ballot (poll_id, voter_id, option_id, weight, cast_at, updated_at)
+    SELECT %(poll)s, %(voter)s, chosen.id, 1, %(now)s, %(now)s FROM chosen
+    ON CONFLICT (poll_id, voter_id) WHERE holder_id IS NULL DO NOTHING
+    RETURNING id
+), counter AS (
+    UPDATE polls_option SET votes = votes + 1, weight = weight + 1
+    WHERE id = %(option)s AND EXISTS (SELECT 1 FROM ballot)
+), link AS (
+    INSERT INTO polls_auditevent (stream, seq, action, actor_id, actor_name, at, payload, prev_hash, hash)
+    SELECT %(stream)s, 1, 'ballot_cast', %(voter)s, %(name)s, %(now)s, %(payload)s, '', %(hash)s FROM ballot
+)
+SELECT id FROM ballot
+"""
+
+
+def _first_ballot_in_one_statement(
+    *, poll_id: int, voter: User, option_id: int, now: datetime.datetime
+) -> Ballot | None:
+    stream = f"ballot:{poll_id}:voter:{voter.pk}"
+    payload = {"poll": poll_id, "option": option_id, "weight": 1}
+    params: dict[str, Any] = {
+        "poll": poll_id,
+        "option": option_id,
+        "voter": voter.pk,
+        "now": now,
+        "stream": stream,
+        "name": voter.get_username(),
+        "payload": json.dumps(payload),
+        "hash": event_digest(
+            stream=stream, seq=1, action="ballot_cast", actor_id=voter.pk, at=now, payload=payload, prev_hash=""
+        ),
+    }
+
+    def run() -> int | None:
+        with connection.cursor() as cursor:
+            cursor.execute(FIRST_BALLOT_SQL, params)
+            row = cursor.fetchone()
+        return row[0] if row else None
+
+    try:
+        if connection.in_atomic_block:
+            with transaction.atomic():  # a savepoint, so a refusal leaves the caller's transaction usable
+                ballot_id = run()
+        else:
+            ballot_id = run()
+    except IntegrityError:
+        return None  # e.g. a link raced into the chain: the general path sorts it out
+    if ballot_id is None:
+        return None
+    return Ballot(
+        pk=ballot_id, poll_id=poll_id, voter=voter, option_id=option_id, weight=1, cast_at=now, updated_at=now
+    )
+
+
+@transaction.atomic
+def _ballot_cast_general(*, poll_id: int, voter: User, option_id: int, now: datetime.datetime) -> CastResult:
     poll = _poll_for_ballot(poll_id)
     if poll.status == PollStatus.DRAFT:
         raise PollNotFound()  # drafts are not public: voters cannot tell them from nothing
@@ -341,6 +423,8 @@ def ballot_withdraw(
     _audit_ballot(poll, ballot, voter, "ballot_withdrawn")
     ballot.delete()
     _apply_deltas(deltas)
+    if poll.is_item:
+        Poll.objects.filter(pk=poll.pk).update(ballot_count=F("ballot_count") - 1)
 
 
 @dataclass(frozen=True)
@@ -403,12 +487,17 @@ def poll_certify(*, poll: Poll, certified_by: User, now: datetime.datetime | Non
         _audit_poll(poll, "poll_closed", None, at=poll.closes_at)
         poll_closed.send(sender=Poll, poll_id=poll.pk)
     mismatches = [line for line in poll_recount(poll=poll) if not line.matches]
-    if mismatches:
-        detail = "; ".join(
-            f"{line.label}: running {line.running_votes} votes / {line.running_weight} weight, "
-            f"recount {line.counted_votes} / {line.counted_weight}"
-            for line in mismatches
-        )
+    details = [
+        f"{line.label}: running {line.running_votes} votes / {line.running_weight} weight, "
+        f"recount {line.counted_votes} / {line.counted_weight}"
+        for line in mismatches
+    ]
+    if poll.is_item:
+        counted = Ballot.objects.filter(poll_id=poll.pk).count()
+        if counted != poll.ballot_count:
+            details.append(f"ballots: running {poll.ballot_count}, recount {counted}")
+    if details:
+        detail = "; ".join(details)
         raise RecountMismatch(f"Certification stopped, the running totals differ from the recount: {detail}.")
     poll.status = PollStatus.CERTIFIED
     poll.certified_at = now
@@ -619,6 +708,7 @@ def item_ballot_cast(
     )
     if isinstance(existing, Created):
         _apply_deltas(_share_deltas(options, zero, amounts))
+        Poll.objects.filter(pk=poll.pk).update(ballot_count=F("ballot_count") + 1)
         _audit_ballot(poll, existing.ballot, voter, "ballot_cast")
         return CastResult(ballot=existing.ballot, created=True, changed=False)
     ballot = existing

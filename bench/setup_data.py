@@ -1,0 +1,156 @@
+"""Build the benchmark's data in PostgreSQL with set-based SQL: a million accounts, polls at
+1,000 and 1,000,000 ballots, and a shareholder item whose million holders all voted.
+Prints a JSON object of the ids the load runs need."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import sys
+from typing import Any
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+django.setup()
+
+from django.db import connection, transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from polls import services  # noqa: E402
+from polls.models import Option, Poll, RegisterSnapshot  # noqa: E402
+
+USERS = int(os.environ.get("BENCH_USERS", "1000000"))
+TOKENS = int(os.environ.get("BENCH_TOKENS", "60000"))
+
+
+def sql(statement: str, params: list[Any] | None = None) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params or [])
+
+
+def make_accounts() -> tuple[int, int]:
+    sql(
+        "INSERT INTO auth_user (password, is_superuser, username, first_name, last_name, email, is_staff, "
+        "is_active, date_joined) SELECT '!', false, 'bench' || g, '', '', 'bench' || g || '@example.com', false, "
+        "true, now() FROM generate_series(1, %s) AS g",
+        [USERS],
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT min(id), max(id) FROM auth_user WHERE username LIKE 'bench%%'")
+        first, last = cursor.fetchone()
+    # Tokens for the API voters: the last TOKENS accounts, so the bare view's voters never clash.
+    sql(
+        "INSERT INTO authtoken_token (key, created, user_id) SELECT substr(encode(sha256(('bench-' || id)::bytea), "
+        "'hex'), 1, 40), now(), id FROM auth_user WHERE id > %s",
+        [last - TOKENS],
+    )
+    return first, last
+
+
+def open_poll(title: str, **fields: object) -> Poll:
+    now = timezone.now()
+    poll = services.poll_create(
+        title=title,
+        options=["Yes", "No"],
+        opens_at=now - datetime.timedelta(hours=1),
+        closes_at=now + datetime.timedelta(days=1),
+        created_by=None,
+        **fields,  # type: ignore[arg-type]
+    )
+    return services.poll_open(poll=poll)
+
+
+def fill_ballots(poll: Poll, first_user: int, count: int) -> None:
+    yes, no = Option.objects.filter(poll=poll).order_by("position").values_list("pk", flat=True)
+    sql(
+        "INSERT INTO polls_ballot (poll_id, voter_id, option_id, weight, cast_at, updated_at) "
+        "SELECT %s, u, CASE WHEN u %% 3 = 0 THEN %s ELSE %s END, 1, now(), now() "
+        "FROM generate_series(%s, %s) AS u",
+        [poll.pk, no, yes, first_user, first_user + count - 1],
+    )
+    sync_counters(poll)
+
+
+def sync_counters(poll: Poll) -> None:
+    sql(
+        "UPDATE polls_option o SET votes = c.n, weight = c.w FROM (SELECT option_id, count(*) AS n, sum(weight) AS w "
+        "FROM polls_ballot WHERE poll_id = %s GROUP BY option_id) c WHERE o.id = c.option_id",
+        [poll.pk],
+    )
+    sql("ANALYZE polls_ballot")
+
+
+def shareholder_item(register: RegisterSnapshot, voter_id: int) -> Poll:
+    meeting = services.meeting_create(
+        title="Bench meeting", date=datetime.date(2025, 11, 6), register=register, created_by=None
+    )
+    now = timezone.now()
+    item = services.item_create(
+        meeting=meeting,
+        title="Bench item",
+        standard="present_and_entitled",
+        opens_at=now - datetime.timedelta(hours=1),
+        closes_at=now + datetime.timedelta(days=1),
+        results_visibility="live",
+        created_by=None,
+    )
+    services.poll_open(poll=item)
+    options = dict(Option.objects.filter(poll=item).values_list("code", "pk"))
+    sql(
+        "INSERT INTO polls_ballot (poll_id, voter_id, holder_id, option_id, weight, shares_for, shares_against, "
+        "shares_abstain, cast_at, updated_at) SELECT %s, %s, h.id, CASE h.id %% 3 WHEN 0 THEN %s WHEN 1 THEN %s "
+        "ELSE %s END, h.shares, CASE WHEN h.id %% 3 = 0 THEN h.shares ELSE 0 END, CASE WHEN h.id %% 3 = 1 THEN "
+        "h.shares ELSE 0 END, CASE WHEN h.id %% 3 = 2 THEN h.shares ELSE 0 END, now(), now() FROM polls_holder h "
+        "WHERE h.register_id = %s AND h.shares > 0",
+        [item.pk, voter_id, options["for"], options["against"], options["abstain"], register.pk],
+    )
+    for code, column in (("for", "shares_for"), ("against", "shares_against"), ("abstain", "shares_abstain")):
+        sql(
+            f"UPDATE polls_option SET votes = (SELECT count(*) FROM polls_ballot WHERE poll_id = %s AND {column} > 0), "  # noqa: S608
+            f"weight = (SELECT coalesce(sum({column}), 0) FROM polls_ballot WHERE poll_id = %s) WHERE id = %s",
+            [item.pk, item.pk, options[code]],
+        )
+    sql(
+        "UPDATE polls_poll SET ballot_count = (SELECT count(*) FROM polls_ballot WHERE poll_id = %s) WHERE id = %s",
+        [item.pk, item.pk],
+    )
+    sql("ANALYZE polls_ballot")
+    return services.poll_close(poll=item)
+
+
+def main() -> None:
+    register_id = int(sys.argv[1])
+    with transaction.atomic():
+        first, last = make_accounts()
+        api_poll = open_poll("Bench: API votes", allow_change=True)
+        bare_poll = open_poll("Bench: bare inserts")
+        small = open_poll("Bench: 1,000 ballots")
+        large = open_poll("Bench: 1,000,000 ballots")
+        fill_ballots(small, first, 1000)
+        fill_ballots(large, first, min(USERS, 1_000_000))
+        item = shareholder_item(RegisterSnapshot.objects.get(pk=register_id), first)
+    bare_options = list(bare_poll.options.values_list("pk", flat=True))
+    api_options = list(api_poll.options.values_list("pk", flat=True))
+    print(
+        json.dumps(
+            {
+                "first_user": first,
+                "last_user": last,
+                "tokens_from": last - TOKENS + 1,
+                "api_poll": api_poll.pk,
+                "api_option": api_options[0],
+                "bare_poll": bare_poll.pk,
+                "bare_option": bare_options[0],
+                "small_poll": small.pk,
+                "large_poll": large.pk,
+                "item": item.pk,
+                "meeting": item.meeting_id,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
