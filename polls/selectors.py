@@ -182,12 +182,12 @@ def _eligible_voters(poll: Poll) -> int:
         return poll.meeting.register.holder_count
     # Every active account may vote in a public poll. Counting a million accounts on every
     # results read would make results O(accounts); turnout's denominator may lag a minute.
-    count: int = cache.get_or_set(
+    count = cache.get_or_set(
         "quorum:active-accounts",
         lambda: get_user_model().objects.filter(is_active=True).count(),
         ACTIVE_ACCOUNTS_CACHE_SECONDS,
     )
-    return count
+    return int(count or 0)
 
 
 def _item_totals(poll: Poll, options: list[Option]) -> ShareTotals:
