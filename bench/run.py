@@ -81,13 +81,17 @@ def register_file() -> Path:
 
 
 def time_import(path: Path) -> dict[str, float]:
-    """The real import (command, validation, staging, linking) against a raw COPY of the file."""
+    """The real import (command, validation, staging, linking) against a raw COPY of the same
+    file into a table shaped like the holders table, with the same indexes: the least it costs
+    to get these rows into a table like ours."""
     copies = []
     for _ in range(2):
         start = time.perf_counter()
         psql(
-            "CREATE TEMP TABLE raw_register (holder text, name text, email text, shares bigint)",
-            f"\\copy raw_register FROM '{path}' WITH (FORMAT csv, HEADER)",
+            "CREATE TABLE bench_copy (LIKE polls_holder INCLUDING ALL)",
+            "ALTER TABLE bench_copy ALTER COLUMN register_id SET DEFAULT 0",
+            f"\\copy bench_copy (account, name, email, shares) FROM '{path}' WITH (FORMAT csv, HEADER)",
+            "DROP TABLE bench_copy",
         )
         copies.append(time.perf_counter() - start)
     start = time.perf_counter()
@@ -181,7 +185,7 @@ def main() -> None:
     server = start_gunicorn()
     try:
         bare_runs, api_runs = [], []
-        stride_bare, stride_api = 200_000, token_count // (THREADS * ROUNDS)
+        stride_bare, stride_api = 40_000, token_count // (THREADS * ROUNDS)
         for round_ in range(ROUNDS):
             step(f"vote round {round_ + 1}/{ROUNDS}: bare insert view, then the API")
             bare_runs.append(
@@ -244,7 +248,7 @@ def report(
         ("vote: API p99 ms at 32 connections", median_of(api, "p99"), None, None, "< 50"),
         ("vote: errors (non-2xx + socket)", sum(r["non2xx"] + r["socket"] for r in api), None, None, "0"),
         (
-            "vote: ballots stored / 2xx answered",
+            "vote: ballots stored / 2xx answered (>= 1: none lost)",
             integrity["ballots_stored"],
             integrity["responses_2xx"],
             integrity["ballots_stored"] / max(integrity["responses_2xx"], 1),

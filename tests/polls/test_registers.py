@@ -172,3 +172,46 @@ def test_the_admin_imports_a_register_and_shows_bad_lines(client: Client, secret
     )
     assert response.status_code == 302
     assert RegisterSnapshot.objects.get().total_shares == 7
+
+
+@pytest.mark.parametrize(
+    ("email", "valid"),
+    [
+        ("alice@example.com", True),
+        ("o'brien+votes@mail.example.co.uk", True),
+        ("not-an-email", False),
+        ("two@@example.com", False),
+        ("dot.@example.com", False),
+        (".dot@example.com", False),
+        ("a..b@example.com", False),
+        ("space @example.com", False),
+        ("alice@-example.com", False),
+        ("alice@example", False),
+        ("alice@example.c", False),
+    ],
+)
+def test_both_import_paths_judge_e_mail_addresses_alike(email: str, valid: bool) -> None:
+    """PostgreSQL checks in SQL, other databases in Python: a file gets the same answer."""
+    csv_bytes = register_csv([("H1", "Alice", email, 5)])
+    if valid:
+        snapshot = services.register_import(
+            source=io.BytesIO(csv_bytes), record_date=RECORD_DATE, shares_outstanding=10, imported_by=None
+        )
+        assert snapshot.holder_count == 1
+    else:
+        with pytest.raises(RegisterInvalid) as refused:
+            services.register_import(
+                source=io.BytesIO(csv_bytes), record_date=RECORD_DATE, shares_outstanding=10, imported_by=None
+            )
+        assert refused.value.errors == [f"line 2: {email!r} is not a valid e-mail address"]
+
+
+def test_cells_are_read_stripped_on_every_path() -> None:
+    snapshot = services.register_import(
+        source=io.BytesIO(b"holder,name,email,shares\n H1 , Alice , alice@example.com , 5 \n"),
+        record_date=RECORD_DATE,
+        shares_outstanding=10,
+        imported_by=None,
+    )
+    holder = snapshot.holders.get()
+    assert (holder.account, holder.name, holder.email, holder.shares) == ("H1", "Alice", "alice@example.com", 5)
