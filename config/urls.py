@@ -13,3 +13,6 @@ urlpatterns = [
     path("proposals/", include("proposals.urls")),
     path("", include("polls.urls")),
 ]
+
+handler404 = "polls.views.not_found"
+handler500 = "polls.views.server_error"

@@ -288,3 +288,16 @@ def recorded_detail(request: HttpRequest, recorded_id: int) -> HttpResponse:
         "chart": selectors.recorded_history_chart(recorded),
     }
     return render(request, "polls/recorded_detail.html", context)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """404 in the site's layout, or as JSON under the API, whatever URL was asked for."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Internal server error."}, status=500)
+    return render(request, "500.html", status=500)

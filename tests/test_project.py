@@ -155,3 +155,13 @@ def test_the_embedded_broker_of_make_run_configures_cleanly(tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith(f"{tmp_path}/queue")
     assert (tmp_path / "queue").is_dir()  # kombu needs it before the first enqueue
+
+
+@pytest.mark.django_db
+def test_an_unknown_api_address_answers_json_and_a_page_answers_in_the_layout(client: Client) -> None:
+    api = client.get("/api/v1/registers/99999999999999999999999/")
+    assert api.status_code == 404
+    assert api.json() == {"detail": "Not found."}
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404
+    assert "There is nothing at this address" in page.content.decode()

@@ -24,13 +24,13 @@ from polls.api.serializers import (
     RegisterSnapshotSerializer,
     RegisterUploadSerializer,
 )
-from polls.api.views import errors
+from polls.api.views import ID_PATTERN, DetailWithoutFilters, errors
 from polls.models import Holder, Meeting, ProxyAppointment, RecordedPoll, RegisterSnapshot
 from polls.permissions import IsSecretary, IsSecretaryOrReadOnly
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List meetings"),
+    list=extend_schema(summary="List meetings", responses={200: MeetingSerializer(many=True), **errors(400)}),
     retrieve=extend_schema(summary="One meeting with its items", responses={200: MeetingSerializer, **errors(404)}),
     create=extend_schema(
         summary="Create a meeting on a register of record (secretary)",
@@ -38,9 +38,13 @@ from polls.permissions import IsSecretary, IsSecretaryOrReadOnly
     ),
 )
 class MeetingViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    DetailWithoutFilters,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
 ):
-    lookup_value_regex = r"[0-9]+"
+    lookup_value_regex = ID_PATTERN
     serializer_class = MeetingSerializer
     permission_classes = [IsSecretaryOrReadOnly]
     queryset = Meeting.objects.select_related("register").prefetch_related("items").order_by("-date", "-id")
@@ -78,7 +82,9 @@ class MeetingViewSet(
         request=ProxySerializer,
         responses={201: ProxySerializer, **errors(400, 401, 403, 404)},
     )
-    @action(detail=True, methods=["get", "post"], permission_classes=[permissions.IsAuthenticated])
+    @action(
+        detail=True, methods=["get", "post"], permission_classes=[permissions.IsAuthenticated], pagination_class=None
+    )
     def proxies(self, request: Request, pk: str | None = None) -> Response:
         meeting = self.get_object()
         if request.method == "GET":
@@ -121,15 +127,25 @@ class MeetingViewSet(
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Registers of record (secretary)"),
-    retrieve=extend_schema(summary="One register of record (secretary)"),
+    list=extend_schema(
+        summary="Registers of record (secretary)",
+        responses={200: RegisterSnapshotSerializer(many=True), **errors(400, 401, 403)},
+    ),
+    retrieve=extend_schema(
+        summary="One register of record (secretary)",
+        responses={200: RegisterSnapshotSerializer, **errors(401, 403, 404)},
+    ),
 )
 class RegisterViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    DetailWithoutFilters,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
 ):
     # Registers hold holders' names and e-mail addresses: the secretary's alone.
     permission_classes = [permissions.IsAuthenticated, IsSecretary]
-    lookup_value_regex = r"[0-9]+"
+    lookup_value_regex = ID_PATTERN
     serializer_class = RegisterSnapshotSerializer
     queryset = RegisterSnapshot.objects.order_by("-record_date", "-id")
     parser_classes = [MultiPartParser, FormParser]
@@ -161,7 +177,10 @@ class RegisterViewSet(
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Polls held elsewhere, with their snapshots"),
+    list=extend_schema(
+        summary="Polls held elsewhere, with their snapshots",
+        responses={200: RecordedPollSerializer(many=True), **errors(400)},
+    ),
     retrieve=extend_schema(summary="One recorded poll", responses={200: RecordedPollSerializer, **errors(404)}),
     create=extend_schema(
         summary="Record a poll held elsewhere (secretary)",
@@ -169,9 +188,13 @@ class RegisterViewSet(
     ),
 )
 class RecordedPollViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    DetailWithoutFilters,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
 ):
-    lookup_value_regex = r"[0-9]+"
+    lookup_value_regex = ID_PATTERN
     serializer_class = RecordedPollSerializer
     permission_classes = [IsSecretaryOrReadOnly]
     queryset = RecordedPoll.objects.prefetch_related("snapshots").order_by("-created_at", "-id")
@@ -185,7 +208,9 @@ class RecordedPollViewSet(
         )
 
     @extend_schema(
-        methods=["GET"], summary="Snapshots over time", responses={200: RecordedSnapshotSerializer(many=True)}
+        methods=["GET"],
+        summary="Snapshots over time",
+        responses={200: RecordedSnapshotSerializer(many=True), **errors(404)},
     )
     @extend_schema(
         methods=["POST"],
@@ -193,7 +218,7 @@ class RecordedPollViewSet(
         request=RecordedSnapshotSerializer,
         responses={201: RecordedSnapshotSerializer, **errors(400, 401, 403, 404, 409)},
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def snapshots(self, request: Request, pk: str | None = None) -> Response:
         recorded = self.get_object()
         if request.method == "GET":

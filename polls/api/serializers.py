@@ -22,6 +22,9 @@ from polls.models import (
 from polls.services import MAX_OPTIONS, MIN_OPTIONS
 from polls.standards import FRACTION_PATTERN
 
+MAX_BIGINT = 2**63 - 1
+MAX_SHARES = 10**18 - 1  # what a register line may hold: 18 digits
+
 
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
@@ -37,6 +40,9 @@ class PollSerializer(serializers.ModelSerializer):
     status = serializers.SerializerMethodField()
     options = OptionSerializer(many=True, read_only=True)
     threshold = serializers.CharField(source="threshold_text", read_only=True, help_text="Items only, e.g. 1/2.")
+    standard = serializers.ChoiceField(
+        choices=VoteStandard.choices, allow_blank=True, read_only=True, help_text="Items only; blank on public polls."
+    )
     comparator = serializers.CharField(source="threshold_comparator", read_only=True)
 
     class Meta:
@@ -173,10 +179,14 @@ class SplitSerializer(serializers.Serializer):
 class BallotCastSerializer(serializers.Serializer):
     # Plain integers: the service checks the option belongs to the poll in the same query that
     # loads it, instead of a validator's extra SELECT.
-    option = serializers.IntegerField(min_value=1, required=False, help_text="Public polls: the option's id.")
+    option = serializers.IntegerField(
+        min_value=1, max_value=MAX_BIGINT, required=False, help_text="Public polls: the option's id."
+    )
     choice = serializers.ChoiceField(choices=Choice.choices, required=False, help_text="Shareholder items.")
     split = SplitSerializer(required=False, help_text="Shareholder items: shares for, against and abstain.")
-    holder = serializers.IntegerField(min_value=1, required=False, help_text="The holder represented (proxies).")
+    holder = serializers.IntegerField(
+        min_value=1, max_value=MAX_BIGINT, required=False, help_text="The holder represented (proxies)."
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         given = [name for name in ("option", "choice", "split") if name in attrs]
@@ -261,10 +271,10 @@ class ResultsSerializer(serializers.Serializer):
 
 
 class TabulationSerializer(serializers.Serializer):
-    shares_for = serializers.IntegerField(min_value=0)
-    shares_against = serializers.IntegerField(min_value=0)
-    shares_abstain = serializers.IntegerField(min_value=0)
-    broker_non_votes = serializers.IntegerField(min_value=0, default=0)
+    shares_for = serializers.IntegerField(min_value=0, max_value=MAX_SHARES)
+    shares_against = serializers.IntegerField(min_value=0, max_value=MAX_SHARES)
+    shares_abstain = serializers.IntegerField(min_value=0, max_value=MAX_SHARES)
+    broker_non_votes = serializers.IntegerField(min_value=0, max_value=MAX_SHARES, default=0)
     source = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")  # type: ignore[assignment] # a field, not Field.source
 
 
@@ -303,12 +313,14 @@ class RegisterSnapshotSerializer(serializers.ModelSerializer):
 class RegisterUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="CSV with the header holder,name,email,shares.")
     record_date = serializers.DateField()
-    shares_outstanding = serializers.IntegerField(min_value=1)
+    shares_outstanding = serializers.IntegerField(min_value=1, max_value=MAX_SHARES)
 
 
 class RegisterErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
-    errors = serializers.ListField(child=serializers.CharField(), help_text="Each bad line, by line number.")  # type: ignore[assignment] # a field
+    errors = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="Each bad line, by line number (a bad file)."
+    )  # type: ignore[assignment] # a field
 
 
 class ProxySerializer(serializers.Serializer):
@@ -320,7 +332,7 @@ class ProxySerializer(serializers.Serializer):
 
 
 class RecordedSnapshotSerializer(serializers.ModelSerializer):
-    total_votes = serializers.IntegerField(min_value=0)
+    total_votes = serializers.IntegerField(min_value=0, max_value=MAX_BIGINT)
     percentages = serializers.DictField(
         child=serializers.DecimalField(max_digits=5, decimal_places=1, min_value=0, max_value=100)
     )

@@ -4,7 +4,6 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.authtoken.models import Token
@@ -42,6 +41,21 @@ ERRORS = {
 }
 
 
+# Ids are 64-bit: a longer number is not a poll, and must not reach the database as one.
+ID_PATTERN = r"[0-9]{1,18}"
+MAX_ID = 2**63 - 1
+
+
+class DetailWithoutFilters:
+    """Filters, search and ordering describe lists; on one object (and its actions) they
+    would only turn a stray query parameter into a 400."""
+
+    def filter_queryset(self, queryset: Any) -> Any:
+        if getattr(self, "detail", False):
+            return queryset
+        return super().filter_queryset(queryset)  # type: ignore[misc]
+
+
 def errors(*codes: int) -> dict[int, OpenApiResponse]:
     return {code: ERRORS[code] for code in codes}
 
@@ -75,7 +89,7 @@ class TokenView(APIView):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List polls", responses={200: PollSerializer(many=True)}),
+    list=extend_schema(summary="List polls", responses={200: PollSerializer(many=True), **errors(400)}),
     retrieve=extend_schema(summary="One poll with its options", responses={200: PollSerializer, **errors(404)}),
     create=extend_schema(
         summary="Create a poll (secretary)",
@@ -89,13 +103,14 @@ class TokenView(APIView):
     ),
 )
 class PollViewSet(
+    DetailWithoutFilters,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    lookup_value_regex = r"[0-9]+"
+    lookup_value_regex = ID_PATTERN
     serializer_class = PollSerializer
     filterset_class = PollFilter
     search_fields = ["title", "description"]
@@ -108,13 +123,6 @@ class PollViewSet(
         if self.action in ("list", "retrieve"):
             polls = polls.prefetch_related("options")
         return polls
-
-    def _poll(self) -> Poll:
-        """The poll of a detail action, without the list's filter backends (django-filter builds
-        a form per call: a third of a results request's time, for nothing on a detail)."""
-        poll = get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
-        self.check_object_permissions(self.request, poll)
-        return poll
 
     def get_permissions(self) -> list[Any]:
         if self.action in ("create", "partial_update", "open", "close", "schedule", "certify", "tabulation"):
@@ -220,7 +228,8 @@ class PollViewSet(
         methods=["GET"],
         summary="The caller's ballot",
         request=None,
-        responses={200: BallotSerializer, **errors(401, 404)},
+        parameters=[HOLDER_PARAMETER],
+        responses={200: BallotSerializer, **errors(400, 401, 404)},
     )
     @extend_schema(
         methods=["POST"],
@@ -236,13 +245,14 @@ class PollViewSet(
         methods=["DELETE"],
         summary="Withdraw the caller's ballot while the poll allows it",
         request=None,
-        responses={204: None, **errors(401, 404, 409)},
+        parameters=[HOLDER_PARAMETER],
+        responses={204: None, **errors(400, 401, 403, 404, 409)},
     )
     @action(detail=True, methods=["get", "post", "delete"])
     def ballot(self, request: Request, pk: str | None = None) -> Response:
         if request.method == "POST":
             return self._cast(request, poll_id=int(self.kwargs["pk"]))
-        poll = self._poll()
+        poll = self.get_object()
         if request.method == "GET":
             ballot = selectors.ballot_of(
                 poll=poll, user=request.user, holder_id=_int_or_none(request.query_params.get("holder"))
@@ -264,7 +274,7 @@ class PollViewSet(
         # `{"option": <positive int>}` is the whole of the common case and needs no serializer;
         # anything else goes through BallotCastSerializer's full validation.
         option = data.get("option") if isinstance(data, dict) and len(data) == 1 else None
-        if type(option) is int and option > 0:
+        if type(option) is int and 0 < option <= MAX_ID:
             data = {"option": option}
         else:
             serializer = BallotCastSerializer(data=request.data)
@@ -296,7 +306,7 @@ class PollViewSet(
     )
     @action(detail=True, methods=["get"])
     def results(self, request: Request, pk: str | None = None) -> Response:
-        poll = self._poll()
+        poll = self.get_object()
         if not can_see_results(user=request.user, poll=poll):
             raise PermissionDenied(f"Results of this poll are shown {poll.get_results_visibility_display().lower()}.")
         return Response(results_payload(selectors.poll_results(poll=poll)))

@@ -10,7 +10,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from polls.api.views import errors
+from polls.api.views import ID_PATTERN, DetailWithoutFilters, errors
 from polls.permissions import IsSecretary
 from proposals import selectors, services
 from proposals.api.serializers import (
@@ -32,7 +32,7 @@ REFUSED = {
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Proposals you may see"),
+    list=extend_schema(summary="Proposals you may see", responses={200: ProposalSerializer(many=True), **errors(400)}),
     retrieve=extend_schema(summary="One proposal", responses={200: ProposalSerializer, **errors(404)}),
     create=extend_schema(
         summary="Submit a draft proposal (member)", responses={201: ProposalSerializer, **errors(400, 401)}
@@ -43,13 +43,14 @@ REFUSED = {
     ),
 )
 class ProposalViewSet(
+    DetailWithoutFilters,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    lookup_value_regex = r"[0-9]+"
+    lookup_value_regex = ID_PATTERN
     serializer_class = ProposalSerializer
     permission_classes = [permissions.IsAuthenticatedOrReadOnly]
     filterset_fields = {"status": ["exact"], "kind": ["exact"]}
@@ -94,7 +95,9 @@ class ProposalViewSet(
         return Response(EventSerializer(selectors.proposal_timeline(self.get_object()), many=True).data)
 
     @extend_schema(
-        methods=["GET"], summary="The board's review votes", responses={200: ReviewVoteSerializer(many=True)}
+        methods=["GET"],
+        summary="The board's review votes",
+        responses={200: ReviewVoteSerializer(many=True), **errors(404)},
     )
     @extend_schema(
         methods=["POST"],
@@ -124,7 +127,7 @@ class ProposalViewSet(
         )
         return Response(ReviewVoteSerializer(vote).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(methods=["GET"], summary="Comments", responses={200: CommentSerializer(many=True)})
+    @extend_schema(methods=["GET"], summary="Comments", responses={200: CommentSerializer(many=True), **errors(404)})
     @extend_schema(
         methods=["POST"],
         summary="Comment on the proposal",
@@ -150,7 +153,9 @@ class ProposalViewSet(
         )
         return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(methods=["GET"], summary="Attachments", responses={200: AttachmentSerializer(many=True)})
+    @extend_schema(
+        methods=["GET"], summary="Attachments", responses={200: AttachmentSerializer(many=True), **errors(404)}
+    )
     @extend_schema(
         methods=["POST"],
         summary="Attach a PDF, PNG, JPEG or text file (at most 10 MB; the type is checked by content)",
@@ -179,14 +184,17 @@ class ProposalViewSet(
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Directors and their declared interests (secretary)"),
+    list=extend_schema(
+        summary="Directors and their declared interests (secretary)",
+        responses={200: DirectorSerializer(many=True), **errors(400, 401, 403)},
+    ),
     create=extend_schema(
         summary="Add a director or update one's title and interests (secretary)",
         responses={201: DirectorSerializer, **errors(400, 401, 403)},
     ),
 )
 class DirectorViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
-    lookup_value_regex = r"[0-9]+"
+    lookup_value_regex = ID_PATTERN
     serializer_class = DirectorSerializer
     permission_classes = [permissions.IsAuthenticated, IsSecretary]
     queryset = Director.objects.select_related("user").order_by("user__username")
