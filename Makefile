@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test bench migrate seed clean
+.PHONY: run test bench fuzz migrate seed clean
 
 $(BIN)/python:
 	@$(PYTHON) -c "import sys; assert sys.version_info[:2] == (3, 11), sys.version" || { echo "Python 3.11 is required"; exit 1; }
@@ -34,6 +34,10 @@ test: $(VENV)/.dev
 # needs wrk (apt-get install -y wrk). Prints ratios against baselines measured in the same run.
 bench: $(VENV)/.dev
 	$(BIN)/python bench/run.py
+
+# Schemathesis against the served API as visitor, member and secretary (bounded budget).
+fuzz: $(VENV)/.dev
+	./scripts/fuzz.sh
 
 migrate: $(VENV)/.runtime
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
