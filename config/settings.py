@@ -161,7 +161,14 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "COERCE_DECIMAL_TO_STRING": True,
+    "DEFAULT_THROTTLE_RATES": {"login": env.str("LOGIN_THROTTLE_RATE", default="10/min")},
 }
+
+# Throttling and lockouts count in the cache: set CACHE_URL (e.g. redis://127.0.0.1:6379/1) so
+# every worker shares the counts; the default keeps them per process.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+LOGIN_LOCKOUT_ATTEMPTS = env.int("LOGIN_LOCKOUT_ATTEMPTS", default=5)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Quorum API",
