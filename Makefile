@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test bench fuzz migrate seed clean
+.PHONY: run test bench fuzz backup restore migrate seed clean
 
 $(BIN)/python:
 	@$(PYTHON) -c "import sys; assert sys.version_info[:2] == (3, 11), sys.version" || { echo "Python 3.11 is required"; exit 1; }
@@ -38,6 +38,14 @@ bench: $(VENV)/.dev
 # Schemathesis against the served API as visitor, member and secretary (bounded budget).
 fuzz: $(VENV)/.dev
 	./scripts/fuzz.sh
+
+# A consistent copy of the database (pg_dump, or SQLite's online backup) into backups/.
+backup: $(VENV)/.runtime
+	./scripts/backup.sh
+
+# make restore FILE=backups/quorum-YYYYmmddTHHMMSSZ.dump
+restore: $(VENV)/.runtime
+	./scripts/restore.sh "$(FILE)"
 
 migrate: $(VENV)/.runtime
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
