@@ -96,3 +96,15 @@ def test_a_shareholder_ballot_chain_follows_the_holder_not_the_account() -> None
     chain = AuditEvent.objects.filter(stream=f"ballot:{item.pk}:holder:{holder.pk}")
     assert list(chain.values_list("action", "actor_id")) == [("ballot_cast", proxy.pk), ("ballot_changed", owner.pk)]
     assert list(audit_verify()) == []
+
+
+def test_verify_audit_catches_two_rows_swapped() -> None:
+    events = [audit_append(stream="test:1", action="noted", actor=None, payload={"n": n}) for n in range(3)]
+    table = AuditEvent._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET seq = 100 WHERE id = %s", [events[0].pk])  # noqa: S608
+        cursor.execute(f"UPDATE {table} SET seq = 1 WHERE id = %s", [events[1].pk])  # noqa: S608
+        cursor.execute(f"UPDATE {table} SET seq = 2 WHERE id = %s", [events[0].pk])  # noqa: S608
+    broken = next(audit_verify())
+    assert broken.event_id == events[1].pk
+    assert broken.problem == "does not follow the link before it"
