@@ -306,14 +306,28 @@ def poll_results(*, poll: Poll, now: datetime.datetime | None = None) -> PollRes
     )
 
 
-def results_record(results: PollResults) -> dict[str, Any]:
-    """The results as plain JSON values (integers and decimals as strings): what
-    certification freezes, and what the CSV export reads back."""
+def iso_datetime(value: datetime.datetime | None) -> str | None:
+    """As the API writes times: in the current time zone, ISO 8601, UTC as "Z"."""
+    if value is None:
+        return None
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
-    def text(value: object) -> str | None:
-        return None if value is None else str(value)
 
-    record: dict[str, Any] = {
+def _named(option: OptionResult) -> dict[str, Any]:
+    return {"id": option.id, "label": option.label}
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def results_json(results: PollResults) -> dict[str, Any]:
+    """The results as the API answers them (integers of shares and decimals as strings), and
+    what certification freezes. tests/polls/test_payloads.py holds it equal to the API's
+    ResultsSerializer, which describes it in the schema."""
+    totals, quorum, outcome = results.totals, results.quorum, results.outcome
+    return {
         "status": results.status,
         "total_ballots": results.total_ballots,
         "total_weight": str(results.total_weight),
@@ -321,31 +335,49 @@ def results_record(results: PollResults) -> dict[str, Any]:
             {"id": o.id, "label": o.label, "votes": o.votes, "weight": str(o.weight), "percent": str(o.percent)}
             for o in results.options
         ],
-        "winner": results.winner.label if results.winner else None,
-    }
-    if results.totals is not None and results.outcome is not None and results.quorum is not None:
-        totals = results.totals
-        record["totals"] = {
+        "winner": _named(results.winner) if results.winner else None,
+        "tied": [_named(option) for option in results.tied],
+        "turnout": {
+            "ballots": results.turnout.ballots,
+            "eligible": results.turnout.eligible,
+            "percent": str(results.turnout.percent),
+        },
+        "certified": results.certified,
+        "certified_at": iso_datetime(results.poll.certified_at),
+        "totals": None
+        if totals is None
+        else {
             "for": str(totals.for_),
             "against": str(totals.against),
             "abstain": str(totals.abstain),
             "broker_non_votes": str(totals.broker_non_votes),
             "outstanding": str(totals.outstanding),
             "source": totals.source,
-        }
-        record["quorum"] = {"present": str(results.quorum.present), "met": results.quorum.met}
-        record["outcome"] = {
-            "standard": results.outcome.standard,
-            "threshold": results.outcome.threshold,
-            "passed": results.outcome.passed,
-            "percent": text(results.outcome.percent),
-            "reason": results.outcome.reason,
-            "advisory": results.outcome.advisory,
-        }
-        record["what_if"] = [
-            {"standard": row.standard, "passed": row.passed, "percent": text(row.percent)} for row in results.what_if
-        ]
-    return record
+        },
+        "quorum": None
+        if quorum is None
+        else {
+            "present": str(quorum.present),
+            "outstanding": str(quorum.outstanding),
+            "percent": str(quorum.percent),
+            "threshold": quorum.threshold,
+            "met": quorum.met,
+        },
+        "outcome": None
+        if outcome is None
+        else {
+            "standard": outcome.standard,
+            "threshold": outcome.threshold,
+            "passed": outcome.passed,
+            "percent": _text(outcome.percent),
+            "quorum_met": outcome.quorum_met,
+            "reason": outcome.reason,
+            "advisory": outcome.advisory,
+        },
+        "what_if": [
+            {"standard": row.standard, "passed": row.passed, "percent": _text(row.percent)} for row in results.what_if
+        ],
+    }
 
 
 def meetings_recent(limit: int = 20) -> list[Meeting]:

@@ -503,7 +503,7 @@ def poll_certify(*, poll: Poll, certified_by: User, now: datetime.datetime | Non
     poll.status = PollStatus.CERTIFIED
     poll.certified_at = now
     poll.certified_by = certified_by
-    poll.certified_result = selectors.results_record(selectors.poll_results(poll=poll, now=now))
+    poll.certified_result = selectors.results_json(selectors.poll_results(poll=poll, now=now))
     poll.save(update_fields=["status", "certified_at", "certified_by", "certified_result", "updated_at"])
     _audit_poll(poll, "poll_certified", certified_by, at=now, result=poll.certified_result)
     poll_certified.send(sender=Poll, poll_id=poll.pk)

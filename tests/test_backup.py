@@ -10,7 +10,6 @@ import pytest
 from django.db import connection, connections
 
 from polls import selectors, services
-from polls.api.payloads import results_payload
 from polls.audit import audit_verify
 from polls.models import AuditEvent, Poll
 from tests.factories import make_item, make_meeting, make_register, make_user
@@ -35,7 +34,7 @@ def test_a_backup_taken_mid_meeting_restores_to_identical_results(tmp_path: Path
     item = make_item(make_meeting(register), results_visibility="live")
     services.item_ballot_cast(poll_id=item.pk, voter=voters[0], choice="for")
     services.item_ballot_cast(poll_id=item.pk, voter=voters[1], choice="against")
-    before = results_payload(selectors.poll_results(poll=Poll.objects.get(pk=item.pk)))
+    before = selectors.results_json(selectors.poll_results(poll=Poll.objects.get(pk=item.pk)))
     events_before = AuditEvent.objects.count()
 
     env = {"DATABASE_URL": database_url(), "BACKUP_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
@@ -46,7 +45,7 @@ def test_a_backup_taken_mid_meeting_restores_to_identical_results(tmp_path: Path
 
     # The meeting goes on after the backup...
     services.item_ballot_cast(poll_id=item.pk, voter=voters[2], choice="abstain")
-    assert results_payload(selectors.poll_results(poll=Poll.objects.get(pk=item.pk))) != before
+    assert selectors.results_json(selectors.poll_results(poll=Poll.objects.get(pk=item.pk))) != before
 
     # ...and the restore brings back exactly the moment of the backup.
     connections.close_all()
@@ -54,6 +53,6 @@ def test_a_backup_taken_mid_meeting_restores_to_identical_results(tmp_path: Path
         [str(ROOT / "scripts/restore.sh"), backup], cwd=ROOT, env=env, capture_output=True, text=True, check=True
     )
     restored = Poll.objects.get(pk=item.pk)
-    assert results_payload(selectors.poll_results(poll=restored)) == before
+    assert selectors.results_json(selectors.poll_results(poll=restored)) == before
     assert AuditEvent.objects.count() == events_before
     assert list(audit_verify()) == []

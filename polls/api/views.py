@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from polls import selectors, services
 from polls.api.filters import PollFilter
-from polls.api.payloads import ballot_payload, results_payload
+from polls.api.payloads import ballot_payload
 from polls.api.serializers import (
     BallotCastSerializer,
     BallotSerializer,
@@ -233,7 +233,7 @@ class PollViewSet(
         serializer.is_valid(raise_exception=True)
         poll = self.get_object()
         services.tabulation_record(poll=poll, entered_by=request.user, **serializer.validated_data)  # type: ignore[arg-type]
-        return Response(results_payload(selectors.poll_results(poll=poll)))
+        return Response(selectors.results_json(selectors.poll_results(poll=poll)))
 
     @extend_schema(
         methods=["GET"],
@@ -320,4 +320,4 @@ class PollViewSet(
         poll = self.get_object()
         if not can_see_results(user=request.user, poll=poll):
             raise PermissionDenied(f"Results of this poll are shown {poll.get_results_visibility_display().lower()}.")
-        return Response(results_payload(selectors.poll_results(poll=poll)))
+        return Response(selectors.results_json(selectors.poll_results(poll=poll)))

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from polls import selectors, services
-from polls.api.payloads import ballot_payload, results_payload
+from polls.api.payloads import ballot_payload
 from polls.api.serializers import BallotSerializer, ResultsSerializer
 from polls.models import Ballot, PollStatus
 from tests.factories import make_item, make_meeting, make_poll, make_register, make_secretary, make_user
@@ -35,7 +35,7 @@ def test_the_ballot_payload_equals_the_serializer_for_public_and_shareholder_bal
         assert as_json(ballot_payload(ballot)) == as_json(BallotSerializer(ballot).data)
 
 
-def test_the_results_payload_equals_the_serializer_for_polls_and_items() -> None:
+def test_the_results_json_equals_the_serializer_for_polls_and_items() -> None:
     poll = make_poll(options=("Yes", "No", "Abstain"))
     for label in ("Yes", "Yes", "No"):
         services.ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=poll.options.get(label=label).pk)
@@ -54,4 +54,4 @@ def test_the_results_payload_equals_the_serializer_for_polls_and_items() -> None
     item.refresh_from_db()
     for subject in (poll, tied, item):
         results = selectors.poll_results(poll=subject)
-        assert as_json(results_payload(results)) == as_json(ResultsSerializer(results).data)
+        assert as_json(selectors.results_json(results)) == as_json(ResultsSerializer(results).data)
