@@ -1,0 +1,154 @@
+"""Every role against the main pages and endpoints, one fresh world per cell: what each role
+may see and do, and the status everyone else gets."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from polls import services as poll_services
+from polls.models import PollStatus
+from proposals import services
+from proposals.workflow import Action
+from tests.factories import (
+    make_director,
+    make_item,
+    make_meeting,
+    make_poll,
+    make_proposal,
+    make_register,
+    make_secretary,
+    make_user,
+)
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ["visitor", "member", "shareholder", "proxy", "director", "recused", "secretary", "admin"]
+
+
+def build_world() -> dict[str, Any]:
+    users: dict[str, User | None] = {
+        "visitor": None,
+        "member": make_user(username="member"),
+        "shareholder": make_user(username="shareholder", email="holder@example.com"),
+        "proxy": make_user(username="proxy"),
+        "secretary": make_secretary(username="secretary"),
+        "admin": make_user(username="admin", is_staff=True, is_superuser=True),
+    }
+    users["director"] = make_director("director").user
+    users["recused"] = make_director("recused", interests=("xAI",)).user
+    register = make_register(
+        [("H1", "Holder", "holder@example.com", 100), ("H2", "Fund", "fund@example.com", 50)], outstanding=200
+    )
+    meeting = make_meeting(register)
+    poll_services.proxy_appoint(
+        meeting=meeting,
+        holder=register.holders.get(account="H2"),
+        proxy=users["proxy"],
+        appointed_by=users["secretary"],
+    )
+    proposal = make_proposal(users["member"], title="In review")
+    services.proposal_transition(proposal_id=proposal.pk, action=Action.SUBMIT, actor=proposal.proposer)
+    services.proposal_transition(
+        proposal_id=proposal.pk,
+        action=Action.START_REVIEW,
+        actor=users["secretary"],
+        due_at=timezone.now() + datetime.timedelta(days=7),
+    )
+    return {
+        "users": users,
+        "open": make_poll(title="Open"),
+        "draft": make_poll(title="Draft", status=PollStatus.DRAFT),
+        "item": make_item(meeting),
+        "meeting": meeting,
+        "in_review": proposal,
+        "member_draft": make_proposal(users["member"], title="Member's draft"),
+    }
+
+
+def new_poll_body() -> dict[str, Any]:
+    now = timezone.now()
+    return {
+        "title": "New",
+        "options": [{"label": "A"}, {"label": "B"}],
+        "opens_at": now.isoformat(),
+        "closes_at": (now + datetime.timedelta(days=1)).isoformat(),
+    }
+
+
+# (name, method, path template, body, expected status per role in ROLES order)
+API = [
+    ("list polls", "get", "/api/v1/polls/", None, [200] * 8),
+    ("a draft poll", "get", "/api/v1/polls/{draft}/", None, [404] * 6 + [200, 200]),
+    ("create a poll", "post", "/api/v1/polls/", new_poll_body, [401] + [403] * 5 + [201, 201]),
+    ("close a poll", "post", "/api/v1/polls/{open}/close/", None, [401] + [403] * 5 + [200, 200]),
+    ("registers", "get", "/api/v1/registers/", None, [401] + [403] * 5 + [200, 200]),
+    ("directors", "get", "/api/v1/directors/", None, [401] + [403] * 5 + [200, 200]),
+    (
+        "vote on the item",
+        "post",
+        "/api/v1/polls/{item}/ballot/",
+        {"choice": "for"},
+        [401, 403, 201, 201, 403, 403, 403, 403],
+    ),
+    (
+        "review vote",
+        "post",
+        "/api/v1/proposals/{in_review}/review-votes/",
+        {"decision": "approve"},
+        [401, 403, 403, 403, 201, 403, 403, 403],
+    ),
+    (
+        "refer",
+        "post",
+        "/api/v1/proposals/{in_review}/transitions/",
+        {"action": "refer"},
+        [401, 403, 403, 403, 403, 403, 200, 200],
+    ),
+    ("a member's draft", "get", "/api/v1/proposals/{member_draft}/", None, [404, 200, 404, 404, 404, 404, 200, 200]),
+    ("the audit trail", "get", "/api/v1/proposals/{in_review}/events/", None, [200] * 8),
+]
+PAGES = [
+    ("the admin", "/admin/", [302] * 6 + [200, 200]),
+    ("a draft poll's page", "/polls/{draft}/", [404] * 6 + [200, 200]),
+    ("the review page", "/proposals/{in_review}/review/", [302, 403, 403, 403, 200, 200, 403, 403]),
+    ("the meeting", "/meetings/{meeting}/", [200] * 8),
+    ("ballots in the admin", "/admin/polls/ballot/", [302] * 6 + [200, 200]),
+]
+
+
+def path_for(template: str, world: dict[str, Any]) -> str:
+    return template.format(**{key: getattr(value, "pk", value) for key, value in world.items() if key != "users"})
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("name", "method", "template", "body", "expected"), API, ids=[row[0] for row in API])
+def test_each_role_gets_its_answer_from_the_api(
+    role: str, name: str, method: str, template: str, body: Any, expected: list[int]
+) -> None:
+    world = build_world()
+    client = APIClient()
+    user = world["users"][role]
+    if user is not None:
+        client.force_authenticate(user)
+    payload = body() if callable(body) else body
+    response = getattr(client, method)(path_for(template, world), payload, format="json")
+    assert response.status_code == expected[ROLES.index(role)], (name, role, response.content[:300])
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("name", "template", "expected"), PAGES, ids=[row[0] for row in PAGES])
+def test_each_role_gets_its_answer_from_the_pages(role: str, name: str, template: str, expected: list[int]) -> None:
+    world = build_world()
+    client = Client()
+    user = world["users"][role]
+    if user is not None:
+        client.force_login(user)
+    response = client.get(path_for(template, world))
+    assert response.status_code == expected[ROLES.index(role)], (name, role)
