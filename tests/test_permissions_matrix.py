@@ -33,16 +33,17 @@ ROLES = ["visitor", "member", "shareholder", "proxy", "director", "recused", "se
 
 
 def build_world() -> dict[str, Any]:
+    proxy, secretary = make_user(username="proxy"), make_secretary(username="secretary")
     users: dict[str, User | None] = {
         "visitor": None,
         "member": make_user(username="member"),
         "shareholder": make_user(username="shareholder", email="holder@example.com"),
-        "proxy": make_user(username="proxy"),
-        "secretary": make_secretary(username="secretary"),
+        "proxy": proxy,
+        "director": make_director("director").user,
+        "recused": make_director("recused", interests=("xAI",)).user,
+        "secretary": secretary,
         "admin": make_user(username="admin", is_staff=True, is_superuser=True),
     }
-    users["director"] = make_director("director").user
-    users["recused"] = make_director("recused", interests=("xAI",)).user
     register = make_register(
         [("H1", "Holder", "holder@example.com", 100), ("H2", "Fund", "fund@example.com", 50)], outstanding=200
     )
@@ -53,12 +54,14 @@ def build_world() -> dict[str, Any]:
         proxy=users["proxy"],
         appointed_by=users["secretary"],
     )
-    proposal = make_proposal(users["member"], title="In review")
+    member = users["member"]
+    assert member is not None
+    proposal = make_proposal(member, title="In review")
     services.proposal_transition(proposal_id=proposal.pk, action=Action.SUBMIT, actor=proposal.proposer)
     services.proposal_transition(
         proposal_id=proposal.pk,
         action=Action.START_REVIEW,
-        actor=users["secretary"],
+        actor=secretary,
         due_at=timezone.now() + datetime.timedelta(days=7),
     )
     return {
@@ -68,7 +71,7 @@ def build_world() -> dict[str, Any]:
         "item": make_item(meeting),
         "meeting": meeting,
         "in_review": proposal,
-        "member_draft": make_proposal(users["member"], title="Member's draft"),
+        "member_draft": make_proposal(member, title="Member's draft"),
     }
 
 
