@@ -51,8 +51,8 @@ def build_world() -> dict[str, Any]:
     poll_services.proxy_appoint(
         meeting=meeting,
         holder=register.holders.get(account="H2"),
-        proxy=users["proxy"],
-        appointed_by=users["secretary"],
+        proxy=proxy,
+        appointed_by=secretary,
     )
     member = users["member"]
     assert member is not None
