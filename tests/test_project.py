@@ -165,3 +165,8 @@ def test_an_unknown_api_address_answers_json_and_a_page_answers_in_the_layout(cl
     page = client.get("/no-such-page/")
     assert page.status_code == 404
     assert "There is nothing at this address" in page.content.decode()
+
+
+def test_the_models_and_the_migrations_agree() -> None:
+    result = run_manage("makemigrations", "--check", "--dry-run", DEBUG="1", SECRET_KEY="migrations-check-only")
+    assert result.returncode == 0, result.stdout + result.stderr
