@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from polls.models import Poll
 from proposals import services
 from proposals.models import Notification, Proposal
 from proposals.workflow import State
@@ -33,8 +34,9 @@ def proposals_settle(proposal_id: int) -> str | None:
 
 @shared_task(name="proposals.tasks.proposals_sweep")
 def proposals_sweep() -> dict[str, int]:
-    """Beat: settle proposals whose item is certified, send reminders and any notification
-    whose task was lost. Selecting by state makes a second run find nothing to do."""
+    """Beat: settle proposals whose item is certified, open the proposals closed polls asked
+    for, send reminders and any notification whose task was lost (a broker outage, a killed
+    worker). Selecting by state makes a second run find nothing to do."""
     from datetime import timedelta
 
     from django.utils import timezone
@@ -45,6 +47,11 @@ def proposals_sweep() -> dict[str, int]:
     ):
         services.proposal_settle(proposal_id=proposal_id)
         settled += 1
+    escalated = 0
+    for poll_id in Poll.objects.filter(
+        status__in=["closed", "certified"], escalation_option__isnull=False, escalated_proposal__isnull=True
+    ).values_list("pk", flat=True):
+        escalated += int(services.proposal_escalate(poll_id=poll_id) is not None)
     reminders = services.review_reminders_send()
     stale = timezone.now() - timedelta(seconds=RESEND_AFTER_SECONDS)
     resent = 0
@@ -52,4 +59,4 @@ def proposals_sweep() -> dict[str, int]:
         "pk", flat=True
     ):
         resent += int(services.notification_send(notification_id=notification_id))
-    return {"settled": settled, "reminders": reminders, "resent": resent}
+    return {"settled": settled, "escalated": escalated, "reminders": reminders, "resent": resent}

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from polls.exceptions import PollError
+
+DATABASE_DOWN = (OperationalError, InterfaceError)
 
 
 class DomainError(exceptions.APIException):
@@ -20,6 +23,13 @@ class DomainError(exceptions.APIException):
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DATABASE_DOWN):
+        # Nothing was committed for this request; the client may retry.
+        return Response(
+            {"detail": "The database is unavailable; please try again in a moment."},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "5"},
+        )
     if isinstance(exc, PollError):
         exc = DomainError(exc, extra=exc.extra())
     response = drf_exception_handler(exc, context)
