@@ -66,10 +66,10 @@ def poll_create(
     closes_at: datetime.datetime,
     created_by: User | None,
     description: str = "",
-    kind: str = PollKind.PUBLIC,
     allow_change: bool = True,
     results_visibility: str = ResultsVisibility.LIVE,
 ) -> Poll:
+    """A public poll; shareholder items are made with `item_create`, on a meeting."""
     labels = [label.strip() for label in options]
     if not MIN_OPTIONS <= len(labels) <= MAX_OPTIONS:
         raise InvalidPollData(f"A poll needs between {MIN_OPTIONS} and {MAX_OPTIONS} options.")
@@ -80,7 +80,7 @@ def poll_create(
     poll = Poll.objects.create(
         title=title,
         description=description,
-        kind=kind,
+        kind=PollKind.PUBLIC,
         opens_at=opens_at,
         closes_at=closes_at,
         allow_change=allow_change,
