@@ -1,6 +1,7 @@
 """Test overrides: fast hashing, captured mail, tasks eager unless a test asks for a worker."""
 
 import os
+import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-used-anywhere-else-0123456789")
 
@@ -26,3 +27,5 @@ WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
 # Every read computes afresh: tests create accounts and expect counts to follow at once.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+# Uploaded files go to a throwaway folder, never into the project.
+MEDIA_ROOT = tempfile.mkdtemp(prefix="quorum-test-media-")

@@ -10,7 +10,7 @@ from unittest import mock
 
 import pytest
 from django.core import mail
-from django.db import OperationalError
+from django.db import DataError, OperationalError
 from django.test import Client
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
@@ -64,3 +64,11 @@ def test_a_page_answers_503_when_the_database_is_lost(client: Client) -> None:
         response = client.get("/")
     assert response.status_code == 503
     assert "Back in a moment" in response.content.decode()
+
+
+def test_a_value_the_database_cannot_hold_is_a_400_not_a_500(api: APIClient) -> None:
+    api.force_authenticate(make_secretary())
+    with mock.patch("proposals.api.views.services.director_save", side_effect=DataError("NUL character")):
+        response = api.post("/api/v1/directors/", {"user": make_secretary().username}, format="json")
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("Invalid input")

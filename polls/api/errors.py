@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import InterfaceError, OperationalError
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -23,6 +23,12 @@ class DomainError(exceptions.APIException):
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DataError):
+        # The database refused a value it cannot hold or compare (a NUL character, a number
+        # out of range) before anything was stored: the input is at fault.
+        return Response(
+            {"detail": "Invalid input: a value cannot be stored as given."}, status=status.HTTP_400_BAD_REQUEST
+        )
     if isinstance(exc, DATABASE_DOWN):
         # Nothing was committed for this request; the client may retry.
         return Response(
