@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 bin=.venv/bin
 port="${FUZZ_PORT:-8099}"
 examples="${FUZZ_EXAMPLES:-20}"
+# A fixed seed keeps CI reproducible; FUZZ_SEED=random (or any number) explores further.
+seed="${FUZZ_SEED:-20261126}"
 work=$(mktemp -d)
 trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
 
@@ -46,7 +48,8 @@ for role in visitor member secretary; do
   echo "== schemathesis as $role ($examples examples per operation)"
   if "$bin/schemathesis" run "http://127.0.0.1:$port/api/v1/schema/" "${auth[@]}" \
     --checks not_a_server_error,response_schema_conformance,status_code_conformance \
-    --phases fuzzing,stateful --max-examples "$examples" --workers 2 --no-color >"$work/$role.log" 2>&1; then
+    --phases fuzzing,stateful --max-examples "$examples" --workers 2 --no-color \
+    $([[ "$seed" == random ]] || echo "--seed $seed") >"$work/$role.log" 2>&1; then
     grep -E "generated|passed" "$work/$role.log" | tail -n 2
   else
     cat "$work/$role.log"
