@@ -206,6 +206,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "polls-sweep": {"task": "polls.tasks.polls_sweep", "schedule": 30.0},
     "proposals-sweep": {"task": "proposals.tasks.proposals_sweep", "schedule": 60.0},
+    "polls-reconcile": {"task": "polls.tasks.polls_reconcile", "schedule": 600.0},
 }
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # kombu's filesystem transport: the embedded broker of `make run`, no server needed.

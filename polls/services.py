@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -55,6 +56,8 @@ from polls.standards import Threshold
 
 MIN_OPTIONS = 2
 MAX_OPTIONS = 20
+
+logger = logging.getLogger("quorum.polls")
 
 
 @transaction.atomic
@@ -1070,3 +1073,20 @@ def poll_escalation_set(*, poll: Poll, option_label: str, threshold: str = "2/3"
         update_fields=["escalation_option", "escalation_numerator", "escalation_denominator", "escalation_comparator"]
     )
     return poll
+
+
+def polls_reconcile() -> list[int]:
+    """Recount every poll not yet certified and report those whose running totals differ from
+    their ballots. Read-only: the secretary sees the difference again when certifying, which
+    refuses until it is resolved."""
+    mismatched = []
+    for poll in Poll.objects.exclude(status__in=[PollStatus.DRAFT, PollStatus.CERTIFIED]):
+        lines = [line for line in poll_recount(poll=poll) if not line.matches]
+        if lines:
+            mismatched.append(poll.pk)
+            logger.error(
+                "poll %s: running totals differ from the recount: %s",
+                poll.pk,
+                "; ".join(f"{line.label} {line.running_votes}/{line.counted_votes}" for line in lines),
+            )
+    return mismatched

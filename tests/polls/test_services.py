@@ -231,3 +231,17 @@ def test_editing_is_refused_once_the_poll_is_open() -> None:
     with pytest.raises(IllegalTransition):
         services.poll_update(poll=poll, title="Something else")
     assert Poll.objects.get(pk=poll.pk).title != "Something else"
+
+
+def test_the_reconciliation_sweep_reports_polls_whose_totals_drifted(member: Any, caplog: Any) -> None:
+    import logging
+
+    from polls import tasks
+
+    fine, drifted = make_poll(title="Fine"), make_poll(title="Drifted")
+    for poll in (fine, drifted):
+        services.ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(poll, "Yes"))
+    Option.objects.filter(poll=drifted, label="No").update(votes=3, weight=3)
+    with caplog.at_level(logging.ERROR, logger="quorum.polls"):
+        assert tasks.polls_reconcile.delay().get() == [drifted.pk]
+    assert f"poll {drifted.pk}: running totals differ from the recount: No 3/0" in caplog.text
