@@ -42,6 +42,7 @@ ENV = {
     "SECURE_HSTS_SECONDS": "0",
     "CONN_MAX_AGE": "60",
     "LOG_LEVEL": "WARNING",
+    "QUORUM_BENCH_DIR": str(BENCH),  # where vote.lua finds read.lua
 }
 ENV.pop("CELERY_BROKER_URL", None)  # tasks eager: the vote path enqueues nothing anyway
 

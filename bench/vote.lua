@@ -29,10 +29,5 @@ function request()
   return wrk.format()
 end
 
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("RESULT requests=%d non2xx=%d socket=%d p50=%.2f p99=%.2f rps=%.1f\n",
-    summary.requests, e.status, e.connect + e.read + e.write + e.timeout,
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-    summary.requests / (summary.duration / 1e6)))
-end
+-- The same one-line summary as the read runs, which run.py parses.
+dofile(os.getenv("QUORUM_BENCH_DIR") .. "/read.lua")

@@ -13,15 +13,10 @@ from polls import selectors, services
 from polls.audit import audit_verify
 from polls.models import AuditEvent, Poll
 from tests.factories import make_item, make_meeting, make_register, make_user
+from tests.live import database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def test_a_backup_taken_mid_meeting_restores_to_identical_results(tmp_path: Path) -> None:

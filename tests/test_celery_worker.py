@@ -21,16 +21,11 @@ from config.celery import app
 from polls import tasks
 from polls.models import Poll, PollStatus
 from tests.factories import make_poll
+from tests.live import database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture
@@ -45,7 +40,7 @@ def worker_queue() -> Iterator[str]:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings_test",
-        "DATABASE_URL": _database_url(),  # the test database, not the one named in the env
+        "DATABASE_URL": database_url(),  # the test database, not the one named in the env
         "CELERY_BROKER_URL": broker,
     }
     command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", queue]

@@ -25,7 +25,7 @@ from rest_framework.authtoken.models import Token
 from polls import services
 from polls.models import Ballot, Poll, PollStatus
 from tests.factories import make_poll, make_secretary, make_user
-from tests.test_backup import database_url
+from tests.live import database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 PORT = int(os.environ.get("QUORUM_HTTP_TEST_PORT", "8097"))
