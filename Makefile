@@ -4,7 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test bench fuzz backup restore migrate seed clean
+.PHONY: run test bench fuzz backup restore migrate seed messages clean
+
+CATALOGUES := $(wildcard locale/*/LC_MESSAGES/django.po)
+COMPILED := $(CATALOGUES:.po=.mo)
 
 $(BIN)/python:
 	@$(PYTHON) -c "import sys; assert sys.version_info[:2] == (3, 11), sys.version" || { echo "Python 3.11 is required"; exit 1; }
@@ -19,12 +22,23 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
+# Translations are compiled in the build, never committed. Django's compilemessages needs
+# GNU gettext's msgfmt; a machine without it compiles the same catalogues with Babel.
+%.mo: %.po | $(VENV)/.runtime
+	@if command -v msgfmt >/dev/null; then \
+		DEBUG=1 $(BIN)/python manage.py compilemessages --locale $(word 1,$(subst /, ,$(patsubst locale/%,%,$<))) --ignore .venv; \
+	else \
+		$(BIN)/pybabel compile -i $< -o $@; \
+	fi
+
+messages: $(COMPILED)
+
 # Without CELERY_BROKER_URL the web server and a worker with beat share kombu's filesystem
 # transport, so the scheduled sweeps run on a laptop with no broker installed.
-run: $(VENV)/.runtime
+run: $(VENV)/.runtime $(COMPILED)
 	@DEBUG=$${DEBUG:-1} CELERY_BROKER_URL=$${CELERY_BROKER_URL:-filesystem://} ./scripts/run.sh $(PORT)
 
-test: $(VENV)/.dev
+test: $(VENV)/.dev $(COMPILED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .

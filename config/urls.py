@@ -17,6 +17,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/v1/", include("polls.api.urls")),
     path("healthz", healthz, name="healthz"),
+    path("console/", include("proposals.console_urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("proposals/", include("proposals.urls")),
     path("", include("polls.urls")),
 ]

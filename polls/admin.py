@@ -13,7 +13,8 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 
 from polls import services
-from polls.exceptions import PollError, RegisterInvalid
+from polls.exceptions import PollError
+from polls.forms import RegisterImportForm
 from polls.models import (
     AuditEvent,
     Ballot,
@@ -256,12 +257,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class RegisterImportForm(forms.Form):
-    file = forms.FileField(help_text="CSV with the header holder,name,email,shares.")
-    record_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    shares_outstanding = forms.IntegerField(min_value=1)
-
-
 @admin.register(RegisterSnapshot)
 class RegisterSnapshotAdmin(ReadOnlyAdmin):
     list_display = ["record_date", "holder_count", "total_shares", "shares_outstanding", "source_name", "imported_at"]
@@ -275,31 +270,16 @@ class RegisterSnapshotAdmin(ReadOnlyAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = RegisterImportForm(request.POST or None, request.FILES or None)
-        line_errors: list[str] = []
         if request.method == "POST" and form.is_valid():
-            upload = form.cleaned_data["file"]
-            try:
-                with upload.open("rb") as source:
-                    snapshot = services.register_import(
-                        source=source,
-                        record_date=form.cleaned_data["record_date"],
-                        shares_outstanding=form.cleaned_data["shares_outstanding"],
-                        imported_by=request.user,  # type: ignore[arg-type]
-                        source_name=upload.name or "",
-                    )
-            except RegisterInvalid as error:
-                line_errors = error.errors
-                form.add_error("file", error.message)
-            except PollError as error:
-                form.add_error(None, error.message)
-            else:
+            snapshot = form.import_register(imported_by=request.user)  # type: ignore[arg-type]
+            if snapshot is not None:
                 self.message_user(request, f"Imported {snapshot}.", messages.SUCCESS)
                 return redirect("admin:polls_registersnapshot_changelist")
         context = {
             **self.admin_site.each_context(request),
             "title": "Import a register of record",
             "form": form,
-            "line_errors": line_errors,
+            "line_errors": form.line_errors,
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/polls/register_import.html", context)

@@ -1,12 +1,23 @@
 """Domain errors raised by poll services. Each carries the HTTP status the API answers with,
-so views, the API and the admin turn the same refusal into the same message."""
+so views, the API and the admin turn the same refusal into the same message, in the
+reader's language."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class PollError(Exception):
     status_code = 400
-    default_message = "The request cannot be carried out."
+    default_message: StrOrPromise = _("The request cannot be carried out.")
 
-    def __init__(self, message: str | None = None) -> None:
+    def __init__(self, message: StrOrPromise | None = None) -> None:
         self.message = message or self.default_message
         super().__init__(self.message)
 
@@ -17,64 +28,71 @@ class PollError(Exception):
 
 class PollNotFound(PollError):
     status_code = 404
-    default_message = "No such poll."
+    default_message = _("No such poll.")
 
 
 class InvalidOption(PollError):
     status_code = 400
-    default_message = "That option does not belong to this poll."
+    default_message = _("That option does not belong to this poll.")
 
 
 class NotEligible(PollError):
     status_code = 403
-    default_message = "You are not eligible to vote in this poll."
+    default_message = _("You are not eligible to vote in this poll.")
 
 
 class PollNotOpen(PollError):
     status_code = 409
-    default_message = "This poll is not open for voting."
+    default_message = _("This poll is not open for voting.")
 
 
 class ChangeNotAllowed(PollError):
     status_code = 409
-    default_message = "You have already voted and this poll does not allow changing a ballot."
+    default_message = _("You have already voted and this poll does not allow changing a ballot.")
 
 
 class IllegalTransition(PollError):
     status_code = 409
-    default_message = "The poll cannot make that change in its current state."
+    default_message = _("The poll cannot make that change in its current state.")
 
 
 class NoBallot(PollError):
     status_code = 404
-    default_message = "You have not voted in this poll."
+    default_message = _("You have not voted in this poll.")
 
 
 class RecountMismatch(PollError):
     status_code = 409
-    default_message = "The running totals do not match the recount."
+    default_message = _("The running totals do not match the recount.")
 
 
 class InvalidPollData(PollError):
     status_code = 400
-    default_message = "The poll is not valid."
+    default_message = _("The poll is not valid.")
 
 
 class InvalidVote(PollError):
     status_code = 400
-    default_message = "The ballot is not valid."
+    default_message = _("The ballot is not valid.")
 
 
 class RegisterInvalid(PollError):
     """A register file with bad lines: every problem is listed, and nothing was imported."""
 
     status_code = 400
-    default_message = "The register file has errors; nothing was imported."
+    default_message = _("The register file has errors; nothing was imported.")
 
     def __init__(self, errors: list[str], total: int | None = None) -> None:
         self.errors = errors
         self.total = total if total is not None else len(errors)
-        super().__init__(f"The register file has {self.total} error(s); nothing was imported.")
+        super().__init__(
+            ngettext(
+                "The register file has %(count)d error; nothing was imported.",
+                "The register file has %(count)d errors; nothing was imported.",
+                self.total,
+            )
+            % {"count": self.total}
+        )
 
     def extra(self) -> dict[str, object]:
         return {"errors": self.errors}

@@ -4,8 +4,12 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from django.utils.translation import gettext_lazy as _
 
-from polls.models import Choice, Holder, Option, Poll
+from polls import services
+from polls.exceptions import PollError, RegisterInvalid
+from polls.models import Choice, Holder, Option, Poll, RegisterSnapshot
 
 
 class VoteForm(forms.Form):
@@ -13,10 +17,10 @@ class VoteForm(forms.Form):
         queryset=Option.objects.none(),
         widget=forms.RadioSelect,
         empty_label=None,
-        label="Your choice",
+        label=_("Your choice"),
         error_messages={
-            "required": "Choose one of the options.",
-            "invalid_choice": "That option is not part of this poll.",
+            "required": _("Choose one of the options."),
+            "invalid_choice": _("That option is not part of this poll."),
         },
     )
 
@@ -38,7 +42,7 @@ class MeetingBallotForm(forms.Form):
                 required=False,
                 widget=forms.RadioSelect,
                 initial=initial_choices.get(item.pk),
-                error_messages={"invalid_choice": "Choose for, against or abstain."},
+                error_messages={"invalid_choice": _("Choose for, against or abstain.")},
             )
 
     def item_fields(self) -> list[tuple[Poll, forms.BoundField]]:
@@ -53,8 +57,8 @@ class MeetingBallotForm(forms.Form):
 
 
 class ProxyForm(forms.Form):
-    holder = forms.ModelChoiceField(queryset=Holder.objects.none(), empty_label=None, label="Holder")
-    proxy = forms.CharField(max_length=150, label="Proxy's username")
+    holder = forms.ModelChoiceField(queryset=Holder.objects.none(), empty_label=None, label=_("Holder"))
+    proxy = forms.CharField(max_length=150, label=_("Proxy's username"))
 
     def __init__(self, *args: Any, holders: list[Holder], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -64,5 +68,35 @@ class ProxyForm(forms.Form):
         username = self.cleaned_data["proxy"].strip()
         proxy = get_user_model().objects.filter(username=username, is_active=True).first()
         if proxy is None:
-            raise forms.ValidationError(f"No active account is named {username!r}.")
+            raise forms.ValidationError(_("No active account is named “%(username)s”.") % {"username": username})
         return proxy
+
+
+class RegisterImportForm(forms.Form):
+    """A register of record as a CSV file; the admin and the secretary's console share it."""
+
+    file = forms.FileField(label=_("Register file"), help_text=_("CSV with the header holder,name,email,shares."))
+    record_date = forms.DateField(label=_("Record date"), widget=forms.DateInput(attrs={"type": "date"}))
+    shares_outstanding = forms.IntegerField(label=_("Shares outstanding"), min_value=1, max_value=10**18 - 1)
+
+    line_errors: list[str] = []
+
+    def import_register(self, *, imported_by: User) -> RegisterSnapshot | None:
+        """Import a valid form's file through the service; a refused file leaves its reasons
+        on the form (every bad line in `line_errors`) and returns None."""
+        upload = self.cleaned_data["file"]
+        try:
+            with upload.open("rb") as source:
+                return services.register_import(
+                    source=source,
+                    record_date=self.cleaned_data["record_date"],
+                    shares_outstanding=self.cleaned_data["shares_outstanding"],
+                    imported_by=imported_by,
+                    source_name=upload.name or "",
+                )
+        except RegisterInvalid as error:
+            self.line_errors = error.errors
+            self.add_error("file", error.message)
+        except PollError as error:
+            self.add_error(None, error.message)
+        return None

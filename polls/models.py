@@ -7,45 +7,46 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class PollKind(models.TextChoices):
-    PUBLIC = "public", "Public poll"
-    SHAREHOLDER = "shareholder", "Shareholder poll"
+    PUBLIC = "public", _("Public poll")
+    SHAREHOLDER = "shareholder", _("Shareholder poll")
 
 
 class PollStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    SCHEDULED = "scheduled", "Scheduled"
-    OPEN = "open", "Open"
-    CLOSED = "closed", "Closed"
-    CERTIFIED = "certified", "Certified"
+    DRAFT = "draft", _("Draft")
+    SCHEDULED = "scheduled", _("Scheduled")
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+    CERTIFIED = "certified", _("Certified")
 
 
 class VoteStandard(models.TextChoices):
-    VOTES_CAST = "votes_cast", "Votes cast (for / (for + against))"
-    PRESENT_AND_ENTITLED = "present_and_entitled", "Present and entitled (abstain counts against)"
-    OUTSTANDING = "outstanding", "Shares outstanding"
-    PLURALITY = "plurality", "Plurality"
+    VOTES_CAST = "votes_cast", _("Votes cast (for / (for + against))")
+    PRESENT_AND_ENTITLED = "present_and_entitled", _("Present and entitled (abstain counts against)")
+    OUTSTANDING = "outstanding", _("Shares outstanding")
+    PLURALITY = "plurality", _("Plurality")
 
 
 class Comparator(models.TextChoices):
-    GT = ">", "more than"
-    GE = ">=", "at least"
+    GT = ">", _("more than")
+    GE = ">=", _("at least")
 
 
 class Choice(models.TextChoices):
     """The three options every shareholder item has, in ballot order."""
 
-    FOR = "for", "For"
-    AGAINST = "against", "Against"
-    ABSTAIN = "abstain", "Abstain"
+    FOR = "for", _("For")
+    AGAINST = "against", _("Against")
+    ABSTAIN = "abstain", _("Abstain")
 
 
 class ResultsVisibility(models.TextChoices):
-    LIVE = "live", "Live, to everyone"
-    AFTER_VOTE = "after_vote", "To voters once they have voted"
-    AFTER_CLOSE = "after_close", "Only after the poll closes"
+    LIVE = "live", _("Live, to everyone")
+    AFTER_VOTE = "after_vote", _("To voters once they have voted")
+    AFTER_CLOSE = "after_close", _("Only after the poll closes")
 
 
 def _choices_check(field: str, choices: type[models.TextChoices]) -> models.CheckConstraint:
@@ -124,6 +125,9 @@ class Poll(models.Model):
         if self.status == PollStatus.OPEN and self.closes_at <= now:
             return PollStatus.CLOSED
         return self.status
+
+    def get_effective_status_display(self) -> str:
+        return str(PollStatus(self.effective_status()).label)
 
     @property
     def is_open(self) -> bool:

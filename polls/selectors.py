@@ -14,6 +14,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from polls.arithmetic import largest_remainder_tenths, leaders, tenths_to_percent
 from polls.models import (
@@ -454,7 +455,8 @@ def recorded_history_chart(recorded: RecordedPoll, *, width: int = 640, height: 
     for snapshot in snapshots:
         x = x_of(snapshot.taken_at)
         if not x_labels or x - x_labels[-1][0] >= 90:
-            x_labels.append((x, f"{snapshot.taken_at:%d %b %H:%M}"))
+            # Month names in the reader's language: the chart is drawn per request.
+            x_labels.append((x, date_format(timezone.localtime(snapshot.taken_at), "d M H:i")))
     y_ticks = [(y_of(Decimal(value)), value) for value in (0, 25, 50, 75, 100)]
     return HistoryChart(width, height, lines, x_labels, y_ticks)
 
@@ -474,3 +476,64 @@ def escalation_triggered(poll: Poll) -> Option | None:
         StandardComparator(poll.escalation_comparator),
     )
     return chosen if threshold.met_by(Fraction(chosen.votes, total)) else None
+
+
+@dataclass(frozen=True)
+class MeetingPending:
+    meeting: Meeting
+    holders: list[Holder]
+    unvoted: int  # (item, holder) pairs still without a ballot
+
+
+@dataclass(frozen=True)
+class PendingBallots:
+    polls: list[Poll]
+    meetings: list[MeetingPending]
+
+    def __bool__(self) -> bool:
+        return bool(self.polls or self.meetings)
+
+
+def pending_ballots(*, user: User | AnonymousUser, now: datetime.datetime | None = None) -> PendingBallots:
+    """What waits for this reader's vote: open public polls they have not voted in, and
+    meetings with open items still unvoted for a holder they represent."""
+    if not user.is_authenticated:
+        return PendingBallots(polls=[], meetings=[])
+    now = now or timezone.now()
+    open_now = effective_status_q(PollStatus.OPEN, now)
+    polls = list(
+        Poll.objects.filter(open_now, kind=PollKind.PUBLIC)
+        .exclude(pk__in=Ballot.objects.filter(voter_id=user.pk, holder__isnull=True).values("poll_id"))
+        .order_by("closes_at")
+    )
+    meetings: list[MeetingPending] = []
+    open_items = Poll.objects.filter(open_now, meeting__isnull=False)
+    for meeting in Meeting.objects.filter(pk__in=open_items.values("meeting_id")).select_related("register"):
+        holders = holders_represented(user=user, meeting=meeting)
+        if not holders:
+            continue
+        items = open_items.filter(meeting=meeting).count()
+        voted = Ballot.objects.filter(poll__in=open_items.filter(meeting=meeting), holder__in=holders).count()
+        if items * len(holders) > voted:
+            meetings.append(MeetingPending(meeting=meeting, holders=holders, unvoted=items * len(holders) - voted))
+    return PendingBallots(polls=polls, meetings=meetings)
+
+
+@dataclass(frozen=True)
+class PollQueue:
+    to_open: list[Poll]
+    open: list[Poll]
+    to_certify: list[Poll]
+
+
+def secretary_poll_queue(*, now: datetime.datetime | None = None) -> PollQueue:
+    """The secretary's poll work: drafts and scheduled polls to open, open polls that may be
+    closed early, and closed polls whose result still needs certifying."""
+    now = now or timezone.now()
+    polls = Poll.objects.select_related("meeting")
+    to_open = Q(status=PollStatus.DRAFT) | effective_status_q(PollStatus.SCHEDULED, now)
+    return PollQueue(
+        to_open=list(polls.filter(to_open).order_by("opens_at", "id")),
+        open=list(polls.filter(effective_status_q(PollStatus.OPEN, now)).order_by("closes_at", "id")),
+        to_certify=list(polls.filter(effective_status_q(PollStatus.CLOSED, now)).order_by("closes_at", "id")),
+    )

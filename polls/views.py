@@ -10,6 +10,9 @@ from django.db import connection, transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -18,6 +21,7 @@ from polls.exceptions import PollError, PollNotOpen
 from polls.forms import MeetingBallotForm, ProxyForm, VoteForm
 from polls.models import Ballot, Holder, Meeting, Poll, ProxyAppointment, RecordedPoll
 from polls.permissions import can_see_results, can_view_poll
+from proposals import selectors as proposal_selectors
 
 
 def _visible_poll(request: HttpRequest, poll_id: int) -> Poll:
@@ -29,10 +33,16 @@ def _visible_poll(request: HttpRequest, poll_id: int) -> Poll:
 
 @require_GET
 def poll_list(request: HttpRequest) -> HttpResponse:
+    """The home page: what waits for the reader (ballots, reviews, their proposals), then
+    everything public."""
     context = {
         "listing": selectors.poll_listing(user=request.user),
         "meetings": selectors.meetings_recent(),
         "recorded_polls": RecordedPoll.objects.order_by("-created_at")[:10],
+        "pending": selectors.pending_ballots(user=request.user),
+        "my_proposals": proposal_selectors.proposals_of(request.user),
+        "review_queue": proposal_selectors.review_queue(request.user),
+        "recusals": proposal_selectors.recusals_of(request.user),
     }
     return render(request, "polls/poll_list.html", context)
 
@@ -76,11 +86,11 @@ def poll_vote(request: HttpRequest, poll_id: int) -> HttpResponse:
             form.add_error("option", error.message)
         else:
             if result.created:
-                messages.success(request, "Your vote has been recorded.")
+                messages.success(request, _("Your vote has been recorded."))
             elif result.changed:
-                messages.success(request, "Your vote has been changed.")
+                messages.success(request, _("Your vote has been changed."))
             else:
-                messages.info(request, "Your vote is unchanged.")
+                messages.info(request, _("Your vote is unchanged."))
             return redirect("polls:detail", poll_id=poll.pk)
     ballot = selectors.ballot_of(poll=poll, user=request.user)
     return _render_detail(request, poll, form, ballot, status=400)
@@ -95,7 +105,7 @@ def poll_withdraw(request: HttpRequest, poll_id: int) -> HttpResponse:
     except PollError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "Your vote has been withdrawn.")
+        messages.success(request, _("Your vote has been withdrawn."))
     return redirect("polls:detail", poll_id=poll.pk)
 
 
@@ -103,7 +113,10 @@ def poll_withdraw(request: HttpRequest, poll_id: int) -> HttpResponse:
 def poll_results(request: HttpRequest, poll_id: int) -> HttpResponse:
     poll = _visible_poll(request, poll_id)
     if not can_see_results(user=request.user, poll=poll):
-        messages.info(request, f"Results of this poll are shown {poll.get_results_visibility_display().lower()}.")
+        messages.info(
+            request,
+            _("Results of this poll are shown %(when)s.") % {"when": poll.get_results_visibility_display().lower()},
+        )
         return redirect("polls:detail", poll_id=poll.pk)
     return render(request, "polls/poll_results.html", {"poll": poll, "results": selectors.poll_results(poll=poll)})
 
@@ -193,13 +206,13 @@ def meeting_ballot(request: HttpRequest, meeting_id: int) -> HttpResponse:
     meeting = get_object_or_404(Meeting.objects.select_related("register"), pk=meeting_id)
     holder = _chosen_holder(request, meeting, request.POST.get("holder"))
     if holder is None:
-        messages.error(request, "You may not vote for that holder at this meeting.")
+        messages.error(request, _("You may not vote for that holder at this meeting."))
         return redirect("polls:meeting", meeting_id=meeting.pk)
     form = _ballot_form(meeting, holder, request.POST)
     if form.is_valid():
         choices = form.choices()
         if not choices:
-            form.add_error(None, "Choose for, against or abstain on at least one item.")
+            form.add_error(None, _("Choose for, against or abstain on at least one item."))
         # The page's ballot is one act: if any item refuses, none of them is recorded.
         with transaction.atomic():
             for item_id, choice in choices.items():
@@ -217,7 +230,16 @@ def meeting_ballot(request: HttpRequest, meeting_id: int) -> HttpResponse:
         if not form.errors:
             messages.success(
                 request,
-                f"Your ballot for {holder.name} ({holder.shares:,} shares) on {len(choices)} item(s) is recorded.",
+                ngettext(
+                    "Your ballot for %(holder)s (%(shares)s shares) on %(count)d item is recorded.",
+                    "Your ballot for %(holder)s (%(shares)s shares) on %(count)d items is recorded.",
+                    len(choices),
+                )
+                % {
+                    "holder": holder.name,
+                    "shares": number_format(holder.shares, force_grouping=True),
+                    "count": len(choices),
+                },
             )
             return redirect(f"{reverse('polls:meeting', kwargs={'meeting_id': meeting.pk})}?holder={holder.pk}")
     context = _meeting_context(request, meeting, holder, form)
@@ -242,7 +264,9 @@ def meeting_proxy_appoint(request: HttpRequest, meeting_id: int) -> HttpResponse
             messages.error(request, error.message)
         else:
             messages.success(
-                request, f"{form.cleaned_data['proxy']} may now vote for {form.cleaned_data['holder'].name}."
+                request,
+                _("%(proxy)s may now vote for %(holder)s.")
+                % {"proxy": form.cleaned_data["proxy"], "holder": form.cleaned_data["holder"].name},
             )
     else:
         for errors in form.errors.values():
@@ -260,7 +284,7 @@ def meeting_proxy_revoke(request: HttpRequest, meeting_id: int, proxy_id: int) -
     except PollError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "The proxy is revoked.")
+        messages.success(request, _("The proxy is revoked."))
     return redirect("polls:meeting", meeting_id=meeting_id)
 
 
@@ -301,3 +325,11 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Internal server error."}, status=500)
     return render(request, "500.html", status=500)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A refused form (an expired page, cookies off) explained in the site's layout; the API
+    keeps answering JSON."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": _("CSRF check failed: %(reason)s") % {"reason": reason}}, status=403)
+    return render(request, "403_csrf.html", {"reason": reason}, status=403)

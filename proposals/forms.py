@@ -3,11 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from polls.models import Comparator, Meeting, Poll, PollKind, VoteStandard
 from polls.standards import FRACTION_PATTERN
-from proposals.models import PROPOSAL_TEXT_FIELDS, Proposal
-from proposals.review import Decision
+from proposals.models import DECISION_CHOICES, PROPOSAL_TEXT_FIELDS, Proposal
 
 
 class ProposalForm(forms.ModelForm):
@@ -15,20 +15,36 @@ class ProposalForm(forms.ModelForm):
         queryset=Poll.objects.filter(kind=PollKind.PUBLIC).exclude(status="draft"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        label="Polls as evidence",
+        label=_("Polls as evidence"),
     )
 
     class Meta:
         model = Proposal
         fields = [*PROPOSAL_TEXT_FIELDS, "polls"]
         widgets = {"summary": forms.Textarea(attrs={"rows": 3}), "body": forms.Textarea(attrs={"rows": 8})}
+        labels = {
+            "title": _("Title"),
+            "summary": _("Summary"),
+            "body": _("Full text"),
+            "kind": _("Kind"),
+            "counterparty": _("Counterparty"),
+            "amount": _("Amount"),
+            "currency": _("Currency"),
+            "needs_shareholder_vote": _("Needs a shareholder vote"),
+            "advisory": _("Advisory"),
+        }
+        help_texts = {
+            "currency": _("ISO 4217, e.g. USD."),
+            "counterparty": _("Who the proposal deals with, e.g. “xAI”."),
+            "advisory": _("A shareholder vote on it advises the board."),
+        }
 
 
 class TransitionForm(forms.Form):
     action = forms.CharField(widget=forms.HiddenInput)
-    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Comment")
+    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label=_("Comment"))
     due_at = forms.DateTimeField(
-        required=False, label="Review due", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        required=False, label=_("Review due"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
     meeting = forms.ModelChoiceField(queryset=Meeting.objects.all(), required=False)
     standard = forms.ChoiceField(choices=VoteStandard.choices, initial=VoteStandard.VOTES_CAST, required=False)
@@ -42,15 +58,13 @@ class TransitionForm(forms.Form):
 
 
 class ReviewForm(forms.Form):
-    decision = forms.ChoiceField(
-        choices=[(d.value, d.value.capitalize()) for d in Decision], widget=forms.RadioSelect, label="Your decision"
-    )
+    decision = forms.ChoiceField(choices=DECISION_CHOICES, widget=forms.RadioSelect, label=_("Your decision"))
     comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class CommentForm(forms.Form):
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Comment")
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label=_("Comment"))
 
 
 class AttachmentForm(forms.Form):
-    file = forms.FileField(help_text="PDF, PNG, JPEG or plain text, at most 10 MB.")
+    file = forms.FileField(help_text=_("PDF, PNG, JPEG or plain text, at most 10 MB."))

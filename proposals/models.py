@@ -3,16 +3,17 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from proposals.review import Decision
 from proposals.workflow import State
 
 
 class ProposalKind(models.TextChoices):
-    INVESTMENT = "investment", "Investment"
-    GOVERNANCE = "governance", "Governance"
-    COMPENSATION = "compensation", "Compensation"
-    OTHER = "other", "Other"
+    INVESTMENT = "investment", _("Investment")
+    GOVERNANCE = "governance", _("Governance")
+    COMPENSATION = "compensation", _("Compensation")
+    OTHER = "other", _("Other")
 
 
 # What the proposer writes, in form order; editable only in draft or returned.
@@ -28,7 +29,27 @@ PROPOSAL_TEXT_FIELDS = [
     "advisory",
 ]
 
-STATE_CHOICES = [(state.value, state.value.replace("_", " ").capitalize()) for state in State]
+STATE_CHOICES = [
+    (State.DRAFT.value, _("Draft")),
+    (State.SUBMITTED.value, _("Submitted")),
+    (State.RETURNED.value, _("Returned")),
+    (State.IN_REVIEW.value, _("In review")),
+    (State.APPROVED.value, _("Approved")),
+    (State.REJECTED.value, _("Rejected")),
+    (State.REFERRED.value, _("Referred")),
+    (State.SHAREHOLDER_VOTE.value, _("Shareholder vote")),
+    (State.ADOPTED.value, _("Adopted")),
+    (State.DEFEATED.value, _("Defeated")),
+    (State.IMPLEMENTED.value, _("Implemented")),
+    (State.WITHDRAWN.value, _("Withdrawn")),
+]
+
+
+DECISION_CHOICES = [
+    (Decision.APPROVE.value, _("Approve")),
+    (Decision.REJECT.value, _("Reject")),
+    (Decision.ABSTAIN.value, _("Abstain")),
+]
 
 
 class Proposal(models.Model):
@@ -109,7 +130,7 @@ class Recusal(models.Model):
 class ReviewVote(models.Model):
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="review_votes")
     director = models.ForeignKey(Director, on_delete=models.PROTECT, related_name="review_votes")
-    decision = models.CharField(max_length=10, choices=[(d.value, d.value.capitalize()) for d in Decision])
+    decision = models.CharField(max_length=10, choices=DECISION_CHOICES)
     comment = models.TextField(blank=True)
     cast_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from polls.audit import audit_trail
 from polls.models import AuditEvent
 from polls.permissions import is_secretary
-from proposals.models import Director, Proposal, Recusal, ReviewVote
+from proposals.models import Director, FollowUp, Proposal, Recusal, ReviewVote
 from proposals.permissions import PRIVATE, roles_of
 from proposals.review import Tally
 from proposals.workflow import State, allowed_actions
@@ -96,3 +98,37 @@ def secretary_queue() -> dict[str, list[Proposal]]:
         "to_put_to_vote": list(proposals.filter(status__in=[State.APPROVED, State.REFERRED])),
         "in_vote": list(proposals.filter(status=State.SHAREHOLDER_VOTE)),
     }
+
+
+@dataclass(frozen=True)
+class RecusalRow:
+    proposal: Proposal
+    interest: str
+
+
+def recusals_of(user: User | AnonymousUser) -> list[RecusalRow]:
+    """Proposals in review this director stands aside from, with the declared interest why:
+    the recorded recusal, or a conflict found before review started."""
+    director = Director.objects.filter(user_id=user.pk, in_office=True).first() if user.is_authenticated else None
+    if director is None:
+        return []
+    rows = []
+    recorded = {r.proposal_id: r.interest for r in Recusal.objects.filter(director=director)}
+    for proposal in Proposal.objects.filter(status__in=[State.SUBMITTED, State.IN_REVIEW]).order_by("review_due_at"):
+        interest = recorded.get(proposal.pk) or director.conflict_with(proposal.counterparty)
+        if interest:
+            rows.append(RecusalRow(proposal=proposal, interest=interest))
+    return rows
+
+
+def proposals_of(user: User | AnonymousUser) -> list[Proposal]:
+    """What the reader submitted, most recently changed first."""
+    if not user.is_authenticated:
+        return []
+    return list(Proposal.objects.filter(proposer_id=user.pk).order_by("-updated_at")[:50])
+
+
+def follow_ups_due(*, within: datetime.timedelta = datetime.timedelta(days=30)) -> list[FollowUp]:
+    """Open follow-ups falling due soon (or overdue), for the secretary's console."""
+    horizon = timezone.now() + within
+    return list(FollowUp.objects.filter(done_at__isnull=True, due_at__lte=horizon).select_related("proposal"))

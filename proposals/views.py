@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from polls.exceptions import PollError
@@ -50,7 +51,7 @@ def proposal_new(request: HttpRequest) -> HttpResponse:
         except PollError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, "Proposal submitted." if "submit" in request.POST else "Draft saved.")
+            messages.success(request, _("Proposal submitted.") if "submit" in request.POST else _("Draft saved."))
             return redirect("proposals:detail", proposal_id=proposal.pk)
     return render(request, "proposals/proposal_form.html", {"form": form}, status=400 if form.errors else 200)
 
@@ -69,7 +70,7 @@ def proposal_edit(request: HttpRequest, proposal_id: int) -> HttpResponse:
         except PollError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, "Proposal saved.")
+            messages.success(request, _("Proposal saved."))
             return redirect("proposals:detail", proposal_id=proposal.pk)
     context = {"form": form, "proposal": proposal}
     return render(request, "proposals/proposal_form.html", context, status=400 if form.errors else 200)
@@ -111,12 +112,16 @@ def proposal_transition(request: HttpRequest, proposal_id: int) -> HttpResponse:
             form.add_error(None, error.message)
         else:
             proposal.refresh_from_db()
-            messages.success(request, f"Done: the proposal is now {proposal.get_status_display().lower()}.")
+            messages.success(
+                request, _("Done: the proposal is now %(status)s.") % {"status": proposal.get_status_display().lower()}
+            )
             return redirect("proposals:detail", proposal_id=proposal.pk)
     action = request.POST.get("action", "")
     context = _detail_context(request, proposal, **{action: form})
     if action not in context["transition_forms"]:
-        messages.error(request, " ".join(str(e) for e in form.non_field_errors()) or "That action is not possible now.")
+        messages.error(
+            request, " ".join(str(e) for e in form.non_field_errors()) or _("That action is not possible now.")
+        )
         return redirect("proposals:detail", proposal_id=proposal.pk)
     return render(request, "proposals/proposal_detail.html", context, status=400)
 
@@ -140,7 +145,7 @@ def proposal_review(request: HttpRequest, proposal_id: int) -> HttpResponse:
         except PollError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, "Your review vote is recorded.")
+            messages.success(request, _("Your review vote is recorded."))
             return redirect("proposals:detail", proposal_id=proposal.pk)
     context = {"proposal": proposal, "form": form, "conflict": conflict, "board": selectors.review_board(proposal)}
     return render(request, "proposals/proposal_review.html", context, status=400 if form.errors else 200)
@@ -157,7 +162,7 @@ def proposal_comment(request: HttpRequest, proposal_id: int) -> HttpResponse:
         except PollError as error:
             form.add_error("body", error.message)
         else:
-            messages.success(request, "Comment added.")
+            messages.success(request, _("Comment added."))
             return redirect("proposals:detail", proposal_id=proposal.pk)
     return render(
         request, "proposals/proposal_detail.html", _detail_context(request, proposal, comment=form), status=400
@@ -175,7 +180,7 @@ def proposal_attach(request: HttpRequest, proposal_id: int) -> HttpResponse:
         except PollError as error:
             form.add_error("file", error.message)
         else:
-            messages.success(request, "File attached.")
+            messages.success(request, _("File attached."))
             return redirect("proposals:detail", proposal_id=proposal.pk)
     return render(
         request, "proposals/proposal_detail.html", _detail_context(request, proposal, attachment=form), status=400

@@ -1,4 +1,8 @@
+from decimal import Decimal, InvalidOperation
+
 from django import template
+from django.utils.formats import number_format
+from django.utils.translation import gettext_lazy as _
 
 from polls.models import VoteStandard
 
@@ -7,10 +11,22 @@ register = template.Library()
 
 @register.filter
 def shares(value: int | str | None) -> str:
-    """1060000000 -> "1,060,000,000": share counts read as whole numbers, never rounded."""
+    """1060000000 -> "1,060,000,000" (or "1.060.000.000" for an Italian reader): share counts
+    read as whole numbers in the reader's locale, never rounded."""
     if value is None or value == "":
         return ""
-    return f"{int(value):,}"
+    return number_format(int(value), force_grouping=True)
+
+
+@register.filter
+def percent(value: Decimal | str | None) -> str:
+    """ "67.9" -> "67.9%" (or "67,9%" for an Italian reader), keeping the digits given."""
+    if value is None or value == "":
+        return ""
+    try:
+        return f"{number_format(Decimal(value))}%"
+    except InvalidOperation:
+        return str(value)
 
 
 @register.filter
@@ -19,7 +35,36 @@ def standard_label(value: str) -> str:
     return str(VoteStandard(value).label) if value in VoteStandard.values else value
 
 
+# Workflow actions and audit events as people read them; anything else shows its identifier
+# with spaces.
+LABELS = {
+    "submit": _("Submit"),
+    "resubmit": _("Resubmit"),
+    "start_review": _("Start the board review"),
+    "return": _("Return to the proposer"),
+    "decide": _("Decide"),
+    "refer": _("Refer to the shareholders"),
+    "put_to_vote": _("Put to a shareholder vote"),
+    "settle": _("Settle"),
+    "implement": _("Mark as implemented"),
+    "withdraw": _("Withdraw"),
+    "created": _("created"),
+    "edited": _("edited"),
+    "commented": _("commented"),
+    "attached": _("attached a file"),
+    "director_recused": _("director recused"),
+    "review_vote": _("review vote"),
+    "review_vote_changed": _("review vote changed"),
+    "follow_up_opened": _("follow-up opened"),
+    "interests_declared": _("interests declared"),
+    "approve": _("approve"),
+    "reject": _("reject"),
+    "abstain": _("abstain"),
+}
+
+
 @register.filter
 def words(value: str) -> str:
-    """start_review -> "start review": identifiers shown to people."""
-    return str(value).replace("_", " ")
+    """start_review -> "Start the board review": identifiers shown to people, translated."""
+    label = LABELS.get(str(value))
+    return str(label) if label is not None else str(value).replace("_", " ")

@@ -1,0 +1,126 @@
+"""The company secretary's console: everything that waits for them on one page, and the
+poll actions (open, close, certify with the recount shown) and register import behind it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from polls import selectors as poll_selectors
+from polls import services as poll_services
+from polls.exceptions import PollError
+from polls.forms import RegisterImportForm
+from polls.models import Poll, RegisterSnapshot
+from polls.permissions import is_secretary
+from proposals import selectors
+
+View = Callable[..., HttpResponse]
+
+
+def secretary_only(view: View) -> View:
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not is_secretary(request.user):
+            raise PermissionDenied(_("Only the company secretary may use the console."))
+        return view(request, *args, **kwargs)
+
+    return login_required(guarded)
+
+
+def _console(request: HttpRequest, import_form: RegisterImportForm, status: int = 200) -> HttpResponse:
+    context = {
+        "proposals": selectors.secretary_queue(),
+        "polls": poll_selectors.secretary_poll_queue(),
+        "follow_ups": selectors.follow_ups_due(),
+        "registers": RegisterSnapshot.objects.order_by("-imported_at")[:5],
+        "import_form": import_form,
+    }
+    return render(request, "console/home.html", context, status=status)
+
+
+@require_http_methods(["GET"])
+@secretary_only
+def console_home(request: HttpRequest) -> HttpResponse:
+    return _console(request, RegisterImportForm())
+
+
+@require_POST
+@secretary_only
+def register_import(request: HttpRequest) -> HttpResponse:
+    form = RegisterImportForm(request.POST, request.FILES)
+    if form.is_valid():
+        snapshot = form.import_register(imported_by=request.user)  # type: ignore[arg-type]
+        if snapshot is not None:
+            messages.success(
+                request,
+                _("Imported the register of %(date)s: %(holders)s holders.")
+                % {"date": snapshot.record_date, "holders": snapshot.holder_count},
+            )
+            return redirect("console:home")
+    return _console(request, form, status=400)
+
+
+def _poll_action(request: HttpRequest, poll_id: int, act: Callable[[Poll], object], done: str) -> HttpResponse:
+    poll = get_object_or_404(Poll, pk=poll_id)
+    try:
+        act(poll)
+    except PollError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, done % {"title": poll.title})
+    return redirect("console:home")
+
+
+@require_POST
+@secretary_only
+def poll_open(request: HttpRequest, poll_id: int) -> HttpResponse:
+    return _poll_action(
+        request,
+        poll_id,
+        lambda poll: poll_services.poll_open(poll=poll, actor=request.user),  # type: ignore[arg-type]
+        _("“%(title)s” is open."),
+    )
+
+
+@require_POST
+@secretary_only
+def poll_close(request: HttpRequest, poll_id: int) -> HttpResponse:
+    return _poll_action(
+        request,
+        poll_id,
+        lambda poll: poll_services.poll_close(poll=poll, actor=request.user),  # type: ignore[arg-type]
+        _("“%(title)s” is closed."),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@secretary_only
+def poll_certify(request: HttpRequest, poll_id: int) -> HttpResponse:
+    """The recount beside the running totals first; certifying freezes the result."""
+    poll = get_object_or_404(Poll.objects.select_related("meeting"), pk=poll_id)
+    if request.method == "POST":
+        try:
+            poll_services.poll_certify(poll=poll, certified_by=request.user)  # type: ignore[arg-type]
+        except PollError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("The result of “%(title)s” is certified.") % {"title": poll.title})
+            return redirect("polls:results", poll_id=poll.pk)
+    recount = poll_services.poll_recount(poll=poll)
+    context = {
+        "poll": poll,
+        "status": poll.effective_status(),
+        "recount": recount,
+        "recount_matches": all(line.matches for line in recount),
+        "results": poll_selectors.poll_results(poll=poll),
+    }
+    return render(request, "console/certify.html", context, status=400 if request.method == "POST" else 200)

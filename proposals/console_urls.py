@@ -1,0 +1,13 @@
+from django.urls import path
+
+from proposals import console
+
+app_name = "console"
+
+urlpatterns = [
+    path("", console.console_home, name="home"),
+    path("registers/import/", console.register_import, name="register-import"),
+    path("polls/<int:poll_id>/open/", console.poll_open, name="poll-open"),
+    path("polls/<int:poll_id>/close/", console.poll_close, name="poll-close"),
+    path("polls/<int:poll_id>/certify/", console.poll_certify, name="poll-certify"),
+]

@@ -1,0 +1,206 @@
+"""The pages each role works from: the member's dashboard, the director's queue, the
+secretary's console (open, close, certify with the recount, register import), and the
+friendly pages for refused forms."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from polls import services
+from polls.models import Ballot, PollStatus, RegisterSnapshot
+from proposals import services as proposal_services
+from proposals.models import FollowUp
+from proposals.workflow import Action
+from tests.factories import (
+    make_director,
+    make_item,
+    make_meeting,
+    make_poll,
+    make_proposal,
+    make_register,
+    make_secretary,
+    make_user,
+    register_csv,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_dashboard_lists_open_polls_the_member_has_not_voted_in(client: Client) -> None:
+    member = make_user()
+    waiting = make_poll(title="Waiting for my vote")
+    voted = make_poll(title="Already voted")
+    services.ballot_cast(poll_id=voted.pk, voter=member, option_id=voted.options.first().pk)  # type: ignore[union-attr]
+    client.force_login(member)
+    page = client.get("/").content.decode()
+    pending = page.split('id="pending-heading"')[1].split("</section>")[0]
+    assert waiting.title in pending
+    assert voted.title not in pending
+
+
+def test_the_dashboard_counts_meeting_items_still_unvoted_for_each_holder(client: Client) -> None:
+    alice = make_user(username="alice", email="alice@example.com")
+    register = make_register([("A-1", "Alice Example", "alice@example.com", 1_000)], outstanding=10_000)
+    meeting = make_meeting(register, title="Annual meeting")
+    first, _second = make_item(meeting, title="One"), make_item(meeting, title="Two")
+    services.item_ballot_cast(poll_id=first.pk, voter=alice, choice="for", holder_id=register.holders.get().pk)
+    client.force_login(alice)
+    page = client.get("/").content.decode()
+    assert "Annual meeting" in page
+    assert "1 item still to vote" in page
+
+
+def test_the_dashboard_shows_the_members_own_proposals_with_their_status(client: Client) -> None:
+    member = make_user()
+    make_proposal(member, title="My idea")
+    client.force_login(member)
+    mine = client.get("/").content.decode().split('id="mine-heading"')[1].split("</section>")[0]
+    assert "My idea" in mine
+    assert "Draft" in mine
+
+
+def test_a_director_sees_the_review_queue_and_the_reason_for_a_recusal(client: Client) -> None:
+    secretary = make_secretary()
+    robyn = make_director("robyn")
+    elon = make_director("elon", interests=("xAI",))
+    proposal = make_proposal(title="Invest $5B in xAI")
+    proposal_services.proposal_transition(proposal_id=proposal.pk, action=Action.SUBMIT, actor=proposal.proposer)
+    proposal_services.proposal_transition(
+        proposal_id=proposal.pk,
+        action=Action.START_REVIEW,
+        actor=secretary,
+        due_at=timezone.now() + datetime.timedelta(days=7),
+    )
+    client.force_login(robyn.user)
+    queue = client.get("/").content.decode().split('id="review-heading"')[1].split("</section>")[0]
+    assert "Invest $5B in xAI" in queue
+    assert "review due" in queue
+    client.force_login(elon.user)
+    page = client.get("/").content.decode()
+    assert "recused: interest in xAI" in page
+
+
+def test_the_console_is_for_the_secretary_alone(client: Client) -> None:
+    client.force_login(make_user())
+    assert client.get("/console/").status_code == 403
+    client.logout()
+    assert client.get("/console/").status_code == 302  # to the login page
+    client.force_login(make_secretary())
+    assert client.get("/console/").status_code == 200
+
+
+def test_the_console_lists_what_waits_for_the_secretary(client: Client) -> None:
+    draft = make_poll(title="A draft poll", status=PollStatus.DRAFT)
+    running = make_poll(title="A running poll")
+    ended = make_poll(title="An ended poll", status=PollStatus.CLOSED)
+    proposal = make_proposal(title="Submitted proposal")
+    proposal_services.proposal_transition(proposal_id=proposal.pk, action=Action.SUBMIT, actor=proposal.proposer)
+    FollowUp.objects.create(proposal=proposal, due_at=timezone.now() + datetime.timedelta(days=3), note="Report back")
+    client.force_login(make_secretary())
+    page = client.get("/console/").content.decode()
+    for title in (draft.title, running.title, ended.title, "Submitted proposal", "Report back"):
+        assert title in page
+    assert f"/console/polls/{ended.pk}/certify/" in page
+
+
+def test_the_secretary_opens_and_closes_a_poll_from_the_console(client: Client) -> None:
+    poll = make_poll(status=PollStatus.DRAFT)
+    client.force_login(make_secretary())
+    opened = client.post(f"/console/polls/{poll.pk}/open/", follow=True)
+    assert "is open" in opened.content.decode()
+    poll.refresh_from_db()
+    assert poll.status == PollStatus.OPEN
+    client.post(f"/console/polls/{poll.pk}/close/")
+    poll.refresh_from_db()
+    assert poll.status == PollStatus.CLOSED
+
+
+def test_closing_a_poll_twice_says_why_instead_of_failing(client: Client) -> None:
+    poll = make_poll(status=PollStatus.CLOSED)
+    client.force_login(make_secretary())
+    response = client.post(f"/console/polls/{poll.pk}/close/", follow=True)
+    assert response.status_code == 200
+    assert "Only an open poll can be closed" in response.content.decode()
+
+
+def test_certification_shows_the_recount_then_freezes_the_result(client: Client) -> None:
+    poll = make_poll()
+    yes = poll.options.get(label="Yes")
+    for _ in range(3):
+        services.ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=yes.pk)
+    services.poll_close(poll=poll)
+    client.force_login(make_secretary())
+    page = client.get(f"/console/polls/{poll.pk}/certify/").content.decode()
+    assert "Recount" in page
+    assert page.count("matches") == 2
+    assert "Certify the result" in page
+    response = client.post(f"/console/polls/{poll.pk}/certify/", follow=True)
+    assert response.redirect_chain[-1][0] == f"/polls/{poll.pk}/results/"
+    poll.refresh_from_db()
+    assert poll.status == PollStatus.CERTIFIED
+
+
+def test_certifying_an_open_poll_is_refused_with_a_message(client: Client) -> None:
+    poll = make_poll()
+    client.force_login(make_secretary())
+    response = client.post(f"/console/polls/{poll.pk}/certify/")
+    assert response.status_code == 400
+    assert "Only a closed poll can be certified" in response.content.decode()
+    poll.refresh_from_db()
+    assert poll.status == PollStatus.OPEN
+
+
+def test_the_console_imports_a_register(client: Client) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(make_secretary())
+    upload = SimpleUploadedFile("register.csv", register_csv([("A-1", "Alice", "alice@example.com", 1_060_000_000)]))
+    response = client.post(
+        "/console/registers/import/",
+        {"file": upload, "record_date": "2025-09-15", "shares_outstanding": "3200000000"},
+        follow=True,
+    )
+    assert "Imported the register of" in response.content.decode()
+    snapshot = RegisterSnapshot.objects.get()
+    assert (snapshot.holder_count, snapshot.total_shares) == (1, 1_060_000_000)
+    assert "1,060,000,000" in response.content.decode()
+
+
+def test_a_bad_register_file_names_its_lines_keeps_the_typed_values_and_imports_nothing(client: Client) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(make_secretary())
+    upload = SimpleUploadedFile("register.csv", register_csv([("A-1", "Alice", "alice@example.com", "many")]))
+    response = client.post(
+        "/console/registers/import/",
+        {"file": upload, "record_date": "2025-09-15", "shares_outstanding": "3200000000"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "nothing was imported" in page
+    assert "line 2" in page
+    assert 'value="3200000000"' in page
+    assert RegisterSnapshot.objects.count() == 0
+
+
+def test_a_form_posted_without_its_csrf_token_gets_the_friendly_page_and_changes_nothing() -> None:
+    member = make_user()
+    poll = make_poll()
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(member)
+    response = client.post(f"/polls/{poll.pk}/vote/", {"option": poll.options.first().pk})  # type: ignore[union-attr]
+    assert response.status_code == 403
+    assert "This form has expired" in response.content.decode()
+    assert '<a class="skip"' in response.content.decode()  # in the site's layout
+    assert not Ballot.objects.exists()
+
+
+def test_the_language_switcher_remembers_the_choice(client: Client) -> None:
+    response = client.post("/i18n/setlang/", {"language": "it", "next": "/"})
+    assert response.status_code == 302
+    assert response.cookies["django_language"].value == "it"
+    assert '<html lang="it">' in client.get("/").content.decode()
