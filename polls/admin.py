@@ -11,8 +11,10 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils.html import format_html_join
 
 from polls import services
+from polls.audit import audit_trail
 from polls.exceptions import PollError
 from polls.forms import RegisterImportForm
 from polls.models import (
@@ -62,7 +64,30 @@ POLL_FORM_FIELDS = [
     *ITEM_RULE_DEFAULTS,
     "advisory",
 ]
-POLL_RECORD_FIELDS = ["status", "created_by", "created_at", "updated_at", "certified_at", "certified_by"]
+POLL_RECORD_FIELDS = [
+    "status",
+    "created_by",
+    "created_at",
+    "updated_at",
+    "certified_at",
+    "certified_by",
+    "audit_trail",
+]
+
+
+def audit_trail_html(stream: str) -> str:
+    """A change page's read-only view of its subject's audit chain, oldest first."""
+    return (
+        format_html_join(
+            "\n",
+            "<div>{} · {} · {} {}</div>",
+            (
+                (event.at.strftime("%Y-%m-%d %H:%M"), event.actor_name, event.action, event.payload.get("to", ""))
+                for event in audit_trail(stream)
+            ),
+        )
+        or "-"
+    )
 
 
 class PollAdminForm(forms.ModelForm):
@@ -180,6 +205,10 @@ class PollAdmin(admin.ModelAdmin):
             _lifecycle_action(services.poll_certify, "certify", "certified", with_user=True)
         ),
     ]
+
+    @admin.display(description="Audit trail (read-only)")
+    def audit_trail(self, poll: Poll) -> str:
+        return audit_trail_html(f"poll:{poll.pk}") if poll.pk else "-"
 
     def get_readonly_fields(self, request: HttpRequest, obj: Poll | None = None) -> Any:
         if obj is not None and obj.effective_status() not in services.EDITABLE_STATUSES:

@@ -5,10 +5,8 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.html import format_html_join
 
-from polls.admin import ReadOnlyAdmin
-from polls.audit import audit_trail
+from polls.admin import ReadOnlyAdmin, audit_trail_html
 from polls.exceptions import PollError
 from proposals import services
 from proposals.models import (
@@ -89,12 +87,7 @@ class ProposalAdmin(admin.ModelAdmin):
 
     @admin.display(description="Timeline (read-only audit trail)")
     def timeline(self, proposal: Proposal) -> str:
-        events = audit_trail(f"proposal:{proposal.pk}")
-        return format_html_join(
-            "\n",
-            "<div>{} · {} · {} {}</div>",
-            ((e.at.strftime("%Y-%m-%d %H:%M"), e.actor_name, e.action, e.payload.get("to", "")) for e in events),
-        )
+        return audit_trail_html(f"proposal:{proposal.pk}")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # proposals start with a proposer, on the site or the API
