@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from polls.auth import LockoutAdminAuthenticationForm, LockoutAuthenticationForm
-from polls.views import healthz
+from polls.views import healthz, language_set
 
 admin.site.login_form = LockoutAdminAuthenticationForm
 
@@ -18,7 +18,7 @@ urlpatterns = [
     path("api/v1/", include("polls.api.urls")),
     path("healthz", healthz, name="healthz"),
     path("console/", include("proposals.console_urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", language_set, name="set_language"),
     path("proposals/", include("proposals.urls")),
     path("", include("polls.urls")),
 ]

@@ -431,3 +431,22 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise PermissionError("Audit events are append-only.")
+
+
+class Profile(models.Model):
+    """What a person chose for themselves. The language follows them into e-mails, which are
+    written by a worker with no browser to ask."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    language = models.CharField(max_length=10, choices=settings.LANGUAGES)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(language__in=[code for code, _name in settings.LANGUAGES]),
+                name="polls_profile_language_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.language})"

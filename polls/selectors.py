@@ -9,6 +9,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.cache import cache
@@ -26,6 +27,7 @@ from polls.models import (
     Poll,
     PollKind,
     PollStatus,
+    Profile,
     RecordedPoll,
     Tabulation,
 )
@@ -537,3 +539,14 @@ def secretary_poll_queue(*, now: datetime.datetime | None = None) -> PollQueue:
         open=list(polls.filter(effective_status_q(PollStatus.OPEN, now)).order_by("closes_at", "id")),
         to_certify=list(polls.filter(effective_status_q(PollStatus.CLOSED, now)).order_by("closes_at", "id")),
     )
+
+
+def language_for_email(email: str) -> str:
+    """The language chosen by the account with this address, else the site's default."""
+    chosen = (
+        Profile.objects.filter(user__email__iexact=email, user__is_active=True)
+        .order_by("user_id")
+        .values_list("language", flat=True)
+        .first()
+    )
+    return chosen or settings.LANGUAGE_CODE

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import IO, Any
 
 import psycopg
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Count, F, Q, QuerySet, Sum
@@ -41,6 +42,7 @@ from polls.models import (
     Poll,
     PollKind,
     PollStatus,
+    Profile,
     ProxyAppointment,
     RecordedPoll,
     RecordedSnapshot,
@@ -1090,3 +1092,11 @@ def polls_reconcile() -> list[int]:
                 "; ".join(f"{line.label} {line.running_votes}/{line.counted_votes}" for line in lines),
             )
     return mismatched
+
+
+@transaction.atomic
+def profile_language_set(*, user: User, language: str) -> None:
+    """Remember the reader's language for what reaches them outside the browser (e-mails)."""
+    if language not in dict(settings.LANGUAGES):
+        raise InvalidPollData(f"Unknown language {language!r}.")
+    Profile.objects.update_or_create(user=user, defaults={"language": language})

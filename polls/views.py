@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+from django.views.i18n import set_language
 
 from polls import selectors, services
 from polls.exceptions import PollError, PollNotOpen
@@ -333,3 +334,14 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": _("CSRF check failed: %(reason)s") % {"reason": reason}}, status=403)
     return render(request, "403_csrf.html", {"reason": reason}, status=403)
+
+
+@require_POST
+def language_set(request: HttpRequest) -> HttpResponse:
+    """Django's switcher (cookie and redirect), and for a signed-in reader the choice is kept
+    on their profile so e-mails reach them in it too."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        services.profile_language_set(user=request.user, language=language)  # type: ignore[arg-type]
+    return response

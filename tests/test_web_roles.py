@@ -204,3 +204,25 @@ def test_the_language_switcher_remembers_the_choice(client: Client) -> None:
     assert response.status_code == 302
     assert response.cookies["django_language"].value == "it"
     assert '<html lang="it">' in client.get("/").content.decode()
+
+
+def test_a_signed_in_readers_language_choice_is_kept_for_their_emails(client: Client) -> None:
+    from polls.selectors import language_for_email
+
+    member = make_user(email="Reader@Example.com")
+    client.force_login(member)
+    client.post("/i18n/setlang/", {"language": "it", "next": "/"})
+    assert language_for_email("reader@example.com") == "it"
+    assert language_for_email("nobody@example.com") == "en"
+
+
+def test_an_unknown_language_changes_nothing() -> None:
+    member = make_user()
+    client = Client()
+    client.force_login(member)
+    response = client.post("/i18n/setlang/", {"language": "xx", "next": "/"})
+    assert response.status_code == 302
+    assert not hasattr(member, "profile") or member.profile is None
+    from polls.models import Profile
+
+    assert not Profile.objects.exists()
