@@ -216,6 +216,18 @@ CELERY_BEAT_SCHEDULE = {
     "proposals-sweep": {"task": "proposals.tasks.proposals_sweep", "schedule": 60.0},
     "polls-reconcile": {"task": "polls.tasks.polls_reconcile", "schedule": 600.0},
 }
+# A task whose worker died before acknowledging it (acks late) goes back to the queue after the
+# visibility timeout. Keep it above the longest task: one still running past it is delivered a
+# second time (harmless, tasks are idempotent, but wasted). Tests lower it to see a redelivery.
+_visibility_timeout = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": _visibility_timeout}
+    if _visibility_timeout < 100:
+        # kombu looks for such messages every 100 s by default (10 s, throttled to 1 in 10).
+        CELERY_BROKER_TRANSPORT_OPTIONS |= {"unacked_restore_interval": 1, "unacked_restore_throttle": 1}
+# The proposals sweep sends a notification still unsent this long after it was queued: its task
+# was lost (a broker outage, a killed worker).
+NOTIFICATION_RESEND_AFTER_SECONDS = env.int("NOTIFICATION_RESEND_AFTER_SECONDS", default=60)
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # kombu's filesystem transport: the embedded broker of `make run`, no server needed.
     _queue_dir = Path(env.str("CELERY_FILESYSTEM_DIR", default=str(BASE_DIR / ".celery")))

@@ -4,15 +4,12 @@ run twice."""
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 
 from polls.models import Poll
 from proposals import services
 from proposals.models import Notification, Proposal
 from proposals.workflow import State
-
-# A notification still unsent this long after it was queued lost its task (broker down,
-# worker killed); the sweep sends it.
-RESEND_AFTER_SECONDS = 60
 
 
 @shared_task(name="proposals.tasks.send_notification", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -53,7 +50,7 @@ def proposals_sweep() -> dict[str, int]:
     ).values_list("pk", flat=True):
         escalated += int(services.proposal_escalate(poll_id=poll_id) is not None)
     reminders = services.review_reminders_send()
-    stale = timezone.now() - timedelta(seconds=RESEND_AFTER_SECONDS)
+    stale = timezone.now() - timedelta(seconds=settings.NOTIFICATION_RESEND_AFTER_SECONDS)
     resent = 0
     for notification_id in Notification.objects.filter(sent_at__isnull=True, created_at__lte=stale).values_list(
         "pk", flat=True
