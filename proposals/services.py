@@ -6,6 +6,7 @@ import datetime
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -484,6 +485,15 @@ def notification_enqueue(*, kind: str, proposal: Proposal, recipients: Iterable[
             send_notification.delay_on_commit(notification.pk)
 
 
+def notification_message_id(notification: Notification) -> str:
+    """The same Message-ID on every attempt. A worker that dies after the mail server accepted
+    a message but before `sent_at` committed sends it again when the task is redelivered; with
+    one Message-ID that second copy is recognisably the same message, which mail clients and
+    providers fold into one, rather than a second notification."""
+    host = urlsplit(settings.SITE_URL).hostname or "quorum.invalid"
+    return f"<notification.{notification.pk}@{host}>"
+
+
 @transaction.atomic
 def notification_send(*, notification_id: int) -> bool:
     """Send once: the row lock and `sent_at` make a retried or duplicated task a no-op."""
@@ -506,6 +516,7 @@ def notification_send(*, notification_id: int) -> bool:
         subject=subject,
         body=render_to_string("proposals/email/notification.txt", context),
         to=[notification.recipient],
+        headers={"Message-ID": notification_message_id(notification)},
     )
     message.attach_alternative(render_to_string("proposals/email/notification.html", context), "text/html")
     message.send()
