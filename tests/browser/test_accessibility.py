@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
+from polls import services as poll_services
 from proposals.models import Proposal
 from tests.browser.conftest import World, axe_summary, axe_violations
 
@@ -51,3 +52,25 @@ def test_a_directors_review_page_has_no_serious_accessibility_violation(
     proposal_in_review: Proposal, signed_in: Callable[..., Page]
 ) -> None:
     assert_accessible(signed_in("kimbal"), f"/proposals/{proposal_in_review.pk}/review/")
+
+
+def test_the_secretary_console_has_no_serious_accessibility_violation(
+    proposal_in_review: Proposal, world: World, signed_in: Callable[..., Page]
+) -> None:
+    page = signed_in("secretary")
+    assert_accessible(page, "/console/")
+    expect(page.locator("main progress")).to_have_count(1)
+
+
+def test_the_certification_page_has_no_serious_accessibility_violation(
+    world: World, signed_in: Callable[..., Page]
+) -> None:
+    poll_services.poll_close(poll=world.poll)
+    assert_accessible(signed_in("secretary"), f"/console/polls/{world.poll.pk}/certify/")
+
+
+def test_the_axe_pass_reports_what_it_should(world: World, page: Page) -> None:
+    """The wiring itself: a form control without a label on the page is a critical finding."""
+    page.goto("/")
+    page.evaluate("document.querySelector('main').insertAdjacentHTML('beforeend', '<input type=text>')")
+    assert "label" in {violation["id"] for violation in axe_violations(page)}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Callable
+from typing import Literal
 
 import pytest
 from django.contrib.auth.models import User
@@ -13,7 +14,7 @@ from django.utils import timezone
 from playwright.sync_api import Locator, Page, expect
 
 from polls import services as poll_services
-from polls.models import Ballot, Holder, Poll, ProxyAppointment
+from polls.models import Ballot, Holder, ProxyAppointment
 from proposals.models import Proposal
 from tests.browser.conftest import (
     ABSTAIN_SHARES,
@@ -43,6 +44,12 @@ def field(scope: Locator, name: str) -> Locator:
     control = scope.locator(f"[name={name}]")
     expect(control).to_have_accessible_name(re.compile(r"\w"))
     return control
+
+
+def console_row(page: Page, title: str, name: str, role: Literal["button", "link"] = "button") -> Locator:
+    """The button (or link) `name` in the secretary console's row for the poll titled `title`."""
+    row = page.locator("li, tr").filter(has_text=title).filter(has=page.get_by_role(role, name=name))
+    return row.get_by_role(role, name=name)
 
 
 def ballot_item(page: Page, title: str) -> Locator:
@@ -253,8 +260,11 @@ def test_the_xai_proposal_goes_from_submission_through_board_review_and_a_shareh
     assert item is not None, "putting it to the vote creates the meeting item"
     assert (item.meeting_id, item.standard, item.advisory) == (world.meeting.pk, "present_and_entitled", True)
 
-    # Until the secretary console lands, the item is opened the way the console will do it.
-    poll_services.poll_open(poll=item, actor=world.secretary)
+    # The secretary opens the item from the console.
+    secretary.goto("/console/")
+    console_row(secretary, XAI_TITLE, "Open now").click()
+    expect(secretary.get_by_role("status")).to_contain_text("is open")
+    expect(console_row(secretary, XAI_TITLE, "Close now")).to_be_visible()
 
     # The shareholders vote it on the meeting's ballot, each in their own browser.
     for username, choice in [("alice", "For"), ("bob", "Against"), ("carol", "Abstain")]:
@@ -266,10 +276,21 @@ def test_the_xai_proposal_goes_from_submission_through_board_review_and_a_shareh
     weights = dict(Ballot.objects.filter(poll=item).values_list("option__code", "weight"))
     assert weights == {"for": FOR_SHARES, "against": AGAINST_SHARES, "abstain": ABSTAIN_SHARES}
 
-    # Until the secretary console lands, the item is closed and certified the way it will.
-    item = Poll.objects.get(pk=item.pk)
-    poll_services.poll_close(poll=item, actor=world.secretary)
-    poll_services.poll_certify(poll=item, certified_by=world.secretary)
+    # The secretary closes the vote, reads the recount and certifies the result.
+    secretary.goto("/console/")
+    console_row(secretary, XAI_TITLE, "Close now").click()
+    expect(secretary.get_by_role("status")).to_contain_text("is closed")
+    console_row(secretary, XAI_TITLE, "Review and certify", "link").click()
+    expect(secretary).to_have_url(re.compile(rf"/console/polls/{item.pk}/certify/$"))
+    recount = secretary.get_by_role("table", name=re.compile("Recount"))
+    for label, shares in [("For", FOR_SHARES), ("Against", AGAINST_SHARES), ("Abstain", ABSTAIN_SHARES)]:
+        row = recount.get_by_role("row").filter(has=secretary.get_by_role("rowheader", name=label, exact=True))
+        expect(row).to_contain_text(f"{shares:,}")
+        expect(row).to_contain_text("matches")
+    secretary.get_by_role("button", name="Certify the result").click()
+    expect(secretary.get_by_role("status")).to_contain_text("is certified")
+    item.refresh_from_db()
+    assert (item.status, item.certified_by_id) == ("certified", world.secretary.pk)
 
     # Defeated: 53.6% of the votes cast, but 43.3% with abstentions counted against.
     proposer.goto(f"/polls/{item.pk}/results/")
