@@ -333,7 +333,8 @@ def report(title: str, **figures: Any) -> None:
 
 def shareholder_vote_ready_to_certify() -> tuple[Proposal, Poll, str]:
     """The xAI proposal on the ballot, voted and tallied: certification is the next step. The
-    steps up to here run eagerly in the test process; the worker takes over at certification."""
+    steps up to here run eagerly in the test process (their mail too, to the in-memory outbox);
+    the worker takes over at certification."""
     secretary = make_secretary(email="secretary@example.com")
     for username in ("robyn", "kimbal"):
         make_director(username)
@@ -362,7 +363,6 @@ def shareholder_vote_ready_to_certify() -> tuple[Proposal, Poll, str]:
         shares_abstain=473_000_000,
         entered_by=secretary,
     )
-    Notification.objects.update(sent_at=timezone.now())  # mailed eagerly here; only the outcome is the worker's
     return proposal, item, token_for(secretary)
 
 
