@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from polls import selectors as poll_selectors
 from polls import services as poll_services
@@ -511,14 +511,16 @@ def notification_send(*, notification_id: int) -> bool:
         "site_url": settings.SITE_URL,
         "round": notification.context.get("round", ""),
     }
-    subject = render_to_string(f"proposals/email/{notification.kind}_subject.txt", context).strip()
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string("proposals/email/notification.txt", context),
-        to=[notification.recipient],
-        headers={"Message-ID": notification_message_id(notification)},
-    )
-    message.attach_alternative(render_to_string("proposals/email/notification.html", context), "text/html")
+    # The worker has no browser to ask: the recipient's own choice of language, else the site's.
+    with translation.override(poll_selectors.language_for_email(notification.recipient)):
+        subject = render_to_string(f"proposals/email/{notification.kind}_subject.txt", context).strip()
+        message = EmailMultiAlternatives(
+            subject=subject,
+            body=render_to_string("proposals/email/notification.txt", context),
+            to=[notification.recipient],
+            headers={"Message-ID": notification_message_id(notification)},
+        )
+        message.attach_alternative(render_to_string("proposals/email/notification.html", context), "text/html")
     message.send()
     notification.sent_at = timezone.now()
     notification.save(update_fields=["sent_at"])
