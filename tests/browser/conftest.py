@@ -78,12 +78,6 @@ def base_url(live_server: Any) -> str:
     return str(live_server.url)
 
 
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
-    """In English unless a test asks otherwise."""
-    return {**browser_context_args, "locale": "en-US"}
-
-
 @pytest.fixture
 def origin(live_server: Any) -> str:
     assert live_server.url.startswith("http://127.0.0.1:"), live_server.url
