@@ -74,3 +74,40 @@ def test_the_axe_pass_reports_what_it_should(world: World, page: Page) -> None:
     page.goto("/")
     page.evaluate("document.querySelector('main').insertAdjacentHTML('beforeend', '<input type=text>')")
     assert "label" in {violation["id"] for violation in axe_violations(page)}
+
+
+FOCUSED = """() => {
+  const el = document.activeElement;
+  const style = getComputedStyle(el);
+  const box = el.getBoundingClientRect();
+  return {tag: el.tagName.toLowerCase(), type: el.type || '', name: el.name || '', value: el.value || '',
+          text: (el.innerText || '').trim(), outline: style.outlineStyle, onScreen: box.right > 0 && box.bottom > 0};
+}"""
+
+
+def tab_to(page: Page, wanted: Callable[[dict[str, str]], bool], limit: int = 40) -> dict[str, str]:
+    """Press Tab until the focused element is the one wanted; every stop must show its focus."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED)
+        assert focused["outline"] != "none", f"no visible focus on {focused}"
+        if wanted(focused):
+            return focused
+    raise AssertionError(f"Tab never reached the element wanted in {limit} presses")
+
+
+def test_a_member_votes_with_the_keyboard_alone_and_always_sees_the_focus(
+    world: World, signed_in: Callable[..., Page]
+) -> None:
+    page = signed_in("alice")
+    page.goto(f"/polls/{world.poll.pk}/")
+    skip = tab_to(page, lambda el: el["tag"] == "a")
+    assert skip["text"] == "Skip to content" and skip["onScreen"], "the first stop is a visible skip link"
+    tab_to(page, lambda el: el["type"] == "radio")
+    page.keyboard.press("Space")
+    page.keyboard.press("ArrowDown")  # radios in a group move with the arrows
+    assert page.evaluate(FOCUSED)["outline"] != "none"
+    tab_to(page, lambda el: el["tag"] == "button" and el["text"] == "Vote")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("Your vote has been recorded")
+    expect(page.locator("main")).to_contain_text("Your vote: No")
