@@ -28,7 +28,8 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 from playwright.sync_api import BrowserContext, Page, expect
 
-from polls.models import Meeting, Poll, ResultsVisibility
+from polls import services as poll_services
+from polls.models import Meeting, Poll, RecordedPoll, ResultsVisibility
 from proposals.models import Proposal
 from tests.factories import (
     make_director,
@@ -198,6 +199,27 @@ def make_world() -> World:
         )
     ]
     return World(secretary=secretary, poll=poll, meeting=meeting, items=items)
+
+
+def make_recorded_x_poll() -> RecordedPoll:
+    """The X poll of July 2024, with three snapshots of what the platform showed."""
+    recorded = poll_services.recorded_poll_create(
+        platform="X",
+        url="https://x.com/elonmusk",
+        author="Elon Musk (@elonmusk)",
+        question="Should Tesla invest $5B into xAI?",
+        options=["Yes", "No"],
+        created_by=None,
+    )
+    posted = datetime.datetime(2024, 7, 24, 22, 0, tzinfo=datetime.UTC)
+    for hours, total, yes in [(3, 386_000, "70.0"), (4, 440_189, "69.5"), (24, 958_086, "67.9")]:
+        poll_services.recorded_snapshot_add(
+            recorded_poll=recorded,
+            taken_at=posted + datetime.timedelta(hours=hours),
+            total_votes=total,
+            percentages={"Yes": Decimal(yes), "No": Decimal(100) - Decimal(yes)},
+        )
+    return recorded
 
 
 @pytest.fixture

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable
-from decimal import Decimal
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, Route, expect
 
-from polls import services as poll_services
 from proposals.models import Proposal
-from tests.browser.conftest import ACTION_TIMEOUT_MS, World, log_in
+from tests.browser.conftest import ACTION_TIMEOUT_MS, World, log_in, make_recorded_x_poll
 
 pytestmark = pytest.mark.browser
 
@@ -19,20 +16,7 @@ pytestmark = pytest.mark.browser
 def test_every_request_the_browser_makes_goes_to_the_live_server(
     world: World, proposal_in_review: Proposal, new_context: Callable[..., BrowserContext], origin: str
 ) -> None:
-    recorded = poll_services.recorded_poll_create(
-        platform="X",
-        url="https://x.com/elonmusk",
-        author="Elon Musk (@elonmusk)",
-        question="Should Tesla invest $5B into xAI?",
-        options=["Yes", "No"],
-        created_by=None,
-    )
-    poll_services.recorded_snapshot_add(
-        recorded_poll=recorded,
-        taken_at=datetime.datetime(2024, 7, 25, 22, 0, tzinfo=datetime.UTC),
-        total_votes=958_086,
-        percentages={"Yes": Decimal("67.9"), "No": Decimal("32.1")},
-    )
+    recorded = make_recorded_x_poll()
     requests: list[str] = []
 
     def refuse_outside(route: Route) -> None:
