@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from polls.models import Ballot, Poll, PollStatus, ResultsVisibility
@@ -56,7 +57,7 @@ def can_see_results(*, user: AnyUser, poll: Poll, now: Any = None) -> bool:
 
 
 class IsSecretaryOrReadOnly(BasePermission):
-    message = "Only the company secretary may do this."
+    message = _("Only the company secretary may do this.")
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         if request.method in SAFE_METHODS:
@@ -65,7 +66,7 @@ class IsSecretaryOrReadOnly(BasePermission):
 
 
 class IsSecretary(BasePermission):
-    message = "Only the company secretary may do this."
+    message = _("Only the company secretary may do this.")
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return can_manage_polls(request.user)

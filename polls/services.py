@@ -16,6 +16,9 @@ from django.contrib.auth.models import User
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import get_language, pgettext
+from django.utils.translation import gettext as _
 
 from polls import selectors
 from polls.audit import audit_append, event_digest
@@ -62,6 +65,19 @@ MAX_OPTIONS = 20
 logger = logging.getLogger("quorum.polls")
 
 
+def _status_word(status: str) -> str:
+    """A poll's status in a sentence: "closed" in English (the stored value), "chiusa" in Italian."""
+    return str(PollStatus(status).label).lower()
+
+
+def grouped_number(number: int) -> str:
+    """A whole number with the reader's thousands separator: 1,060,000,000 or 1.060.000.000.
+    With no language active (translations deactivated) it stays 1,060,000,000."""
+    if get_language() is None:
+        return f"{number:,}"
+    return number_format(number, force_grouping=True)
+
+
 @transaction.atomic
 def poll_create(
     *,
@@ -77,11 +93,13 @@ def poll_create(
     """A public poll; shareholder items are made with `item_create`, on a meeting."""
     labels = [label.strip() for label in options]
     if not MIN_OPTIONS <= len(labels) <= MAX_OPTIONS:
-        raise InvalidPollData(f"A poll needs between {MIN_OPTIONS} and {MAX_OPTIONS} options.")
+        raise InvalidPollData(
+            _("A poll needs between %(min)d and %(max)d options.") % {"min": MIN_OPTIONS, "max": MAX_OPTIONS}
+        )
     if any(not label for label in labels) or len(set(labels)) != len(labels):
-        raise InvalidPollData("Options must be non-empty and distinct.")
+        raise InvalidPollData(_("Options must be non-empty and distinct."))
     if closes_at <= opens_at:
-        raise InvalidPollData("The poll must close after it opens.")
+        raise InvalidPollData(_("The poll must close after it opens."))
     poll = Poll.objects.create(
         title=title,
         description=description,
@@ -116,9 +134,11 @@ def poll_schedule(*, poll: Poll, actor: User | None = None) -> Poll:
     """Publish a draft: it opens by itself at `opens_at` (the sweep, or the next read)."""
     poll = _locked_poll(poll.pk)
     if poll.status != PollStatus.DRAFT:
-        raise IllegalTransition(f"Only a draft can be scheduled; this poll is {poll.get_status_display()}.")
+        raise IllegalTransition(
+            _("Only a draft can be scheduled; this poll is %(status)s.") % {"status": poll.get_status_display()}
+        )
     if poll.closes_at <= timezone.now():
-        raise IllegalTransition("The closing time has already passed.")
+        raise IllegalTransition(_("The closing time has already passed."))
     poll.status = PollStatus.SCHEDULED
     poll.save(update_fields=["status", "updated_at"])
     _audit_poll(poll, "poll_scheduled", actor)
@@ -131,9 +151,12 @@ def poll_open(*, poll: Poll, now: datetime.datetime | None = None, actor: User |
     now = now or timezone.now()
     poll = _locked_poll(poll.pk)
     if poll.status not in (PollStatus.DRAFT, PollStatus.SCHEDULED):
-        raise IllegalTransition(f"Only a draft or scheduled poll can be opened; this one is {poll.status}.")
+        raise IllegalTransition(
+            _("Only a draft or scheduled poll can be opened; this one is %(status)s.")
+            % {"status": _status_word(poll.status)}
+        )
     if poll.closes_at <= now:
-        raise IllegalTransition("The closing time has already passed; move it before opening.")
+        raise IllegalTransition(_("The closing time has already passed; move it before opening."))
     poll.status = PollStatus.OPEN
     poll.opens_at = min(poll.opens_at, now)
     poll.save(update_fields=["status", "opens_at", "updated_at"])
@@ -149,7 +172,9 @@ def poll_close(*, poll: Poll, now: datetime.datetime | None = None, actor: User 
     poll = _locked_poll(poll.pk)
     now = now or timezone.now()
     if poll.status not in (PollStatus.OPEN, PollStatus.SCHEDULED):
-        raise IllegalTransition(f"Only an open poll can be closed; this one is {poll.status}.")
+        raise IllegalTransition(
+            _("Only an open poll can be closed; this one is %(status)s.") % {"status": _status_word(poll.status)}
+        )
     poll.status = PollStatus.CLOSED
     poll.closes_at = min(poll.closes_at, now)
     if poll.opens_at >= poll.closes_at:
@@ -212,7 +237,9 @@ def _poll_for_ballot(poll_id: int) -> Poll:
 def _check_open(poll: Poll, now: datetime.datetime) -> None:
     status = poll.effective_status(now)
     if status != PollStatus.OPEN:
-        raise PollNotOpen(f"This poll is {status}; ballots are accepted only while it is open.")
+        raise PollNotOpen(
+            _("This poll is %(status)s; ballots are accepted only while it is open.") % {"status": _status_word(status)}
+        )
 
 
 def _apply_deltas(deltas: dict[int, tuple[int, int]]) -> None:
@@ -270,7 +297,7 @@ def _insert_or_lock_ballot(insert: Callable[[], Ballot], mine: QuerySet[Ballot])
             existing = mine.select_for_update().first()
             if existing is not None:
                 return existing
-    raise ChangeNotAllowed("Your ballot could not be recorded; please try again.")
+    raise ChangeNotAllowed(_("Your ballot could not be recorded; please try again."))
 
 
 @dataclass(frozen=True)
@@ -288,7 +315,7 @@ def ballot_cast(*, poll_id: int, voter: User, option_id: int, now: datetime.date
     a refusal to explain, a voter whose audit chain already exists) takes the general path."""
     now = now or timezone.now()
     if not voter.is_authenticated or not voter.is_active:
-        raise NotEligible("Log in to vote.")
+        raise NotEligible(_("Log in to vote."))
     if connection.vendor == "postgresql":
         ballot = _first_ballot_in_one_statement(poll_id=poll_id, voter=voter, option_id=option_id, now=now)
         if ballot is not None:
@@ -372,7 +399,7 @@ def _ballot_cast_general(*, poll_id: int, voter: User, option_id: int, now: date
     if poll.status == PollStatus.DRAFT:
         raise PollNotFound()  # drafts are not public: voters cannot tell them from nothing
     if poll.kind != PollKind.PUBLIC:
-        raise NotEligible("This poll is a shareholder vote; use the meeting ballot.")
+        raise NotEligible(_("This poll is a shareholder vote; use the meeting ballot."))
     _check_open(poll, now)
     option = Option.objects.filter(pk=option_id, poll_id=poll.pk).only("pk").first()
     if option is None:
@@ -410,7 +437,7 @@ def ballot_withdraw(
         raise PollNotFound()
     _check_open(poll, now)
     if not poll.allow_change:
-        raise ChangeNotAllowed("This poll does not allow withdrawing a ballot.")
+        raise ChangeNotAllowed(_("This poll does not allow withdrawing a ballot."))
     ballots = Ballot.objects.select_for_update().filter(poll_id=poll.pk)
     if poll.is_item:
         holder = _holder_for_ballot(poll=poll, user=voter, holder_id=holder_id)
@@ -484,7 +511,10 @@ def poll_certify(*, poll: Poll, certified_by: User, now: datetime.datetime | Non
     now = now or timezone.now()
     poll = _locked_poll(poll.pk)
     if poll.effective_status(now) != PollStatus.CLOSED:
-        raise IllegalTransition(f"Only a closed poll can be certified; this one is {poll.effective_status(now)}.")
+        raise IllegalTransition(
+            _("Only a closed poll can be certified; this one is %(status)s.")
+            % {"status": _status_word(poll.effective_status(now))}
+        )
     if poll.status != PollStatus.CLOSED:
         # Past its closing time but not yet swept: record the close first, so whatever reacts
         # to a close (escalation) sees it before the certification.
@@ -494,17 +524,31 @@ def poll_certify(*, poll: Poll, certified_by: User, now: datetime.datetime | Non
         poll_closed.send(sender=Poll, poll_id=poll.pk)
     mismatches = [line for line in poll_recount(poll=poll) if not line.matches]
     details = [
-        f"{line.label}: running {line.running_votes} votes / {line.running_weight} weight, "
-        f"recount {line.counted_votes} / {line.counted_weight}"
+        _(
+            "%(label)s: running %(running_votes)d votes / %(running_weight)d weight, "
+            "recount %(counted_votes)d / %(counted_weight)d"
+        )
+        % {
+            "label": line.label,
+            "running_votes": line.running_votes,
+            "running_weight": line.running_weight,
+            "counted_votes": line.counted_votes,
+            "counted_weight": line.counted_weight,
+        }
         for line in mismatches
     ]
     if poll.is_item:
         counted = Ballot.objects.filter(poll_id=poll.pk).count()
         if counted != poll.ballot_count:
-            details.append(f"ballots: running {poll.ballot_count}, recount {counted}")
+            details.append(
+                _("ballots: running %(running)d, recount %(counted)d")
+                % {"running": poll.ballot_count, "counted": counted}
+            )
     if details:
         detail = "; ".join(details)
-        raise RecountMismatch(f"Certification stopped, the running totals differ from the recount: {detail}.")
+        raise RecountMismatch(
+            _("Certification stopped, the running totals differ from the recount: %(detail)s.") % {"detail": detail}
+        )
     poll.status = PollStatus.CERTIFIED
     poll.certified_at = now
     poll.certified_by = certified_by
@@ -525,14 +569,14 @@ def poll_update(*, poll: Poll, **changes: object) -> Poll:
     allowed = {"title", "description", "opens_at", "closes_at", "allow_change", "results_visibility"}
     unknown = set(changes) - allowed
     if unknown:
-        raise InvalidPollData(f"These fields cannot be edited: {', '.join(sorted(unknown))}.")
+        raise InvalidPollData(_("These fields cannot be edited: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     poll = _locked_poll(poll.pk)
     if poll.effective_status() not in EDITABLE_STATUSES:
-        raise IllegalTransition("A poll can be edited only before it opens.")
+        raise IllegalTransition(_("A poll can be edited only before it opens."))
     for field, value in changes.items():
         setattr(poll, field, value)
     if poll.closes_at <= poll.opens_at:
-        raise InvalidPollData("The poll must close after it opens.")
+        raise InvalidPollData(_("The poll must close after it opens."))
     poll.save(update_fields=[*changes, "updated_at"])
     return poll
 
@@ -548,10 +592,14 @@ SHARE_FIELDS: dict[str, str] = {
 
 
 def _parse_fraction(text: str, comparator: str, *, what: str) -> Threshold:
+    """`what` names the value, translated: "quorum", "threshold" or "escalation threshold"."""
     try:
         return Threshold.parse(text, comparator)
     except ValueError as error:
-        raise InvalidPollData(f"The {what} {text!r} is not valid: {error}") from None
+        # The reason comes from polls.standards, which is plain Python and stays in English.
+        raise InvalidPollData(
+            _("The %(what)s %(text)s is not valid: %(error)s") % {"what": what, "text": repr(text), "error": error}
+        ) from None
 
 
 @transaction.atomic
@@ -564,7 +612,7 @@ def meeting_create(
     quorum: str = "1/2",
     quorum_comparator: str = Comparator.GT,
 ) -> Meeting:
-    fraction = _parse_fraction(quorum, quorum_comparator, what="quorum")
+    fraction = _parse_fraction(quorum, quorum_comparator, what=pgettext("value being checked", "quorum"))
     return Meeting.objects.create(
         title=title,
         date=date,
@@ -594,10 +642,10 @@ def item_create(
 ) -> Poll:
     """A shareholder item on the meeting's ballot, with its for / against / abstain options."""
     if standard not in VoteStandard.values:
-        raise InvalidPollData(f"Unknown vote standard {standard!r}.")
-    fraction = _parse_fraction(threshold, comparator, what="threshold")
+        raise InvalidPollData(_("Unknown vote standard %(standard)s.") % {"standard": repr(standard)})
+    fraction = _parse_fraction(threshold, comparator, what=pgettext("value being checked", "threshold"))
     if closes_at <= opens_at:
-        raise InvalidPollData("The poll must close after it opens.")
+        raise InvalidPollData(_("The poll must close after it opens."))
     poll = Poll.objects.create(
         title=title,
         description=description,
@@ -624,48 +672,53 @@ def _holder_for_ballot(*, poll: Poll, user: User, holder_id: int | None) -> Hold
     if holder_id is not None:
         holder = Holder.objects.filter(pk=holder_id, register_id=meeting.register_id).first()
         if holder is None:
-            raise NotEligible("That holder is not in the register of record for this meeting.")
+            raise NotEligible(_("That holder is not in the register of record for this meeting."))
         if holder.user_id == user.pk:
             return holder
         appointed = ProxyAppointment.objects.filter(
             meeting_id=meeting.pk, holder_id=holder.pk, proxy_id=user.pk, revoked_at__isnull=True
         ).exists()
         if not appointed:
-            raise NotEligible(f"You hold no proxy for {holder.name} at this meeting.")
+            raise NotEligible(_("You hold no proxy for %(holder)s at this meeting.") % {"holder": holder.name})
         return holder
     holders = selectors.holders_represented(user=user, meeting=meeting)
     if not holders:
         raise NotEligible(
-            f"You are not a holder in the register of record ({meeting.register.record_date:%Y-%m-%d}) "
-            "and hold no proxy for one."
+            _("You are not a holder in the register of record (%(record_date)s) and hold no proxy for one.")
+            % {"record_date": f"{meeting.register.record_date:%Y-%m-%d}"}
         )
     if len(holders) > 1:
-        raise InvalidVote("You may vote for several holders; say which one with `holder`.")
+        raise InvalidVote(_("You may vote for several holders; say which one with `holder`."))
     return holders[0]
 
 
 def _shares_by_choice(*, holder: Holder, choice: str | None, split: Mapping[str, int] | None) -> dict[str, int]:
     if (choice is None) == (split is None):
-        raise InvalidVote("Give either a choice (for, against, abstain) or a split of shares, not both.")
+        raise InvalidVote(_("Give either a choice (for, against, abstain) or a split of shares, not both."))
     if choice is not None:
         if choice not in Choice.values:
-            raise InvalidVote(f"Unknown choice {choice!r}; use for, against or abstain.")
+            raise InvalidVote(_("Unknown choice %(choice)s; use for, against or abstain.") % {"choice": repr(choice)})
         amounts = {code: 0 for code in Choice.values}
         amounts[choice] = holder.shares
     else:
         assert split is not None  # noqa: S101 - narrowed by the check above
         unknown = set(split) - set(Choice.values)
         if unknown:
-            raise InvalidVote(f"Unknown choices in the split: {', '.join(sorted(unknown))}.")
+            raise InvalidVote(_("Unknown choices in the split: %(choices)s.") % {"choices": ", ".join(sorted(unknown))})
         amounts = {code: split.get(code, 0) for code in Choice.values}
         if any(not isinstance(value, int) or value < 0 for value in amounts.values()):
-            raise InvalidVote("Split amounts must be whole, non-negative numbers of shares.")
+            raise InvalidVote(_("Split amounts must be whole, non-negative numbers of shares."))
         if sum(amounts.values()) > holder.shares:
             raise InvalidVote(
-                f"The split votes {sum(amounts.values()):,} shares but {holder.name} holds {holder.shares:,}."
+                _("The split votes %(split)s shares but %(holder)s holds %(shares)s.")
+                % {
+                    "split": grouped_number(sum(amounts.values())),
+                    "holder": holder.name,
+                    "shares": grouped_number(holder.shares),
+                }
             )
     if sum(amounts.values()) == 0:
-        raise NotEligible(f"{holder.name} has no shares to vote at the record date.")
+        raise NotEligible(_("%(holder)s has no shares to vote at the record date.") % {"holder": holder.name})
     return amounts
 
 
@@ -688,12 +741,12 @@ def item_ballot_cast(
     by the database."""
     now = now or timezone.now()
     if not voter.is_authenticated or not voter.is_active:
-        raise NotEligible("Log in to vote.")
+        raise NotEligible(_("Log in to vote."))
     poll = _poll_for_ballot(poll_id)
     if poll.status == PollStatus.DRAFT:
         raise PollNotFound()
     if poll.kind != PollKind.SHAREHOLDER:
-        raise InvalidVote("This is a public poll; vote with an option, not a choice.")
+        raise InvalidVote(_("This is a public poll; vote with an option, not a choice."))
     _check_open(poll, now)
     holder = _holder_for_ballot(poll=poll, user=voter, holder_id=holder_id)
     amounts = _shares_by_choice(holder=holder, choice=choice, split=split)
@@ -719,7 +772,10 @@ def item_ballot_cast(
         return CastResult(ballot=existing.ballot, created=True, changed=False)
     ballot = existing
     if not poll.allow_change:
-        raise ChangeNotAllowed(f"A ballot for {holder.name} is already recorded and this item does not allow changes.")
+        raise ChangeNotAllowed(
+            _("A ballot for %(holder)s is already recorded and this item does not allow changes.")
+            % {"holder": holder.name}
+        )
     old = {code: getattr(ballot, SHARE_FIELDS[code]) or 0 for code in Choice.values}
     ballot.voter = voter
     ballot.option_id = chosen_option
@@ -739,11 +795,11 @@ def proxy_appoint(*, meeting: Meeting, holder: Holder, proxy: User, appointed_by
     # The meeting's row lock orders appointments (and their events on the meeting's chain).
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if holder.register_id != meeting.register_id:
-        raise NotEligible("That holder is not in this meeting's register of record.")
+        raise NotEligible(_("That holder is not in this meeting's register of record."))
     if holder.user_id != appointed_by.pk and not is_secretary(appointed_by):
-        raise NotEligible("Only the holder (or the secretary) may appoint its proxy.")
+        raise NotEligible(_("Only the holder (or the secretary) may appoint its proxy."))
     if proxy.pk == holder.user_id:
-        raise InvalidVote("A holder does not need a proxy to vote its own shares.")
+        raise InvalidVote(_("A holder does not need a proxy to vote its own shares."))
     replaced = list(
         ProxyAppointment.objects.select_for_update()
         .filter(meeting=meeting, holder=holder, revoked_at__isnull=True)
@@ -769,7 +825,7 @@ def proxy_revoke(*, appointment: ProxyAppointment, revoked_by: User) -> ProxyApp
     Meeting.objects.select_for_update().get(pk=appointment.meeting_id)
     appointment = ProxyAppointment.objects.select_for_update().select_related("holder").get(pk=appointment.pk)
     if appointment.holder.user_id != revoked_by.pk and not is_secretary(revoked_by):
-        raise NotEligible("Only the holder (or the secretary) may revoke its proxy.")
+        raise NotEligible(_("Only the holder (or the secretary) may revoke its proxy."))
     if appointment.revoked_at is None:
         appointment.revoked_at = timezone.now()
         appointment.save(update_fields=["revoked_at"])
@@ -797,17 +853,18 @@ def tabulation_record(
     result. Refused once the item is certified."""
     poll = _locked_poll(poll.pk)
     if poll.kind != PollKind.SHAREHOLDER:
-        raise InvalidPollData("Only shareholder items take an official tabulation.")
+        raise InvalidPollData(_("Only shareholder items take an official tabulation."))
     if poll.status == PollStatus.CERTIFIED:
-        raise IllegalTransition("The item is certified; its result is frozen.")
+        raise IllegalTransition(_("The item is certified; its result is frozen."))
     figures = [shares_for, shares_against, shares_abstain, broker_non_votes]
     if any(value < 0 for value in figures):
-        raise InvalidPollData("Tabulated totals must not be negative.")
+        raise InvalidPollData(_("Tabulated totals must not be negative."))
     assert poll.meeting is not None  # noqa: S101 - items belong to meetings
     outstanding = poll.meeting.register.shares_outstanding
     if sum(figures) > outstanding:
         raise InvalidPollData(
-            f"The tabulation counts {sum(figures):,} shares, more than the {outstanding:,} outstanding."
+            _("The tabulation counts %(counted)s shares, more than the %(outstanding)s outstanding.")
+            % {"counted": grouped_number(sum(figures)), "outstanding": grouped_number(outstanding)}
         )
     audit_append(
         stream=f"poll:{poll.pk}",
@@ -815,7 +872,7 @@ def tabulation_record(
         actor=entered_by,
         payload={"for": shares_for, "against": shares_against, "abstain": shares_abstain, "bnv": broker_non_votes},
     )
-    tabulation, _ = Tabulation.objects.update_or_create(
+    tabulation, _created = Tabulation.objects.update_or_create(
         poll=poll,
         defaults={
             "shares_for": shares_for,
@@ -962,7 +1019,7 @@ def register_import(
     refused with every bad line named, and nothing is stored. Holders are linked to accounts
     with the same e-mail address (case-insensitive)."""
     if shares_outstanding <= 0:
-        raise InvalidPollData("Shares outstanding must be a positive whole number.")
+        raise InvalidPollData(_("Shares outstanding must be a positive whole number."))
     errors: list[str] = []
     start = source.tell()
     copied = connection.vendor == "postgresql" and _stage_with_copy(source, errors, on_progress)
@@ -1013,7 +1070,7 @@ def recorded_poll_create(
 ) -> RecordedPoll:
     labels = [label.strip() for label in options]
     if len(labels) < MIN_OPTIONS or any(not label for label in labels) or len(set(labels)) != len(labels):
-        raise InvalidPollData("A recorded poll needs at least two distinct, non-empty options.")
+        raise InvalidPollData(_("A recorded poll needs at least two distinct, non-empty options."))
     return RecordedPoll.objects.create(
         platform=platform, url=url, author=author, question=question, options=labels, created_by=created_by
     )
@@ -1032,13 +1089,13 @@ def recorded_snapshot_add(
     so they are kept exactly as given, not recomputed."""
     unknown = set(percentages) - set(recorded_poll.options)
     if unknown:
-        raise InvalidPollData(f"Not options of this poll: {', '.join(sorted(unknown))}.")
+        raise InvalidPollData(_("Not options of this poll: %(labels)s.") % {"labels": ", ".join(sorted(unknown))})
     if any(not Decimal(0) <= value <= Decimal(100) for value in percentages.values()):
-        raise InvalidPollData("Percentages must lie between 0 and 100.")
+        raise InvalidPollData(_("Percentages must lie between 0 and 100."))
     if total_votes < 0:
-        raise InvalidPollData("The total of votes must not be negative.")
+        raise InvalidPollData(_("The total of votes must not be negative."))
     if RecordedSnapshot.objects.filter(recorded_poll=recorded_poll, taken_at=taken_at).exists():
-        raise IllegalTransition("A snapshot at that moment is already recorded.")
+        raise IllegalTransition(_("A snapshot at that moment is already recorded."))
     return RecordedSnapshot.objects.create(
         recorded_poll=recorded_poll,
         taken_at=taken_at,
@@ -1062,11 +1119,11 @@ def poll_escalation_set(*, poll: Poll, option_label: str, threshold: str = "2/3"
     """At close, an option at or above `threshold` of the votes opens a draft proposal."""
     poll = _locked_poll(poll.pk)
     if poll.kind != PollKind.PUBLIC:
-        raise InvalidPollData("Escalation rules belong to public polls.")
+        raise InvalidPollData(_("Escalation rules belong to public polls."))
     option = Option.objects.filter(poll_id=poll.pk, label=option_label).first()
     if option is None:
-        raise InvalidPollData(f"The poll has no option {option_label!r}.")
-    fraction = _parse_fraction(threshold, comparator, what="escalation threshold")
+        raise InvalidPollData(_("The poll has no option %(label)s.") % {"label": repr(option_label)})
+    fraction = _parse_fraction(threshold, comparator, what=pgettext("value being checked", "escalation threshold"))
     poll.escalation_option = option
     poll.escalation_numerator = fraction.fraction.numerator
     poll.escalation_denominator = fraction.fraction.denominator
@@ -1098,5 +1155,5 @@ def polls_reconcile() -> list[int]:
 def profile_language_set(*, user: User, language: str) -> None:
     """Remember the reader's language for what reaches them outside the browser (e-mails)."""
     if language not in dict(settings.LANGUAGES):
-        raise InvalidPollData(f"Unknown language {language!r}.")
+        raise InvalidPollData(_("Unknown language %(language)s.") % {"language": repr(language)})
     Profile.objects.update_or_create(user=user, defaults={"language": language})

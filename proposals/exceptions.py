@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from polls.exceptions import PollError
 
 
 class ProposalError(PollError):
-    default_message = "The proposal cannot do that."
+    default_message = _("The proposal cannot do that.")
 
 
 class IllegalAction(ProposalError):
@@ -22,7 +24,7 @@ class IllegalAction(ProposalError):
 
 class NotAllowed(ProposalError):
     status_code = 403
-    default_message = "You may not do this."
+    default_message = _("You may not do this.")
 
     def __init__(self, message: str | None = None, allowed_actions: list[str] | None = None) -> None:
         self.allowed_actions = allowed_actions
@@ -34,4 +36,4 @@ class NotAllowed(ProposalError):
 
 class InvalidProposal(ProposalError):
     status_code = 400
-    default_message = "The proposal is not valid."
+    default_message = _("The proposal is not valid.")

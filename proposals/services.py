@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -16,6 +17,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext, pgettext_lazy
 
 from polls import selectors as poll_selectors
 from polls import services as poll_services
@@ -37,12 +40,18 @@ from proposals.models import (
 )
 from proposals.permissions import can_edit_proposal, can_view_proposal, director_of, roles_of
 from proposals.review import Decision, automatic_verdict, forced_verdict
-from proposals.workflow import Action, State, allowed_actions, resolve_target, transition_for
+from proposals.workflow import Action, Role, State, allowed_actions, resolve_target, transition_for
 
 FOLLOW_UP_DAYS = 30
 REMINDER_WINDOW = datetime.timedelta(hours=48)
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 EDITABLE_FIELDS = set(PROPOSAL_TEXT_FIELDS)
+# Who may act, in a refusal: "Only the secretary may ...". Italian carries the article here.
+ROLE_WORDS = {
+    Role.PROPOSER: pgettext_lazy("workflow role, in a sentence", "proposer"),
+    Role.SECRETARY: pgettext_lazy("workflow role, in a sentence", "secretary"),
+    Role.SYSTEM: pgettext_lazy("workflow role, in a sentence", "system"),
+}
 
 
 def _stream(proposal: Proposal) -> str:
@@ -69,7 +78,7 @@ def proposal_create(
     escalated_from: Poll | None = None,
 ) -> Proposal:
     if amount is not None and amount < 0:
-        raise InvalidProposal("The amount must not be negative.")
+        raise InvalidProposal(_("The amount must not be negative."))
     proposal = Proposal.objects.create(
         proposer=proposer,
         title=title,
@@ -100,10 +109,13 @@ def proposal_update(
     """The proposer edits the text while it is a draft or was returned; never afterwards."""
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
     if not can_edit_proposal(editor, proposal):
-        raise NotAllowed(f"Only the proposer may edit, and only in draft or returned; this one is {proposal.status}.")
+        raise NotAllowed(
+            _("Only the proposer may edit, and only in draft or returned; this one is %(status)s.")
+            % {"status": proposal.status}
+        )
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
-        raise InvalidProposal(f"These fields cannot be edited: {', '.join(sorted(unknown))}.")
+        raise InvalidProposal(_("These fields cannot be edited: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     for field, value in changes.items():
         setattr(proposal, field, value)
     proposal.save()
@@ -121,10 +133,18 @@ def _refuse(proposal: Proposal, actor: User | None, action: str) -> None:
     roles = roles_of(actor, proposal)
     allowed = allowed_actions(proposal.status, roles)
     if transition is None:
-        raise IllegalAction(f"A proposal that is {proposal.status} cannot {action}.", allowed)
+        raise IllegalAction(
+            _("A proposal that is %(status)s cannot %(action)s.") % {"status": proposal.status, "action": action},
+            allowed,
+        )
     if not roles & set(transition.roles):
-        needed = " or ".join(sorted(role.value for role in transition.roles))
-        raise NotAllowed(f"Only the {needed} may {action} this proposal.", allowed)
+        needed = functools.reduce(
+            lambda first, second: _("%(first)s or %(second)s") % {"first": first, "second": second},
+            (str(ROLE_WORDS[role]) for role in sorted(transition.roles, key=lambda role: role.value)),
+        )
+        raise NotAllowed(
+            _("Only the %(roles)s may %(action)s this proposal.") % {"roles": needed, "action": action}, allowed
+        )
 
 
 @transaction.atomic
@@ -148,31 +168,34 @@ def proposal_transition(
     try:
         proposal = Proposal.objects.select_for_update().get(pk=proposal_id)
     except Proposal.DoesNotExist:
-        raise InvalidProposal("No such proposal.") from None
+        raise InvalidProposal(_("No such proposal.")) from None
     _refuse(proposal, actor, action)
     transition = transition_for(proposal.status, action)
     assert transition is not None  # noqa: S101 - _refuse raised otherwise
     comment = comment.strip()
     if transition.comment_required and not comment:
-        raise InvalidProposal(f"Say why: {action} needs a comment for the proposer.")
+        raise InvalidProposal(_("Say why: %(action)s needs a comment for the proposer.") % {"action": action})
     source = proposal.status
     payload: dict[str, Any] = {}
     if action in (Action.SUBMIT, Action.RESUBMIT) and proposal.submitted_at is None:
         proposal.submitted_at = timezone.now()
     if action == Action.START_REVIEW:
         if due_at is None or due_at <= timezone.now():
-            raise InvalidProposal("Set a review due date in the future.")
+            raise InvalidProposal(_("Set a review due date in the future."))
         proposal.review_due_at = due_at
         payload["due_at"] = due_at.isoformat()
     elif action == Action.DECIDE:
         if actor is None:
             if outcome is None:
-                raise InvalidProposal("The automatic decision needs an outcome.")
+                raise InvalidProposal(_("The automatic decision needs an outcome."))
         else:
             if proposal.review_due_at is not None and timezone.now() < proposal.review_due_at:
                 raise IllegalAction(
-                    f"The board reviews until {proposal.review_due_at:%Y-%m-%d %H:%M} UTC; the secretary decides "
-                    "only at the due date (or refers or returns it before).",
+                    _(
+                        "The board reviews until %(due)s UTC; the secretary decides "
+                        "only at the due date (or refers or returns it before)."
+                    )
+                    % {"due": f"{proposal.review_due_at:%Y-%m-%d %H:%M}"},
                     [a for a in allowed_actions(proposal.status, roles_of(actor, proposal)) if a != Action.DECIDE],
                 )
             verdict = forced_verdict(selectors.review_tally(proposal))
@@ -181,7 +204,7 @@ def proposal_transition(
         comment = comment or "The board makes no recommendation and refers the proposal to shareholders."
     elif action == Action.PUT_TO_VOTE:
         if meeting is None:
-            raise InvalidProposal("Choose the meeting whose ballot will carry the item.")
+            raise InvalidProposal(_("Choose the meeting whose ballot will carry the item."))
         now = timezone.now()
         proposal.item = poll_services.item_create(
             meeting=meeting,
@@ -197,7 +220,7 @@ def proposal_transition(
         )
         payload.update(item=proposal.item.pk, meeting=meeting.pk, standard=standard, threshold=threshold)
     elif action == Action.SETTLE and outcome is None:
-        raise InvalidProposal("Settlement needs the certified outcome.")
+        raise InvalidProposal(_("Settlement needs the certified outcome."))
     target = resolve_target(transition, outcome)
     proposal.status = target
     proposal.save()
@@ -237,7 +260,7 @@ def _record_recusals(proposal: Proposal) -> None:
         interest = director.conflict_with(proposal.counterparty)
         if interest is None:
             continue
-        _, created = Recusal.objects.get_or_create(
+        _recusal, created = Recusal.objects.get_or_create(
             proposal=proposal, director=director, defaults={"interest": interest}
         )
         if created:
@@ -259,17 +282,19 @@ def review_vote_cast(*, proposal_id: int, user: User, decision: str, comment: st
     try:
         proposal = Proposal.objects.select_for_update().get(pk=proposal_id)
     except Proposal.DoesNotExist:
-        raise InvalidProposal("No such proposal.") from None
+        raise InvalidProposal(_("No such proposal.")) from None
     if decision not in {choice.value for choice in Decision}:
-        raise InvalidProposal("Decide approve, reject or abstain.")
+        raise InvalidProposal(_("Decide approve, reject or abstain."))
     director = director_of(user)
     if director is None:
-        raise NotAllowed("Only directors in office review proposals.")
+        raise NotAllowed(_("Only directors in office review proposals."))
     if proposal.status != State.IN_REVIEW:
-        raise IllegalAction(f"The proposal is {proposal.status}; the board reviews only in review.", [])
+        raise IllegalAction(
+            _("The proposal is %(status)s; the board reviews only in review.") % {"status": proposal.status}, []
+        )
     interest = director.conflict_with(proposal.counterparty)
     if interest is not None:
-        raise NotAllowed(f"You are recused: you declared an interest in {interest}.")
+        raise NotAllowed(_("You are recused: you declared an interest in %(interest)s.") % {"interest": interest})
     vote, created = ReviewVote.objects.update_or_create(
         proposal=proposal, director=director, defaults={"decision": decision, "comment": comment}
     )
@@ -290,7 +315,7 @@ def review_vote_cast(*, proposal_id: int, user: User, decision: str, comment: st
 @transaction.atomic
 def director_save(*, user: User, title: str = "", interests: Iterable[str] = (), in_office: bool = True) -> Director:
     cleaned = sorted({interest.strip() for interest in interests if interest.strip()}, key=str.casefold)
-    director, _ = Director.objects.update_or_create(
+    director, _created = Director.objects.update_or_create(
         user=user, defaults={"title": title, "interests": cleaned, "in_office": in_office}
     )
     audit_append(
@@ -367,9 +392,9 @@ def comment_add(*, proposal: Proposal, author: User, body: str) -> Comment:
     # The lock orders this event after any other on the proposal's chain.
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
     if not can_view_proposal(author, proposal) or not author.is_authenticated:
-        raise NotAllowed("You may not comment on this proposal.")
+        raise NotAllowed(_("You may not comment on this proposal."))
     if not body.strip():
-        raise InvalidProposal("Write something to comment.")
+        raise InvalidProposal(_("Write something to comment."))
     comment = Comment.objects.create(proposal=proposal, author=author, body=body.strip())
     audit_append(stream=_stream(proposal), action="commented", actor=author, payload={"comment_id": comment.pk})
     return comment
@@ -408,22 +433,28 @@ def sniff_content_type(head: bytes) -> str | None:
 def attachment_add(*, proposal: Proposal, uploaded_by: User, upload: UploadedFile) -> Attachment:
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
     if not can_view_proposal(uploaded_by, proposal) or not uploaded_by.is_authenticated:
-        raise NotAllowed("You may not attach files to this proposal.")
+        raise NotAllowed(_("You may not attach files to this proposal."))
     size = upload.size or 0
     if size > MAX_ATTACHMENT_BYTES:
-        raise InvalidProposal(f"The file is {size:,} bytes; attachments are limited to 10 MB.")
+        raise InvalidProposal(
+            _("The file is %(size)s bytes; attachments are limited to 10 MB.")
+            % {"size": poll_services.grouped_number(size)}
+        )
     if size == 0:
-        raise InvalidProposal("The file is empty.")
+        raise InvalidProposal(_("The file is empty."))
     upload.seek(0)
     head = upload.read(8192)
     upload.seek(0)
     content_type = sniff_content_type(head)
     if content_type is None:
-        raise InvalidProposal("Attach a PDF, PNG, JPEG or plain-text file.")
+        raise InvalidProposal(_("Attach a PDF, PNG, JPEG or plain-text file."))
     name = (upload.name or "attachment").rsplit("/", 1)[-1]
     suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if suffix not in EXTENSIONS[content_type]:
-        raise InvalidProposal(f"The file's name says {suffix or 'nothing'}, but its content is {content_type}.")
+        raise InvalidProposal(
+            _("The file's name says %(suffix)s, but its content is %(content_type)s.")
+            % {"suffix": suffix or pgettext("no file name extension", "nothing"), "content_type": content_type}
+        )
     attachment = Attachment.objects.create(
         proposal=proposal, file=upload, name=name, content_type=content_type, size=size, uploaded_by=uploaded_by
     )

@@ -101,3 +101,15 @@ def test_an_email_reaches_an_italian_reader_in_italian(django_capture_on_commit_
 def test_a_closed_poll_status_reads_in_italian() -> None:
     poll = make_poll(status=PollStatus.CLOSED)
     assert "Chiusa" in italian().get(f"/polls/{poll.pk}/").content.decode()
+
+
+def test_a_service_refusal_reaches_an_italian_secretary_in_italian() -> None:
+    closed, still_open = make_poll(status=PollStatus.CLOSED), make_poll()
+    client = italian()
+    client.force_login(make_secretary())
+    page = client.post(f"/console/polls/{closed.pk}/close/", follow=True).content.decode()
+    assert "Si può chiudere solo una votazione aperta; questa è chiusa." in page
+    assert "Only an open poll can be closed" not in page
+    response = client.post(f"/console/polls/{still_open.pk}/certify/")
+    assert response.status_code == 400
+    assert "Si può certificare solo una votazione chiusa; questa è aperta." in response.content.decode()

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -27,12 +28,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         # The database refused a value it cannot hold or compare (a NUL character, a number
         # out of range) before anything was stored: the input is at fault.
         return Response(
-            {"detail": "Invalid input: a value cannot be stored as given."}, status=status.HTTP_400_BAD_REQUEST
+            {"detail": _("Invalid input: a value cannot be stored as given.")}, status=status.HTTP_400_BAD_REQUEST
         )
     if isinstance(exc, DATABASE_DOWN):
         # Nothing was committed for this request; the client may retry.
         return Response(
-            {"detail": "The database is unavailable; please try again in a moment."},
+            {"detail": _("The database is unavailable; please try again in a moment.")},
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": "5"},
         )
@@ -47,9 +48,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         errors = response.data
         if isinstance(errors, list):
             errors = {"non_field_errors": errors}
-        response.data = {"detail": "Invalid input.", **errors}
+        response.data = {"detail": _("Invalid input."), **errors}
     elif isinstance(exc, Http404):
-        response.data = {"detail": "Not found."}
+        response.data = {"detail": _("Not found.")}
     if response.status_code == status.HTTP_401_UNAUTHORIZED and "detail" not in response.data:
-        response.data = {"detail": "Authentication credentials were not provided."}
+        response.data = {"detail": _("Authentication credentials were not provided.")}
     return response

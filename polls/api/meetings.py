@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -93,11 +94,11 @@ class MeetingViewSet(
         serializer.is_valid(raise_exception=True)
         holder = Holder.objects.filter(pk=serializer.validated_data["holder_id"]).first()
         if holder is None:
-            raise NotFound("No such holder.")
+            raise NotFound(_("No such holder."))
         username = serializer.validated_data["proxy"]["get_username"]
         proxy = get_user_model().objects.filter(username=username, is_active=True).first()
         if proxy is None:
-            raise NotFound(f"No active account named {username!r}.")
+            raise NotFound(_("No active account named %(username)s.") % {"username": repr(username)})
         appointment = services.proxy_appoint(
             meeting=meeting,
             holder=holder,
@@ -121,7 +122,7 @@ class MeetingViewSet(
         meeting = self.get_object()
         appointment = self._proxies(meeting).filter(pk=int(proxy_id or 0)).first()
         if appointment is None:
-            raise NotFound("No such active proxy appointment.")
+            raise NotFound(_("No such active proxy appointment."))
         appointment = services.proxy_revoke(appointment=appointment, revoked_by=request.user)  # type: ignore[arg-type]
         return Response(ProxySerializer(appointment).data)
 

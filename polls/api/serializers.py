@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from polls.models import (
@@ -110,24 +111,24 @@ class PollCreateSerializer(serializers.Serializer):
     def validate_options(self, options: list[dict[str, str]]) -> list[str]:
         labels = [option["label"].strip() for option in options]
         if len(set(labels)) != len(labels):
-            raise serializers.ValidationError("Options must be distinct.")
+            raise serializers.ValidationError(_("Options must be distinct."))
         return labels
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["closes_at"] <= attrs["opens_at"]:
-            raise serializers.ValidationError({"closes_at": "The poll must close after it opens."})
+            raise serializers.ValidationError({"closes_at": _("The poll must close after it opens.")})
         if attrs["kind"] == PollKind.SHAREHOLDER:
             if "meeting" not in attrs:
-                raise serializers.ValidationError({"meeting": "A shareholder item belongs to a meeting."})
+                raise serializers.ValidationError({"meeting": _("A shareholder item belongs to a meeting.")})
             if "options" in attrs:
                 raise serializers.ValidationError(
-                    {"options": "A shareholder item's options are for, against, abstain."}
+                    {"options": _("A shareholder item's options are for, against, abstain.")}
                 )
         else:
             if "options" not in attrs:
-                raise serializers.ValidationError({"options": "A public poll needs 2 to 20 options."})
+                raise serializers.ValidationError({"options": _("A public poll needs 2 to 20 options.")})
             if "meeting" in attrs:
-                raise serializers.ValidationError({"meeting": "Only shareholder items belong to a meeting."})
+                raise serializers.ValidationError({"meeting": _("Only shareholder items belong to a meeting.")})
         return attrs
 
 
@@ -191,7 +192,7 @@ class BallotCastSerializer(serializers.Serializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         given = [name for name in ("option", "choice", "split") if name in attrs]
         if len(given) != 1:
-            raise serializers.ValidationError("Give exactly one of option, choice or split.")
+            raise serializers.ValidationError(_("Give exactly one of option, choice or split."))
         if "split" in attrs:
             attrs["split"] = {code: int(value) for code, value in attrs["split"].items()}
         return attrs

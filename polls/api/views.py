@@ -4,6 +4,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.authtoken.models import Token
@@ -67,7 +68,7 @@ def _int_or_none(value: str | None) -> int | None:
     try:
         return int(value)
     except ValueError:
-        raise ValidationError({"holder": "A holder id is a whole number."}) from None
+        raise ValidationError({"holder": _("A holder id is a whole number.")}) from None
 
 
 HOLDER_PARAMETER = OpenApiParameter(
@@ -319,5 +320,8 @@ class PollViewSet(
     def results(self, request: Request, pk: str | None = None) -> Response:
         poll = self.get_object()
         if not can_see_results(user=request.user, poll=poll):
-            raise PermissionDenied(f"Results of this poll are shown {poll.get_results_visibility_display().lower()}.")
+            raise PermissionDenied(
+                _("Results of this poll are shown %(visibility)s.")
+                % {"visibility": poll.get_results_visibility_display().lower()}
+            )
         return Response(selectors.results_json(selectors.poll_results(poll=poll)))
