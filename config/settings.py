@@ -110,6 +110,7 @@ LANGUAGE_CODE = "en"
 # from the switcher (a cookie), else the browser's Accept-Language.
 LANGUAGES = [("en", "English"), ("it", "Italiano")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
