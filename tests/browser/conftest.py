@@ -10,23 +10,16 @@ from __future__ import annotations
 import datetime
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-# Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
-# beside it (setting up worlds, checking what was recorded) are plain blocking calls.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-# The live server listens on 127.0.0.1 (not "localhost", which may resolve to ::1 first).
-os.environ.setdefault("DJANGO_LIVE_TEST_SERVER_ADDRESS", "127.0.0.1")
-
 from django.contrib.auth.models import User
 from django.utils import timezone
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, Playwright, expect
 
 from polls import services as poll_services
 from polls.models import Meeting, Poll, RecordedPoll, ResultsVisibility
@@ -63,6 +56,35 @@ def unavailable(reason: str) -> None:
 
 
 # --- Playwright ------------------------------------------------------------------------------
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The live server listens on 127.0.0.1 (not "localhost", which may resolve to ::1 first).
+    if not config.getoption("liveserver", default=None):
+        config.option.liveserver = "127.0.0.1"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The browser tests run after all the others: from the first one on, Playwright's event
+    loop counts as running in this thread (see `playwright` below)."""
+    items.sort(key=lambda item: item.path.is_relative_to(HERE))
+
+
+@pytest.fixture(scope="session")
+def playwright(playwright: Playwright) -> Iterator[Playwright]:
+    """Playwright's sync API marks its event loop as running in the test thread between calls,
+    until the end of the session; Django refuses blocking ORM calls beside a running loop unless
+    DJANGO_ALLOW_ASYNC_UNSAFE is set. The browser tests make such calls on purpose (building a
+    world, checking what a page recorded), so the switch is on exactly while Playwright is, and
+    never in the session's other tests or in the processes they start."""
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield playwright
+    if previous is None:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture(scope="session")
