@@ -58,6 +58,7 @@ def test_a_results_page_in_italian_groups_thousands_with_dots() -> None:
     assert "3.200.000.000" in page
     assert "Risultati" in page
     assert "Azioni in circolazione" in page
+    assert '<th scope="row">Favorevole</th>' in page  # stored as "For", read in Italian
     english = Client().get(f"/polls/{item.pk}/results/").content.decode()
     assert "1,060,000,000" in english
 

@@ -4,7 +4,8 @@ from django import template
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
-from polls.models import VoteStandard
+from polls.models import Choice, Poll, VoteStandard
+from polls.services import CHOICE_LABELS
 
 register = template.Library()
 
@@ -27,6 +28,17 @@ def percent(value: Decimal | str | None) -> str:
         return f"{number_format(Decimal(value))}%"
     except InvalidOperation:
         return str(value)
+
+
+@register.filter
+def option_label(label: str, poll: Poll) -> str:
+    """A shareholder item's options are stored as "For", "Against", "Abstain" (the filings are
+    in English); readers see them in their own language."""
+    if poll.is_item:
+        for choice in Choice:
+            if label == CHOICE_LABELS[choice]:
+                return str(choice.label)
+    return label
 
 
 @register.filter
