@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
 
 from polls import selectors as poll_selectors
@@ -69,37 +70,25 @@ def register_import(request: HttpRequest) -> HttpResponse:
     return _console(request, form, status=400)
 
 
-def _poll_action(request: HttpRequest, poll_id: int, act: Callable[[Poll], object], done: str) -> HttpResponse:
+# What the console's buttons do to a poll, and what it says when they worked.
+POLL_ACTIONS: dict[str, tuple[Callable[..., Poll], str]] = {
+    "open": (poll_services.poll_open, gettext_noop("“%(title)s” is open.")),
+    "close": (poll_services.poll_close, gettext_noop("“%(title)s” is closed.")),
+}
+
+
+@require_POST
+@secretary_only
+def poll_act(request: HttpRequest, poll_id: int, action: str) -> HttpResponse:
     poll = get_object_or_404(Poll, pk=poll_id)
+    act, done = POLL_ACTIONS[action]
     try:
-        act(poll)
+        act(poll=poll, actor=request.user)
     except PollError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, done % {"title": poll.title})
+        messages.success(request, _(done) % {"title": poll.title})
     return redirect("console:home")
-
-
-@require_POST
-@secretary_only
-def poll_open(request: HttpRequest, poll_id: int) -> HttpResponse:
-    return _poll_action(
-        request,
-        poll_id,
-        lambda poll: poll_services.poll_open(poll=poll, actor=request.user),  # type: ignore[arg-type]
-        _("“%(title)s” is open."),
-    )
-
-
-@require_POST
-@secretary_only
-def poll_close(request: HttpRequest, poll_id: int) -> HttpResponse:
-    return _poll_action(
-        request,
-        poll_id,
-        lambda poll: poll_services.poll_close(poll=poll, actor=request.user),  # type: ignore[arg-type]
-        _("“%(title)s” is closed."),
-    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -7,7 +7,7 @@ app_name = "console"
 urlpatterns = [
     path("", console.console_home, name="home"),
     path("registers/import/", console.register_import, name="register-import"),
-    path("polls/<int:poll_id>/open/", console.poll_open, name="poll-open"),
-    path("polls/<int:poll_id>/close/", console.poll_close, name="poll-close"),
+    path("polls/<int:poll_id>/open/", console.poll_act, {"action": "open"}, name="poll-open"),
+    path("polls/<int:poll_id>/close/", console.poll_act, {"action": "close"}, name="poll-close"),
     path("polls/<int:poll_id>/certify/", console.poll_certify, name="poll-certify"),
 ]

@@ -136,3 +136,17 @@ def make_proposal(proposer: User | None = None, **fields: Any) -> Proposal:
         counterparty=fields.pop("counterparty", "xAI"),
         **fields,
     )
+
+
+def start_review(proposal: Proposal, secretary: User, *, days: int = 7) -> Proposal:
+    """Submit a draft (as its proposer) and start the board review, due in `days`."""
+    from proposals import services as proposal_services
+    from proposals.workflow import Action
+
+    proposal_services.proposal_transition(proposal_id=proposal.pk, action=Action.SUBMIT, actor=proposal.proposer)
+    return proposal_services.proposal_transition(
+        proposal_id=proposal.pk,
+        action=Action.START_REVIEW,
+        actor=secretary,
+        due_at=timezone.now() + datetime.timedelta(days=days),
+    )

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import datetime
 import email
 import glob
 import itertools
@@ -40,7 +39,6 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from config.celery import app
@@ -58,6 +56,7 @@ from tests.factories import (
     make_register,
     make_secretary,
     make_user,
+    start_review,
 )
 from tests.live import database_url
 
@@ -340,13 +339,7 @@ def shareholder_vote_ready_to_certify() -> tuple[Proposal, Poll, str]:
         make_director(username)
     make_director("elon", interests=("xAI",))
     proposal = make_proposal(proposer=make_user(username="proposer", email="proposer@example.com"))
-    services.proposal_transition(proposal_id=proposal.pk, action=Action.SUBMIT, actor=proposal.proposer)
-    services.proposal_transition(
-        proposal_id=proposal.pk,
-        action=Action.START_REVIEW,
-        actor=secretary,
-        due_at=timezone.now() + datetime.timedelta(days=7),
-    )
+    start_review(proposal, secretary)
     services.proposal_transition(proposal_id=proposal.pk, action=Action.REFER, actor=secretary)
     register = make_register([("CEDE", "Cede & Co", "cede@example.com", 3_000_000_000)], outstanding=3_200_000_000)
     proposal = services.proposal_transition(

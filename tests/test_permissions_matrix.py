@@ -14,8 +14,6 @@ from rest_framework.test import APIClient
 
 from polls import services as poll_services
 from polls.models import PollStatus
-from proposals import services
-from proposals.workflow import Action
 from tests.factories import (
     make_director,
     make_item,
@@ -25,6 +23,7 @@ from tests.factories import (
     make_register,
     make_secretary,
     make_user,
+    start_review,
 )
 
 pytestmark = pytest.mark.django_db
@@ -57,13 +56,7 @@ def build_world() -> dict[str, Any]:
     member = users["member"]
     assert member is not None
     proposal = make_proposal(member, title="In review")
-    services.proposal_transition(proposal_id=proposal.pk, action=Action.SUBMIT, actor=proposal.proposer)
-    services.proposal_transition(
-        proposal_id=proposal.pk,
-        action=Action.START_REVIEW,
-        actor=secretary,
-        due_at=timezone.now() + datetime.timedelta(days=7),
-    )
+    start_review(proposal, secretary)
     return {
         "users": users,
         "open": make_poll(title="Open"),

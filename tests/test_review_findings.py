@@ -26,6 +26,7 @@ from tests.factories import (
     make_secretary,
     make_user,
     register_csv,
+    start_review,
 )
 
 pytestmark = pytest.mark.django_db
@@ -104,13 +105,7 @@ def test_an_interest_declared_mid_review_recuses_at_once() -> None:
     kimbal = make_director("kimbal")
     make_director("robyn")
     proposal = make_proposal()
-    services.proposal_transition(proposal_id=proposal.pk, action=Action.SUBMIT, actor=proposal.proposer)
-    services.proposal_transition(
-        proposal_id=proposal.pk,
-        action=Action.START_REVIEW,
-        actor=make_secretary(),
-        due_at=timezone.now() + datetime.timedelta(days=7),
-    )
+    start_review(proposal, make_secretary())
     services.director_save(user=kimbal.user, title="Director", interests=["xai"])
     assert Recusal.objects.get(proposal=proposal).interest == "xai"
     assert AuditEvent.objects.filter(stream=f"proposal:{proposal.pk}", action="director_recused").count() == 1

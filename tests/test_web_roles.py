@@ -25,6 +25,7 @@ from tests.factories import (
     make_secretary,
     make_user,
     register_csv,
+    start_review,
 )
 
 pytestmark = pytest.mark.django_db
@@ -68,13 +69,7 @@ def test_a_director_sees_the_review_queue_and_the_reason_for_a_recusal(client: C
     robyn = make_director("robyn")
     elon = make_director("elon", interests=("xAI",))
     proposal = make_proposal(title="Invest $5B in xAI")
-    proposal_services.proposal_transition(proposal_id=proposal.pk, action=Action.SUBMIT, actor=proposal.proposer)
-    proposal_services.proposal_transition(
-        proposal_id=proposal.pk,
-        action=Action.START_REVIEW,
-        actor=secretary,
-        due_at=timezone.now() + datetime.timedelta(days=7),
-    )
+    start_review(proposal, secretary)
     client.force_login(robyn.user)
     queue = client.get("/").content.decode().split('id="review-heading"')[1].split("</section>")[0]
     assert "Invest $5B in xAI" in queue
