@@ -11,7 +11,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from polls import services as poll_services
 from polls.models import Holder, ResultsVisibility
-from tests.browser.conftest import ACTION_TIMEOUT_MS, OUTSTANDING, World, screenshot
+from tests.browser.conftest import ACTION_TIMEOUT_MS, OUTSTANDING, World, axe_summary, axe_violations, screenshot
 from tests.factories import make_item
 
 pytestmark = pytest.mark.browser
@@ -55,14 +55,14 @@ def test_a_results_page_in_italian_shows_italian_text_and_italian_share_counts(
     page.goto(f"/polls/{item.pk}/results/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Risultati")  # "Results"
     shares = page.get_by_role("table", name="Azioni per scelta di voto")  # "Shares by choice"
-    # For, against, abstain in ballot order. Their labels still read in English on this page (the
-    # options' stored labels, not the translated choices "Favorevole", "Contrario", "Astenuto").
-    choices = shares.locator("tbody tr")
-    for index, (amount, percent) in enumerate(
-        [("1.060.000.000", "43,3%"), ("916.300.000", "37,4%"), ("473.000.000", "19,3%")]
-    ):
-        expect(choices.nth(index)).to_contain_text(amount)
-        expect(choices.nth(index)).to_contain_text(percent)
+    for label, amount, percent in [
+        ("Favorevole", "1.060.000.000", "43,3%"),  # "For"
+        ("Contrario", "916.300.000", "37,4%"),  # "Against"
+        ("Astenuto", "473.000.000", "19,3%"),  # "Abstain"
+    ]:
+        row = shares.get_by_role("row").filter(has=page.get_by_role("rowheader", name=label, exact=True))
+        expect(row).to_contain_text(amount)
+        expect(row).to_contain_text(percent)
     outstanding = shares.get_by_role("row").filter(has_text="Azioni in circolazione")  # "Shares outstanding"
     expect(outstanding).to_contain_text(f"{OUTSTANDING:,}".replace(",", "."))
     outcome = page.locator("main dl.outcome")
@@ -73,6 +73,8 @@ def test_a_results_page_in_italian_shows_italian_text_and_italian_share_counts(
     expect(votes_cast).to_contain_text("53,6%")
     expect(votes_cast).to_contain_text("sarebbe approvato")  # "would pass"
     expect(page.locator("main")).not_to_contain_text("1,060,000,000")
+    violations = axe_violations(page)
+    assert not violations, axe_summary(page.url, violations)
     screenshot(page, "d-results-in-italian")
 
 
