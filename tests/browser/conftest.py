@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.utils import timezone
 from playwright.sync_api import BrowserContext, Page, Playwright, expect
 
 from polls import services as poll_services
@@ -253,8 +252,7 @@ def world(live_server: Any) -> World:
 def proposal_in_review(world: World) -> Proposal:
     """The xAI proposal in board review: Elon is recused, Robyn abstained."""
     from proposals import services as proposal_services
-    from proposals.workflow import Action
-    from tests.factories import make_proposal
+    from tests.factories import make_proposal, start_review
 
     alice = User.objects.get(username="alice")
     proposal = make_proposal(
@@ -265,13 +263,7 @@ def proposal_in_review(world: World) -> Proposal:
         needs_shareholder_vote=True,
         advisory=True,
     )
-    proposal_services.proposal_transition(proposal_id=proposal.pk, action=Action.SUBMIT, actor=alice)
-    proposal_services.proposal_transition(
-        proposal_id=proposal.pk,
-        action=Action.START_REVIEW,
-        actor=world.secretary,
-        due_at=timezone.now() + datetime.timedelta(days=14),
-    )
+    start_review(proposal, world.secretary, days=14)
     proposal_services.review_vote_cast(
         proposal_id=proposal.pk,
         user=User.objects.get(username="robyn"),
