@@ -119,9 +119,25 @@ class DirectorAdmin(admin.ModelAdmin):
 
 
 @admin.register(FollowUp)
-class FollowUpAdmin(admin.ModelAdmin):
-    list_display = ["proposal", "due_at", "done_at"]
+class FollowUpAdmin(ReadOnlyAdmin):
+    list_display = ["proposal", "due_at", "done_at", "note"]
     list_filter = ["done_at"]
+    search_fields = ["proposal__title", "note"]
+    list_select_related = ["proposal"]
+    actions = ["mark_done"]
+
+    @admin.action(description="Mark done (recorded on the proposal's audit trail)")
+    def mark_done(self, request: HttpRequest, queryset: QuerySet[FollowUp]) -> None:
+        done = 0
+        for follow_up in queryset:
+            try:
+                services.follow_up_complete(follow_up_id=follow_up.pk, actor=request.user)  # type: ignore[arg-type]
+            except PollError as error:
+                self.message_user(request, f"{follow_up}: {error.message}", messages.WARNING)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, f"{done} follow-up(s) marked done.", messages.SUCCESS)
 
 
 @admin.register(Notification)

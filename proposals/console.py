@@ -22,7 +22,7 @@ from polls.exceptions import PollError
 from polls.forms import RegisterImportForm
 from polls.models import Poll, RegisterSnapshot
 from polls.permissions import is_secretary
-from proposals import selectors
+from proposals import selectors, services
 
 View = Callable[..., HttpResponse]
 
@@ -88,6 +88,22 @@ def poll_act(request: HttpRequest, poll_id: int, action: str) -> HttpResponse:
         messages.error(request, error.message)
     else:
         messages.success(request, _(done) % {"title": poll.title})
+    return redirect("console:home")
+
+
+@require_POST
+@secretary_only
+def follow_up_done(request: HttpRequest, follow_up_id: int) -> HttpResponse:
+    try:
+        follow_up = services.follow_up_complete(
+            follow_up_id=follow_up_id,
+            actor=request.user,  # type: ignore[arg-type]
+            comment=request.POST.get("comment", ""),
+        )
+    except PollError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The follow-up on “%(title)s” is done.") % {"title": follow_up.proposal.title})
     return redirect("console:home")
 
 

@@ -10,4 +10,5 @@ urlpatterns = [
     path("polls/<int:poll_id>/open/", console.poll_act, {"action": "open"}, name="poll-open"),
     path("polls/<int:poll_id>/close/", console.poll_act, {"action": "close"}, name="poll-close"),
     path("polls/<int:poll_id>/certify/", console.poll_certify, name="poll-certify"),
+    path("follow-ups/<int:follow_up_id>/done/", console.follow_up_done, name="follow-up-done"),
 ]

@@ -24,7 +24,7 @@ from polls import selectors as poll_selectors
 from polls import services as poll_services
 from polls.audit import audit_append
 from polls.models import Meeting, Poll, PollStatus, VoteStandard
-from polls.permissions import SECRETARY_GROUP
+from polls.permissions import SECRETARY_GROUP, is_secretary
 from proposals import selectors
 from proposals.exceptions import IllegalAction, InvalidProposal, NotAllowed
 from proposals.models import (
@@ -253,6 +253,27 @@ def _open_follow_up(proposal: Proposal, outcome: str) -> None:
             actor=None,
             payload={"due_at": follow_up.due_at.isoformat(), "comment": follow_up.note},
         )
+
+
+@transaction.atomic
+def follow_up_complete(*, follow_up_id: int, actor: User, comment: str = "") -> FollowUp:
+    """The board's next step is taken: the secretary records it once, on the proposal's trail."""
+    if not is_secretary(actor):
+        raise NotAllowed(_("Only the company secretary may close a follow-up."))
+    follow_up = FollowUp.objects.select_for_update().select_related("proposal").filter(pk=follow_up_id).first()
+    if follow_up is None:
+        raise InvalidProposal(_("No such follow-up."))
+    if follow_up.done_at is not None:
+        raise IllegalAction(_("This follow-up is already done."), allowed_actions=[])
+    follow_up.done_at = timezone.now()
+    follow_up.save(update_fields=["done_at"])
+    audit_append(
+        stream=_stream(follow_up.proposal),
+        action="follow_up_done",
+        actor=actor,
+        payload={"comment": comment.strip()},
+    )
+    return follow_up
 
 
 def _record_recusals(proposal: Proposal) -> None:

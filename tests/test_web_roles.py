@@ -221,3 +221,40 @@ def test_an_unknown_language_changes_nothing() -> None:
     from polls.models import Profile
 
     assert not Profile.objects.exists()
+
+
+def test_the_secretary_marks_a_follow_up_done_once_and_it_joins_the_proposals_trail(client: Client) -> None:
+    from polls.audit import audit_trail
+
+    proposal = make_proposal(title="Advisory outcome")
+    follow_up = FollowUp.objects.create(proposal=proposal, due_at=timezone.now(), note="Report back")
+    client.force_login(make_secretary())
+    done = client.post(f"/console/follow-ups/{follow_up.pk}/done/", follow=True).content.decode()
+    assert "is done" in done
+    assert "Report back" not in done.split('id="follow-ups-heading"')[1].split("</section>")[0]
+    again = client.post(f"/console/follow-ups/{follow_up.pk}/done/", follow=True).content.decode()
+    assert "already done" in again
+    follow_up.refresh_from_db()
+    assert follow_up.done_at is not None
+    assert [event.action for event in audit_trail(f"proposal:{proposal.pk}")].count("follow_up_done") == 1
+
+
+def test_a_member_cannot_mark_a_follow_up_done(client: Client) -> None:
+    follow_up = FollowUp.objects.create(proposal=make_proposal(), due_at=timezone.now(), note="Report back")
+    client.force_login(make_user())
+    assert client.post(f"/console/follow-ups/{follow_up.pk}/done/").status_code == 403
+    follow_up.refresh_from_db()
+    assert follow_up.done_at is None
+
+
+def test_the_admin_action_marks_follow_ups_done_through_the_service(client: Client) -> None:
+    follow_up = FollowUp.objects.create(proposal=make_proposal(), due_at=timezone.now(), note="Report back")
+    client.force_login(make_secretary(is_superuser=True))
+    response = client.post(
+        "/admin/proposals/followup/",
+        {"action": "mark_done", "_selected_action": [follow_up.pk]},
+        follow=True,
+    )
+    assert "1 follow-up(s) marked done." in response.content.decode()
+    follow_up.refresh_from_db()
+    assert follow_up.done_at is not None

@@ -68,6 +68,7 @@ LABELS = {
     "review_vote": _("review vote"),
     "review_vote_changed": _("review vote changed"),
     "follow_up_opened": _("follow-up opened"),
+    "follow_up_done": _("follow-up done"),
     "interests_declared": _("interests declared"),
     "approve": _("approve"),
     "reject": _("reject"),
