@@ -116,6 +116,14 @@ PAGES = [
     ("the review page", "/proposals/{in_review}/review/", [302, 403, 403, 403, 200, 200, 403, 403]),
     ("the meeting", "/meetings/{meeting}/", [200] * 8),
     ("ballots in the admin", "/admin/polls/ballot/", [302] * 6 + [200, 200]),
+    ("the secretary's console", "/console/", [302] + [403] * 5 + [200, 200]),
+    ("the certify page", "/console/polls/{open}/certify/", [302] + [403] * 5 + [200, 200]),
+]
+# Forms that change something, posted by each role: refused before anything happens, or done.
+FORMS = [
+    ("close a poll from the console", "/console/polls/{open}/close/", {}, [302] + [403] * 5 + [302, 302]),
+    ("vote on a public poll", "/polls/{open}/vote/", "first option", [302] + [302] * 7),
+    ("start writing a proposal", "/proposals/new/", {"title": ""}, [302] + [400] * 7),
 ]
 
 
@@ -148,3 +156,21 @@ def test_each_role_gets_its_answer_from_the_pages(role: str, name: str, template
         client.force_login(user)
     response = client.get(path_for(template, world))
     assert response.status_code == expected[ROLES.index(role)], (name, role)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("name", "template", "body", "expected"), FORMS, ids=[row[0] for row in FORMS])
+def test_each_role_gets_its_answer_from_the_forms(
+    role: str, name: str, template: str, body: Any, expected: list[int]
+) -> None:
+    world = build_world()
+    client = Client()
+    user = world["users"][role]
+    if user is not None:
+        client.force_login(user)
+    if body == "first option":
+        body = {"option": world["open"].options.first().pk}
+    response = client.post(path_for(template, world), body)
+    assert response.status_code == expected[ROLES.index(role)], (name, role)
+    if role == "visitor":
+        assert response["Location"].startswith("/accounts/login/"), "a visitor is asked to log in first"
