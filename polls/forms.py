@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from polls import services
 from polls.exceptions import PollError, RegisterInvalid
-from polls.models import Choice, Holder, Option, Poll, RegisterSnapshot
+from polls.models import Choice, Comparator, Holder, Option, Poll, RegisterSnapshot, ResultsVisibility, VoteStandard
 
 
 class VoteForm(forms.Form):
@@ -100,3 +100,77 @@ class RegisterImportForm(forms.Form):
         except PollError as error:
             self.add_error(None, error.message)
         return None
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    """The browser's own date-and-time picker; the value round-trips in its format."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class PollWindowForm(forms.Form):
+    """When voting runs: the fields a public poll and a shareholder item share."""
+
+    opens_at = forms.DateTimeField(label=_("Opens at"), widget=DateTimeLocalInput())
+    closes_at = forms.DateTimeField(label=_("Closes at"), widget=DateTimeLocalInput())
+    results_visibility = forms.ChoiceField(label=_("Results are shown"), choices=ResultsVisibility.choices)
+    allow_change = forms.BooleanField(label=_("Voters may change their vote until it closes"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("opens_at") and data.get("closes_at") and data["closes_at"] <= data["opens_at"]:
+            self.add_error("closes_at", _("The poll must close after it opens."))
+        return data
+
+
+class PollCreateForm(PollWindowForm):
+    title = forms.CharField(label=_("Question"), max_length=300)
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    options = forms.CharField(
+        label=_("Options"),
+        help_text=_("One per line, in the order voters see them."),
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    field_order = ["title", "description", "options", "opens_at", "closes_at", "results_visibility", "allow_change"]
+
+    def clean_options(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data["options"].splitlines() if line.strip()]
+
+
+class MeetingCreateForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=300)
+    date = forms.DateField(label=_("Meeting date"), widget=forms.DateInput(attrs={"type": "date"}))
+    register = forms.ModelChoiceField(
+        label=_("Register of record"), queryset=RegisterSnapshot.objects.order_by("-record_date", "-id")
+    )
+    quorum = forms.CharField(label=_("Quorum"), initial="1/2", max_length=20, help_text=_("A fraction, e.g. 1/2."))
+    quorum_comparator = forms.ChoiceField(label=_("Quorum is met with"), choices=Comparator.choices)
+
+
+class ItemCreateForm(PollWindowForm):
+    title = forms.CharField(label=_("Item"), max_length=300)
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    standard = forms.ChoiceField(label=_("Vote standard"), choices=VoteStandard.choices)
+    threshold = forms.CharField(
+        label=_("Threshold"), initial="1/2", max_length=20, help_text=_("A fraction, e.g. 2/3.")
+    )
+    comparator = forms.ChoiceField(label=_("Passes with"), choices=Comparator.choices)
+    advisory = forms.BooleanField(label=_("Advisory vote"), required=False)
+    field_order = ["title", "description", "standard", "threshold", "comparator", "advisory", "opens_at", "closes_at"]
+
+
+class TabulationForm(forms.Form):
+    """The inspector of elections' official totals for an item."""
+
+    shares_for = forms.IntegerField(label=_("Shares for"), min_value=0, max_value=10**18 - 1)
+    shares_against = forms.IntegerField(label=_("Shares against"), min_value=0, max_value=10**18 - 1)
+    shares_abstain = forms.IntegerField(label=_("Shares abstaining"), min_value=0, max_value=10**18 - 1)
+    broker_non_votes = forms.IntegerField(
+        label=_("Broker non-votes"), min_value=0, max_value=10**18 - 1, initial=0, required=False
+    )
+    source = forms.CharField(
+        label=_("Source"), max_length=255, required=False, help_text=_("Where the figures come from.")
+    )

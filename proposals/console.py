@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -19,8 +20,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from polls import selectors as poll_selectors
 from polls import services as poll_services
 from polls.exceptions import PollError
-from polls.forms import RegisterImportForm
-from polls.models import Poll, RegisterSnapshot
+from polls.forms import ItemCreateForm, MeetingCreateForm, PollCreateForm, RegisterImportForm, TabulationForm
+from polls.models import Meeting, Poll, RegisterSnapshot
 from polls.permissions import is_secretary
 from proposals import selectors, services
 
@@ -43,6 +44,7 @@ def _console(request: HttpRequest, import_form: RegisterImportForm, status: int 
         "polls": poll_selectors.secretary_poll_queue(),
         "follow_ups": selectors.follow_ups_due(),
         "registers": RegisterSnapshot.objects.order_by("-imported_at")[:5],
+        "meetings": poll_selectors.meetings_recent(limit=5),
         "import_form": import_form,
     }
     return render(request, "console/home.html", context, status=status)
@@ -129,3 +131,79 @@ def poll_certify(request: HttpRequest, poll_id: int) -> HttpResponse:
         "results": poll_selectors.poll_results(poll=poll),
     }
     return render(request, "console/certify.html", context, status=400 if request.method == "POST" else 200)
+
+
+def _form_page(request: HttpRequest, form: Form, *, title: str, submit: str, lead: str = "") -> HttpResponse:
+    context = {"form": form, "title": title, "submit": submit, "lead": lead}
+    return render(request, "console/form.html", context, status=400 if form.is_bound else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@secretary_only
+def poll_new(request: HttpRequest) -> HttpResponse:
+    """A public poll, saved as a draft: the console's "Open now" publishes it."""
+    form = PollCreateForm(request.POST or None, initial={"allow_change": True})
+    if request.method == "POST" and form.is_valid():
+        try:
+            poll = poll_services.poll_create(created_by=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+        except PollError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("“%(title)s” is saved as a draft; open it when ready.") % {"title": poll.title})
+            return redirect("console:home")
+    return _form_page(request, form, title=_("New poll"), submit=_("Save as draft"))
+
+
+@require_http_methods(["GET", "POST"])
+@secretary_only
+def meeting_new(request: HttpRequest) -> HttpResponse:
+    form = MeetingCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            meeting = poll_services.meeting_create(created_by=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+        except PollError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(
+                request, _("The meeting “%(title)s” is created; add its items.") % {"title": meeting.title}
+            )
+            return redirect("console:item-new", meeting_id=meeting.pk)
+    return _form_page(request, form, title=_("New meeting"), submit=_("Create the meeting"))
+
+
+@require_http_methods(["GET", "POST"])
+@secretary_only
+def item_new(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    """An item on a meeting's ballot, saved as a draft like a poll."""
+    meeting = get_object_or_404(Meeting, pk=meeting_id)
+    form = ItemCreateForm(request.POST or None, initial={"allow_change": True, "results_visibility": "after_close"})
+    if request.method == "POST" and form.is_valid():
+        try:
+            item = poll_services.item_create(meeting=meeting, created_by=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+        except PollError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("“%(title)s” is on the ballot as a draft.") % {"title": item.title})
+            return redirect("console:home")
+    title = _("New item for %(meeting)s") % {"meeting": meeting.title}
+    return _form_page(request, form, title=title, submit=_("Add the item"))
+
+
+@require_http_methods(["GET", "POST"])
+@secretary_only
+def tabulation_enter(request: HttpRequest, poll_id: int) -> HttpResponse:
+    """The inspector's official totals; they replace the ballots' totals in the result."""
+    item = get_object_or_404(Poll.objects.filter(meeting__isnull=False), pk=poll_id)
+    form = TabulationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = {**form.cleaned_data, "broker_non_votes": form.cleaned_data.get("broker_non_votes") or 0}
+        try:
+            poll_services.tabulation_record(poll=item, entered_by=request.user, **data)  # type: ignore[arg-type]
+        except PollError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The tabulation of “%(title)s” is recorded.") % {"title": item.title})
+            return redirect("console:poll-certify", poll_id=item.pk)
+    title = _("Inspector's tabulation: %(title)s") % {"title": item.title}
+    lead = _("The official totals replace the ballots' totals in the result until it is certified.")
+    return _form_page(request, form, title=title, submit=_("Record the tabulation"), lead=lead)

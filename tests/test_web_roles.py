@@ -258,3 +258,96 @@ def test_the_admin_action_marks_follow_ups_done_through_the_service(client: Clie
     assert "1 follow-up(s) marked done." in response.content.decode()
     follow_up.refresh_from_db()
     assert follow_up.done_at is not None
+
+
+def test_the_secretary_creates_a_poll_from_the_console_as_a_draft(client: Client) -> None:
+    from polls.models import Poll
+
+    client.force_login(make_secretary())
+    assert client.get("/console/polls/new/").status_code == 200
+    response = client.post(
+        "/console/polls/new/",
+        {
+            "title": "Which city should host the 2027 annual meeting?",
+            "options": "Austin\n\nFremont\n",
+            "opens_at": "2030-01-01T09:00",
+            "closes_at": "2030-01-08T09:00",
+            "results_visibility": "after_close",
+            "allow_change": "on",
+        },
+        follow=True,
+    )
+    assert "saved as a draft" in response.content.decode()
+    poll = Poll.objects.get(title__startswith="Which city")
+    assert (poll.status, list(poll.options.values_list("label", flat=True))) == ("draft", ["Austin", "Fremont"])
+
+
+def test_a_poll_form_with_one_option_and_a_backwards_window_keeps_the_text_and_names_the_fields(
+    client: Client,
+) -> None:
+    from polls.models import Poll
+
+    client.force_login(make_secretary())
+    response = client.post(
+        "/console/polls/new/",
+        {
+            "title": "Half a question",
+            "options": "Only one",
+            "opens_at": "2030-01-08T09:00",
+            "closes_at": "2030-01-01T09:00",
+            "results_visibility": "live",
+        },
+    )
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "The poll must close after it opens." in page
+    assert 'value="Half a question"' in page
+    assert not Poll.objects.exists()
+
+
+def test_the_secretary_creates_a_meeting_then_an_item_and_enters_the_inspectors_tabulation(client: Client) -> None:
+    from polls.models import Meeting, Poll, Tabulation
+
+    register = make_register([("A-1", "Alice", "alice@example.com", 1_000)], outstanding=2_000)
+    client.force_login(make_secretary())
+    created = client.post(
+        "/console/meetings/new/",
+        {
+            "title": "2026 Annual Meeting",
+            "date": "2026-06-10",
+            "register": register.pk,
+            "quorum": "1/3",
+            "quorum_comparator": ">=",
+        },
+        follow=True,
+    )
+    meeting = Meeting.objects.get()
+    assert created.redirect_chain[-1][0] == f"/console/meetings/{meeting.pk}/items/new/"
+    client.post(
+        f"/console/meetings/{meeting.pk}/items/new/",
+        {
+            "title": "Ratify the auditor",
+            "standard": "votes_cast",
+            "threshold": "1/2",
+            "comparator": ">",
+            "opens_at": "2030-06-01T09:00",
+            "closes_at": "2030-06-10T18:00",
+            "results_visibility": "after_close",
+        },
+    )
+    item = Poll.objects.get(meeting=meeting)
+    assert sorted(item.options.values_list("code", flat=True)) == ["abstain", "against", "for"]
+    services.poll_open(poll=item)
+    services.poll_close(poll=item)
+    tabulated = client.post(
+        f"/console/polls/{item.pk}/tabulation/",
+        {"shares_for": "900", "shares_against": "50", "shares_abstain": "10", "broker_non_votes": ""},
+        follow=True,
+    )
+    assert tabulated.redirect_chain[-1][0] == f"/console/polls/{item.pk}/certify/"
+    assert Tabulation.objects.get(poll=item).shares_for == 900
+
+
+def test_a_tabulation_is_only_for_shareholder_items(client: Client) -> None:
+    client.force_login(make_secretary())
+    assert client.get(f"/console/polls/{make_poll().pk}/tabulation/").status_code == 404

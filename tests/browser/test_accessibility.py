@@ -69,6 +69,18 @@ def test_the_certification_page_has_no_serious_accessibility_violation(
     assert_accessible(signed_in("secretary"), f"/console/polls/{world.poll.pk}/certify/")
 
 
+@pytest.mark.parametrize("path", ["/console/polls/new/", "/console/meetings/new/", "/proposals/new/"])
+def test_the_forms_that_create_things_have_no_serious_accessibility_violation(
+    path: str, world: World, signed_in: Callable[..., Page]
+) -> None:
+    page = signed_in("secretary")
+    assert_accessible(page, path)
+    # Sent empty, the form comes back with its errors; those must be as accessible as the form.
+    page.locator("main form button[type=submit]").first.click()
+    violations = axe_violations(page)
+    assert not violations, axe_summary(page.url, violations)
+
+
 def test_the_axe_pass_reports_what_it_should(world: World, page: Page) -> None:
     """The wiring itself: a form control without a label on the page is a critical finding."""
     page.goto("/")
