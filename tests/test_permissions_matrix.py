@@ -118,6 +118,7 @@ PAGES = [
     ("ballots in the admin", "/admin/polls/ballot/", [302] * 6 + [200, 200]),
     ("the secretary's console", "/console/", [302] + [403] * 5 + [200, 200]),
     ("the certify page", "/console/polls/{open}/certify/", [302] + [403] * 5 + [200, 200]),
+    ("the new poll form", "/console/polls/new/", [302] + [403] * 5 + [200, 200]),
 ]
 # Forms that change something, posted by each role: refused before anything happens, or done.
 FORMS = [
