@@ -79,7 +79,9 @@ class RegisterImportForm(forms.Form):
     record_date = forms.DateField(label=_("Record date"), widget=forms.DateInput(attrs={"type": "date"}))
     shares_outstanding = forms.IntegerField(label=_("Shares outstanding"), min_value=1, max_value=10**18 - 1)
 
-    line_errors: list[str] = []
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.line_errors: list[str] = []
 
     def import_register(self, *, imported_by: User) -> RegisterSnapshot | None:
         """Import a valid form's file through the service; a refused file leaves its reasons
@@ -137,7 +139,12 @@ class PollCreateForm(PollWindowForm):
     field_order = ["title", "description", "options", "opens_at", "closes_at", "results_visibility", "allow_change"]
 
     def clean_options(self) -> list[str]:
-        return [line.strip() for line in self.cleaned_data["options"].splitlines() if line.strip()]
+        options = [line.strip() for line in self.cleaned_data["options"].splitlines() if line.strip()]
+        if any(len(option) > services.MAX_OPTION_LABEL for option in options):
+            raise forms.ValidationError(
+                _("An option may be at most %(max)d characters long.") % {"max": services.MAX_OPTION_LABEL}
+            )
+        return options
 
 
 class MeetingCreateForm(forms.Form):

@@ -4,6 +4,7 @@ ballots or ten million."""
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -13,7 +14,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.cache import cache
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -28,6 +29,7 @@ from polls.models import (
     PollKind,
     PollStatus,
     Profile,
+    ProxyAppointment,
     RecordedPoll,
     Tabulation,
 )
@@ -508,16 +510,37 @@ def pending_ballots(*, user: User | AnonymousUser, now: datetime.datetime | None
         .exclude(pk__in=Ballot.objects.filter(voter_id=user.pk, holder__isnull=True).values("poll_id"))
         .order_by("closes_at")
     )
-    meetings: list[MeetingPending] = []
+    # A fixed number of queries however many meetings are open: the reader's holdings and
+    # proxies for all of them at once, then the ballots already cast, grouped.
     open_items = Poll.objects.filter(open_now, meeting__isnull=False)
-    for meeting in Meeting.objects.filter(pk__in=open_items.values("meeting_id")).select_related("register"):
-        holders = holders_represented(user=user, meeting=meeting)
-        if not holders:
-            continue
-        items = open_items.filter(meeting=meeting).count()
-        voted = Ballot.objects.filter(poll__in=open_items.filter(meeting=meeting), holder__in=holders).count()
-        if items * len(holders) > voted:
-            meetings.append(MeetingPending(meeting=meeting, holders=holders, unvoted=items * len(holders) - voted))
+    open_meetings = list(Meeting.objects.filter(pk__in=open_items.values("meeting_id")).order_by("date", "id"))
+    if not open_meetings:
+        return PendingBallots(polls=polls, meetings=[])
+    own = list(
+        Holder.objects.filter(user_id=user.pk, register_id__in={m.register_id for m in open_meetings}).order_by(
+            "account"
+        )
+    )
+    proxied = list(
+        ProxyAppointment.objects.filter(proxy_id=user.pk, revoked_at__isnull=True, meeting__in=open_meetings)
+        .select_related("holder")
+        .order_by("holder__account")
+    )
+    items_per_meeting = Counter(open_items.values_list("meeting_id", flat=True))
+    voted = {
+        (row["poll__meeting_id"], row["holder_id"]): row["n"]
+        for row in Ballot.objects.filter(poll__in=open_items, holder__in=[*own, *(p.holder for p in proxied)])
+        .values("poll__meeting_id", "holder_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    }
+    meetings: list[MeetingPending] = []
+    for meeting in open_meetings:
+        holders = [h for h in own if h.register_id == meeting.register_id]
+        holders += [p.holder for p in proxied if p.meeting_id == meeting.pk and p.holder not in holders]
+        unvoted = sum(items_per_meeting[meeting.pk] - voted.get((meeting.pk, h.pk), 0) for h in holders)
+        if unvoted > 0:
+            meetings.append(MeetingPending(meeting=meeting, holders=holders, unvoted=unvoted))
     return PendingBallots(polls=polls, meetings=meetings)
 
 

@@ -61,6 +61,7 @@ from polls.standards import Threshold
 
 MIN_OPTIONS = 2
 MAX_OPTIONS = 20
+MAX_OPTION_LABEL: int = Option._meta.get_field("label").max_length or 0  # the column decides
 
 logger = logging.getLogger("quorum.polls")
 
@@ -98,6 +99,8 @@ def poll_create(
         )
     if any(not label for label in labels) or len(set(labels)) != len(labels):
         raise InvalidPollData(_("Options must be non-empty and distinct."))
+    if any(len(label) > MAX_OPTION_LABEL for label in labels):
+        raise InvalidPollData(_("An option may be at most %(max)d characters long.") % {"max": MAX_OPTION_LABEL})
     if closes_at <= opens_at:
         raise InvalidPollData(_("The poll must close after it opens."))
     poll = Poll.objects.create(

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -24,6 +24,7 @@ from polls.forms import ItemCreateForm, MeetingCreateForm, PollCreateForm, Regis
 from polls.models import Meeting, Poll, RegisterSnapshot
 from polls.permissions import is_secretary
 from proposals import selectors, services
+from proposals.exceptions import FollowUpNotFound
 
 View = Callable[..., HttpResponse]
 
@@ -102,6 +103,8 @@ def follow_up_done(request: HttpRequest, follow_up_id: int) -> HttpResponse:
             actor=request.user,  # type: ignore[arg-type]
             comment=request.POST.get("comment", ""),
         )
+    except FollowUpNotFound as missing:
+        raise Http404(missing.message) from None
     except PollError as error:
         messages.error(request, error.message)
     else:
@@ -114,11 +117,13 @@ def follow_up_done(request: HttpRequest, follow_up_id: int) -> HttpResponse:
 def poll_certify(request: HttpRequest, poll_id: int) -> HttpResponse:
     """The recount beside the running totals first; certifying freezes the result."""
     poll = get_object_or_404(Poll.objects.select_related("meeting"), pk=poll_id)
+    status = 200
     if request.method == "POST":
         try:
             poll_services.poll_certify(poll=poll, certified_by=request.user)  # type: ignore[arg-type]
         except PollError as error:
             messages.error(request, error.message)
+            status = error.status_code  # 409: not closed yet, or the recount differs
         else:
             messages.success(request, _("The result of “%(title)s” is certified.") % {"title": poll.title})
             return redirect("polls:results", poll_id=poll.pk)
@@ -130,7 +135,13 @@ def poll_certify(request: HttpRequest, poll_id: int) -> HttpResponse:
         "recount_matches": all(line.matches for line in recount),
         "results": poll_selectors.poll_results(poll=poll),
     }
-    return render(request, "console/certify.html", context, status=400 if request.method == "POST" else 200)
+    return render(request, "console/certify.html", context, status=status)
+
+
+def _posted(request: HttpRequest) -> QueryDict | None:
+    """The form's data on a POST, even an empty one (which must fail validation, not look
+    like a first visit)."""
+    return request.POST if request.method == "POST" else None
 
 
 def _form_page(request: HttpRequest, form: Form, *, title: str, submit: str, lead: str = "") -> HttpResponse:
@@ -142,7 +153,7 @@ def _form_page(request: HttpRequest, form: Form, *, title: str, submit: str, lea
 @secretary_only
 def poll_new(request: HttpRequest) -> HttpResponse:
     """A public poll, saved as a draft: the console's "Open now" publishes it."""
-    form = PollCreateForm(request.POST or None, initial={"allow_change": True})
+    form = PollCreateForm(_posted(request), initial={"allow_change": True})
     if request.method == "POST" and form.is_valid():
         try:
             poll = poll_services.poll_create(created_by=request.user, **form.cleaned_data)  # type: ignore[arg-type]
@@ -157,7 +168,7 @@ def poll_new(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @secretary_only
 def meeting_new(request: HttpRequest) -> HttpResponse:
-    form = MeetingCreateForm(request.POST or None)
+    form = MeetingCreateForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             meeting = poll_services.meeting_create(created_by=request.user, **form.cleaned_data)  # type: ignore[arg-type]
@@ -176,7 +187,7 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
 def item_new(request: HttpRequest, meeting_id: int) -> HttpResponse:
     """An item on a meeting's ballot, saved as a draft like a poll."""
     meeting = get_object_or_404(Meeting, pk=meeting_id)
-    form = ItemCreateForm(request.POST or None, initial={"allow_change": True, "results_visibility": "after_close"})
+    form = ItemCreateForm(_posted(request), initial={"allow_change": True, "results_visibility": "after_close"})
     if request.method == "POST" and form.is_valid():
         try:
             item = poll_services.item_create(meeting=meeting, created_by=request.user, **form.cleaned_data)  # type: ignore[arg-type]
@@ -194,7 +205,7 @@ def item_new(request: HttpRequest, meeting_id: int) -> HttpResponse:
 def tabulation_enter(request: HttpRequest, poll_id: int) -> HttpResponse:
     """The inspector's official totals; they replace the ballots' totals in the result."""
     item = get_object_or_404(Poll.objects.filter(meeting__isnull=False), pk=poll_id)
-    form = TabulationForm(request.POST or None)
+    form = TabulationForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         data = {**form.cleaned_data, "broker_non_votes": form.cleaned_data.get("broker_non_votes") or 0}
         try:

@@ -37,3 +37,8 @@ class NotAllowed(ProposalError):
 class InvalidProposal(ProposalError):
     status_code = 400
     default_message = _("The proposal is not valid.")
+
+
+class FollowUpNotFound(ProposalError):
+    status_code = 404
+    default_message = _("No such follow-up.")

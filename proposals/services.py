@@ -26,7 +26,7 @@ from polls.audit import audit_append
 from polls.models import Meeting, Poll, PollStatus, VoteStandard
 from polls.permissions import SECRETARY_GROUP, is_secretary
 from proposals import selectors
-from proposals.exceptions import IllegalAction, InvalidProposal, NotAllowed
+from proposals.exceptions import FollowUpNotFound, IllegalAction, InvalidProposal, NotAllowed
 from proposals.models import (
     PROPOSAL_TEXT_FIELDS,
     Attachment,
@@ -260,9 +260,12 @@ def follow_up_complete(*, follow_up_id: int, actor: User, comment: str = "") -> 
     """The board's next step is taken: the secretary records it once, on the proposal's trail."""
     if not is_secretary(actor):
         raise NotAllowed(_("Only the company secretary may close a follow-up."))
-    follow_up = FollowUp.objects.select_for_update().select_related("proposal").filter(pk=follow_up_id).first()
-    if follow_up is None:
-        raise InvalidProposal(_("No such follow-up."))
+    proposal_id = FollowUp.objects.filter(pk=follow_up_id).values_list("proposal_id", flat=True).first()
+    if proposal_id is None:
+        raise FollowUpNotFound()
+    # The proposal first, as a transition does: its audit chain takes one writer at a time.
+    Proposal.objects.select_for_update().get(pk=proposal_id)
+    follow_up = FollowUp.objects.select_for_update().select_related("proposal").get(pk=follow_up_id)
     if follow_up.done_at is not None:
         raise IllegalAction(_("This follow-up is already done."), allowed_actions=[])
     follow_up.done_at = timezone.now()

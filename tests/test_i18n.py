@@ -112,5 +112,5 @@ def test_a_service_refusal_reaches_an_italian_secretary_in_italian() -> None:
     assert "Si può chiudere solo una votazione aperta; questa è chiusa." in page
     assert "Only an open poll can be closed" not in page
     response = client.post(f"/console/polls/{still_open.pk}/certify/")
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert "Si può certificare solo una votazione chiusa; questa è aperta." in response.content.decode()

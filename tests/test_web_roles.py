@@ -143,7 +143,7 @@ def test_certifying_an_open_poll_is_refused_with_a_message(client: Client) -> No
     poll = make_poll()
     client.force_login(make_secretary())
     response = client.post(f"/console/polls/{poll.pk}/certify/")
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert "Only a closed poll can be certified" in response.content.decode()
     poll.refresh_from_db()
     assert poll.status == PollStatus.OPEN
@@ -351,3 +351,56 @@ def test_the_secretary_creates_a_meeting_then_an_item_and_enters_the_inspectors_
 def test_a_tabulation_is_only_for_shareholder_items(client: Client) -> None:
     client.force_login(make_secretary())
     assert client.get(f"/console/polls/{make_poll().pk}/tabulation/").status_code == 404
+
+
+def test_the_dashboard_costs_the_same_queries_with_one_open_meeting_or_five(client: Client) -> None:
+    alice = make_user(username="alice", email="alice@example.com")
+    register = make_register([("A-1", "Alice Example", "alice@example.com", 1_000)], outstanding=10_000)
+
+    def queries_for_home() -> int:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/").status_code == 200
+        return len(captured)
+
+    client.force_login(alice)
+    make_item(make_meeting(register, title="Meeting 1"))
+    one = queries_for_home()
+    for n in range(2, 6):
+        make_item(make_meeting(register, title=f"Meeting {n}"))
+    five = queries_for_home()
+    assert five == one, f"{one} queries with one open meeting, {five} with five"
+    assert "Meeting 5" in client.get("/").content.decode()
+
+
+def test_an_option_longer_than_its_column_is_refused_by_the_field(client: Client) -> None:
+    from polls.models import Poll
+
+    client.force_login(make_secretary())
+    response = client.post(
+        "/console/polls/new/",
+        {
+            "title": "Too long",
+            "options": "x" * 201 + "\nShort",
+            "opens_at": "2030-01-01T09:00",
+            "closes_at": "2030-01-08T09:00",
+            "results_visibility": "live",
+        },
+    )
+    assert response.status_code == 400
+    assert "at most 200 characters" in response.content.decode()
+    assert not Poll.objects.exists()
+
+
+def test_an_empty_post_to_a_console_form_is_refused_not_taken_for_a_visit(client: Client) -> None:
+    client.force_login(make_secretary())
+    response = client.post("/console/meetings/new/", {})
+    assert response.status_code == 400
+    assert "This field is required." in response.content.decode()
+
+
+def test_marking_a_follow_up_that_does_not_exist_done_is_a_404(client: Client) -> None:
+    client.force_login(make_secretary())
+    assert client.post("/console/follow-ups/987654/done/").status_code == 404
