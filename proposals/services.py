@@ -29,6 +29,7 @@ from proposals import selectors
 from proposals.exceptions import FollowUpNotFound, IllegalAction, InvalidProposal, NotAllowed
 from proposals.models import (
     PROPOSAL_TEXT_FIELDS,
+    STATE_CHOICES,
     Attachment,
     Comment,
     Director,
@@ -52,6 +53,12 @@ ROLE_WORDS = {
     Role.SECRETARY: pgettext_lazy("workflow role, in a sentence", "secretary"),
     Role.SYSTEM: pgettext_lazy("workflow role, in a sentence", "system"),
 }
+
+
+def _state_word(state: str) -> str:
+    """A proposal's state in a sentence, in the reader's language ("in review", "in revisione");
+    the action names beside it stay the API's identifiers, which the answer lists."""
+    return str(dict(STATE_CHOICES).get(state, state)).lower()
 
 
 def _stream(proposal: Proposal) -> str:
@@ -111,7 +118,7 @@ def proposal_update(
     if not can_edit_proposal(editor, proposal):
         raise NotAllowed(
             _("Only the proposer may edit, and only in draft or returned; this one is %(status)s.")
-            % {"status": proposal.status}
+            % {"status": _state_word(proposal.status)}
         )
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
@@ -134,7 +141,8 @@ def _refuse(proposal: Proposal, actor: User | None, action: str) -> None:
     allowed = allowed_actions(proposal.status, roles)
     if transition is None:
         raise IllegalAction(
-            _("A proposal that is %(status)s cannot %(action)s.") % {"status": proposal.status, "action": action},
+            _("A proposal that is %(status)s cannot %(action)s.")
+            % {"status": _state_word(proposal.status), "action": action},
             allowed,
         )
     if not roles & set(transition.roles):
@@ -314,7 +322,9 @@ def review_vote_cast(*, proposal_id: int, user: User, decision: str, comment: st
         raise NotAllowed(_("Only directors in office review proposals."))
     if proposal.status != State.IN_REVIEW:
         raise IllegalAction(
-            _("The proposal is %(status)s; the board reviews only in review.") % {"status": proposal.status}, []
+            _("The proposal is %(status)s; the board reviews only in review.")
+            % {"status": _state_word(proposal.status)},
+            [],
         )
     interest = director.conflict_with(proposal.counterparty)
     if interest is not None:

@@ -97,6 +97,8 @@ def test_an_email_reaches_an_italian_reader_in_italian(django_capture_on_commit_
     assert len(sent) == 1
     assert "Proposta presentata" in sent[0].subject
     assert "Stato:" in sent[0].body
+    html = sent[0].alternatives[0].content  # type: ignore[attr-defined]
+    assert '<html lang="it">' in str(html)
 
 
 def test_a_closed_poll_status_reads_in_italian() -> None:

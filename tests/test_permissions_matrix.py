@@ -4,6 +4,7 @@ may see and do, and the status everyone else gets."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,7 +14,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from polls import services as poll_services
-from polls.models import PollStatus
+from polls.models import Ballot, Poll, PollStatus
+from proposals.models import Proposal
 from tests.factories import (
     make_director,
     make_item,
@@ -120,11 +122,33 @@ PAGES = [
     ("the certify page", "/console/polls/{open}/certify/", [302] + [403] * 5 + [200, 200]),
     ("the new poll form", "/console/polls/new/", [302] + [403] * 5 + [200, 200]),
 ]
-# Forms that change something, posted by each role: refused before anything happens, or done.
+# Forms that change something, posted by each role: the status, and whether anything changed
+# (a refusal must leave the world as it was).
 FORMS = [
-    ("close a poll from the console", "/console/polls/{open}/close/", {}, [302] + [403] * 5 + [302, 302]),
-    ("vote on a public poll", "/polls/{open}/vote/", "first option", [302] + [302] * 7),
-    ("start writing a proposal", "/proposals/new/", {"title": ""}, [302] + [400] * 7),
+    (
+        "close a poll from the console",
+        "/console/polls/{open}/close/",
+        {},
+        [302] + [403] * 5 + [302, 302],
+        lambda world: Poll.objects.get(pk=world["open"].pk).status == PollStatus.CLOSED,
+        [False] * 6 + [True, True],
+    ),
+    (
+        "vote on a public poll",
+        "/polls/{open}/vote/",
+        "first option",
+        [302] * 8,
+        lambda world: Ballot.objects.filter(poll=world["open"]).exists(),
+        [False] + [True] * 7,
+    ),
+    (
+        "submit an empty proposal",
+        "/proposals/new/",
+        {"title": "", "submit": "1"},
+        [302] + [400] * 7,
+        lambda world: Proposal.objects.count() != 2,
+        [False] * 8,
+    ),
 ]
 
 
@@ -160,9 +184,17 @@ def test_each_role_gets_its_answer_from_the_pages(role: str, name: str, template
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize(("name", "template", "body", "expected"), FORMS, ids=[row[0] for row in FORMS])
+@pytest.mark.parametrize(
+    ("name", "template", "body", "expected", "changed", "changes"), FORMS, ids=[row[0] for row in FORMS]
+)
 def test_each_role_gets_its_answer_from_the_forms(
-    role: str, name: str, template: str, body: Any, expected: list[int]
+    role: str,
+    name: str,
+    template: str,
+    body: Any,
+    expected: list[int],
+    changed: Callable[[dict[str, Any]], bool],
+    changes: list[bool],
 ) -> None:
     world = build_world()
     client = Client()
@@ -173,5 +205,6 @@ def test_each_role_gets_its_answer_from_the_forms(
         body = {"option": world["open"].options.first().pk}
     response = client.post(path_for(template, world), body)
     assert response.status_code == expected[ROLES.index(role)], (name, role)
+    assert changed(world) is changes[ROLES.index(role)], (name, role, "what changed")
     if role == "visitor":
         assert response["Location"].startswith("/accounts/login/"), "a visitor is asked to log in first"
