@@ -2,18 +2,14 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from polls.auth import LockoutAdminAuthenticationForm, LockoutAuthenticationForm
+from polls.auth import LockoutAdminAuthenticationForm, LoginView
 from polls.views import healthz, language_set
 
 admin.site.login_form = LockoutAdminAuthenticationForm
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(authentication_form=LockoutAuthenticationForm),
-        name="login",
-    ),
+    path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/v1/", include("polls.api.urls")),
     path("healthz", healthz, name="healthz"),

@@ -7,9 +7,13 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+
+from polls.models import Profile
 
 
 def _key(username: str) -> str:
@@ -43,3 +47,24 @@ class LockoutAuthenticationForm(LockoutMixin, AuthenticationForm):
 
 class LockoutAdminAuthenticationForm(LockoutMixin, AdminAuthenticationForm):
     pass
+
+
+class LoginView(auth_views.LoginView):
+    """The form login, with the lockout, and the reader's chosen language restored: a person
+    who chose Italian on one browser finds it again on the next one they sign in from."""
+
+    authentication_form = LockoutAuthenticationForm
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        response = super().form_valid(form)
+        language = Profile.objects.filter(user=form.get_user()).values_list("language", flat=True).first()
+        if language:
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                language,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            )
+        return response

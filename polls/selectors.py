@@ -556,7 +556,8 @@ def secretary_poll_queue(*, now: datetime.datetime | None = None) -> PollQueue:
     closed early, and closed polls whose result still needs certifying."""
     now = now or timezone.now()
     polls = Poll.objects.select_related("meeting")
-    to_open = Q(status=PollStatus.DRAFT) | effective_status_q(PollStatus.SCHEDULED, now)
+    # A draft past its closing time cannot be opened (its window must move first, in the admin).
+    to_open = Q(status=PollStatus.DRAFT, closes_at__gt=now) | effective_status_q(PollStatus.SCHEDULED, now)
     return PollQueue(
         to_open=list(polls.filter(to_open).order_by("opens_at", "id")),
         open=list(polls.filter(effective_status_q(PollStatus.OPEN, now)).order_by("closes_at", "id")),

@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import ngettext
 
 from polls.admin import ReadOnlyAdmin, audit_trail_html
 from polls.exceptions import PollError
@@ -137,7 +138,8 @@ class FollowUpAdmin(ReadOnlyAdmin):
             else:
                 done += 1
         if done:
-            self.message_user(request, f"{done} follow-up(s) marked done.", messages.SUCCESS)
+            message = ngettext("%(count)d follow-up marked done.", "%(count)d follow-ups marked done.", done)
+            self.message_user(request, message % {"count": done}, messages.SUCCESS)
 
 
 @admin.register(Notification)

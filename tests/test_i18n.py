@@ -116,3 +116,15 @@ def test_a_service_refusal_reaches_an_italian_secretary_in_italian() -> None:
     response = client.post(f"/console/polls/{still_open.pk}/certify/")
     assert response.status_code == 409
     assert "Si può certificare solo una votazione chiusa; questa è aperta." in response.content.decode()
+
+
+def test_signing_in_on_a_new_browser_restores_the_language_the_reader_chose() -> None:
+    from polls.models import Profile
+
+    reader = make_user(username="lettore")
+    Profile.objects.create(user=reader, language="it")
+    browser = Client()
+    response = browser.post("/accounts/login/", {"username": "lettore", "password": "pw-for-tests-1"})
+    assert response.status_code == 302
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "it"
+    assert '<html lang="it">' in browser.get("/").content.decode()

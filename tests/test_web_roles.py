@@ -255,7 +255,7 @@ def test_the_admin_action_marks_follow_ups_done_through_the_service(client: Clie
         {"action": "mark_done", "_selected_action": [follow_up.pk]},
         follow=True,
     )
-    assert "1 follow-up(s) marked done." in response.content.decode()
+    assert "1 follow-up marked done." in response.content.decode()
     follow_up.refresh_from_db()
     assert follow_up.done_at is not None
 

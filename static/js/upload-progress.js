@@ -18,8 +18,11 @@ document.addEventListener("DOMContentLoaded", () => {
         text.textContent = progress.dataset.doneText;
       });
       request.addEventListener("load", () => {
-        // The answer is a whole page (the console again, or the form with its errors).
-        history.replaceState(null, "", request.responseURL);
+        // The answer is a whole page: the console again after a redirect (then its address
+        // replaces the form's), or the form with its errors at the page the reader was on.
+        if (new URL(request.responseURL).pathname !== new URL(form.action).pathname) {
+          history.replaceState(null, "", request.responseURL);
+        }
         document.open();
         document.write(request.responseText);
         document.close();
