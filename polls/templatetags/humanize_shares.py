@@ -5,6 +5,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from polls.models import Choice, Poll, VoteStandard
+from polls.register_errors import register_error_text
 from polls.services import CHOICE_LABELS
 
 register = template.Library()
@@ -39,6 +40,12 @@ def option_label(label: str, poll: Poll) -> str:
             if label == CHOICE_LABELS[choice]:
                 return str(choice.label)
     return label
+
+
+@register.filter
+def register_error(finding: str) -> str:
+    """A register check's finding ("line 3: missing email") in the reader's language."""
+    return register_error_text(finding)
 
 
 @register.filter
