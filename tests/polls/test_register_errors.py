@@ -14,7 +14,7 @@ from tests.factories import register_csv
 
 pytestmark = pytest.mark.django_db
 
-BAD_LINES = [
+BAD_LINES: list[tuple[str, str, str, int | str]] = [
     ("", "Nobody", "nobody@example.com", 10),
     ("A-2", "", "", ""),
     ("A-3", "Neg", "neg@example.com", "-5"),
