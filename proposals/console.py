@@ -1,5 +1,6 @@
-"""The company secretary's console: everything that waits for them on one page, and the
-poll actions (open, close, certify with the recount shown) and register import behind it."""
+"""The company secretary's console: everything that waits for them on one page, and the work
+behind it: opening, closing and certifying polls (the recount shown first), new polls, meetings
+and items, the inspector's tabulation, follow-ups, and register import."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
@@ -67,7 +69,10 @@ def register_import(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request,
                 _("Imported the register of %(date)s: %(holders)s holders.")
-                % {"date": snapshot.record_date, "holders": snapshot.holder_count},
+                % {
+                    "date": date_format(snapshot.record_date, "DATE_FORMAT"),
+                    "holders": number_format(snapshot.holder_count, force_grouping=True),
+                },
             )
             return redirect("console:home")
     return _console(request, form, status=400)
