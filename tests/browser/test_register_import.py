@@ -49,7 +49,7 @@ def test_the_secretary_imports_a_long_register_from_the_console_and_sees_its_pro
     form.locator("[name=shares_outstanding]").fill(str(total + 1_000_000))
     form.get_by_role("button", name="Import").click()
 
-    expect(page.get_by_role("status")).to_contain_text("20000 holders", timeout=30_000)
+    expect(page.get_by_role("status")).to_contain_text("20,000 holders", timeout=30_000)
     snapshot = RegisterSnapshot.objects.get(source_name=register.name)
     assert snapshot.holders.count() == 20_000
     latest = page.get_by_role("table", name="Latest registers")
