@@ -2,7 +2,6 @@ from decimal import Decimal, InvalidOperation
 
 from django import template
 from django.utils.formats import number_format
-from django.utils.translation import gettext_lazy as _
 
 from polls.models import Choice, Poll, VoteStandard
 from polls.register_errors import register_error_text
@@ -52,39 +51,3 @@ def register_error(finding: str) -> str:
 def standard_label(value: str) -> str:
     """votes_cast -> "Votes cast (for / (for + against))"."""
     return str(VoteStandard(value).label) if value in VoteStandard.values else value
-
-
-# Workflow actions and audit events as people read them; anything else shows its identifier
-# with spaces.
-LABELS = {
-    "submit": _("Submit"),
-    "resubmit": _("Resubmit"),
-    "start_review": _("Start the board review"),
-    "return": _("Return to the proposer"),
-    "decide": _("Decide"),
-    "refer": _("Refer to the shareholders"),
-    "put_to_vote": _("Put to a shareholder vote"),
-    "settle": _("Settle"),
-    "implement": _("Mark as implemented"),
-    "withdraw": _("Withdraw"),
-    "created": _("created"),
-    "edited": _("edited"),
-    "commented": _("commented"),
-    "attached": _("attached a file"),
-    "director_recused": _("director recused"),
-    "review_vote": _("review vote"),
-    "review_vote_changed": _("review vote changed"),
-    "follow_up_opened": _("follow-up opened"),
-    "follow_up_done": _("follow-up done"),
-    "interests_declared": _("interests declared"),
-    "approve": _("approve"),
-    "reject": _("reject"),
-    "abstain": _("abstain"),
-}
-
-
-@register.filter
-def words(value: str) -> str:
-    """start_review -> "Start the board review": identifiers shown to people, translated."""
-    label = LABELS.get(str(value))
-    return str(label) if label is not None else str(value).replace("_", " ")
