@@ -14,12 +14,7 @@ case "$url" in
     ;;
   sqlite://*)
     out="$dir/quorum-$stamp.sqlite3"
-    .venv/bin/python - "${url#sqlite://}" "$out" <<'PY'
-import sqlite3, sys
-source, target = sqlite3.connect(sys.argv[1]), sqlite3.connect(sys.argv[2])
-with target:
-    source.backup(target)
-PY
+    .venv/bin/python scripts/sqlite_copy.py "${url#sqlite://}" "$out"
     ;;
   *) echo "backup: unsupported DATABASE_URL scheme: ${url%%:*}" >&2; exit 2 ;;
 esac

@@ -11,12 +11,7 @@ case "$url" in
     pg_restore --clean --if-exists --no-owner --single-transaction --dbname "$url" "$file"
     ;;
   sqlite://*)
-    .venv/bin/python - "$file" "${url#sqlite://}" <<'PY'
-import sqlite3, sys
-source, target = sqlite3.connect(sys.argv[1]), sqlite3.connect(sys.argv[2])
-with target:
-    source.backup(target)
-PY
+    .venv/bin/python scripts/sqlite_copy.py "$file" "${url#sqlite://}"
     ;;
   *) echo "restore: unsupported DATABASE_URL scheme: ${url%%:*}" >&2; exit 2 ;;
 esac
