@@ -68,6 +68,13 @@ class Poll(models.Model):
     results_visibility = models.CharField(
         max_length=20, choices=ResultsVisibility.choices, default=ResultsVisibility.LIVE
     )
+    # Existing rows and shareholder items stay open ballots; the services make new public polls
+    # secret unless the secretary says otherwise (their trail never held a choice to hide).
+    secret = models.BooleanField(
+        default=False,
+        verbose_name=_("secret ballot"),
+        help_text=_("Public polls only: nobody, the secretary included, can see who chose what."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -111,6 +118,10 @@ class Poll(models.Model):
             models.CheckConstraint(
                 condition=Q(status=PollStatus.CERTIFIED, certified_at__isnull=False) | ~Q(status=PollStatus.CERTIFIED),
                 name="polls_poll_certified_has_time",
+            ),
+            # A shareholder vote is public by design: only public polls may be secret.
+            models.CheckConstraint(
+                condition=Q(secret=False) | Q(kind=PollKind.PUBLIC), name="polls_poll_secret_only_public"
             ),
         ]
 
@@ -182,6 +193,9 @@ class Ballot(models.Model):
     shares_for = models.BigIntegerField(null=True, blank=True)
     shares_against = models.BigIntegerField(null=True, blank=True)
     shares_abstain = models.BigIntegerField(null=True, blank=True)
+    # Secret polls: the key of the commitment the audit trail holds instead of the option,
+    # new at every change (polls.secrecy). Empty on open ballots.
+    salt = models.CharField(max_length=64, blank=True, default="", db_default="", editable=False)
     cast_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
