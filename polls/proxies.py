@@ -1,0 +1,108 @@
+"""Naming a proxy by username or e-mail address, without telling anyone which accounts exist.
+
+The holder (or the secretary) gets the same answer whether or not an account matched: an
+account that matches is appointed; an e-mail address with no account gets an invitation to
+sign up, after which the holder names the new account; anything else changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import transaction
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from polls import refusals, selectors, services
+from polls.audit import audit_append
+from polls.exceptions import NotEligible
+from polls.models import Holder, Meeting, ProxyAppointment
+from polls.permissions import is_secretary
+
+logger = logging.getLogger("quorum.polls")
+
+
+@dataclass(frozen=True)
+class ProxyNamed:
+    """What the caller may be told: the name as they typed it, never whether it matched.
+    `appointment` is for the server's own use (tests, logs), not for the answer."""
+
+    holder: Holder
+    proxy: str
+    appointment: ProxyAppointment | None
+
+    @property
+    def message(self) -> str:
+        return str(refusals.PROXY_APPOINTED) % {"who": self.proxy, "holder": self.holder.name}
+
+
+def _is_email(text: str) -> bool:
+    try:
+        validate_email(text)
+    except ValidationError:
+        return False
+    return True
+
+
+def _account_named(text: str) -> User | None:
+    """The active account with this username, or the one active account with this e-mail
+    address. Several accounts sharing an address match none: guessing could hand a holder's
+    shares to the wrong person."""
+    accounts = get_user_model().objects.filter(is_active=True)
+    by_username = accounts.filter(username=text).first()
+    if by_username is not None or not _is_email(text):
+        return by_username
+    matches = list(accounts.filter(email__iexact=text).order_by("pk")[:2])
+    return matches[0] if len(matches) == 1 else None
+
+
+def _send_invitation(*, email: str, holder_name: str, meeting_title: str, meeting_id: int) -> None:
+    with translation.override(selectors.language_for_email(email)):
+        subject = _("You are invited to vote as a proxy at %(meeting)s") % {"meeting": meeting_title}
+        body = _(
+            "%(holder)s would like you to vote their shares as their proxy at %(meeting)s.\n\n"
+            "Create an account on Quorum with this e-mail address, then ask them to name you again:\n"
+            "%(url)s\n\n"
+            "If you did not expect this message, you can ignore it."
+        ) % {
+            "holder": holder_name,
+            "meeting": meeting_title,
+            "url": settings.SITE_URL + reverse("polls:meeting", kwargs={"meeting_id": meeting_id}),
+        }
+    try:
+        send_mail(subject, body, None, [email])
+    except Exception:  # the appointment stands; a lost invitation is logged, never a 500
+        logger.exception("proxy invitation to %s could not be sent", email)
+
+
+@transaction.atomic
+def proxy_name(*, meeting: Meeting, holder: Holder, proxy: str, appointed_by: User) -> ProxyNamed:
+    """Appoint the account `proxy` names (username or e-mail address), or invite the address."""
+    who = proxy.strip()
+    account = _account_named(who)
+    if account is not None:
+        appointment = services.proxy_appoint(meeting=meeting, holder=holder, proxy=account, appointed_by=appointed_by)
+        return ProxyNamed(holder=holder, proxy=who, appointment=appointment)
+    # The same checks, in the same order, as an appointment: a refusal never depends on the name.
+    if holder.register_id != meeting.register_id or (
+        holder.user_id != appointed_by.pk and not is_secretary(appointed_by)
+    ):
+        raise NotEligible(refusals.HOLDER_REFUSED)
+    if _is_email(who):
+        audit_append(
+            stream=f"meeting:{meeting.pk}", action="proxy_invited", actor=appointed_by, payload={"holder": holder.pk}
+        )
+        transaction.on_commit(
+            lambda: _send_invitation(
+                email=who, holder_name=holder.name, meeting_title=meeting.title, meeting_id=meeting.pk
+            )
+        )
+    return ProxyNamed(holder=holder, proxy=who, appointment=None)
