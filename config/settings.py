@@ -4,9 +4,11 @@ Unset variables give the embedded default a newcomer gets from `make run`: a SQL
 the project, Celery tasks run eagerly, e-mail printed to the console.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -32,12 +34,16 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "core",
     "polls",
     "proposals",
 ]
@@ -50,8 +56,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "core.middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, so it sees the lockout flag the authentication backend sets on the request.
+    "axes.middleware.AxesMiddleware",
     "config.middleware.DatabaseUnavailableMiddleware",
 ]
 
@@ -100,6 +111,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Axes first: it refuses a locked account before any backend checks a password.
+AUTHENTICATION_BACKENDS = [
+    "core.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "polls:list"
@@ -155,7 +171,7 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 REST_FRAMEWORK = {
     # Token first, so an anonymous API call gets 401 with a WWW-Authenticate challenge.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "core.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
@@ -172,13 +188,58 @@ REST_FRAMEWORK = {
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "COERCE_DECIMAL_TO_STRING": True,
     "DEFAULT_THROTTLE_RATES": {"login": env.str("LOGIN_THROTTLE_RATE", default="10/min")},
+    # Throttles count per client address: REMOTE_ADDR, or with N trusted proxies in front the
+    # address the N-th proxy from the right saw. A raw X-Forwarded-For is the client's to forge.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
 
-# Throttling and lockouts count in the cache: set CACHE_URL (e.g. redis://127.0.0.1:6379/1) so
-# every worker shares the counts; the default keeps them per process.
+# Throttle counts live in the cache: set CACHE_URL (e.g. redis://127.0.0.1:6379/1) so every
+# worker and node shares them; `check --deploy` refuses a process-local cache when DEBUG is off.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
+# Lockout per account on every login path (form, admin, token), counted in the database so all
+# workers and nodes share it; a successful login or a password reset clears the count.
 LOGIN_LOCKOUT_ATTEMPTS = env.int("LOGIN_LOCKOUT_ATTEMPTS", default=5)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_FAILURE_LIMIT = LOGIN_LOCKOUT_ATTEMPTS
+AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_LOCKOUT_SECONDS)
+AXES_RESET_ON_SUCCESS = True
+# Guessing on while locked does not extend the lock: an attacker cannot keep an owner out forever.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "core.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "core.net.client_ip"
+AXES_VERBOSE = False
+SILENCED_SYSTEM_CHECKS = [
+    # Axes would also lock a client address; the DESIGN locks accounts, and an address shared
+    # by an office (NAT, a proxy) must not lock every colleague out after someone's typos.
+    "axes.W006",
+]
+
+# API tokens expire, and die with a password change or a logout.
+TOKEN_TTL = timedelta(seconds=env.int("TOKEN_TTL", default=30 * 24 * 3600))
+# TOTP two-factor for the secretary, superusers and directors; off by default only under DEBUG
+# so `make run`'s demo logins work with a password alone.
+REQUIRE_2FA = env.bool("REQUIRE_2FA", default=not DEBUG)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Quorum")
+
+# Content-Security-Policy: nothing inline, nothing from elsewhere. The API docs page alone runs
+# its start-up script with a per-response nonce.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Quorum API",

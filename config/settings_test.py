@@ -4,6 +4,7 @@ import os
 import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-used-anywhere-else-0123456789")
+os.environ.setdefault("AUDIT_KEY", "test-only-audit-key-not-used-anywhere-else-0123456789")
 
 from config.settings import *  # noqa: F403
 from config.settings import DATABASES
@@ -29,3 +30,5 @@ WHITENOISE_USE_FINDERS = True
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
 # Uploaded files go to a throwaway folder, never into the project.
 MEDIA_ROOT = tempfile.mkdtemp(prefix="quorum-test-media-")
+# Tests sign the secretary and directors in with force_login; the two-factor tests turn it on.
+REQUIRE_2FA = False

@@ -2,15 +2,16 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from polls.auth import LockoutAdminAuthenticationForm, LoginView
+from core.api import LogoutView as ApiLogoutView
+from polls.auth import LoginView
 from polls.views import healthz, language_set
-
-admin.site.login_form = LockoutAdminAuthenticationForm
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("core.urls")),
+    path("api/v1/auth/logout/", ApiLogoutView.as_view(), name="api-logout"),
     path("api/v1/", include("polls.api.urls")),
     path("healthz", healthz, name="healthz"),
     path("console/", include("proposals.console_urls")),

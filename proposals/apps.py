@@ -11,3 +11,9 @@ class ProposalsConfig(AppConfig):
 
         poll_closed.connect(receivers.on_poll_closed, dispatch_uid="proposals-escalate")
         poll_certified.connect(receivers.on_poll_certified, dispatch_uid="proposals-settle")
+
+        # Directors in office sign in with a second factor, like the secretary.
+        from core.mfa import register_requirement
+        from proposals.permissions import director_of
+
+        register_requirement(lambda user: director_of(user) is not None)

@@ -26,12 +26,13 @@ def api() -> APIClient:
 
 @pytest.fixture
 def api_as(api: APIClient) -> Any:
-    """Authenticate the API client with the user's token, the way an integration would."""
-    from rest_framework.authtoken.models import Token
+    """Authenticate the API client with the user's token, the way an integration would (issued
+    as after a second factor, so a secretary's token holds when a test turns REQUIRE_2FA on)."""
+    from core.services import api_token_issue
 
     def login(user: Any) -> APIClient:
-        token, _ = Token.objects.get_or_create(user=user)
-        api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        key, _ = api_token_issue(user=user, otp_verified=True)
+        api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         return api
 
     return login

@@ -39,9 +39,9 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from rest_framework.authtoken.models import Token
 
 from config.celery import app
+from core.services import api_token_issue
 from polls import services as poll_services
 from polls.audit import audit_verify
 from polls.models import AuditEvent, Ballot, Poll, PollStatus
@@ -320,7 +320,7 @@ def call(url: str, token: str, body: dict[str, Any] | None = None, method: str =
 
 
 def token_for(user: Any) -> str:
-    return str(Token.objects.get_or_create(user=user)[0].key)
+    return api_token_issue(user=user, otp_verified=True)[0]
 
 
 def report(title: str, **figures: Any) -> None:
@@ -553,14 +553,22 @@ import json, sys
 import django
 django.setup()
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
+import datetime, secrets
+from django.utils import timezone
+from core.models import ApiToken
 from tests.factories import make_poll
 User = get_user_model()
 poll = make_poll()
 users = User.objects.bulk_create([User(username=f"voter{i}") for i in range(int(sys.argv[1]))])
-tokens = Token.objects.bulk_create([Token(user=user, key=Token.generate_key()) for user in users])
+keys = [secrets.token_hex(20) for _ in users]
+now = timezone.now()
+ApiToken.objects.bulk_create([
+    ApiToken(user=user, digest=ApiToken.digest_of(key), password_stamp=ApiToken.stamp_of(user.password),
+             created_at=now, expires_at=now + datetime.timedelta(days=1))
+    for user, key in zip(users, keys)
+])
 print(json.dumps({"poll": poll.pk, "option": poll.options.get(label="Yes").pk,
-                  "voters": [[token.key, token.user_id] for token in tokens]}))
+                  "voters": [[key, user.pk] for key, user in zip(keys, users)]}))
 """
 
 

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from rest_framework.authtoken.models import Token
 
+from core.services import api_token_issue
 from polls import services
 from polls.models import Ballot, Poll, PollStatus
 from tests.factories import make_poll, make_secretary, make_user
@@ -82,7 +82,7 @@ def post(url: str, token: str, body: dict[str, Any] | None = None) -> int:
 
 
 def token_for(user: Any) -> str:
-    return str(Token.objects.get_or_create(user=user)[0].key)
+    return api_token_issue(user=user, otp_verified=True)[0]
 
 
 def in_parallel(count: int, work: Any) -> list[Any]:

@@ -34,17 +34,28 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+PRODUCTION = {
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "AUDIT_KEY": secrets.token_urlsafe(50),
+    "ALLOWED_HOSTS": "quorum.example.com",
+    # Only named: `check` connects to nothing.
+    "CACHE_URL": "redis://127.0.0.1:6379/1",
+}
+
+
 def test_check_deploy_is_clean_with_production_variables() -> None:
-    result = run_manage(
-        "check",
-        "--deploy",
-        "--fail-level",
-        "WARNING",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="quorum.example.com",
-    )
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_fails_when_the_cache_is_local_to_one_process() -> None:
+    """Throttle counts in a per-process cache give a client the limit once per worker."""
+    production = {key: value for key, value in PRODUCTION.items() if key != "CACHE_URL"}
+    result = run_manage("check", "--deploy", **production, CACHE_URL="locmemcache://")
+    assert result.returncode != 0
+    assert "core.E001" in result.stderr
+    assert "CACHE_URL" in result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key() -> None:

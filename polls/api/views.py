@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from django_otp import match_token
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
-from rest_framework.authtoken.models import Token
-from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
@@ -16,6 +17,10 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from core.api import TokenRequestSerializer, TokenSerializer
+from core.lockout import lockout_message
+from core.mfa import mfa_required
+from core.services import api_token_issue
 from polls import selectors, services
 from polls.api.filters import PollFilter
 from polls.api.payloads import ballot_payload
@@ -28,8 +33,6 @@ from polls.api.serializers import (
     PollUpdateSerializer,
     ResultsSerializer,
     TabulationSerializer,
-    TokenRequestSerializer,
-    TokenSerializer,
 )
 from polls.models import Poll, PollKind
 from polls.permissions import IsSecretary, can_see_results
@@ -77,7 +80,8 @@ HOLDER_PARAMETER = OpenApiParameter(
 
 
 class TokenView(APIView):
-    """Exchange a username and password for the API token of that account."""
+    """Exchange a username and password (and for the secretary and directors under REQUIRE_2FA,
+    a one-time code) for an API token that expires after TOKEN_TTL."""
 
     authentication_classes: list[type] = []
     permission_classes = [permissions.AllowAny]
@@ -89,15 +93,39 @@ class TokenView(APIView):
         responses={
             200: TokenSerializer,
             **errors(400),
-            429: OpenApiResponse(ErrorSerializer, description="Too many attempts; try again later."),
+            403: OpenApiResponse(
+                ErrorSerializer, description="Two-factor is required for this account: send a valid `otp`."
+            ),
+            429: OpenApiResponse(
+                ErrorSerializer, description="Too many attempts, or the account is locked; try again later."
+            ),
         },
         auth=[],
     )
     def post(self, request: Request) -> Response:
-        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        serializer = TokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
-        return Response({"token": token.key})
+        data = serializer.validated_data
+        # The Django request, not DRF's wrapper: axes counts the failure and flags a lockout on it.
+        http_request = request._request
+        user = authenticate(http_request, username=data["username"], password=data["password"])
+        if getattr(http_request, "axes_locked_out", False):
+            return Response({"detail": lockout_message()}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+        if user is None:
+            raise ValidationError({"non_field_errors": [_("Unable to log in with provided credentials.")]})
+        otp_verified = False
+        if mfa_required(user):
+            if not data.get("otp") or match_token(user, data["otp"].strip()) is None:
+                raise PermissionDenied(
+                    _(
+                        "This account signs in with two-factor: send a current code from the authenticator app "
+                        "(or a recovery code) in `otp`. Enrol on the site first if you have not."
+                    )
+                )
+            otp_verified = True
+        user_logged_in.send(sender=user.__class__, request=http_request, user=user)
+        key, token = api_token_issue(user=user, otp_verified=otp_verified)
+        return Response({"token": key, "expires_at": token.expires_at})
 
 
 @extend_schema_view(
