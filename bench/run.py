@@ -35,6 +35,7 @@ ENV = {
     "DATABASE_URL": f"{PG}/{DB_NAME}",
     "DEBUG": "0",
     "SECRET_KEY": secrets.token_urlsafe(50),
+    "AUDIT_KEY": secrets.token_urlsafe(48),
     "ALLOWED_HOSTS": "127.0.0.1,localhost",
     "SECURE_SSL_REDIRECT": "0",
     "SESSION_COOKIE_SECURE": "0",

@@ -37,5 +37,7 @@ class PollsConfig(AppConfig):
         from django.contrib.auth import get_user_model
         from django.db.models.signals import post_save
 
+        from polls import checks  # noqa: F401 - registers the deploy checks
+
         post_migrate.connect(ensure_secretary_group, sender=self)
         post_save.connect(link_new_account_to_holdings, sender=get_user_model(), dispatch_uid="polls-link-holders")

@@ -86,6 +86,9 @@ class Poll(models.Model):
     )
     # What certification froze: the recount, the totals and the outcome, as they were signed.
     certified_result = models.JSONField(null=True, blank=True, editable=False)
+    # The audit root at certification and each root shard's link count then, so
+    # `verify_audit --certified` can recompute the trail exactly as it was certified.
+    certified_audit_root = models.JSONField(null=True, blank=True, editable=False)
 
     # Shareholder items only: the meeting whose ballot carries this item, and how it is decided.
     meeting = models.ForeignKey("polls.Meeting", null=True, blank=True, on_delete=models.PROTECT, related_name="items")
@@ -424,7 +427,12 @@ class AuditEvent(models.Model):
     at = models.DateTimeField()
     payload = models.JSONField(default=dict)
     prev_hash = models.CharField(max_length=64, blank=True)
+    # Which AUDIT_KEY signed the link, so after a rotation AUDIT_OLD_KEYS still verifies it.
+    key_id = models.CharField(max_length=16, blank=True)
     hash = models.CharField(max_length=64)
+    # Where the link was folded into the running root: the shard and its position there.
+    root_shard = models.PositiveSmallIntegerField()
+    root_n = models.BigIntegerField()
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -445,6 +453,31 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise PermissionError("Audit events are append-only.")
+
+
+class AuditHead(models.Model):
+    """Each chain's last link, written with it: a removed tail is found; the row orders appends."""
+
+    stream = models.CharField(max_length=100, primary_key=True)
+    seq = models.PositiveIntegerField()
+    hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"{self.stream}#{self.seq}"
+
+
+class AuditRoot(models.Model):
+    """A shard of the running root: XOR of its links' keyed shares, and their count (audit.py)."""
+
+    shard = models.PositiveSmallIntegerField(primary_key=True)
+    n = models.BigIntegerField(default=0)
+    a0 = models.BigIntegerField(default=0)
+    a1 = models.BigIntegerField(default=0)
+    a2 = models.BigIntegerField(default=0)
+    a3 = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"root shard {self.shard} ({self.n} links)"
 
 
 class Profile(models.Model):

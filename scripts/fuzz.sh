@@ -17,7 +17,7 @@ if [[ -n "${FUZZ_DATABASE_URL:-}" ]]; then
 else
   export DATABASE_URL="sqlite:///$work/fuzz.sqlite3"
 fi
-export DJANGO_SETTINGS_MODULE=config.settings DEBUG=0 SECRET_KEY="fuzz-$(date +%s%N)-$RANDOM$RANDOM-not-a-real-key"
+export DJANGO_SETTINGS_MODULE=config.settings DEBUG=0 SECRET_KEY="fuzz-$(date +%s%N)-$RANDOM$RANDOM-not-a-real-key" AUDIT_KEY="fuzz-audit-$(date +%s%N)-$RANDOM$RANDOM-not-a-real-key"
 export ALLOWED_HOSTS=127.0.0.1 SECURE_SSL_REDIRECT=0 SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0 LOG_LEVEL=ERROR
 unset CELERY_BROKER_URL  # tasks run eagerly: the fuzzer needs no worker
 

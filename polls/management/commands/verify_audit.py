@@ -2,17 +2,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from polls.audit import audit_verify
 from polls.models import AuditEvent
 
 
 class Command(BaseCommand):
-    help = "Check every audit chain; exit non-zero naming the first broken event."
+    help = (
+        "Check every audit link's HMAC and order, each chain against its head, the running root, and every "
+        "ballot and running total against the trail; exit non-zero naming the first problem. With --certified "
+        "POLL, also prove that poll's certification: the trail as of then still gives its certified root."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--certified", type=int, metavar="POLL", help="a certified poll (item) id")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        broken = next(audit_verify(), None)
-        if broken is not None:
-            raise CommandError(f"Audit trail broken at {broken}.")
-        self.stdout.write(self.style.SUCCESS(f"Audit trail intact: {AuditEvent.objects.count():,} events verified."))
+        problem = next(audit_verify(certified=options["certified"]), None)
+        if problem is not None:
+            raise CommandError(f"Audit trail broken: {problem}.")
+        events = AuditEvent.objects.count()
+        if options["certified"] is not None:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Audit trail intact: {events:,} events verified; poll {options['certified']} "
+                    "is as certified (same root, same record)."
+                )
+            )
+        else:
+            self.stdout.write(self.style.SUCCESS(f"Audit trail intact: {events:,} events verified."))
