@@ -1,19 +1,21 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.db.models import QuerySet, URLField
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.html import format_html_join
 
-from polls import services
+from polls import disclosure, refusals, services
 from polls.audit import audit_trail
 from polls.exceptions import PollError
 from polls.forms import RegisterImportForm
@@ -32,6 +34,7 @@ from polls.models import (
     Tabulation,
 )
 from polls.permissions import can_see_results
+from polls.validators import snapshot_percentages
 
 
 class OptionFormSet(BaseInlineFormSet):
@@ -59,6 +62,7 @@ POLL_FORM_FIELDS = [
     "closes_at",
     "allow_change",
     "results_visibility",
+    "secret",
     "meeting",
     "standard",
     *ITEM_RULE_DEFAULTS,
@@ -101,6 +105,9 @@ class PollAdminForm(forms.ModelForm):
         for name in ITEM_RULE_DEFAULTS:
             if name in self.fields:
                 self.fields[name].required = False
+        # New public polls are secret unless the secretary unticks it (as in the services).
+        if self.instance.pk is None and "secret" in self.fields:
+            self.fields["secret"].initial = True
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -112,6 +119,8 @@ class PollAdminForm(forms.ModelForm):
                 self.add_error("meeting", "A shareholder item belongs to a meeting.")
             if not data.get("standard"):
                 self.add_error("standard", "Choose the vote standard that decides the item.")
+            # A shareholder vote is public: the box (ticked by default for polls) does not apply.
+            data["secret"] = False
         else:
             if data.get("meeting"):
                 self.add_error("meeting", "Only shareholder items belong to a meeting.")
@@ -138,13 +147,9 @@ class OptionInline(admin.TabularInline):
         if option.pk is None:
             return "n/a"
         # The admin keeps the same promise as the pages: no early peek at hidden results.
-        if not can_see_results(user=self.request_user, poll=option.poll):
-            return HIDDEN
+        if not can_see_results(user=ANYONE, poll=option.poll):
+            return str(HIDDEN)
         return str(option.votes)
-
-    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
-        self.request_user = request.user
-        return super().get_formset(request, obj, **kwargs)
 
     @staticmethod
     def _editable(obj: Poll | None) -> bool:
@@ -222,6 +227,8 @@ class PollAdmin(admin.ModelAdmin):
         if not change:
             obj.created_by = request.user  # type: ignore[assignment]
         super().save_model(request, obj, form, change)
+        if change:  # an edited window may have opened the poll: on its trail, like every opening
+            services.poll_open_if_due(poll=obj, actor=request.user)  # type: ignore[arg-type]
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
@@ -229,7 +236,10 @@ class PollAdmin(admin.ModelAdmin):
             services.item_options_ensure(poll=form.instance)
 
 
-HIDDEN = "hidden until results are visible"
+HIDDEN = refusals.HIDDEN_UNTIL_RESULTS
+# The admin is a shared object across requests: it judges visibility as for anyone, so an
+# admin who voted in an "after voting" poll is not shown more than a visitor.
+ANYONE = AnonymousUser()
 BALLOT_FIELDS = ["poll", "voter", "holder", "choice", "weight", "cast_at", "updated_at"]
 
 
@@ -245,20 +255,11 @@ class BallotAdmin(admin.ModelAdmin):
     fields = [*BALLOT_FIELDS]
     readonly_fields = [*BALLOT_FIELDS]
 
-    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
-        self.request_user = request.user
-        return super().changelist_view(request, extra_context)
-
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
-    ) -> HttpResponse:
-        self.request_user = request.user
-        return super().change_view(request, object_id, form_url, extra_context)
-
     @admin.display(description="choice")
     def choice(self, ballot: Ballot) -> str:
-        if not can_see_results(user=self.request_user, poll=ballot.poll):
-            return HIDDEN
+        hidden = disclosure.ballot_choice_hidden(user=ANYONE, poll=ballot.poll)
+        if hidden is not None:
+            return hidden
         if ballot.holder_id is None:
             return str(ballot.option)
         return f"for {ballot.shares_for:,} / against {ballot.shares_against:,} / abstain {ballot.shares_abstain:,}"
@@ -375,8 +376,39 @@ class ProxyAppointmentAdmin(ReadOnlyAdmin):
         self.message_user(request, "Revoked.", messages.SUCCESS)
 
 
+class TabulationAdminForm(forms.ModelForm):
+    """Records through the service while the form is checked, so a refusal (not closed yet,
+    certified, more than outstanding) is a form error rather than a 500 from save_model. The
+    admin's change view runs in one transaction: a later failure undoes the record."""
+
+    entered_by: Any = None  # set per request by TabulationAdmin.get_form
+
+    class Meta:
+        model = Tabulation
+        fields = ["poll", "shares_for", "shares_against", "shares_abstain", "broker_non_votes", "source"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.errors or data.get("poll") is None:
+            return data
+        try:
+            self.instance = services.tabulation_record(
+                poll=data["poll"],
+                shares_for=data["shares_for"],
+                shares_against=data["shares_against"],
+                shares_abstain=data["shares_abstain"],
+                broker_non_votes=data.get("broker_non_votes") or 0,
+                source=data.get("source") or "",
+                entered_by=self.entered_by,
+            )
+        except PollError as error:
+            raise ValidationError(error.message) from error
+        return data
+
+
 @admin.register(Tabulation)
 class TabulationAdmin(admin.ModelAdmin):
+    form = TabulationAdminForm
     list_display = ["poll", "shares_for", "shares_against", "shares_abstain", "broker_non_votes", "entered_by"]
     fields = ["poll", "shares_for", "shares_against", "shares_abstain", "broker_non_votes", "source"]
     list_select_related = ["poll", "entered_by"]
@@ -386,28 +418,34 @@ class TabulationAdmin(admin.ModelAdmin):
             kwargs["queryset"] = Poll.objects.filter(kind=PollKind.SHAREHOLDER)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"entered_by": request.user})
+
     def save_model(self, request: HttpRequest, obj: Tabulation, form: Any, change: bool) -> None:
-        data = form.cleaned_data
-        try:
-            saved = services.tabulation_record(
-                poll=data["poll"],
-                shares_for=data["shares_for"],
-                shares_against=data["shares_against"],
-                shares_abstain=data["shares_abstain"],
-                broker_non_votes=data["broker_non_votes"],
-                source=data["source"],
-                entered_by=request.user,  # type: ignore[arg-type]
-            )
-        except PollError as error:
-            raise ValidationError(error.message) from error
-        obj.pk = saved.pk
+        """The form's check already recorded it through the service."""
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
+class RecordedSnapshotForm(forms.ModelForm):
+    """The same checks as the API's snapshots: a bad percentage would break the pages that
+    chart them, for everyone."""
+
+    class Meta:
+        model = RecordedSnapshot
+        fields = ["taken_at", "total_votes", "percentages", "note"]
+
+    def clean_percentages(self) -> dict[str, str]:
+        recorded_id = self.instance.recorded_poll_id
+        options = RecordedPoll.objects.get(pk=recorded_id).options if recorded_id else None
+        return snapshot_percentages(self.cleaned_data.get("percentages"), options)
+
+
 class RecordedSnapshotInline(admin.TabularInline):
     model = RecordedSnapshot
+    form = RecordedSnapshotForm
     extra = 1
     fields = ["taken_at", "total_votes", "percentages", "note"]
 
@@ -417,6 +455,10 @@ class RecordedPollAdmin(admin.ModelAdmin):
     list_display = ["question", "platform", "author", "created_at"]
     search_fields = ["question", "author", "platform"]
     inlines = [RecordedSnapshotInline]
+    formfield_overrides = {URLField: {"assume_scheme": "https"}}  # Django 6's default, without its warning
+
+
+AUDIT_EVENT_FIELDS = ["stream", "seq", "action", "actor", "actor_name", "at", "shown_payload", "prev_hash", "hash"]
 
 
 @admin.register(AuditEvent)
@@ -424,6 +466,13 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ["stream", "seq", "action", "actor_name", "at", "short_hash"]
     list_filter = ["action"]
     search_fields = ["stream", "action", "actor_name"]
+    # The raw payload would show a ballot's choice before results are visible.
+    fields = AUDIT_EVENT_FIELDS
+    readonly_fields = AUDIT_EVENT_FIELDS
+
+    @admin.display(description="payload")
+    def shown_payload(self, event: AuditEvent) -> str:
+        return json.dumps(disclosure.event_payload_shown(event, user=ANYONE), sort_keys=True, ensure_ascii=False)
 
     @admin.display(description="hash")
     def short_hash(self, event: AuditEvent) -> str:

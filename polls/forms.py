@@ -3,13 +3,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 
 from polls import services
 from polls.exceptions import PollError, RegisterInvalid
 from polls.models import Choice, Comparator, Holder, Option, Poll, RegisterSnapshot, ResultsVisibility, VoteStandard
+from polls.register_import import RegisterFileTooLarge, register_max_bytes
+from polls.validators import no_control_characters
 
 
 class VoteForm(forms.Form):
@@ -58,18 +59,12 @@ class MeetingBallotForm(forms.Form):
 
 class ProxyForm(forms.Form):
     holder = forms.ModelChoiceField(queryset=Holder.objects.none(), empty_label=None, label=_("Holder"))
-    proxy = forms.CharField(max_length=150, label=_("Proxy's username"))
+    # Looked up by the service, which answers alike whether or not an account matches.
+    proxy = forms.CharField(max_length=254, label=_("Proxy's username or e-mail address"))
 
     def __init__(self, *args: Any, holders: list[Holder], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["holder"].queryset = Holder.objects.filter(pk__in=[h.pk for h in holders])  # type: ignore[attr-defined]
-
-    def clean_proxy(self) -> Any:
-        username = self.cleaned_data["proxy"].strip()
-        proxy = get_user_model().objects.filter(username=username, is_active=True).first()
-        if proxy is None:
-            raise forms.ValidationError(_("No active account is named “%(username)s”.") % {"username": username})
-        return proxy
 
 
 class RegisterImportForm(forms.Form):
@@ -82,6 +77,13 @@ class RegisterImportForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.line_errors: list[str] = []
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        limit = register_max_bytes()
+        if upload.size is not None and upload.size > limit:
+            raise forms.ValidationError(RegisterFileTooLarge(limit).message)
+        return upload
 
     def import_register(self, *, imported_by: User) -> RegisterSnapshot | None:
         """Import a valid form's file through the service; a refused file leaves its reasons
@@ -129,14 +131,28 @@ class PollWindowForm(forms.Form):
 
 
 class PollCreateForm(PollWindowForm):
-    title = forms.CharField(label=_("Question"), max_length=300)
+    title = forms.CharField(label=_("Question"), max_length=300, validators=[no_control_characters])
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     options = forms.CharField(
         label=_("Options"),
         help_text=_("One per line, in the order voters see them."),
         widget=forms.Textarea(attrs={"rows": 4}),
     )
-    field_order = ["title", "description", "options", "opens_at", "closes_at", "results_visibility", "allow_change"]
+    secret = forms.BooleanField(
+        label=_("Secret ballot"),
+        required=False,
+        help_text=_("Nobody, you included, can see who chose what. Fixed once the poll opens."),
+    )
+    field_order = [
+        "title",
+        "description",
+        "options",
+        "opens_at",
+        "closes_at",
+        "results_visibility",
+        "allow_change",
+        "secret",
+    ]
 
     def clean_options(self) -> list[str]:
         options = [line.strip() for line in self.cleaned_data["options"].splitlines() if line.strip()]
@@ -148,7 +164,7 @@ class PollCreateForm(PollWindowForm):
 
 
 class MeetingCreateForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=300)
+    title = forms.CharField(label=_("Title"), max_length=300, validators=[no_control_characters])
     date = forms.DateField(label=_("Meeting date"), widget=forms.DateInput(attrs={"type": "date"}))
     register = forms.ModelChoiceField(
         label=_("Register of record"), queryset=RegisterSnapshot.objects.order_by("-record_date", "-id")
@@ -158,7 +174,7 @@ class MeetingCreateForm(forms.Form):
 
 
 class ItemCreateForm(PollWindowForm):
-    title = forms.CharField(label=_("Item"), max_length=300)
+    title = forms.CharField(label=_("Item"), max_length=300, validators=[no_control_characters])
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     standard = forms.ChoiceField(label=_("Vote standard"), choices=VoteStandard.choices)
     threshold = forms.CharField(

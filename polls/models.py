@@ -9,6 +9,8 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from polls.validators import SingleLineCharField
+
 
 class PollKind(models.TextChoices):
     PUBLIC = "public", _("Public poll")
@@ -56,7 +58,7 @@ def _choices_check(field: str, choices: type[models.TextChoices]) -> models.Chec
 
 
 class Poll(models.Model):
-    title = models.CharField(max_length=300)
+    title = SingleLineCharField(max_length=300)
     description = models.TextField(blank=True)
     kind = models.CharField(max_length=20, choices=PollKind.choices, default=PollKind.PUBLIC)
     status = models.CharField(max_length=20, choices=PollStatus.choices, default=PollStatus.DRAFT)
@@ -158,7 +160,7 @@ class Poll(models.Model):
 
 class Option(models.Model):
     poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="options")
-    label = models.CharField(max_length=200)
+    label = SingleLineCharField(max_length=200)
     position = models.PositiveSmallIntegerField(default=0)
     # for / against / abstain on shareholder items, so code never relies on labels.
     code = models.CharField(max_length=10, choices=Choice.choices, blank=True)
@@ -258,8 +260,8 @@ class RegisterSnapshot(models.Model):
 
 class Holder(models.Model):
     register = models.ForeignKey(RegisterSnapshot, on_delete=models.CASCADE, related_name="holders")
-    account = models.CharField(max_length=64, help_text="The transfer agent's account id.")
-    name = models.CharField(max_length=200)
+    account = SingleLineCharField(max_length=64, help_text="The transfer agent's account id.")
+    name = SingleLineCharField(max_length=200)
     email = models.EmailField()
     shares = models.BigIntegerField()
     user = models.ForeignKey(
@@ -283,7 +285,7 @@ class Holder(models.Model):
 
 
 class Meeting(models.Model):
-    title = models.CharField(max_length=300)
+    title = SingleLineCharField(max_length=300)
     date = models.DateField()
     register = models.ForeignKey(
         RegisterSnapshot,
@@ -347,7 +349,7 @@ class Tabulation(models.Model):
     shares_against = models.BigIntegerField()
     shares_abstain = models.BigIntegerField()
     broker_non_votes = models.BigIntegerField(default=0)
-    source = models.CharField(max_length=255, blank=True, help_text="Where the figures come from.")
+    source = SingleLineCharField(max_length=255, blank=True, help_text="Where the figures come from.")
     entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     entered_at = models.DateTimeField(auto_now=True)
 
@@ -366,10 +368,10 @@ class Tabulation(models.Model):
 class RecordedPoll(models.Model):
     """A poll held elsewhere (the X poll), kept so its history can be charted and cited."""
 
-    platform = models.CharField(max_length=100)
+    platform = SingleLineCharField(max_length=100)
     url = models.URLField(max_length=500)
-    author = models.CharField(max_length=200)
-    question = models.CharField(max_length=500)
+    author = SingleLineCharField(max_length=200)
+    question = SingleLineCharField(max_length=500)
     options = models.JSONField(help_text="The option labels, in the platform's order.")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -390,7 +392,7 @@ class RecordedSnapshot(models.Model):
     taken_at = models.DateTimeField()
     total_votes = models.BigIntegerField()
     percentages = models.JSONField(help_text='Option label to percentage string, e.g. {"Yes": "67.9"}.')
-    note = models.CharField(max_length=300, blank=True)
+    note = SingleLineCharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["taken_at", "id"]

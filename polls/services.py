@@ -5,23 +5,22 @@ from __future__ import annotations
 import datetime
 import json
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import IO, Any
+from typing import Any
 
-import psycopg
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 
-from polls import selectors
-from polls.audit import audit_append, event_digest
+from polls import refusals, secrecy, selectors
+from polls.audit import ROOT_WORDS, audit_append, audit_root_snapshot, current_key, link_prepare
 from polls.exceptions import (
     ChangeNotAllowed,
     IllegalTransition,
@@ -33,7 +32,6 @@ from polls.exceptions import (
     PollNotFound,
     PollNotOpen,
     RecountMismatch,
-    RegisterInvalid,
 )
 from polls.models import (
     Ballot,
@@ -55,15 +53,23 @@ from polls.models import (
     VoteStandard,
 )
 from polls.permissions import is_secretary
-from polls.registers import HEADER, MAX_REPORTED_ERRORS, RegisterLine, read_register
+from polls.register_import import register_import  # noqa: F401 - callers import it from here
 from polls.signals import poll_certified, poll_closed
 from polls.standards import Threshold
+from polls.validators import control_character_fields, control_characters_message
 
 MIN_OPTIONS = 2
 MAX_OPTIONS = 20
 MAX_OPTION_LABEL: int = Option._meta.get_field("label").max_length or 0  # the column decides
 
 logger = logging.getLogger("quorum.polls")
+
+
+def _refuse_control_characters(**values: str | Sequence[str]) -> None:
+    """Single-line values, for the callers that bypass forms and serializers."""
+    fields = control_character_fields(**values)
+    if fields:
+        raise InvalidPollData(control_characters_message(fields))
 
 
 def _status_word(status: str) -> str:
@@ -90,9 +96,12 @@ def poll_create(
     description: str = "",
     allow_change: bool = True,
     results_visibility: str = ResultsVisibility.LIVE,
+    secret: bool = True,
 ) -> Poll:
-    """A public poll; shareholder items are made with `item_create`, on a meeting."""
+    """A public poll, secret unless asked otherwise; shareholder items are made with
+    `item_create`, on a meeting."""
     labels = [label.strip() for label in options]
+    _refuse_control_characters(title=title, options=labels)
     if not MIN_OPTIONS <= len(labels) <= MAX_OPTIONS:
         raise InvalidPollData(
             _("A poll needs between %(min)d and %(max)d options.") % {"min": MIN_OPTIONS, "max": MAX_OPTIONS}
@@ -111,6 +120,7 @@ def poll_create(
         closes_at=closes_at,
         allow_change=allow_change,
         results_visibility=results_visibility,
+        secret=secret,
         created_by=created_by,
     )
     Option.objects.bulk_create(Option(poll=poll, label=label, position=i) for i, label in enumerate(labels))
@@ -145,7 +155,7 @@ def poll_schedule(*, poll: Poll, actor: User | None = None) -> Poll:
     poll.status = PollStatus.SCHEDULED
     poll.save(update_fields=["status", "updated_at"])
     _audit_poll(poll, "poll_scheduled", actor)
-    return poll
+    return poll_open_if_due(poll=poll, actor=actor)
 
 
 @transaction.atomic
@@ -272,8 +282,14 @@ def _ballot_stream(poll: Poll, ballot: Ballot) -> str:
 
 
 def _audit_ballot(poll: Poll, ballot: Ballot, actor: User, action: str) -> None:
-    payload: dict[str, object] = {"poll": poll.pk, "option": ballot.option_id, "weight": ballot.weight}
-    if ballot.holder_id is not None:
+    payload: dict[str, object]
+    if ballot.holder_id is None:
+        assert ballot.option_id is not None  # noqa: S101 - public ballots always name their option
+        payload = secrecy.public_ballot_payload(
+            poll_id=poll.pk, option_id=ballot.option_id, weight=ballot.weight, secret=poll.secret, salt=ballot.salt
+        )
+    else:
+        payload = {"poll": poll.pk, "option": ballot.option_id, "weight": ballot.weight}
         payload.update(
             holder=ballot.holder_id,
             shares_for=ballot.shares_for,
@@ -329,31 +345,50 @@ def ballot_cast(*, poll_id: int, voter: User, option_id: int, now: datetime.date
 # One statement, so one round trip and no explicit transaction (a single statement is atomic
 # on its own): the poll is read under the same key-share lock as the general path (so a close
 # waits for it), the option must belong to that poll, the unique index decides whether this is
-# a first ballot, and the counter and the audit chain's first link are written only if the
-# ballot was. A voter whose chain already has links (they withdrew before) is left to the
-# general path, which appends. The poll conditions mirror Poll.effective_status.
+# a first ballot, and the counter, the audit chain's first link, its head and its share of the
+# root (folded into a shard no one else holds; polls/audit.py) are written only if the ballot
+# was. With every root shard busy the link gets no place (NULL), the statement fails and the
+# general path waits for one. A voter whose chain already has links (they withdrew before) is
+# left to the general path, which appends. The poll conditions mirror Poll.effective_status.
 FIRST_BALLOT_SQL = """
 WITH poll AS (
-    SELECT id FROM polls_poll
+    SELECT id, secret FROM polls_poll
     WHERE id = %(poll)s AND kind = 'public' AND status IN ('open', 'scheduled')
       AND opens_at <= %(now)s AND closes_at > %(now)s
     FOR KEY SHARE
 ), chosen AS (
-    SELECT o.id FROM polls_option o JOIN poll ON o.poll_id = poll.id
-    WHERE o.id = %(option)s AND NOT EXISTS (SELECT 1 FROM polls_auditevent WHERE stream = %(stream)s)
+    SELECT o.id, poll.secret FROM polls_option o JOIN poll ON o.poll_id = poll.id
+    WHERE o.id = %(option)s AND NOT EXISTS (SELECT 1 FROM polls_audithead WHERE stream = %(stream)s)
 ), ballot AS (
-    INSERT INTO polls_ballot (poll_id, voter_id, option_id, weight, cast_at, updated_at)
-    SELECT %(poll)s, %(voter)s, chosen.id, 1, %(now)s, %(now)s FROM chosen
+    INSERT INTO polls_ballot (poll_id, voter_id, option_id, weight, salt, cast_at, updated_at)
+    SELECT %(poll)s, %(voter)s, chosen.id, 1, CASE WHEN chosen.secret THEN %(salt)s ELSE '' END, %(now)s, %(now)s
+    FROM chosen
     ON CONFLICT (poll_id, voter_id) WHERE holder_id IS NULL DO NOTHING
-    RETURNING id
+    RETURNING id, salt
 ), counter AS (
     UPDATE polls_option SET votes = votes + 1, weight = weight + 1
     WHERE id = %(option)s AND EXISTS (SELECT 1 FROM ballot)
+), link_content AS (
+    SELECT v.* FROM ballot JOIN (VALUES
+        (false, %(payload)s::jsonb, %(hash)s, %(c0)s::bigint, %(c1)s::bigint, %(c2)s::bigint, %(c3)s::bigint),
+        (true, %(secret_payload)s::jsonb, %(secret_hash)s, %(s0)s::bigint, %(s1)s::bigint, %(s2)s::bigint,
+            %(s3)s::bigint)
+    ) AS v (secret, payload, hash, c0, c1, c2, c3) ON v.secret = (ballot.salt <> '')
+), root AS (
+    UPDATE polls_auditroot r SET n = r.n + 1, a0 = r.a0 # l.c0, a1 = r.a1 # l.c1, a2 = r.a2 # l.c2, a3 = r.a3 # l.c3
+    FROM link_content l
+    WHERE r.shard = (SELECT shard FROM polls_auditroot ORDER BY shard LIMIT 1 FOR UPDATE SKIP LOCKED)
+    RETURNING r.shard, r.n
 ), link AS (
-    INSERT INTO polls_auditevent (stream, seq, action, actor_id, actor_name, at, payload, prev_hash, hash)
-    SELECT %(stream)s, 1, 'ballot_cast', %(voter)s, %(name)s, %(now)s, %(payload)s, '', %(hash)s FROM ballot
+    INSERT INTO polls_auditevent
+        (stream, seq, action, actor_id, actor_name, at, payload, prev_hash, key_id, hash, root_shard, root_n)
+    SELECT %(stream)s, 1, 'ballot_cast', %(voter)s, %(name)s, %(now)s, l.payload, '', %(key_id)s, l.hash,
+        root.shard, root.n
+    FROM link_content l LEFT JOIN root ON true
+), head AS (
+    INSERT INTO polls_audithead (stream, seq, hash) SELECT %(stream)s, 1, hash FROM link_content
 )
-SELECT id FROM ballot
+SELECT id, salt FROM ballot
 """
 
 
@@ -361,7 +396,19 @@ def _first_ballot_in_one_statement(
     *, poll_id: int, voter: User, option_id: int, now: datetime.datetime
 ) -> Ballot | None:
     stream = f"ballot:{poll_id}:voter:{voter.pk}"
-    payload = {"poll": poll_id, "option": option_id, "weight": 1}
+    # Whether the poll is secret is read by the statement itself; both links are prepared.
+    salt = secrecy.new_salt()
+    payload = secrecy.public_ballot_payload(poll_id=poll_id, option_id=option_id, weight=1, secret=False, salt="")
+    secret_payload = secrecy.public_ballot_payload(
+        poll_id=poll_id, option_id=option_id, weight=1, secret=True, salt=salt
+    )
+    link, secret_link = (
+        link_prepare(
+            stream=stream, seq=1, action="ballot_cast", actor_id=voter.pk, actor_name=voter.get_username(), at=now,
+            payload=content, prev_hash="",
+        )  # fmt: skip
+        for content in (payload, secret_payload)
+    )
     params: dict[str, Any] = {
         "poll": poll_id,
         "option": option_id,
@@ -370,29 +417,40 @@ def _first_ballot_in_one_statement(
         "stream": stream,
         "name": voter.get_username(),
         "payload": json.dumps(payload),
-        "hash": event_digest(
-            stream=stream, seq=1, action="ballot_cast", actor_id=voter.pk, at=now, payload=payload, prev_hash=""
-        ),
+        "hash": link.hash,
+        "key_id": current_key()[0],
+        "salt": salt,
+        "secret_payload": json.dumps(secret_payload),
+        "secret_hash": secret_link.hash,
+        **{f"c{i}": link.share[i] for i in range(ROOT_WORDS)},
+        **{f"s{i}": secret_link.share[i] for i in range(ROOT_WORDS)},
     }
 
-    def run() -> int | None:
+    def run() -> tuple[int, str] | None:
         with connection.cursor() as cursor:
             cursor.execute(FIRST_BALLOT_SQL, params)
             row = cursor.fetchone()
-        return row[0] if row else None
+        return (row[0], row[1]) if row else None
 
     try:
         if connection.in_atomic_block:
             with transaction.atomic():  # a savepoint, so a refusal leaves the caller's transaction usable
-                ballot_id = run()
+                inserted = run()
         else:
-            ballot_id = run()
+            inserted = run()
     except IntegrityError:
         return None  # e.g. a link raced into the chain: the general path sorts it out
-    if ballot_id is None:
+    if inserted is None:
         return None
     return Ballot(
-        pk=ballot_id, poll_id=poll_id, voter=voter, option_id=option_id, weight=1, cast_at=now, updated_at=now
+        pk=inserted[0],
+        poll_id=poll_id,
+        voter=voter,
+        option_id=option_id,
+        weight=1,
+        salt=inserted[1],
+        cast_at=now,
+        updated_at=now,
     )
 
 
@@ -408,7 +466,9 @@ def _ballot_cast_general(*, poll_id: int, voter: User, option_id: int, now: date
     if option is None:
         raise InvalidOption()
     existing = _insert_or_lock_ballot(
-        lambda: Ballot.objects.create(poll_id=poll.pk, voter=voter, option_id=option.pk, weight=1),
+        lambda: Ballot.objects.create(
+            poll_id=poll.pk, voter=voter, option_id=option.pk, weight=1, salt=secrecy.new_salt() if poll.secret else ""
+        ),
         Ballot.objects.filter(poll_id=poll.pk, voter_id=voter.pk, holder__isnull=True),
     )
     if isinstance(existing, Created):
@@ -422,7 +482,10 @@ def _ballot_cast_general(*, poll_id: int, voter: User, option_id: int, now: date
         return CastResult(ballot=ballot, created=False, changed=False)
     previous = ballot.option_id
     ballot.option_id = option.pk
-    ballot.save(update_fields=["option", "updated_at"])
+    if poll.secret:
+        # A fresh key, so this link's commitment cannot be matched with the previous one's.
+        ballot.salt = secrecy.new_salt()
+    ballot.save(update_fields=["option", "salt", "updated_at"])
     _move_totals(add_to=option.pk, take_from=previous, weight=ballot.weight)
     _audit_ballot(poll, ballot, voter, "ballot_changed")
     return CastResult(ballot=ballot, created=False, changed=True)
@@ -556,8 +619,14 @@ def poll_certify(*, poll: Poll, certified_by: User, now: datetime.datetime | Non
     poll.certified_at = now
     poll.certified_by = certified_by
     poll.certified_result = selectors.results_json(selectors.poll_results(poll=poll, now=now))
-    poll.save(update_fields=["status", "certified_at", "certified_by", "certified_result", "updated_at"])
-    _audit_poll(poll, "poll_certified", certified_by, at=now, result=poll.certified_result)
+    # The trail's root now, so `verify_audit --certified` can prove the trail as certified.
+    poll.certified_audit_root = audit_root_snapshot().as_json()
+    poll.save(
+        update_fields=["status", "certified_at", "certified_by", "certified_result", "certified_audit_root", "updated_at"]
+    )
+    _audit_poll(
+        poll, "poll_certified", certified_by, at=now, result=poll.certified_result, audit_root=poll.certified_audit_root
+    )
     poll_certified.send(sender=Poll, poll_id=poll.pk)
     return poll
 
@@ -566,13 +635,16 @@ EDITABLE_STATUSES = (PollStatus.DRAFT, PollStatus.SCHEDULED)
 
 
 @transaction.atomic
-def poll_update(*, poll: Poll, **changes: object) -> Poll:
+def poll_update(*, poll: Poll, actor: User | None = None, **changes: object) -> Poll:
     """Edit the question or the window before voting starts; once ballots can exist, the
-    terms they were cast under stay fixed."""
-    allowed = {"title", "description", "opens_at", "closes_at", "allow_change", "results_visibility"}
+    terms they were cast under stay fixed. Moving a scheduled poll's opening to now or
+    earlier opens it, through `poll_open`."""
+    allowed = {"title", "description", "opens_at", "closes_at", "allow_change", "results_visibility", "secret"}
     unknown = set(changes) - allowed
     if unknown:
         raise InvalidPollData(_("These fields cannot be edited: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+    if isinstance(changes.get("title"), str):
+        _refuse_control_characters(title=str(changes["title"]))
     poll = _locked_poll(poll.pk)
     if poll.effective_status() not in EDITABLE_STATUSES:
         raise IllegalTransition(_("A poll can be edited only before it opens."))
@@ -580,7 +652,19 @@ def poll_update(*, poll: Poll, **changes: object) -> Poll:
         setattr(poll, field, value)
     if poll.closes_at <= poll.opens_at:
         raise InvalidPollData(_("The poll must close after it opens."))
+    if poll.secret and poll.is_item:
+        raise InvalidPollData(refusals.ITEM_NOT_SECRET)
     poll.save(update_fields=[*changes, "updated_at"])
+    return poll_open_if_due(poll=poll, actor=actor)
+
+
+def poll_open_if_due(*, poll: Poll, actor: User | None = None) -> Poll:
+    """A scheduled poll whose opening time has come is open for ballots (`effective_status`):
+    whichever edit brought that about, the opening goes through `poll_open`, so the trail
+    has its `poll_opened` event and who caused it before any ballot arrives."""
+    now = timezone.now()
+    if poll.status == PollStatus.SCHEDULED and poll.opens_at <= now < poll.closes_at:
+        return poll_open(poll=poll, now=now, actor=actor)
     return poll
 
 
@@ -615,6 +699,7 @@ def meeting_create(
     quorum: str = "1/2",
     quorum_comparator: str = Comparator.GT,
 ) -> Meeting:
+    _refuse_control_characters(title=title)
     fraction = _parse_fraction(quorum, quorum_comparator, what=pgettext("value being checked", "quorum"))
     return Meeting.objects.create(
         title=title,
@@ -644,6 +729,7 @@ def item_create(
     results_visibility: str = ResultsVisibility.AFTER_CLOSE,
 ) -> Poll:
     """A shareholder item on the meeting's ballot, with its for / against / abstain options."""
+    _refuse_control_characters(title=title)
     if standard not in VoteStandard.values:
         raise InvalidPollData(_("Unknown vote standard %(standard)s.") % {"standard": repr(standard)})
     fraction = _parse_fraction(threshold, comparator, what=pgettext("value being checked", "threshold"))
@@ -674,15 +760,16 @@ def _holder_for_ballot(*, poll: Poll, user: User, holder_id: int | None) -> Hold
     assert meeting is not None  # noqa: S101 - the check constraint ties items to meetings
     if holder_id is not None:
         holder = Holder.objects.filter(pk=holder_id, register_id=meeting.register_id).first()
+        # One refusal for "no such holder" and "not yours": it names nobody and confirms nothing.
         if holder is None:
-            raise NotEligible(_("That holder is not in the register of record for this meeting."))
+            raise NotEligible(refusals.HOLDER_REFUSED)
         if holder.user_id == user.pk:
             return holder
         appointed = ProxyAppointment.objects.filter(
             meeting_id=meeting.pk, holder_id=holder.pk, proxy_id=user.pk, revoked_at__isnull=True
         ).exists()
         if not appointed:
-            raise NotEligible(_("You hold no proxy for %(holder)s at this meeting.") % {"holder": holder.name})
+            raise NotEligible(refusals.HOLDER_REFUSED)
         return holder
     holders = selectors.holders_represented(user=user, meeting=meeting)
     if not holders:
@@ -797,10 +884,9 @@ def proxy_appoint(*, meeting: Meeting, holder: Holder, proxy: User, appointed_by
     appointment replaces the previous one."""
     # The meeting's row lock orders appointments (and their events on the meeting's chain).
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
-    if holder.register_id != meeting.register_id:
-        raise NotEligible(_("That holder is not in this meeting's register of record."))
-    if holder.user_id != appointed_by.pk and not is_secretary(appointed_by):
-        raise NotEligible(_("Only the holder (or the secretary) may appoint its proxy."))
+    acts_for_holder = holder.user_id == appointed_by.pk or is_secretary(appointed_by)
+    if holder.register_id != meeting.register_id or not acts_for_holder:
+        raise NotEligible(refusals.HOLDER_REFUSED)
     if proxy.pk == holder.user_id:
         raise InvalidVote(_("A holder does not need a proxy to vote its own shares."))
     replaced = list(
@@ -859,6 +945,9 @@ def tabulation_record(
         raise InvalidPollData(_("Only shareholder items take an official tabulation."))
     if poll.status == PollStatus.CERTIFIED:
         raise IllegalTransition(_("The item is certified; its result is frozen."))
+    if poll.effective_status() != PollStatus.CLOSED:
+        # Official totals entered while ballots are still coming would be a peek at the split.
+        raise IllegalTransition(refusals.TABULATION_BEFORE_CLOSE)
     figures = [shares_for, shares_against, shares_abstain, broker_non_votes]
     if any(value < 0 for value in figures):
         raise InvalidPollData(_("Tabulated totals must not be negative."))
@@ -889,174 +978,6 @@ def tabulation_record(
     return tabulation
 
 
-STAGING_TABLE = "quorum_register_staging"
-
-
-def _stage_register_lines(lines: Iterator[RegisterLine]) -> None:
-    """Load the lines into a temporary table: COPY on PostgreSQL, batched inserts elsewhere.
-    The table lives inside the import's transaction; an earlier import in the same outer
-    transaction may have left one behind, hence the DROP first."""
-    columns = "(line integer, account text, name text, email text, shares bigint)"
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {STAGING_TABLE}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {STAGING_TABLE} {columns}")
-        if connection.vendor == "postgresql":
-            with cursor.copy(f"COPY {STAGING_TABLE} (line, account, name, email, shares) FROM STDIN") as copy:
-                for item in lines:
-                    copy.write_row((item.line, item.account, item.name, item.email, item.shares))
-            return
-        insert = f"INSERT INTO {STAGING_TABLE} (line, account, name, email, shares) VALUES (%s, %s, %s, %s, %s)"  # noqa: S608
-        batch: list[tuple[int, str, str, str, int]] = []
-        for item in lines:
-            batch.append((item.line, item.account, item.name, item.email, item.shares))
-            if len(batch) == 5000:
-                cursor.executemany(insert, batch)
-                batch.clear()
-        if batch:
-            cursor.executemany(insert, batch)
-
-
-def _whole_file_errors(shares_outstanding: int, shares: str = "shares") -> tuple[list[str], int, int]:
-    """Duplicate holders (each later line names the first) and the total against outstanding.
-    `shares` is the SQL for a line's share count (the fast path stages it as text)."""
-    errors = []
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT line, account, first_line FROM (SELECT line, account, MIN(line) OVER (PARTITION BY account) "  # noqa: S608
-            f"AS first_line FROM {STAGING_TABLE}) AS seen WHERE line > first_line ORDER BY line LIMIT %s",
-            [MAX_REPORTED_ERRORS],
-        )
-        for line, account, first_line in cursor.fetchall():
-            errors.append(f"line {line}: holder {account} already appears on line {first_line}")
-        cursor.execute(f"SELECT COUNT(*), COALESCE(SUM({shares}), 0) FROM {STAGING_TABLE}")  # noqa: S608
-        count, total = cursor.fetchone()
-    if total > shares_outstanding:
-        errors.append(f"the register holds {total:,} shares, more than the {shares_outstanding:,} outstanding")
-    return errors, int(count), int(total)
-
-
-# PostgreSQL reads the file itself (COPY) and the checks run as SQL, so no line passes through
-# Python. The messages match polls.registers line for line. E-mail is checked with a character
-# class and LIKE patterns (one @, a dotted domain whose last label has two or more characters,
-# no leading, trailing or doubled dots, no hyphen at a label's edge) rather than Django's
-# validator, whose nested groups cost PostgreSQL's regex engine 8 s per million lines; the
-# rarely used forms Django also accepts (quoted local parts, address literals) are refused here.
-BAD_EMAIL_SQL = (
-    "(email ~ '[^-!#$%%&''*+/=?^_`{}|~0-9A-Za-z.@]' OR email LIKE '%%@%%@%%' OR email NOT LIKE '_%%@_%%._%%' "
-    "OR email LIKE '%%@%%._' OR email LIKE '.%%' OR email LIKE '%%.@%%' OR email LIKE '%%..%%' "
-    "OR email LIKE '%%@-%%' OR email LIKE '%%@.%%' OR email LIKE '%%-.%%' OR email LIKE '%%.-%%' "
-    "OR email LIKE '%%-' OR email LIKE '%%.')"
-)
-SQL_SHARES = "CASE WHEN shares ~ '^[0-9]{1,18}$' THEN shares::bigint ELSE 0 END"
-LINE_PROBLEMS_SQL = (
-    "SELECT line, concat_ws('; ', "  # noqa: S608 - our table name; values are bound parameters
-    "CASE WHEN account = '' THEN 'missing holder' END, "
-    "CASE WHEN name = '' THEN 'missing name' END, "
-    "CASE WHEN email = '' THEN 'missing email' END, "
-    "CASE WHEN shares = '' THEN 'missing shares' END, "
-    "CASE WHEN shares = '' OR shares ~ '^[0-9]{1,18}$' THEN NULL "
-    "WHEN shares ~ '^-[0-9]+$' THEN 'shares must not be negative, found ' || shares "
-    "WHEN shares ~ '^[0-9]+$' THEN 'shares must be at most 18 digits, found ' || length(shares) "
-    "ELSE 'shares must be a whole number, found ' || quote_literal(shares) END, "
-    f"CASE WHEN email <> '' AND {BAD_EMAIL_SQL} THEN quote_literal(email) || ' is not a valid e-mail address' END, "
-    "CASE WHEN length(account) > 64 OR length(name) > 200 "
-    "THEN 'holder id is limited to 64 characters and name to 200' END) "
-    f"FROM {STAGING_TABLE} "
-    "WHERE account = '' OR name = '' OR email = '' OR shares !~ '^[0-9]{1,18}$' "
-    f"OR (email <> '' AND {BAD_EMAIL_SQL}) OR length(account) > 64 OR length(name) > 200 "
-    "ORDER BY line LIMIT %(limit)s"
-)
-
-
-def _stage_with_copy(source: IO[bytes], errors: list[str], on_progress: Callable[[int, int], None] | None) -> bool:
-    """Stream the file into the staging table with COPY and check every line in SQL. False
-    when the file is not plain CSV with the right header (the Python reader then explains)."""
-    header = source.readline().decode("utf-8-sig", errors="replace").strip().lower().replace(" ", "")
-    if header != ",".join(HEADER):
-        return False
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {STAGING_TABLE}")
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE {STAGING_TABLE} (line bigint GENERATED ALWAYS AS IDENTITY (START WITH 2), "
-                "account text, name text, email text, shares text)"
-            )
-            copied = 0
-            with cursor.copy(f"COPY {STAGING_TABLE} (account, name, email, shares) FROM STDIN (FORMAT csv)") as copy:
-                while block := source.read(1 << 20):
-                    copy.write(block)
-                    copied += len(block)
-                    if on_progress is not None:
-                        on_progress(0, copied)
-            # Cells are read stripped, as the Python reader does; only lines that need it are rewritten.
-            cursor.execute(
-                f"UPDATE {STAGING_TABLE} SET account = coalesce(trim(account), ''), name = coalesce(trim(name), ''), "  # noqa: S608
-                "email = coalesce(trim(email), ''), shares = coalesce(trim(shares), '') "
-                "WHERE account IS NULL OR name IS NULL OR email IS NULL OR shares IS NULL OR account <> trim(account) "
-                "OR name <> trim(name) OR email <> trim(email) OR shares <> trim(shares)"
-            )
-    except (DatabaseError, psycopg.Error):  # COPY is psycopg's own API: its errors come unwrapped
-        return False  # ragged rows, stray quotes, bad encoding: the Python reader names each line
-    with connection.cursor() as cursor:
-        cursor.execute(LINE_PROBLEMS_SQL, {"limit": MAX_REPORTED_ERRORS})
-        errors.extend(f"line {line}: {problems}" for line, problems in cursor.fetchall())
-    return True
-
-
-def _line_number(message: str) -> int:
-    head = message.split(":", 1)[0]
-    return int(head[5:]) if head.startswith("line ") and head[5:].isdigit() else 1 << 62
-
-
-@transaction.atomic
-def register_import(
-    *,
-    source: IO[bytes],
-    record_date: datetime.date,
-    shares_outstanding: int,
-    imported_by: User | None,
-    source_name: str = "",
-    on_progress: Callable[[int, int], None] | None = None,
-) -> RegisterSnapshot:
-    """Check the whole file, then import it in one transaction: a file with any bad line is
-    refused with every bad line named, and nothing is stored. Holders are linked to accounts
-    with the same e-mail address (case-insensitive)."""
-    if shares_outstanding <= 0:
-        raise InvalidPollData(_("Shares outstanding must be a positive whole number."))
-    errors: list[str] = []
-    start = source.tell()
-    copied = connection.vendor == "postgresql" and _stage_with_copy(source, errors, on_progress)
-    if not copied:
-        source.seek(start)
-        errors = []
-        _stage_register_lines(read_register(source, errors, on_progress=on_progress))
-    shares = SQL_SHARES if copied else "shares"
-    file_errors, count, total = _whole_file_errors(shares_outstanding, shares)
-    errors = sorted(errors + file_errors, key=_line_number)
-    if errors:
-        # Raising rolls back the staging table and anything else this transaction wrote.
-        raise RegisterInvalid(errors[:MAX_REPORTED_ERRORS], total=len(errors))
-    snapshot = RegisterSnapshot.objects.create(
-        record_date=record_date,
-        shares_outstanding=shares_outstanding,
-        source_name=source_name[:255],
-        holder_count=count,
-        total_shares=total,
-        imported_by=imported_by,
-    )
-    user_table = User._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {Holder._meta.db_table} (register_id, account, name, email, shares, user_id) "  # noqa: S608
-            f"SELECT %s, s.account, s.name, s.email, {shares}, u.id FROM {STAGING_TABLE} s "
-            f"LEFT JOIN (SELECT LOWER(email) AS email, MIN(id) AS id FROM {user_table} WHERE email <> '' "
-            "GROUP BY LOWER(email)) u ON u.email = LOWER(s.email)",
-            [snapshot.pk],
-        )
-        cursor.execute(f"DROP TABLE {STAGING_TABLE}")
-    return snapshot
-
-
 def holders_link_user(*, user: User) -> int:
     """Link an account to the holder rows carrying its e-mail address (e.g. after sign-up)."""
     if not user.email:
@@ -1072,6 +993,7 @@ def recorded_poll_create(
     *, platform: str, url: str, author: str, question: str, options: Sequence[str], created_by: User | None
 ) -> RecordedPoll:
     labels = [label.strip() for label in options]
+    _refuse_control_characters(platform=platform, author=author, question=question, options=labels)
     if len(labels) < MIN_OPTIONS or any(not label for label in labels) or len(set(labels)) != len(labels):
         raise InvalidPollData(_("A recorded poll needs at least two distinct, non-empty options."))
     return RecordedPoll.objects.create(

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import csv
 from typing import Any
 
 from django.conf import settings
@@ -17,7 +16,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import set_language
 
-from polls import selectors, services
+from polls import proxies, selectors, services
+from polls.csv_safe import SafeDictWriter
 from polls.exceptions import PollError, PollNotOpen
 from polls.forms import MeetingBallotForm, ProxyForm, VoteForm
 from polls.models import Ballot, Holder, Meeting, Poll, ProxyAppointment, RecordedPoll
@@ -255,7 +255,7 @@ def meeting_proxy_appoint(request: HttpRequest, meeting_id: int) -> HttpResponse
     form = ProxyForm(request.POST, holders=own)
     if form.is_valid():
         try:
-            services.proxy_appoint(
+            named = proxies.proxy_name(
                 meeting=meeting,
                 holder=form.cleaned_data["holder"],
                 proxy=form.cleaned_data["proxy"],
@@ -264,11 +264,7 @@ def meeting_proxy_appoint(request: HttpRequest, meeting_id: int) -> HttpResponse
         except PollError as error:
             messages.error(request, error.message)
         else:
-            messages.success(
-                request,
-                _("%(proxy)s may now vote for %(holder)s.")
-                % {"proxy": form.cleaned_data["proxy"], "holder": form.cleaned_data["holder"].name},
-            )
+            messages.success(request, named.message)
     else:
         for errors in form.errors.values():
             for message in errors:
@@ -295,7 +291,7 @@ def meeting_results_csv(request: HttpRequest, meeting_id: int) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="meeting-{meeting.pk}-8k-item-5.07.csv"'
     columns = ["Proposal", "For", "Against", "Abstain", "Broker Non-Votes", "Standard", "Result", "Advisory"]
-    writer = csv.DictWriter(response, fieldnames=columns)
+    writer = SafeDictWriter(response, fieldnames=columns)
     writer.writeheader()
     writer.writerows(selectors.meeting_8k_rows(meeting))
     return response

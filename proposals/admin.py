@@ -2,21 +2,27 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from polls.admin import ReadOnlyAdmin, audit_trail_html
 from polls.exceptions import PollError
+from polls.permissions import is_secretary
 from proposals import services
+from proposals.materials import attachment_visibility_set
 from proposals.models import (
     PROPOSAL_TEXT_FIELDS,
     Attachment,
+    AttachmentVisibility,
     Comment,
     Director,
     FollowUp,
     Notification,
+    NotificationStatus,
     Proposal,
     Recusal,
     ReviewVote,
@@ -24,7 +30,21 @@ from proposals.models import (
 from proposals.workflow import Action
 
 
-class ReadOnlyInline(admin.TabularInline):
+class SecretaryOnly:
+    """The board's papers (votes, comments, recusals, files) are read in the admin by the
+    secretary and superusers only, whatever model permissions a staff account was given."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_secretary(request.user) and super().has_module_permission(request)  # type: ignore[misc]
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_secretary(request.user) and super().has_view_permission(request, obj)  # type: ignore[misc]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_secretary(request.user) and super().has_change_permission(request, obj)  # type: ignore[misc]
+
+
+class ReadOnlyInline(SecretaryOnly, admin.TabularInline):
     extra = 0
     can_delete = False
 
@@ -42,7 +62,7 @@ class ReviewVoteInline(ReadOnlyInline):
 
 class RecusalInline(ReadOnlyInline):
     model = Recusal
-    fields = ["director", "interest", "created_at"]
+    fields = ["director", "interest", "created_at", "lifted_at", "lifted_by", "lift_reason"]
 
 
 def _action(name: str, description: str) -> Any:
@@ -62,7 +82,7 @@ def _action(name: str, description: str) -> Any:
 
 
 @admin.register(Proposal)
-class ProposalAdmin(admin.ModelAdmin):
+class ProposalAdmin(SecretaryOnly, admin.ModelAdmin):
     list_display = ["title", "status", "kind", "counterparty", "proposer", "review_due_at", "updated_at"]
     list_filter = ["status", "kind", "needs_shareholder_vote", "advisory"]
     search_fields = ["title", "summary", "counterparty", "proposer__username"]
@@ -105,22 +125,37 @@ class ProposalAdmin(admin.ModelAdmin):
         """Evidence polls were saved by the service; the inlines are read-only."""
 
 
+class DirectorForm(forms.ModelForm):
+    class Meta:
+        model = Director
+        fields = ["user", "title", "in_office", "parties"]
+        help_texts = {"parties": "The parties this director declares an interest in: they are recused from them."}
+
+
 @admin.register(Director)
-class DirectorAdmin(admin.ModelAdmin):
+class DirectorAdmin(SecretaryOnly, admin.ModelAdmin):
+    form = DirectorForm
     list_display = ["user", "title", "in_office", "interests"]
     list_filter = ["in_office"]
     search_fields = ["user__username", "title"]
+    filter_horizontal = ["parties"]
 
     def save_model(self, request: HttpRequest, obj: Director, form: Any, change: bool) -> None:
         data = form.cleaned_data
         saved = services.director_save(
-            user=data["user"], title=data["title"], interests=data["interests"], in_office=data["in_office"]
+            user=data["user"],
+            title=data["title"],
+            interests=[party.name for party in data["parties"]],
+            in_office=data["in_office"],
         )
         obj.pk = saved.pk
 
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """The service set the parties from the declared interests, on the director's trail."""
+
 
 @admin.register(FollowUp)
-class FollowUpAdmin(ReadOnlyAdmin):
+class FollowUpAdmin(SecretaryOnly, ReadOnlyAdmin):
     list_display = ["proposal", "due_at", "done_at", "note"]
     list_filter = ["done_at"]
     search_fields = ["proposal__title", "note"]
@@ -142,18 +177,76 @@ class FollowUpAdmin(ReadOnlyAdmin):
             self.message_user(request, message % {"count": done}, messages.SUCCESS)
 
 
+class NotificationStatusFilter(admin.SimpleListFilter):
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> Any:
+        return NotificationStatus.choices
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Notification]) -> QuerySet[Notification]:
+        pending = Q(sent_at__isnull=True, failed_at__isnull=True)
+        chosen: Q | None = {
+            NotificationStatus.SENT.value: Q(sent_at__isnull=False),
+            NotificationStatus.FAILED.value: Q(failed_at__isnull=False),
+            NotificationStatus.PENDING.value: pending,
+        }.get(self.value() or "")
+        return queryset.filter(chosen) if chosen is not None else queryset
+
+
 @admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdmin):
-    list_display = ["kind", "recipient", "proposal", "created_at", "sent_at"]
-    list_filter = ["kind", "sent_at"]
+class NotificationAdmin(SecretaryOnly, ReadOnlyAdmin):
+    """The secretary's outbox: each notification sent, pending or failed (after
+    Notification.MAX_ATTEMPTS attempts), with the last error."""
+
+    list_display = ["kind", "recipient", "proposal", "created_at", "status", "attempts", "sent_at", "last_error"]
+    list_filter = [NotificationStatusFilter, "kind", "sent_at"]
     search_fields = ["recipient"]
+
+    @admin.display(description=_("status"))
+    def status(self, notification: Notification) -> str:
+        return str(NotificationStatus(notification.status).label)
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        failed = Notification.objects.filter(failed_at__isnull=False).count()
+        if failed:
+            messages.warning(
+                request,
+                ngettext(
+                    "%(count)d notification could not be sent after %(attempts)d attempts.",
+                    "%(count)d notifications could not be sent after %(attempts)d attempts.",
+                    failed,
+                )
+                % {"count": failed, "attempts": Notification.MAX_ATTEMPTS},
+            )
+        return super().changelist_view(request, extra_context)
 
 
 @admin.register(Comment)
-class CommentAdmin(ReadOnlyAdmin):
+class CommentAdmin(SecretaryOnly, ReadOnlyAdmin):
     list_display = ["proposal", "author", "created_at"]
 
 
 @admin.register(Attachment)
-class AttachmentAdmin(ReadOnlyAdmin):
-    list_display = ["name", "proposal", "content_type", "size", "uploaded_by", "created_at"]
+class AttachmentAdmin(SecretaryOnly, ReadOnlyAdmin):
+    list_display = ["name", "proposal", "visibility", "content_type", "size", "uploaded_by", "created_at"]
+    list_filter = ["visibility"]
+    actions = ["mark_proxy_material", "mark_board_only"]
+
+    def _set_visibility(self, request: HttpRequest, queryset: QuerySet[Attachment], visibility: str) -> None:
+        for attachment in queryset:
+            try:
+                attachment_visibility_set(attachment=attachment, visibility=visibility, actor=request.user)  # type: ignore[arg-type]
+            except PollError as error:
+                self.message_user(request, f"{attachment}: {error.message}", messages.ERROR)
+
+    @admin.action(description="Mark as proxy material (public once put to a vote)")
+    def mark_proxy_material(self, request: HttpRequest, queryset: QuerySet[Attachment]) -> None:
+        self._set_visibility(request, queryset, AttachmentVisibility.PROXY_MATERIAL)
+
+    @admin.action(description="Keep for the board only")
+    def mark_board_only(self, request: HttpRequest, queryset: QuerySet[Attachment]) -> None:
+        self._set_visibility(request, queryset, AttachmentVisibility.BOARD)
+
+
+from proposals import party_admin  # noqa: E402, F401 - registers the parties' admin

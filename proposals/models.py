@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from polls.validators import SingleLineCharField
 from proposals.review import Decision
 from proposals.workflow import State
 
@@ -53,14 +54,16 @@ DECISION_CHOICES = [
 
 
 class Proposal(models.Model):
-    title = models.CharField(max_length=300)
+    title = SingleLineCharField(max_length=300)
     summary = models.CharField(max_length=1000)
     body = models.TextField(blank=True)
     proposer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="proposals")
     kind = models.CharField(max_length=20, choices=ProposalKind.choices, default=ProposalKind.OTHER)
     amount = models.DecimalField(max_digits=20, decimal_places=2, null=True, blank=True)
     currency = models.CharField(max_length=3, blank=True, help_text="ISO 4217, e.g. USD.")
-    counterparty = models.CharField(max_length=200, blank=True, help_text='Who the proposal deals with, e.g. "xAI".')
+    counterparty = SingleLineCharField(max_length=200, blank=True, help_text='Who the proposal deals with, e.g. "xAI".')
+    # The party `counterparty` names, resolved by services whenever the text changes.
+    party = models.ForeignKey("Party", null=True, blank=True, on_delete=models.PROTECT, related_name="proposals")
     needs_shareholder_vote = models.BooleanField(default=False)
     advisory = models.BooleanField(default=False, help_text="A shareholder vote on it advises the board.")
     status = models.CharField(max_length=20, choices=STATE_CHOICES, default=State.DRAFT)
@@ -92,11 +95,44 @@ class Proposal(models.Model):
         return self.title
 
 
+class Party(models.Model):
+    """Someone a proposal deals with and a director may have an interest in. Parties created
+    from free text wait for the secretary to confirm them (or to add them as another party's
+    alias); matching never waits: it goes by the normalised key of every alias."""
+
+    name = models.CharField(max_length=200, unique=True)
+    confirmed = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "parties"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PartyAlias(models.Model):
+    party = models.ForeignKey(Party, on_delete=models.CASCADE, related_name="aliases")
+    text = models.CharField(max_length=200)
+    # proposals.parties.party_key(text): one party per spelling, enforced by the database.
+    key = models.CharField(max_length=200, unique=True)
+
+    class Meta:
+        ordering = ["text"]
+        constraints = [models.CheckConstraint(condition=~Q(key=""), name="proposals_party_alias_key_not_empty")]
+
+    def __str__(self) -> str:
+        return self.text
+
+
 class Director(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="director")
-    title = models.CharField(max_length=200, blank=True)
+    title = SingleLineCharField(max_length=200, blank=True)
     in_office = models.BooleanField(default=True)
     interests = models.JSONField(default=list, blank=True, help_text='Declared interests, e.g. ["xAI", "SpaceX"].')
+    # The parties the declared interests resolve to; kept by services.director_save.
+    parties = models.ManyToManyField(Party, blank=True, related_name="interested_directors")
 
     class Meta:
         ordering = ["user__username"]
@@ -107,11 +143,34 @@ class Director(models.Model):
         )
 
     def conflict_with(self, counterparty: str) -> str | None:
-        """The declared interest that matches `counterparty`, ignoring case, if any."""
-        wanted = counterparty.strip().casefold()
+        """The declared interest that names the same party as `counterparty`, whatever the
+        spelling: matched by normalised key, and through the aliases of a shared party."""
+        from proposals.parties import party_key
+
+        wanted = party_key(counterparty)
         if not wanted:
             return None
-        return next((interest for interest in self.interests if str(interest).strip().casefold() == wanted), None)
+        by_key = {party_key(str(interest)): str(interest) for interest in self.interests}
+        if wanted in by_key:
+            return by_key[wanted]
+        party_id = PartyAlias.objects.filter(key=wanted).values_list("party_id", flat=True).first()
+        if party_id is None:
+            return None
+        declared = PartyAlias.objects.filter(party_id=party_id, key__in=[key for key in by_key if key])
+        match = declared.values_list("key", flat=True).first()
+        if match is not None:
+            return by_key[match]
+        party = self.parties.filter(pk=party_id).values_list("name", flat=True).first()
+        return party
+
+    def recused_from(self, proposal: Proposal) -> str | None:
+        """The interest this director stands aside for on `proposal`, or None. A recusal
+        recorded for the review binds whatever the director declares later; only a recusal
+        the secretary lifted frees them, even if the interest is still declared."""
+        recorded = Recusal.objects.filter(proposal_id=proposal.pk, director_id=self.pk).first()
+        if recorded is not None:
+            return None if recorded.lifted_at is not None else recorded.interest
+        return self.conflict_with(proposal.counterparty)
 
 
 class Recusal(models.Model):
@@ -119,9 +178,21 @@ class Recusal(models.Model):
     director = models.ForeignKey(Director, on_delete=models.PROTECT, related_name="recusals")
     interest = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Only the secretary lifts a recusal, with a reason; the row stays, so the trail reads true.
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    lift_reason = models.TextField(blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["proposal", "director"], name="proposals_one_recusal")]
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "director"], name="proposals_one_recusal"),
+            models.CheckConstraint(
+                condition=Q(lifted_at__isnull=True) | (Q(lifted_by__isnull=False) & ~Q(lift_reason="")),
+                name="proposals_recusal_lift_has_reason",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.director} recused ({self.interest})"
@@ -179,6 +250,13 @@ class Comment(models.Model):
         return f"Comment by {self.author} on {self.proposal}"
 
 
+class AttachmentVisibility(models.TextChoices):
+    # Board papers stay with the board; the secretary marks what goes out with the proxy
+    # statement, which everyone may read once the proposal is put to a shareholder vote.
+    BOARD = "board", _("Board only")
+    PROXY_MATERIAL = "proxy_material", _("Proxy material")
+
+
 class Attachment(models.Model):
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="attachments")
     file = models.FileField(upload_to="attachments/%Y/%m/")
@@ -186,18 +264,36 @@ class Attachment(models.Model):
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    visibility = models.CharField(
+        max_length=20, choices=AttachmentVisibility.choices, default=AttachmentVisibility.BOARD
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(visibility__in=AttachmentVisibility.values), name="proposals_attachment_visibility_valid"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
 
 
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", _("pending")
+    SENT = "sent", _("sent")
+    FAILED = "failed", _("failed")
+
+
 class Notification(models.Model):
     """One e-mail to one person about one thing. The unique key makes enqueuing idempotent
-    and `sent_at` makes sending so: a retried task finds it sent and stops."""
+    and `sent_at` makes sending so: a retried task finds it sent and stops. Each attempt is
+    counted; after `MAX_ATTEMPTS` failed ones `failed_at` is set, the sweep stops retrying
+    and the secretary sees it among the failed notifications."""
+
+    MAX_ATTEMPTS = 5
 
     key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=40)
@@ -206,10 +302,25 @@ class Notification(models.Model):
     context = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["sent_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sent_at__isnull=True) | Q(failed_at__isnull=True),
+                name="proposals_notification_sent_or_failed",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.recipient}"
+
+    @property
+    def status(self) -> str:
+        if self.sent_at is not None:
+            return NotificationStatus.SENT
+        return NotificationStatus.FAILED if self.failed_at is not None else NotificationStatus.PENDING

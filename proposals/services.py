@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import logging
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -15,7 +16,8 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext, pgettext_lazy
@@ -25,7 +27,8 @@ from polls import services as poll_services
 from polls.audit import audit_append
 from polls.models import Meeting, Poll, PollStatus, VoteStandard
 from polls.permissions import SECRETARY_GROUP, is_secretary
-from proposals import selectors
+from polls.validators import control_character_fields, control_characters_message, shown
+from proposals import selectors, visibility
 from proposals.exceptions import FollowUpNotFound, IllegalAction, InvalidProposal, NotAllowed
 from proposals.models import (
     PROPOSAL_TEXT_FIELDS,
@@ -39,7 +42,8 @@ from proposals.models import (
     Recusal,
     ReviewVote,
 )
-from proposals.permissions import can_edit_proposal, can_view_proposal, director_of, roles_of
+from proposals.party_services import parties_for, party_resolve
+from proposals.permissions import can_edit_proposal, director_of, roles_of
 from proposals.review import Decision, automatic_verdict, forced_verdict
 from proposals.workflow import Action, Role, State, allowed_actions, resolve_target, transition_for
 
@@ -54,6 +58,8 @@ ROLE_WORDS = {
     Role.SYSTEM: pgettext_lazy("workflow role, in a sentence", "system"),
 }
 
+logger = logging.getLogger("quorum.proposals")
+
 
 def _state_word(state: str) -> str:
     """A proposal's state in a sentence, in the reader's language ("in review", "in revisione");
@@ -66,6 +72,16 @@ def _stream(proposal: Proposal) -> str:
 
 
 # --- Creating and editing --------------------------------------------------------------------
+
+
+SINGLE_LINE_FIELDS = {"title", "counterparty"}
+
+
+def _refuse_control_characters(**values: str | Iterable[str]) -> None:
+    """Single-line values, for the callers that bypass forms and serializers."""
+    fields = control_character_fields(**values)
+    if fields:
+        raise InvalidProposal(control_characters_message(fields))
 
 
 @transaction.atomic
@@ -86,6 +102,7 @@ def proposal_create(
 ) -> Proposal:
     if amount is not None and amount < 0:
         raise InvalidProposal(_("The amount must not be negative."))
+    _refuse_control_characters(title=title, counterparty=counterparty)
     proposal = Proposal.objects.create(
         proposer=proposer,
         title=title,
@@ -95,6 +112,7 @@ def proposal_create(
         amount=amount,
         currency=currency.upper(),
         counterparty=counterparty.strip(),
+        party=party_resolve(text=counterparty, actor=proposer),
         needs_shareholder_vote=needs_shareholder_vote,
         advisory=advisory,
         escalated_from=escalated_from,
@@ -123,8 +141,11 @@ def proposal_update(
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
         raise InvalidProposal(_("These fields cannot be edited: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+    _refuse_control_characters(**{f: str(v) for f, v in changes.items() if f in SINGLE_LINE_FIELDS})
     for field, value in changes.items():
         setattr(proposal, field, value)
+    if "counterparty" in changes:
+        proposal.party = party_resolve(text=proposal.counterparty, actor=editor)
     proposal.save()
     if polls is not None:
         proposal.polls.set(list(polls))
@@ -178,6 +199,10 @@ def proposal_transition(
     except Proposal.DoesNotExist:
         raise InvalidProposal(_("No such proposal.")) from None
     _refuse(proposal, actor, action)
+    if action in (Action.SUBMIT, Action.RESUBMIT):
+        # Stored before single-line fields were checked: refused before anything changes,
+        # rather than breaking the notifications it would send.
+        _refuse_control_characters(title=proposal.title, counterparty=proposal.counterparty)
     transition = transition_for(proposal.status, action)
     assert transition is not None  # noqa: S101 - _refuse raised otherwise
     comment = comment.strip()
@@ -326,7 +351,7 @@ def review_vote_cast(*, proposal_id: int, user: User, decision: str, comment: st
             % {"status": _state_word(proposal.status)},
             [],
         )
-    interest = director.conflict_with(proposal.counterparty)
+    interest = director.recused_from(proposal)
     if interest is not None:
         raise NotAllowed(_("You are recused: you declared an interest in %(interest)s.") % {"interest": interest})
     vote, created = ReviewVote.objects.update_or_create(
@@ -348,15 +373,24 @@ def review_vote_cast(*, proposal_id: int, user: User, decision: str, comment: st
 
 @transaction.atomic
 def director_save(*, user: User, title: str = "", interests: Iterable[str] = (), in_office: bool = True) -> Director:
+    interests = list(interests)
+    _refuse_control_characters(title=title, interests=interests)
     cleaned = sorted({interest.strip() for interest in interests if interest.strip()}, key=str.casefold)
     director, _created = Director.objects.update_or_create(
         user=user, defaults={"title": title, "interests": cleaned, "in_office": in_office}
     )
+    parties = parties_for(cleaned, actor=user)
+    director.parties.set(parties)
     audit_append(
         stream=f"director:{user.pk}",
         action="interests_declared",
         actor=user,
-        payload={"title": title, "interests": cleaned, "in_office": in_office},
+        payload={
+            "title": title,
+            "interests": cleaned,
+            "parties": sorted(party.pk for party in parties),
+            "in_office": in_office,
+        },
     )
     # An interest declared mid-review recuses at once, with the event on the proposal's trail.
     for proposal in Proposal.objects.select_for_update().filter(status=State.IN_REVIEW):
@@ -425,7 +459,7 @@ def proposal_settle(*, proposal_id: int) -> Proposal | None:
 def comment_add(*, proposal: Proposal, author: User, body: str) -> Comment:
     # The lock orders this event after any other on the proposal's chain.
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
-    if not can_view_proposal(author, proposal) or not author.is_authenticated:
+    if not visibility.can_comment(author, proposal):
         raise NotAllowed(_("You may not comment on this proposal."))
     if not body.strip():
         raise InvalidProposal(_("Write something to comment."))
@@ -466,7 +500,7 @@ def sniff_content_type(head: bytes) -> str | None:
 @transaction.atomic
 def attachment_add(*, proposal: Proposal, uploaded_by: User, upload: UploadedFile) -> Attachment:
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
-    if not can_view_proposal(uploaded_by, proposal) or not uploaded_by.is_authenticated:
+    if not visibility.can_attach(uploaded_by, proposal):
         raise NotAllowed(_("You may not attach files to this proposal."))
     size = upload.size or 0
     if size > MAX_ATTACHMENT_BYTES:
@@ -537,7 +571,9 @@ def _notify_transition(proposal: Proposal, action: str, target: str) -> None:
 
 
 def notification_enqueue(*, kind: str, proposal: Proposal, recipients: Iterable[str], round_: str = "") -> None:
-    """Record one notification per recipient (idempotent by key) and send each after commit."""
+    """Record one notification per recipient (idempotent by key) and send each after commit.
+    Neither a lost broker nor a failed send turns the committed change into an error: the
+    task records the failure and the sweep tries again."""
     from proposals.tasks import send_notification
 
     for recipient in dict.fromkeys(recipients):
@@ -559,16 +595,29 @@ def notification_message_id(notification: Notification) -> str:
     return f"<notification.{notification.pk}@{host}>"
 
 
+def _render_text(template_name: str, context: dict[str, Any]) -> str:
+    """A plain-text part of an e-mail: nothing is HTML-escaped (a title's `"` stays `"`)."""
+    template = get_template(template_name).template  # type: ignore[attr-defined]
+    return str(template.render(Context(context, autoescape=False)))
+
+
+def notification_subject(kind: str, context: dict[str, Any]) -> str:
+    """One line of plain text: whitespace (a line break in a stored title) is collapsed, so
+    a subject can never add a header or break the message."""
+    return " ".join(_render_text(f"proposals/email/{kind}_subject.txt", context).split())
+
+
 @transaction.atomic
 def notification_send(*, notification_id: int) -> bool:
-    """Send once: the row lock and `sent_at` make a retried or duplicated task a no-op."""
+    """Send once: the row lock and `sent_at` make a retried or duplicated task a no-op. A
+    notification marked failed is not sent again by itself."""
     notification = (
         Notification.objects.select_for_update(of=("self",))
         .select_related("proposal")
         .filter(pk=notification_id)
         .first()
     )
-    if notification is None or notification.sent_at is not None:
+    if notification is None or notification.sent_at is not None or notification.failed_at is not None:
         return False
     context = {
         "notification": notification,
@@ -578,18 +627,63 @@ def notification_send(*, notification_id: int) -> bool:
     }
     # The worker has no browser to ask: the recipient's own choice of language, else the site's.
     with translation.override(poll_selectors.language_for_email(notification.recipient)):
-        subject = render_to_string(f"proposals/email/{notification.kind}_subject.txt", context).strip()
         message = EmailMultiAlternatives(
-            subject=subject,
-            body=render_to_string("proposals/email/notification.txt", context),
+            subject=notification_subject(notification.kind, context),
+            body=_render_text("proposals/email/notification.txt", context),
             to=[notification.recipient],
             headers={"Message-ID": notification_message_id(notification)},
         )
         message.attach_alternative(render_to_string("proposals/email/notification.html", context), "text/html")
     message.send()
     notification.sent_at = timezone.now()
-    notification.save(update_fields=["sent_at"])
+    notification.attempts += 1
+    notification.save(update_fields=["sent_at", "attempts"])
     return True
+
+
+def notification_failure_record(*, notification_id: int, error: BaseException) -> bool:
+    """Count a failed attempt, in its own transaction (the attempt's rolled back); the
+    `MAX_ATTEMPTS`th marks the notification failed. True when it is now failed."""
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update()
+            .filter(pk=notification_id, sent_at__isnull=True, failed_at__isnull=True)
+            .first()
+        )
+        if notification is None:
+            return False
+        notification.attempts += 1
+        notification.last_error = shown(f"{type(error).__name__}: {error}", 490)
+        if notification.attempts >= Notification.MAX_ATTEMPTS:
+            notification.failed_at = timezone.now()
+        notification.save(update_fields=["attempts", "last_error", "failed_at"])
+    logger.warning(
+        "notification %s: attempt %s failed (%s)%s",
+        notification_id,
+        notification.attempts,
+        notification.last_error,
+        "; marked failed" if notification.failed_at else "",
+    )
+    return notification.failed_at is not None
+
+
+def notification_attempt(*, notification_id: int) -> bool:
+    """Try to send one notification; a failure is recorded, never raised, so one bad
+    notification cannot stop the others. True when it was sent."""
+    try:
+        return notification_send(notification_id=notification_id)
+    except Exception as error:  # any failure of one notification is recorded and logged
+        logger.exception("notification %s could not be sent", notification_id)
+        notification_failure_record(notification_id=notification_id, error=error)
+        return False
+
+
+def notifications_resend(*, stale_after: datetime.timedelta, now: datetime.datetime | None = None) -> int:
+    """The sweep's part: every pending notification older than `stale_after` (its task was
+    lost, or its attempts failed), each on its own. Returns how many were sent."""
+    cutoff = (now or timezone.now()) - stale_after
+    pending = Notification.objects.filter(sent_at__isnull=True, failed_at__isnull=True, created_at__lte=cutoff)
+    return sum(notification_attempt(notification_id=pk) for pk in pending.order_by("pk").values_list("pk", flat=True))
 
 
 def review_reminders_send(*, now: datetime.datetime | None = None) -> int:

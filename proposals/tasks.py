@@ -3,18 +3,36 @@ run twice."""
 
 from __future__ import annotations
 
-from celery import shared_task
+import logging
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+
+from celery import Task, shared_task
 from django.conf import settings
 
 from polls.models import Poll
 from proposals import services
-from proposals.models import Notification, Proposal
+from proposals.models import Proposal
 from proposals.workflow import State
 
+logger = logging.getLogger("quorum.proposals")
 
-@shared_task(name="proposals.tasks.send_notification", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def send_notification(notification_id: int) -> bool:
-    return services.notification_send(notification_id=notification_id)
+
+@shared_task(
+    bind=True, name="proposals.tasks.send_notification", autoretry_for=(OSError,), retry_backoff=True, max_retries=5
+)
+def send_notification(self: Task, notification_id: int) -> bool:
+    """A failure is counted on the notification and never raised into the request that
+    caused it; on a worker an OSError (the mail server unreachable) is raised again for
+    Celery's retry, until the notification is marked failed."""
+    try:
+        return services.notification_send(notification_id=notification_id)
+    except Exception as error:
+        failed = services.notification_failure_record(notification_id=notification_id, error=error)
+        if isinstance(error, OSError) and not failed and not self.request.is_eager:
+            raise
+        logger.exception("notification %s could not be sent", notification_id)
+        return False
 
 
 @shared_task(name="proposals.tasks.proposals_escalate")
@@ -29,31 +47,42 @@ def proposals_settle(proposal_id: int) -> str | None:
     return proposal.status if proposal else None
 
 
+def _each(what: str, ids: Iterable[int], act: Callable[[int], object]) -> int:
+    """Run `act` on each id on its own: one that raises is logged and the rest still run."""
+    done = 0
+    for pk in ids:
+        try:
+            done += int(bool(act(pk)))
+        except Exception:
+            logger.exception("sweep: %s %s failed; the next sweep tries again", what, pk)
+    return done
+
+
+def _settle(proposal_id: int) -> bool:
+    services.proposal_settle(proposal_id=proposal_id)
+    return True
+
+
 @shared_task(name="proposals.tasks.proposals_sweep")
 def proposals_sweep() -> dict[str, int]:
     """Beat: settle proposals whose item is certified, open the proposals closed polls asked
     for, send reminders and any notification whose task was lost (a broker outage, a killed
-    worker). Selecting by state makes a second run find nothing to do."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    settled = 0
-    for proposal_id in Proposal.objects.filter(status=State.SHAREHOLDER_VOTE, item__status="certified").values_list(
-        "pk", flat=True
-    ):
-        services.proposal_settle(proposal_id=proposal_id)
-        settled += 1
-    escalated = 0
-    for poll_id in Poll.objects.filter(
+    worker). Selecting by state makes a second run find nothing to do; each proposal, poll and
+    notification is handled on its own, so one that fails never holds up the others."""
+    to_settle = Proposal.objects.filter(status=State.SHAREHOLDER_VOTE, item__status="certified")
+    settled = _each("settling proposal", list(to_settle.values_list("pk", flat=True)), _settle)
+    to_escalate = Poll.objects.filter(
         status__in=["closed", "certified"], escalation_option__isnull=False, escalated_proposal__isnull=True
-    ).values_list("pk", flat=True):
-        escalated += int(services.proposal_escalate(poll_id=poll_id) is not None)
-    reminders = services.review_reminders_send()
-    stale = timezone.now() - timedelta(seconds=settings.NOTIFICATION_RESEND_AFTER_SECONDS)
-    resent = 0
-    for notification_id in Notification.objects.filter(sent_at__isnull=True, created_at__lte=stale).values_list(
-        "pk", flat=True
-    ):
-        resent += int(services.notification_send(notification_id=notification_id))
+    )
+    escalated = _each(
+        "escalating poll",
+        list(to_escalate.values_list("pk", flat=True)),
+        lambda pk: services.proposal_escalate(poll_id=pk) is not None,
+    )
+    try:
+        reminders = services.review_reminders_send()
+    except Exception:
+        logger.exception("sweep: review reminders failed; the next sweep tries again")
+        reminders = 0
+    resent = services.notifications_resend(stale_after=timedelta(seconds=settings.NOTIFICATION_RESEND_AFTER_SECONDS))
     return {"settled": settled, "escalated": escalated, "reminders": reminders, "resent": resent}

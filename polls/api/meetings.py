@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from polls import services
+from polls import proxies, refusals, services
 from polls.api.serializers import (
     MeetingSerializer,
+    ProxyNamedSerializer,
+    ProxyAppointSerializer,
     ProxySerializer,
     RecordedPollSerializer,
     RecordedSnapshotSerializer,
@@ -28,6 +30,7 @@ from polls.api.serializers import (
 from polls.api.views import ID_PATTERN, DetailWithoutFilters, errors
 from polls.models import Holder, Meeting, ProxyAppointment, RecordedPoll, RegisterSnapshot
 from polls.permissions import IsSecretary, IsSecretaryOrReadOnly
+from polls.uploads import RegisterUploadLimit
 
 
 @extend_schema_view(
@@ -80,8 +83,12 @@ class MeetingViewSet(
     @extend_schema(
         methods=["POST"],
         summary="Appoint a proxy for a holder you are (or, as secretary, for any holder)",
-        request=ProxySerializer,
-        responses={201: ProxySerializer, **errors(400, 401, 403, 404)},
+        description=(
+            "`proxy` is a username or an e-mail address. The answer is the same whether or not an account "
+            "matches: a matching account is appointed, an e-mail address without one is sent an invitation."
+        ),
+        request=ProxyAppointSerializer,
+        responses={201: ProxyNamedSerializer, **errors(400, 401, 403, 404)},
     )
     @action(
         detail=True, methods=["get", "post"], permission_classes=[permissions.IsAuthenticated], pagination_class=None
@@ -90,22 +97,21 @@ class MeetingViewSet(
         meeting = self.get_object()
         if request.method == "GET":
             return Response(ProxySerializer(self._proxies(meeting), many=True).data)
-        serializer = ProxySerializer(data=request.data)
+        serializer = ProxyAppointSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        holder = Holder.objects.filter(pk=serializer.validated_data["holder_id"]).first()
+        holder = Holder.objects.filter(pk=serializer.validated_data["holder"]).first()
         if holder is None:
-            raise NotFound(_("No such holder."))
-        username = serializer.validated_data["proxy"]["get_username"]
-        proxy = get_user_model().objects.filter(username=username, is_active=True).first()
-        if proxy is None:
-            raise NotFound(_("No active account named %(username)s.") % {"username": repr(username)})
-        appointment = services.proxy_appoint(
+            # The same refusal as a holder that is not the caller's: ids are not probed.
+            raise PermissionDenied(refusals.HOLDER_REFUSED)
+        named = proxies.proxy_name(
             meeting=meeting,
             holder=holder,
-            proxy=proxy,
+            proxy=serializer.validated_data["proxy"],
             appointed_by=request.user,  # type: ignore[arg-type]
         )
-        return Response(ProxySerializer(appointment).data, status=status.HTTP_201_CREATED)
+        return Response(
+            {"holder": holder.pk, "proxy": named.proxy, "detail": named.message}, status=status.HTTP_201_CREATED
+        )
 
     @extend_schema(
         summary="Revoke a proxy appointment (the holder or the secretary)",
@@ -153,6 +159,12 @@ class RegisterViewSet(
     filterset_fields = ["record_date"]
     ordering_fields = ["record_date", "id"]
 
+    def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
+        # Before anything reads the body (the CSRF check of session authentication does).
+        if request.method == "POST":
+            request.upload_handlers = [RegisterUploadLimit(request), *request.upload_handlers]
+        return super().initialize_request(request, *args, **kwargs)
+
     @extend_schema(
         summary="Import a register CSV (holder,name,email,shares); a file with bad lines imports nothing",
         request={"multipart/form-data": RegisterUploadSerializer},
@@ -160,6 +172,7 @@ class RegisterViewSet(
             201: RegisterSnapshotSerializer,
             400: OpenApiResponse(RegisterErrorSerializer, description="Bad lines, each with its line number."),
             **errors(401, 403),
+            413: OpenApiResponse(RegisterErrorSerializer, description="Larger than the import reads; not read."),
         },
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from polls import refusals
 from polls.models import (
     Ballot,
     Choice,
@@ -22,6 +24,7 @@ from polls.models import (
 )
 from polls.services import MAX_OPTIONS, MIN_OPTIONS
 from polls.standards import FRACTION_PATTERN
+from polls.validators import no_control_characters, shown
 
 MAX_BIGINT = 2**63 - 1
 MAX_SHARES = 10**18 - 1  # what a register line may hold: 18 digits
@@ -59,6 +62,7 @@ class PollSerializer(serializers.ModelSerializer):
             "closes_at",
             "allow_change",
             "results_visibility",
+            "secret",
             "created_at",
             "certified_at",
             "meeting",
@@ -75,7 +79,7 @@ class PollSerializer(serializers.ModelSerializer):
 
 
 class OptionInputSerializer(serializers.Serializer):
-    label = serializers.CharField(max_length=200)  # type: ignore[assignment] # a field, not Field.label
+    label = serializers.CharField(max_length=200, validators=[no_control_characters])  # type: ignore[assignment] # a field, not Field.label
 
 
 class EscalationSerializer(serializers.Serializer):
@@ -85,7 +89,7 @@ class EscalationSerializer(serializers.Serializer):
 
 
 class PollCreateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=300)
+    title = serializers.CharField(max_length=300, validators=[no_control_characters])
     description = serializers.CharField(required=False, allow_blank=True, default="")
     kind = serializers.ChoiceField(choices=PollKind.choices, default=PollKind.PUBLIC)
     options = serializers.ListField(
@@ -99,6 +103,11 @@ class PollCreateSerializer(serializers.Serializer):
     closes_at = serializers.DateTimeField()
     allow_change = serializers.BooleanField(default=True)
     results_visibility = serializers.ChoiceField(choices=ResultsVisibility.choices, required=False)
+    secret = serializers.BooleanField(
+        required=False,
+        help_text="Public polls: nobody, the secretary included, can see who chose what. "
+        "Default true for public polls; shareholder items are never secret.",
+    )
     meeting = serializers.PrimaryKeyRelatedField(queryset=Meeting.objects.all(), required=False)
     standard = serializers.ChoiceField(choices=VoteStandard.choices, default=VoteStandard.VOTES_CAST)
     threshold = serializers.RegexField(FRACTION_PATTERN, default="1/2")
@@ -124,6 +133,8 @@ class PollCreateSerializer(serializers.Serializer):
                 raise serializers.ValidationError(
                     {"options": _("A shareholder item's options are for, against, abstain.")}
                 )
+            if attrs.get("secret"):
+                raise serializers.ValidationError({"secret": refusals.ITEM_NOT_SECRET})
         else:
             if "options" not in attrs:
                 raise serializers.ValidationError({"options": _("A public poll needs 2 to 20 options.")})
@@ -133,7 +144,8 @@ class PollCreateSerializer(serializers.Serializer):
 
 
 class PollUpdateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=300, required=False)
+    title = serializers.CharField(max_length=300, required=False, validators=[no_control_characters])
+    secret = serializers.BooleanField(required=False, help_text="Public polls, before they open.")
     description = serializers.CharField(required=False, allow_blank=True)
     opens_at = serializers.DateTimeField(required=False)
     closes_at = serializers.DateTimeField(required=False)
@@ -165,6 +177,9 @@ class BallotSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+SPLIT_KEYS = ("for", "against", "abstain")
+
+
 class SplitSerializer(serializers.Serializer):
     # Share counts travel as strings so no client rounds them through a float.
     shares_for = serializers.RegexField(r"^[0-9]{1,18}$", required=False)  # exposed as "for"
@@ -175,6 +190,17 @@ class SplitSerializer(serializers.Serializer):
         fields = super().get_fields()
         fields["for"] = fields.pop("shares_for")
         return fields
+
+    def to_internal_value(self, data: Any) -> Any:
+        # A misspelt key ("againts") would otherwise be dropped, leaving its shares unvoted.
+        if isinstance(data, Mapping):
+            unknown = sorted(str(key) for key in data if key not in SPLIT_KEYS)
+            if unknown:
+                raise serializers.ValidationError(
+                    _("Unknown keys in the split: %(keys)s. A split takes for, against and abstain.")
+                    % {"keys": ", ".join(shown(key, 40) for key in unknown[:10])}
+                )
+        return super().to_internal_value(data)
 
 
 class BallotCastSerializer(serializers.Serializer):
@@ -276,7 +302,9 @@ class TabulationSerializer(serializers.Serializer):
     shares_against = serializers.IntegerField(min_value=0, max_value=MAX_SHARES)
     shares_abstain = serializers.IntegerField(min_value=0, max_value=MAX_SHARES)
     broker_non_votes = serializers.IntegerField(min_value=0, max_value=MAX_SHARES, default=0)
-    source = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")  # type: ignore[assignment] # a field, not Field.source
+    source = serializers.CharField(  # type: ignore[assignment] # a field, not Field.source
+        max_length=255, required=False, allow_blank=True, default="", validators=[no_control_characters]
+    )
 
 
 class MeetingSerializer(serializers.ModelSerializer):
@@ -332,6 +360,17 @@ class ProxySerializer(serializers.Serializer):
     revoked_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
 
+class ProxyAppointSerializer(serializers.Serializer):
+    holder = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT, help_text="The holder's id.")
+    proxy = serializers.CharField(max_length=254, help_text="The proxy's username or e-mail address.")
+
+
+class ProxyNamedSerializer(serializers.Serializer):
+    holder = serializers.IntegerField()
+    proxy = serializers.CharField(help_text="The name as given; the answer does not say whether it matched.")
+    detail = serializers.CharField()
+
+
 class RecordedSnapshotSerializer(serializers.ModelSerializer):
     total_votes = serializers.IntegerField(min_value=0, max_value=MAX_BIGINT)
     percentages = serializers.DictField(
@@ -344,7 +383,9 @@ class RecordedSnapshotSerializer(serializers.ModelSerializer):
 
 
 class RecordedPollSerializer(serializers.ModelSerializer):
-    options = serializers.ListField(child=serializers.CharField(max_length=200), min_length=MIN_OPTIONS)
+    options = serializers.ListField(
+        child=serializers.CharField(max_length=200, validators=[no_control_characters]), min_length=MIN_OPTIONS
+    )
     snapshots = RecordedSnapshotSerializer(many=True, read_only=True)
 
     class Meta:

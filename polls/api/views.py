@@ -196,7 +196,7 @@ class PollViewSet(
                 **common,
             )
         else:
-            poll = services.poll_create(options=data["options"], **common)
+            poll = services.poll_create(options=data["options"], secret=data.get("secret", True), **common)
             if "escalation" in data:
                 rule = data["escalation"]
                 poll = services.poll_escalation_set(
@@ -207,7 +207,11 @@ class PollViewSet(
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = PollUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        poll = services.poll_update(poll=self.get_object(), **serializer.validated_data)
+        poll = services.poll_update(
+            poll=self.get_object(),
+            actor=request.user,  # type: ignore[arg-type]
+            **serializer.validated_data,
+        )
         return Response(PollSerializer(poll).data)
 
     def _lifecycle(self, request: Request, transition: Any) -> Response:

@@ -1,0 +1,261 @@
+"""Importing a transfer agent's register of record: every line checked, on every path, before
+anything is stored.
+
+PostgreSQL reads the file itself (COPY) and the checks run as SQL; other databases stage the
+lines the Python reader (polls.registers) accepted. The two paths give the same findings, line
+for line. Whatever COPY cannot read line for line as the Python reader does (an end-of-data
+marker `\\.`, a control character, a cell spanning lines) goes to the Python reader, which names
+each bad line."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import re
+from collections.abc import Callable, Iterator
+from typing import IO
+
+import psycopg
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import DatabaseError, connection, transaction
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+from polls.exceptions import InvalidPollData, PollError, RegisterInvalid
+from polls.models import Holder, RegisterSnapshot
+from polls.registers import HEADER, MAX_REPORTED_ERRORS, RegisterLine, RegisterTooLarge, read_register
+from polls.validators import ECHO_LIMIT, shown
+
+STAGING_TABLE = "quorum_register_staging"
+# A million-holder register is about 60 MB; the limit leaves room and stops a runaway upload.
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+# COPY ... (FORMAT csv) ends its input at a line holding only `\.`, silently dropping the rest.
+END_OF_DATA = re.compile(rb"(?:^|[\r\n])\\\.(?:[\r\n]|$)")
+
+
+class RegisterFileTooLarge(PollError):
+    status_code = 413
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            _("The register file is larger than %(size)s MB; nothing was imported.")
+            % {"size": number_format(limit // (1024 * 1024), force_grouping=True)}
+        )
+
+
+def register_max_bytes() -> int:
+    return int(getattr(settings, "REGISTER_MAX_BYTES", DEFAULT_MAX_BYTES))
+
+
+def _stage_register_lines(lines: Iterator[RegisterLine]) -> None:
+    """Load the lines into a temporary table: COPY on PostgreSQL, batched inserts elsewhere.
+    The table lives inside the import's transaction; an earlier import in the same outer
+    transaction may have left one behind, hence the DROP first."""
+    columns = "(line integer, account text, name text, email text, shares bigint)"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {STAGING_TABLE}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {STAGING_TABLE} {columns}")
+        if connection.vendor == "postgresql":
+            # Binary-safe: write_row escapes every value, and the reader refused control characters.
+            with cursor.copy(f"COPY {STAGING_TABLE} (line, account, name, email, shares) FROM STDIN") as copy:
+                for item in lines:
+                    copy.write_row((item.line, item.account, item.name, item.email, item.shares))
+            return
+        insert = f"INSERT INTO {STAGING_TABLE} (line, account, name, email, shares) VALUES (%s, %s, %s, %s, %s)"  # noqa: S608
+        batch: list[tuple[int, str, str, str, int]] = []
+        for item in lines:
+            batch.append((item.line, item.account, item.name, item.email, item.shares))
+            if len(batch) == 5000:
+                cursor.executemany(insert, batch)
+                batch.clear()
+        if batch:
+            cursor.executemany(insert, batch)
+
+
+def _whole_file_errors(shares_outstanding: int, shares: str = "shares") -> tuple[list[str], int, int]:
+    """Duplicate holders (each later line names the first) and the total against outstanding.
+    `shares` is the SQL for a line's share count (the fast path stages it as text)."""
+    errors = []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT line, substr(account, 1, %s), first_line FROM (SELECT line, account, "  # noqa: S608
+            f"MIN(line) OVER (PARTITION BY account) AS first_line FROM {STAGING_TABLE}) AS seen "
+            "WHERE line > first_line ORDER BY line LIMIT %s",
+            [ECHO_LIMIT + 1, MAX_REPORTED_ERRORS],
+        )
+        for line, account, first_line in cursor.fetchall():
+            errors.append(f"line {line}: holder {shown(account)} already appears on line {first_line}")
+        cursor.execute(f"SELECT COUNT(*), COALESCE(SUM({shares}), 0) FROM {STAGING_TABLE}")  # noqa: S608
+        count, total = cursor.fetchone()
+    if total > shares_outstanding:
+        errors.append(f"the register holds {total:,} shares, more than the {shares_outstanding:,} outstanding")
+    return errors, int(count), int(total)
+
+
+def _shown_sql(column: str) -> str:
+    """polls.validators.shown in SQL: what a finding may echo of a cell."""
+    return f"CASE WHEN length({column}) > {ECHO_LIMIT} THEN left({column}, {ECHO_LIMIT}) || '…' ELSE {column} END"
+
+
+# E-mail is checked with a character class and LIKE patterns (one @, a dotted domain whose
+# last label has two or more characters, no leading, trailing or doubled dots, no hyphen at a
+# label's edge) rather than Django's validator, whose nested groups cost PostgreSQL's regex
+# engine 8 s per million lines; the rarely used forms Django also accepts (quoted local parts,
+# address literals) are refused here.
+BAD_EMAIL_SQL = (
+    "(email ~ '[^-!#$%%&''*+/=?^_`{}|~0-9A-Za-z.@]' OR email LIKE '%%@%%@%%' OR email NOT LIKE '_%%@_%%._%%' "
+    "OR email LIKE '%%@%%._' OR email LIKE '.%%' OR email LIKE '%%.@%%' OR email LIKE '%%..%%' "
+    "OR email LIKE '%%@-%%' OR email LIKE '%%@.%%' OR email LIKE '%%-.%%' OR email LIKE '%%.-%%' "
+    "OR email LIKE '%%-' OR email LIKE '%%.')"
+)
+SQL_SHARES = "CASE WHEN shares ~ '^[0-9]{1,18}$' THEN shares::bigint ELSE 0 END"
+LINE_PROBLEMS_SQL = (
+    "SELECT line, concat_ws('; ', "  # noqa: S608 - our table name; values are bound parameters
+    "CASE WHEN account = '' THEN 'missing holder' END, "
+    "CASE WHEN name = '' THEN 'missing name' END, "
+    "CASE WHEN email = '' THEN 'missing email' END, "
+    "CASE WHEN shares = '' THEN 'missing shares' END, "
+    "CASE WHEN shares = '' OR shares ~ '^[0-9]{1,18}$' THEN NULL "
+    f"WHEN shares ~ '^-[0-9]+$' THEN 'shares must not be negative, found ' || {_shown_sql('shares')} "
+    "WHEN shares ~ '^[0-9]+$' THEN 'shares must be at most 18 digits, found ' || length(shares) "
+    f"ELSE 'shares must be a whole number, found ' || quote_literal({_shown_sql('shares')}) END, "
+    f"CASE WHEN email <> '' AND {BAD_EMAIL_SQL} THEN quote_literal({_shown_sql('email')}) "
+    "|| ' is not a valid e-mail address' END, "
+    "CASE WHEN length(account) > 64 OR length(name) > 200 "
+    "THEN 'holder id is limited to 64 characters and name to 200' END) "
+    f"FROM {STAGING_TABLE} "
+    "WHERE account = '' OR name = '' OR email = '' OR shares !~ '^[0-9]{1,18}$' "
+    f"OR (email <> '' AND {BAD_EMAIL_SQL}) OR length(account) > 64 OR length(name) > 200 "
+    "ORDER BY line LIMIT %(limit)s"
+)
+# polls.validators.CONTROL_CHARACTERS, for PostgreSQL's regular expressions (NUL never reaches
+# a text column: COPY refuses it).
+CONTROL_SQL = r"'[\x01-\x1f\x7f-\x9f\u2028\u2029]'"
+ANY_CONTROL_SQL = (
+    f"SELECT 1 FROM {STAGING_TABLE} WHERE account ~ {CONTROL_SQL} OR name ~ {CONTROL_SQL} "  # noqa: S608
+    f"OR email ~ {CONTROL_SQL} OR shares ~ {CONTROL_SQL} LIMIT 1"
+)
+
+
+class _NotPlainCsv(Exception):
+    """The file needs the Python reader to be read line for line."""
+
+
+def _stage_with_copy(
+    source: IO[bytes], errors: list[str], on_progress: Callable[[int, int], None] | None, limit: int
+) -> bool:
+    """Stream the file into the staging table with COPY and check every line in SQL. False
+    when COPY would not read it line for line as the Python reader does (a wrong header, an
+    end-of-data marker, control characters, a malformed line): the Python reader then explains."""
+    header = source.readline(4096).decode("utf-8-sig", errors="replace").strip().lower().replace(" ", "")
+    if header != ",".join(HEADER):
+        return False
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {STAGING_TABLE}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {STAGING_TABLE} (line bigint GENERATED ALWAYS AS IDENTITY (START WITH 2), "
+                "account text, name text, email text, shares text)"
+            )
+            copied = 0
+            tail = b"\n"  # the header's end: the first data line starts a line
+            with cursor.copy(f"COPY {STAGING_TABLE} (account, name, email, shares) FROM STDIN (FORMAT csv)") as copy:
+                while block := source.read(1 << 20):
+                    copied += len(block)
+                    if copied > limit:
+                        raise RegisterTooLarge(limit)
+                    # A marker split across two blocks is found in the previous block's last bytes.
+                    if END_OF_DATA.search(tail + block):
+                        raise _NotPlainCsv
+                    tail = block[-3:]
+                    copy.write(block)
+                    if on_progress is not None:
+                        on_progress(0, copied)
+            # Cells are read stripped, as the Python reader does; only lines that need it are rewritten.
+            cursor.execute(
+                f"UPDATE {STAGING_TABLE} SET account = coalesce(trim(account), ''), name = coalesce(trim(name), ''), "  # noqa: S608
+                "email = coalesce(trim(email), ''), shares = coalesce(trim(shares), '') "
+                "WHERE account IS NULL OR name IS NULL OR email IS NULL OR shares IS NULL OR account <> trim(account) "
+                "OR name <> trim(name) OR email <> trim(email) OR shares <> trim(shares)"
+            )
+            # A control character is a bad line, and a line break inside a quoted cell would
+            # also put COPY's line numbers out of step with the file's.
+            cursor.execute(ANY_CONTROL_SQL)
+            if cursor.fetchone() is not None:
+                raise _NotPlainCsv
+    except _NotPlainCsv:
+        return False
+    except (DatabaseError, psycopg.Error):  # COPY is psycopg's own API: its errors come unwrapped
+        return False  # ragged rows, stray quotes, bad encoding, NUL: the Python reader names each line
+    with connection.cursor() as cursor:
+        cursor.execute(LINE_PROBLEMS_SQL, {"limit": MAX_REPORTED_ERRORS})
+        errors.extend(f"line {line}: {problems}" for line, problems in cursor.fetchall())
+    return True
+
+
+def _line_number(message: str) -> int:
+    head = message.split(":", 1)[0]
+    return int(head[5:]) if head.startswith("line ") and head[5:].isdigit() else 1 << 62
+
+
+def _size(source: IO[bytes], start: int) -> int:
+    end = source.seek(0, io.SEEK_END)
+    source.seek(start)
+    return end - start
+
+
+@transaction.atomic
+def register_import(
+    *,
+    source: IO[bytes],
+    record_date: datetime.date,
+    shares_outstanding: int,
+    imported_by: User | None,
+    source_name: str = "",
+    on_progress: Callable[[int, int], None] | None = None,
+) -> RegisterSnapshot:
+    """Check the whole file, then import it in one transaction: a file with any bad line is
+    refused with every bad line named, and nothing is stored. Holders are linked to accounts
+    with the same e-mail address (case-insensitive). A file over the size limit is refused
+    before it is read."""
+    if shares_outstanding <= 0:
+        raise InvalidPollData(_("Shares outstanding must be a positive whole number."))
+    limit = register_max_bytes()
+    errors: list[str] = []
+    start = source.tell()
+    if _size(source, start) > limit:
+        raise RegisterFileTooLarge(limit)
+    try:
+        copied = connection.vendor == "postgresql" and _stage_with_copy(source, errors, on_progress, limit)
+        if not copied:
+            source.seek(start)
+            errors = []
+            _stage_register_lines(read_register(source, errors, on_progress=on_progress, limit=limit))
+    except RegisterTooLarge:  # the file grew while it was read
+        raise RegisterFileTooLarge(limit) from None
+    shares = SQL_SHARES if copied else "shares"
+    file_errors, count, total = _whole_file_errors(shares_outstanding, shares)
+    errors = sorted(errors + file_errors, key=_line_number)
+    if errors:
+        # Raising rolls back the staging table and anything else this transaction wrote.
+        raise RegisterInvalid(errors[:MAX_REPORTED_ERRORS], total=len(errors))
+    snapshot = RegisterSnapshot.objects.create(
+        record_date=record_date,
+        shares_outstanding=shares_outstanding,
+        source_name=source_name[:255],
+        holder_count=count,
+        total_shares=total,
+        imported_by=imported_by,
+    )
+    user_table = User._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Holder._meta.db_table} (register_id, account, name, email, shares, user_id) "  # noqa: S608
+            f"SELECT %s, s.account, s.name, s.email, {shares}, u.id FROM {STAGING_TABLE} s "
+            f"LEFT JOIN (SELECT LOWER(email) AS email, MIN(id) AS id FROM {user_table} WHERE email <> '' "
+            "GROUP BY LOWER(email)) u ON u.email = LOWER(s.email)",
+            [snapshot.pk],
+        )
+        cursor.execute(f"DROP TABLE {STAGING_TABLE}")
+    return snapshot

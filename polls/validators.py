@@ -1,0 +1,100 @@
+"""What a one-line field may hold, shared by models, forms, serializers and services.
+
+A title or a name travels into e-mail subjects (where a line break is a header injection),
+CSV cells and single-line page elements, and PostgreSQL refuses NUL in text outright (an
+uncaught DataError). Control characters there are never meant: refusing them at the field
+gives a form error or a 400 instead."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+# C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# What an error message may echo of a value the user sent (a 100 MB cell is not echoed whole).
+ECHO_LIMIT = 80
+
+
+def has_control_characters(value: str) -> bool:
+    return CONTROL_CHARACTERS.search(value) is not None
+
+
+def no_control_characters(value: Any) -> None:
+    if isinstance(value, str) and has_control_characters(value):
+        raise ValidationError(
+            _("Line breaks, tabs and other control characters are not allowed here."), code="control_characters"
+        )
+
+
+def shown(value: str, limit: int = ECHO_LIMIT) -> str:
+    """A value as an error message may echo it: at most `limit` characters, then an ellipsis."""
+    return value if len(value) <= limit else value[:limit] + "…"
+
+
+class SingleLineCharField(models.CharField):
+    """A CharField that refuses control characters wherever it is validated (model forms, the
+    admin, model serializers). The validator is a default one, so it is not part of the
+    field's migration state: migrations keep seeing a plain CharField."""
+
+    default_validators = [no_control_characters]
+
+    def deconstruct(self) -> Any:
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.CharField", args, kwargs
+
+
+def control_character_fields(**values: str | Iterable[str]) -> list[str]:
+    """The names of the values (or lists of values) holding a control character: the
+    services' own check, for callers that bypass forms and serializers."""
+    return [
+        name
+        for name, value in values.items()
+        if any(has_control_characters(item) for item in ([value] if isinstance(value, str) else value))
+    ]
+
+
+def control_characters_message(fields: list[str]) -> str:
+    return str(
+        _("Line breaks, tabs and other control characters are not allowed in: %(fields)s.")
+        % {"fields": ", ".join(fields)}
+    )
+
+
+def snapshot_percentages(value: Any, options: Iterable[str] | None) -> dict[str, str]:
+    """A recorded poll's snapshot as the API takes it: option label to a percentage between 0
+    and 100 with at most one decimal, as a string. `options`, when known, are the only labels
+    allowed. The pages and the API read stored snapshots as numbers: anything else is refused
+    here, on the way in."""
+    if not isinstance(value, dict) or not value:
+        raise ValidationError(_('Give each option\'s percentage, e.g. {"Yes": "67.9", "No": "32.1"}.'))
+    cleaned: dict[str, str] = {}
+    for label, raw in value.items():
+        if not isinstance(label, str) or not label.strip() or has_control_characters(label):
+            raise ValidationError(_("Each option label must be plain, non-empty text."))
+        try:
+            if isinstance(raw, bool) or not isinstance(raw, str | int | float | Decimal):
+                raise InvalidOperation
+            number = Decimal(str(raw).strip())
+        except InvalidOperation:
+            number = Decimal("NaN")
+        exponent = number.as_tuple().exponent
+        if not number.is_finite() or not isinstance(exponent, int) or exponent < -1 or not 0 <= number <= 100:
+            raise ValidationError(
+                _("%(label)s: a percentage is a number from 0 to 100 with at most one decimal.")
+                % {"label": shown(label)}
+            )
+        cleaned[label] = str(number)
+    if options is not None:
+        unknown = sorted(set(cleaned) - set(options))
+        if unknown:
+            raise ValidationError(
+                _("Not options of this poll: %(labels)s.") % {"labels": ", ".join(shown(label) for label in unknown)}
+            )
+    return cleaned
