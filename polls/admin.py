@@ -467,8 +467,8 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_filter = ["action"]
     search_fields = ["stream", "action", "actor_name"]
     # The raw payload would show a ballot's choice before results are visible.
-    fields = AUDIT_EVENT_FIELDS
-    readonly_fields = AUDIT_EVENT_FIELDS
+    fields = [*AUDIT_EVENT_FIELDS]
+    readonly_fields = [*AUDIT_EVENT_FIELDS]
 
     @admin.display(description="payload")
     def shown_payload(self, event: AuditEvent) -> str:

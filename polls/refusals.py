@@ -14,6 +14,5 @@ PROXY_APPOINTED = _(
 )
 TABULATION_BEFORE_CLOSE = _("Enter the inspector's totals after the poll closes.")
 ITEM_NOT_SECRET = _("A shareholder vote is public; only public polls can be secret.")
-SECRET_FROZEN = _("Whether a poll is secret is fixed once it opens.")
 SECRET_BALLOT = _("secret ballot")
 HIDDEN_UNTIL_RESULTS = _("hidden until results are visible")

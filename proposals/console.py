@@ -19,12 +19,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
 
+from polls import disclosure
 from polls import selectors as poll_selectors
 from polls import services as poll_services
 from polls.exceptions import PollError
 from polls.forms import ItemCreateForm, MeetingCreateForm, PollCreateForm, RegisterImportForm, TabulationForm
 from polls.models import Meeting, Poll, RegisterSnapshot
-from polls.permissions import is_secretary
+from polls.permissions import can_see_results, is_secretary
 from proposals import selectors, services
 from proposals.exceptions import FollowUpNotFound
 
@@ -132,14 +133,18 @@ def poll_certify(request: HttpRequest, poll_id: int) -> HttpResponse:
         else:
             messages.success(request, _("The result of “%(title)s” is certified.") % {"title": poll.title})
             return redirect("polls:results", poll_id=poll.pk)
-    recount = poll_services.poll_recount(poll=poll)
-    context = {
-        "poll": poll,
-        "status": poll.effective_status(),
-        "recount": recount,
-        "recount_matches": all(line.matches for line in recount),
-        "results": poll_selectors.poll_results(poll=poll),
-    }
+    context: dict[str, Any] = {"poll": poll, "status": poll.effective_status()}
+    if can_see_results(user=request.user, poll=poll):
+        recount = poll_services.poll_recount(poll=poll)
+        context.update(
+            results_visible=True,
+            recount=recount,
+            recount_matches=all(line.matches for line in recount),
+            results=poll_selectors.poll_results(poll=poll),
+        )
+    else:
+        # The promise to voters binds the secretary too: turnout only until the results show.
+        context.update(results_visible=False, turnout=disclosure.turnout_so_far(poll))
     return render(request, "console/certify.html", context, status=status)
 
 
@@ -158,7 +163,7 @@ def _form_page(request: HttpRequest, form: Form, *, title: str, submit: str, lea
 @secretary_only
 def poll_new(request: HttpRequest) -> HttpResponse:
     """A public poll, saved as a draft: the console's "Open now" publishes it."""
-    form = PollCreateForm(_posted(request), initial={"allow_change": True})
+    form = PollCreateForm(_posted(request), initial={"allow_change": True, "secret": True})
     if request.method == "POST" and form.is_valid():
         try:
             poll = poll_services.poll_create(created_by=request.user, **form.cleaned_data)  # type: ignore[arg-type]

@@ -56,7 +56,7 @@ def test_a_draft_poll_cannot_be_cited_as_evidence(api: APIClient) -> None:
 
 
 def test_the_admin_hides_what_a_ballot_chose_while_results_are_hidden(client: Client) -> None:
-    poll = make_poll(results_visibility="after_close")
+    poll = make_poll(results_visibility="after_close", secret=False)  # a secret one says "secret ballot"
     poll_services.ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=poll.options.get(label="Yes").pk)
     client.force_login(make_secretary())
     page = client.get("/admin/polls/ballot/").content.decode()

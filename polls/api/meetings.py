@@ -18,8 +18,8 @@ from rest_framework.response import Response
 from polls import proxies, refusals, services
 from polls.api.serializers import (
     MeetingSerializer,
-    ProxyNamedSerializer,
     ProxyAppointSerializer,
+    ProxyNamedSerializer,
     ProxySerializer,
     RecordedPollSerializer,
     RecordedSnapshotSerializer,
