@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Q
 
 from polls.permissions import is_secretary
-from proposals.models import Director, Proposal
+from proposals.models import Proposal
+from proposals.visibility import PRIVATE, can_see_proposal, director_of, is_private
 from proposals.workflow import Role, State
 
+__all__ = ["PRIVATE", "can_edit_proposal", "can_view_proposal", "director_of", "is_private", "roles_of"]
+
 AnyUser = User | AnonymousUser
-
-# Drafts, and proposals withdrawn before they were ever submitted, are their proposer's own.
-PRIVATE = Q(status=State.DRAFT) | Q(status=State.WITHDRAWN, submitted_at__isnull=True)
-
-
-def is_private(proposal: Proposal) -> bool:
-    return proposal.status == State.DRAFT or (proposal.status == State.WITHDRAWN and proposal.submitted_at is None)
-
-
-def director_of(user: AnyUser) -> Director | None:
-    if not user.is_authenticated:
-        return None
-    return Director.objects.filter(user_id=user.pk, in_office=True).first()
 
 
 def roles_of(user: AnyUser | None, proposal: Proposal) -> set[Role]:
@@ -38,9 +27,8 @@ def roles_of(user: AnyUser | None, proposal: Proposal) -> set[Role]:
 
 
 def can_view_proposal(user: AnyUser, proposal: Proposal) -> bool:
-    if not is_private(proposal):
-        return True
-    return user.is_authenticated and (proposal.proposer_id == user.pk or is_secretary(user))
+    """Whether the reader sees the proposal at all; what of it they see is in `visibility`."""
+    return can_see_proposal(user, proposal)
 
 
 def can_edit_proposal(user: AnyUser, proposal: Proposal) -> bool:

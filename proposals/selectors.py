@@ -4,26 +4,21 @@ import datetime
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from polls.audit import audit_trail
 from polls.models import AuditEvent
-from polls.permissions import is_secretary
-from proposals.models import Director, FollowUp, Proposal, Recusal, ReviewVote
-from proposals.permissions import PRIVATE, roles_of
+from proposals import visibility
+from proposals.models import Director, FollowUp, Proposal, ReviewVote
+from proposals.permissions import roles_of
 from proposals.review import Tally
-from proposals.workflow import State, allowed_actions
+from proposals.workflow import Action, State, allowed_actions
 
 
 def proposals_visible_to(user: User | AnonymousUser) -> QuerySet[Proposal]:
-    proposals = Proposal.objects.select_related("proposer")
-    if is_secretary(user):
-        return proposals
-    public = ~PRIVATE
-    if user.is_authenticated:
-        return proposals.filter(public | Q(proposer_id=user.pk))
-    return proposals.filter(public)
+    """What this reader may list and search: the rule lives in `proposals.visibility`."""
+    return visibility.proposals_visible_to(user)
 
 
 def actions_for(user: User | AnonymousUser, proposal: Proposal) -> list[str]:
@@ -36,7 +31,7 @@ def disinterested_directors(proposal: Proposal) -> list[Director]:
     return [
         director
         for director in Director.objects.filter(in_office=True).select_related("user")
-        if director.conflict_with(proposal.counterparty) is None
+        if director.recused_from(proposal) is None
     ]
 
 
@@ -61,14 +56,13 @@ class ReviewRow:
 
 def review_board(proposal: Proposal) -> list[ReviewRow]:
     votes = {vote.director_id: vote for vote in ReviewVote.objects.filter(proposal=proposal)}
-    recusals = {recusal.director_id: recusal.interest for recusal in Recusal.objects.filter(proposal=proposal)}
     rows = []
     for director in Director.objects.filter(in_office=True).select_related("user"):
         vote = votes.get(director.pk)
         rows.append(
             ReviewRow(
                 director=director,
-                recused_for=recusals.get(director.pk) or director.conflict_with(proposal.counterparty),
+                recused_for=director.recused_from(proposal),
                 decision=vote.decision if vote else None,
                 comment=vote.comment if vote else "",
             )
@@ -77,7 +71,27 @@ def review_board(proposal: Proposal) -> list[ReviewRow]:
 
 
 def proposal_timeline(proposal: Proposal) -> list[AuditEvent]:
+    """The whole trail, for the secretary's tools; readers get `visibility.events_visible_to`."""
     return audit_trail(f"proposal:{proposal.pk}")
+
+
+@dataclass(frozen=True)
+class BoardDecision:
+    outcome: str  # approved, rejected or referred
+    reason: str
+
+
+def board_decision(proposal: Proposal) -> BoardDecision | None:
+    """The board's last decision on the proposal and its reason, as the trail records it."""
+    payload = (
+        AuditEvent.objects.filter(stream=f"proposal:{proposal.pk}", action__in=[Action.DECIDE, Action.REFER])
+        .order_by("-seq")
+        .values_list("payload", flat=True)
+        .first()
+    )
+    if not isinstance(payload, dict):
+        return None
+    return BoardDecision(outcome=str(payload.get("to", "")), reason=str(payload.get("comment", "")))
 
 
 def review_queue(user: User | AnonymousUser) -> list[Proposal]:
@@ -86,8 +100,13 @@ def review_queue(user: User | AnonymousUser) -> list[Proposal]:
     if director is None:
         return []
     voted = ReviewVote.objects.filter(director=director).values("proposal_id")
-    waiting = Proposal.objects.filter(status=State.IN_REVIEW).exclude(pk__in=voted).order_by("review_due_at")
-    return [proposal for proposal in waiting if director.conflict_with(proposal.counterparty) is None]
+    waiting = (
+        visibility.proposals_visible_to(user)
+        .filter(status=State.IN_REVIEW)
+        .exclude(pk__in=voted)
+        .order_by("review_due_at")
+    )
+    return [proposal for proposal in waiting if director.recused_from(proposal) is None]
 
 
 def secretary_queue() -> dict[str, list[Proposal]]:
@@ -113,9 +132,9 @@ def recusals_of(user: User | AnonymousUser) -> list[RecusalRow]:
     if director is None:
         return []
     rows = []
-    recorded = {r.proposal_id: r.interest for r in Recusal.objects.filter(director=director)}
-    for proposal in Proposal.objects.filter(status__in=[State.SUBMITTED, State.IN_REVIEW]).order_by("review_due_at"):
-        interest = recorded.get(proposal.pk) or director.conflict_with(proposal.counterparty)
+    waiting = visibility.proposals_visible_to(user).filter(status__in=[State.SUBMITTED, State.IN_REVIEW])
+    for proposal in waiting.order_by("review_due_at"):
+        interest = director.recused_from(proposal)
         if interest:
             rows.append(RecusalRow(proposal=proposal, interest=interest))
     return rows
@@ -125,7 +144,7 @@ def proposals_of(user: User | AnonymousUser) -> list[Proposal]:
     """What the reader submitted, most recently changed first."""
     if not user.is_authenticated:
         return []
-    return list(Proposal.objects.filter(proposer_id=user.pk).order_by("-updated_at")[:50])
+    return list(visibility.proposals_visible_to(user).filter(proposer_id=user.pk).order_by("-updated_at")[:50])
 
 
 def follow_ups_due(*, within: datetime.timedelta = datetime.timedelta(days=30)) -> list[FollowUp]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from proposals import views
+from proposals import party_views, views
 
 app_name = "proposals"
 
@@ -14,4 +14,6 @@ urlpatterns = [
     path("<int:proposal_id>/comment/", views.proposal_comment, name="comment"),
     path("<int:proposal_id>/attach/", views.proposal_attach, name="attach"),
     path("attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),
+    path("attachments/<int:attachment_id>/visibility/", views.attachment_visibility, name="attachment_visibility"),
+    path("recusals/<int:recusal_id>/lift/", party_views.recusal_lift, name="recusal-lift"),
 ]

@@ -12,16 +12,16 @@ from django.views.decorators.http import require_GET, require_POST
 
 from polls.exceptions import PollError
 from polls.permissions import is_secretary
-from proposals import selectors, services
+from proposals import materials, selectors, services, visibility
 from proposals.forms import AttachmentForm, CommentForm, ProposalForm, ReviewForm, TransitionForm
-from proposals.models import Attachment, Proposal
-from proposals.permissions import can_edit_proposal, can_view_proposal, director_of
+from proposals.models import Attachment, AttachmentVisibility, Proposal
+from proposals.permissions import can_edit_proposal, director_of
 from proposals.workflow import Action
 
 
 def _visible(request: HttpRequest, proposal_id: int) -> Proposal:
     proposal = get_object_or_404(Proposal.objects.select_related("proposer", "item"), pk=proposal_id)
-    if not can_view_proposal(request.user, proposal):
+    if not visibility.can_see_proposal(request.user, proposal):
         raise Http404("No such proposal.")
     return proposal
 
@@ -84,13 +84,33 @@ def _detail_context(request: HttpRequest, proposal: Proposal, **forms: Any) -> d
         "transition_forms": {
             action: forms.get(action) or TransitionForm(initial={"action": action}) for action in actions
         },
-        "timeline": selectors.proposal_timeline(proposal),
-        "board": selectors.review_board(proposal),
-        "tally": selectors.review_tally(proposal),
         "can_edit": can_edit_proposal(request.user, proposal),
         "comment_form": forms.get("comment") or CommentForm(),
         "attachment_form": forms.get("attachment") or AttachmentForm(),
         "is_director": director_of(request.user) is not None,
+        **_what_the_reader_sees(request, proposal),
+    }
+
+
+def _what_the_reader_sees(request: HttpRequest, proposal: Proposal) -> dict[str, Any]:
+    """Every part of the page that is not for everyone, each asked of the visibility rule."""
+    user = request.user
+    deliberation = visibility.can_see_deliberation(user, proposal)
+    decision = visibility.can_see_board_decision(user, proposal)
+    return {
+        "deliberation": deliberation,
+        "board": selectors.review_board(proposal) if deliberation else [],
+        "tally": selectors.review_tally(proposal) if deliberation else None,
+        "recused_for": visibility.reader_recusal(user, proposal),
+        "board_decision": selectors.board_decision(proposal) if decision else None,
+        "timeline": visibility.events_visible_to(user, proposal),
+        "comments": visibility.comments_visible_to(user, proposal),
+        "attachments": visibility.attachments_visible_to(user, proposal),
+        "can_comment": visibility.can_comment(user, proposal),
+        "comments_public": visibility.public_since(proposal) is not None,
+        "can_attach": visibility.can_attach(user, proposal),
+        "can_set_visibility": visibility.can_set_attachment_visibility(user),
+        "visibility_choices": AttachmentVisibility.choices,
     }
 
 
@@ -132,7 +152,7 @@ def proposal_review(request: HttpRequest, proposal_id: int) -> HttpResponse:
     director = director_of(request.user)
     if director is None:
         raise PermissionDenied("Only directors in office review proposals.")
-    conflict = director.conflict_with(proposal.counterparty)
+    conflict = director.recused_from(proposal)
     form = ReviewForm(request.POST or None)
     if request.method == "POST" and conflict is None and form.is_valid():
         try:
@@ -147,7 +167,9 @@ def proposal_review(request: HttpRequest, proposal_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Your review vote is recorded."))
             return redirect("proposals:detail", proposal_id=proposal.pk)
-    context = {"proposal": proposal, "form": form, "conflict": conflict, "board": selectors.review_board(proposal)}
+    deliberation = visibility.can_see_deliberation(request.user, proposal)
+    board = selectors.review_board(proposal) if deliberation else []
+    context = {"proposal": proposal, "form": form, "conflict": conflict, "board": board, "deliberation": deliberation}
     return render(request, "proposals/proposal_review.html", context, status=400 if form.errors else 200)
 
 
@@ -155,6 +177,8 @@ def proposal_review(request: HttpRequest, proposal_id: int) -> HttpResponse:
 @login_required
 def proposal_comment(request: HttpRequest, proposal_id: int) -> HttpResponse:
     proposal = _visible(request, proposal_id)
+    if not visibility.can_comment(request.user, proposal):
+        raise PermissionDenied("You may not comment on this proposal.")
     form = CommentForm(request.POST)
     if form.is_valid():
         try:
@@ -173,6 +197,8 @@ def proposal_comment(request: HttpRequest, proposal_id: int) -> HttpResponse:
 @login_required
 def proposal_attach(request: HttpRequest, proposal_id: int) -> HttpResponse:
     proposal = _visible(request, proposal_id)
+    if not visibility.can_attach(request.user, proposal):
+        raise PermissionDenied("You may not attach files to this proposal.")
     form = AttachmentForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -189,10 +215,36 @@ def proposal_attach(request: HttpRequest, proposal_id: int) -> HttpResponse:
 
 @require_GET
 def attachment_download(request: HttpRequest, attachment_id: int) -> FileResponse:
-    attachment = get_object_or_404(Attachment.objects.select_related("proposal"), pk=attachment_id)
-    if not can_view_proposal(request.user, attachment.proposal):
-        raise Http404("No such attachment.")
+    attachment = _visible_attachment(request, attachment_id)
     response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name)
     response["Content-Type"] = attachment.content_type
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def _visible_attachment(request: HttpRequest, attachment_id: int) -> Attachment:
+    """The file, if the reader may have it; otherwise the same 404 as a file that never was."""
+    attachment = get_object_or_404(Attachment.objects.select_related("proposal"), pk=attachment_id)
+    if not visibility.can_see_attachment(request.user, attachment):
+        raise Http404("No such attachment.")
+    return attachment
+
+
+@require_POST
+@login_required
+def attachment_visibility(request: HttpRequest, attachment_id: int) -> HttpResponse:
+    """The secretary marks a file as proxy material, or takes it back to the board."""
+    attachment = _visible_attachment(request, attachment_id)
+    if not visibility.can_set_attachment_visibility(request.user):
+        raise PermissionDenied("Only the company secretary may say who reads an attachment.")
+    try:
+        materials.attachment_visibility_set(
+            attachment=attachment,
+            visibility=request.POST.get("visibility", ""),
+            actor=request.user,  # type: ignore[arg-type]
+        )
+    except PollError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Who reads “%(name)s” is saved.") % {"name": attachment.name})
+    return redirect("proposals:detail", proposal_id=attachment.proposal_id)

@@ -100,22 +100,23 @@ API = [
         "post",
         "/api/v1/proposals/{in_review}/review-votes/",
         {"decision": "approve"},
-        [401, 403, 403, 403, 201, 403, 403, 403],
+        [401, 403, 404, 404, 201, 403, 403, 403],
     ),
     (
         "refer",
         "post",
         "/api/v1/proposals/{in_review}/transitions/",
         {"action": "refer"},
-        [401, 403, 403, 403, 403, 403, 200, 200],
+        [401, 403, 404, 404, 403, 403, 200, 200],
     ),
     ("a member's draft", "get", "/api/v1/proposals/{member_draft}/", None, [404, 200, 404, 404, 404, 404, 200, 200]),
-    ("the audit trail", "get", "/api/v1/proposals/{in_review}/events/", None, [200] * 8),
+    # A proposal in review is its proposer's (member), the board's and the secretary's.
+    ("the audit trail", "get", "/api/v1/proposals/{in_review}/events/", None, [404, 200, 404, 404, 200, 200, 200, 200]),
 ]
 PAGES = [
     ("the admin", "/admin/", [302] * 6 + [200, 200]),
     ("a draft poll's page", "/polls/{draft}/", [404] * 6 + [200, 200]),
-    ("the review page", "/proposals/{in_review}/review/", [302, 403, 403, 403, 200, 200, 403, 403]),
+    ("the review page", "/proposals/{in_review}/review/", [302, 403, 404, 404, 200, 200, 403, 403]),
     ("the meeting", "/meetings/{meeting}/", [200] * 8),
     ("ballots in the admin", "/admin/polls/ballot/", [302] * 6 + [200, 200]),
     ("the secretary's console", "/console/", [302] + [403] * 5 + [200, 200]),

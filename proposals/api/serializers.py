@@ -1,13 +1,28 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from polls.models import AuditEvent, Comparator, Meeting, Poll, PollStatus, VoteStandard
 from polls.standards import FRACTION_PATTERN
-from proposals.models import PROPOSAL_TEXT_FIELDS, Attachment, Comment, Director, Proposal, ProposalKind, ReviewVote
+from proposals.models import (
+    PROPOSAL_TEXT_FIELDS,
+    Attachment,
+    AttachmentVisibility,
+    Comment,
+    Director,
+    Proposal,
+    ProposalKind,
+    ReviewVote,
+)
 from proposals.review import Decision
 from proposals.workflow import Action
+
+
+class BoardDecisionSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=["approved", "rejected", "referred"])
+    reason = serializers.CharField()
 
 
 class ProposalSerializer(serializers.ModelSerializer):
@@ -17,6 +32,10 @@ class ProposalSerializer(serializers.ModelSerializer):
         many=True, queryset=Poll.objects.exclude(status=PollStatus.DRAFT), required=False
     )
     allowed_actions = serializers.SerializerMethodField()
+    board_decision = serializers.SerializerMethodField(
+        help_text="The board's decision (approved, rejected or referred with no recommendation) and its reason, "
+        "for those who may read it; never the individual votes."
+    )
     kind = serializers.ChoiceField(choices=ProposalKind.choices, default=ProposalKind.OTHER)
 
     class Meta:
@@ -30,6 +49,7 @@ class ProposalSerializer(serializers.ModelSerializer):
             "review_due_at",
             "proposer",
             "allowed_actions",
+            "board_decision",
             "created_at",
             "updated_at",
         ]
@@ -39,6 +59,16 @@ class ProposalSerializer(serializers.ModelSerializer):
         from proposals.selectors import actions_for
 
         return actions_for(self.context["request"].user, proposal)
+
+    @extend_schema_field(BoardDecisionSerializer(allow_null=True))
+    def get_board_decision(self, proposal: Proposal) -> dict[str, str] | None:
+        from proposals.selectors import board_decision
+        from proposals.visibility import can_see_board_decision
+
+        if not can_see_board_decision(self.context["request"].user, proposal):
+            return None
+        decision = board_decision(proposal)
+        return {"outcome": decision.outcome, "reason": decision.reason} if decision else None
 
 
 class TransitionSerializer(serializers.Serializer):
@@ -101,11 +131,21 @@ class CommentSerializer(serializers.ModelSerializer):
 class AttachmentSerializer(serializers.ModelSerializer):
     file = serializers.FileField(write_only=True, help_text="PDF, PNG, JPEG or plain text, at most 10 MB.")
     download = serializers.SerializerMethodField()
+    visibility = serializers.ChoiceField(
+        choices=AttachmentVisibility.choices,
+        required=False,
+        help_text="board (the default): the board and the secretary; proxy_material: everyone once the "
+        "proposal is put to a shareholder vote. Only the secretary sets it.",
+    )
 
     class Meta:
         model = Attachment
-        fields = ["id", "name", "content_type", "size", "created_at", "file", "download"]
+        fields = ["id", "name", "content_type", "size", "visibility", "created_at", "file", "download"]
         read_only_fields = ["id", "name", "content_type", "size", "created_at", "download"]
 
     def get_download(self, attachment: Attachment) -> str:
         return f"/proposals/attachments/{attachment.pk}/"
+
+
+class AttachmentVisibilitySerializer(serializers.Serializer):
+    visibility = serializers.ChoiceField(choices=AttachmentVisibility.choices)

@@ -2,19 +2,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from polls.api.views import ID_PATTERN, DetailWithoutFilters, errors
 from polls.permissions import IsSecretary
-from proposals import selectors, services
+from proposals import materials, services, visibility
 from proposals.api.serializers import (
     AttachmentSerializer,
+    AttachmentVisibilitySerializer,
     CommentSerializer,
     DirectorSerializer,
     EventSerializer,
@@ -23,7 +27,7 @@ from proposals.api.serializers import (
     TransitionRefusedSerializer,
     TransitionSerializer,
 )
-from proposals.models import Director, Proposal, ReviewVote
+from proposals.models import AttachmentVisibility, Director, Proposal, ReviewVote
 
 REFUSED = {
     403: OpenApiResponse(TransitionRefusedSerializer, description="The right action by the wrong role."),
@@ -59,7 +63,9 @@ class ProposalViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Proposal]:
-        return selectors.proposals_visible_to(self.request.user).prefetch_related("polls")
+        # Lists, details, search and every nested endpoint start here: what the reader may not
+        # see is a 404 like a proposal that never was.
+        return visibility.proposals_visible_to(self.request.user).prefetch_related("polls")
 
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
@@ -89,14 +95,18 @@ class ProposalViewSet(
         proposal = services.proposal_transition(proposal_id=proposal.pk, actor=request.user, **data)  # type: ignore[arg-type]
         return Response(self.get_serializer(proposal).data)
 
-    @extend_schema(summary="The audit trail, oldest first", responses={200: EventSerializer(many=True), **errors(404)})
+    @extend_schema(
+        summary="The audit trail, oldest first, as far as you may read it (the board's events are the board's)",
+        responses={200: EventSerializer(many=True), **errors(404)},
+    )
     @action(detail=True, methods=["get"], pagination_class=None)
     def events(self, request: Request, pk: str | None = None) -> Response:
-        return Response(EventSerializer(selectors.proposal_timeline(self.get_object()), many=True).data)
+        events = visibility.events_visible_to(request.user, self.get_object())
+        return Response(EventSerializer(events, many=True).data)
 
     @extend_schema(
         methods=["GET"],
-        summary="The board's review votes",
+        summary="The board's review votes (directors who are not recused, and the secretary)",
         responses={200: ReviewVoteSerializer(many=True), **errors(404)},
     )
     @extend_schema(
@@ -115,6 +125,8 @@ class ProposalViewSet(
     def review_votes(self, request: Request, pk: str | None = None) -> Response:
         proposal = self.get_object()
         if request.method == "GET":
+            if not visibility.can_see_deliberation(request.user, proposal):
+                raise NotFound()
             votes = ReviewVote.objects.filter(proposal=proposal).select_related("director__user")
             return Response(ReviewVoteSerializer(votes, many=True).data)
         serializer = ReviewVoteSerializer(data=request.data)
@@ -143,7 +155,7 @@ class ProposalViewSet(
     def comments(self, request: Request, pk: str | None = None) -> Response:
         proposal = self.get_object()
         if request.method == "GET":
-            return Response(CommentSerializer(proposal.comments.select_related("author"), many=True).data)
+            return Response(CommentSerializer(visibility.comments_visible_to(request.user, proposal), many=True).data)
         serializer = CommentSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         comment = services.comment_add(
@@ -172,15 +184,61 @@ class ProposalViewSet(
     def attachments(self, request: Request, pk: str | None = None) -> Response:
         proposal = self.get_object()
         if request.method == "GET":
-            return Response(AttachmentSerializer(proposal.attachments.all(), many=True).data)
+            return Response(
+                AttachmentSerializer(visibility.attachments_visible_to(request.user, proposal), many=True).data
+            )
         serializer = AttachmentSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        attachment = services.attachment_add(
-            proposal=proposal,
-            uploaded_by=request.user,  # type: ignore[arg-type]
-            upload=serializer.validated_data["file"],
-        )
+        wanted = serializer.validated_data.get("visibility", AttachmentVisibility.BOARD)
+        if wanted != AttachmentVisibility.BOARD and not visibility.can_set_attachment_visibility(request.user):
+            raise PermissionDenied(_("Only the company secretary may say who reads an attachment."))
+        with transaction.atomic():
+            attachment = services.attachment_add(
+                proposal=proposal,
+                uploaded_by=request.user,  # type: ignore[arg-type]
+                upload=serializer.validated_data["file"],
+            )
+            if wanted != AttachmentVisibility.BOARD:
+                attachment = materials.attachment_visibility_set(
+                    attachment=attachment,
+                    visibility=wanted,
+                    actor=request.user,  # type: ignore[arg-type]
+                )
         return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(methods=["GET"], summary="One attachment", responses={200: AttachmentSerializer, **errors(404)})
+    @extend_schema(
+        methods=["PATCH"],
+        summary="Mark an attachment as proxy material or board only (secretary)",
+        request=AttachmentVisibilitySerializer,
+        responses={200: AttachmentSerializer, **errors(400, 401, 403, 404)},
+    )
+    @action(
+        detail=True,
+        methods=["get", "patch"],
+        url_path=r"attachments/(?P<attachment_id>[0-9]{1,18})",
+        pagination_class=None,
+        permission_classes=[permissions.IsAuthenticatedOrReadOnly],
+    )
+    def attachment(self, request: Request, pk: str | None = None, attachment_id: str | None = None) -> Response:
+        proposal = self.get_object()
+        attachment = (
+            visibility.attachments_visible_to(request.user, proposal).filter(pk=int(attachment_id or 0)).first()
+        )
+        if attachment is None:
+            raise NotFound()
+        if request.method == "GET":
+            return Response(AttachmentSerializer(attachment).data)
+        if not visibility.can_set_attachment_visibility(request.user):
+            raise PermissionDenied(_("Only the company secretary may say who reads an attachment."))
+        serializer = AttachmentVisibilitySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        attachment = materials.attachment_visibility_set(
+            attachment=attachment,
+            visibility=serializer.validated_data["visibility"],
+            actor=request.user,  # type: ignore[arg-type]
+        )
+        return Response(AttachmentSerializer(attachment).data)
 
 
 @extend_schema_view(

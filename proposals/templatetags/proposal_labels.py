@@ -25,6 +25,7 @@ WORDS = {
     "edited": _("edited"),
     "commented": _("commented"),
     "attached": _("attached a file"),
+    "attachment_visibility_set": _("changed who reads a file"),
     "director_recused": _("director recused"),
     "review_vote": _("review vote"),
     "review_vote_changed": _("review vote changed"),

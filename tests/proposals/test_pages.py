@@ -96,7 +96,8 @@ def test_a_recused_director_sees_the_reason_and_cannot_vote(client: Client) -> N
     client.post(f"/proposals/{proposal.pk}/review/", {"decision": "approve"})
     assert not ReviewVote.objects.exists()
     detail = client.get(f"/proposals/{proposal.pk}/").content.decode()
-    assert "Recused: declared an interest in xAI" in detail
+    assert "You stand aside from this review: you declared an interest in xAI" in detail
+    assert "robyn" not in detail, "a recused director sees no deliberation, not even who is yet to vote"
 
 
 def test_a_director_reviews_from_the_queue(client: Client) -> None:
@@ -112,8 +113,10 @@ def test_a_director_reviews_from_the_queue(client: Client) -> None:
 
 def test_a_member_who_is_not_a_director_gets_a_403_on_the_review_page(client: Client) -> None:
     proposal = in_review(make_proposal())
-    client.force_login(make_user())
+    client.force_login(proposal.proposer)
     assert client.get(f"/proposals/{proposal.pk}/review/").status_code == 403
+    client.force_login(make_user())
+    assert client.get(f"/proposals/{proposal.pk}/review/").status_code == 404  # the board's, not theirs
 
 
 def test_the_secretary_queue_lists_what_waits(client: Client) -> None:
