@@ -237,6 +237,7 @@ class PollAdmin(admin.ModelAdmin):
 
 
 HIDDEN = refusals.HIDDEN_UNTIL_RESULTS
+CHOICE_FIELDS = {"option", "shares_for", "shares_against", "shares_abstain", "salt"}
 # The admin is a shared object across requests: it judges visibility as for anyone, so an
 # admin who voted in an "after voting" poll is not shown more than a visitor.
 ANYONE = AnonymousUser()
@@ -254,6 +255,13 @@ class BallotAdmin(admin.ModelAdmin):
     list_select_related = ["poll", "voter", "option", "holder"]
     fields = [*BALLOT_FIELDS]
     readonly_fields = [*BALLOT_FIELDS]
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        # The admin accepts any local field in the query string (?option=17): filtering by what
+        # was chosen would list who chose it, whatever the choice column hides.
+        if lookup.split("__", 1)[0] in CHOICE_FIELDS:
+            return False
+        return super().lookup_allowed(lookup, value, request)
 
     @admin.display(description="choice")
     def choice(self, ballot: Ballot) -> str:
@@ -469,6 +477,12 @@ class AuditEventAdmin(ReadOnlyAdmin):
     # The raw payload would show a ballot's choice before results are visible.
     fields = [*AUDIT_EVENT_FIELDS]
     readonly_fields = [*AUDIT_EVENT_FIELDS]
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        # ?payload__option=17 would list the ballots that chose option 17.
+        if lookup.split("__", 1)[0] == "payload":
+            return False
+        return super().lookup_allowed(lookup, value, request)
 
     @admin.display(description="payload")
     def shown_payload(self, event: AuditEvent) -> str:

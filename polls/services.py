@@ -808,7 +808,7 @@ def _shares_by_choice(*, holder: Holder, choice: str | None, split: Mapping[str,
                 }
             )
     if sum(amounts.values()) == 0:
-        raise NotEligible(_("%(holder)s has no shares to vote at the record date.") % {"holder": holder.name})
+        raise NotEligible(_("That holder has no shares to vote at the record date."))
     return amounts
 
 

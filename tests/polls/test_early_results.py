@@ -185,3 +185,18 @@ def test_bad_tabulation_input_changes_nothing(api: APIClient, item: Poll, secret
     response = api.post(f"/api/v1/polls/{item.pk}/tabulation/", {"shares_for": -1}, format="json")
     assert response.status_code == 400
     assert not Tabulation.objects.exists()
+
+
+def test_the_admin_refuses_to_filter_ballots_or_events_by_what_was_chosen(secretary_browser: Client) -> None:
+    poll = make_poll(options=("Walrus", "Narwhal"), results_visibility="after_close", secret=False)
+    walrus = poll.options.get(label="Walrus").pk
+    services.ballot_cast(poll_id=poll.pk, voter=make_user(username="chose-walrus"), option_id=walrus)
+    for url in (
+        f"/admin/polls/ballot/?option={walrus}",
+        f"/admin/polls/ballot/?option__id__exact={walrus}",
+        "/admin/polls/ballot/?shares_for__gt=0",
+        f"/admin/polls/auditevent/?payload__option={walrus}",
+    ):
+        response = secretary_browser.get(url)
+        assert "chose-walrus" not in response.content.decode(), url
+        assert response.status_code in (302, 400), url
