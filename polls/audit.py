@@ -140,17 +140,6 @@ def link_prepare(
     return Link(content=content, hash=link_hash, share=link_share(key, stream=stream, seq=seq, link_hash=link_hash))
 
 
-def event_digest(
-    *, stream: str, seq: int, action: str, actor_id: int | None, at: datetime.datetime, payload: Any, prev_hash: str,
-    actor_name: str = "system",
-) -> str:  # fmt: skip
-    """The MAC of a link under the current key (kept for callers that only need the hash)."""
-    return link_prepare(
-        stream=stream, seq=seq, action=action, actor_id=actor_id, actor_name=actor_name, at=at, payload=payload,
-        prev_hash=prev_hash,
-    ).hash  # fmt: skip
-
-
 # Fold a link into a free root shard and count it, in one statement that never waits: a shard
 # held by another transaction is skipped. No row (every shard busy) falls back to waiting.
 ROOT_FOLD_SQL = """
