@@ -40,10 +40,13 @@ def test_a_draft_withdrawn_before_submission_stays_private(api: APIClient) -> No
     assert api.get(f"/api/v1/proposals/{proposal.pk}/").status_code == 200
 
 
-def test_a_submitted_then_withdrawn_proposal_stays_public(api: APIClient) -> None:
+def test_a_submitted_then_withdrawn_proposal_stays_with_the_board(api: APIClient) -> None:
+    # Submitting does not publish (DESIGN, "Who sees what"): the board saw it, the public never did.
     proposal = make_proposal()
     services.proposal_transition(proposal_id=proposal.pk, action=Action.SUBMIT, actor=proposal.proposer)
     services.proposal_transition(proposal_id=proposal.pk, action=Action.WITHDRAW, actor=proposal.proposer)
+    assert api.get(f"/api/v1/proposals/{proposal.pk}/").status_code == 404
+    api.force_authenticate(make_director("robyn").user)
     assert api.get(f"/api/v1/proposals/{proposal.pk}/").status_code == 200
 
 
