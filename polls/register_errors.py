@@ -59,6 +59,10 @@ WHOLE: list[tuple[re.Pattern[str], Finding]] = [
 PROBLEMS: list[tuple[re.Pattern[str], Finding]] = [
     (re.compile(r"missing (?P<column>holder|name|email|shares)"), lambda m: _("missing %(column)s") % m.groupdict()),
     (
+        re.compile(r"control character in (?P<column>holder|name|email|shares)"),
+        lambda m: _("control character in %(column)s") % m.groupdict(),
+    ),
+    (
         re.compile(r"shares must not be negative, found (?P<found>.*)", re.S),
         lambda m: _("shares must not be negative, found %(found)s") % m.groupdict(),
     ),
