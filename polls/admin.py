@@ -192,8 +192,18 @@ def _lifecycle_action(
 @admin.register(Poll)
 class PollAdmin(admin.ModelAdmin):
     form = PollAdminForm
-    list_display = ["title", "kind", "meeting", "status", "opens_at", "closes_at", "results_visibility", "certified_at"]
-    list_filter = ["status", "kind", "results_visibility", "meeting"]
+    list_display = [
+        "title",
+        "kind",
+        "meeting",
+        "status",
+        "opens_at",
+        "closes_at",
+        "results_visibility",
+        "secret",
+        "certified_at",
+    ]
+    list_filter = ["status", "kind", "results_visibility", "secret", "meeting"]
     list_select_related = ["meeting"]
     search_fields = ["title", "description"]
     date_hierarchy = "opens_at"
