@@ -10,7 +10,7 @@ from django.utils import timezone
 from polls.audit import audit_trail
 from polls.models import AuditEvent
 from proposals import visibility
-from proposals.models import Director, FollowUp, Proposal, ReviewVote
+from proposals.models import Director, FollowUp, Proposal, Recusal, ReviewVote
 from proposals.permissions import roles_of
 from proposals.review import Tally
 from proposals.workflow import Action, State, allowed_actions
@@ -52,10 +52,12 @@ class ReviewRow:
     recused_for: str | None
     decision: str | None
     comment: str
+    recusal_id: int | None = None  # the binding recusal row, which the secretary may lift
 
 
 def review_board(proposal: Proposal) -> list[ReviewRow]:
     votes = {vote.director_id: vote for vote in ReviewVote.objects.filter(proposal=proposal)}
+    binding = dict(Recusal.objects.filter(proposal=proposal, lifted_at__isnull=True).values_list("director_id", "pk"))
     rows = []
     for director in Director.objects.filter(in_office=True).select_related("user"):
         vote = votes.get(director.pk)
@@ -65,6 +67,7 @@ def review_board(proposal: Proposal) -> list[ReviewRow]:
                 recused_for=director.recused_from(proposal),
                 decision=vote.decision if vote else None,
                 comment=vote.comment if vote else "",
+                recusal_id=binding.get(director.pk),
             )
         )
     return rows

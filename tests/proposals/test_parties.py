@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -141,3 +143,26 @@ def test_interest_declarations_are_on_the_directors_own_chain() -> None:
     services.director_save(user=elon.user, title="CEO", interests=[])
     events = audit_trail(f"director:{elon.user.pk}")
     assert [event.payload["interests"] for event in events] == [["xAI"], []]
+
+
+@pytest.mark.django_db
+def test_the_secretary_lifts_a_recusal_from_the_proposal_page_and_a_director_cannot(client: Any) -> None:
+    secretary = make_secretary()
+    elon = make_director("elon", interests=("xAI",))
+    make_director("robyn")
+    proposal = start_review(make_proposal(), secretary)
+    recusal = Recusal.objects.get(proposal=proposal, director=elon)
+    url = f"/proposals/recusals/{recusal.pk}/lift/"
+
+    client.force_login(elon.user)
+    assert client.post(url, {"reason": "I sold my stake"}).status_code == 403
+    client.force_login(secretary)
+    page = client.get(f"/proposals/{proposal.pk}/").content.decode()
+    assert url in page
+    assert client.post(url, {"reason": ""}).status_code == 302
+    assert Recusal.objects.get(pk=recusal.pk).lifted_at is None
+    assert client.post(url, {"reason": "He sold his stake on 1 December"}).status_code == 302
+
+    recusal.refresh_from_db()
+    assert (recusal.lifted_by, recusal.lift_reason) == (secretary, "He sold his stake on 1 December")
+    assert url not in client.get(f"/proposals/{proposal.pk}/").content.decode()
