@@ -41,9 +41,13 @@ def make_accounts() -> tuple[int, int]:
         cursor.execute("SELECT min(id), max(id) FROM auth_user WHERE username LIKE 'bench%%'")
         first, last = cursor.fetchone()
     # Tokens for the API voters: the last TOKENS accounts, so the bare view's voters never clash.
+    # The key is derived from the id (bench.run derives it again); the table holds its digest and
+    # the stamp of the account's password, as core.services.api_token_issue would store them.
     sql(
-        "INSERT INTO authtoken_token (key, created, user_id) SELECT substr(encode(sha256(('bench-' || id)::bytea), "
-        "'hex'), 1, 40), now(), id FROM auth_user WHERE id > %s",
+        "INSERT INTO core_apitoken (digest, password_stamp, otp_verified, created_at, expires_at, user_id) "
+        "SELECT encode(sha256(substr(encode(sha256(('bench-' || id)::bytea), 'hex'), 1, 40)::bytea), 'hex'), "
+        "encode(sha256(password::bytea), 'hex'), true, now(), now() + interval '30 days', id "
+        "FROM auth_user WHERE id > %s",
         [last - TOKENS],
     )
     return first, last

@@ -24,10 +24,11 @@ unset CELERY_BROKER_URL  # tasks run eagerly: the fuzzer needs no worker
 "$bin/python" manage.py migrate --noinput -v0
 "$bin/python" manage.py seed_demo >/dev/null
 "$bin/python" manage.py collectstatic --noinput -v0
+# Tokens minted by the operator (as after a second factor: production runs with REQUIRE_2FA on).
 tokens=$("$bin/python" manage.py shell -c "
 from django.contrib.auth.models import User
-from rest_framework.authtoken.models import Token
-print(' '.join(Token.objects.get_or_create(user=User.objects.get(username=name))[0].key for name in ('alice', 'secretary')))
+from core.services import api_token_issue
+print(' '.join(api_token_issue(user=User.objects.get(username=name), otp_verified=True)[0] for name in ('alice', 'secretary')))
 ")
 read -r member_token secretary_token <<<"$(echo "$tokens" | tail -n 1)"
 
@@ -38,6 +39,7 @@ read -r member_token secretary_token <<<"$(echo "$tokens" | tail -n 1)"
 server=$!
 for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
 
+# Logout is left out: it would revoke the token the rest of the run uses.
 status=0
 for role in visitor member secretary; do
   case $role in
@@ -49,6 +51,7 @@ for role in visitor member secretary; do
   if "$bin/schemathesis" run "http://127.0.0.1:$port/api/v1/schema/" "${auth[@]}" \
     --checks not_a_server_error,response_schema_conformance,status_code_conformance \
     --phases fuzzing,stateful --max-examples "$examples" --workers 2 --no-color \
+    --exclude-path /api/v1/auth/logout/ \
     $([[ "$seed" == random ]] || echo "--seed $seed") >"$work/$role.log" 2>&1; then
     grep -E "generated|passed" "$work/$role.log" | tail -n 2
   else
