@@ -202,6 +202,16 @@ class NotificationAdmin(SecretaryOnly, ReadOnlyAdmin):
     list_display = ["kind", "recipient", "proposal", "created_at", "status", "attempts", "sent_at", "last_error"]
     list_filter = [NotificationStatusFilter, "kind", "sent_at"]
     search_fields = ["recipient"]
+    actions = ["send_again"]
+
+    @admin.action(description=_("Send the failed notifications again"))
+    def send_again(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
+        again = sum(services.notification_retry(notification_id=pk) for pk in queryset.values_list("pk", flat=True))
+        self.message_user(
+            request,
+            ngettext("%(count)d notification queued again.", "%(count)d notifications queued again.", again)
+            % {"count": again},
+        )
 
     @admin.display(description=_("status"))
     def status(self, notification: Notification) -> str:

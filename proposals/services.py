@@ -667,6 +667,21 @@ def notification_failure_record(*, notification_id: int, error: BaseException) -
     return notification.failed_at is not None
 
 
+@transaction.atomic
+def notification_retry(*, notification_id: int) -> bool:
+    """The secretary sends a failed notification again (the address was fixed, the mail
+    server is back): it is pending with a fresh count of attempts, and queued after commit.
+    False when it is not failed."""
+    from proposals.tasks import send_notification
+
+    reset = Notification.objects.filter(pk=notification_id, failed_at__isnull=False, sent_at__isnull=True).update(
+        failed_at=None, attempts=0
+    )
+    if reset:
+        send_notification.delay_on_commit(notification_id)
+    return bool(reset)
+
+
 def notification_attempt(*, notification_id: int) -> bool:
     """Try to send one notification; a failure is recorded, never raised, so one bad
     notification cannot stop the others. True when it was sent."""

@@ -114,3 +114,19 @@ def test_the_secretary_sees_failed_notifications_in_the_admin(client: Client) ->
 def test_a_member_is_not_shown_the_outbox(client: Client) -> None:
     client.force_login(make_user(is_staff=True))
     assert client.get("/admin/proposals/notification/").status_code in (302, 403)
+
+
+def test_the_secretary_sends_a_failed_notification_again_from_the_admin(
+    client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    proposal = make_proposal()
+    failed = pending("submitted", "back@example.com", proposal)
+    Notification.objects.filter(pk=failed.pk).update(attempts=5, failed_at=timezone.now(), last_error="SMTP 550")
+    client.force_login(make_secretary(is_superuser=True))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/proposals/notification/", {"action": "send_again", "_selected_action": [failed.pk]}, follow=True
+        )
+    assert "1 notification queued again." in response.content.decode()
+    assert Notification.objects.get(pk=failed.pk).status == NotificationStatus.SENT
+    assert [message.to for message in mail.outbox] == [["back@example.com"]]
