@@ -374,9 +374,9 @@ class MeetingAdmin(admin.ModelAdmin):
 
 @admin.register(ProxyAppointment)
 class ProxyAppointmentAdmin(ReadOnlyAdmin):
-    list_display = ["holder", "proxy", "meeting", "appointed_by", "appointed_at", "revoked_at"]
+    list_display = ["holder", "named_as", "proxy", "meeting", "appointed_by", "appointed_at", "revoked_at"]
     list_filter = ["meeting", "revoked_at"]
-    search_fields = ["holder__name", "holder__account", "proxy__username"]
+    search_fields = ["holder__name", "holder__account", "named_as", "proxy__username"]
     list_select_related = ["holder", "proxy", "meeting", "appointed_by"]
     actions = ["revoke"]
 

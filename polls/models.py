@@ -320,11 +320,18 @@ class Meeting(models.Model):
 
 
 class ProxyAppointment(models.Model):
-    """A holder's instruction that another account may vote its shares at one meeting."""
+    """A holder's instruction that another account may vote its shares at one meeting.
+
+    `named_as` is the username or e-mail address the holder gave. A name that matched no
+    account is kept too, with no `proxy` (nobody can vote on it): the holder's list then reads
+    the same whether or not the name exists, so naming a proxy cannot probe for accounts."""
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="proxies")
     holder = models.ForeignKey(Holder, on_delete=models.CASCADE, related_name="proxies")
-    proxy = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="proxy_for")
+    proxy = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="proxy_for"
+    )
+    named_as = models.CharField(max_length=254, blank=True, default="")
     appointed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     appointed_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -338,7 +345,14 @@ class ProxyAppointment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.proxy} for {self.holder}"
+        return f"{self.shown_name} for {self.holder}"
+
+    @property
+    def shown_name(self) -> str:
+        """The proxy as the holder named it (older rows: the account's username)."""
+        if self.named_as:
+            return self.named_as
+        return self.proxy.get_username() if self.proxy is not None else ""
 
 
 class Tabulation(models.Model):

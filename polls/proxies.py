@@ -1,8 +1,9 @@
 """Naming a proxy by username or e-mail address, without telling anyone which accounts exist.
 
-The holder (or the secretary) gets the same answer whether or not an account matched: an
-account that matches is appointed; an e-mail address with no account gets an invitation to
-sign up, after which the holder names the new account; anything else changes nothing.
+The holder (or the secretary) gets the same answer, and then sees the same list, whether or
+not an account matched: the name is recorded as the holder's proxy either way, and only an
+account it matches can vote on it. An e-mail address with no account gets an invitation to
+sign up, after which the holder names the new account.
 """
 
 from __future__ import annotations
@@ -22,22 +23,18 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from polls import refusals, selectors, services
-from polls.audit import audit_append
-from polls.exceptions import NotEligible
 from polls.models import Holder, Meeting, ProxyAppointment
-from polls.permissions import is_secretary
 
 logger = logging.getLogger("quorum.polls")
 
 
 @dataclass(frozen=True)
 class ProxyNamed:
-    """What the caller may be told: the name as they typed it, never whether it matched.
-    `appointment` is for the server's own use (tests, logs), not for the answer."""
+    """What the caller may be told: the name as they typed it, never whether it matched."""
 
     holder: Holder
     proxy: str
-    appointment: ProxyAppointment | None
+    appointment: ProxyAppointment
 
     @property
     def message(self) -> str:
@@ -88,21 +85,13 @@ def proxy_name(*, meeting: Meeting, holder: Holder, proxy: str, appointed_by: Us
     """Appoint the account `proxy` names (username or e-mail address), or invite the address."""
     who = proxy.strip()
     account = _account_named(who)
-    if account is not None:
-        appointment = services.proxy_appoint(meeting=meeting, holder=holder, proxy=account, appointed_by=appointed_by)
-        return ProxyNamed(holder=holder, proxy=who, appointment=appointment)
-    # The same checks, in the same order, as an appointment: a refusal never depends on the name.
-    if holder.register_id != meeting.register_id or (
-        holder.user_id != appointed_by.pk and not is_secretary(appointed_by)
-    ):
-        raise NotEligible(refusals.HOLDER_REFUSED)
-    if _is_email(who):
-        audit_append(
-            stream=f"meeting:{meeting.pk}", action="proxy_invited", actor=appointed_by, payload={"holder": holder.pk}
-        )
+    appointment = services.proxy_appoint(
+        meeting=meeting, holder=holder, proxy=account, appointed_by=appointed_by, named_as=who
+    )
+    if account is None and _is_email(who):
         transaction.on_commit(
             lambda: _send_invitation(
                 email=who, holder_name=holder.name, meeting_title=meeting.title, meeting_id=meeting.pk
             )
         )
-    return ProxyNamed(holder=holder, proxy=who, appointment=None)
+    return ProxyNamed(holder=holder, proxy=who, appointment=appointment)

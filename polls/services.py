@@ -879,15 +879,18 @@ def item_ballot_cast(
 
 
 @transaction.atomic
-def proxy_appoint(*, meeting: Meeting, holder: Holder, proxy: User, appointed_by: User) -> ProxyAppointment:
+def proxy_appoint(
+    *, meeting: Meeting, holder: Holder, proxy: User | None, appointed_by: User, named_as: str = ""
+) -> ProxyAppointment:
     """The holder (or the secretary for them) names an account to vote its shares. A new
-    appointment replaces the previous one."""
+    appointment replaces the previous one. A name that matched no account (`proxy` None) is
+    recorded all the same, so it reads like any other (polls.proxies); nobody votes on it."""
     # The meeting's row lock orders appointments (and their events on the meeting's chain).
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     acts_for_holder = holder.user_id == appointed_by.pk or is_secretary(appointed_by)
     if holder.register_id != meeting.register_id or not acts_for_holder:
         raise NotEligible(refusals.HOLDER_REFUSED)
-    if proxy.pk == holder.user_id:
+    if proxy is not None and proxy.pk == holder.user_id:
         raise InvalidVote(_("A holder does not need a proxy to vote its own shares."))
     replaced = list(
         ProxyAppointment.objects.select_for_update()
@@ -898,13 +901,17 @@ def proxy_appoint(*, meeting: Meeting, holder: Holder, proxy: User, appointed_by
         revoked_at=timezone.now()
     )
     appointment = ProxyAppointment.objects.create(
-        meeting=meeting, holder=holder, proxy=proxy, appointed_by=appointed_by
+        meeting=meeting,
+        holder=holder,
+        proxy=proxy,
+        named_as=named_as or (proxy.get_username() if proxy is not None else ""),
+        appointed_by=appointed_by,
     )
     audit_append(
         stream=f"meeting:{meeting.pk}",
         action="proxy_appointed",
         actor=appointed_by,
-        payload={"holder": holder.pk, "proxy": proxy.pk, "replaces": replaced},
+        payload={"holder": holder.pk, "proxy": proxy.pk if proxy is not None else None, "replaces": replaced},
     )
     return appointment
 

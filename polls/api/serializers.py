@@ -355,7 +355,9 @@ class RegisterErrorSerializer(serializers.Serializer):
 class ProxySerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     holder = serializers.IntegerField(source="holder_id")
-    proxy = serializers.CharField(source="proxy.get_username", help_text="The proxy's username.")
+    proxy = serializers.CharField(
+        source="shown_name", help_text="The proxy as the holder named them (username or e-mail address)."
+    )
     appointed_at = serializers.DateTimeField(read_only=True)
     revoked_at = serializers.DateTimeField(read_only=True, allow_null=True)
 

@@ -276,11 +276,21 @@ def test_a_proxy_appointment_answers_alike_whether_or_not_the_account_exists(
     api.force_authenticate(holdings["owner"])
     url = f"/api/v1/meetings/{holdings['meeting'].pk}/proxies/"
     holder = holdings["holder"].pk
-    real = api.post(url, {"holder": holder, "proxy": "realperson"}, format="json")
-    ghost = api.post(url, {"holder": holder, "proxy": "ghostperson"}, format="json")
-    assert real.status_code == ghost.status_code == 201
-    assert real.content.decode().replace("realperson", "NAME") == ghost.content.decode().replace("ghostperson", "NAME")
-    assert ProxyAppointment.objects.get(revoked_at__isnull=True).proxy.username == "realperson"
+    answers, listings = [], []
+    for name in ("realperson", "ghostperson"):
+        response = api.post(url, {"holder": holder, "proxy": name}, format="json")
+        assert response.status_code == 201
+        answers.append(response.content.decode().replace(name, "NAME"))
+        listed = api.get(url).json()
+        listings.append([(row["holder"], row["proxy"].replace(name, "NAME"), row["revoked_at"]) for row in listed])
+        if name == "realperson":
+            active = ProxyAppointment.objects.select_related("proxy").get(revoked_at__isnull=True)
+            assert active.proxy is not None and active.proxy.username == "realperson"
+    assert answers[0] == answers[1]
+    assert listings[0] == listings[1] == [(holder, "NAME", None)]
+    # The name that matched nobody replaced the proxy, and votes for nobody.
+    active = ProxyAppointment.objects.get(revoked_at__isnull=True)
+    assert (active.proxy, active.named_as) == (None, "ghostperson")
 
 
 def test_a_proxy_named_by_e_mail_is_appointed_or_invited(
@@ -318,6 +328,28 @@ def test_the_proxy_form_answers_alike_whether_or_not_the_account_exists(
         assert response.status_code == 302
         messages = [str(m).replace(name, "NAME") for m in client.get(response["Location"]).context["messages"]]
         said.append(messages)
+        page = client.get(response["Location"]).content.decode()
+        assert f"{name} may vote for Cede &amp; Co nominee" in page
     assert said[0] == said[1]
     assert len(said[0]) == 1
-    assert ProxyAppointment.objects.get(revoked_at__isnull=True).proxy.username == "realperson"
+
+
+def test_an_account_made_after_its_name_was_given_cannot_vote_until_named_again(
+    api: APIClient, holdings: dict[str, Any]
+) -> None:
+    services.proxy_appoint(
+        meeting=holdings["meeting"], holder=holdings["holder"], proxy=None, appointed_by=holdings["owner"],
+        named_as="latecomer",
+    )  # fmt: skip
+    latecomer = make_user(username="latecomer")
+    api.force_authenticate(latecomer)
+    item, holder = holdings["item"], holdings["holder"].pk
+    refused = api.post(f"/api/v1/polls/{item.pk}/ballot/", {"choice": "for", "holder": holder}, format="json")
+    assert refused.status_code == 403
+    assert not Ballot.objects.exists()
+    api.force_authenticate(holdings["owner"])
+    url = f"/api/v1/meetings/{holdings['meeting'].pk}/proxies/"
+    assert api.post(url, {"holder": holder, "proxy": "latecomer"}, format="json").status_code == 201
+    api.force_authenticate(latecomer)
+    voted = api.post(f"/api/v1/polls/{item.pk}/ballot/", {"choice": "for", "holder": holder}, format="json")
+    assert voted.status_code == 201
