@@ -19,12 +19,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
 
-from polls import disclosure
+from polls import disclosure, refusals
 from polls import selectors as poll_selectors
 from polls import services as poll_services
 from polls.exceptions import PollError
 from polls.forms import ItemCreateForm, MeetingCreateForm, PollCreateForm, RegisterImportForm, TabulationForm
-from polls.models import Meeting, Poll, RegisterSnapshot
+from polls.models import Meeting, Poll, PollStatus, RegisterSnapshot
 from polls.permissions import can_see_results, is_secretary
 from proposals import selectors, services
 from proposals.exceptions import FollowUpNotFound
@@ -227,4 +227,6 @@ def tabulation_enter(request: HttpRequest, poll_id: int) -> HttpResponse:
             return redirect("console:poll-certify", poll_id=item.pk)
     title = _("Inspector's tabulation: %(title)s") % {"title": item.title}
     lead = _("The official totals replace the ballots' totals in the result until it is certified.")
+    if item.effective_status() != PollStatus.CLOSED:
+        lead = str(refusals.TABULATION_BEFORE_CLOSE)  # say so before the secretary types anything
     return _form_page(request, form, title=title, submit=_("Record the tabulation"), lead=lead)

@@ -200,3 +200,9 @@ def test_the_admin_refuses_to_filter_ballots_or_events_by_what_was_chosen(secret
         response = secretary_browser.get(url)
         assert "chose-walrus" not in response.content.decode(), url
         assert response.status_code in (302, 400), url
+
+
+def test_the_console_tabulation_page_says_it_waits_for_the_close(secretary_browser: Client, item: Poll) -> None:
+    assert REFUSAL in html.unescape(secretary_browser.get(f"/console/polls/{item.pk}/tabulation/").content.decode())
+    services.poll_close(poll=item)
+    assert REFUSAL not in html.unescape(secretary_browser.get(f"/console/polls/{item.pk}/tabulation/").content.decode())
