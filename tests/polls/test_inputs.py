@@ -100,6 +100,9 @@ def test_an_end_of_copy_marker_in_a_file_with_good_lines_only_is_still_refused(a
         (b"H\x001,Alice,alice@example.com,10", "holder"),
         (b"H1,Alice,alice@example.com,1\x000", "shares"),
         (b"H1,Ali\x1bce,alice@example.com,10", "name"),
+        (b"H1,Ali\xe2\x80\xa8ce,alice@example.com,10", "name"),
+        (b"H1,Alice,alice@exa\xc2\x85mple.com,10", "email"),
+        (b"H1,Al\tice,alice@example.com,10", "name"),
     ],
 )
 def test_a_control_character_in_a_register_line_is_a_400_naming_the_line(

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -215,3 +216,28 @@ def test_cells_are_read_stripped_on_every_path() -> None:
     )
     holder = snapshot.holders.get()
     assert (holder.account, holder.name, holder.email, holder.shares) == ("H1", "Alice", "alice@example.com", 5)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'holder,name,email,shares\nH1,Alice,alice@example.com,10\nH2,"Smith, John",john@example.com,5\n',
+        b"\xef\xbb\xbfholder,name,email,shares\r\nH1,Alic\xc3\xa9 \xe2\x80\x94 \xef\xbd\x98AI,alice@example.com,10\r\n",
+    ],
+)
+def test_a_clean_file_on_postgresql_is_read_by_copy_alone(content: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The control-character and end-of-data checks must not send ordinary files (quoted
+    names, accents, a BOM, CRLF) to the slower line reader."""
+    from polls import register_import
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the COPY path is PostgreSQL's")
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("fell back to the Python reader")
+
+    monkeypatch.setattr(register_import, "read_register", refuse)
+    snapshot = services.register_import(
+        source=io.BytesIO(content), record_date=RECORD_DATE, shares_outstanding=100, imported_by=None
+    )
+    assert snapshot.holder_count == content.count(b"@")
