@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from playwright.sync_api import BrowserContext, Page, Playwright, expect
+from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Playwright, expect
 
 from polls import services as poll_services
 from polls.models import Meeting, Poll, RecordedPoll, ResultsVisibility
@@ -119,6 +119,38 @@ def log_in(page: Page, username: str, password: str = PASSWORD) -> Page:
 ACTION_TIMEOUT_MS = 10_000  # a click or fill on a local page; Playwright's default is 30 s
 
 
+# Chromium reports a blocked inline script or style, or a blocked load, on the console ("Refused
+# to ... because it violates the following Content Security Policy directive"); the listener adds
+# the `securitypolicyviolation` events, which also cover report-only cases and frames.
+CSP_LISTENER = """
+document.addEventListener('securitypolicyviolation', (event) => {
+  console.error(`Content Security Policy violation: ${event.violatedDirective} blocked ${event.blockedURI || 'inline'}`
+    + ` at ${event.sourceFile || document.location.href}:${event.lineNumber}`);
+});
+"""
+
+
+@pytest.fixture
+def new_context(new_context: Callable[..., BrowserContext]) -> Iterator[Callable[..., BrowserContext]]:
+    """Every browser context of a test, watched for Content-Security-Policy violations: a page
+    that logs one fails the test, so every journey asserts the policy holds."""
+    violations: list[str] = []
+
+    def note(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(f"{message.page.url if message.page else '?'}: {message.text}")
+
+    def watched(**context_args: Any) -> BrowserContext:
+        context = new_context(**context_args)
+        context.add_init_script(script=CSP_LISTENER)
+        context.on("console", note)
+        return context
+
+    yield watched
+    if violations:
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(violations), pytrace=False)
+
+
 @pytest.fixture
 def context(new_context: Callable[..., BrowserContext]) -> BrowserContext:
     context = new_context()
@@ -154,7 +186,9 @@ def axe_violations(page: Page, *, impacts: tuple[str, ...] = ("serious", "critic
     """Run axe-core (from the npm registry, pinned in package.json) on the page as it is."""
     if not AXE.exists():
         unavailable(f"axe-core is not installed: npm ci --prefix {HERE.relative_to(HERE.parents[1])}")
-    page.add_script_tag(path=str(AXE))
+    # Evaluated through the DevTools protocol, not added as an inline <script>: the page's
+    # Content-Security-Policy refuses inline scripts, and axe is the test's, not the page's.
+    page.evaluate(AXE.read_text())
     results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [v for v in results["violations"] if v.get("impact") in impacts]
 
