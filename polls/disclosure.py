@@ -1,5 +1,6 @@
 """What a read may show of a poll's ballots: turnout always, the split only once results are
-visible (polls.permissions.can_see_results), and never a secret poll's choices.
+visible (polls.permissions.can_see_results), who chose what only after the close, and never a
+secret poll's choices.
 
 Pages, the console, the API and the admin ask here rather than each deciding on its own.
 """
@@ -13,8 +14,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Sum
 
 from polls import refusals
-from polls.models import AuditEvent, Option, Poll
-from polls.permissions import can_see_results
+from polls.models import AuditEvent, Option, Poll, PollStatus
 
 if TYPE_CHECKING:
     from polls.permissions import AnyUser
@@ -39,26 +39,29 @@ def turnout_so_far(poll: Poll) -> TurnoutSoFar:
 
 
 def ballot_choice_hidden(*, user: AnyUser, poll: Poll) -> str | None:
-    """Why a ballot's choice may not be shown to `user` (a label to show instead), or None."""
+    """Why a ballot's choice may not be shown to `user` (a label to show instead), or None.
+    Who chose what is never shown while the poll is open, even where the totals are live, and
+    never on a secret poll. `user` is kept for callers that judge a reader; the rule is the
+    same for everyone."""
     if poll.secret:
         return str(refusals.SECRET_BALLOT)
-    if not can_see_results(user=user, poll=poll):
-        return str(refusals.HIDDEN_UNTIL_RESULTS)
+    if poll.effective_status() not in (PollStatus.CLOSED, PollStatus.CERTIFIED):
+        return str(refusals.HIDDEN_UNTIL_CLOSE)
     return None
 
 
 def event_payload_shown(event: AuditEvent, *, user: AnyUser, polls: dict[int, Poll] | None = None) -> dict[str, Any]:
     """An audit event's payload as `user` may read it: a ballot's choice is replaced by the
-    reason it is hidden while its poll's results are not visible, and always on a secret poll
-    (whose events hold only a commitment anyway)."""
+    reason it is hidden while its poll is open, and always on a secret poll (whose events hold
+    only a commitment anyway)."""
     payload = dict(event.payload or {})
     match = BALLOT_STREAM.match(event.stream)
     if match is None or not any(key in payload for key in CHOICE_KEYS):
         return payload
     poll_id = int(match.group(1))
     poll = (polls or {}).get(poll_id) or Poll.objects.filter(pk=poll_id).first()
-    # A ballot whose poll is gone: nothing says its results are visible, so they are not.
-    reason = ballot_choice_hidden(user=user, poll=poll) if poll is not None else str(refusals.HIDDEN_UNTIL_RESULTS)
+    # A ballot whose poll is gone: nothing says it closed, so its choice stays hidden.
+    reason = ballot_choice_hidden(user=user, poll=poll) if poll is not None else str(refusals.HIDDEN_UNTIL_CLOSE)
     if reason is None:
         return payload
     return {key: (reason if key in CHOICE_KEYS else value) for key, value in payload.items()}

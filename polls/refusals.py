@@ -16,3 +16,4 @@ TABULATION_BEFORE_CLOSE = _("Enter the inspector's totals after the poll closes.
 ITEM_NOT_SECRET = _("A shareholder vote is public; only public polls can be secret.")
 SECRET_BALLOT = _("secret ballot")
 HIDDEN_UNTIL_RESULTS = _("hidden until results are visible")
+HIDDEN_UNTIL_CLOSE = _("hidden until the poll closes")

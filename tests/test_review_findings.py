@@ -63,7 +63,7 @@ def test_the_admin_hides_what_a_ballot_chose_while_results_are_hidden(client: Cl
     poll_services.ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=poll.options.get(label="Yes").pk)
     client.force_login(make_secretary())
     page = client.get("/admin/polls/ballot/").content.decode()
-    assert "hidden until results are visible" in page
+    assert "hidden until the poll closes" in page
     assert ">Yes<" not in page
 
 

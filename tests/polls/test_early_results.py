@@ -150,7 +150,7 @@ def test_the_admin_hides_the_choice_of_ballots_and_their_audit_payloads_while_re
         f"/admin/polls/auditevent/{event.pk}/change/",
     ):
         page = html.unescape(secretary_browser.get(url).content.decode())
-        assert "hidden until results are visible" in page, url
+        assert "hidden until the poll closes" in page, url
         assert "Walrus" not in page, url
         assert f'"option": {walrus.pk}' not in page, url
     services.poll_close(poll=poll)
@@ -165,7 +165,7 @@ def test_the_admin_hides_a_shareholder_ballots_split_while_the_item_is_open(
     event = AuditEvent.objects.filter(stream__startswith=f"ballot:{item.pk}:").first()
     assert event is not None
     page = html.unescape(secretary_browser.get(f"/admin/polls/auditevent/{event.pk}/change/").content.decode())
-    assert '"shares_for": "hidden until results are visible"' in page
+    assert '"shares_for": "hidden until the poll closes"' in page
     assert '"shares_for": 7123' not in page and '"shares_against": 3456' not in page
     listing = secretary_browser.get("/admin/polls/ballot/").content.decode()
     assert "7,123" not in listing and "3,456" not in listing
@@ -206,3 +206,11 @@ def test_the_console_tabulation_page_says_it_waits_for_the_close(secretary_brows
     assert REFUSAL in html.unescape(secretary_browser.get(f"/console/polls/{item.pk}/tabulation/").content.decode())
     services.poll_close(poll=item)
     assert REFUSAL not in html.unescape(secretary_browser.get(f"/console/polls/{item.pk}/tabulation/").content.decode())
+
+
+def test_the_admin_hides_who_chose_what_while_open_even_where_the_totals_are_live(secretary_browser: Client) -> None:
+    poll = make_poll(options=("Walrus", "Narwhal"), results_visibility="live", secret=False)
+    services.ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=poll.options.get(label="Walrus").pk)
+    listing = secretary_browser.get("/admin/polls/ballot/").content.decode()
+    assert "hidden until the poll closes" in listing
+    assert "Walrus" not in listing
