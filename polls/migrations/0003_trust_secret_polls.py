@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [("polls", "0002_profile"), migrations.swappable_dependency(settings.AUTH_USER_MODEL)]
 
-    operations: list[migrations.operations.base.Operation] = [
+    operations = [
         # Existing polls keep open ballots: their trail already names each choice.
         migrations.AddField(
             model_name="poll",
