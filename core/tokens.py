@@ -27,6 +27,8 @@ class ExpiringTokenAuthentication(TokenAuthentication):
         user = token.user
         if not user.is_active or not constant_time_compare(token.password_stamp, ApiToken.stamp_of(user.password)):
             raise invalid
-        if mfa_required(user) and not token.otp_verified:
+        # A token issued against a code needs no role lookup; any other is re-checked, so an
+        # account that became a director since its token was issued must come back with a code.
+        if not token.otp_verified and mfa_required(user):
             raise invalid
         return user, token
