@@ -36,6 +36,7 @@ from polls.models import (
 from polls.permissions import can_manage_polls
 from polls.standards import Comparator as StandardComparator
 from polls.standards import Threshold, Totals, decide, percent_of
+from polls.validators import stored_percent
 
 
 def polls_visible_to(user: User | AnonymousUser) -> QuerySet[Poll]:
@@ -451,7 +452,9 @@ def recorded_history_chart(recorded: RecordedPoll, *, width: int = 640, height: 
     lines = []
     for label in recorded.options:
         points = [
-            f"{x_of(s.taken_at)},{y_of(Decimal(s.percentages[label]))}" for s in snapshots if label in s.percentages
+            f"{x_of(s.taken_at)},{y_of(percent)}"
+            for s in snapshots
+            if (percent := stored_percent(s.percentages, label)) is not None
         ]
         lines.append(ChartLine(label=label, points=" ".join(points)))
     # Snapshots close in time would print over each other: keep a label only where there is room.

@@ -98,3 +98,15 @@ def snapshot_percentages(value: Any, options: Iterable[str] | None) -> dict[str,
                 _("Not options of this poll: %(labels)s.") % {"labels": ", ".join(shown(label) for label in unknown)}
             )
     return cleaned
+
+
+def stored_percent(percentages: Any, label: str) -> Decimal | None:
+    """One option's percentage from a stored snapshot, or None when it is missing or not a
+    percentage (a row written past the checks): readers skip it rather than fail."""
+    if not isinstance(percentages, dict) or label not in percentages:
+        return None
+    try:
+        number = Decimal(str(percentages[label]).strip())
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() and 0 <= number <= 100 else None

@@ -24,7 +24,7 @@ from polls.models import (
 )
 from polls.services import MAX_OPTIONS, MIN_OPTIONS
 from polls.standards import FRACTION_PATTERN
-from polls.validators import no_control_characters, shown
+from polls.validators import no_control_characters, shown, stored_percent
 
 MAX_BIGINT = 2**63 - 1
 MAX_SHARES = 10**18 - 1  # what a register line may hold: 18 digits
@@ -373,9 +373,19 @@ class ProxyNamedSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
+class StoredPercentagesField(serializers.DictField):
+    """Written through the checks; read tolerantly, so one bad stored row cannot break the list."""
+
+    def to_representation(self, value: Any) -> dict[str, str]:
+        if not isinstance(value, dict):
+            return {}
+        parsed = {str(label): stored_percent(value, label) for label in value}
+        return {label: f"{percent:.1f}" for label, percent in parsed.items() if percent is not None}
+
+
 class RecordedSnapshotSerializer(serializers.ModelSerializer):
     total_votes = serializers.IntegerField(min_value=0, max_value=MAX_BIGINT)
-    percentages = serializers.DictField(
+    percentages = StoredPercentagesField(
         child=serializers.DecimalField(max_digits=5, decimal_places=1, min_value=0, max_value=100)
     )
 

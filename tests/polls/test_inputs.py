@@ -463,3 +463,22 @@ def test_the_new_refusals_read_in_italian() -> None:
         assert register_error_text("line 3: control character in name") == "riga 3: carattere di controllo in name"
         assert "non è stato importato nulla" in str(RegisterFileTooLarge(256 * 1024 * 1024).message)
         assert control_characters_message(["title"]).startswith("A capo, tabulazioni")
+
+
+def test_a_bad_snapshot_stored_past_the_checks_breaks_neither_the_page_nor_the_api(client: Client) -> None:
+    recorded = RecordedPoll.objects.create(
+        platform="X", url="https://x.com/p/1", author="elonmusk", question="Invest?", options=["Yes", "No"]
+    )
+    moment = timezone.now()
+    for minutes, percentages in enumerate([{"Yes": "abc", "No": "32.1"}, ["Yes"], {"Yes": "67.9", "No": "32.1"}]):
+        RecordedSnapshot.objects.create(
+            recorded_poll=recorded,
+            taken_at=moment + datetime.timedelta(minutes=minutes),
+            total_votes=1,
+            percentages=percentages,
+        )
+    assert client.get(f"/recorded/{recorded.pk}/").status_code == 200
+    response = client.get("/api/v1/recorded-polls/")
+    assert response.status_code == 200
+    snapshots = response.json()["results"][0]["snapshots"]
+    assert [snapshot["percentages"] for snapshot in snapshots] == [{"No": "32.1"}, {}, {"Yes": "67.9", "No": "32.1"}]
