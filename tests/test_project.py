@@ -73,6 +73,7 @@ def test_the_openapi_schema_validates_and_lists_every_poll_endpoint(tmp_path: Pa
     text = schema.read_text()
     for path in [
         "/api/v1/auth/token/:",
+        "/api/v1/auth/logout/:",
         "/api/v1/polls/:",
         "/api/v1/polls/{id}/:",
         "/api/v1/polls/{id}/open/:",
