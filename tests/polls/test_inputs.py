@@ -482,3 +482,14 @@ def test_a_bad_snapshot_stored_past_the_checks_breaks_neither_the_page_nor_the_a
     assert response.status_code == 200
     snapshots = response.json()["results"][0]["snapshots"]
     assert [snapshot["percentages"] for snapshot in snapshots] == [{"No": "32.1"}, {}, {"Yes": "67.9", "No": "32.1"}]
+
+
+def test_the_proposal_form_refuses_a_title_with_a_line_break(client: Client) -> None:
+    client.force_login(make_user())
+    response = client.post(
+        "/proposals/new/",
+        {"title": "Invest\r\nBcc: everyone@example.com", "summary": "A summary.", "kind": "investment"},
+    )
+    assert response.status_code == 400
+    assert "control characters" in response.content.decode()
+    assert not Proposal.objects.exists()
