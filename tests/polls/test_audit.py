@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
-from polls import services
+from polls import audit, services
 from polls.audit import audit_append, audit_verify
 from polls.models import AuditEvent, PollStatus
 from tests.factories import make_poll, make_secretary
@@ -143,3 +143,55 @@ def test_twenty_voters_at_once_take_the_one_statement_path_and_leave_a_verifiabl
     out = StringIO()
     call_command("verify_audit", stdout=out)
     assert "events verified" in out.getvalue()
+
+
+def _legacy_chain(stream: str, count: int) -> None:
+    """Links as the SHA-256 release wrote them, before 0004."""
+    import datetime
+    import hashlib
+    import json
+
+    prev = ""
+    at = datetime.datetime(2025, 11, 6, 12, 0, tzinfo=datetime.UTC)
+    for seq in range(1, count + 1):
+        content = {"stream": stream, "seq": seq, "action": "noted", "actor": None, "at": at.isoformat()}
+        content |= {"payload": {"n": seq}, "prev": prev}
+        digest = hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {AuditEvent._meta.db_table} (stream, seq, action, actor_name, at, payload, prev_hash, "  # noqa: S608
+                "key_id, hash, root_shard, root_n) VALUES (%s, %s, 'noted', 'system', %s, %s, %s, '', %s, 0, 0)",
+                [stream, seq, at, json.dumps({"n": seq}), prev, digest],
+            )
+        prev = digest
+
+
+def _resign_with_the_migration() -> None:
+    import importlib
+
+    from django.db.migrations.executor import MigrationExecutor
+
+    migration = importlib.import_module("polls.migrations.0004_trust_audit")
+    state = MigrationExecutor(connection).loader.project_state(("polls", "0004_trust_audit"))
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM polls_audithead")
+        cursor.execute("DELETE FROM polls_auditroot")
+    migration.resign(state.apps, None)
+
+
+def test_the_migration_re_signs_a_legacy_trail_so_it_verifies_under_the_key() -> None:
+    _legacy_chain("legacy:1", 3)
+    _legacy_chain("legacy:2", 1)
+    _resign_with_the_migration()
+    out = StringIO()
+    call_command("verify_audit", stdout=out)
+    assert "4 events verified" in out.getvalue()
+    assert AuditEvent.objects.filter(key_id=audit.current_key()[0]).count() == 4
+
+
+def test_the_migration_refuses_to_bless_a_legacy_trail_that_was_already_tampered_with() -> None:
+    _legacy_chain("legacy:1", 2)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {AuditEvent._meta.db_table} SET actor_name = 'x', payload = '{{}}' WHERE seq = 2")  # noqa: S608
+    with pytest.raises(RuntimeError, match=r"legacy:1 #2\) does not verify under the old scheme"):
+        _resign_with_the_migration()
