@@ -4,7 +4,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [("proposals", "0002_trust_visibility")]
 
-    operations: list[migrations.operations.base.Operation] = [
+    operations = [
         migrations.AddField(
             model_name="notification",
             name="attempts",
