@@ -253,13 +253,10 @@ def _audit_problems(certified: int | None) -> Iterator[Problem]:
         ballot = None
         if next_ballot is not None and next_ballot[0] == stream:
             ballot, next_ballot = next_ballot[1], next(ballots, None)
-        for problem in _chain_problems(stream, events, keys):
-            yield problem
-        for problem in _head_problems(stream, events, head):
-            yield problem
+        yield from _chain_problems(stream, events, keys)
+        yield from _head_problems(stream, events, head)
         if stream.startswith("ballot:"):
-            for problem in _ballot_problems(stream, events, ballot):
-                yield problem
+            yield from _ballot_problems(stream, events, ballot)
         for event in events:
             key = keys.get(event["key_id"])
             if key is None:
