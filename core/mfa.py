@@ -49,4 +49,6 @@ def mfa_enrolled(user: Any) -> bool:
 def mfa_pending(request: HttpRequest) -> bool:
     """A signed-in user who must, and has not yet, proved a second factor in this session."""
     user = request.user
-    return mfa_required(user) and not user.is_verified()  # type: ignore[union-attr]
+    if not user.is_authenticated or user.is_verified():  # type: ignore[attr-defined]
+        return False  # verified this session: no role lookup on every page
+    return mfa_required(user)

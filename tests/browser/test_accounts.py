@@ -90,7 +90,8 @@ def test_a_secretary_enrols_an_authenticator_app_and_keeps_the_recovery_codes(
     expect(other).to_have_url(re.compile(r"/console/$"))
 
 
-def test_a_member_resets_a_forgotten_password_by_email(page: Page, live_server: Any) -> None:
+def test_a_member_resets_a_forgotten_password_by_email(page: Page, live_server: Any, settings: Any) -> None:
+    settings.SITE_URL = live_server.url  # e-mails link to SITE_URL
     make_user(username="alice", email="alice@example.com")
     mail.outbox.clear()
     page.goto("/accounts/login/")
