@@ -39,5 +39,7 @@ class PollsConfig(AppConfig):
 
         from polls import checks  # noqa: F401 - registers the deploy checks
 
-        post_migrate.connect(ensure_secretary_group, sender=self)
+        # After every app's migrations, not only ours: proposals' permissions are created after
+        # polls' post_migrate, and the role must get them on the first migrate of a new database.
+        post_migrate.connect(ensure_secretary_group, dispatch_uid="polls-secretary-group")
         post_save.connect(link_new_account_to_holdings, sender=get_user_model(), dispatch_uid="polls-link-holders")

@@ -185,3 +185,12 @@ def test_an_unknown_api_address_answers_json_and_a_page_answers_in_the_layout(cl
 def test_the_models_and_the_migrations_agree() -> None:
     result = run_manage("makemigrations", "--check", "--dry-run", DEBUG="1", SECRET_KEY="migrations-check-only")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.django_db
+def test_the_secretary_role_holds_the_proposals_permissions_after_one_migrate() -> None:
+    from django.contrib.auth.models import Group
+
+    # The test database was made by a single migrate, as a fresh deployment's is.
+    permissions = Group.objects.get(name="secretary").permissions.values_list("content_type__app_label", flat=True)
+    assert {"polls", "proposals"} <= set(permissions)
