@@ -458,6 +458,9 @@ class AuditEvent(models.Model):
             # Two writers appending to one chain at once: one of them fails instead of forking it.
             models.UniqueConstraint(fields=["stream", "seq"], name="polls_audit_one_link_per_position"),
         ]
+        # A receipt code is a prefix of a ballot link's hash, looked up as a range on this index
+        # (a plain b-tree serves `>=`/`<` on SQLite and on PostgreSQL under any collation).
+        indexes = [models.Index(fields=["hash"], name="polls_audit_hash_receipt")]
 
     def __str__(self) -> str:
         return f"{self.stream}#{self.seq} {self.action}"

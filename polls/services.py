@@ -34,6 +34,7 @@ from polls.exceptions import (
     RecountMismatch,
 )
 from polls.models import (
+    AuditHead,
     Ballot,
     Choice,
     Comparator,
@@ -281,7 +282,8 @@ def _ballot_stream(poll: Poll, ballot: Ballot) -> str:
     return f"ballot:{poll.pk}:voter:{ballot.voter_id}"
 
 
-def _audit_ballot(poll: Poll, ballot: Ballot, actor: User, action: str) -> None:
+def _audit_ballot(poll: Poll, ballot: Ballot, actor: User, action: str) -> str:
+    """Append the ballot's link; its hash, from which the voter's receipt code derives."""
     payload: dict[str, object]
     if ballot.holder_id is None:
         assert ballot.option_id is not None  # noqa: S101 - public ballots always name their option
@@ -296,7 +298,7 @@ def _audit_ballot(poll: Poll, ballot: Ballot, actor: User, action: str) -> None:
             shares_against=ballot.shares_against,
             shares_abstain=ballot.shares_abstain,
         )
-    audit_append(stream=_ballot_stream(poll, ballot), action=action, actor=actor, payload=payload)
+    return audit_append(stream=_ballot_stream(poll, ballot), action=action, actor=actor, payload=payload).hash
 
 
 @dataclass(frozen=True)
@@ -324,6 +326,8 @@ class CastResult:
     ballot: Ballot
     created: bool
     changed: bool
+    # The hash of the ballot's latest audit link: the receipt code is its prefix (polls/receipts.py).
+    link_hash: str
 
 
 def ballot_cast(*, poll_id: int, voter: User, option_id: int, now: datetime.datetime | None = None) -> CastResult:
@@ -336,9 +340,9 @@ def ballot_cast(*, poll_id: int, voter: User, option_id: int, now: datetime.date
     if not voter.is_authenticated or not voter.is_active:
         raise NotEligible(_("Log in to vote."))
     if connection.vendor == "postgresql":
-        ballot = _first_ballot_in_one_statement(poll_id=poll_id, voter=voter, option_id=option_id, now=now)
-        if ballot is not None:
-            return CastResult(ballot=ballot, created=True, changed=False)
+        first = _first_ballot_in_one_statement(poll_id=poll_id, voter=voter, option_id=option_id, now=now)
+        if first is not None:
+            return first
     return _ballot_cast_general(poll_id=poll_id, voter=voter, option_id=option_id, now=now)
 
 
@@ -394,7 +398,7 @@ SELECT id, salt FROM ballot
 
 def _first_ballot_in_one_statement(
     *, poll_id: int, voter: User, option_id: int, now: datetime.datetime
-) -> Ballot | None:
+) -> CastResult | None:
     stream = f"ballot:{poll_id}:voter:{voter.pk}"
     # Whether the poll is secret is read by the statement itself; both links are prepared.
     salt = secrecy.new_salt()
@@ -442,7 +446,7 @@ def _first_ballot_in_one_statement(
         return None  # e.g. a link raced into the chain: the general path sorts it out
     if inserted is None:
         return None
-    return Ballot(
+    ballot = Ballot(
         pk=inserted[0],
         poll_id=poll_id,
         voter=voter,
@@ -452,6 +456,9 @@ def _first_ballot_in_one_statement(
         cast_at=now,
         updated_at=now,
     )
+    # The statement chose the secret link when it stored a salt: that link's hash is the receipt.
+    link_hash = secret_link.hash if inserted[1] else link.hash
+    return CastResult(ballot=ballot, created=True, changed=False, link_hash=link_hash)
 
 
 @transaction.atomic
@@ -473,13 +480,15 @@ def _ballot_cast_general(*, poll_id: int, voter: User, option_id: int, now: date
     )
     if isinstance(existing, Created):
         _move_totals(add_to=option.pk, take_from=None, weight=1)
-        _audit_ballot(poll, existing.ballot, voter, "ballot_cast")
-        return CastResult(ballot=existing.ballot, created=True, changed=False)
+        link_hash = _audit_ballot(poll, existing.ballot, voter, "ballot_cast")
+        return CastResult(ballot=existing.ballot, created=True, changed=False, link_hash=link_hash)
     ballot = existing
     if not poll.allow_change:
         raise ChangeNotAllowed()
     if ballot.option_id == option.pk:
-        return CastResult(ballot=ballot, created=False, changed=False)
+        # Nothing is appended: the receipt is the one the chain's last link already gave.
+        head = AuditHead.objects.filter(stream=_ballot_stream(poll, ballot)).values_list("hash", flat=True).first()
+        return CastResult(ballot=ballot, created=False, changed=False, link_hash=head or "")
     previous = ballot.option_id
     ballot.option_id = option.pk
     if poll.secret:
@@ -487,8 +496,8 @@ def _ballot_cast_general(*, poll_id: int, voter: User, option_id: int, now: date
         ballot.salt = secrecy.new_salt()
     ballot.save(update_fields=["option", "salt", "updated_at"])
     _move_totals(add_to=option.pk, take_from=previous, weight=ballot.weight)
-    _audit_ballot(poll, ballot, voter, "ballot_changed")
-    return CastResult(ballot=ballot, created=False, changed=True)
+    link_hash = _audit_ballot(poll, ballot, voter, "ballot_changed")
+    return CastResult(ballot=ballot, created=False, changed=True, link_hash=link_hash)
 
 
 @transaction.atomic
@@ -858,8 +867,8 @@ def item_ballot_cast(
     if isinstance(existing, Created):
         _apply_deltas(_share_deltas(options, zero, amounts))
         Poll.objects.filter(pk=poll.pk).update(ballot_count=F("ballot_count") + 1)
-        _audit_ballot(poll, existing.ballot, voter, "ballot_cast")
-        return CastResult(ballot=existing.ballot, created=True, changed=False)
+        link_hash = _audit_ballot(poll, existing.ballot, voter, "ballot_cast")
+        return CastResult(ballot=existing.ballot, created=True, changed=False, link_hash=link_hash)
     ballot = existing
     if not poll.allow_change:
         raise ChangeNotAllowed(
@@ -874,8 +883,8 @@ def item_ballot_cast(
         setattr(ballot, name, value)
     ballot.save(update_fields=["voter", "option", "weight", *fields, "updated_at"])
     _apply_deltas(_share_deltas(options, old, amounts))
-    _audit_ballot(poll, ballot, voter, "ballot_changed")
-    return CastResult(ballot=ballot, created=False, changed=old != amounts)
+    link_hash = _audit_ballot(poll, ballot, voter, "ballot_changed")
+    return CastResult(ballot=ballot, created=False, changed=old != amounts, link_hash=link_hash)
 
 
 @transaction.atomic

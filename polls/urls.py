@@ -1,6 +1,6 @@
 from django.urls import path
 
-from polls import views
+from polls import receipt_views, views
 
 app_name = "polls"
 
@@ -16,4 +16,6 @@ urlpatterns = [
     path("meetings/<int:meeting_id>/proxies/<int:proxy_id>/revoke/", views.meeting_proxy_revoke, name="proxy-revoke"),
     path("meetings/<int:meeting_id>/results.csv", views.meeting_results_csv, name="meeting-results-csv"),
     path("recorded/<int:recorded_id>/", views.recorded_detail, name="recorded"),
+    path("receipts/", receipt_views.receipt_check, name="receipt-check"),
+    path("receipts/<str:code>/", receipt_views.receipt_detail, name="receipt"),
 ]

@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import set_language
 
-from polls import proxies, selectors, services
+from polls import proxies, receipt_mail, receipts, selectors, services
 from polls.csv_safe import SafeDictWriter
 from polls.exceptions import PollError, PollNotOpen
 from polls.forms import MeetingBallotForm, ProxyForm, VoteForm
@@ -57,10 +57,16 @@ def poll_detail(request: HttpRequest, poll_id: int) -> HttpResponse:
 
 
 def _render_detail(request: HttpRequest, poll: Poll, form: VoteForm, ballot: object, status: int = 200) -> HttpResponse:
+    receipt = (
+        receipts.ballot_receipt(poll_id=poll.pk, holder_id=None, voter_id=request.user.pk)
+        if isinstance(ballot, Ballot) and ballot.holder_id is None
+        else ""
+    )
     context = {
         "poll": poll,
         "form": form,
         "ballot": ballot,
+        "receipt": receipt,
         "status": poll.effective_status(),
         "results_visible": can_see_results(user=request.user, poll=poll),
     }
@@ -86,12 +92,15 @@ def poll_vote(request: HttpRequest, poll_id: int) -> HttpResponse:
         except PollError as error:
             form.add_error("option", error.message)
         else:
+            code = {"code": receipts.receipt_code(result.link_hash)}
             if result.created:
-                messages.success(request, _("Your vote has been recorded."))
+                messages.success(request, _("Your vote has been recorded. Your receipt code is %(code)s.") % code)
             elif result.changed:
-                messages.success(request, _("Your vote has been changed."))
+                messages.success(request, _("Your vote has been changed. Your new receipt code is %(code)s.") % code)
             else:
-                messages.info(request, _("Your vote is unchanged."))
+                messages.info(request, _("Your vote is unchanged. Your receipt code is still %(code)s.") % code)
+            if result.created or result.changed:
+                receipt_mail.ballot_receipts_mail(user=request.user, link_hashes=[result.link_hash])
             return redirect("polls:detail", poll_id=poll.pk)
     ballot = selectors.ballot_of(poll=poll, user=request.user)
     return _render_detail(request, poll, form, ballot, status=400)
@@ -164,11 +173,13 @@ def _meeting_context(
         if own
         else []
     )
+    items = selectors.meeting_items(meeting)
     return {
         "meeting": meeting,
-        "items": selectors.meeting_items(meeting),
+        "items": items,
         "represented": represented,
         "holder": holder,
+        "holder_receipts": receipts.holder_receipts(items=items, holder_id=holder.pk) if holder else [],
         "form": form,
         "own_holders": own,
         "proxies": proxies,
@@ -215,10 +226,11 @@ def meeting_ballot(request: HttpRequest, meeting_id: int) -> HttpResponse:
         if not choices:
             form.add_error(None, _("Choose for, against or abstain on at least one item."))
         # The page's ballot is one act: if any item refuses, none of them is recorded.
+        link_hashes = []
         with transaction.atomic():
             for item_id, choice in choices.items():
                 try:
-                    services.item_ballot_cast(
+                    result = services.item_ballot_cast(
                         poll_id=item_id,
                         voter=request.user,  # type: ignore[arg-type]
                         choice=choice,
@@ -226,8 +238,12 @@ def meeting_ballot(request: HttpRequest, meeting_id: int) -> HttpResponse:
                     )
                 except PollError as error:
                     form.add_error(f"item-{item_id}", error.message)
+                else:
+                    link_hashes.append(result.link_hash)
             if form.errors:
                 transaction.set_rollback(True)
+            else:
+                receipt_mail.ballot_receipts_mail(user=request.user, link_hashes=link_hashes)
         if not form.errors:
             messages.success(
                 request,
@@ -241,6 +257,11 @@ def meeting_ballot(request: HttpRequest, meeting_id: int) -> HttpResponse:
                     "shares": number_format(holder.shares, force_grouping=True),
                     "count": len(choices),
                 },
+            )
+            messages.info(
+                request,
+                ngettext("Receipt code: %(codes)s.", "Receipt codes, one per item: %(codes)s.", len(link_hashes))
+                % {"codes": ", ".join(receipts.receipt_code(link) for link in link_hashes)},
             )
             return redirect(f"{reverse('polls:meeting', kwargs={'meeting_id': meeting.pk})}?holder={holder.pk}")
     context = _meeting_context(request, meeting, holder, form)

@@ -177,6 +177,22 @@ class BallotSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class BallotReceiptSerializer(BallotSerializer):
+    """A ballot as its caster sees it after casting (or asking for it): with its receipt."""
+
+    receipt = serializers.CharField(
+        read_only=True,
+        help_text=(
+            "The ballot's receipt code: anyone may check it at `/receipts/{code}/` or "
+            "`GET /api/v1/receipts/{code}/`. A change gives a new code; the old one then reads `superseded`."
+        ),
+    )
+
+    class Meta(BallotSerializer.Meta):
+        fields = [*BallotSerializer.Meta.fields, "receipt"]
+        read_only_fields = fields
+
+
 SPLIT_KEYS = ("for", "against", "abstain")
 
 

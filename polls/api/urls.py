@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from polls.api.meetings import MeetingViewSet, RecordedPollViewSet, RegisterViewSet
+from polls.api.receipts import ReceiptView
 from polls.api.views import PollViewSet, TokenView
 from proposals.api.views import DirectorViewSet, ProposalViewSet
 
@@ -18,5 +19,6 @@ urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("receipts/<str:code>/", ReceiptView.as_view(), name="api-receipt"),
     path("", include(router.urls)),
 ]

@@ -21,11 +21,12 @@ from core.api import TokenRequestSerializer, TokenSerializer
 from core.lockout import lockout_message
 from core.mfa import mfa_required
 from core.services import api_token_issue
-from polls import selectors, services
+from polls import receipt_mail, receipts, selectors, services
 from polls.api.filters import PollFilter
 from polls.api.payloads import ballot_payload
 from polls.api.serializers import (
     BallotCastSerializer,
+    BallotReceiptSerializer,
     BallotSerializer,
     ErrorSerializer,
     PollCreateSerializer,
@@ -273,15 +274,17 @@ class PollViewSet(
         summary="The caller's ballot",
         request=None,
         parameters=[HOLDER_PARAMETER],
-        responses={200: BallotSerializer, **errors(400, 401, 404)},
+        responses={200: BallotReceiptSerializer, **errors(400, 401, 404)},
     )
     @extend_schema(
         methods=["POST"],
         summary="Cast or change the caller's ballot",
         request=BallotCastSerializer,
         responses={
-            201: OpenApiResponse(BallotSerializer, description="First ballot recorded."),
-            200: OpenApiResponse(BallotSerializer, description="Ballot changed (or re-cast unchanged)."),
+            201: OpenApiResponse(BallotReceiptSerializer, description="First ballot recorded, with its receipt."),
+            200: OpenApiResponse(
+                BallotReceiptSerializer, description="Ballot changed (a new receipt), or re-cast unchanged (the same)."
+            ),
             **errors(400, 401, 403, 404, 409),
         },
     )
@@ -303,7 +306,8 @@ class PollViewSet(
             )
             if ballot is None:
                 return Response({"detail": "You have not voted in this poll."}, status=status.HTTP_404_NOT_FOUND)
-            return Response(BallotSerializer(ballot).data)
+            receipt = receipts.ballot_receipt(poll_id=poll.pk, holder_id=ballot.holder_id, voter_id=ballot.voter_id)
+            return Response({**BallotSerializer(ballot).data, "receipt": receipt})
         services.ballot_withdraw(
             poll_id=poll.pk,
             voter=request.user,  # type: ignore[arg-type]
@@ -338,8 +342,10 @@ class PollViewSet(
                 split=data.get("split"),
                 holder_id=data.get("holder"),
             )
+            receipt_mail.ballot_receipts_mail(user=request.user, link_hashes=[result.link_hash])
         return Response(
-            ballot_payload(result.ballot),
+            # The answer carries the receipt: a public poll's API ballot is not also e-mailed.
+            {**ballot_payload(result.ballot), "receipt": receipts.receipt_code(result.link_hash)},
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
         )
 
