@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.browser.conftest import ACTION_TIMEOUT_MS, World, screenshot
+from tests.browser.conftest import ACTION_TIMEOUT_MS, World, axe_summary, axe_violations, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -69,6 +69,10 @@ def test_a_member_votes_a_visitor_checks_the_receipt_and_a_change_supersedes_it(
     guest.reload()
     expect(main).to_contain_text("superseded by a later ballot")
     expect(main).not_to_contain_text("Only a summary")
+    violations = axe_violations(guest)
+    assert not violations, axe_summary(guest.url, violations)
+    violations = axe_violations(member)
+    assert not violations, axe_summary(member.url, violations)
     screenshot(guest, "receipt-superseded")
     guest.goto(f"/receipts/{second}/")
     expect(main).to_contain_text("Recorded as cast at")
