@@ -1,6 +1,6 @@
 """The xAI journey as demo data: escalation from the members' poll, board review with the
-interested director recused, referral with no recommendation, the shareholder vote on the
-Tesla 2025 totals, defeat under the bylaw standard and the board's follow-up."""
+interested director recused, the directors' referral with no recommendation, the shareholder
+vote on the Tesla 2025 totals, defeat under the bylaw standard and the board's follow-up."""
 
 from __future__ import annotations
 
@@ -70,18 +70,14 @@ def _journey(proposal: Proposal, secretary: Any) -> None:
             actor=secretary,
             due_at=timezone.now() + datetime.timedelta(days=14),
         )
-        services.review_vote_cast(
-            proposal_id=proposal.pk,
-            user=users["robyn"],
-            decision="abstain",
-            comment="Shareholders should weigh in; I make no recommendation.",
-        )
-        services.proposal_transition(
-            proposal_id=proposal.pk,
-            action=Action.REFER,
-            actor=secretary,
-            comment="The board makes no recommendation and refers the proposal to the shareholders.",
-        )
+        # Elon is recused (xAI); three of the other four vote to refer with no recommendation,
+        # which the board rule decides on the spot: a plurality no remaining vote can change.
+        for username, comment in (
+            ("robyn", "Shareholders should weigh in; I make no recommendation."),
+            ("kimbal", "Refer it to the shareholders."),
+            ("ira", "No recommendation from the board."),
+        ):
+            services.review_vote_cast(proposal_id=proposal.pk, user=users[username], decision="refer", comment=comment)
         meeting = Meeting.objects.get(title=MEETING_TITLE)
         proposal = services.proposal_transition(
             proposal_id=proposal.pk,

@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from polls.validators import SingleLineCharField
-from proposals.review import Decision
+from proposals.review import Decision, QuorumBasis
 from proposals.workflow import State
 
 
@@ -49,8 +49,20 @@ STATE_CHOICES = [
 DECISION_CHOICES = [
     (Decision.APPROVE.value, _("Approve")),
     (Decision.REJECT.value, _("Reject")),
+    (Decision.REFER.value, _("Refer to the shareholders with no recommendation")),
     (Decision.ABSTAIN.value, _("Abstain")),
 ]
+
+QUORUM_BASIS_CHOICES = [
+    (QuorumBasis.ALL_IN_OFFICE.value, _("A majority of all directors in office")),
+    (QuorumBasis.DISINTERESTED.value, _("A majority of the disinterested directors (special committee)")),
+]
+
+
+class Recommendation(models.TextChoices):
+    FOR = "for", _("For")
+    AGAINST = "against", _("Against")
+    NONE = "none", _("No recommendation")
 
 
 class Proposal(models.Model):
@@ -80,6 +92,10 @@ class Proposal(models.Model):
     escalated_from = models.OneToOneField(
         "polls.Poll", null=True, blank=True, on_delete=models.PROTECT, related_name="escalated_proposal"
     )
+    # The board's recommendation to the shareholders, set with its decision; blank until then.
+    board_recommendation = models.CharField(
+        max_length=10, choices=Recommendation.choices, blank=True, default="", editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -89,10 +105,41 @@ class Proposal(models.Model):
             models.CheckConstraint(condition=Q(status__in=[s.value for s in State]), name="proposals_status_valid"),
             models.CheckConstraint(condition=Q(kind__in=ProposalKind.values), name="proposals_kind_valid"),
             models.CheckConstraint(condition=Q(amount__isnull=True) | Q(amount__gte=0), name="proposals_amount_ok"),
+            models.CheckConstraint(
+                condition=Q(board_recommendation__in=["", *Recommendation.values]),
+                name="proposals_board_recommendation_valid",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+
+class BoardSettings(models.Model):
+    """The board's own settings: one row (id 1), changed by the secretary through
+    `proposals.board.board_settings_update`, on the trail."""
+
+    quorum_basis = models.CharField(
+        max_length=20, choices=QUORUM_BASIS_CHOICES, default=QuorumBasis.ALL_IN_OFFICE.value
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "board settings"
+        verbose_name_plural = "board settings"
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="proposals_board_settings_singleton"),
+            models.CheckConstraint(
+                condition=Q(quorum_basis__in=[basis.value for basis in QuorumBasis]),
+                name="proposals_board_settings_basis_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return "Board settings"
 
 
 class Party(models.Model):

@@ -10,9 +10,9 @@ from django.utils import timezone
 from polls.audit import audit_trail
 from polls.models import AuditEvent
 from proposals import visibility
-from proposals.models import Director, FollowUp, Proposal, Recusal, ReviewVote
+from proposals.models import BoardSettings, Director, FollowUp, Proposal, Recusal, ReviewVote
 from proposals.permissions import roles_of
-from proposals.review import Tally
+from proposals.review import QuorumBasis, Tally
 from proposals.workflow import Action, State, allowed_actions
 
 
@@ -35,15 +35,28 @@ def disinterested_directors(proposal: Proposal) -> list[Director]:
     ]
 
 
+def quorum_basis() -> QuorumBasis:
+    """The board's setting; a board that never changed it counts all directors in office."""
+    value = BoardSettings.objects.filter(pk=1).values_list("quorum_basis", flat=True).first()
+    return QuorumBasis(value) if value else QuorumBasis.ALL_IN_OFFICE
+
+
 def review_tally(proposal: Proposal) -> Tally:
-    eligible = {director.pk for director in disinterested_directors(proposal)}
+    in_office = list(Director.objects.filter(in_office=True).select_related("user"))
+    eligible = {director.pk for director in in_office if director.recused_from(proposal) is None}
     decisions = [vote.decision for vote in ReviewVote.objects.filter(proposal=proposal) if vote.director_id in eligible]
-    return Tally(
-        disinterested=len(eligible),
-        approve=decisions.count("approve"),
-        reject=decisions.count("reject"),
-        abstain=decisions.count("abstain"),
+    return Tally.of(len(eligible), decisions, in_office=len(in_office), basis=quorum_basis())
+
+
+def tie_reported(proposal: Proposal) -> str | None:
+    """The round (due date) of the last tie reported to the secretary, if any."""
+    payload = (
+        AuditEvent.objects.filter(stream=f"proposal:{proposal.pk}", action="review_tied")
+        .order_by("-seq")
+        .values_list("payload", flat=True)
+        .first()
     )
+    return str(payload.get("round")) if isinstance(payload, dict) else None
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ from proposals.models import (
 )
 from proposals.party_services import parties_for, party_resolve
 from proposals.permissions import can_edit_proposal, director_of, roles_of
-from proposals.review import Decision, automatic_verdict, forced_verdict
+from proposals.review import REFERRED, Decision, automatic_verdict, forced_verdict, recommendation
 from proposals.workflow import Action, Role, State, allowed_actions, resolve_target, transition_for
 
 FOLLOW_UP_DAYS = 30
@@ -166,6 +166,11 @@ def _refuse(proposal: Proposal, actor: User | None, action: str) -> None:
             % {"status": _state_word(proposal.status), "action": action},
             allowed,
         )
+    if action == Action.REFER and Role.SYSTEM not in roles:
+        raise NotAllowed(
+            _("Referral is the board's decision: it follows when the directors vote to refer; nobody refers alone."),
+            allowed,
+        )
     if not roles & set(transition.roles):
         needed = functools.reduce(
             lambda first, second: _("%(first)s or %(second)s") % {"first": first, "second": second},
@@ -222,16 +227,12 @@ def proposal_transition(
             if outcome is None:
                 raise InvalidProposal(_("The automatic decision needs an outcome."))
         else:
-            if proposal.review_due_at is not None and timezone.now() < proposal.review_due_at:
-                raise IllegalAction(
-                    _(
-                        "The board reviews until %(due)s UTC; the secretary decides "
-                        "only at the due date (or refers or returns it before)."
-                    )
-                    % {"due": f"{proposal.review_due_at:%Y-%m-%d %H:%M}"},
-                    [a for a in allowed_actions(proposal.status, roles_of(actor, proposal)) if a != Action.DECIDE],
-                )
+            from proposals.board import decide_refusal
+
             verdict = forced_verdict(selectors.review_tally(proposal))
+            refusal = decide_refusal(proposal, verdict, actor)
+            if refusal is not None:
+                raise refusal
             outcome, comment = verdict.outcome, comment or verdict.reason
     elif action == Action.REFER:
         comment = comment or "The board makes no recommendation and refers the proposal to shareholders."
@@ -256,6 +257,12 @@ def proposal_transition(
         raise InvalidProposal(_("Settlement needs the certified outcome."))
     target = resolve_target(transition, outcome)
     proposal.status = target
+    if action in (Action.DECIDE, Action.REFER):
+        # What the shareholders' ballot will show next to the item when it is put to a vote.
+        proposal.board_recommendation = recommendation(target)
+        payload["recommendation"] = proposal.board_recommendation
+    elif action == Action.PUT_TO_VOTE:
+        payload["recommendation"] = proposal.board_recommendation
     proposal.save()
     audit_append(
         stream=_stream(proposal),
@@ -334,14 +341,15 @@ def _record_recusals(proposal: Proposal) -> None:
 
 @transaction.atomic
 def review_vote_cast(*, proposal_id: int, user: User, decision: str, comment: str = "") -> ReviewVote:
-    """A director's approve, reject or abstain. A conflicted director is refused, naming the
-    interest; once the board rule can no longer change the proposal is decided on the spot."""
+    """A director's approve, reject, refer or abstain. A conflicted director is refused, naming
+    the interest; once the board rule can no longer change the proposal is decided on the spot
+    (referred when the refer votes carry it), and a final tie is reported to the secretary."""
     try:
         proposal = Proposal.objects.select_for_update().get(pk=proposal_id)
     except Proposal.DoesNotExist:
         raise InvalidProposal(_("No such proposal.")) from None
     if decision not in {choice.value for choice in Decision}:
-        raise InvalidProposal(_("Decide approve, reject or abstain."))
+        raise InvalidProposal(_("Decide approve, reject, refer or abstain."))
     director = director_of(user)
     if director is None:
         raise NotAllowed(_("Only directors in office review proposals."))
@@ -365,9 +373,14 @@ def review_vote_cast(*, proposal_id: int, user: User, decision: str, comment: st
     )
     verdict = automatic_verdict(selectors.review_tally(proposal))
     if verdict.final and verdict.outcome is not None:
+        board_action = Action.REFER if verdict.outcome == REFERRED else Action.DECIDE
         proposal_transition(
-            proposal_id=proposal.pk, action=Action.DECIDE, actor=None, outcome=verdict.outcome, comment=verdict.reason
+            proposal_id=proposal.pk, action=board_action, actor=None, outcome=verdict.outcome, comment=verdict.reason
         )
+    elif verdict.final and verdict.tied:
+        from proposals.board import tie_report
+
+        tie_report(proposal=proposal, verdict=verdict)
     return vote
 
 

@@ -49,7 +49,8 @@ class Role(StrEnum):
 class Transition:
     source: State
     action: Action
-    # Two targets only where the outcome is decided elsewhere: decide (board) and settle (poll).
+    # More than one target only where the outcome is decided elsewhere: decide (the board rule)
+    # and settle (the poll).
     targets: tuple[State, ...]
     roles: frozenset[Role]
     comment_required: bool = False
@@ -60,14 +61,16 @@ _SECRETARY = frozenset({Role.SECRETARY})
 _SYSTEM = frozenset({Role.SYSTEM})
 # The board rule decides automatically; the secretary closes the review at the due date.
 _SYSTEM_OR_SECRETARY = frozenset({Role.SYSTEM, Role.SECRETARY})
+# Referral with no recommendation is the board's decision, never the secretary's alone: the rule
+# records it when the directors' refer votes carry it (or `decide` lands there at the due date).
 
 TRANSITIONS: tuple[Transition, ...] = (
     Transition(State.DRAFT, Action.SUBMIT, (State.SUBMITTED,), _PROPOSER),
     Transition(State.RETURNED, Action.RESUBMIT, (State.SUBMITTED,), _PROPOSER),
     Transition(State.SUBMITTED, Action.START_REVIEW, (State.IN_REVIEW,), _SECRETARY),
     Transition(State.IN_REVIEW, Action.RETURN, (State.RETURNED,), _SECRETARY, comment_required=True),
-    Transition(State.IN_REVIEW, Action.DECIDE, (State.APPROVED, State.REJECTED), _SYSTEM_OR_SECRETARY),
-    Transition(State.IN_REVIEW, Action.REFER, (State.REFERRED,), _SECRETARY),
+    Transition(State.IN_REVIEW, Action.DECIDE, (State.APPROVED, State.REJECTED, State.REFERRED), _SYSTEM_OR_SECRETARY),
+    Transition(State.IN_REVIEW, Action.REFER, (State.REFERRED,), _SYSTEM),
     Transition(State.APPROVED, Action.PUT_TO_VOTE, (State.SHAREHOLDER_VOTE,), _SECRETARY),
     Transition(State.REFERRED, Action.PUT_TO_VOTE, (State.SHAREHOLDER_VOTE,), _SECRETARY),
     Transition(State.SHAREHOLDER_VOTE, Action.SETTLE, (State.ADOPTED, State.DEFEATED), _SYSTEM),

@@ -27,9 +27,9 @@ pytestmark = pytest.mark.django_db
 
 def test_the_xai_journey_from_poll_to_defeat_with_each_email_once(django_capture_on_commit_callbacks: Any) -> None:
     secretary = make_secretary(username="secretary", email="secretary@example.com")
-    make_director("robyn", title="Chair")
+    robyn = make_director("robyn", title="Chair")
     make_director("elon", interests=("xAI",))
-    make_director("kimbal")
+    kimbal = make_director("kimbal")
     members = [make_user() for _ in range(9)]
 
     # 1. The members' poll closes with Yes at 6 of 9 (2/3): the escalation rule opens a draft.
@@ -54,7 +54,8 @@ def test_the_xai_journey_from_poll_to_defeat_with_each_email_once(django_capture
             actor=secretary,
             due_at=timezone.now() + datetime.timedelta(days=7),
         )
-        services.proposal_transition(proposal_id=proposal.pk, action=Action.REFER, actor=secretary)
+        for director in (robyn, kimbal):
+            services.review_vote_cast(proposal_id=proposal.pk, user=director.user, decision="refer")
 
     # 3. Put to the 2025 meeting under the bylaw standard; the inspector's totals are certified.
     register = make_register([("CEDE", "Cede & Co", "cede@example.com", 3_000_000_000)], outstanding=3_200_000_000)
@@ -94,6 +95,8 @@ def test_the_xai_journey_from_poll_to_defeat_with_each_email_once(django_capture
         "submit",
         "start_review",
         "director_recused",
+        "review_vote",
+        "review_vote",
         "refer",
         "put_to_vote",
         "settle",

@@ -98,9 +98,10 @@ def test_two_of_four_voting_is_no_quorum_even_when_both_approve() -> None:
     assert not approved(t)
 
 
-def test_abstentions_count_toward_quorum_and_against_approval() -> None:
+def test_abstentions_count_toward_quorum_but_not_in_the_plurality() -> None:
     assert approved(tally(5, approve=2, reject=1)) is True
-    assert approved(tally(5, approve=2, reject=1, abstain=1)) is False
+    assert approved(tally(5, approve=2, reject=1, abstain=1)) is True
+    assert approved(tally(5, approve=1, reject=1, abstain=1)) is False
 
 
 # --- automatic verdict, five disinterested directors (odd)
@@ -108,7 +109,12 @@ def test_abstentions_count_toward_quorum_and_against_approval() -> None:
 
 def test_three_of_five_approving_is_a_final_approval() -> None:
     verdict = automatic_verdict(tally(5, approve=3))
-    assert verdict == Verdict(True, "approved", True, "3 of 5 disinterested directors approved")
+    assert verdict == Verdict(
+        True,
+        "approved",
+        True,
+        "approved by plurality: 3 approved, 0 rejected, 0 referred, 0 abstained (3 of 5 who may vote)",
+    )
 
 
 def test_two_approvals_and_three_rejections_of_five_is_a_final_rejection() -> None:
@@ -130,7 +136,7 @@ def test_three_rejections_of_five_is_final_before_the_others_vote() -> None:
 def test_two_rejections_of_five_is_not_yet_final() -> None:
     verdict = automatic_verdict(tally(5, reject=2))
     assert (verdict.final, verdict.outcome, verdict.quorum_met) == (False, None, False)
-    assert verdict.reason == "no quorum: 2 of 5 voted"
+    assert verdict.reason == "no quorum yet: 2 voted, quorum 3 of 5 directors in office"
 
 
 # --- automatic verdict, four disinterested directors (even)
@@ -144,17 +150,17 @@ def test_two_of_four_approving_is_not_more_than_half_so_not_final() -> None:
 def test_two_of_four_approving_and_one_rejecting_waits_for_the_last_director() -> None:
     # 2 approve + 1 reject: quorum, approved now, but the last director could still tie it.
     assert automatic_verdict(tally(4, approve=2, reject=1)).final is False
-    assert automatic_verdict(tally(4, approve=2, reject=2)).outcome == "rejected"
+    assert automatic_verdict(tally(4, approve=2, reject=2)).tied == ("approved", "rejected")
     assert automatic_verdict(tally(4, approve=3)).outcome == "approved"
 
 
-def test_two_rejections_of_four_is_a_final_rejection_because_a_tie_does_not_approve() -> None:
+def test_two_rejections_of_four_is_not_final_without_quorum() -> None:
     verdict = automatic_verdict(tally(4, reject=2))
-    assert (verdict.final, verdict.outcome, verdict.quorum_met) == (True, "rejected", False)
+    assert (verdict.final, verdict.outcome, verdict.quorum_met) == (False, None, False)
 
 
-def test_two_abstentions_of_four_is_a_final_rejection_too() -> None:
-    verdict = automatic_verdict(tally(4, abstain=2))
+def test_three_rejections_of_four_is_a_final_rejection() -> None:
+    verdict = automatic_verdict(tally(4, reject=3))
     assert (verdict.final, verdict.outcome) == (True, "rejected")
 
 
@@ -164,14 +170,14 @@ def test_two_abstentions_of_four_is_a_final_rejection_too() -> None:
 def test_when_all_directors_are_recused_nobody_can_decide() -> None:
     verdict = automatic_verdict(tally(0))
     assert (verdict.final, verdict.outcome, verdict.quorum_met) == (False, None, False)
-    assert "recused" in verdict.reason
+    assert "no quorum possible" in verdict.reason
 
 
 def test_a_single_disinterested_director_decides_alone() -> None:
     assert automatic_verdict(tally(1)).final is False
     assert automatic_verdict(tally(1, approve=1)).outcome == "approved"
     assert automatic_verdict(tally(1, reject=1)).outcome == "rejected"
-    assert automatic_verdict(tally(1, abstain=1)).outcome == "rejected"
+    assert automatic_verdict(tally(1, abstain=1)).tied == ("approved", "rejected", "referred")
 
 
 # --- forced verdict at the due date
@@ -185,13 +191,13 @@ def test_the_secretary_approves_at_the_due_date_when_the_rule_is_met() -> None:
 def test_the_secretary_rejects_at_the_due_date_without_quorum() -> None:
     verdict = forced_verdict(tally(5, approve=2))
     assert (verdict.final, verdict.outcome, verdict.quorum_met) == (True, "rejected", False)
-    assert verdict.reason == "no quorum: 2 of 5 voted"
+    assert verdict.reason == "no quorum: 2 voted, quorum 3 of 5 directors in office"
 
 
-def test_the_secretary_rejects_at_the_due_date_on_a_tie_with_quorum() -> None:
-    verdict = forced_verdict(tally(4, approve=2, reject=1, abstain=1))
-    assert (verdict.final, verdict.outcome, verdict.quorum_met) == (True, "rejected", True)
-    assert "no quorum" not in verdict.reason
+def test_the_secretary_cannot_decide_a_tie_with_quorum_at_the_due_date() -> None:
+    verdict = forced_verdict(tally(4, approve=1, reject=1, abstain=1))
+    assert (verdict.final, verdict.outcome, verdict.quorum_met) == (False, None, True)
+    assert verdict.tied == ("approved", "rejected")
 
 
 def test_the_secretary_rejects_at_the_due_date_when_all_directors_are_recused() -> None:
@@ -221,14 +227,13 @@ def test_a_final_verdict_never_disagrees_with_the_verdict_once_everyone_has_vote
 
 
 @given(tallies())
-def test_a_verdict_that_is_not_final_could_still_go_either_way(t: Tally) -> None:
-    # Final is as early as possible: some completion approves and another rejects.
-    if automatic_verdict(t).final or t.disinterested == 0:
+def test_a_verdict_that_is_not_final_waits_for_quorum_or_could_still_change(t: Tally) -> None:
+    # Final is as early as possible (tests/proposals/test_board_rule.py checks every case).
+    if automatic_verdict(t).final or not quorum_met(t):
         return
     all_approve = tally(t.disinterested, t.approve + t.remaining, t.reject, t.abstain)
     all_reject = tally(t.disinterested, t.approve, t.reject + t.remaining, t.abstain)
-    assert approved(all_approve)
-    assert not approved(all_reject)
+    assert forced_verdict(all_approve).outcome != forced_verdict(all_reject).outcome
 
 
 @given(tallies(min_disinterested=1).map(lambda t: tally(t.disinterested, t.approve, t.reject, t.remaining + t.abstain)))
@@ -251,7 +256,7 @@ def test_an_extra_approval_never_turns_approved_into_not_approved(t: Tally) -> N
 @given(tallies())
 def test_the_outcome_is_set_exactly_when_the_verdict_is_final(t: Tally) -> None:
     verdict = automatic_verdict(t)
-    assert (verdict.outcome is not None) == verdict.final
-    assert verdict.outcome in {None, "approved", "rejected"}
+    assert (verdict.outcome is not None) == (verdict.final and not verdict.tied)
+    assert verdict.outcome in {None, "approved", "rejected", "referred"}
     assert verdict.quorum_met == quorum_met(t)
     assert verdict.reason

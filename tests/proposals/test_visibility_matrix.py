@@ -100,15 +100,13 @@ def build_world(state: str, capture: Any, settings: Any, tmp_path: Any) -> dict[
                 actor=secretary,
                 due_at=timezone.now() + datetime.timedelta(days=7),
             )
+            # Two of the three directors decide (one is recused): by plurality, as the state needs.
+            decision = {"rejected": "reject", "referred": "refer"}.get(state, "approve")
             services.review_vote_cast(
-                proposal_id=proposal.pk, user=second.user, decision="approve", comment=f"{SENTINEL}: vote comment"
+                proposal_id=proposal.pk, user=second.user, decision=decision, comment=f"{SENTINEL}: vote comment"
             )
-        if state in ("approved", "shareholder_vote", "adopted"):
-            services.review_vote_cast(proposal_id=proposal.pk, user=director.user, decision="approve")
-        elif state == "rejected":
-            services.review_vote_cast(proposal_id=proposal.pk, user=director.user, decision="reject")
-        elif state == "referred":
-            services.proposal_transition(proposal_id=proposal.pk, action=Action.REFER, actor=secretary)
+        if state in ("approved", "rejected", "referred", "shareholder_vote", "adopted"):
+            services.review_vote_cast(proposal_id=proposal.pk, user=director.user, decision=decision)
         if state in PUBLIC_STATES:
             register = make_register([("H1", "Holder", "holder@example.com", 100)], outstanding=100)
             services.proposal_transition(
@@ -273,7 +271,7 @@ def test_review_votes_are_the_boards_alone(role: str, state: str, world_for: Any
     assert response.status_code == 200
     votes = {vote["director"]: vote for vote in response.json()}
     if state in REVIEWED_STATES:
-        assert votes["ira"]["decision"] == "approve"
+        assert votes["ira"]["decision"] == {"rejected": "reject", "referred": "refer"}.get(state, "approve")
         assert SENTINEL in votes["ira"]["comment"]
     else:
         assert votes == {}

@@ -25,8 +25,9 @@ EXPECTED: dict[tuple[str, str], tuple[tuple[str, ...], frozenset[str]]] = {
     ("returned", "resubmit"): (("submitted",), frozenset({"proposer"})),
     ("submitted", "start_review"): (("in_review",), frozenset({"secretary"})),
     ("in_review", "return"): (("returned",), frozenset({"secretary"})),
-    ("in_review", "decide"): (("approved", "rejected"), frozenset({"system", "secretary"})),
-    ("in_review", "refer"): (("referred",), frozenset({"secretary"})),
+    ("in_review", "decide"): (("approved", "rejected", "referred"), frozenset({"system", "secretary"})),
+    # Referral is the board's decision: the rule records it, never the secretary alone.
+    ("in_review", "refer"): (("referred",), frozenset({"system"})),
     ("approved", "put_to_vote"): (("shareholder_vote",), frozenset({"secretary"})),
     ("referred", "put_to_vote"): (("shareholder_vote",), frozenset({"secretary"})),
     ("shareholder_vote", "settle"): (("adopted", "defeated"), frozenset({"system"})),
@@ -124,16 +125,16 @@ def test_allowed_actions_lists_what_the_roles_may_do_in_declaration_order(state:
 
 def test_allowed_actions_spot_checks_read_as_the_table_does() -> None:
     assert allowed_actions("draft", [Role.PROPOSER]) == ["submit", "withdraw"]
-    assert allowed_actions("in_review", [Role.SECRETARY]) == ["return", "decide", "refer"]
+    assert allowed_actions("in_review", [Role.SECRETARY]) == ["return", "decide"]
     assert allowed_actions("in_review", [Role.PROPOSER]) == ["withdraw"]
-    assert allowed_actions("in_review", [Role.SYSTEM]) == ["decide"]
+    assert allowed_actions("in_review", [Role.SYSTEM]) == ["decide", "refer"]
     assert allowed_actions("shareholder_vote", [Role.SECRETARY]) == []
     assert allowed_actions("shareholder_vote", [Role.SYSTEM]) == ["settle"]
     assert allowed_actions("approved", [Role.SECRETARY]) == ["put_to_vote", "implement"]
 
 
 def test_several_roles_together_may_take_any_action_one_of_them_may() -> None:
-    assert allowed_actions("in_review", ["proposer", "secretary"]) == ["return", "decide", "refer", "withdraw"]
+    assert allowed_actions("in_review", ["proposer", "secretary"]) == ["return", "decide", "withdraw"]
 
 
 def test_actions_come_back_as_plain_strings() -> None:
@@ -211,6 +212,7 @@ def test_a_single_target_transition_refuses_a_different_outcome() -> None:
     [
         ("in_review", "decide", "approved"),
         ("in_review", "decide", "rejected"),
+        ("in_review", "decide", "referred"),
         ("shareholder_vote", "settle", "adopted"),
         ("shareholder_vote", "settle", "defeated"),
     ],
@@ -227,7 +229,7 @@ def test_a_two_target_transition_resolves_to_the_given_outcome(source: str, acti
     [
         ("in_review", "decide", None),
         ("in_review", "decide", "adopted"),
-        ("in_review", "decide", "referred"),
+        ("in_review", "decide", "submitted"),
         ("shareholder_vote", "settle", None),
         ("shareholder_vote", "settle", "approved"),
         ("shareholder_vote", "settle", "nonsense"),
