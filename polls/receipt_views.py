@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from polls import receipts
@@ -21,6 +22,7 @@ def receipt_check(request: HttpRequest) -> HttpResponse:
     return render(request, "polls/receipt.html", {"receipt": None, "typed": typed}, status=400 if typed else 200)
 
 
+@never_cache  # the answer changes when the ballot is replaced or the poll certified
 @require_GET
 def receipt_detail(request: HttpRequest, code: str) -> HttpResponse:
     receipt = receipts.receipt_find(code)

@@ -4,6 +4,7 @@ a check may say)."""
 from __future__ import annotations
 
 from django.http import Http404
+from django.utils.cache import add_never_cache_headers
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers
 from rest_framework.request import Request
@@ -64,4 +65,6 @@ class ReceiptView(APIView):
         receipt = receipts.receipt_find(code)
         if receipt is None:
             raise Http404
-        return Response(receipt_json(receipt))
+        response = Response(receipt_json(receipt))
+        add_never_cache_headers(response)  # the answer changes when the ballot is replaced or certified
+        return response

@@ -196,6 +196,7 @@ def test_a_visitor_reads_recorded_and_never_the_choice_or_the_voter(poll: Poll, 
     body = api.json()
     assert body["status"] == "recorded"
     assert set(body) == {"code", "status", "cast_at", "poll", "poll_title", "detail"}
+    assert "no-cache" in api["Cache-Control"] and "no-cache" in page["Cache-Control"]
     assert_reveals_nothing(page, api)
 
 
