@@ -516,3 +516,7 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.language})"
+
+
+# Defined beside, imported here so Django registers it with the polls app.
+from polls.import_models import RegisterImport, RegisterImportStatus  # noqa: E402, F401

@@ -13,6 +13,7 @@ import datetime
 import io
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import IO
 
 import psycopg
@@ -28,6 +29,9 @@ from polls.registers import HEADER, MAX_REPORTED_ERRORS, RegisterLine, RegisterT
 from polls.validators import ECHO_LIMIT, shown
 
 STAGING_TABLE = "quorum_register_staging"
+# One COPY per block: small enough for a progress bar to move often, large enough that the
+# statements cost nothing next to the rows (a million lines is about 240 blocks).
+COPY_BLOCK_BYTES = 256 * 1024
 # A million-holder register is about 60 MB; the limit leaves room and stops a runaway upload.
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 # COPY ... (FORMAT csv) ends its input at a line holding only `\.`, silently dropping the rest.
@@ -63,29 +67,38 @@ def register_max_bytes() -> int:
     return int(getattr(settings, "REGISTER_MAX_BYTES", DEFAULT_MAX_BYTES))
 
 
+def _batches(lines: Iterator[RegisterLine], size: int = 5000) -> Iterator[list[RegisterLine]]:
+    batch: list[RegisterLine] = []
+    for item in lines:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def _stage_register_lines(lines: Iterator[RegisterLine]) -> None:
     """Load the lines into a temporary table: COPY on PostgreSQL, batched inserts elsewhere.
-    The table lives inside the import's transaction; an earlier import in the same outer
-    transaction may have left one behind, hence the DROP first."""
+    An earlier import on this connection may have left one behind, hence the DROP first. Each
+    batch is written once the reader has produced it (its progress report included), so no
+    COPY is open while a progress callback writes on the same connection."""
     columns = "(line integer, account text, name text, email text, shares bigint)"
+    insert = f"INSERT INTO {STAGING_TABLE} (line, account, name, email, shares) VALUES (%s, %s, %s, %s, %s)"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {STAGING_TABLE}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {STAGING_TABLE} {columns}")
-        if connection.vendor == "postgresql":
-            # Binary-safe: write_row escapes every value, and the reader refused control characters.
-            with cursor.copy(f"COPY {STAGING_TABLE} (line, account, name, email, shares) FROM STDIN") as copy:
-                for item in lines:
-                    copy.write_row((item.line, item.account, item.name, item.email, item.shares))
-            return
-        insert = f"INSERT INTO {STAGING_TABLE} (line, account, name, email, shares) VALUES (%s, %s, %s, %s, %s)"  # noqa: S608
-        batch: list[tuple[int, str, str, str, int]] = []
-        for item in lines:
-            batch.append((item.line, item.account, item.name, item.email, item.shares))
-            if len(batch) == 5000:
-                cursor.executemany(insert, batch)
-                batch.clear()
-        if batch:
-            cursor.executemany(insert, batch)
+        with transaction.atomic():
+            cursor.execute(f"DROP TABLE IF EXISTS {STAGING_TABLE}")
+            cursor.execute(f"CREATE TEMPORARY TABLE {STAGING_TABLE} {columns}")
+        for batch in _batches(lines):
+            rows = [(item.line, item.account, item.name, item.email, item.shares) for item in batch]
+            with transaction.atomic():
+                if connection.vendor == "postgresql":
+                    # Binary-safe: write_row escapes every value, and the reader refused control characters.
+                    with cursor.copy(f"COPY {STAGING_TABLE} (line, account, name, email, shares) FROM STDIN") as copy:
+                        for row in rows:
+                            copy.write_row(row)
+                else:
+                    cursor.executemany(insert, rows)
 
 
 def _whole_file_errors(shares_outstanding: int, shares: str = "shares") -> tuple[list[str], int, int]:
@@ -164,30 +177,45 @@ def _stage_with_copy(
     header = source.readline(4096).decode("utf-8-sig", errors="replace").strip().lower().replace(" ", "")
     if header != ",".join(HEADER):
         return False
+    copy_sql = f"COPY {STAGING_TABLE} (account, name, email, shares) FROM STDIN (FORMAT csv)"
     try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {STAGING_TABLE}")
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE {STAGING_TABLE} (line bigint GENERATED ALWAYS AS IDENTITY (START WITH 2), "
-                "account text, name text, email text, shares text)"
-            )
-            copied = 0
+        with connection.cursor() as cursor:
+            with transaction.atomic():
+                cursor.execute(f"DROP TABLE IF EXISTS {STAGING_TABLE}")
+                cursor.execute(
+                    f"CREATE TEMPORARY TABLE {STAGING_TABLE} (line bigint GENERATED ALWAYS AS IDENTITY "
+                    "(START WITH 2), account text, name text, email text, shares text)"
+                )
+            copied = lines = 0
             quoted = False
             tail = b"\n"  # the header's end: the first data line starts a line
-            with cursor.copy(f"COPY {STAGING_TABLE} (account, name, email, shares) FROM STDIN (FORMAT csv)") as copy:
-                while block := source.read(1 << 20):
-                    copied += len(block)
-                    if copied > limit:
-                        raise RegisterTooLarge(limit)
-                    # A marker or character split across two blocks is found with the previous
-                    # block's last bytes.
-                    if _needs_line_reader(tail + block):
-                        raise _NotPlainCsv
-                    quoted = quoted or b'"' in block
-                    tail = block[-3:]
-                    copy.write(block)
-                    if on_progress is not None:
-                        on_progress(0, copied)
+            pending = b""
+            while True:
+                block = source.read(COPY_BLOCK_BYTES)
+                copied += len(block)
+                if copied > limit:
+                    raise RegisterTooLarge(limit)
+                # A marker or character split across two blocks is found with the previous
+                # block's last bytes.
+                if block and _needs_line_reader(tail + block):
+                    raise _NotPlainCsv
+                quoted = quoted or b'"' in block
+                tail = block[-3:] if block else tail
+                # One COPY per block of whole lines, each committed on its own when the caller
+                # holds no transaction: a worker's progress written between two blocks is then
+                # seen by the page that polls it. A quoted cell cut at a block's end makes that
+                # COPY fail, and the line reader explains the line.
+                data = pending + block
+                cut = data.rfind(b"\n") + 1 if block else len(data)
+                chunk, pending = data[:cut], data[cut:]
+                if chunk:
+                    with transaction.atomic(), cursor.copy(copy_sql) as copy:
+                        copy.write(chunk)
+                    lines += chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
+                if on_progress is not None:
+                    on_progress(lines + 1, copied)  # the line reached, as the line reader counts
+                if not block:
+                    break
             # Cells are read stripped, as the Python reader does; only lines that need it are rewritten.
             cursor.execute(
                 f"UPDATE {STAGING_TABLE} SET account = coalesce(trim(account), ''), name = coalesce(trim(name), ''), "  # noqa: S608
@@ -222,20 +250,30 @@ def _size(source: IO[bytes], start: int) -> int:
     return end - start
 
 
-@transaction.atomic
-def register_import(
+@dataclass(frozen=True)
+class StagedRegister:
+    """A register file read, staged and found free of errors, waiting to be stored."""
+
+    copied: bool  # staged by COPY: shares are still text
+    count: int
+    total: int
+
+
+def _drop_staging() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {STAGING_TABLE}")
+
+
+def register_stage(
     *,
     source: IO[bytes],
-    record_date: datetime.date,
     shares_outstanding: int,
-    imported_by: User | None,
-    source_name: str = "",
     on_progress: Callable[[int, int], None] | None = None,
-) -> RegisterSnapshot:
-    """Check the whole file, then import it in one transaction: a file with any bad line is
-    refused with every bad line named, and nothing is stored. Holders are linked to accounts
-    with the same e-mail address (case-insensitive). A file over the size limit is refused
-    before it is read."""
+) -> StagedRegister:
+    """Read and check every line into this connection's staging table. Outside a transaction
+    each block commits on its own, so a worker's progress reports show while it reads; a file
+    with any bad line raises RegisterInvalid naming every bad line, and the table is dropped.
+    A file over the size limit is refused before it is read."""
     if shares_outstanding <= 0:
         raise InvalidPollData(_("Shares outstanding must be a positive whole number."))
     limit = register_max_bytes()
@@ -244,27 +282,45 @@ def register_import(
     if _size(source, start) > limit:
         raise RegisterFileTooLarge(limit)
     try:
-        copied = connection.vendor == "postgresql" and _stage_with_copy(source, errors, on_progress, limit)
-        if not copied:
-            source.seek(start)
-            errors = []
-            _stage_register_lines(read_register(source, errors, on_progress=on_progress, limit=limit))
-    except RegisterTooLarge:  # the file grew while it was read
-        raise RegisterFileTooLarge(limit) from None
-    shares = SQL_SHARES if copied else "shares"
-    file_errors, count, total = _whole_file_errors(shares_outstanding, shares)
-    errors = sorted(errors + file_errors, key=_line_number)
-    if errors:
-        # Raising rolls back the staging table and anything else this transaction wrote.
-        raise RegisterInvalid(errors[:MAX_REPORTED_ERRORS], total=len(errors))
+        try:
+            copied = connection.vendor == "postgresql" and _stage_with_copy(source, errors, on_progress, limit)
+            if not copied:
+                source.seek(start)
+                errors = []
+                _stage_register_lines(read_register(source, errors, on_progress=on_progress, limit=limit))
+        except RegisterTooLarge:  # the file grew while it was read
+            raise RegisterFileTooLarge(limit) from None
+        file_errors, count, total = _whole_file_errors(shares_outstanding, SQL_SHARES if copied else "shares")
+        errors = sorted(errors + file_errors, key=_line_number)
+        if errors:
+            raise RegisterInvalid(errors[:MAX_REPORTED_ERRORS], total=len(errors))
+    except BaseException:
+        if not connection.needs_rollback:
+            _drop_staging()
+        raise
+    return StagedRegister(copied=bool(copied), count=count, total=total)
+
+
+@transaction.atomic
+def register_store(
+    *,
+    staged: StagedRegister,
+    record_date: datetime.date,
+    shares_outstanding: int,
+    imported_by: User | None,
+    source_name: str = "",
+) -> RegisterSnapshot:
+    """The staged lines become a register snapshot and its holders, in one transaction.
+    Holders are linked to accounts with the same e-mail address (case-insensitive)."""
     snapshot = RegisterSnapshot.objects.create(
         record_date=record_date,
         shares_outstanding=shares_outstanding,
         source_name=source_name[:255],
-        holder_count=count,
-        total_shares=total,
+        holder_count=staged.count,
+        total_shares=staged.total,
         imported_by=imported_by,
     )
+    shares = SQL_SHARES if staged.copied else "shares"
     user_table = User._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
@@ -276,3 +332,26 @@ def register_import(
         )
         cursor.execute(f"DROP TABLE {STAGING_TABLE}")
     return snapshot
+
+
+@transaction.atomic
+def register_import(
+    *,
+    source: IO[bytes],
+    record_date: datetime.date,
+    shares_outstanding: int,
+    imported_by: User | None,
+    source_name: str = "",
+    on_progress: Callable[[int, int], None] | None = None,
+) -> RegisterSnapshot:
+    """Check the whole file, then import it in one transaction: a file with any bad line is
+    refused with every bad line named, and nothing is stored (raising rolls back the staging
+    table and anything else this transaction wrote)."""
+    staged = register_stage(source=source, shares_outstanding=shares_outstanding, on_progress=on_progress)
+    return register_store(
+        staged=staged,
+        record_date=record_date,
+        shares_outstanding=shares_outstanding,
+        imported_by=imported_by,
+        source_name=source_name,
+    )

@@ -14,7 +14,6 @@ from django.core.exceptions import PermissionDenied
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
@@ -24,6 +23,7 @@ from polls import selectors as poll_selectors
 from polls import services as poll_services
 from polls.exceptions import PollError
 from polls.forms import ItemCreateForm, MeetingCreateForm, PollCreateForm, RegisterImportForm, TabulationForm
+from polls.import_jobs import register_import_queue, register_imports_active
 from polls.models import Meeting, Poll, PollStatus, RegisterSnapshot
 from polls.permissions import can_see_results, is_secretary
 from proposals import selectors, services
@@ -48,6 +48,7 @@ def _console(request: HttpRequest, import_form: RegisterImportForm, status: int 
         "polls": poll_selectors.secretary_poll_queue(),
         "follow_ups": selectors.follow_ups_due(),
         "registers": RegisterSnapshot.objects.order_by("-imported_at")[:5],
+        "imports": register_imports_active(),
         "meetings": poll_selectors.meetings_recent(limit=5),
         "import_form": import_form,
     }
@@ -63,19 +64,17 @@ def console_home(request: HttpRequest) -> HttpResponse:
 @require_POST
 @secretary_only
 def register_import(request: HttpRequest) -> HttpResponse:
+    """Store the file and queue its import: the answer is at once the import's own page,
+    which shows the worker's progress (proposals/console_imports.py)."""
     form = RegisterImportForm(request.POST, request.FILES)
     if form.is_valid():
-        snapshot = form.import_register(imported_by=request.user)  # type: ignore[arg-type]
-        if snapshot is not None:
-            messages.success(
-                request,
-                _("Imported the register of %(date)s: %(holders)s holders.")
-                % {
-                    "date": date_format(snapshot.record_date, "DATE_FORMAT"),
-                    "holders": number_format(snapshot.holder_count, force_grouping=True),
-                },
-            )
-            return redirect("console:home")
+        job = register_import_queue(
+            upload=form.cleaned_data["file"],
+            record_date=form.cleaned_data["record_date"],
+            shares_outstanding=form.cleaned_data["shares_outstanding"],
+            created_by=request.user,  # type: ignore[arg-type]
+        )
+        return redirect("console:register-import-progress", job_id=job.pk)
     return _console(request, form, status=400)
 
 

@@ -1,12 +1,14 @@
 from django.urls import path
 
-from proposals import console
+from proposals import console, console_imports
 
 app_name = "console"
 
 urlpatterns = [
     path("", console.console_home, name="home"),
     path("registers/import/", console.register_import, name="register-import"),
+    path("registers/imports/<int:job_id>/", console_imports.import_progress, name="register-import-progress"),
+    path("registers/imports/<int:job_id>/status/", console_imports.import_status, name="register-import-status"),
     path("polls/new/", console.poll_new, name="poll-new"),
     path("meetings/new/", console.meeting_new, name="meeting-new"),
     path("meetings/<int:meeting_id>/items/new/", console.item_new, name="item-new"),

@@ -1,5 +1,6 @@
-// A long register file takes a while to upload and check: show how far the upload is, then
-// that the server is checking it. Without JavaScript the form posts as usual.
+// A long register file takes a while to upload: show how far the upload is. The server then
+// answers at once with the import's own page, which follows the worker. Without JavaScript the
+// form posts as usual.
 document.addEventListener("DOMContentLoaded", () => {
   for (const form of document.querySelectorAll("form[data-upload-progress]")) {
     const progress = document.getElementById(form.dataset.uploadProgress);
@@ -14,15 +15,15 @@ document.addEventListener("DOMContentLoaded", () => {
         text.textContent = progress.value + "%";
       });
       request.upload.addEventListener("load", () => {
-        progress.removeAttribute("value");  // indeterminate while the server checks the lines
         text.textContent = progress.dataset.doneText;
       });
       request.addEventListener("load", () => {
-        // The answer is a whole page: the console again after a redirect (then its address
-        // replaces the form's), or the form with its errors at the page the reader was on.
-        if (new URL(request.responseURL).pathname !== new URL(form.action).pathname) {
-          history.replaceState(null, "", request.responseURL);
+        // Redirected to the import's page: go there, so its own script follows the import.
+        if (request.status < 400 && new URL(request.responseURL).pathname !== new URL(form.action).pathname) {
+          location.assign(request.responseURL);
+          return;
         }
+        // The form again with its errors, at the page the reader was on.
         document.open();
         document.write(request.responseText);
         document.close();
