@@ -1,6 +1,6 @@
 from django.urls import path
 
-from proposals import console, console_imports
+from proposals import console, console_imports, people
 
 app_name = "console"
 
@@ -17,4 +17,11 @@ urlpatterns = [
     path("polls/<int:poll_id>/close/", console.poll_act, {"action": "close"}, name="poll-close"),
     path("polls/<int:poll_id>/certify/", console.poll_certify, name="poll-certify"),
     path("follow-ups/<int:follow_up_id>/done/", console.follow_up_done, name="follow-up-done"),
+    path("people/", people.people_home, name="people"),
+    path("people/directors/new/", people.director_new, name="director-new"),
+    path("people/directors/<int:director_id>/", people.director_edit, name="director-edit"),
+    path("people/directors/<int:director_id>/remove/", people.director_remove, name="director-remove"),
+    path("people/invite/", people.account_invite, name="account-invite"),
+    path("people/accounts/<int:user_id>/deactivate/", people.account_deactivate, name="account-deactivate"),
+    path("people/accounts/<int:user_id>/reactivate/", people.account_reactivate, name="account-reactivate"),
 ]

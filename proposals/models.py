@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from polls.validators import SingleLineCharField
@@ -177,12 +177,22 @@ class Director(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="director")
     title = SingleLineCharField(max_length=200, blank=True)
     in_office = models.BooleanField(default=True)
+    # The term the secretary records in the console; `in_office` follows it (people_services,
+    # and the sweep on the day a term starts or ends).
+    office_from = models.DateField(null=True, blank=True)
+    office_to = models.DateField(null=True, blank=True)
     interests = models.JSONField(default=list, blank=True, help_text='Declared interests, e.g. ["xAI", "SpaceX"].')
     # The parties the declared interests resolve to; kept by services.director_save.
     parties = models.ManyToManyField(Party, blank=True, related_name="interested_directors")
 
     class Meta:
         ordering = ["user__username"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(office_from__isnull=True) | Q(office_to__isnull=True) | Q(office_to__gte=F("office_from")),
+                name="proposals_director_term_ordered",
+            )
+        ]
 
     def __str__(self) -> str:
         return (
@@ -371,3 +381,82 @@ class Notification(models.Model):
         if self.sent_at is not None:
             return NotificationStatus.SENT
         return NotificationStatus.FAILED if self.failed_at is not None else NotificationStatus.PENDING
+
+
+# --- Unanimous written consent (DGCL s.141(f)) -------------------------------------------------
+
+
+class ConsentOutcome(models.TextChoices):
+    # What the resolution decides; the state the proposal moves to when every director signs.
+    APPROVED = State.APPROVED.value, _("Approve the proposal")
+    REJECTED = State.REJECTED.value, _("Reject the proposal")
+    REFERRED = State.REFERRED.value, _("Refer it to the shareholders with no recommendation")
+
+
+class ConsentStatus(models.TextChoices):
+    OPEN = "open", _("Open for signature")
+    PASSED = "passed", _("Passed")
+    FAILED = "failed", _("Failed")
+
+
+class WrittenConsent(models.Model):
+    """A resolution the board adopts without a meeting, only if every director in office when
+    it was circulated signs it. The signers are fixed then (one `ConsentSignature` each)."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="consents")
+    text = models.TextField()
+    outcome = models.CharField(max_length=10, choices=ConsentOutcome.choices)
+    deadline = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=ConsentStatus.choices, default=ConsentStatus.OPEN)
+    failure = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome__in=ConsentOutcome.values), name="proposals_consent_outcome_valid"
+            ),
+            models.CheckConstraint(condition=Q(status__in=ConsentStatus.values), name="proposals_consent_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status=ConsentStatus.OPEN, closed_at__isnull=True)
+                | (~Q(status=ConsentStatus.OPEN) & Q(closed_at__isnull=False)),
+                name="proposals_consent_closed_when_not_open",
+            ),
+            # One resolution at a time per proposal: two open ones could decide it twice.
+            models.UniqueConstraint(
+                fields=["proposal"], condition=Q(status=ConsentStatus.OPEN), name="proposals_one_open_consent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Written consent {self.pk} on {self.proposal}"
+
+
+class ConsentResponse(models.TextChoices):
+    PENDING = "", _("Not yet")
+    SIGNED = "signed", _("Signed")
+    REFUSED = "refused", _("Refused")
+
+
+class ConsentSignature(models.Model):
+    consent = models.ForeignKey(WrittenConsent, on_delete=models.CASCADE, related_name="signatures")
+    director = models.ForeignKey(Director, on_delete=models.PROTECT, related_name="consent_signatures")
+    response = models.CharField(max_length=10, choices=ConsentResponse.choices, blank=True, default="")
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["director__user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["consent", "director"], name="proposals_one_signature_each"),
+            models.CheckConstraint(
+                condition=Q(response="", responded_at__isnull=True)
+                | (Q(response__in=["signed", "refused"]) & Q(responded_at__isnull=False)),
+                name="proposals_signature_response_timed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.director}: {self.response or 'pending'}"

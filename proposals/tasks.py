@@ -11,7 +11,7 @@ from celery import Task, shared_task
 from django.conf import settings
 
 from polls.models import Poll
-from proposals import services
+from proposals import people_services, services
 from proposals.models import Proposal
 from proposals.workflow import State
 
@@ -85,4 +85,9 @@ def proposals_sweep() -> dict[str, int]:
         logger.exception("sweep: review reminders failed; the next sweep tries again")
         reminders = 0
     resent = services.notifications_resend(stale_after=timedelta(seconds=settings.NOTIFICATION_RESEND_AFTER_SECONDS))
-    return {"settled": settled, "escalated": escalated, "reminders": reminders, "resent": resent}
+    try:
+        terms = people_services.directors_term_sync()
+    except Exception:
+        logger.exception("sweep: directors' terms failed; the next sweep tries again")
+        terms = 0
+    return {"settled": settled, "escalated": escalated, "reminders": reminders, "resent": resent, "terms": terms}
