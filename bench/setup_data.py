@@ -18,7 +18,7 @@ django.setup()
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from polls import services  # noqa: E402
+from polls import meeting_services, services  # noqa: E402
 from polls.models import Option, Poll, RegisterSnapshot  # noqa: E402
 
 USERS = int(os.environ.get("BENCH_USERS", "1000000"))
@@ -87,11 +87,11 @@ def sync_counters(poll: Poll) -> None:
 
 
 def shareholder_item(register: RegisterSnapshot, voter_id: int) -> Poll:
-    meeting = services.meeting_create(
+    meeting = meeting_services.meeting_create(
         title="Bench meeting", date=datetime.date(2025, 11, 6), register=register, created_by=None
     )
     now = timezone.now()
-    item = services.item_create(
+    item = meeting_services.item_create(
         meeting=meeting,
         title="Bench item",
         standard="present_and_entitled",

@@ -9,13 +9,14 @@ from django.contrib import admin, messages
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet, URLField
-from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.utils.html import format_html_join
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
-from polls import disclosure, refusals, services
+from polls import certification, disclosure, refusals, services
+from polls.admin_forms import POLL_FORM_FIELDS, MeetingAdminForm, OptionFormSet, PollAdminForm
 from polls.audit import audit_trail
 from polls.exceptions import PollError
 from polls.forms import RegisterImportForm
@@ -36,38 +37,6 @@ from polls.models import (
 from polls.permissions import can_see_results
 from polls.validators import snapshot_percentages
 
-
-class OptionFormSet(BaseInlineFormSet):
-    """Public polls list their own 2 to 20 options; shareholder items get for, against and
-    abstain by themselves."""
-
-    def clean(self) -> None:
-        super().clean()
-        if self.instance.pk is not None and self.instance.effective_status() not in services.EDITABLE_STATUSES:
-            return
-        kept = [form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]
-        if self.instance.kind == PollKind.SHAREHOLDER:
-            if kept and self.instance.pk is None:
-                raise ValidationError("A shareholder item gets its options (for, against, abstain) by itself.")
-        elif not services.MIN_OPTIONS <= len(kept) <= services.MAX_OPTIONS:
-            raise ValidationError(f"A poll needs between {services.MIN_OPTIONS} and {services.MAX_OPTIONS} options.")
-
-
-ITEM_RULE_DEFAULTS = {"threshold_numerator": 1, "threshold_denominator": 2, "threshold_comparator": ">"}
-POLL_FORM_FIELDS = [
-    "title",
-    "description",
-    "kind",
-    "opens_at",
-    "closes_at",
-    "allow_change",
-    "results_visibility",
-    "secret",
-    "meeting",
-    "standard",
-    *ITEM_RULE_DEFAULTS,
-    "advisory",
-]
 POLL_RECORD_FIELDS = [
     "status",
     "created_by",
@@ -79,6 +48,13 @@ POLL_RECORD_FIELDS = [
 ]
 
 
+def _event_detail(payload: dict[str, Any]) -> str:
+    changes = payload.get("changes")
+    if isinstance(changes, dict):  # meeting and item edits: each field's old and new value
+        return "; ".join(f"{name}: {change.get('from')} → {change.get('to')}" for name, change in changes.items())
+    return str(payload.get("to", ""))
+
+
 def audit_trail_html(stream: str) -> str:
     """A change page's read-only view of its subject's audit chain, oldest first."""
     return (
@@ -86,52 +62,12 @@ def audit_trail_html(stream: str) -> str:
             "\n",
             "<div>{} · {} · {} {}</div>",
             (
-                (event.at.strftime("%Y-%m-%d %H:%M"), event.actor_name, event.action, event.payload.get("to", ""))
+                (event.at.strftime("%Y-%m-%d %H:%M"), event.actor_name, event.action, _event_detail(event.payload))
                 for event in audit_trail(stream)
             ),
         )
         or "-"
     )
-
-
-class PollAdminForm(forms.ModelForm):
-    class Meta:
-        model = Poll
-        fields = POLL_FORM_FIELDS
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # A public poll has no threshold; the fields matter only for shareholder items.
-        for name in ITEM_RULE_DEFAULTS:
-            if name in self.fields:
-                self.fields[name].required = False
-        # New public polls are secret unless the secretary unticks it (as in the services).
-        if self.instance.pk is None and "secret" in self.fields:
-            self.fields["secret"].initial = True
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        for name, default in ITEM_RULE_DEFAULTS.items():
-            if data.get(name) in (None, ""):
-                data[name] = default
-        if data.get("kind") == PollKind.SHAREHOLDER:
-            if not data.get("meeting"):
-                self.add_error("meeting", "A shareholder item belongs to a meeting.")
-            if not data.get("standard"):
-                self.add_error("standard", "Choose the vote standard that decides the item.")
-            # A shareholder vote is public: the box (ticked by default for polls) does not apply.
-            data["secret"] = False
-        else:
-            if data.get("meeting"):
-                self.add_error("meeting", "Only shareholder items belong to a meeting.")
-            data["standard"] = ""
-        numerator, denominator = data.get("threshold_numerator"), data.get("threshold_denominator")
-        if numerator is not None and denominator is not None and not 0 < numerator <= denominator:
-            self.add_error("threshold_numerator", "The threshold is a fraction between 0 and 1, e.g. 1/2.")
-        opens_at, closes_at = data.get("opens_at"), data.get("closes_at")
-        if opens_at and closes_at and closes_at <= opens_at:
-            self.add_error("closes_at", "The poll must close after it opens.")
-        return data
 
 
 class OptionInline(admin.TabularInline):
@@ -189,6 +125,32 @@ def _lifecycle_action(
     return run
 
 
+def _certify_polls(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Poll]) -> None:
+    """Certify where the figures agree; a tabulation that differs from the ballots is confirmed
+    on the console's certify page, which shows the difference first."""
+    done = 0
+    for poll in queryset:
+        try:
+            certification.poll_certify(poll=poll, certified_by=request.user)  # type: ignore[arg-type]
+            done += 1
+        except certification.TabulationDiffers as error:
+            page = reverse("console:poll-certify", kwargs={"poll_id": poll.pk})
+            modeladmin.message_user(
+                request,
+                format_html(
+                    "“{}”: {} Review it and confirm on <a href=\"{}\">its certify page</a>.", poll, error.message, page
+                ),
+                messages.ERROR,
+            )
+        except PollError as error:
+            modeladmin.message_user(request, f"“{poll}”: {error.message}", messages.ERROR)
+    if done:
+        modeladmin.message_user(request, f"{done} poll(s) certified.", messages.SUCCESS)
+
+
+_certify_polls.__name__ = "certify_polls"
+
+
 @admin.register(Poll)
 class PollAdmin(admin.ModelAdmin):
     form = PollAdminForm
@@ -216,9 +178,7 @@ class PollAdmin(admin.ModelAdmin):
         ),
         admin.action(description="Open now")(_lifecycle_action(services.poll_open, "open", "opened")),
         admin.action(description="Close now")(_lifecycle_action(services.poll_close, "close", "closed")),
-        admin.action(description="Certify (recount and freeze)")(
-            _lifecycle_action(services.poll_certify, "certify", "certified", with_user=True)
-        ),
+        admin.action(description="Certify (recount and freeze)")(_certify_polls),
     ]
 
     @admin.display(description="Audit trail (read-only)")
@@ -233,12 +193,17 @@ class PollAdmin(admin.ModelAdmin):
             return [*self.readonly_fields, "kind", "meeting"]
         return self.readonly_fields
 
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"actor": request.user})
+
     def save_model(self, request: HttpRequest, obj: Poll, form: Any, change: bool) -> None:
-        if not change:
-            obj.created_by = request.user  # type: ignore[assignment]
+        if change:
+            # The form's check already saved the edit through poll_update / item_rules_update
+            # (which also open a poll whose new window has begun, on its trail).
+            return
+        obj.created_by = request.user  # type: ignore[assignment]
         super().save_model(request, obj, form, change)
-        if change:  # an edited window may have opened the poll: on its trail, like every opening
-            services.poll_open_if_due(poll=obj, actor=request.user)  # type: ignore[arg-type]
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
@@ -359,17 +324,27 @@ class ItemInline(admin.TabularInline):
 
 @admin.register(Meeting)
 class MeetingAdmin(admin.ModelAdmin):
+    """Saved through meeting_create / meeting_update: a register or quorum edit once an item has
+    opened is a form error, and every edit is on the meeting's trail."""
+
+    form = MeetingAdminForm
     list_display = ["title", "date", "register", "quorum_text", "quorum_comparator"]
     search_fields = ["title"]
     date_hierarchy = "date"
-    fields = ["title", "date", "register", "quorum_numerator", "quorum_denominator", "quorum_comparator"]
+    fields = ["title", "date", "register", "quorum", "quorum_comparator", "audit_trail"]
+    readonly_fields = ["audit_trail"]
     inlines = [ItemInline]
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Meeting | None = None) -> Any:
-        # The register decides who votes with what weight; once items exist it stays put.
-        if obj is not None and obj.items.exists():
-            return ["register"]
-        return []
+    @admin.display(description="Audit trail (read-only)")
+    def audit_trail(self, meeting: Meeting) -> str:
+        return audit_trail_html(f"meeting:{meeting.pk}") if meeting.pk else "-"
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"actor": request.user})
+
+    def save_model(self, request: HttpRequest, obj: Meeting, form: Any, change: bool) -> None:
+        """The form's check already saved it through the service."""
 
 
 @admin.register(ProxyAppointment)

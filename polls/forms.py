@@ -8,7 +8,17 @@ from django.utils.translation import gettext_lazy as _
 
 from polls import services
 from polls.exceptions import PollError, RegisterInvalid
-from polls.models import Choice, Comparator, Holder, Option, Poll, RegisterSnapshot, ResultsVisibility, VoteStandard
+from polls.models import (
+    Choice,
+    Comparator,
+    Holder,
+    Meeting,
+    Option,
+    Poll,
+    RegisterSnapshot,
+    ResultsVisibility,
+    VoteStandard,
+)
 from polls.register_import import RegisterFileTooLarge, register_max_bytes
 from polls.validators import no_control_characters
 
@@ -171,6 +181,25 @@ class MeetingCreateForm(forms.Form):
     )
     quorum = forms.CharField(label=_("Quorum"), initial="1/2", max_length=20, help_text=_("A fraction, e.g. 1/2."))
     quorum_comparator = forms.ChoiceField(label=_("Quorum is met with"), choices=Comparator.choices)
+
+
+class MeetingEditForm(MeetingCreateForm):
+    """The meeting as it stands; what changed goes to `meeting_update`, which refuses a new
+    register or quorum once an item has opened (a form error)."""
+
+    @classmethod
+    def for_meeting(cls, meeting: Meeting, data: Any = None) -> MeetingEditForm:
+        initial = {
+            "title": meeting.title,
+            "date": meeting.date,
+            "register": meeting.register_id,
+            "quorum": meeting.quorum_text,
+            "quorum_comparator": meeting.quorum_comparator,
+        }
+        return cls(data, initial=initial)
+
+    def changes(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.changed_data if name in self.cleaned_data}
 
 
 class ItemCreateForm(PollWindowForm):

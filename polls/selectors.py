@@ -1,27 +1,21 @@
-"""Reads for polls. Results come from the running totals, so they cost the same at ten
-ballots or ten million."""
+"""Reads for polls. Results live in polls.results (re-exported here for the callers)."""
 
 from __future__ import annotations
 
 import datetime
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, User
-from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from polls.arithmetic import largest_remainder_tenths, leaders, tenths_to_percent
 from polls.models import (
     Ballot,
-    Choice,
     Holder,
     Meeting,
     Option,
@@ -31,11 +25,24 @@ from polls.models import (
     Profile,
     ProxyAppointment,
     RecordedPoll,
-    Tabulation,
 )
 from polls.permissions import can_manage_polls
+
+# Results are read through selectors by the pages, the API and the console.
+from polls.results import (  # noqa: F401
+    ItemOutcome,
+    OptionResult,
+    PollResults,
+    QuorumResult,
+    ShareTotals,
+    Turnout,
+    WhatIf,
+    iso_datetime,
+    poll_results,
+    results_json,
+)
 from polls.standards import Comparator as StandardComparator
-from polls.standards import Threshold, Totals, decide, percent_of
+from polls.standards import Threshold
 from polls.validators import stored_percent
 
 
@@ -107,283 +114,6 @@ def ballot_of(*, poll: Poll, user: User | AnonymousUser, holder_id: int | None =
     if len(holders) != 1:
         return None
     return ballots.filter(holder_id=holders[0]).first()
-
-
-@dataclass(frozen=True)
-class OptionResult:
-    id: int
-    label: str
-    votes: int
-    weight: int
-    percent: Decimal
-
-
-@dataclass(frozen=True)
-class Turnout:
-    ballots: int
-    eligible: int
-    percent: Decimal
-
-
-@dataclass(frozen=True)
-class ShareTotals:
-    for_: int
-    against: int
-    abstain: int
-    broker_non_votes: int
-    outstanding: int
-    source: str  # "ballots" or "tabulation"
-
-
-@dataclass(frozen=True)
-class QuorumResult:
-    present: int
-    outstanding: int
-    percent: Decimal
-    threshold: str
-    met: bool
-
-
-@dataclass(frozen=True)
-class ItemOutcome:
-    standard: str
-    threshold: str
-    passed: bool
-    percent: Decimal | None
-    quorum_met: bool
-    reason: str
-    advisory: bool
-
-
-@dataclass(frozen=True)
-class WhatIf:
-    standard: str
-    passed: bool
-    percent: Decimal | None
-    is_item_standard: bool
-
-
-@dataclass(frozen=True)
-class PollResults:
-    poll: Poll
-    status: str
-    options: list[OptionResult]
-    total_ballots: int
-    total_weight: int
-    winner: OptionResult | None
-    tied: list[OptionResult]
-    turnout: Turnout
-    certified: bool
-    totals: ShareTotals | None = None
-    quorum: QuorumResult | None = None
-    outcome: ItemOutcome | None = None
-    what_if: list[WhatIf] = field(default_factory=list)
-
-
-ACTIVE_ACCOUNTS_CACHE_SECONDS = 60
-
-
-def _eligible_voters(poll: Poll) -> int:
-    if poll.meeting is not None:
-        return poll.meeting.register.holder_count
-    # Every active account may vote in a public poll. Counting a million accounts on every
-    # results read would make results O(accounts); turnout's denominator may lag a minute.
-    count = cache.get_or_set(
-        "quorum:active-accounts",
-        lambda: get_user_model().objects.filter(is_active=True).count(),
-        ACTIVE_ACCOUNTS_CACHE_SECONDS,
-    )
-    return int(count or 0)
-
-
-def _item_totals(poll: Poll, options: list[Option]) -> ShareTotals:
-    meeting = poll.meeting
-    assert meeting is not None  # noqa: S101 - items belong to meetings
-    outstanding = meeting.register.shares_outstanding
-    tabulation = Tabulation.objects.filter(poll_id=poll.pk).first()
-    if tabulation is not None:
-        return ShareTotals(
-            for_=tabulation.shares_for,
-            against=tabulation.shares_against,
-            abstain=tabulation.shares_abstain,
-            broker_non_votes=tabulation.broker_non_votes,
-            outstanding=outstanding,
-            source="tabulation",
-        )
-    weight = {option.code: option.weight for option in options}
-    return ShareTotals(
-        for_=weight[Choice.FOR],
-        against=weight[Choice.AGAINST],
-        abstain=weight[Choice.ABSTAIN],
-        broker_non_votes=0,
-        outstanding=outstanding,
-        source="ballots",
-    )
-
-
-def item_decision(poll: Poll, totals: ShareTotals) -> tuple[QuorumResult, ItemOutcome, list[WhatIf]]:
-    """Apply the item's standard, the meeting's quorum and every other standard to the totals."""
-    meeting = poll.meeting
-    assert meeting is not None  # noqa: S101 - items belong to meetings
-    quorum = Threshold(
-        Fraction(meeting.quorum_numerator, meeting.quorum_denominator), StandardComparator(meeting.quorum_comparator)
-    )
-    threshold = Threshold(
-        Fraction(poll.threshold_numerator, poll.threshold_denominator), StandardComparator(poll.threshold_comparator)
-    )
-    engine_totals = Totals(
-        for_=totals.for_,
-        against=totals.against,
-        abstain=totals.abstain,
-        outstanding=totals.outstanding,
-        broker_non_votes=totals.broker_non_votes,
-    )
-    decision = decide(poll.standard, threshold, engine_totals, quorum)
-    present = engine_totals.present
-    quorum_result = QuorumResult(
-        present=present,
-        outstanding=totals.outstanding,
-        percent=percent_of(Fraction(present, totals.outstanding)) if totals.outstanding else Decimal("0.0"),
-        threshold=str(quorum),
-        met=decision.quorum_met,
-    )
-    outcome = ItemOutcome(
-        standard=poll.standard,
-        threshold=str(threshold),
-        passed=decision.passed,
-        percent=decision.outcome.percent,
-        quorum_met=decision.quorum_met,
-        reason=decision.reason,
-        advisory=poll.advisory,
-    )
-    what_if = [
-        WhatIf(
-            standard=str(other.standard),
-            passed=other.passed,
-            percent=other.percent,
-            is_item_standard=str(other.standard) == poll.standard,
-        )
-        for other in decision.what_if
-    ]
-    return quorum_result, outcome, what_if
-
-
-def poll_results(*, poll: Poll, now: datetime.datetime | None = None) -> PollResults:
-    options = list(Option.objects.filter(poll_id=poll.pk).order_by("position", "id"))
-    totals = _item_totals(poll, options) if poll.is_item else None
-    if totals is not None and totals.source == "tabulation":
-        by_code = {Choice.FOR: totals.for_, Choice.AGAINST: totals.against, Choice.ABSTAIN: totals.abstain}
-        weights = [by_code[Choice(option.code)] for option in options]
-    else:
-        weights = [option.weight for option in options]
-    tenths = largest_remainder_tenths(weights)
-    rows = [
-        OptionResult(
-            id=option.pk,
-            label=option.label,
-            votes=option.votes,
-            weight=weight,
-            percent=tenths_to_percent(share),
-        )
-        for option, weight, share in zip(options, weights, tenths, strict=True)
-    ]
-    top = [rows[i] for i in leaders(weights)]
-    ballots = poll.ballot_count if poll.is_item else sum(o.votes for o in options)
-    eligible = _eligible_voters(poll)
-    turnout_tenths = ballots * 1000 // eligible if eligible else 0
-    quorum = outcome = None
-    what_if: list[WhatIf] = []
-    if totals is not None:
-        quorum, outcome, what_if = item_decision(poll, totals)
-    return PollResults(
-        poll=poll,
-        status=poll.effective_status(now),
-        options=rows,
-        total_ballots=ballots,
-        total_weight=sum(weights),
-        winner=top[0] if len(top) == 1 else None,
-        tied=top if len(top) > 1 else [],
-        turnout=Turnout(ballots=ballots, eligible=eligible, percent=tenths_to_percent(turnout_tenths)),
-        certified=poll.status == PollStatus.CERTIFIED,
-        totals=totals,
-        quorum=quorum,
-        outcome=outcome,
-        what_if=what_if,
-    )
-
-
-def iso_datetime(value: datetime.datetime | None) -> str | None:
-    """As the API writes times: in the current time zone, ISO 8601, UTC as "Z"."""
-    if value is None:
-        return None
-    text = timezone.localtime(value).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
-def _named(option: OptionResult) -> dict[str, Any]:
-    return {"id": option.id, "label": option.label}
-
-
-def _text(value: object) -> str | None:
-    return None if value is None else str(value)
-
-
-def results_json(results: PollResults) -> dict[str, Any]:
-    """The results as the API answers them (integers of shares and decimals as strings), and
-    what certification freezes. tests/polls/test_payloads.py holds it equal to the API's
-    ResultsSerializer, which describes it in the schema."""
-    totals, quorum, outcome = results.totals, results.quorum, results.outcome
-    return {
-        "status": results.status,
-        "total_ballots": results.total_ballots,
-        "total_weight": str(results.total_weight),
-        "options": [
-            {"id": o.id, "label": o.label, "votes": o.votes, "weight": str(o.weight), "percent": str(o.percent)}
-            for o in results.options
-        ],
-        "winner": _named(results.winner) if results.winner else None,
-        "tied": [_named(option) for option in results.tied],
-        "turnout": {
-            "ballots": results.turnout.ballots,
-            "eligible": results.turnout.eligible,
-            "percent": str(results.turnout.percent),
-        },
-        "certified": results.certified,
-        "certified_at": iso_datetime(results.poll.certified_at),
-        "totals": None
-        if totals is None
-        else {
-            "for": str(totals.for_),
-            "against": str(totals.against),
-            "abstain": str(totals.abstain),
-            "broker_non_votes": str(totals.broker_non_votes),
-            "outstanding": str(totals.outstanding),
-            "source": totals.source,
-        },
-        "quorum": None
-        if quorum is None
-        else {
-            "present": str(quorum.present),
-            "outstanding": str(quorum.outstanding),
-            "percent": str(quorum.percent),
-            "threshold": quorum.threshold,
-            "met": quorum.met,
-        },
-        "outcome": None
-        if outcome is None
-        else {
-            "standard": outcome.standard,
-            "threshold": outcome.threshold,
-            "passed": outcome.passed,
-            "percent": _text(outcome.percent),
-            "quorum_met": outcome.quorum_met,
-            "reason": outcome.reason,
-            "advisory": outcome.advisory,
-        },
-        "what_if": [
-            {"standard": row.standard, "passed": row.passed, "percent": _text(row.percent)} for row in results.what_if
-        ],
-    }
 
 
 def meetings_recent(limit: int = 20) -> list[Meeting]:

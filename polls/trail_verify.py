@@ -176,7 +176,7 @@ def _root_problems(folded: dict[int, tuple[int, ...]], counted: dict[int, int]) 
 
 
 def _total_problems(poll_ids: list[int] | None = None) -> Iterator[Problem]:
-    from polls.services import poll_recount  # services imports audit; only the verifier needs this
+    from polls.certification import poll_recount  # it imports services, which imports audit
 
     polls = Poll.objects.exclude(status=PollStatus.DRAFT).order_by("pk")
     if poll_ids is not None:

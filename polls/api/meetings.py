@@ -8,14 +8,14 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from polls import proxies, refusals, services
+from polls import meeting_services, proxies, refusals, services
 from polls.api.serializers import (
     MeetingSerializer,
     ProxyAppointSerializer,
@@ -28,9 +28,19 @@ from polls.api.serializers import (
     RegisterUploadSerializer,
 )
 from polls.api.views import ID_PATTERN, DetailWithoutFilters, errors
-from polls.models import Holder, Meeting, ProxyAppointment, RecordedPoll, RegisterSnapshot
+from polls.models import Comparator, Holder, Meeting, ProxyAppointment, RecordedPoll, RegisterSnapshot
 from polls.permissions import IsSecretary, IsSecretaryOrReadOnly
+from polls.standards import FRACTION_PATTERN
 from polls.uploads import RegisterUploadLimit
+from polls.validators import no_control_characters
+
+
+class MeetingUpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=300, required=False, validators=[no_control_characters])
+    date = serializers.DateField(required=False)
+    register = serializers.PrimaryKeyRelatedField(queryset=RegisterSnapshot.objects.all(), required=False)
+    quorum = serializers.RegexField(FRACTION_PATTERN, required=False)
+    quorum_comparator = serializers.ChoiceField(choices=Comparator.choices, required=False)
 
 
 @extend_schema_view(
@@ -40,15 +50,22 @@ from polls.uploads import RegisterUploadLimit
         summary="Create a meeting on a register of record (secretary)",
         responses={201: MeetingSerializer, **errors(400, 401, 403)},
     ),
+    partial_update=extend_schema(
+        summary="Edit a meeting (secretary); its register and quorum are frozen once an item has opened (409)",
+        request=MeetingUpdateSerializer,
+        responses={200: MeetingSerializer, **errors(400, 401, 403, 404, 409)},
+    ),
 )
 class MeetingViewSet(
     DetailWithoutFilters,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
     lookup_value_regex = ID_PATTERN
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]  # no PUT
     serializer_class = MeetingSerializer
     permission_classes = [IsSecretaryOrReadOnly]
     queryset = Meeting.objects.select_related("register").prefetch_related("items").order_by("-date", "-id")
@@ -58,7 +75,7 @@ class MeetingViewSet(
 
     def perform_create(self, serializer: Any) -> None:
         data = serializer.validated_data
-        serializer.instance = services.meeting_create(
+        serializer.instance = meeting_services.meeting_create(
             title=data["title"],
             date=data["date"],
             register=data["register"],
@@ -66,6 +83,16 @@ class MeetingViewSet(
             quorum_comparator=data["quorum_comparator"],
             created_by=self.request.user,  # type: ignore[arg-type]
         )
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = MeetingUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        meeting = meeting_services.meeting_update(
+            meeting=self.get_object(),
+            actor=request.user,  # type: ignore[arg-type]
+            **serializer.validated_data,
+        )
+        return Response(MeetingSerializer(meeting).data)
 
     def _proxies(self, meeting: Meeting) -> QuerySet[ProxyAppointment]:
         appointments = ProxyAppointment.objects.filter(meeting=meeting, revoked_at__isnull=True)

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django_otp import match_token
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
@@ -21,7 +21,7 @@ from core.api import TokenRequestSerializer, TokenSerializer
 from core.lockout import lockout_message
 from core.mfa import mfa_required
 from core.services import api_token_issue
-from polls import receipt_mail, receipts, selectors, services
+from polls import certification, meeting_services, receipt_mail, receipts, selectors, services
 from polls.api.filters import PollFilter
 from polls.api.payloads import ballot_payload
 from polls.api.serializers import (
@@ -35,8 +35,9 @@ from polls.api.serializers import (
     ResultsSerializer,
     TabulationSerializer,
 )
-from polls.models import Poll, PollKind
+from polls.models import Comparator, Poll, PollKind, VoteStandard
 from polls.permissions import IsSecretary, can_see_results
+from polls.standards import FRACTION_PATTERN
 
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="Invalid input; field errors beside `detail`."),
@@ -60,6 +61,19 @@ class DetailWithoutFilters:
         if getattr(self, "detail", False):
             return queryset
         return super().filter_queryset(queryset)  # type: ignore[misc]
+
+
+class ItemRulesSerializer(serializers.Serializer):
+    standard = serializers.ChoiceField(choices=VoteStandard.choices, required=False)
+    threshold = serializers.RegexField(FRACTION_PATTERN, required=False)
+    comparator = serializers.ChoiceField(choices=Comparator.choices, required=False)
+    advisory = serializers.BooleanField(required=False)
+
+
+class CertifySerializer(serializers.Serializer):
+    confirm_difference = serializers.BooleanField(
+        default=False, help_text="Certify the inspector's figures although they differ from the ballots' recount."
+    )
 
 
 def errors(*codes: int) -> dict[int, OpenApiResponse]:
@@ -188,7 +202,7 @@ class PollViewSet(
         if "results_visibility" in data:
             common["results_visibility"] = data["results_visibility"]
         if data["kind"] == PollKind.SHAREHOLDER:
-            poll = services.item_create(
+            poll = meeting_services.item_create(
                 meeting=data["meeting"],
                 standard=data["standard"],
                 threshold=data["threshold"],
@@ -205,14 +219,27 @@ class PollViewSet(
                 )
         return Response(PollSerializer(poll).data, status=status.HTTP_201_CREATED)
 
+    @transaction.atomic
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = PollUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        poll = services.poll_update(
-            poll=self.get_object(),
-            actor=request.user,  # type: ignore[arg-type]
-            **serializer.validated_data,
-        )
+        # An item's rules (standard, threshold, comparator, advisory) change through their own
+        # service, which refuses them (409) once the item has opened.
+        rules = ItemRulesSerializer(data=request.data)
+        rules.is_valid(raise_exception=True)
+        poll = self.get_object()
+        if rules.validated_data:
+            poll = meeting_services.item_rules_update(
+                poll=poll,
+                actor=request.user,  # type: ignore[arg-type]
+                **rules.validated_data,
+            )
+        if serializer.validated_data or not rules.validated_data:
+            poll = services.poll_update(
+                poll=poll,
+                actor=request.user,  # type: ignore[arg-type]
+                **serializer.validated_data,
+            )
         return Response(PollSerializer(poll).data)
 
     def _lifecycle(self, request: Request, transition: Any) -> Response:
@@ -248,12 +275,23 @@ class PollViewSet(
 
     @extend_schema(
         summary="Recount, compare and freeze the result (secretary)",
-        request=None,
-        responses={200: PollSerializer, **errors(401, 403, 404, 409)},
+        description=(
+            "When the inspector's tabulation differs from the ballots' recount, certifying needs "
+            '`{"confirm_difference": true}`; without it the answer is 409 naming the difference. '
+            "The confirmation, with who gave it and the difference, is kept in the certified record and on the trail."
+        ),
+        request=CertifySerializer,
+        responses={200: PollSerializer, **errors(400, 401, 403, 404, 409)},
     )
     @action(detail=True, methods=["post"])
     def certify(self, request: Request, pk: str | None = None) -> Response:
-        poll = services.poll_certify(poll=self.get_object(), certified_by=request.user)  # type: ignore[arg-type]
+        serializer = CertifySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        poll = certification.poll_certify(
+            poll=self.get_object(),
+            certified_by=request.user,  # type: ignore[arg-type]
+            confirm_difference=serializer.validated_data["confirm_difference"],
+        )
         return Response(PollSerializer(poll).data)
 
     @extend_schema(

@@ -95,7 +95,7 @@ def test_a_tabulation_is_accepted_between_close_and_certification_only(api: APIC
     accepted = api.post(f"/api/v1/polls/{item.pk}/tabulation/", figures, format="json")
     assert accepted.status_code == 200, accepted.json()
     assert accepted.json()["totals"]["for"] == "9000"
-    services.poll_certify(poll=item, certified_by=secretary)
+    services.poll_certify(poll=item, certified_by=secretary, confirm_difference=True)
     refused = api.post(f"/api/v1/polls/{item.pk}/tabulation/", {**figures, "shares_for": 1}, format="json")
     assert refused.status_code == 409
     assert Tabulation.objects.get().shares_for == 9_000

@@ -282,7 +282,7 @@ def test_the_8k_export_lists_certified_items_with_their_frozen_figures(tesla: di
         broker_non_votes=12,
         entered_by=make_secretary(),
     )
-    services.poll_certify(poll=item, certified_by=make_secretary())
+    services.poll_certify(poll=item, certified_by=make_secretary(), confirm_difference=True)
     make_item(tesla["meeting"], title="Still open")
     body = client.get(f"/meetings/{tesla['meeting'].pk}/results.csv").content.decode()
     assert body.splitlines() == [

@@ -1,0 +1,167 @@
+"""The admin's forms for polls and meetings. An edit of an existing poll or meeting goes
+through the services while the form is checked, so a refusal (voting has begun, a bad
+fraction) is a form error rather than a 500, and the change is on the trail like any other.
+The admin's change view runs in one transaction: a later failure undoes the write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.forms.models import BaseInlineFormSet
+
+from polls import meeting_services, services
+from polls.exceptions import PollError
+from polls.models import Meeting, Poll, PollKind
+
+
+class OptionFormSet(BaseInlineFormSet):
+    """Public polls list their own 2 to 20 options; shareholder items get for, against and
+    abstain by themselves."""
+
+    def clean(self) -> None:
+        super().clean()
+        if self.instance.pk is not None and self.instance.effective_status() not in services.EDITABLE_STATUSES:
+            return
+        kept = [form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]
+        if self.instance.kind == PollKind.SHAREHOLDER:
+            if kept and self.instance.pk is None:
+                raise ValidationError("A shareholder item gets its options (for, against, abstain) by itself.")
+        elif not services.MIN_OPTIONS <= len(kept) <= services.MAX_OPTIONS:
+            raise ValidationError(f"A poll needs between {services.MIN_OPTIONS} and {services.MAX_OPTIONS} options.")
+
+
+ITEM_RULE_DEFAULTS = {"threshold_numerator": 1, "threshold_denominator": 2, "threshold_comparator": ">"}
+POLL_FORM_FIELDS = [
+    "title",
+    "description",
+    "kind",
+    "opens_at",
+    "closes_at",
+    "allow_change",
+    "results_visibility",
+    "secret",
+    "meeting",
+    "standard",
+    *ITEM_RULE_DEFAULTS,
+    "advisory",
+]
+# What `poll_update` edits; an item's rules go through `item_rules_update`.
+POLL_UPDATE_FIELDS = ("title", "description", "opens_at", "closes_at", "allow_change", "results_visibility", "secret")
+
+
+class PollAdminForm(forms.ModelForm):
+    actor: Any = None  # set per request by PollAdmin.get_form
+
+    class Meta:
+        model = Poll
+        fields = POLL_FORM_FIELDS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A public poll has no threshold; the fields matter only for shareholder items.
+        for name in ITEM_RULE_DEFAULTS:
+            if name in self.fields:
+                self.fields[name].required = False
+        # New public polls are secret unless the secretary unticks it (as in the services).
+        if self.instance.pk is None and "secret" in self.fields:
+            self.fields["secret"].initial = True
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name, default in ITEM_RULE_DEFAULTS.items():
+            if data.get(name) in (None, ""):
+                data[name] = default
+        # Kind and meeting are read-only on an existing poll: they are the instance's.
+        kind = data.get("kind") if "kind" in self.fields else self.instance.kind
+        if "meeting" not in self.fields:
+            data["meeting"] = self.instance.meeting
+        if kind == PollKind.SHAREHOLDER:
+            if not data.get("meeting"):
+                self.add_error("meeting", "A shareholder item belongs to a meeting.")
+            if not data.get("standard"):
+                self.add_error("standard", "Choose the vote standard that decides the item.")
+            # A shareholder vote is public: the box (ticked by default for polls) does not apply.
+            data["secret"] = False
+        else:
+            if data.get("meeting"):
+                self.add_error("meeting", "Only shareholder items belong to a meeting.")
+            data["standard"] = ""
+        numerator, denominator = data.get("threshold_numerator"), data.get("threshold_denominator")
+        if numerator is not None and denominator is not None and not 0 < numerator <= denominator:
+            self.add_error("threshold_numerator", "The threshold is a fraction between 0 and 1, e.g. 1/2.")
+        opens_at, closes_at = data.get("opens_at"), data.get("closes_at")
+        if opens_at and closes_at and closes_at <= opens_at:
+            self.add_error("closes_at", "The poll must close after it opens.")
+        if self.instance.pk is not None and not self.errors:
+            self._update_through_services(data)
+        return data
+
+    def _update_through_services(self, data: dict[str, Any]) -> None:
+        changed = set(self.changed_data)
+        edits = {name: data[name] for name in POLL_UPDATE_FIELDS if name in changed and name in data}
+        rules: dict[str, Any] = {}
+        if self.instance.is_item:
+            edits.pop("secret", None)  # a shareholder vote is public; the box does not apply
+            if "standard" in changed:
+                rules["standard"] = data["standard"]
+            if changed & {"threshold_numerator", "threshold_denominator"}:
+                rules["threshold"] = f"{data['threshold_numerator']}/{data['threshold_denominator']}"
+            if "threshold_comparator" in changed:
+                rules["comparator"] = data["threshold_comparator"]
+            if "advisory" in changed:
+                rules["advisory"] = data["advisory"]
+        if not edits and not rules:
+            return
+        try:
+            with transaction.atomic():  # both or neither
+                if rules:
+                    meeting_services.item_rules_update(poll=self.instance, actor=self.actor, **rules)
+                if edits:
+                    services.poll_update(poll=self.instance, actor=self.actor, **edits)
+        except PollError as error:
+            raise ValidationError(error.message) from error
+
+
+class MeetingAdminForm(forms.ModelForm):
+    quorum = forms.CharField(
+        max_length=20,
+        initial="1/2",
+        help_text="A fraction of the shares outstanding, e.g. 1/2. The register and the quorum are frozen "
+        "once an item of the meeting has opened.",
+    )
+    actor: Any = None  # set per request by MeetingAdmin.get_form
+
+    class Meta:
+        model = Meeting
+        fields = ["title", "date", "register", "quorum", "quorum_comparator"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["quorum"].initial = self.instance.quorum_text
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.errors:
+            return data
+        try:
+            with transaction.atomic():
+                if self.instance.pk is None:
+                    self.instance = meeting_services.meeting_create(
+                        title=data["title"],
+                        date=data["date"],
+                        register=data["register"],
+                        quorum=data["quorum"],
+                        quorum_comparator=data["quorum_comparator"],
+                        created_by=self.actor,
+                    )
+                else:
+                    changed = set(self.changed_data)
+                    changes = {name: data[name] for name in meeting_services.MEETING_FIELDS if name in changed}
+                    self.instance = meeting_services.meeting_update(meeting=self.instance, actor=self.actor, **changes)
+        except PollError as error:
+            raise ValidationError(error.message) from error
+        return data

@@ -1,0 +1,273 @@
+"""Certification: every ballot counted again, the inspector's tabulation set beside that
+recount, and the result frozen under the certifier's name (DESIGN, Trust: "Certification is
+final"). What is frozen is everything the pages, the API and the exports show for the item,
+with the rules it was decided under, so nothing served afterwards is recomputed."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from polls import results
+from polls.audit import audit_root_snapshot
+from polls.exceptions import IllegalTransition, RecountMismatch
+from polls.models import Ballot, Choice, Option, Poll, PollStatus, Tabulation
+from polls.services import SHARE_FIELDS, _audit_poll, _locked_poll, _status_word, grouped_number
+from polls.signals import poll_certified, poll_closed
+
+
+class TabulationDiffers(RecountMismatch):
+    """The inspector's figures and the ballots disagree: certifying them needs the secretary's
+    explicit confirmation (409 until given)."""
+
+
+@dataclass(frozen=True)
+class RecountLine:
+    option_id: int
+    label: str
+    running_votes: int
+    counted_votes: int
+    running_weight: int
+    counted_weight: int
+
+    @property
+    def matches(self) -> bool:
+        return self.running_votes == self.counted_votes and self.running_weight == self.counted_weight
+
+
+def poll_recount(*, poll: Poll) -> list[RecountLine]:
+    """Count every ballot again, beside the running totals (one aggregate query)."""
+    ballots = Ballot.objects.filter(poll_id=poll.pk)
+    options = list(Option.objects.filter(poll_id=poll.pk).order_by("position", "id"))
+    counted: dict[int, tuple[int, int]]
+    if poll.is_item:
+        sums = ballots.aggregate(
+            **{f"{code}_n": Count("id", filter=Q(**{f"{SHARE_FIELDS[code]}__gt": 0})) for code in Choice.values},
+            **{f"{code}_w": Sum(SHARE_FIELDS[code]) for code in Choice.values},
+        )
+        counted = {
+            option.pk: (sums[f"{option.code}_n"], sums[f"{option.code}_w"] or 0) for option in options if option.code
+        }
+    else:
+        counted = {
+            row["option_id"]: (row["n"], row["w"] or 0)
+            for row in ballots.values("option_id").annotate(n=Count("id"), w=Sum("weight")).order_by()
+        }
+    return [
+        RecountLine(
+            option_id=option.pk,
+            label=option.label,
+            running_votes=option.votes,
+            counted_votes=counted.get(option.pk, (0, 0))[0],
+            running_weight=option.weight,
+            counted_weight=counted.get(option.pk, (0, 0))[1],
+        )
+        for option in options
+    ]
+
+
+@dataclass(frozen=True)
+class TabulationLine:
+    code: str  # for, against, abstain
+    label: str
+    tabulated: int
+    counted: int
+
+    @property
+    def difference(self) -> int:
+        return self.tabulated - self.counted
+
+
+@dataclass(frozen=True)
+class TabulationComparison:
+    """The inspector's figures beside the ballots' recount, per choice. Broker non-votes have
+    no ballots to compare with; they are shown, not compared."""
+
+    lines: list[TabulationLine]
+    broker_non_votes: int
+    source: str
+
+    @property
+    def differs(self) -> bool:
+        return any(line.difference for line in self.lines)
+
+    def difference_text(self) -> str:
+        """ "For +8,000; Against -1,500", in the reader's language and number format."""
+        return "; ".join(
+            f"{_choice_label(line.code)} {'+' if line.difference > 0 else '-'}{grouped_number(abs(line.difference))}"
+            for line in self.lines
+            if line.difference
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "broker_non_votes": str(self.broker_non_votes),
+            "lines": [
+                {
+                    "choice": line.code,
+                    "tabulated": str(line.tabulated),
+                    "counted": str(line.counted),
+                    "difference": str(line.difference),
+                }
+                for line in self.lines
+            ],
+        }
+
+
+def _choice_label(code: str) -> str:
+    return str(Choice(code).label)
+
+
+def tabulation_comparison(*, poll: Poll, recount: list[RecountLine] | None = None) -> TabulationComparison | None:
+    """None when the item has no inspector's tabulation (or is a public poll)."""
+    if not poll.is_item:
+        return None
+    tabulation = Tabulation.objects.filter(poll_id=poll.pk).first()
+    if tabulation is None:
+        return None
+    recount = recount if recount is not None else poll_recount(poll=poll)
+    codes = dict(Option.objects.filter(poll_id=poll.pk).values_list("pk", "code"))
+    counted = {codes[line.option_id]: line.counted_weight for line in recount if codes.get(line.option_id)}
+    tabulated: dict[str, int] = {
+        Choice.FOR: tabulation.shares_for,
+        Choice.AGAINST: tabulation.shares_against,
+        Choice.ABSTAIN: tabulation.shares_abstain,
+    }
+    return TabulationComparison(
+        lines=[
+            TabulationLine(
+                code=code, label=_choice_label(code), tabulated=tabulated[code], counted=counted.get(code, 0)
+            )
+            for code in Choice.values
+        ],
+        broker_non_votes=tabulation.broker_non_votes,
+        source=tabulation.source,
+    )
+
+
+def _recount_details(poll: Poll, recount: list[RecountLine]) -> list[str]:
+    details = [
+        _(
+            "%(label)s: running %(running_votes)d votes / %(running_weight)d weight, "
+            "recount %(counted_votes)d / %(counted_weight)d"
+        )
+        % {
+            "label": line.label,
+            "running_votes": line.running_votes,
+            "running_weight": line.running_weight,
+            "counted_votes": line.counted_votes,
+            "counted_weight": line.counted_weight,
+        }
+        for line in recount
+        if not line.matches
+    ]
+    if poll.is_item:
+        counted = Ballot.objects.filter(poll_id=poll.pk).count()
+        if counted != poll.ballot_count:
+            details.append(
+                _("ballots: running %(running)d, recount %(counted)d")
+                % {"running": poll.ballot_count, "counted": counted}
+            )
+    return details
+
+
+def _rules(poll: Poll) -> dict[str, Any]:
+    """The rules and the register the item was decided under, as they stand at certification
+    (frozen since it opened): later edits, even by SQL, change nothing served."""
+    rules: dict[str, Any] = {"kind": poll.kind, "title": poll.title}
+    meeting = poll.meeting
+    if meeting is not None:
+        rules.update(
+            standard=poll.standard,
+            threshold=poll.threshold_text,
+            comparator=poll.threshold_comparator,
+            advisory=poll.advisory,
+            meeting=meeting.pk,
+            register=meeting.register_id,
+            shares_outstanding=str(meeting.register.shares_outstanding),
+            quorum=meeting.quorum_text,
+            quorum_comparator=meeting.quorum_comparator,
+        )
+    return rules
+
+
+@transaction.atomic
+def poll_certify(
+    *, poll: Poll, certified_by: User, now: datetime.datetime | None = None, confirm_difference: bool = False
+) -> Poll:
+    """Recount, compare with the running totals (and with the inspector's tabulation, whose
+    difference the certifier must confirm), and freeze the result under the certifier's name."""
+    now = now or timezone.now()
+    poll = _locked_poll(poll.pk)
+    if poll.effective_status(now) != PollStatus.CLOSED:
+        raise IllegalTransition(
+            _("Only a closed poll can be certified; this one is %(status)s.")
+            % {"status": _status_word(poll.effective_status(now))}
+        )
+    if poll.status != PollStatus.CLOSED:
+        # Past its closing time but not yet swept: record the close first, so whatever reacts
+        # to a close (escalation) sees it before the certification.
+        poll.status = PollStatus.CLOSED
+        poll.save(update_fields=["status", "updated_at"])
+        _audit_poll(poll, "poll_closed", None, at=poll.closes_at)
+        poll_closed.send(sender=Poll, poll_id=poll.pk)
+    recount = poll_recount(poll=poll)
+    details = _recount_details(poll, recount)
+    if details:
+        detail = "; ".join(details)
+        raise RecountMismatch(
+            _("Certification stopped, the running totals differ from the recount: %(detail)s.") % {"detail": detail}
+        )
+    comparison = tabulation_comparison(poll=poll, recount=recount)
+    confirmed: dict[str, Any] | None = None
+    if comparison is not None and comparison.differs:
+        if not confirm_difference:
+            raise TabulationDiffers(
+                _(
+                    "The inspector's tabulation differs from the ballots' recount (%(difference)s); "
+                    "confirm certifying the inspector's figures despite the difference."
+                )
+                % {"difference": comparison.difference_text()}
+            )
+        confirmed = {"by": certified_by.get_username(), "by_id": certified_by.pk, **comparison.as_json()}
+    poll.status = PollStatus.CERTIFIED
+    poll.certified_at = now
+    poll.certified_by = certified_by
+    record = results.results_json(results.live_results(poll=poll, now=now))
+    # The trail's root now, so `verify_audit --certified` can prove the trail as certified.
+    poll.certified_audit_root = audit_root_snapshot().as_json()
+    record["certification"] = {
+        **_rules(poll),
+        "certified_by": certified_by.get_username(),
+        "certified_by_id": certified_by.pk,
+        "certified_at": results.iso_datetime(now),
+        "tabulation": comparison.as_json() if comparison is not None else None,
+        "confirmed_difference": confirmed,
+        "audit_root": poll.certified_audit_root,
+    }
+    poll.certified_result = record
+    poll.save(
+        update_fields=[
+            "status",
+            "certified_at",
+            "certified_by",
+            "certified_result",
+            "certified_audit_root",
+            "updated_at",
+        ]
+    )
+    _audit_poll(
+        poll, "poll_certified", certified_by, at=now, result=poll.certified_result, audit_root=poll.certified_audit_root
+    )
+    if confirmed is not None:
+        _audit_poll(poll, "tabulation_difference_confirmed", certified_by, at=now, **confirmed)
+    poll_certified.send(sender=Poll, poll_id=poll.pk)
+    return poll
