@@ -13,11 +13,13 @@ from polls.admin import ReadOnlyAdmin, audit_trail_html
 from polls.exceptions import PollError
 from polls.permissions import is_secretary
 from proposals import services
+from proposals.board import board_settings_update
 from proposals.materials import attachment_visibility_set
 from proposals.models import (
     PROPOSAL_TEXT_FIELDS,
     Attachment,
     AttachmentVisibility,
+    BoardSettings,
     Comment,
     Director,
     FollowUp,
@@ -260,3 +262,24 @@ class AttachmentAdmin(SecretaryOnly, ReadOnlyAdmin):
 
 
 from proposals import party_admin  # noqa: E402, F401 - registers the parties' admin
+
+
+@admin.register(BoardSettings)
+class BoardSettingsAdmin(SecretaryOnly, admin.ModelAdmin):
+    """One row; saved through the service, so every change of the quorum basis is on the trail."""
+
+    list_display = ["__str__", "quorum_basis", "updated_by", "updated_at"]
+    fields = ["quorum_basis"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return is_secretary(request.user) and not BoardSettings.objects.exists()
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_secretary(request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: BoardSettings, form: Any, change: bool) -> None:
+        saved = board_settings_update(quorum_basis=obj.quorum_basis, actor=request.user)  # type: ignore[arg-type]
+        obj.pk = saved.pk

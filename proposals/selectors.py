@@ -167,3 +167,8 @@ def follow_ups_due(*, within: datetime.timedelta = datetime.timedelta(days=30)) 
     """Open follow-ups falling due soon (or overdue), for the secretary's console."""
     horizon = timezone.now() + within
     return list(FollowUp.objects.filter(done_at__isnull=True, due_at__lte=horizon).select_related("proposal"))
+
+
+def follow_up_open(follow_up_id: int) -> FollowUp | None:
+    """A follow-up not yet done, for the confirmation before marking it done."""
+    return FollowUp.objects.filter(pk=follow_up_id, done_at__isnull=True).select_related("proposal").first()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from proposals import party_views, views
+from proposals import board_views, party_views, views
 
 app_name = "proposals"
 
@@ -10,7 +10,10 @@ urlpatterns = [
     path("<int:proposal_id>/", views.proposal_detail, name="detail"),
     path("<int:proposal_id>/edit/", views.proposal_edit, name="edit"),
     path("<int:proposal_id>/transition/", views.proposal_transition, name="transition"),
-    path("<int:proposal_id>/review/", views.proposal_review, name="review"),
+    path("<int:proposal_id>/review/", board_views.proposal_review, name="review"),
+    path("<int:proposal_id>/decide/", board_views.proposal_decide, name="decide"),
+    path("<int:proposal_id>/reschedule/", board_views.proposal_reschedule, name="reschedule"),
+    path("board/settings/", board_views.board_settings, name="board-settings"),
     path("<int:proposal_id>/comment/", views.proposal_comment, name="comment"),
     path("<int:proposal_id>/attach/", views.proposal_attach, name="attach"),
     path("attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),

@@ -12,11 +12,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from polls.exceptions import PollError
 from polls.permissions import is_secretary
-from proposals import materials, selectors, services, visibility
-from proposals.forms import AttachmentForm, CommentForm, ProposalForm, ReviewForm, TransitionForm
+from proposals import board, materials, selectors, services, visibility
+from proposals.forms import AttachmentForm, CommentForm, ProposalForm, TransitionForm
 from proposals.models import Attachment, AttachmentVisibility, Proposal
 from proposals.permissions import can_edit_proposal, director_of
-from proposals.workflow import Action
+from proposals.review import forced_verdict
+from proposals.workflow import Action, State
 
 
 def _visible(request: HttpRequest, proposal_id: int) -> Proposal:
@@ -88,8 +89,19 @@ def _detail_context(request: HttpRequest, proposal: Proposal, **forms: Any) -> d
         "comment_form": forms.get("comment") or CommentForm(),
         "attachment_form": forms.get("attachment") or AttachmentForm(),
         "is_director": director_of(request.user) is not None,
+        **_decide_context(proposal, actions),
         **_what_the_reader_sees(request, proposal),
     }
+
+
+def _decide_context(proposal: Proposal, actions: list[str]) -> dict[str, Any]:
+    """The secretary's decide is offered only when it can succeed: from the due date, and not
+    on a tie (which asks for a return or a new due date); before, the page says from when."""
+    if Action.DECIDE not in actions or proposal.status != State.IN_REVIEW:
+        return {"decide_from": None, "decide_tied": None}
+    decide_from = board.decide_possible_at(proposal)
+    tied = None if decide_from else forced_verdict(selectors.review_tally(proposal)).tied or None
+    return {"decide_from": decide_from, "decide_tied": tied}
 
 
 def _what_the_reader_sees(request: HttpRequest, proposal: Proposal) -> dict[str, Any]:
@@ -144,33 +156,6 @@ def proposal_transition(request: HttpRequest, proposal_id: int) -> HttpResponse:
         )
         return redirect("proposals:detail", proposal_id=proposal.pk)
     return render(request, "proposals/proposal_detail.html", context, status=400)
-
-
-@login_required
-def proposal_review(request: HttpRequest, proposal_id: int) -> HttpResponse:
-    proposal = _visible(request, proposal_id)
-    director = director_of(request.user)
-    if director is None:
-        raise PermissionDenied("Only directors in office review proposals.")
-    conflict = director.recused_from(proposal)
-    form = ReviewForm(request.POST or None)
-    if request.method == "POST" and conflict is None and form.is_valid():
-        try:
-            services.review_vote_cast(
-                proposal_id=proposal.pk,
-                user=request.user,  # type: ignore[arg-type]
-                decision=form.cleaned_data["decision"],
-                comment=form.cleaned_data["comment"],
-            )
-        except PollError as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(request, _("Your review vote is recorded."))
-            return redirect("proposals:detail", proposal_id=proposal.pk)
-    deliberation = visibility.can_see_deliberation(request.user, proposal)
-    board = selectors.review_board(proposal) if deliberation else []
-    context = {"proposal": proposal, "form": form, "conflict": conflict, "board": board, "deliberation": deliberation}
-    return render(request, "proposals/proposal_review.html", context, status=400 if form.errors else 200)
 
 
 @require_POST

@@ -28,6 +28,8 @@ from tests.factories import (
     start_review,
 )
 
+# The console asks before an action it cannot take back; these tests answer yes.
+CONFIRMED = {"confirmed": "yes"}
 pytestmark = pytest.mark.django_db
 
 
@@ -105,11 +107,11 @@ def test_the_console_lists_what_waits_for_the_secretary(client: Client) -> None:
 def test_the_secretary_opens_and_closes_a_poll_from_the_console(client: Client) -> None:
     poll = make_poll(status=PollStatus.DRAFT)
     client.force_login(make_secretary())
-    opened = client.post(f"/console/polls/{poll.pk}/open/", follow=True)
+    opened = client.post(f"/console/polls/{poll.pk}/open/", CONFIRMED, follow=True)
     assert "is open" in opened.content.decode()
     poll.refresh_from_db()
     assert poll.status == PollStatus.OPEN
-    client.post(f"/console/polls/{poll.pk}/close/")
+    client.post(f"/console/polls/{poll.pk}/close/", CONFIRMED)
     poll.refresh_from_db()
     assert poll.status == PollStatus.CLOSED
 
@@ -117,7 +119,7 @@ def test_the_secretary_opens_and_closes_a_poll_from_the_console(client: Client) 
 def test_closing_a_poll_twice_says_why_instead_of_failing(client: Client) -> None:
     poll = make_poll(status=PollStatus.CLOSED)
     client.force_login(make_secretary())
-    response = client.post(f"/console/polls/{poll.pk}/close/", follow=True)
+    response = client.post(f"/console/polls/{poll.pk}/close/", CONFIRMED, follow=True)
     assert response.status_code == 200
     assert "Only an open poll can be closed" in response.content.decode()
 
@@ -231,7 +233,7 @@ def test_the_secretary_marks_a_follow_up_done_once_and_it_joins_the_proposals_tr
     proposal = make_proposal(title="Advisory outcome")
     follow_up = FollowUp.objects.create(proposal=proposal, due_at=timezone.now(), note="Report back")
     client.force_login(make_secretary())
-    done = client.post(f"/console/follow-ups/{follow_up.pk}/done/", follow=True).content.decode()
+    done = client.post(f"/console/follow-ups/{follow_up.pk}/done/", CONFIRMED, follow=True).content.decode()
     assert "is done" in done
     assert "Report back" not in done.split('id="follow-ups-heading"')[1].split("</section>")[0]
     again = client.post(f"/console/follow-ups/{follow_up.pk}/done/", follow=True).content.decode()

@@ -16,13 +16,23 @@ from proposals.models import (
     ProposalKind,
     ReviewVote,
 )
-from proposals.review import Decision
+from proposals.review import RECOMMENDATION_OF, Decision
 from proposals.workflow import Action
 
 
 class BoardDecisionSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=["approved", "rejected", "referred"])
     reason = serializers.CharField()
+    recommendation = serializers.ChoiceField(
+        choices=["for", "against", "none"],
+        help_text="What the board recommends to the shareholders: for (approved), against (rejected), "
+        "none (referred with no recommendation).",
+    )
+
+
+class RescheduleSerializer(serializers.Serializer):
+    due_at = serializers.DateTimeField(help_text="The review's new due date, in the future.")
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class ProposalSerializer(serializers.ModelSerializer):
@@ -68,7 +78,13 @@ class ProposalSerializer(serializers.ModelSerializer):
         if not can_see_board_decision(self.context["request"].user, proposal):
             return None
         decision = board_decision(proposal)
-        return {"outcome": decision.outcome, "reason": decision.reason} if decision else None
+        if decision is None:
+            return None
+        return {
+            "outcome": decision.outcome,
+            "reason": decision.reason,
+            "recommendation": proposal.board_recommendation or RECOMMENDATION_OF.get(decision.outcome, ""),
+        }
 
 
 class TransitionSerializer(serializers.Serializer):

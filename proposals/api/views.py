@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from polls.api.views import ID_PATTERN, DetailWithoutFilters, errors
 from polls.permissions import IsSecretary
-from proposals import materials, services, visibility
+from proposals import board, materials, services, visibility
 from proposals.api.serializers import (
     AttachmentSerializer,
     AttachmentVisibilitySerializer,
@@ -23,6 +23,7 @@ from proposals.api.serializers import (
     DirectorSerializer,
     EventSerializer,
     ProposalSerializer,
+    RescheduleSerializer,
     ReviewVoteSerializer,
     TransitionRefusedSerializer,
     TransitionSerializer,
@@ -93,6 +94,24 @@ class ProposalViewSet(
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         proposal = services.proposal_transition(proposal_id=proposal.pk, actor=request.user, **data)  # type: ignore[arg-type]
+        return Response(self.get_serializer(proposal).data)
+
+    @extend_schema(
+        summary="Set a new due date for the board's review (secretary; after a tie, for instance)",
+        request=RescheduleSerializer,
+        responses={200: ProposalSerializer, **errors(400, 401, 404), **REFUSED},
+    )
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    def reschedule(self, request: Request, pk: str | None = None) -> Response:
+        proposal = self.get_object()
+        serializer = RescheduleSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        proposal = board.review_reschedule(
+            proposal_id=proposal.pk,
+            actor=request.user,  # type: ignore[arg-type]
+            due_at=serializer.validated_data["due_at"],
+            comment=serializer.validated_data["comment"],
+        )
         return Response(self.get_serializer(proposal).data)
 
     @extend_schema(

@@ -32,6 +32,8 @@ WORDS = {
     "follow_up_opened": _("follow-up opened"),
     "follow_up_done": _("follow-up done"),
     "interests_declared": _("interests declared"),
+    "review_tied": _("the board is tied"),
+    "review_rescheduled": _("new review due date"),
 }
 
 
