@@ -71,6 +71,8 @@ class PollAdminForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        if "standard" not in self.fields:
+            return data  # voting has begun: every field is read-only, nothing is saved
         for name, default in ITEM_RULE_DEFAULTS.items():
             if data.get(name) in (None, ""):
                 data[name] = default

@@ -134,7 +134,8 @@ def meeting_8k_rows(meeting: Meeting) -> list[dict[str, str]]:
         outcome = record.get("outcome", {})
         rows.append(
             {
-                "Proposal": item.title,
+                # The title as certified (older records did not keep it).
+                "Proposal": record.get("certification", {}).get("title", item.title),
                 "For": totals.get("for", ""),
                 "Against": totals.get("against", ""),
                 "Abstain": totals.get("abstain", ""),
