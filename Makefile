@@ -3,6 +3,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# Quiet installs: a newcomer's console shows problems, not pip's progress (nor, in a container
+# running as root, its advice about virtual environments: this is one).
+PIP_INSTALL := $(BIN)/pip install --quiet --disable-pip-version-check --root-user-action=ignore
 
 .PHONY: run test bench fuzz backup restore migrate seed messages clean
 
@@ -11,16 +14,17 @@ COMPILED := $(CATALOGUES:.po=.mo)
 
 $(BIN)/python:
 	@$(PYTHON) -c "import sys; assert sys.version_info[:2] == (3, 11), sys.version" || { echo "Python 3.11 is required"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	@echo "Creating $(VENV) and installing the dependencies (a minute or two)..."
+	@$(PYTHON) -m venv $(VENV)
+	@$(PIP_INSTALL) --upgrade pip
 
 $(VENV)/.runtime: requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements.txt
-	touch $@
+	@$(PIP_INSTALL) -r requirements.txt
+	@touch $@
 
 $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements-dev.txt
-	touch $@ $(VENV)/.runtime
+	@$(PIP_INSTALL) -r requirements-dev.txt
+	@touch $@ $(VENV)/.runtime
 
 # Translations are compiled in the build, never committed. Django's compilemessages needs
 # GNU gettext's msgfmt; a machine without it compiles the same catalogues with Babel.

@@ -1,5 +1,7 @@
-"""Demo polls, meeting and recorded poll for a newcomer; safe to run any number of times.
-`manage.py seed_demo` (in proposals, the top of the dependency chain) runs this first."""
+"""Demo polls, meetings and recorded poll for a newcomer; safe to run any number of times.
+`manage.py seed_demo` (in proposals, the top of the dependency chain) runs this first. Dates
+follow today, so the story reads true on any day: last year's annual meeting is certified,
+this year's is a week away with its items open."""
 
 from __future__ import annotations
 
@@ -45,6 +47,7 @@ class PollsDemo:
             self._escalating_poll(secretary)
             self._other_polls(secretary)
             self._annual_meeting(secretary)
+            self._next_meeting(secretary)
             self._recorded_x_poll(secretary)
         return secretary
 
@@ -135,31 +138,71 @@ class PollsDemo:
             services.poll_close(poll=poll)
 
     def _annual_meeting(self, secretary: Any) -> None:
-        """The 6 Nov 2025 meeting on the register of record, with an open item the demo members
-        hold shares for. The xAI item arrives when the proposals demo puts it to the vote."""
-        if Meeting.objects.filter(title=MEETING_TITLE).exists():
+        """Last year's annual meeting on the register of record (6 November, as Tesla's in
+        2025): its auditor item voted by the demo members, closed and certified. The xAI item
+        arrives there when the proposals demo puts it to the vote."""
+        title = meeting_title()
+        if Meeting.objects.filter(title=title).exists():
+            return
+        year = last_year()
+        register = services.register_import(
+            source=io.BytesIO(DEMO_REGISTER.encode()),
+            record_date=datetime.date(year, 9, 15),
+            shares_outstanding=3_200_000_000,
+            imported_by=secretary,
+            source_name=f"demo-register-{year}.csv",
+        )
+        held = datetime.date(year, 11, 6)
+        meeting = services.meeting_create(title=title, date=held, register=register, created_by=secretary)
+        opened = datetime.datetime.combine(held - datetime.timedelta(days=30), datetime.time(9), tzinfo=datetime.UTC)
+        closed = datetime.datetime.combine(held, datetime.time(17), tzinfo=datetime.UTC)
+        auditor = services.item_create(
+            meeting=meeting,
+            title=AUDITOR_TITLE,
+            standard=VoteStandard.VOTES_CAST,
+            opens_at=opened,
+            closes_at=closed,
+            created_by=secretary,
+        )
+        services.poll_open(poll=auditor, now=opened)
+        users = {user.username: user for user in get_user_model().objects.filter(username__in=MEMBERS)}
+        for day, (username, choice) in enumerate([("alice", "for"), ("bob", "for"), ("carol", "against")], start=1):
+            cast = opened + datetime.timedelta(days=day)
+            services.item_ballot_cast(poll_id=auditor.pk, voter=users[username], choice=choice, now=cast)
+        services.poll_close(poll=auditor, now=closed, actor=secretary)
+        services.poll_certify(poll=auditor, certified_by=secretary, now=closed + datetime.timedelta(hours=1))
+
+    def _next_meeting(self, secretary: Any) -> None:
+        """This year's meeting, a week from today, on a register of three weeks ago: its items
+        are open for the demo members to vote on (results after the close)."""
+        today = timezone.localdate()
+        title = meeting_title(today.year)
+        if Meeting.objects.filter(title=title).exists():
             return
         register = services.register_import(
             source=io.BytesIO(DEMO_REGISTER.encode()),
-            record_date=datetime.date(2025, 9, 15),
+            record_date=today - datetime.timedelta(days=21),
             shares_outstanding=3_200_000_000,
             imported_by=secretary,
-            source_name="demo-register.csv",
+            source_name=f"demo-register-{today.year}.csv",
         )
-        meeting = services.meeting_create(
-            title=MEETING_TITLE, date=datetime.date(2025, 11, 6), register=register, created_by=secretary
-        )
-        now = timezone.now()
-        auditor = services.item_create(
-            meeting=meeting,
-            title="Ratify the appointment of the independent auditor",
-            standard=VoteStandard.VOTES_CAST,
-            opens_at=now - datetime.timedelta(hours=1),
-            closes_at=now + datetime.timedelta(days=7),
-            results_visibility=ResultsVisibility.LIVE,
-            created_by=secretary,
-        )
-        services.poll_open(poll=auditor)
+        held = today + datetime.timedelta(days=7)
+        meeting = services.meeting_create(title=title, date=held, register=register, created_by=secretary)
+        closes = datetime.datetime.combine(held, datetime.time(17), tzinfo=datetime.UTC)
+        for item_title, advisory in [
+            (AUDITOR_TITLE, False),
+            ("Approve executive compensation on an advisory basis", True),
+        ]:
+            item = services.item_create(
+                meeting=meeting,
+                title=item_title,
+                standard=VoteStandard.VOTES_CAST,
+                advisory=advisory,
+                opens_at=timezone.now() - datetime.timedelta(hours=1),
+                closes_at=closes,
+                created_by=secretary,
+            )
+            services.poll_open(poll=item)
 
     def _recorded_x_poll(self, secretary: Any) -> None:
         if RecordedPoll.objects.filter(question=XAI_QUESTION).exists():
@@ -187,7 +230,18 @@ class PollsDemo:
             )
 
 
-MEETING_TITLE = "2025 Annual Meeting of Stockholders"
+AUDITOR_TITLE = "Ratify the appointment of the independent auditor"
+
+
+def last_year() -> int:
+    return timezone.localdate().year - 1
+
+
+def meeting_title(year: int | None = None) -> str:
+    """The demo's annual meetings follow the calendar: last year's by default."""
+    return f"{year or last_year()} Annual Meeting of Stockholders"
+
+
 ESCALATING_TITLE = "Members' poll: should Tesla invest $5B into xAI?"
 DEMO_REGISTER = """holder,name,email,shares
 DEMO-0001,Alice Example,alice@example.com,12000

@@ -11,8 +11,9 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from polls import certification
 from polls import services as poll_services
-from polls.demo import ESCALATING_TITLE, MEETING_TITLE, demo_password
+from polls.demo import ESCALATING_TITLE, demo_password, last_year, meeting_title
 from polls.models import Meeting, Poll, VoteStandard
 from proposals import services
 from proposals.models import Proposal
@@ -41,10 +42,35 @@ def seed_proposals(secretary: Any) -> list[str]:
                 services.director_save(user=user, title=title, interests=interests)
     poll = Poll.objects.get(title=ESCALATING_TITLE)
     proposal = services.proposal_escalate(poll_id=poll.pk)
-    if proposal is None or proposal.status != "draft":
-        return [name for name, _, _ in DIRECTORS]
-    _journey(proposal, secretary)
+    if proposal is not None and proposal.status == "draft":
+        _journey(proposal, secretary)
+    _waiting_for_review(secretary)
     return [name for name, _, _ in DIRECTORS]
+
+
+WAITING_TITLE = "Publish the annual report in Italian as well"
+
+
+def _waiting_for_review(secretary: Any) -> None:
+    """A member's proposal the secretary has sent to the board, with no vote yet: what a
+    director finds in their queue on first login."""
+    if Proposal.objects.filter(title=WAITING_TITLE).exists():
+        return
+    alice = get_user_model().objects.get(username="alice")
+    with transaction.atomic():
+        proposal = services.proposal_create(
+            proposer=alice,
+            title=WAITING_TITLE,
+            summary="Publish the full annual report in Italian too, for the shareholders who read it first in Italian.",
+            kind="governance",
+        )
+        services.proposal_transition(proposal_id=proposal.pk, action=Action.SUBMIT, actor=alice)
+        services.proposal_transition(
+            proposal_id=proposal.pk,
+            action=Action.START_REVIEW,
+            actor=secretary,
+            due_at=timezone.now() + datetime.timedelta(days=10),
+        )
 
 
 def _journey(proposal: Proposal, secretary: Any) -> None:
@@ -78,7 +104,7 @@ def _journey(proposal: Proposal, secretary: Any) -> None:
             ("ira", "No recommendation from the board."),
         ):
             services.review_vote_cast(proposal_id=proposal.pk, user=users[username], decision="refer", comment=comment)
-        meeting = Meeting.objects.get(title=MEETING_TITLE)
+        meeting = Meeting.objects.get(title=meeting_title())
         proposal = services.proposal_transition(
             proposal_id=proposal.pk,
             action=Action.PUT_TO_VOTE,
@@ -88,17 +114,27 @@ def _journey(proposal: Proposal, secretary: Any) -> None:
         )
         item = proposal.item
         assert item is not None  # noqa: S101 - put_to_vote creates it
-        poll_services.poll_open(poll=item, actor=secretary)
-        poll_services.poll_close(poll=item, actor=secretary)
+        # The vote ran at last year's meeting, like its auditor item (polls/demo.py): a month
+        # of proxy voting up to the meeting's close.
+        opened = datetime.datetime.combine(
+            meeting.date - datetime.timedelta(days=30), datetime.time(9), tzinfo=datetime.UTC
+        )
+        closed = datetime.datetime.combine(meeting.date, datetime.time(17), tzinfo=datetime.UTC)
+        Poll.objects.filter(pk=item.pk).update(opens_at=opened, closes_at=closed)
+        poll_services.poll_open(poll=item, actor=secretary, now=opened)
+        poll_services.poll_close(poll=item, actor=secretary, now=closed)
         poll_services.tabulation_record(
             poll=item,
             shares_for=1_060_000_000,
             shares_against=916_300_000,
             shares_abstain=473_000_000,
-            source="Inspector of elections, final report, 6 Nov 2025 (public figures, rounded)",
+            source=f"Inspector of elections, final report, 6 Nov {last_year()} (Tesla's 2025 figures, rounded)",
             entered_by=secretary,
         )
-        poll_services.poll_certify(poll=item, certified_by=secretary)
+        # The inspector counted every share, most of them voted through brokers, not on this site.
+        certification.poll_certify(
+            poll=item, certified_by=secretary, confirm_difference=True, now=closed + datetime.timedelta(hours=1)
+        )
     # The certification signal settles it through Celery after commit; settling here as well
     # keeps the demo whole when no worker is running, and a second settlement is a no-op.
     services.proposal_settle(proposal_id=proposal.pk)
