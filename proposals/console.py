@@ -18,11 +18,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
 
-from polls import disclosure, refusals
+from polls import certification, disclosure, meeting_services, refusals
 from polls import selectors as poll_selectors
 from polls import services as poll_services
 from polls.exceptions import PollError
-from polls.forms import ItemCreateForm, MeetingCreateForm, PollCreateForm, RegisterImportForm, TabulationForm
+from polls.forms import (
+    ItemCreateForm,
+    MeetingCreateForm,
+    MeetingEditForm,
+    PollCreateForm,
+    RegisterImportForm,
+    TabulationForm,
+)
 from polls.import_jobs import register_import_queue, register_imports_active
 from polls.models import Meeting, Poll, PollStatus, RegisterSnapshot
 from polls.permissions import can_see_results, is_secretary
@@ -85,10 +92,37 @@ POLL_ACTIONS: dict[str, tuple[Callable[..., Poll], str]] = {
 }
 
 
+# What each one-click action cannot take back, said on its confirmation page.
+POLL_CONSEQUENCES = {
+    "open": (
+        gettext_noop("Open now"),
+        gettext_noop("“%(title)s” opens now: voting starts at once and cannot be taken back to scheduled."),
+    ),
+    "close": (
+        gettext_noop("Close now"),
+        gettext_noop("“%(title)s” closes now: no ballot is accepted from then on, and a closed poll cannot reopen."),
+    ),
+}
+
+
+def _confirm(request: HttpRequest, *, heading: str, consequence: str, keep: dict[str, str]) -> HttpResponse:
+    """The second step of an action that cannot be undone, without JavaScript: what it does,
+    and a button that posts the same request again, confirmed."""
+    context = {"heading": heading, "consequence": consequence, "keep": keep, "action_url": request.path}
+    return render(request, "console/confirm.html", context)
+
+
+def _confirmed(request: HttpRequest) -> bool:
+    return request.POST.get("confirmed") == "yes"
+
+
 @require_POST
 @secretary_only
 def poll_act(request: HttpRequest, poll_id: int, action: str) -> HttpResponse:
     poll = get_object_or_404(Poll, pk=poll_id)
+    if not _confirmed(request):
+        label, consequence = POLL_CONSEQUENCES[action]
+        return _confirm(request, heading=_(label), consequence=_(consequence) % {"title": poll.title}, keep={})
     act, done = POLL_ACTIONS[action]
     try:
         act(poll=poll, actor=request.user)
@@ -102,6 +136,17 @@ def poll_act(request: HttpRequest, poll_id: int, action: str) -> HttpResponse:
 @require_POST
 @secretary_only
 def follow_up_done(request: HttpRequest, follow_up_id: int) -> HttpResponse:
+    pending = None if _confirmed(request) else selectors.follow_up_open(follow_up_id)
+    if pending is not None:
+        return _confirm(
+            request,
+            heading=_("Mark done"),
+            consequence=_(
+                "The follow-up on “%(title)s” is recorded as done on the proposal's audit trail; this cannot be undone."
+            )
+            % {"title": pending.proposal.title},
+            keep={"comment": request.POST.get("comment", "")},
+        )
     try:
         follow_up = services.follow_up_complete(
             follow_up_id=follow_up_id,
@@ -120,27 +165,40 @@ def follow_up_done(request: HttpRequest, follow_up_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @secretary_only
 def poll_certify(request: HttpRequest, poll_id: int) -> HttpResponse:
-    """The recount beside the running totals first; certifying freezes the result."""
+    """The recount beside the running totals first, and the inspector's tabulation beside the
+    recount with the difference per choice; certifying freezes the result, and certifying
+    figures that differ from the ballots needs the secretary's explicit confirmation."""
     poll = get_object_or_404(Poll.objects.select_related("meeting"), pk=poll_id)
     status = 200
     if request.method == "POST":
         try:
-            poll_services.poll_certify(poll=poll, certified_by=request.user)  # type: ignore[arg-type]
+            certification.poll_certify(
+                poll=poll,
+                certified_by=request.user,  # type: ignore[arg-type]
+                confirm_difference=request.POST.get("confirm_difference") == "on",
+            )
         except PollError as error:
             messages.error(request, error.message)
-            status = error.status_code  # 409: not closed yet, or the recount differs
+            status = error.status_code  # 409: not closed yet, the recount differs, or unconfirmed
         else:
             messages.success(request, _("The result of “%(title)s” is certified.") % {"title": poll.title})
             return redirect("polls:results", poll_id=poll.pk)
+        poll.refresh_from_db()
     context: dict[str, Any] = {"poll": poll, "status": poll.effective_status()}
     if can_see_results(user=request.user, poll=poll):
-        recount = poll_services.poll_recount(poll=poll)
+        recount = certification.poll_recount(poll=poll)
+        comparison = certification.tabulation_comparison(poll=poll, recount=recount)
         context.update(
             results_visible=True,
             recount=recount,
             recount_matches=all(line.matches for line in recount),
             results=poll_selectors.poll_results(poll=poll),
+            comparison=comparison,
         )
+        if comparison is not None and comparison.differs:
+            context["confirm_label"] = _(
+                "I confirm certifying the inspector's figures despite a difference of %(difference)s."
+            ) % {"difference": comparison.difference_text()}
     else:
         # The promise to voters binds the secretary too: turnout only until the results show.
         context.update(results_visible=False, turnout=disclosure.turnout_so_far(poll))
@@ -180,7 +238,7 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
     form = MeetingCreateForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            meeting = poll_services.meeting_create(created_by=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+            meeting = meeting_services.meeting_create(created_by=request.user, **form.cleaned_data)  # type: ignore[arg-type]
         except PollError as error:
             form.add_error(None, error.message)
         else:
@@ -193,13 +251,34 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @secretary_only
+def meeting_edit(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    """A meeting's title and date at any time; its register and quorum until an item opens."""
+    meeting = get_object_or_404(Meeting, pk=meeting_id)
+    form = MeetingEditForm.for_meeting(meeting, _posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            meeting = meeting_services.meeting_update(meeting=meeting, actor=request.user, **form.changes())  # type: ignore[arg-type]
+        except PollError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The meeting “%(title)s” is saved.") % {"title": meeting.title})
+            return redirect("console:home")
+    lead = ""
+    if meeting_services.meeting_frozen(meeting=meeting):
+        lead = _("Voting has begun: the register and the quorum can no longer change.")
+    title = _("Edit %(title)s") % {"title": meeting.title}
+    return _form_page(request, form, title=title, submit=_("Save"), lead=lead)
+
+
+@require_http_methods(["GET", "POST"])
+@secretary_only
 def item_new(request: HttpRequest, meeting_id: int) -> HttpResponse:
     """An item on a meeting's ballot, saved as a draft like a poll."""
     meeting = get_object_or_404(Meeting, pk=meeting_id)
     form = ItemCreateForm(_posted(request), initial={"allow_change": True, "results_visibility": "after_close"})
     if request.method == "POST" and form.is_valid():
         try:
-            item = poll_services.item_create(meeting=meeting, created_by=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+            item = meeting_services.item_create(meeting=meeting, created_by=request.user, **form.cleaned_data)  # type: ignore[arg-type]
         except PollError as error:
             form.add_error(None, error.message)
         else:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("registers/imports/<int:job_id>/status/", console_imports.import_status, name="register-import-status"),
     path("polls/new/", console.poll_new, name="poll-new"),
     path("meetings/new/", console.meeting_new, name="meeting-new"),
+    path("meetings/<int:meeting_id>/edit/", console.meeting_edit, name="meeting-edit"),
     path("meetings/<int:meeting_id>/items/new/", console.item_new, name="item-new"),
     path("polls/<int:poll_id>/tabulation/", console.tabulation_enter, name="tabulation"),
     path("polls/<int:poll_id>/open/", console.poll_act, {"action": "open"}, name="poll-open"),
