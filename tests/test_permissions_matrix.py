@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from polls import services as poll_services
 from polls.models import Ballot, Poll, PollStatus
-from proposals.models import Proposal
+from proposals.models import BoardSettings, Proposal
 from tests.factories import (
     make_director,
     make_item,
@@ -102,11 +102,19 @@ API = [
         {"decision": "approve"},
         [401, 403, 404, 404, 201, 403, 403, 403],
     ),
+    # Referral is the board's decision: nobody refers alone, the secretary included.
     (
         "refer",
         "post",
         "/api/v1/proposals/{in_review}/transitions/",
         {"action": "refer"},
+        [401, 403, 404, 404, 403, 403, 403, 403],
+    ),
+    (
+        "a new review due date",
+        "post",
+        "/api/v1/proposals/{in_review}/reschedule/",
+        lambda: {"due_at": (timezone.now() + datetime.timedelta(days=3)).isoformat()},
         [401, 403, 404, 404, 403, 403, 200, 200],
     ),
     ("a member's draft", "get", "/api/v1/proposals/{member_draft}/", None, [404, 200, 404, 404, 404, 404, 200, 200]),
@@ -117,6 +125,8 @@ PAGES = [
     ("the admin", "/admin/", [302] * 6 + [200, 200]),
     ("a draft poll's page", "/polls/{draft}/", [404] * 6 + [200, 200]),
     ("the review page", "/proposals/{in_review}/review/", [302, 403, 404, 404, 200, 200, 403, 403]),
+    ("the decide confirmation", "/proposals/{in_review}/decide/", [302, 403, 404, 404, 403, 403, 200, 200]),
+    ("the board's settings", "/proposals/board/settings/", [302] + [403] * 5 + [200, 200]),
     ("the meeting", "/meetings/{meeting}/", [200] * 8),
     ("ballots in the admin", "/admin/polls/ballot/", [302] * 6 + [200, 200]),
     ("the secretary's console", "/console/", [302] + [403] * 5 + [200, 200]),
@@ -129,9 +139,36 @@ FORMS = [
     (
         "close a poll from the console",
         "/console/polls/{open}/close/",
-        {},
+        {"confirmed": "yes"},
         [302] + [403] * 5 + [302, 302],
         lambda world: Poll.objects.get(pk=world["open"].pk).status == PollStatus.CLOSED,
+        [False] * 6 + [True, True],
+    ),
+    (
+        "close a poll without confirming: the confirmation page",
+        "/console/polls/{open}/close/",
+        {},
+        [302] + [403] * 5 + [200, 200],
+        lambda world: Poll.objects.get(pk=world["open"].pk).status == PollStatus.CLOSED,
+        [False] * 8,
+    ),
+    (
+        "a new review due date from the page",
+        "/proposals/{in_review}/reschedule/",
+        "in three days",
+        [302, 403, 404, 404, 403, 403, 302, 302],
+        # The review was due in seven days; three days is the new date.
+        lambda world: (
+            Proposal.objects.get(pk=world["in_review"].pk).review_due_at < timezone.now() + datetime.timedelta(days=4)
+        ),
+        [False] * 6 + [True, True],
+    ),
+    (
+        "the board's quorum basis",
+        "/proposals/board/settings/",
+        {"quorum_basis": "disinterested"},
+        [302] + [403] * 5 + [302, 302],
+        lambda world: BoardSettings.objects.filter(quorum_basis="disinterested").exists(),
         [False] * 6 + [True, True],
     ),
     (
@@ -204,6 +241,8 @@ def test_each_role_gets_its_answer_from_the_forms(
         client.force_login(user)
     if body == "first option":
         body = {"option": world["open"].options.first().pk}
+    elif body == "in three days":
+        body = {"due_at": (timezone.localtime() + datetime.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")}
     response = client.post(path_for(template, world), body)
     assert response.status_code == expected[ROLES.index(role)], (name, role)
     assert changed(world) is changes[ROLES.index(role)], (name, role, "what changed")
