@@ -265,6 +265,7 @@ SPECTACULAR_SETTINGS = {
         "ComparatorEnum": "polls.models.Comparator.choices",
         "PollKindEnum": "polls.models.PollKind.choices",
         "ProposalKindEnum": "proposals.models.ProposalKind.choices",
+        "ConsentOutcomeEnum": "proposals.models.ConsentOutcome.choices",
     },
 }
 

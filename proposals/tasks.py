@@ -11,7 +11,7 @@ from celery import Task, shared_task
 from django.conf import settings
 
 from polls.models import Poll
-from proposals import people_services, services
+from proposals import consent, people_services, services
 from proposals.models import Proposal
 from proposals.workflow import State
 
@@ -90,4 +90,16 @@ def proposals_sweep() -> dict[str, int]:
     except Exception:
         logger.exception("sweep: directors' terms failed; the next sweep tries again")
         terms = 0
-    return {"settled": settled, "escalated": escalated, "reminders": reminders, "resent": resent, "terms": terms}
+    try:
+        consents_failed = consent.consents_settle()
+    except Exception:
+        logger.exception("sweep: written consents failed; the next sweep tries again")
+        consents_failed = 0
+    return {
+        "settled": settled,
+        "escalated": escalated,
+        "reminders": reminders,
+        "resent": resent,
+        "terms": terms,
+        "consents_failed": consents_failed,
+    }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from proposals import board_views, party_views, views
+from proposals import board_views, consent_views, party_views, views
 
 app_name = "proposals"
 
@@ -19,4 +19,8 @@ urlpatterns = [
     path("attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),
     path("attachments/<int:attachment_id>/visibility/", views.attachment_visibility, name="attachment_visibility"),
     path("recusals/<int:recusal_id>/lift/", party_views.recusal_lift, name="recusal-lift"),
+    path("<int:proposal_id>/consents/new/", consent_views.consent_new, name="consent-new"),
+    path("consents/", consent_views.consent_list, name="consents"),
+    path("consents/<int:consent_id>/", consent_views.consent_detail, name="consent"),
+    path("consents/<int:consent_id>/sign/", consent_views.consent_sign, name="consent-sign"),
 ]

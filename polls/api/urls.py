@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 from polls.api.meetings import MeetingViewSet, RecordedPollViewSet, RegisterViewSet
 from polls.api.receipts import ReceiptView
 from polls.api.views import PollViewSet, TokenView
+from proposals.api.consents import ConsentViewSet, ProposalConsentsView
 from proposals.api.views import DirectorViewSet, ProposalViewSet
 
 router = DefaultRouter()
@@ -14,11 +15,13 @@ router.register("registers", RegisterViewSet, basename="register")
 router.register("recorded-polls", RecordedPollViewSet, basename="recorded-poll")
 router.register("proposals", ProposalViewSet, basename="proposal")
 router.register("directors", DirectorViewSet, basename="director")
+router.register("consents", ConsentViewSet, basename="consent")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("receipts/<str:code>/", ReceiptView.as_view(), name="api-receipt"),
+    path("proposals/<int:proposal_id>/consents/", ProposalConsentsView.as_view(), name="api-proposal-consents"),
     path("", include(router.urls)),
 ]
