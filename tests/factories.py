@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
-from polls import services
+from polls import meeting_services, services
 from polls.models import Meeting, Poll, PollStatus, RegisterSnapshot
 from polls.permissions import SECRETARY_GROUP
 from proposals.models import Director, Proposal
@@ -91,7 +91,7 @@ def make_register(
 
 
 def make_meeting(register: RegisterSnapshot, **fields: Any) -> Meeting:
-    return services.meeting_create(
+    return meeting_services.meeting_create(
         title=fields.pop("title", "2025 Annual Meeting"),
         date=fields.pop("date", datetime.date(2025, 11, 6)),
         register=register,
@@ -102,7 +102,7 @@ def make_meeting(register: RegisterSnapshot, **fields: Any) -> Meeting:
 
 def make_item(meeting: Meeting, *, status: str = PollStatus.OPEN, **fields: Any) -> Poll:
     now = timezone.now()
-    item = services.item_create(
+    item = meeting_services.item_create(
         meeting=meeting,
         title=fields.pop("title", "Authorize the investment in xAI"),
         opens_at=fields.pop("opens_at", now - datetime.timedelta(hours=1)),

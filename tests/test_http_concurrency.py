@@ -22,7 +22,7 @@ import pytest
 from django.db import connection
 
 from core.services import api_token_issue
-from polls import services
+from polls import certification, services
 from polls.models import Ballot, Poll, PollStatus
 from tests.factories import make_poll, make_secretary, make_user
 from tests.live import database_url
@@ -97,7 +97,7 @@ def test_two_hundred_voters_at_once_leave_two_hundred_ballots(server: str) -> No
     codes = in_parallel(200, lambda i: post(f"{server}/api/v1/polls/{poll.pk}/ballot/", tokens[i], {"option": yes}))
     assert Counter(codes) == {201: 200}
     assert Ballot.objects.filter(poll=poll).count() == 200
-    assert all(line.matches for line in services.poll_recount(poll=poll))
+    assert all(line.matches for line in certification.poll_recount(poll=poll))
 
 
 def test_fifty_requests_from_one_voter_leave_one_ballot(server: str) -> None:
@@ -122,7 +122,7 @@ def test_voters_changing_their_votes_leave_totals_equal_to_a_recount(server: str
     codes = [code for run in in_parallel(20, flip_flop) for code in run]
     assert set(codes) <= {200, 201}
     assert Ballot.objects.filter(poll=poll).count() == 20
-    assert all(line.matches for line in services.poll_recount(poll=poll))
+    assert all(line.matches for line in certification.poll_recount(poll=poll))
 
 
 def test_two_secretaries_certifying_at_once_leave_one_certification_and_one_409(server: str) -> None:

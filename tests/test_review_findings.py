@@ -11,6 +11,7 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from polls import certification
 from polls import services as poll_services
 from polls.exceptions import RegisterInvalid
 from polls.models import AuditEvent, PollStatus
@@ -93,7 +94,7 @@ def test_certifying_a_poll_past_its_close_records_the_close_and_escalates(
     poll_services.ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=poll.options.get(label="Yes").pk)
     later = poll.closes_at + datetime.timedelta(minutes=1)
     with django_capture_on_commit_callbacks(execute=True):
-        poll_services.poll_certify(poll=poll, certified_by=make_secretary(), now=later)
+        certification.poll_certify(poll=poll, certified_by=make_secretary(), now=later)
     actions = list(AuditEvent.objects.filter(stream=f"poll:{poll.pk}").values_list("action", flat=True))
     assert actions == ["poll_opened", "poll_closed", "poll_certified"]
     assert Proposal.objects.filter(escalated_from=poll).count() == 1

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
-from polls import audit, services
+from polls import audit, certification, services
 from polls.audit import audit_append, audit_verify
 from polls.models import AuditEvent, PollStatus
 from tests.factories import make_poll, make_secretary
@@ -25,7 +25,7 @@ def test_ballot_changes_and_certification_write_chained_events(member: Any) -> N
     services.ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(poll, "Yes"))
     services.ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(poll, "No"))
     services.poll_close(poll=poll)
-    services.poll_certify(poll=poll, certified_by=make_secretary())
+    certification.poll_certify(poll=poll, certified_by=make_secretary())
     ballot_chain = list(AuditEvent.objects.filter(stream=f"ballot:{poll.pk}:voter:{member.pk}"))
     assert [event.action for event in ballot_chain] == ["ballot_cast", "ballot_changed"]
     assert ballot_chain[1].prev_hash == ballot_chain[0].hash

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import override_settings
 
-from polls import audit, services
+from polls import audit, certification, services
 from polls.checks import audit_key_is_strong
 from polls.models import AuditEvent, AuditHead, Ballot, Option, Poll, PollStatus
 from tests.factories import make_item, make_meeting, make_poll, make_register, make_secretary, make_user
@@ -222,7 +222,7 @@ def test_links_signed_with_a_retired_key_verify_while_it_is_listed() -> None:
 
 def test_verify_certified_proves_the_trail_as_certified_and_ignores_later_appends(voted: Poll) -> None:
     services.poll_close(poll=voted)
-    certified = services.poll_certify(poll=voted, certified_by=make_secretary())
+    certified = certification.poll_certify(poll=voted, certified_by=make_secretary())
     assert certified.certified_audit_root is not None
     later = make_poll(secret=False, title="A later poll")
     services.ballot_cast(poll_id=later.pk, voter=make_user(), option_id=option(later, "Yes"))
@@ -231,7 +231,7 @@ def test_verify_certified_proves_the_trail_as_certified_and_ignores_later_append
 
 def test_verify_certified_refuses_a_record_edited_after_certification(voted: Poll) -> None:
     services.poll_close(poll=voted)
-    services.poll_certify(poll=voted, certified_by=make_secretary())
+    certification.poll_certify(poll=voted, certified_by=make_secretary())
     edit = (
         "jsonb_set(certified_result::jsonb, '{total_ballots}', '99')"
         if connection.vendor == "postgresql"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.db import connection, connections
 
-from polls import services
+from polls import certification, services
 from polls.exceptions import PollNotOpen
 from polls.models import Ballot, Poll
 from tests.factories import make_poll, make_user
@@ -47,7 +47,7 @@ def run_together(count: int, work: Callable[[int], Any]) -> list[Any]:
 
 
 def assert_totals_match_recount(poll: Poll) -> None:
-    lines = services.poll_recount(poll=poll)
+    lines = certification.poll_recount(poll=poll)
     assert all(line.matches for line in lines), lines
 
 

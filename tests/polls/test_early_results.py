@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from polls import services
+from polls import certification, services
 from polls.models import AuditEvent, Ballot, Poll, PollStatus, Tabulation
 from tests.factories import make_item, make_meeting, make_poll, make_register, make_secretary, make_user
 
@@ -95,7 +95,7 @@ def test_a_tabulation_is_accepted_between_close_and_certification_only(api: APIC
     accepted = api.post(f"/api/v1/polls/{item.pk}/tabulation/", figures, format="json")
     assert accepted.status_code == 200, accepted.json()
     assert accepted.json()["totals"]["for"] == "9000"
-    services.poll_certify(poll=item, certified_by=secretary, confirm_difference=True)
+    certification.poll_certify(poll=item, certified_by=secretary, confirm_difference=True)
     refused = api.post(f"/api/v1/polls/{item.pk}/tabulation/", {**figures, "shares_for": 1}, format="json")
     assert refused.status_code == 409
     assert Tabulation.objects.get().shares_for == 9_000
@@ -119,7 +119,7 @@ def test_the_admin_tabulation_form_refuses_an_open_item_and_a_certified_one(
     assert REFUSAL in html.unescape(response.content.decode())
     assert not Tabulation.objects.exists()
     services.poll_close(poll=item)
-    services.poll_certify(poll=item, certified_by=make_secretary())
+    certification.poll_certify(poll=item, certified_by=make_secretary())
     response = secretary_browser.post("/admin/polls/tabulation/add/", form)
     assert response.status_code == 200
     assert "certified" in response.content.decode()

@@ -15,7 +15,7 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from polls import services
+from polls import certification, services
 from polls.csv_safe import neutralise
 from polls.models import (
     AuditEvent,
@@ -56,7 +56,7 @@ def nothing_imported() -> bool:
 def test_the_8k_export_writes_a_formula_title_as_text(client: Client) -> None:
     register = make_register([("H1", "Alice", "alice@example.com", 100)], outstanding=100)
     item = make_item(make_meeting(register), status=PollStatus.CLOSED, title=FORMULA)
-    services.poll_certify(poll=item, certified_by=make_secretary())
+    certification.poll_certify(poll=item, certified_by=make_secretary())
     body = client.get(f"/meetings/{item.meeting_id}/results.csv").content.decode()
     rows = list(csv.reader(io.StringIO(body)))
     assert rows[1][0] == "'" + FORMULA

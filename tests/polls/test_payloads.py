@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from polls import selectors, services
+from polls import certification, selectors, services
 from polls.api.payloads import ballot_payload
 from polls.api.serializers import BallotSerializer, ResultsSerializer
 from polls.models import Ballot, PollStatus
@@ -50,7 +50,7 @@ def test_the_results_json_equals_the_serializer_for_polls_and_items() -> None:
         broker_non_votes=5,
         entered_by=make_secretary(),
     )
-    services.poll_certify(poll=item, certified_by=make_secretary(), confirm_difference=True)
+    certification.poll_certify(poll=item, certified_by=make_secretary(), confirm_difference=True)
     item.refresh_from_db()
     for subject in (poll, tied, item):
         results = selectors.poll_results(poll=subject)

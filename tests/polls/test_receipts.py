@@ -13,7 +13,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.test import Client
 from rest_framework.test import APIClient
 
-from polls import receipts, services
+from polls import certification, receipts, services
 from polls.api.payloads import ballot_payload
 from polls.api.serializers import BallotReceiptSerializer
 from polls.models import AuditEvent, Poll, PollStatus
@@ -234,7 +234,7 @@ def test_after_certification_the_standing_ballot_is_counted_and_the_replaced_one
     old = services.ballot_cast(poll_id=poll.pk, voter=voter, option_id=choice_id(poll))
     new = services.ballot_cast(poll_id=poll.pk, voter=voter, option_id=choice_id(poll, OTHER))
     services.poll_close(poll=poll)
-    services.poll_certify(poll=Poll.objects.get(pk=poll.pk), certified_by=make_secretary())
+    certification.poll_certify(poll=Poll.objects.get(pk=poll.pk), certified_by=make_secretary())
     assert Poll.objects.get(pk=poll.pk).status == PollStatus.CERTIFIED
     page, api = check(code_of(new))
     assert api.json()["status"] == "counted"

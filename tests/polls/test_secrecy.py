@@ -11,7 +11,7 @@ from django.core import mail
 from django.test import Client
 from rest_framework.test import APIClient
 
-from polls import services
+from polls import certification, services
 from polls.models import AuditEvent, Ballot, Poll, PollStatus, ProxyAppointment
 from polls.secrecy import ballot_commitment
 from tests.factories import make_item, make_meeting, make_poll, make_register, make_secretary, make_user
@@ -164,7 +164,7 @@ def test_no_admin_view_shows_a_secret_choice_even_after_certification(client: Cl
     ballot = Ballot.objects.get()
     event = AuditEvent.objects.get(stream__startswith=f"ballot:{secret_poll.pk}:")
     services.poll_close(poll=secret_poll)
-    services.poll_certify(poll=secret_poll, certified_by=secretary)
+    certification.poll_certify(poll=secret_poll, certified_by=secretary)
     client.force_login(secretary)
     for url in (
         "/admin/polls/ballot/",
@@ -207,7 +207,7 @@ def test_a_secret_polls_totals_and_certification_are_as_before(api: APIClient, s
     for choice in (zebrafish, zebrafish, quokka):
         services.ballot_cast(poll_id=secret_poll.pk, voter=make_user(), option_id=choice)
     services.poll_close(poll=secret_poll)
-    services.poll_certify(poll=secret_poll, certified_by=secretary)
+    certification.poll_certify(poll=secret_poll, certified_by=secretary)
     results = api.get(f"/api/v1/polls/{secret_poll.pk}/results/").json()
     assert {row["label"]: row["votes"] for row in results["options"]} == {"Zebrafish": 2, "Quokka": 1}
     assert results["certified"] is True

@@ -7,7 +7,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from polls import selectors, services
+from polls import certification, selectors, services
 from polls.exceptions import (
     ChangeNotAllowed,
     IllegalTransition,
@@ -206,7 +206,7 @@ def test_certification_freezes_a_closed_poll_whose_totals_match(secretary: Any, 
     poll = make_poll()
     services.ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(poll, "Yes"))
     services.poll_close(poll=poll)
-    poll = services.poll_certify(poll=poll, certified_by=secretary)
+    poll = certification.poll_certify(poll=poll, certified_by=secretary)
     assert poll.status == PollStatus.CERTIFIED
     assert poll.certified_by == secretary and poll.certified_at is not None
 
@@ -217,13 +217,13 @@ def test_certification_refuses_and_reports_a_mismatch(secretary: Any, member: An
     services.poll_close(poll=poll)
     Option.objects.filter(poll=poll, label="Yes").update(votes=5, weight=5)
     with pytest.raises(RecountMismatch, match="Yes: running 5 votes / 5 weight, recount 1 / 1"):
-        services.poll_certify(poll=poll, certified_by=secretary)
+        certification.poll_certify(poll=poll, certified_by=secretary)
     assert Poll.objects.get(pk=poll.pk).status == PollStatus.CLOSED
 
 
 def test_an_open_poll_cannot_be_certified(secretary: Any) -> None:
     with pytest.raises(IllegalTransition):
-        services.poll_certify(poll=make_poll(), certified_by=secretary)
+        certification.poll_certify(poll=make_poll(), certified_by=secretary)
 
 
 def test_editing_is_refused_once_the_poll_is_open() -> None:

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from polls import selectors, services
+from polls import certification, selectors, services
 from polls.exceptions import ChangeNotAllowed, IllegalTransition, InvalidVote, NotEligible, PollNotOpen, RecountMismatch
 from polls.models import Ballot, Option, Poll, PollStatus
 from tests.factories import make_item, make_meeting, make_register, make_secretary, make_user
@@ -217,7 +217,7 @@ def test_certification_recounts_freezes_and_signs(tesla: dict[str, Any]) -> None
         services.item_ballot_cast(poll_id=item.pk, voter=tesla["users"][name], choice=choice)
     services.poll_close(poll=item)
     secretary = make_secretary()
-    certified = services.poll_certify(poll=item, certified_by=secretary)
+    certified = certification.poll_certify(poll=item, certified_by=secretary)
     assert certified.status == PollStatus.CERTIFIED
     assert certified.certified_by == secretary
     assert certified.certified_result is not None
@@ -236,7 +236,7 @@ def test_certification_after_a_deliberate_mismatch_refuses_and_reports_the_diffe
     services.poll_close(poll=item)
     Option.objects.filter(poll=item, code="for").update(weight=1_060_000_001)
     with pytest.raises(RecountMismatch, match="For: running 1 votes / 1060000001 weight, recount 1 / 1060000000"):
-        services.poll_certify(poll=item, certified_by=make_secretary())
+        certification.poll_certify(poll=item, certified_by=make_secretary())
     assert Poll.objects.get(pk=item.pk).status == PollStatus.CLOSED
 
 
@@ -282,7 +282,7 @@ def test_the_8k_export_lists_certified_items_with_their_frozen_figures(tesla: di
         broker_non_votes=12,
         entered_by=make_secretary(),
     )
-    services.poll_certify(poll=item, certified_by=make_secretary(), confirm_difference=True)
+    certification.poll_certify(poll=item, certified_by=make_secretary(), confirm_difference=True)
     make_item(tesla["meeting"], title="Still open")
     body = client.get(f"/meetings/{tesla['meeting'].pk}/results.csv").content.decode()
     assert body.splitlines() == [

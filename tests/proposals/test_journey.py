@@ -13,6 +13,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
+from polls import certification
 from polls import services as poll_services
 from polls.audit import audit_verify
 from polls.models import AuditEvent, Poll, PollStatus
@@ -80,7 +81,7 @@ def test_the_xai_journey_from_poll_to_defeat_with_each_email_once(django_capture
             shares_abstain=473_000_000,
             entered_by=secretary,
         )
-        poll_services.poll_certify(poll=item, certified_by=secretary, confirm_difference=True)
+        certification.poll_certify(poll=item, certified_by=secretary, confirm_difference=True)
 
     # 4. Certification settled it through the Celery task: defeated, with a board follow-up.
     proposal.refresh_from_db()
