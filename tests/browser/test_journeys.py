@@ -175,6 +175,9 @@ def test_a_shareholder_votes_a_three_item_ballot_and_a_proxy_votes_for_another_h
 XAI_TITLE = "Invest $5B in xAI"
 
 
+REFER = "Refer to the shareholders with no recommendation"
+
+
 def action_form(page: Page, action: str) -> Locator:
     """One of the proposal page's action forms, found by the workflow action it sends."""
     return page.locator(f"main form:has(input[name=action][value={action}])")
@@ -233,23 +236,32 @@ def test_the_xai_proposal_goes_from_submission_through_board_review_and_a_shareh
     expect(elon.get_by_role("alert")).to_contain_text("xAI")
     expect(elon.get_by_role("button", name="Record my vote")).to_have_count(0)
 
-    # The chair abstains: the board makes no recommendation.
+    # The chair votes to refer it to the shareholders with no recommendation.
     robyn = signed_in("robyn")
     robyn.goto(detail)
     robyn.get_by_role("link", name="Review this proposal").click()
     review = robyn.locator("main form")
-    review.get_by_label("Abstain").check()
+    review.get_by_label(REFER).check()
     field(review, "comment").fill("Shareholders should weigh in; I make no recommendation.")
     robyn.get_by_role("button", name="Record my vote").click()
     expect(robyn.get_by_role("status")).to_contain_text("Your review vote is recorded")
     board = robyn.get_by_role("table", name="Board review")
-    expect(board.get_by_role("row").filter(has_text="robyn")).to_contain_text("Abstain")
+    expect(board.get_by_role("row").filter(has_text="robyn")).to_contain_text("Refer")
     expect(board.get_by_role("row").filter(has_text="elon")).to_contain_text("Recused")
 
-    # The secretary refers it to the shareholders and puts it on the annual meeting's ballot.
+    # The secretary has no refer button: referral is the board's. Two more directors refer,
+    # quorum is 3 of the 5 in office, and the board rule refers it on the spot.
     secretary.reload()
-    transition(secretary, "refer", "The board makes no recommendation and refers the proposal to the shareholders.")
+    expect(action_form(secretary, "refer")).to_have_count(0)
+    for username in ("kimbal", "ira"):
+        director = signed_in(username)
+        director.goto(f"{detail}review/")
+        director.locator("main form").get_by_label(REFER).check()
+        director.get_by_role("button", name="Record my vote").click()
+        expect(director.get_by_role("status")).to_contain_text("Your review vote is recorded")
+    secretary.reload()
     expect(status_badge(secretary)).to_have_text("Referred")
+    expect(secretary.locator("main")).to_contain_text("The board recommends: No recommendation")
     vote_form = action_form(secretary, "put_to_vote")
     field(vote_form, "meeting").select_option(label=world.meeting.title)
     field(vote_form, "standard").select_option("present_and_entitled")
@@ -264,6 +276,8 @@ def test_the_xai_proposal_goes_from_submission_through_board_review_and_a_shareh
     # The secretary opens the item from the console.
     secretary.goto("/console/")
     console_row(secretary, XAI_TITLE, "Open now").click()
+    expect(secretary.locator("main")).to_contain_text("voting starts at once")
+    secretary.get_by_role("button", name="Yes: Open now").click()
     expect(secretary.get_by_role("status")).to_contain_text("is open")
     expect(console_row(secretary, XAI_TITLE, "Close now")).to_be_visible()
 
@@ -280,6 +294,7 @@ def test_the_xai_proposal_goes_from_submission_through_board_review_and_a_shareh
     # The secretary closes the vote, reads the recount and certifies the result.
     secretary.goto("/console/")
     console_row(secretary, XAI_TITLE, "Close now").click()
+    secretary.get_by_role("button", name="Yes: Close now").click()
     expect(secretary.get_by_role("status")).to_contain_text("is closed")
     console_row(secretary, XAI_TITLE, "Review and certify", "link").click()
     expect(secretary).to_have_url(re.compile(rf"/console/polls/{item.pk}/certify/$"))
