@@ -16,7 +16,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
-from polls import services
+from polls import certification, meeting_services, services
 from polls.models import Meeting, Poll, RecordedPoll, ResultsVisibility, VoteStandard
 from polls.permissions import SECRETARY_GROUP
 
@@ -153,10 +153,10 @@ class PollsDemo:
             source_name=f"demo-register-{year}.csv",
         )
         held = datetime.date(year, 11, 6)
-        meeting = services.meeting_create(title=title, date=held, register=register, created_by=secretary)
+        meeting = meeting_services.meeting_create(title=title, date=held, register=register, created_by=secretary)
         opened = datetime.datetime.combine(held - datetime.timedelta(days=30), datetime.time(9), tzinfo=datetime.UTC)
         closed = datetime.datetime.combine(held, datetime.time(17), tzinfo=datetime.UTC)
-        auditor = services.item_create(
+        auditor = meeting_services.item_create(
             meeting=meeting,
             title=AUDITOR_TITLE,
             standard=VoteStandard.VOTES_CAST,
@@ -170,7 +170,7 @@ class PollsDemo:
             cast = opened + datetime.timedelta(days=day)
             services.item_ballot_cast(poll_id=auditor.pk, voter=users[username], choice=choice, now=cast)
         services.poll_close(poll=auditor, now=closed, actor=secretary)
-        services.poll_certify(poll=auditor, certified_by=secretary, now=closed + datetime.timedelta(hours=1))
+        certification.poll_certify(poll=auditor, certified_by=secretary, now=closed + datetime.timedelta(hours=1))
 
     def _next_meeting(self, secretary: Any) -> None:
         """This year's meeting, a week from today, on a register of three weeks ago: its items
@@ -187,13 +187,13 @@ class PollsDemo:
             source_name=f"demo-register-{today.year}.csv",
         )
         held = today + datetime.timedelta(days=7)
-        meeting = services.meeting_create(title=title, date=held, register=register, created_by=secretary)
+        meeting = meeting_services.meeting_create(title=title, date=held, register=register, created_by=secretary)
         closes = datetime.datetime.combine(held, datetime.time(17), tzinfo=datetime.UTC)
         for item_title, advisory in [
             (AUDITOR_TITLE, False),
             ("Approve executive compensation on an advisory basis", True),
         ]:
-            item = services.item_create(
+            item = meeting_services.item_create(
                 meeting=meeting,
                 title=item_title,
                 standard=VoteStandard.VOTES_CAST,

@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext, pgettext_lazy
 
+from polls import meeting_services
 from polls import selectors as poll_selectors
 from polls import services as poll_services
 from polls.audit import audit_append
@@ -240,7 +241,7 @@ def proposal_transition(
         if meeting is None:
             raise InvalidProposal(_("Choose the meeting whose ballot will carry the item."))
         now = timezone.now()
-        proposal.item = poll_services.item_create(
+        proposal.item = meeting_services.item_create(
             meeting=meeting,
             title=proposal.title,
             description=proposal.summary,
