@@ -51,7 +51,8 @@ def _field_label(name: str) -> str:
 
 def _frozen_refusal(fields: list[str]) -> IllegalTransition:
     return IllegalTransition(
-        _("Voting has begun: %(fields)s can no longer change.") % {"fields": ", ".join(map(_field_label, fields))}
+        _("Voting has begun; these can no longer change: %(fields)s.")
+        % {"fields": ", ".join(map(_field_label, fields))}
     )
 
 

@@ -453,3 +453,17 @@ def test_an_opened_items_rules_posted_to_the_admin_change_nothing(item: Poll, br
     assert response.status_code in (200, 302)
     item.refresh_from_db()
     assert (item.standard, item.threshold_text, item.advisory) == ("votes_cast", "1/2", False)
+
+
+def test_the_certify_page_and_the_refusals_speak_italian(item: Poll, secretary: Any) -> None:
+    _tabulate(item, secretary)
+    browser = Client(HTTP_ACCEPT_LANGUAGE="it")
+    browser.force_login(secretary)
+    page = html.unescape(browser.get(f"/console/polls/{item.pk}/certify/").content.decode())
+    assert "Confermo di certificare i dati dell'ispettore nonostante una differenza di" in page
+    assert "Riconteggio delle schede" in page and "+1.877" in page
+    api = APIClient(HTTP_ACCEPT_LANGUAGE="it")
+    api.force_authenticate(secretary)
+    refused = api.patch(f"/api/v1/meetings/{item.meeting_id}/", {"quorum": "1/2"}, format="json")
+    assert refused.status_code == 409
+    assert refused.json()["detail"] == "Il voto è iniziato; questi valori non possono più cambiare: quorum."
