@@ -155,4 +155,6 @@ def consent_list(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(_("Written consents are the board's."))
     consent.consents_settle()
     consents = consent.consents_visible_to(request.user)[:100]
-    return render(request, "proposals/consent_list.html", {"consents": consents})
+    in_review = Proposal.objects.filter(status=State.IN_REVIEW).order_by("review_due_at", "pk")
+    context = {"consents": consents, "in_review": in_review if is_secretary(request.user) else []}
+    return render(request, "proposals/consent_list.html", context)

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from polls import services as poll_services
 from polls.models import Ballot, Poll, PollStatus
-from proposals.models import BoardSettings, Proposal
+from proposals.models import BoardSettings, ConsentSignature, Director, Proposal, WrittenConsent
 from tests.factories import (
     make_director,
     make_item,
@@ -59,6 +59,15 @@ def build_world() -> dict[str, Any]:
     assert member is not None
     proposal = make_proposal(member, title="In review")
     start_review(proposal, secretary)
+    # Circulated before "recused" declared an interest would have blocked it: only "director" signs.
+    consent = WrittenConsent.objects.create(
+        proposal=proposal,
+        text="RESOLVED.",
+        outcome="approved",
+        deadline=timezone.now() + datetime.timedelta(days=7),
+        created_by=secretary,
+    )
+    ConsentSignature.objects.create(consent=consent, director=Director.objects.get(user__username="director"))
     return {
         "users": users,
         "open": make_poll(title="Open"),
@@ -67,6 +76,8 @@ def build_world() -> dict[str, Any]:
         "meeting": meeting,
         "in_review": proposal,
         "member_draft": make_proposal(member, title="Member's draft"),
+        "consent": consent,
+        "member_account": member,
     }
 
 
@@ -120,6 +131,22 @@ API = [
     ("a member's draft", "get", "/api/v1/proposals/{member_draft}/", None, [404, 200, 404, 404, 404, 404, 200, 200]),
     # A proposal in review is its proposer's (member), the board's and the secretary's.
     ("the audit trail", "get", "/api/v1/proposals/{in_review}/events/", None, [404, 200, 404, 404, 200, 200, 200, 200]),
+    # A written consent is board material; "recused" is a director in office, so none can pass.
+    (
+        "circulate a written consent",
+        "post",
+        "/api/v1/proposals/{in_review}/consents/",
+        {"text": "RESOLVED.", "outcome": "approved"},
+        [401] + [403] * 5 + [409, 409],
+    ),
+    ("a written consent", "get", "/api/v1/consents/{consent}/", None, [401, 404, 404, 404, 200, 200, 200, 200]),
+    (
+        "sign a written consent",
+        "post",
+        "/api/v1/consents/{consent}/sign/",
+        {"password": "pw-for-tests-1"},
+        [401, 404, 404, 404, 200, 403, 403, 403],
+    ),
 ]
 PAGES = [
     ("the admin", "/admin/", [302] * 6 + [200, 200]),
@@ -132,6 +159,17 @@ PAGES = [
     ("the secretary's console", "/console/", [302] + [403] * 5 + [200, 200]),
     ("the certify page", "/console/polls/{open}/certify/", [302] + [403] * 5 + [200, 200]),
     ("the new poll form", "/console/polls/new/", [302] + [403] * 5 + [200, 200]),
+    ("people in the console", "/console/people/", [302] + [403] * 5 + [200, 200]),
+    ("add a director", "/console/people/directors/new/", [302] + [403] * 5 + [200, 200]),
+    ("invite an account", "/console/people/invite/", [302] + [403] * 5 + [200, 200]),
+    (
+        "deactivate: the confirmation",
+        "/console/people/accounts/{member_account}/deactivate/",
+        [302] + [403] * 5 + [200, 200],
+    ),
+    ("a new written consent", "/proposals/{in_review}/consents/new/", [302] + [403] * 5 + [200, 200]),
+    ("a written consent's page", "/proposals/consents/{consent}/", [302, 404, 404, 404, 200, 200, 200, 200]),
+    ("the written consents", "/proposals/consents/", [302, 403, 403, 403, 200, 200, 200, 200]),
 ]
 # Forms that change something, posted by each role: the status, and whether anything changed
 # (a refusal must leave the world as it was).
@@ -170,6 +208,22 @@ FORMS = [
         [302] + [403] * 5 + [302, 302],
         lambda world: BoardSettings.objects.filter(quorum_basis="disinterested").exists(),
         [False] * 6 + [True, True],
+    ),
+    (
+        "deactivate an account from the console",
+        "/console/people/accounts/{member_account}/deactivate/",
+        {},
+        [302] + [403] * 5 + [302, 302],
+        lambda world: not User.objects.get(pk=world["member_account"].pk).is_active,
+        [False] * 6 + [True, True],
+    ),
+    (
+        "sign a written consent from its page",
+        "/proposals/consents/{consent}/sign/",
+        {"password": "pw-for-tests-1", "answer": "sign"},
+        [302, 404, 404, 404, 302, 403, 403, 403],
+        lambda world: ConsentSignature.objects.filter(consent=world["consent"], response="signed").exists(),
+        [False] * 4 + [True] + [False] * 3,
     ),
     (
         "vote on a public poll",
