@@ -70,7 +70,7 @@ def decide_refusal(proposal: Proposal, verdict: Verdict, actor: User | Anonymous
     until = decide_possible_at(proposal)
     if until is not None:
         return IllegalAction(
-            _("The board reviews until %(due)s; the secretary decides only from then on (or returns it before).")
+            _("The board reviews until %(due)s; the secretary decides only at the due date (or returns it before).")
             % {"due": moment(until)},
             others,
         )

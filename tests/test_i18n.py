@@ -110,7 +110,7 @@ def test_a_service_refusal_reaches_an_italian_secretary_in_italian() -> None:
     closed, still_open = make_poll(status=PollStatus.CLOSED), make_poll()
     client = italian()
     client.force_login(make_secretary())
-    page = client.post(f"/console/polls/{closed.pk}/close/", follow=True).content.decode()
+    page = client.post(f"/console/polls/{closed.pk}/close/", {"confirmed": "yes"}, follow=True).content.decode()
     assert "Si può chiudere solo una votazione aperta; questa è chiusa." in page
     assert "Only an open poll can be closed" not in page
     response = client.post(f"/console/polls/{still_open.pk}/certify/")

@@ -139,7 +139,7 @@ def test_the_secretary_is_told_from_when_deciding_is_possible_in_the_readers_lan
     client.force_login(secretary)
     response = client.post(f"/proposals/{proposal.pk}/transition/", {"action": "decide"}, follow=True)
     refused = html.unescape(response.content.decode())
-    assert "the secretary decides only from then on" in refused
+    assert "the secretary decides only at the due date" in refused
     assert f"{proposal.review_due_at:%Y-%m-%d %H:%M}" not in refused
     proposal.refresh_from_db()
     assert proposal.status == State.IN_REVIEW
