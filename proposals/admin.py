@@ -271,6 +271,13 @@ class BoardSettingsAdmin(SecretaryOnly, admin.ModelAdmin):
     list_display = ["__str__", "quorum_basis", "updated_by", "updated_at"]
     fields = ["quorum_basis"]
 
+    # The secretary's own setting: not left to the model permissions a staff account was given.
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_secretary(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_secretary(request.user)
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return is_secretary(request.user) and not BoardSettings.objects.exists()
 

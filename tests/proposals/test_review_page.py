@@ -226,3 +226,18 @@ def test_withdrawing_is_still_refused_to_a_stranger(world: dict[str, Any]) -> No
     # A guard that the review's new context did not loosen the workflow.
     with pytest.raises(Exception, match="proposer"):
         services.proposal_transition(proposal_id=world["proposal"].pk, action=Action.WITHDRAW, actor=make_user())
+
+
+def test_the_secretary_sets_the_quorum_basis_in_the_admin_and_it_is_on_the_trail(client: Client) -> None:
+    from polls.models import AuditEvent
+
+    secretary = make_secretary()
+    secretary.is_staff = True
+    secretary.save()
+    client.force_login(secretary)
+    assert client.get("/admin/proposals/boardsettings/add/").status_code == 200
+    response = client.post("/admin/proposals/boardsettings/add/", {"quorum_basis": "disinterested"})
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(stream="board", action="board_settings_changed")
+    assert (event.actor_id, event.payload["quorum_basis"]["to"]) == (secretary.pk, "disinterested")
+    assert client.get("/admin/proposals/boardsettings/add/").status_code == 403  # one row only
