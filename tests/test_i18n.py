@@ -128,3 +128,135 @@ def test_signing_in_on_a_new_browser_restores_the_language_the_reader_chose() ->
     assert response.status_code == 302
     assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "it"
     assert '<html lang="it">' in browser.get("/").content.decode()
+
+
+# --- Plural forms and date formats, in both languages ----------------------------------------
+
+
+def render(source: str, language: str, **context: object) -> str:
+    from django.template import Context, Template
+    from django.utils import translation
+
+    with translation.override(language):
+        return Template("{% load i18n %}" + source).render(Context(context)).strip()
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("it", "6 novembre 2025"),
+        ("en", "Nov. 6, 2025"),
+    ],
+)
+def test_a_date_reads_as_the_language_writes_it(language: str, expected: str) -> None:
+    import datetime
+
+    from django.utils import translation
+    from django.utils.formats import date_format
+
+    with translation.override(language):
+        assert date_format(datetime.date(2025, 11, 6), "DATE_FORMAT") == expected
+        assert date_format(datetime.datetime(2025, 11, 6, 17, 5), "DATETIME_FORMAT").startswith(expected)
+
+
+def test_italian_months_are_lower_case_and_days_unpadded_in_every_date_format() -> None:
+    import datetime
+
+    from django.utils import translation
+    from django.utils.formats import date_format
+
+    with translation.override("it"):
+        shown = [date_format(datetime.date(2026, 1, 3), fmt) for fmt in ("DATE_FORMAT", "YEAR_MONTH_FORMAT")]
+        shown.append(date_format(datetime.datetime(2026, 1, 3, 9, 0), "DATETIME_FORMAT"))
+        shown.append(date_format(datetime.date(2026, 1, 3), "MONTH_DAY_FORMAT"))
+    assert shown == ["3 gennaio 2026", "gennaio 2026", "3 gennaio 2026, 09:00", "3 gennaio"]
+
+
+TALLY = '{% include "proposals/_tally.html" with so_far=so_far %}'
+
+
+@pytest.mark.parametrize(
+    ("language", "votes", "so_far", "expected"),
+    [
+        ("it", (1, 1, 0, 1, 4), False, "1 approva, 1 respinge, 1 si astiene su 4 amministratori non in conflitto"),
+        ("it", (2, 3, 0, 2, 1), False, "2 approvano, 3 respingono, 2 si astengono su 1 amministratore non in"),
+        ("it", (0, 1, 1, 0, 5), True, "Finora: 0 approvano, 1 respinge, 1 rimette agli azionisti, 0 si astengono"),
+        ("en", (1, 1, 0, 1, 1), False, "1 approves, 1 rejects, 1 abstains of 1 disinterested director."),
+        ("en", (2, 0, 2, 3, 5), True, "So far: 2 approve, 0 reject, 2 refer, 3 abstain of 5 directors who may vote."),
+    ],
+)
+def test_the_boards_tally_agrees_with_each_number(
+    language: str, votes: tuple[int, int, int, int, int], so_far: bool, expected: str
+) -> None:
+    approve, reject, refer, abstain, disinterested = votes
+    tally = {"approve": approve, "reject": reject, "refer": refer, "abstain": abstain, "disinterested": disinterested}
+    assert expected in render(TALLY, language, tally=tally, so_far=so_far)
+
+
+@pytest.mark.parametrize(
+    ("language", "ballots", "expected"),
+    [
+        ("it", 1, "Ha votato 1 azionista su 3"),
+        ("it", 2, "Hanno votato 2 azionisti su 3"),
+        ("en", 1, "1 of 3 holders voted"),
+    ],
+)
+def test_the_turnout_line_agrees_with_the_number_of_voters(language: str, ballots: int, expected: str) -> None:
+    source = (
+        "{% blocktranslate count voted=ballots with ballots=ballots eligible=3 %}{{ ballots }} of {{ eligible }} "
+        "holders voted{% plural %}{{ ballots }} of {{ eligible }} holders voted{% endblocktranslate %}"
+    )
+    assert render(source, language, ballots=ballots) == expected
+
+
+def test_a_lone_eligible_director_is_singular_in_italian() -> None:
+    source = (
+        "{% blocktranslate count count=n %}Only {{ count }} director may vote: quorum cannot be reached, and at the "
+        "due date the proposal is rejected for want of quorum.{% plural %}Only {{ count }} directors may vote: quorum "
+        "cannot be reached, and at the due date the proposal is rejected for want of quorum.{% endblocktranslate %}"
+    )
+    assert render(source, "it", n=1).startswith("Solo 1 amministratore può votare")
+    assert render(source, "it", n=2).startswith("Solo 2 amministratori possono votare")
+
+
+def test_the_directors_vote_column_is_a_noun_and_the_ballot_button_a_verb() -> None:
+    column = '{% translate "Vote" context "a director\'s vote, column heading" %}'
+    assert render(column, "it") == "Voto"
+    assert render('{% translate "Vote" %}', "it") == "Vota"
+    assert render("{% translate 'What you can do' %}", "it") == "Cosa puoi fare"
+
+
+def test_a_director_reads_the_board_in_natural_italian() -> None:
+    from tests.factories import make_director, make_proposal, start_review
+
+    robyn = make_director("robyn")
+    make_director("kimbal")
+    proposal = start_review(make_proposal(), make_secretary())
+    proposal_services.review_vote_cast(proposal_id=proposal.pk, user=robyn.user, decision="approve", comment="")
+    client = italian()
+    client.force_login(robyn.user)
+    page = client.get(f"/proposals/{proposal.pk}/").content.decode()
+    assert '<th scope="col">Voto</th>' in page
+    assert "1 approva, 0 respingono, 0 si astengono su 2 amministratori" in page
+
+
+def test_every_italian_entry_keeps_the_placeholders_of_its_english_source() -> None:
+    import re
+
+    from babel.messages.pofile import read_po
+
+    with (CATALOGUE / "django.po").open("rb") as source:
+        catalogue = read_po(source)
+    placeholder = re.compile(r"%\(\w+\)[sd]|%[sd]")
+    problems = []
+    for message in catalogue:
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        wanted = set(placeholder.findall(ids[0])) | set(placeholder.findall(ids[-1]))
+        for text in strings:
+            # A singular may drop the number ("un errore"), never add or rename a placeholder.
+            if not text or not set(placeholder.findall(text)) <= wanted:
+                problems.append(ids[0])
+    assert not problems, problems

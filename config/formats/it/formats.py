@@ -1,3 +1,8 @@
-# Django's Italian date-time format leads with the weekday ("Giovedì 03 Dicembre 2026 06:44"),
-# which reads oddly after "chiude il": the date and time alone, as Italian sites write them.
-DATETIME_FORMAT = "j F Y, H:i"
+# Italian writes dates with the day unpadded and the month in lower case: "6 novembre 2025".
+# Django's Italian formats pad the day and capitalise the month ("06 Novembre 2025"), and its
+# date-time format leads with the weekday, which reads oddly after "chiude il". `E` is the
+# month's "alt. month" form, which locale/it gives in lower case (Django's own is capitalised).
+DATE_FORMAT = "j E Y"
+DATETIME_FORMAT = "j E Y, H:i"
+YEAR_MONTH_FORMAT = "E Y"
+MONTH_DAY_FORMAT = "j E"
