@@ -138,7 +138,7 @@ def _certify_polls(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset:
             modeladmin.message_user(
                 request,
                 format_html(
-                    "“{}”: {} Review it and confirm on <a href=\"{}\">its certify page</a>.", poll, error.message, page
+                    '“{}”: {} Review it and confirm on <a href="{}">its certify page</a>.', poll, error.message, page
                 ),
                 messages.ERROR,
             )
