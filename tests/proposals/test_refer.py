@@ -199,3 +199,18 @@ def test_an_approved_proposal_recommends_for_in_the_api(board: dict[str, Any]) -
         services.review_vote_cast(proposal_id=proposal.pk, user=directors[name].user, decision="approve")
     detail = api(directors["james"].user).get(f"/api/v1/proposals/{proposal.pk}/").json()
     assert detail["board_decision"]["recommendation"] == "for"
+
+
+def test_the_demos_xai_proposal_is_referred_by_the_directors_refer_votes() -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=StringIO())
+    proposal = Proposal.objects.get(title="Invest $5B in xAI")
+    trail = list(AuditEvent.objects.filter(stream=f"proposal:{proposal.pk}").order_by("seq"))
+    refer = next(event for event in trail if event.action == "refer")
+    assert refer.actor_id is None  # the board rule decided it, not the secretary
+    votes = [event.payload["decision"] for event in trail if event.action == "review_vote"]
+    assert votes.count("refer") == 3
+    assert proposal.board_recommendation == "none"
