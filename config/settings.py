@@ -291,6 +291,7 @@ CELERY_BEAT_SCHEDULE = {
     "polls-sweep": {"task": "polls.tasks.polls_sweep", "schedule": 30.0},
     "proposals-sweep": {"task": "proposals.tasks.proposals_sweep", "schedule": 60.0},
     "polls-reconcile": {"task": "polls.tasks.polls_reconcile", "schedule": 600.0},
+    "register-imports-resume": {"task": "polls.tasks.register_imports_resume", "schedule": 300.0},
 }
 # A task whose worker died before acknowledging it (acks late) goes back to the queue after the
 # visibility timeout. Keep it above the longest task: one still running past it is delivered a

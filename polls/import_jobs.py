@@ -139,3 +139,19 @@ def register_import_job_run(*, job_id: int) -> RegisterImportStatus | None:
 def register_imports_active() -> QuerySet[RegisterImport]:
     """Imports still queued or running, for the console (a second tab finds them there)."""
     return RegisterImport.objects.filter(status__in=ACTIVE).order_by("created_at")
+
+
+def register_imports_resume(*, older_than: datetime.timedelta = datetime.timedelta(minutes=5)) -> list[int]:
+    """Queue again the imports still waiting for a worker a while after the upload: their task
+    was lost (the broker was down when the request enqueued it). A job queued twice runs once."""
+    from polls.tasks import register_import_run
+
+    stale = timezone.now() - older_than
+    ids = list(
+        RegisterImport.objects.filter(status=RegisterImportStatus.QUEUED, created_at__lt=stale).values_list(
+            "pk", flat=True
+        )
+    )
+    for job_id in ids:
+        register_import_run.delay(job_id)
+    return ids

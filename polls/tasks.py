@@ -49,3 +49,11 @@ def register_import_run(job_id: int) -> str | None:
 
     status = register_import_job_run(job_id=job_id)
     return str(status) if status else None
+
+
+@shared_task(name="polls.tasks.register_imports_resume")
+def register_imports_resume() -> list[int]:
+    """Beat, every five minutes: imports whose task was lost are queued again."""
+    from polls.import_jobs import register_imports_resume as resume
+
+    return resume()

@@ -11,6 +11,7 @@ import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 from polls import import_jobs
 from polls.models import Holder, RegisterImport, RegisterImportStatus, RegisterSnapshot
@@ -149,3 +150,14 @@ def test_only_the_secretary_sees_an_import(client: Client) -> None:
     client.force_login(make_user())
     assert client.get(f"/console/registers/imports/{job.pk}/").status_code == 403
     assert client.get(f"/console/registers/imports/{job.pk}/status/").status_code == 403
+
+
+def test_an_import_whose_task_was_lost_is_queued_again_and_runs_once(secretary: Any) -> None:
+    job = queued_job(register_csv(ROWS[:5]), secretary)
+    assert import_jobs.register_imports_resume() == []  # just uploaded: its task may be on its way
+    RegisterImport.objects.filter(pk=job.pk).update(created_at=timezone.now() - datetime.timedelta(minutes=10))
+    assert import_jobs.register_imports_resume() == [job.pk]  # eager here: it ran
+    assert import_jobs.register_imports_resume() == []
+    job.refresh_from_db()
+    assert job.status == RegisterImportStatus.DONE
+    assert RegisterSnapshot.objects.count() == 1
