@@ -126,15 +126,21 @@ def test_a_refer_by_a_director_after_the_decision_is_refused(board: dict[str, An
     assert response.status_code == 409
 
 
-def test_a_tie_is_reported_to_the_secretary_who_may_set_a_new_due_date(board: dict[str, Any]) -> None:
+def test_a_tie_is_reported_to_the_secretary_who_may_set_a_new_due_date(
+    board: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
     proposal, directors, secretary = board["proposal"], board["directors"], board["secretary"]
     mail.outbox.clear()
     votes = {"robyn": "approve", "kimbal": "approve", "ira": "refer", "james": "refer"}
-    for name, decision in votes.items():
-        services.review_vote_cast(proposal_id=proposal.pk, user=directors[name].user, decision=decision)
+    with django_capture_on_commit_callbacks(execute=True):
+        for name, decision in votes.items():
+            services.review_vote_cast(proposal_id=proposal.pk, user=directors[name].user, decision=decision)
     proposal.refresh_from_db()
     assert proposal.status == State.IN_REVIEW
     assert AuditEvent.objects.filter(stream=f"proposal:{proposal.pk}", action="review_tied").count() == 1
+    tied = [message for message in mail.outbox if "The board is tied" in message.subject]
+    assert [message.to for message in tied] == [["secretary@example.com"]]
+    assert "set a new due date" in tied[0].body
     Proposal.objects.filter(pk=proposal.pk).update(review_due_at=timezone.now() - datetime.timedelta(minutes=1))
     refused = api(secretary).post(f"/api/v1/proposals/{proposal.pk}/transitions/", {"action": "decide"}, format="json")
     assert refused.status_code == 409
