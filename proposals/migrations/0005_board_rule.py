@@ -1,3 +1,5 @@
+from typing import Any
+
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
@@ -5,7 +7,7 @@ from django.db import migrations, models
 DECIDED = {"approved": "for", "rejected": "against", "referred": "none"}
 
 
-def recommend_existing(apps, schema_editor):
+def recommend_existing(apps: Any, schema_editor: Any) -> None:
     """Proposals the board already decided get the recommendation their decision carries: the
     status while it stands, else the last decision on the trail."""
     Proposal = apps.get_model("proposals", "Proposal")
