@@ -260,6 +260,10 @@ class ReviewVote(models.Model):
     director = models.ForeignKey(Director, on_delete=models.PROTECT, related_name="review_votes")
     decision = models.CharField(max_length=10, choices=DECISION_CHOICES)
     comment = models.TextField(blank=True)
+    # Set when the secretary recorded the vote at a board meeting; it counts like any other.
+    meeting = models.ForeignKey(
+        "BoardMeeting", null=True, blank=True, on_delete=models.PROTECT, related_name="review_votes"
+    )
     cast_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -460,3 +464,83 @@ class ConsentSignature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.director}: {self.response or 'pending'}"
+
+
+# --- Board meetings ---------------------------------------------------------------------------
+
+
+class MinutesStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    CIRCULATED = "circulated", _("Circulated for comments")
+    APPROVED = "approved", _("Approved")
+
+
+class BoardMeeting(models.Model):
+    """A meeting of the board: its agenda of proposals, who attended, the votes taken there
+    (ReviewVote.meeting) and its minutes, which once approved by the board are frozen."""
+
+    starts_at = models.DateTimeField()
+    place = SingleLineCharField(max_length=200, blank=True)
+    video_link = models.URLField(blank=True)
+    agenda = models.ManyToManyField(Proposal, blank=True, related_name="board_meetings")
+    minutes = models.TextField(blank=True, help_text="Markdown.")
+    minutes_status = models.CharField(max_length=12, choices=MinutesStatus.choices, default=MinutesStatus.DRAFT)
+    minutes_approved_at = models.DateTimeField(null=True, blank=True)
+    # SHA-256 of the approved text, also on the trail: the printable page shows it.
+    minutes_digest = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(minutes_status__in=MinutesStatus.values), name="proposals_minutes_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(minutes_status=MinutesStatus.APPROVED)
+                | (Q(minutes_approved_at__isnull=False) & ~Q(minutes_digest="")),
+                name="proposals_minutes_approved_frozen",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Board meeting of {self.starts_at:%Y-%m-%d}"
+
+
+class BoardAttendance(models.Model):
+    meeting = models.ForeignKey(BoardMeeting, on_delete=models.CASCADE, related_name="attendance")
+    director = models.ForeignKey(Director, on_delete=models.PROTECT, related_name="board_attendance")
+    present = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["director__user__username"]
+        constraints = [models.UniqueConstraint(fields=["meeting", "director"], name="proposals_one_attendance_each")]
+
+    def __str__(self) -> str:
+        return f"{self.director}: {'present' if self.present else 'absent'}"
+
+
+class MinutesComment(models.Model):
+    meeting = models.ForeignKey(BoardMeeting, on_delete=models.CASCADE, related_name="minutes_comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Comment by {self.author} on {self.meeting}"
+
+
+class MinutesApproval(models.Model):
+    meeting = models.ForeignKey(BoardMeeting, on_delete=models.CASCADE, related_name="minutes_approvals")
+    director = models.ForeignKey(Director, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["meeting", "director"], name="proposals_one_minutes_approval")]
+
+    def __str__(self) -> str:
+        return f"{self.director} approves the minutes of {self.meeting}"

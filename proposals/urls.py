@@ -1,6 +1,6 @@
 from django.urls import path
 
-from proposals import board_views, consent_views, party_views, views
+from proposals import board_meeting_views, board_views, consent_views, party_views, views
 
 app_name = "proposals"
 
@@ -23,4 +23,30 @@ urlpatterns = [
     path("consents/", consent_views.consent_list, name="consents"),
     path("consents/<int:consent_id>/", consent_views.consent_detail, name="consent"),
     path("consents/<int:consent_id>/sign/", consent_views.consent_sign, name="consent-sign"),
+    path("board-meetings/", board_meeting_views.meeting_list, name="board-meetings"),
+    path("board-meetings/new/", board_meeting_views.meeting_new, name="board-meeting-new"),
+    path("board-meetings/<int:meeting_id>/", board_meeting_views.meeting_detail, name="board-meeting"),
+    path(
+        "board-meetings/<int:meeting_id>/attendance/",
+        board_meeting_views.meeting_attendance,
+        name="board-meeting-attendance",
+    ),
+    path("board-meetings/<int:meeting_id>/votes/", board_meeting_views.meeting_vote, name="board-meeting-vote"),
+    path("board-meetings/<int:meeting_id>/minutes/save/", board_meeting_views.minutes_save, name="board-minutes-save"),
+    path(
+        "board-meetings/<int:meeting_id>/minutes/circulate/",
+        board_meeting_views.minutes_circulate,
+        name="board-minutes-circulate",
+    ),
+    path(
+        "board-meetings/<int:meeting_id>/minutes/comment/",
+        board_meeting_views.minutes_comment,
+        name="board-minutes-comment",
+    ),
+    path(
+        "board-meetings/<int:meeting_id>/minutes/approve/",
+        board_meeting_views.minutes_approve,
+        name="board-minutes-approve",
+    ),
+    path("board-meetings/<int:meeting_id>/minutes/", board_meeting_views.minutes_print, name="board-minutes-print"),
 ]

@@ -147,6 +147,7 @@ API = [
         {"password": "pw-for-tests-1"},
         [401, 404, 404, 404, 200, 403, 403, 403],
     ),
+    ("board meetings", "get", "/api/v1/board-meetings/", None, [401, 403, 403, 403, 200, 200, 200, 200]),
 ]
 PAGES = [
     ("the admin", "/admin/", [302] * 6 + [200, 200]),
@@ -170,6 +171,8 @@ PAGES = [
     ("a new written consent", "/proposals/{in_review}/consents/new/", [302] + [403] * 5 + [200, 200]),
     ("a written consent's page", "/proposals/consents/{consent}/", [302, 404, 404, 404, 200, 200, 200, 200]),
     ("the written consents", "/proposals/consents/", [302, 403, 403, 403, 200, 200, 200, 200]),
+    ("the board meetings", "/proposals/board-meetings/", [302, 403, 403, 403, 200, 200, 200, 200]),
+    ("schedule a board meeting", "/proposals/board-meetings/new/", [302] + [403] * 5 + [200, 200]),
 ]
 # Forms that change something, posted by each role: the status, and whether anything changed
 # (a refusal must leave the world as it was).

@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 from polls.api.meetings import MeetingViewSet, RecordedPollViewSet, RegisterViewSet
 from polls.api.receipts import ReceiptView
 from polls.api.views import PollViewSet, TokenView
+from proposals.api.board_meetings import BoardMeetingViewSet
 from proposals.api.consents import ConsentViewSet, ProposalConsentsView
 from proposals.api.views import DirectorViewSet, ProposalViewSet
 
@@ -16,6 +17,7 @@ router.register("recorded-polls", RecordedPollViewSet, basename="recorded-poll")
 router.register("proposals", ProposalViewSet, basename="proposal")
 router.register("directors", DirectorViewSet, basename="director")
 router.register("consents", ConsentViewSet, basename="consent")
+router.register("board-meetings", BoardMeetingViewSet, basename="board-meeting")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),

@@ -157,4 +157,148 @@ class Migration(migrations.Migration):
                 name="proposals_signature_response_timed",
             ),
         ),
+        migrations.CreateModel(
+            name="BoardMeeting",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("starts_at", models.DateTimeField()),
+                ("place", models.CharField(blank=True, max_length=200)),
+                ("video_link", models.URLField(blank=True)),
+                ("minutes", models.TextField(blank=True, help_text="Markdown.")),
+                (
+                    "minutes_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("circulated", "Circulated for comments"),
+                            ("approved", "Approved"),
+                        ],
+                        default="draft",
+                        max_length=12,
+                    ),
+                ),
+                ("minutes_approved_at", models.DateTimeField(blank=True, null=True)),
+                ("minutes_digest", models.CharField(blank=True, max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("agenda", models.ManyToManyField(blank=True, related_name="board_meetings", to="proposals.proposal")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["-starts_at", "-id"],
+            },
+        ),
+        migrations.CreateModel(
+            name="BoardAttendance",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("present", models.BooleanField(default=False)),
+                (
+                    "director",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="board_attendance",
+                        to="proposals.director",
+                    ),
+                ),
+                (
+                    "meeting",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attendance",
+                        to="proposals.boardmeeting",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["director__user__username"],
+            },
+        ),
+        migrations.AddField(
+            model_name="reviewvote",
+            name="meeting",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="review_votes",
+                to="proposals.boardmeeting",
+            ),
+        ),
+        migrations.CreateModel(
+            name="MinutesApproval",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "director",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="proposals.director"
+                    ),
+                ),
+                (
+                    "meeting",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="minutes_approvals",
+                        to="proposals.boardmeeting",
+                    ),
+                ),
+            ],
+        ),
+        migrations.CreateModel(
+            name="MinutesComment",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("body", models.TextField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "meeting",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="minutes_comments",
+                        to="proposals.boardmeeting",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["created_at", "id"],
+            },
+        ),
+        migrations.AddConstraint(
+            model_name="boardmeeting",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("minutes_status__in", ["draft", "circulated", "approved"])),
+                name="proposals_minutes_status_valid",
+            ),
+        ),
+        migrations.AddConstraint(
+            model_name="boardmeeting",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("minutes_status", "approved"), _negated=True),
+                    models.Q(("minutes_approved_at__isnull", False), models.Q(("minutes_digest", ""), _negated=True)),
+                    _connector="OR",
+                ),
+                name="proposals_minutes_approved_frozen",
+            ),
+        ),
+        migrations.AddConstraint(
+            model_name="boardattendance",
+            constraint=models.UniqueConstraint(fields=("meeting", "director"), name="proposals_one_attendance_each"),
+        ),
+        migrations.AddConstraint(
+            model_name="minutesapproval",
+            constraint=models.UniqueConstraint(fields=("meeting", "director"), name="proposals_one_minutes_approval"),
+        ),
     ]
