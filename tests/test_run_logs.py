@@ -80,11 +80,18 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             pytest.fail(f"the server did not start:\n{output.read_text()}")
         yield Served(url=url, output=output, worker_log=folder / "worker.log")
     finally:
+        stop(server)
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    """run.sh and everything it started (worker, runserver and its reloader) share its group."""
+    try:
         os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=20)
+    except ProcessLookupError:
+        return
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
 
 
 def signed_in(url: str, username: str) -> requests.Session:
@@ -109,6 +116,35 @@ WALK: dict[str | None, list[tuple[str, int]]] = {
 }
 
 
+def import_on_the_worker(url: str) -> None:
+    """The console's register import is queued for the worker run.sh started, which reads the
+    file from the shared MEDIA_ROOT; the page's JSON follows it to the end."""
+    secretary = signed_in(url, "secretary")
+    register = "holder,name,email,shares\n" + "".join(
+        f"W-{n},Holder {n},w{n}@example.com,{n + 1}\n" for n in range(500)
+    )
+    answer = secretary.post(
+        f"{url}/console/registers/import/",
+        data={
+            "record_date": "2026-03-31",
+            "shares_outstanding": "1000000",
+            "csrfmiddlewaretoken": secretary.cookies["csrftoken"],
+        },
+        files={"file": ("walk.csv", register.encode(), "text/csv")},
+        headers={"Referer": f"{url}/console/"},
+        timeout=20,
+    )
+    assert "/console/registers/imports/" in answer.url, answer.url
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        status = secretary.get(f"{answer.url}status/", timeout=10).json()
+        if status["finished"]:
+            break
+        time.sleep(0.5)
+    assert status["status"] == "done", status
+    assert status["lines_imported"] == 500
+
+
 def test_every_role_walks_the_demo_and_the_logs_stay_quiet(served: Served) -> None:
     for username, pages in WALK.items():
         session = signed_in(served.url, username) if username else requests.Session()
@@ -117,6 +153,7 @@ def test_every_role_walks_the_demo_and_the_logs_stay_quiet(served: Served) -> No
             assert answer.status_code == status, f"{username or 'visitor'} {path}: {answer.status_code}"
             if status == 404:
                 assert "Using the URLconf" not in answer.text  # the site's 404, not Django's technical page
+    import_on_the_worker(served.url)
     time.sleep(1)  # the last request lines and anything the worker picked up
     console = served.output.read_text()
     assert "Quorum is at http://127.0.0.1:" in console
