@@ -9,13 +9,13 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from polls.api.views import ID_PATTERN, DetailWithoutFilters, errors
-from polls.permissions import IsSecretary
+from polls.permissions import IsSecretary, is_secretary
 from proposals import consent, visibility
 from proposals.models import ConsentOutcome, ConsentSignature, WrittenConsent
 
@@ -68,6 +68,10 @@ class ConsentCreateSerializer(serializers.Serializer):
     deadline = serializers.DateTimeField(required=False, help_text="Defaults to seven days from now.")
 
 
+class ConsentCreateWithProposalSerializer(ConsentCreateSerializer):
+    proposal = serializers.IntegerField(min_value=1)
+
+
 class ConsentSignSerializer(serializers.Serializer):
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
     otp = serializers.CharField(required=False, allow_blank=True, default="", max_length=32)
@@ -80,6 +84,11 @@ class ConsentSignSerializer(serializers.Serializer):
         responses={200: ConsentSerializer(many=True), **errors(401, 403)},
     ),
     retrieve=extend_schema(summary="One written consent", responses={200: ConsentSerializer, **errors(401, 404)}),
+    create=extend_schema(
+        summary="Circulate a unanimous written consent on a proposal in review (secretary)",
+        request=ConsentCreateWithProposalSerializer,
+        responses={201: ConsentSerializer, **errors(400, 401, 403, 404, 409)},
+    ),
 )
 class ConsentViewSet(DetailWithoutFilters, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     lookup_value_regex = ID_PATTERN
@@ -90,6 +99,15 @@ class ConsentViewSet(DetailWithoutFilters, mixins.ListModelMixin, mixins.Retriev
 
     def get_queryset(self) -> QuerySet[WrittenConsent]:
         return consent.consents_visible_to(self.request.user).prefetch_related("signatures__director__user")
+
+    def create(self, request: Request) -> Response:
+        """The same as POST /api/v1/proposals/{id}/consents/, with the proposal in the body."""
+        if not is_secretary(request.user):
+            raise PermissionDenied()
+        serializer = ConsentCreateWithProposalSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data: dict[str, Any] = dict(serializer.validated_data)
+        return _circulate(request, proposal_id=data.pop("proposal"), data=data)
 
     def get_object(self) -> WrittenConsent:
         found: WrittenConsent = super().get_object()
@@ -132,10 +150,13 @@ class ProposalConsentsView(APIView):
         responses={201: ConsentSerializer, **errors(400, 401, 403, 404, 409)},
     )
     def post(self, request: Request, proposal_id: int) -> Response:
-        if not visibility.proposals_visible_to(request.user).filter(pk=proposal_id).exists():
-            raise NotFound()
         serializer = ConsentCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data: dict[str, Any] = dict(serializer.validated_data)
-        created = consent.consent_create(proposal_id=proposal_id, actor=request.user, **data)  # type: ignore[arg-type]
-        return Response(ConsentSerializer(created, context={"request": request}).data, status=status.HTTP_201_CREATED)
+        return _circulate(request, proposal_id=proposal_id, data=dict(serializer.validated_data))
+
+
+def _circulate(request: Request, *, proposal_id: int, data: dict[str, Any]) -> Response:
+    if not visibility.proposals_visible_to(request.user).filter(pk=proposal_id).exists():
+        raise NotFound()
+    created = consent.consent_create(proposal_id=proposal_id, actor=request.user, **data)  # type: ignore[arg-type]
+    return Response(ConsentSerializer(created, context={"request": request}).data, status=status.HTTP_201_CREATED)

@@ -197,3 +197,11 @@ def test_a_director_signs_from_the_page(board: dict[str, Any]) -> None:
     done = page.post(f"/proposals/consents/{found.pk}/sign/", {"password": PASSWORD, "answer": "sign"})
     assert done.status_code == 302
     assert found.signatures.get(director=board["directors"][0]).response == "signed"
+
+
+def test_the_collection_takes_the_proposal_in_the_body_too(board: dict[str, Any]) -> None:
+    body = {"proposal": board["proposal"].pk, "text": "RESOLVED.", "outcome": "rejected"}
+    assert api_for(board["directors"][0].user).post("/api/v1/consents/", body, format="json").status_code == 403
+    created = api_for(board["secretary"]).post("/api/v1/consents/", body, format="json")
+    assert created.status_code == 201, created.content
+    assert created.json()["proposal"] == board["proposal"].pk
