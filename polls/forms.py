@@ -19,6 +19,7 @@ from polls.models import (
     ResultsVisibility,
     VoteStandard,
 )
+from polls.option_labels import option_label_clean, option_label_duplicates, options_not_distinct
 from polls.register_import import RegisterFileTooLarge, register_max_bytes
 from polls.validators import no_control_characters
 
@@ -165,11 +166,13 @@ class PollCreateForm(PollWindowForm):
     ]
 
     def clean_options(self) -> list[str]:
-        options = [line.strip() for line in self.cleaned_data["options"].splitlines() if line.strip()]
+        options = [option_label_clean(line) for line in self.cleaned_data["options"].splitlines() if line.strip()]
         if any(len(option) > services.MAX_OPTION_LABEL for option in options):
             raise forms.ValidationError(
                 _("An option may be at most %(max)d characters long.") % {"max": services.MAX_OPTION_LABEL}
             )
+        if option_label_duplicates(options):
+            raise forms.ValidationError(options_not_distinct(options))
         return options
 
 

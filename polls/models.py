@@ -5,7 +5,7 @@ import datetime
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Upper
+from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -173,6 +173,8 @@ class Option(models.Model):
         ordering = ["position", "id"]
         constraints = [
             models.UniqueConstraint(fields=["poll", "label"], name="polls_option_label_unique"),
+            # "Yes" and "yes" are one answer; services also fold NFKC forms and spacing.
+            models.UniqueConstraint("poll", Lower("label"), name="polls_option_label_ci_unique"),
             models.UniqueConstraint(fields=["poll", "code"], condition=~Q(code=""), name="polls_option_one_per_choice"),
             models.CheckConstraint(condition=Q(votes__gte=0), name="polls_option_votes_non_negative"),
             models.CheckConstraint(condition=Q(weight__gte=0), name="polls_option_weight_non_negative"),

@@ -73,6 +73,8 @@ class WhatIf:
     passed: bool
     percent: Decimal | None
     is_item_standard: bool
+    # "no quorum" when the meeting could not act, whatever the count under this standard.
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,11 @@ class PollResults:
     # Certified: the frozen record these results were read from (its "certification" part
     # names the rules, the register, who certified and any confirmed difference).
     record: dict[str, Any] | None = None
+
+    @property
+    def final(self) -> bool:
+        """Whether `winner` has won or only leads: it can change until the poll closes."""
+        return self.status in (PollStatus.CLOSED, PollStatus.CERTIFIED)
 
 
 ACTIVE_ACCOUNTS_CACHE_SECONDS = 60
@@ -177,6 +184,7 @@ def item_decision(poll: Poll, totals: ShareTotals) -> tuple[QuorumResult, ItemOu
             passed=other.passed,
             percent=other.percent,
             is_item_standard=str(other.standard) == poll.standard,
+            reason="" if decision.quorum_met else "no quorum",
         )
         for other in decision.what_if
     ]
@@ -214,7 +222,8 @@ def live_results(*, poll: Poll, now: datetime.datetime | None = None) -> PollRes
     top = [rows[i] for i in leaders(weights)]
     ballots = poll.ballot_count if poll.is_item else sum(o.votes for o in options)
     eligible = _eligible_voters(poll)
-    turnout_tenths = ballots * 1000 // eligible if eligible else 0
+    # Rounded like every other percentage on the page (29 of 37 is 78.4%, not a cut 78.3%).
+    turnout_percent = percent_of(Fraction(ballots, eligible)) if eligible else Decimal("0.0")
     quorum = outcome = None
     what_if: list[WhatIf] = []
     if totals is not None:
@@ -227,7 +236,7 @@ def live_results(*, poll: Poll, now: datetime.datetime | None = None) -> PollRes
         total_weight=sum(weights),
         winner=top[0] if len(top) == 1 else None,
         tied=top if len(top) > 1 else [],
-        turnout=Turnout(ballots=ballots, eligible=eligible, percent=tenths_to_percent(turnout_tenths)),
+        turnout=Turnout(ballots=ballots, eligible=eligible, percent=turnout_percent),
         certified=poll.status == PollStatus.CERTIFIED,
         totals=totals,
         quorum=quorum,
@@ -302,6 +311,7 @@ def results_from_record(poll: Poll, record: dict[str, Any]) -> PollResults:
                 passed=row["passed"],
                 percent=_decimal(row["percent"]),
                 is_item_standard=outcome is not None and row["standard"] == outcome["standard"],
+                reason=row.get("reason", ""),
             )
             for row in record.get("what_if", [])
         ],
@@ -339,6 +349,7 @@ def results_json(results: PollResults) -> dict[str, Any]:
             for o in results.options
         ],
         "winner": _named(results.winner) if results.winner else None,
+        "final": results.final,
         "tied": [_named(option) for option in results.tied],
         "turnout": {
             "ballots": results.turnout.ballots,
@@ -378,6 +389,7 @@ def results_json(results: PollResults) -> dict[str, Any]:
             "advisory": outcome.advisory,
         },
         "what_if": [
-            {"standard": row.standard, "passed": row.passed, "percent": _text(row.percent)} for row in results.what_if
+            {"standard": row.standard, "passed": row.passed, "percent": _text(row.percent), "reason": row.reason}
+            for row in results.what_if
         ],
     }

@@ -49,6 +49,7 @@ from polls.models import (
     ResultsVisibility,
     Tabulation,
 )
+from polls.option_labels import option_label_clean, option_label_duplicates, options_not_distinct
 from polls.permissions import is_secretary
 from polls.register_import import register_import  # noqa: F401 - callers import it from here
 from polls.signals import poll_closed
@@ -97,14 +98,14 @@ def poll_create(
 ) -> Poll:
     """A public poll, secret unless asked otherwise; shareholder items are made with
     `item_create`, on a meeting."""
-    labels = [label.strip() for label in options]
+    labels = [option_label_clean(label) for label in options]
     _refuse_control_characters(title=title, options=labels)
     if not MIN_OPTIONS <= len(labels) <= MAX_OPTIONS:
         raise InvalidPollData(
             _("A poll needs between %(min)d and %(max)d options.") % {"min": MIN_OPTIONS, "max": MAX_OPTIONS}
         )
-    if any(not label for label in labels) or len(set(labels)) != len(labels):
-        raise InvalidPollData(_("Options must be non-empty and distinct."))
+    if any(not label for label in labels) or option_label_duplicates(labels):
+        raise InvalidPollData(options_not_distinct(labels))
     if any(len(label) > MAX_OPTION_LABEL for label in labels):
         raise InvalidPollData(_("An option may be at most %(max)d characters long.") % {"max": MAX_OPTION_LABEL})
     if closes_at <= opens_at:
@@ -835,7 +836,7 @@ def recorded_poll_create(
 ) -> RecordedPoll:
     labels = [label.strip() for label in options]
     _refuse_control_characters(platform=platform, author=author, question=question, options=labels)
-    if len(labels) < MIN_OPTIONS or any(not label for label in labels) or len(set(labels)) != len(labels):
+    if len(labels) < MIN_OPTIONS or any(not label for label in labels) or option_label_duplicates(labels):
         raise InvalidPollData(_("A recorded poll needs at least two distinct, non-empty options."))
     return RecordedPoll.objects.create(
         platform=platform, url=url, author=author, question=question, options=labels, created_by=created_by

@@ -6,7 +6,7 @@ cannot tell 1/2 from 1/2 plus one share out of 10**12, and that share decides a 
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
@@ -199,12 +199,15 @@ def _what_if(threshold: Threshold, totals: Totals) -> Iterator[Outcome]:
 
 
 def decide(standard: Standard | str, threshold: Threshold, totals: Totals, quorum: Threshold = MAJORITY) -> Decision:
-    """The item's decision. The outcome is computed even without quorum so it can be shown."""
+    """The item's decision. The outcome is computed even without quorum so its count can be
+    shown; the what-if rows are what each standard would decide, so without quorum every row
+    fails, as the item does: no standard lets a meeting without quorum act."""
     standard = Standard(standard)
-    what_if = tuple(_what_if(threshold, totals))
-    outcome = what_if[list(Standard).index(standard)]
+    counted = tuple(_what_if(threshold, totals))
+    outcome = counted[list(Standard).index(standard)]
     has_quorum = quorum_met(totals, quorum)
     passed = outcome.passed and has_quorum
     # No quorum wins over the vote: the meeting could not act, whatever the count says.
     reason = "no quorum" if not has_quorum else ("passed" if passed else "failed")
+    what_if = counted if has_quorum else tuple(replace(row, passed=False) for row in counted)
     return Decision(standard, threshold, outcome, has_quorum, passed, reason, what_if)

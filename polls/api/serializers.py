@@ -22,6 +22,7 @@ from polls.models import (
     ResultsVisibility,
     VoteStandard,
 )
+from polls.option_labels import option_label_clean, option_label_duplicates, options_not_distinct
 from polls.services import MAX_OPTIONS, MIN_OPTIONS
 from polls.standards import FRACTION_PATTERN
 from polls.validators import no_control_characters, shown, stored_percent
@@ -118,9 +119,9 @@ class PollCreateSerializer(serializers.Serializer):
     )
 
     def validate_options(self, options: list[dict[str, str]]) -> list[str]:
-        labels = [option["label"].strip() for option in options]
-        if len(set(labels)) != len(labels):
-            raise serializers.ValidationError(_("Options must be distinct."))
+        labels = [option_label_clean(option["label"]) for option in options]
+        if option_label_duplicates(labels):
+            raise serializers.ValidationError(options_not_distinct(labels))
         return labels
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -293,8 +294,9 @@ class OutcomeSerializer(serializers.Serializer):
 
 class WhatIfSerializer(serializers.Serializer):
     standard = serializers.CharField()
-    passed = serializers.BooleanField()
+    passed = serializers.BooleanField(help_text="Always false without quorum: the meeting could not act.")
     percent = serializers.CharField(allow_null=True)
+    reason = serializers.CharField(help_text='"no quorum" when the meeting lacked quorum, else empty.')
 
 
 class ResultsSerializer(serializers.Serializer):
@@ -303,6 +305,9 @@ class ResultsSerializer(serializers.Serializer):
     total_weight = serializers.CharField()
     options = OptionResultSerializer(many=True)
     winner = WinnerSerializer(allow_null=True, help_text="Null when nobody voted or the top options tie.")
+    final = serializers.BooleanField(
+        help_text="False while the poll runs: `winner` is then only the option leading so far."
+    )
     tied = WinnerSerializer(many=True)
     turnout = TurnoutSerializer()
     certified = serializers.BooleanField()

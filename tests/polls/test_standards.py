@@ -1,3 +1,4 @@
+from dataclasses import replace
 from decimal import Decimal
 from fractions import Fraction
 
@@ -534,8 +535,43 @@ def test_the_what_if_table_matches_each_standard_evaluated_alone(
     totals: Totals, threshold: Threshold, standard: Standard
 ) -> None:
     decision = decide(standard, threshold, totals)
-    assert decision.what_if == tuple(evaluate(s, threshold, totals) for s in Standard)
+    alone = tuple(evaluate(s, threshold, totals) for s in Standard)
+    if decision.quorum_met:
+        assert decision.what_if == alone
+    else:
+        assert decision.what_if == tuple(replace(row, passed=False) for row in alone)
     assert decision.outcome == evaluate(standard, threshold, totals)
+
+
+@given(any_totals, thresholds(), thresholds(), st.sampled_from(Standard))
+def test_without_quorum_every_what_if_row_fails_with_its_count_still_shown(
+    totals: Totals, threshold: Threshold, quorum: Threshold, standard: Standard
+) -> None:
+    decision = decide(standard, threshold, totals, quorum)
+    if decision.quorum_met:
+        return
+    assert not decision.passed and decision.reason == "no quorum"
+    assert [row.passed for row in decision.what_if] == [False] * len(Standard)
+    assert [row.fraction for row in decision.what_if] == [evaluate(s, threshold, totals).fraction for s in Standard]
+
+
+@given(any_totals, thresholds(), thresholds(), st.sampled_from(Standard))
+def test_no_what_if_row_passes_unless_the_meeting_has_quorum(
+    totals: Totals, threshold: Threshold, quorum: Threshold, standard: Standard
+) -> None:
+    decision = decide(standard, threshold, totals, quorum)
+    assert all(not row.passed for row in decision.what_if) or quorum_met(totals, quorum)
+
+
+def test_an_item_without_quorum_would_not_pass_under_votes_cast_or_plurality_either() -> None:
+    # The case: every share present voted for, but too few shares were present.
+    totals = Totals(for_=100, against=0, abstain=0, outstanding=1000)
+    decision = decide(Standard.VOTES_CAST, MAJORITY, totals)
+    assert decision.reason == "no quorum"
+    by_standard = {row.standard: row for row in decision.what_if}
+    assert by_standard[Standard.VOTES_CAST].percent == Decimal("100.0")
+    assert not by_standard[Standard.VOTES_CAST].passed
+    assert not by_standard[Standard.PLURALITY].passed
 
 
 @given(any_totals, thresholds(), st.sampled_from(Standard))

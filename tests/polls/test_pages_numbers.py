@@ -1,0 +1,256 @@
+"""Issue 18, "Pages and numbers": what a new user trips over in the pages, each with the test
+that would have caught it (dates, wording by status, rounding, the what-if table without
+quorum, options that differ only in case, the console's labels and landings, empty states)."""
+
+from __future__ import annotations
+
+import datetime
+import html
+import re
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.test import Client
+from django.utils import timezone, translation
+from rest_framework.test import APIClient
+
+from polls import certification, results, services
+from polls.exceptions import InvalidPollData
+from polls.models import Meeting, Option, Poll, PollStatus
+from tests.factories import make_item, make_meeting, make_poll, make_register, make_secretary, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def page_of(client: Client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, response.status_code
+    text = html.unescape(response.content.decode())
+    return text[text.index("<main") : text.index("</main>")]
+
+
+@pytest.fixture
+def secretary() -> Any:
+    return make_secretary()
+
+
+@pytest.fixture
+def console(client: Client, secretary: Any) -> Client:
+    client.force_login(secretary)
+    return client
+
+
+# --- Dates: one style per locale -----------------------------------------------------------
+
+
+def test_a_poll_page_prints_dates_without_a_doubled_full_stop_or_a_m(client: Client) -> None:
+    poll = make_poll(title="Dated")
+    page = page_of(client, f"/polls/{poll.pk}/")
+    closes = timezone.localtime(poll.closes_at)
+    assert f"{closes.day} {closes:%b} {closes.year}, {closes:%H:%M}</time>." in page
+    assert "a.m." not in page and "p.m." not in page
+    assert ".." not in re.sub(r"<[^>]+>", "", page)
+
+
+def test_english_dates_read_day_month_year_in_every_format() -> None:
+    from django.utils.formats import date_format
+
+    moment = timezone.make_aware(datetime.datetime(2026, 12, 3, 11, 35))
+    with translation.override("en"):
+        assert date_format(moment.date(), "DATE_FORMAT") == "3 Dec 2026"
+        assert date_format(moment, "DATETIME_FORMAT") == "3 Dec 2026, 11:35"
+        assert date_format(moment, "SHORT_DATETIME_FORMAT") == date_format(moment, "DATETIME_FORMAT")
+
+
+def test_a_proposal_timeline_prints_its_times_in_the_style_of_the_rest(client: Client) -> None:
+    from tests.factories import make_proposal
+
+    proposer = make_user(username="proposer")
+    proposal = make_proposal(proposer)
+    client.force_login(proposer)
+    page = page_of(client, f"/proposals/{proposal.pk}/")
+    stamps = re.findall(r'<time datetime="[^"]+">([^<]+)</time>', page)
+    assert stamps, "the timeline shows when each event happened"
+    assert all(re.fullmatch(r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2}", stamp) for stamp in stamps), stamps
+    assert not re.search(r"\d{2}/\d{2}/\d{4}", page)
+
+
+# --- Wording by status ---------------------------------------------------------------------
+
+
+def test_a_closed_poll_no_longer_offers_to_change_the_vote(client: Client) -> None:
+    poll = make_poll(status=PollStatus.CLOSED)
+    page = page_of(client, f"/polls/{poll.pk}/")
+    assert "You may change your vote until it closes" not in page
+    assert "Voting has ended." in page
+
+
+def test_an_open_poll_still_says_the_vote_can_change(client: Client) -> None:
+    page = page_of(client, f"/polls/{make_poll().pk}/")
+    assert "You may change your vote until it closes." in page
+
+
+def test_a_scheduled_poll_shows_its_options(client: Client) -> None:
+    poll = make_poll(
+        options=("Invest", "Do not invest"), status=PollStatus.SCHEDULED, opens_in=datetime.timedelta(days=1)
+    )
+    page = page_of(client, f"/polls/{poll.pk}/")
+    assert "Voting has not started yet." in page
+    assert "<li>Invest</li>" in page and "<li>Do not invest</li>" in page
+
+
+def _vote_yes(poll: Poll) -> None:
+    voter = make_user()
+    services.ballot_cast(poll_id=poll.pk, voter=voter, option_id=poll.options.get(label="Yes").pk)
+
+
+def test_an_open_polls_results_say_leading_and_a_closed_polls_say_winner(client: Client) -> None:
+    poll = make_poll()
+    _vote_yes(poll)
+    page = page_of(client, f"/polls/{poll.pk}/results/")
+    assert re.search(r"<dt>Leading</dt>\s*<dd>Yes</dd>", page)
+    assert "Winner" not in page
+    assert APIClient().get(f"/api/v1/polls/{poll.pk}/results/").json()["final"] is False
+    services.poll_close(poll=poll)
+    page = page_of(client, f"/polls/{poll.pk}/results/")
+    assert re.search(r"<dt>Winner</dt>\s*<dd>Yes</dd>", page)
+    body = APIClient().get(f"/api/v1/polls/{poll.pk}/results/").json()
+    assert body["final"] is True and body["winner"]["label"] == "Yes"
+
+
+# --- Turnout rounds ------------------------------------------------------------------------
+
+
+def test_turnout_rounds_to_the_nearest_tenth_like_the_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    poll = make_poll()
+    Option.objects.filter(poll=poll, label="Yes").update(votes=29, weight=29)
+    monkeypatch.setattr(results, "_eligible_voters", lambda poll: 37)
+    live = results.live_results(poll=poll)
+    assert live.turnout.percent == Decimal("78.4")  # 78.378...: cut it would be 78.3
+
+
+def test_turnout_rounds_halves_up_with_exact_integers(monkeypatch: pytest.MonkeyPatch) -> None:
+    poll = make_poll()
+    Option.objects.filter(poll=poll, label="Yes").update(votes=1, weight=1)
+    monkeypatch.setattr(results, "_eligible_voters", lambda poll: 2000)
+    assert results.live_results(poll=poll).turnout.percent == Decimal("0.1")  # 0.05% rounds up
+
+
+# --- The what-if table respects quorum -------------------------------------------------------
+
+
+@pytest.fixture
+def meeting_without_quorum() -> Meeting:
+    register = make_register(
+        [("H-1", "Yolanda Fund", "yolanda@example.com", 100), ("H-2", "Quiet Holder", "quiet@example.com", 900)],
+        outstanding=1_000,
+    )
+    return make_meeting(register)
+
+
+def _all_for(item: Poll) -> None:
+    voter = make_user(username=f"yolanda-{item.pk}", email="yolanda@example.com")
+    services.holders_link_user(user=voter)
+    services.item_ballot_cast(poll_id=item.pk, voter=voter, choice="for", holder_id=None)
+
+
+def test_without_quorum_no_what_if_row_passes_in_the_page_the_api_and_the_record(
+    client: Client, meeting_without_quorum: Meeting, secretary: Any
+) -> None:
+    item = make_item(meeting_without_quorum)
+    _all_for(item)
+    services.poll_close(poll=item)
+    for stage in ("closed", "certified"):
+        body = APIClient().get(f"/api/v1/polls/{item.pk}/results/").json()
+        assert body["outcome"]["reason"] == "no quorum"
+        assert [row["passed"] for row in body["what_if"]] == [False, False, False, False], stage
+        assert {row["reason"] for row in body["what_if"]} == {"no quorum"}
+        page = page_of(client, f"/polls/{item.pk}/results/")
+        assert "would pass" not in page and ">passes<" not in page
+        assert "would fail: no quorum" in page and "fails: no quorum" in page
+        if stage == "closed":
+            certification.poll_certify(poll=item, certified_by=secretary)
+    item.refresh_from_db()
+    assert item.certified_result is not None
+    assert [row["passed"] for row in item.certified_result["what_if"]] == [False] * 4
+
+
+def test_with_quorum_the_what_if_rows_keep_their_own_verdicts(meeting_without_quorum: Meeting) -> None:
+    meeting_without_quorum.quorum_numerator, meeting_without_quorum.quorum_denominator = 1, 20
+    meeting_without_quorum.save()
+    item = make_item(meeting_without_quorum)
+    _all_for(item)
+    body = results.results_json(results.live_results(poll=Poll.objects.get(pk=item.pk)))
+    assert {row["standard"]: row["passed"] for row in body["what_if"]} == {
+        "votes_cast": True,
+        "present_and_entitled": True,
+        "outstanding": False,
+        "plurality": True,
+    }
+    assert {row["reason"] for row in body["what_if"]} == {""}
+
+
+# --- One spelling per option -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        ("Yes", "yes"),
+        ("Yes", "YES "),
+        ("Yes", "\uff39\uff45\uff53"),
+        ("Do not invest", "do  not\tinvest"),
+        ("Straße", "STRASSE"),
+    ],
+)
+def test_options_differing_only_in_case_width_or_spacing_are_refused(labels: tuple[str, str]) -> None:
+    with pytest.raises(InvalidPollData, match="distinct"):
+        make_poll(options=(*labels, "No"))
+    assert not Poll.objects.exists()
+
+
+def test_option_labels_are_stored_with_their_spacing_folded() -> None:
+    poll = make_poll(options=("  Invest   now ", "\uff37\uff41\uff49\uff54"))
+    assert list(poll.options.values_list("label", flat=True)) == ["Invest now", "Wait"]
+
+
+def test_the_database_refuses_a_second_option_differing_only_in_case() -> None:
+    poll = make_poll()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Option.objects.create(poll=poll, label="YES", position=9)
+
+
+def test_the_api_answers_400_to_yes_and_yes(api: APIClient, secretary: Any) -> None:
+    api.force_authenticate(secretary)
+    now = timezone.now()
+    payload = {
+        "title": "Twice",
+        "kind": "public",
+        "options": [{"label": "Yes"}, {"label": "yes"}],
+        "opens_at": (now + datetime.timedelta(hours=1)).isoformat(),
+        "closes_at": (now + datetime.timedelta(days=1)).isoformat(),
+    }
+    response = api.post("/api/v1/polls/", payload, format="json")
+    assert response.status_code == 400
+    assert "distinct" in str(response.json())
+    assert not Poll.objects.exists()
+
+
+def test_the_console_form_names_the_repeated_option(console: Client) -> None:
+    now = timezone.localtime()
+    response = console.post(
+        "/console/polls/new/",
+        {
+            "title": "Twice",
+            "options": "Yes\nNo\nyes",
+            "opens_at": (now + datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+            "closes_at": (now + datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+            "results_visibility": "live",
+            "allow_change": "on",
+        },
+    )
+    assert response.status_code == 400
+    assert "“yes” repeats an earlier option" in html.unescape(response.content.decode())
+    assert not Poll.objects.exists()
