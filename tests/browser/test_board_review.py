@@ -3,6 +3,7 @@ conftest enforces), votes to refer, and the secretary is offered Decide only whe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -12,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from proposals import services
 from proposals.models import Proposal
-from tests.browser.conftest import World
+from tests.browser.conftest import World, axe_violations
 
 pytestmark = pytest.mark.browser
 
@@ -56,3 +57,25 @@ def test_a_director_reads_the_full_review_page_and_votes_to_refer(
     expect(secretary.locator("main")).to_contain_text("you can decide from then on")
     expect(secretary.get_by_role("link", name="Decide…")).to_have_count(0)
     expect(secretary.locator("main form:has(input[name=action][value=refer])")).to_have_count(0)
+
+
+def test_the_decide_confirmation_the_board_settings_and_the_consoles_confirmation_are_accessible(
+    world: World, proposal_in_review: Proposal, signed_in: Callable[..., Page]
+) -> None:
+    from tests.browser.test_accessibility import assert_accessible
+
+    secretary = signed_in("secretary")
+    assert_accessible(secretary, f"/proposals/{proposal_in_review.pk}/decide/")
+    expect(secretary.get_by_role("alert")).to_contain_text("decides only at the due date")
+    assert_accessible(secretary, "/proposals/board/settings/")
+    secretary.get_by_label("A majority of the disinterested directors (special committee)").check()
+    secretary.get_by_role("button", name="Save").click()
+    expect(secretary.get_by_role("status")).to_contain_text("The board's settings are saved")
+    # The console's Close now asks first, on a page of its own, with nothing inline.
+    secretary.goto("/console/")
+    row = secretary.locator("li, tr").filter(has_text=world.poll.title)
+    row.get_by_role("button", name="Close now").click()
+    expect(secretary.get_by_role("heading", level=1)).to_have_text("Close now")
+    assert not axe_violations(secretary), "the confirmation page"
+    secretary.get_by_role("button", name="Cancel").or_(secretary.get_by_role("link", name="Cancel")).click()
+    expect(secretary).to_have_url(re.compile(r"/console/$"))
