@@ -6,3 +6,6 @@ DATE_FORMAT = "j E Y"
 DATETIME_FORMAT = "j E Y, H:i"
 YEAR_MONTH_FORMAT = "E Y"
 MONTH_DAY_FORMAT = "j E"
+# One style everywhere, as in English (config/formats/en): timelines use the short formats.
+SHORT_DATE_FORMAT = "j E Y"
+SHORT_DATETIME_FORMAT = "j E Y, H:i"
