@@ -261,3 +261,30 @@ def test_every_italian_entry_keeps_the_placeholders_of_its_english_source() -> N
             if not text or not set(placeholder.findall(text)) <= wanted:
                 problems.append(ids[0])
     assert not problems, problems
+
+
+@pytest.mark.parametrize(
+    ("language", "shares", "expected"),
+    [
+        ("it", 1, "Alice (1 azione)"),
+        ("it", 1_200, "Alice (1.200 azioni)"),
+        ("en", 1, "Alice (1 share)"),
+        ("en", 1_200, "Alice (1,200 shares)"),
+    ],
+)
+def test_a_holding_on_the_ballot_agrees_with_its_shares(language: str, shares: int, expected: str) -> None:
+    source = (
+        "{% load humanize_shares %}{% blocktranslate count count=n with name='Alice' shares=n|shares %}"
+        "{{ name }} ({{ shares }} share){% plural %}{{ name }} ({{ shares }} shares){% endblocktranslate %}"
+    )
+    assert render(source, language, n=shares) == expected
+
+
+def test_a_board_of_one_reads_in_the_singular() -> None:
+    source = (
+        "{% blocktranslate count base=n with quorum=1 %}Quorum: {{ quorum }} of {{ base }} director in office."
+        "{% plural %}Quorum: {{ quorum }} of {{ base }} directors in office.{% endblocktranslate %}"
+    )
+    assert render(source, "it", n=1) == "Quorum: 1 su 1 amministratore in carica."
+    assert render(source, "it", n=5) == "Quorum: 1 su 5 amministratori in carica."
+    assert render(source, "en", n=1) == "Quorum: 1 of 1 director in office."
