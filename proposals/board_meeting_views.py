@@ -281,7 +281,9 @@ def minutes_print(request: HttpRequest, meeting_id: int) -> HttpResponse:
         raise Http404
     context = {
         "meeting": meeting,
-        "minutes_html": board_meetings.minutes_html(meeting.minutes),
+        "minutes_html": board_meetings.minutes_html(meeting.minutes, below=1),
+        # In groups of eight, so the 64 hex digits wrap on a phone.
+        "digest_groups": " ".join(meeting.minutes_digest[i : i + 8] for i in range(0, 64, 8)),
         "present": board_meetings.present_directors(meeting),
         "votes": board_meetings.votes_at(meeting),
     }

@@ -41,8 +41,15 @@ AnyUser = User | AnonymousUser
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 
 
-def minutes_html(text: str) -> SafeString:
-    cleaned = nh3.clean(_MARKDOWN.render(text), link_rel="noopener noreferrer nofollow")
+def minutes_html(text: str, *, below: int = 2) -> SafeString:
+    """The minutes as HTML whose headings sit under the page's own (`below` levels down), so a
+    "# Minutes" line never makes a second page title."""
+    tokens = _MARKDOWN.parse(text)
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(int(token.tag[1]) + below, 6)}"
+    rendered = _MARKDOWN.renderer.render(tokens, _MARKDOWN.options, {})
+    cleaned = nh3.clean(rendered, link_rel="noopener noreferrer nofollow")
     return mark_safe(cleaned)  # noqa: S308 - sanitised by nh3 just above
 
 
