@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 from polls import import_jobs
 from polls.models import RegisterImport, RegisterSnapshot
 from polls.tasks import register_import_run
-from tests.browser.conftest import World
+from tests.browser.conftest import World, axe_summary, axe_violations
 from tests.factories import register_csv
 
 pytestmark = pytest.mark.browser
@@ -80,6 +80,34 @@ def worker_thread(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[threading.Th
             thread.join(timeout=60)
 
 
+def test_a_refused_register_lists_every_bad_line_and_offers_the_form_again(
+    world: World, signed_in: Callable[..., Page], tmp_path: Path, worker_thread: list[threading.Thread]
+) -> None:
+    rows: list[tuple[str, str, str, int | str]] = [
+        (f"H-{n:04d}", f"Holder {n}", f"holder{n}@example.com", 10) for n in range(3_000)
+    ]
+    rows[9] = ("H-0009", "Holder 9", "holder9@example.com", "ten")
+    rows[2_499] = ("H-2499", "Holder 2499", "x" * 200, 10)
+    register = tmp_path / "register-with-errors.csv"
+    register.write_bytes(register_csv(rows))
+    page = signed_in("secretary")
+    page.goto("/console/")
+    form = page.locator("main form:has(input[type=file])")
+    form.locator("input[type=file]").set_input_files(register)
+    form.locator("[name=record_date]").fill("2026-03-31")
+    form.locator("[name=shares_outstanding]").fill("1000000")
+    form.get_by_role("button", name="Import").click()
+    expect(page.get_by_role("alert")).to_contain_text("2 errors; nothing was imported", timeout=60_000)
+    errors = page.get_by_role("list", name="Lines with errors").get_by_role("listitem")
+    expect(errors).to_have_count(2)
+    expect(errors.nth(0)).to_contain_text("line 11: shares must be a whole number")
+    assert "x" * 81 not in errors.nth(1).inner_text()
+    again = page.locator("main form:has(input[type=file])")
+    expect(again.locator("[name=shares_outstanding]")).to_have_value("1000000")
+    violations = axe_violations(page)
+    assert not violations, axe_summary(page.url, violations)
+
+
 def test_the_secretary_imports_a_long_register_and_watches_a_worker_check_and_import_it(
     world: World, signed_in: Callable[..., Page], tmp_path: Path, worker_thread: list[threading.Thread]
 ) -> None:
@@ -118,6 +146,8 @@ def test_the_secretary_imports_a_long_register_and_watches_a_worker_check_and_im
     # A refresh finds the same import, finished; the console lists the register.
     page.reload()
     expect(page.get_by_role("status")).to_contain_text(f"{LINES:,} holders")
+    violations = axe_violations(page)
+    assert not violations, axe_summary(page.url, violations)
     page.goto("/console/")
     latest = page.get_by_role("table", name="Latest registers")
     expect(latest.get_by_role("row").filter(has_text=register.name)).to_contain_text(f"{total:,}")
