@@ -205,3 +205,24 @@ def test_the_collection_takes_the_proposal_in_the_body_too(board: dict[str, Any]
     created = api_for(board["secretary"]).post("/api/v1/consents/", body, format="json")
     assert created.status_code == 201, created.content
     assert created.json()["proposal"] == board["proposal"].pk
+
+
+def test_the_secretary_circulates_one_from_the_page(board: dict[str, Any]) -> None:
+    page = Client()
+    page.force_login(board["secretary"])
+    form = page.get(f"/proposals/{board['proposal'].pk}/consents/new/")
+    assert form.status_code == 200 and b"<textarea" in form.content
+    deadline = (timezone.localtime() + datetime.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    response = page.post(
+        f"/proposals/{board['proposal'].pk}/consents/new/",
+        {"text": "RESOLVED, that the Company refer it.", "outcome": "referred", "deadline": deadline},
+    )
+    assert response.status_code == 302, response.content[:800]
+    created = WrittenConsent.objects.get()
+    assert response["Location"] == f"/proposals/consents/{created.pk}/"
+    assert created.signatures.count() == 3
+    past = page.post(
+        f"/proposals/{board['proposal'].pk}/consents/new/",
+        {"text": "Again.", "outcome": "approved", "deadline": "2020-01-01T00:00"},
+    )
+    assert past.status_code == 400, "a deadline in the past is a form error"
