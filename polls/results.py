@@ -191,17 +191,23 @@ def item_decision(poll: Poll, totals: ShareTotals) -> tuple[QuorumResult, ItemOu
     return quorum_result, outcome, what_if
 
 
-def poll_results(*, poll: Poll, now: datetime.datetime | None = None) -> PollResults:
-    """What every page, API answer and export shows: the frozen record once certified."""
+def poll_results(
+    *, poll: Poll, now: datetime.datetime | None = None, options: list[Option] | None = None
+) -> PollResults:
+    """What every page, API answer and export shows: the frozen record once certified.
+    `options`, the poll's options in order, when the caller read them with the poll."""
     if poll.status == PollStatus.CERTIFIED and poll.certified_result:
         return results_from_record(poll, poll.certified_result)
-    return live_results(poll=poll, now=now)
+    return live_results(poll=poll, now=now, options=options)
 
 
-def live_results(*, poll: Poll, now: datetime.datetime | None = None) -> PollResults:
+def live_results(
+    *, poll: Poll, now: datetime.datetime | None = None, options: list[Option] | None = None
+) -> PollResults:
     """From the running totals (or the inspector's tabulation) and the current rules: what
     certification freezes, and nothing serves once it has."""
-    options = list(Option.objects.filter(poll_id=poll.pk).order_by("position", "id"))
+    if options is None:
+        options = list(Option.objects.filter(poll_id=poll.pk).order_by("position", "id"))
     totals = _item_totals(poll, options) if poll.is_item else None
     if totals is not None and totals.source == "tabulation":
         by_code = {Choice.FOR: totals.for_, Choice.AGAINST: totals.against, Choice.ABSTAIN: totals.abstain}

@@ -2,6 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from polls.api import hot
 from polls.api.meetings import MeetingViewSet, RecordedPollViewSet, RegisterViewSet
 from polls.api.receipts import ReceiptView
 from polls.api.views import PollViewSet, TokenView
@@ -20,6 +21,8 @@ router.register("consents", ConsentViewSet, basename="consent")
 router.register("board-meetings", BoardMeetingViewSet, basename="board-meeting")
 
 urlpatterns = [
+    # The vote and results hot paths first; anything but their common case reaches the router's.
+    *hot.urlpatterns(router.urls),
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

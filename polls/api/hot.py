@@ -1,0 +1,137 @@
+"""The vote and results endpoints without DRF's dispatch, for the common case only.
+
+`POST /api/v1/polls/{id}/ballot/` with a token and `{"option": <id>}`, and an anonymous
+`GET /api/v1/polls/{id}/results/` of a poll whose results everyone may see, are most of the
+API's traffic; DRF's request wrapping, negotiation, authentication and permission chain cost
+more than the database work (bench/, README, Performance). Anything else (another method, a
+session, a bad or missing token, another body, another Accept, a draft, results shown only to
+voters) goes to the viewset unchanged, which also answers the OpenAPI schema: these functions
+are not APIViews, so the schema is the viewset's. Tests hold both answers byte-equal.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, re_path
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework import exceptions
+from rest_framework.renderers import JSONRenderer
+from rest_framework.settings import api_settings
+
+from core.tokens import ExpiringTokenAuthentication
+from polls import receipts, services
+from polls.api.errors import exception_handler
+from polls.api.payloads import ballot_payload
+from polls.models import Option, PollStatus
+from polls.permissions import can_see_results
+from polls.results import poll_results, results_json
+
+View = Callable[..., HttpResponse]
+
+# As the viewset's router answers them (a test compares).
+BALLOT_ALLOW = "GET, POST, DELETE, HEAD, OPTIONS"
+RESULTS_ALLOW = "GET, HEAD, OPTIONS"
+MAX_ID = 2**63 - 1
+_renderer = JSONRenderer()
+_anonymous = AnonymousUser()
+
+
+def _json_answer(payload: Any, status: int, allow: str, headers: dict[str, str] | None = None) -> HttpResponse:
+    # DRF's own renderer, so the bytes are the viewset's (compact, UTF-8, U+2028 escaped).
+    response = HttpResponse(_renderer.render(payload), status=status, content_type="application/json")
+    for name, value in (headers or {}).items():
+        response[name] = value
+    response["Allow"] = allow
+    if len(api_settings.DEFAULT_RENDERER_CLASSES) > 1:  # the browsable API (DEBUG) adds it
+        patch_vary_headers(response, ["Accept"])
+    return response
+
+
+def _wants_plain_json(request: HttpRequest) -> bool:
+    """The viewset would pick the JSON renderer without negotiating anything special."""
+    if api_settings.URL_FORMAT_OVERRIDE in request.GET:
+        return False
+    return request.META.get("HTTP_ACCEPT", "*/*") in ("*/*", "application/json", "")
+
+
+def _token_key(request: HttpRequest) -> str | None:
+    parts = request.META.get("HTTP_AUTHORIZATION", "").split()
+    if len(parts) != 2 or parts[0].lower() != "token" or not parts[1].isascii():
+        return None
+    return parts[1]
+
+
+def _option_of(request: HttpRequest) -> int | None:
+    charset = (request.content_params or {}).get("charset", "utf-8")
+    if request.content_type != "application/json" or charset.lower() != "utf-8":
+        return None
+    try:
+        data = json.loads(request.body)
+    except ValueError:
+        return None
+    option = data.get("option") if isinstance(data, dict) and len(data) == 1 else None
+    return option if type(option) is int and 0 < option <= MAX_ID else None
+
+
+def _fast_cast(request: HttpRequest, poll_id: int) -> HttpResponse | None:
+    if request.method != "POST" or not _wants_plain_json(request):
+        return None
+    key, option = _token_key(request), _option_of(request)
+    if key is None or option is None:
+        return None
+    try:
+        user, _token = ExpiringTokenAuthentication().authenticate_credentials(key)
+    except exceptions.AuthenticationFailed:
+        return None  # the viewset answers 401 with its challenge
+    try:
+        result = services.ballot_cast(poll_id=poll_id, voter=user, option_id=option)
+    except Exception as exc:
+        error = exception_handler(exc, {"request": request, "view": None})
+        if error is None:
+            raise
+        headers = {name: value for name, value in error.items() if name.lower() != "content-type"}
+        return _json_answer(error.data, error.status_code, BALLOT_ALLOW, headers)
+    payload = {**ballot_payload(result.ballot), "receipt": receipts.receipt_code(result.link_hash)}
+    return _json_answer(payload, 201 if result.created else 200, BALLOT_ALLOW)
+
+
+def _fast_results(request: HttpRequest, poll_id: int) -> HttpResponse | None:
+    if request.method != "GET" or "HTTP_AUTHORIZATION" in request.META or not _wants_plain_json(request):
+        return None
+    # The poll comes with its options: one query for the whole answer.
+    options = list(Option.objects.filter(poll_id=poll_id).select_related("poll").order_by("position", "id"))
+    if not options:
+        return None
+    poll, now = options[0].poll, timezone.now()
+    # Only what anyone may see; a draft, or results shown to voters alone, depend on the caller.
+    if poll.status == PollStatus.DRAFT or not can_see_results(user=_anonymous, poll=poll, now=now):
+        return None
+    return _json_answer(results_json(poll_results(poll=poll, now=now, options=options)), 200, RESULTS_ALLOW)
+
+
+def _with_fallback(fast: Callable[[HttpRequest, int], HttpResponse | None], fallback: View) -> View:
+    @csrf_exempt  # token or anonymous only; the viewset (and its CSRF check) takes sessions
+    def view(request: HttpRequest, pk: str) -> HttpResponse:
+        response = fast(request, int(pk))
+        return response if response is not None else fallback(request, pk=pk)
+
+    return view
+
+
+def urlpatterns(router_urls: list[Any]) -> list[URLPattern]:
+    """Routes placed before the router's, each falling back to the router's own view."""
+    views = {}
+    for pattern in router_urls:
+        if pattern.name in ("poll-ballot", "poll-results") and pattern.name not in views:
+            views[pattern.name] = pattern.callback
+    return [
+        re_path(r"^polls/(?P<pk>[0-9]{1,18})/ballot/$", _with_fallback(_fast_cast, views["poll-ballot"])),
+        re_path(r"^polls/(?P<pk>[0-9]{1,18})/results/$", _with_fallback(_fast_results, views["poll-results"])),
+    ]
