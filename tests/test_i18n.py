@@ -253,8 +253,11 @@ def test_every_italian_entry_keeps_the_placeholders_of_its_english_source() -> N
     for message in catalogue:
         if not message.id:
             continue
-        ids = message.id if isinstance(message.id, tuple) else (message.id,)
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        ids = [str(text) for text in (message.id if isinstance(message.id, tuple | list) else (message.id,))]
+        strings = [
+            str(text or "")
+            for text in (message.string if isinstance(message.string, tuple | list) else (message.string,))
+        ]
         wanted = set(placeholder.findall(ids[0])) | set(placeholder.findall(ids[-1]))
         for text in strings:
             # A singular may drop the number ("un errore"), never add or rename a placeholder.
