@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.models import User
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from polls import services
@@ -174,6 +175,38 @@ class PollCreateForm(PollWindowForm):
         if option_label_duplicates(options):
             raise forms.ValidationError(options_not_distinct(options))
         return options
+
+
+def _draft_initial(poll: Poll) -> dict[str, Any]:
+    return {
+        "title": poll.title,
+        "description": poll.description,
+        "opens_at": timezone.localtime(poll.opens_at),
+        "closes_at": timezone.localtime(poll.closes_at),
+        "results_visibility": poll.results_visibility,
+        "allow_change": poll.allow_change,
+    }
+
+
+class PollDraftForm(PollCreateForm):
+    """A draft public poll as it stands, options included; `poll_draft_update` saves it."""
+
+    @classmethod
+    def for_poll(cls, poll: Poll, data: Any = None) -> PollDraftForm:
+        options = "\n".join(poll.options.values_list("label", flat=True))
+        return cls(data, initial={**_draft_initial(poll), "options": options, "secret": poll.secret})
+
+
+class ItemDraftForm(PollWindowForm):
+    """A draft item's wording and window; its rules go through `item_rules_update`."""
+
+    title = forms.CharField(label=_("Item"), max_length=300, validators=[no_control_characters])
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    field_order = ["title", "description", "opens_at", "closes_at", "results_visibility", "allow_change"]
+
+    @classmethod
+    def for_poll(cls, poll: Poll, data: Any = None) -> ItemDraftForm:
+        return cls(data, initial=_draft_initial(poll))
 
 
 class MeetingCreateForm(forms.Form):

@@ -257,7 +257,16 @@ class RegisterSnapshot(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Register at {self.record_date:%Y-%m-%d} ({self.holder_count} holders)"
+        # Shown in the console's and the admin's register pickers: the reader's date and digits.
+        from django.utils.formats import date_format, number_format
+        from django.utils.translation import ngettext
+
+        return ngettext(
+            "Register at %(date)s (%(count)s holder)", "Register at %(date)s (%(count)s holders)", self.holder_count
+        ) % {
+            "date": date_format(self.record_date, "DATE_FORMAT"),
+            "count": number_format(self.holder_count, force_grouping=True),
+        }
 
 
 class Holder(models.Model):

@@ -283,7 +283,7 @@ def item_new(request: HttpRequest, meeting_id: int) -> HttpResponse:
             form.add_error(None, error.message)
         else:
             messages.success(request, _("“%(title)s” is on the ballot as a draft.") % {"title": item.title})
-            return redirect("console:home")
+            return redirect("console:meeting", meeting_id=meeting.pk)
     title = _("New item for %(meeting)s") % {"meeting": meeting.title}
     return _form_page(request, form, title=title, submit=_("Add the item"))
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from proposals import console, console_imports, people
+from proposals import console, console_imports, console_polls, people
 
 app_name = "console"
 
@@ -13,6 +13,9 @@ urlpatterns = [
     path("meetings/new/", console.meeting_new, name="meeting-new"),
     path("meetings/<int:meeting_id>/edit/", console.meeting_edit, name="meeting-edit"),
     path("meetings/<int:meeting_id>/items/new/", console.item_new, name="item-new"),
+    path("meetings/<int:meeting_id>/", console_polls.meeting_view, name="meeting"),
+    path("polls/<int:poll_id>/edit/", console_polls.poll_edit, name="poll-edit"),
+    path("polls/<int:poll_id>/delete/", console_polls.poll_delete, name="poll-delete"),
     path("polls/<int:poll_id>/tabulation/", console.tabulation_enter, name="tabulation"),
     path("polls/<int:poll_id>/open/", console.poll_act, {"action": "open"}, name="poll-open"),
     path("polls/<int:poll_id>/close/", console.poll_act, {"action": "close"}, name="poll-close"),

@@ -24,6 +24,15 @@ from tests.factories import make_item, make_meeting, make_poll, make_register, m
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def forget_cached_counts() -> Any:
+    """Results cache the active-account count for a minute; later tests count their queries."""
+    from django.core.cache import cache
+
+    yield
+    cache.clear()
+
+
 def page_of(client: Client, url: str) -> str:
     response = client.get(url)
     assert response.status_code == 200, response.status_code
@@ -254,3 +263,149 @@ def test_the_console_form_names_the_repeated_option(console: Client) -> None:
     assert response.status_code == 400
     assert "“yes” repeats an earlier option" in html.unescape(response.content.decode())
     assert not Poll.objects.exists()
+
+
+# --- The console: register labels, landings, drafts ------------------------------------------
+
+
+def _register_of(count: int) -> Any:
+    rows: list[tuple[str, str, str, int | str]] = [
+        (f"H-{i}", f"Holder {i}", f"h{i}@example.com", 1) for i in range(count)
+    ]
+    return make_register(rows, outstanding=10_000, record_date=datetime.date(2026, 11, 20))
+
+
+def test_the_register_picker_reads_a_locale_date_and_grouped_numbers(console: Client) -> None:
+    register = _register_of(1_200)
+    with translation.override("en"):
+        assert str(register) == "Register at 20 Nov 2026 (1,200 holders)"
+    with translation.override("it"):
+        assert str(register) == "Registro al 20 novembre 2026 (1.200 azionisti)"
+    page = page_of(console, "/console/meetings/new/")
+    assert "Register at 20 Nov 2026 (1,200 holders)" in page
+    assert "2026-11-20" not in page
+
+
+def test_after_adding_an_item_the_secretary_lands_on_the_meetings_console_view(console: Client) -> None:
+    meeting = make_meeting(_register_of(3))
+    now = timezone.localtime()
+    response = console.post(
+        f"/console/meetings/{meeting.pk}/items/new/",
+        {
+            "title": "Ratify the auditor",
+            "standard": "votes_cast",
+            "threshold": "1/2",
+            "comparator": ">",
+            "opens_at": (now + datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+            "closes_at": (now + datetime.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
+            "results_visibility": "after_close",
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"/console/meetings/{meeting.pk}/"
+    page = page_of(console, response["Location"])
+    assert "Ratify the auditor" in page and "Edit the draft Ratify the auditor" in page
+
+
+def _window() -> dict[str, str]:
+    now = timezone.localtime()
+    return {
+        "opens_at": (now + datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+        "closes_at": (now + datetime.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
+        "results_visibility": "live",
+        "allow_change": "on",
+    }
+
+
+def test_a_draft_poll_is_edited_from_the_console_options_included_and_on_the_trail(console: Client) -> None:
+    from polls.models import AuditEvent
+
+    poll = make_poll(status=PollStatus.DRAFT, title="Draft question")
+    assert "Edit the draft Draft question" in page_of(console, "/console/")
+    form = page_of(console, f"/console/polls/{poll.pk}/edit/")
+    assert "Draft question" in form and "Yes\nNo" in form
+    response = console.post(
+        f"/console/polls/{poll.pk}/edit/", {"title": "Better question", "options": "Invest\nWait\nNever", **_window()}
+    )
+    assert response.status_code == 302
+    poll.refresh_from_db()
+    assert poll.title == "Better question" and poll.status == PollStatus.DRAFT
+    assert list(poll.options.values_list("label", flat=True)) == ["Invest", "Wait", "Never"]
+    actions = set(AuditEvent.objects.filter(stream=f"poll:{poll.pk}").values_list("action", flat=True))
+    assert {"poll_options_changed", "poll_updated"} <= actions
+
+
+def test_a_draft_poll_is_deleted_after_confirmation_and_the_deletion_is_on_the_trail(console: Client) -> None:
+    from polls.models import AuditEvent
+
+    poll = make_poll(status=PollStatus.DRAFT, title="Never mind")
+    first = console.post(f"/console/polls/{poll.pk}/delete/")
+    assert first.status_code == 200 and "Please confirm" in first.content.decode()
+    assert Poll.objects.filter(pk=poll.pk).exists()
+    assert console.post(f"/console/polls/{poll.pk}/delete/", {"confirmed": "yes"}).status_code == 302
+    assert not Poll.objects.filter(pk=poll.pk).exists()
+    event = AuditEvent.objects.get(stream=f"poll:{poll.pk}", action="poll_deleted")
+    assert event.payload["title"] == "Never mind"
+
+
+def test_an_open_poll_can_be_neither_edited_nor_deleted_as_a_draft(console: Client, secretary: Any) -> None:
+    from polls import poll_services
+    from polls.exceptions import IllegalTransition
+
+    poll = make_poll()
+    with pytest.raises(IllegalTransition):
+        poll_services.poll_delete(poll=poll, actor=secretary)
+    console.post(f"/console/polls/{poll.pk}/delete/", {"confirmed": "yes"})
+    assert Poll.objects.filter(pk=poll.pk).exists()
+    assert console.get(f"/console/polls/{poll.pk}/edit/").status_code == 302
+    assert console.post(f"/console/polls/{poll.pk}/edit/", {"title": "Changed", **_window()}).status_code == 302
+    poll.refresh_from_db()
+    assert poll.title != "Changed"
+
+
+def test_a_draft_edit_refuses_options_differing_only_in_case(console: Client) -> None:
+    poll = make_poll(status=PollStatus.DRAFT)
+    response = console.post(f"/console/polls/{poll.pk}/edit/", {"title": "Q", "options": "Yes\nYES", **_window()})
+    assert response.status_code == 400
+    assert list(poll.options.values_list("label", flat=True)) == ["Yes", "No"]
+
+
+def test_only_the_secretary_reaches_the_meeting_view_and_the_draft_pages(client: Client) -> None:
+    poll = make_poll(status=PollStatus.DRAFT)
+    meeting = make_meeting(_register_of(2))
+    client.force_login(make_user())
+    assert client.get(f"/console/meetings/{meeting.pk}/").status_code == 403
+    assert client.get(f"/console/polls/{poll.pk}/edit/").status_code == 403
+    assert client.post(f"/console/polls/{poll.pk}/delete/", {"confirmed": "yes"}).status_code == 403
+    assert Poll.objects.filter(pk=poll.pk).exists()
+
+
+# --- Empty states say what to do next --------------------------------------------------------
+
+
+def test_an_empty_dashboard_says_what_to_do_next(client: Client) -> None:
+    client.force_login(make_user())
+    page = page_of(client, "/")
+    assert "Submit one to put an idea to the board" in page
+    assert "No poll is open right now; upcoming polls are listed below." in page
+    assert "a shareholder meeting's ballot appears here once the register links a holding" in page
+
+
+def test_the_secretarys_empty_dashboard_points_to_the_console(console: Client) -> None:
+    assert "Create one, or open a draft, from the secretary's console." in page_of(console, "/")
+
+
+def test_an_empty_proposal_list_says_how_to_start_one(client: Client) -> None:
+    assert "Log in to submit one." in page_of(client, "/proposals/")
+    client.force_login(make_user())
+    page = page_of(client, "/proposals/")
+    assert "use Submit a proposal to start one" in page
+    assert "Submit one to put an idea to the board" in page
+
+
+def test_the_empty_states_read_in_italian(client: Client) -> None:
+    client.force_login(make_user())
+    client.cookies["django_language"] = "it"
+    page = page_of(client, "/proposals/")
+    assert "usa Presenta una proposta per iniziarne una" in page
+    assert "Non hai ancora presentato proposte." in page
