@@ -193,8 +193,9 @@ def recorded_history_chart(recorded: RecordedPoll, *, width: int = 640, height: 
     for snapshot in snapshots:
         x = x_of(snapshot.taken_at)
         if not x_labels or x - x_labels[-1][0] >= 90:
-            # Month names in the reader's language: the chart is drawn per request.
-            x_labels.append((x, date_format(timezone.localtime(snapshot.taken_at), "d M H:i")))
+            # The reader's own day-and-month style ("25 Jul", "25 luglio"): drawn per request.
+            local = timezone.localtime(snapshot.taken_at)
+            x_labels.append((x, f"{date_format(local, 'MONTH_DAY_FORMAT')} {local:%H:%M}"))
     y_ticks = [(y_of(Decimal(value)), value) for value in (0, 25, 50, 75, 100)]
     return HistoryChart(width, height, lines, x_labels, y_ticks)
 

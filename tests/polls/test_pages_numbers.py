@@ -14,6 +14,8 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.test import Client
 from django.utils import timezone, translation
+from hypothesis import given
+from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from polls import certification, results, services
@@ -409,3 +411,26 @@ def test_the_empty_states_read_in_italian(client: Client) -> None:
     page = page_of(client, "/proposals/")
     assert "usa Presenta una proposta per iniziarne una" in page
     assert "Non hai ancora presentato proposte." in page
+
+
+def test_the_recorded_polls_chart_labels_follow_the_readers_date_style() -> None:
+    from polls import selectors
+    from tests.browser.conftest import make_recorded_x_poll
+
+    recorded = make_recorded_x_poll()
+    with translation.override("en"), timezone.override(datetime.UTC):
+        assert selectors.recorded_history_chart(recorded).x_labels[0][1] == "25 Jul 01:00"
+    with translation.override("it"), timezone.override(datetime.UTC):
+        assert selectors.recorded_history_chart(recorded).x_labels[0][1] == "25 luglio 01:00"
+
+
+@given(st.text(max_size=30), st.text(alphabet="abcXYZ \t\u3000", max_size=20))
+def test_an_option_label_key_ignores_case_width_and_spacing(label: str, ascii_label: str) -> None:
+    from polls.option_labels import option_label_clean, option_label_key
+
+    # Case and spacing: swapping case, doubling spaces or a full-width space change nothing.
+    assert option_label_key(ascii_label.swapcase()) == option_label_key(ascii_label)
+    assert option_label_key(ascii_label.replace(" ", "  ")) == option_label_key(ascii_label)
+    # Any text: padding is ignored, and cleaning twice is cleaning once.
+    assert option_label_key(f"  {label}\t ") == option_label_key(label)
+    assert option_label_clean(option_label_clean(label)) == option_label_clean(label)
