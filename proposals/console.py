@@ -262,7 +262,7 @@ def meeting_edit(request: HttpRequest, meeting_id: int) -> HttpResponse:
             form.add_error(None, error.message)
         else:
             messages.success(request, _("The meeting “%(title)s” is saved.") % {"title": meeting.title})
-            return redirect("console:home")
+            return redirect("console:meeting", meeting_id=meeting.pk)
     lead = ""
     if meeting_services.meeting_frozen(meeting=meeting):
         lead = _("Voting has begun: the register and the quorum can no longer change.")

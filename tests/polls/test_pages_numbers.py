@@ -434,3 +434,30 @@ def test_an_option_label_key_ignores_case_width_and_spacing(label: str, ascii_la
     # Any text: padding is ignored, and cleaning twice is cleaning once.
     assert option_label_key(f"  {label}\t ") == option_label_key(label)
     assert option_label_clean(option_label_clean(label)) == option_label_clean(label)
+
+
+def test_after_editing_a_meeting_the_secretary_lands_on_its_console_view(console: Client) -> None:
+    meeting = make_meeting(_register_of(2))
+    form = {
+        "title": "2026 AGM",
+        "date": meeting.date.isoformat(),
+        "register": meeting.register_id,
+        "quorum": "1/2",
+        "quorum_comparator": ">",
+    }
+    response = console.post(f"/console/meetings/{meeting.pk}/edit/", form)
+    assert response.status_code == 302 and response["Location"] == f"/console/meetings/{meeting.pk}/"
+    assert "2026 AGM" in page_of(console, response["Location"])
+
+
+def test_an_italian_poll_page_prints_italian_dates_without_a_doubled_full_stop(client: Client) -> None:
+    poll = make_poll(title="Datata")
+    client.cookies["django_language"] = "it"
+    page = page_of(client, f"/polls/{poll.pk}/")
+    closes = timezone.localtime(poll.closes_at)
+    with translation.override("it"):
+        from django.utils.formats import date_format
+
+        assert f"{date_format(closes, 'DATETIME_FORMAT')}</time>." in page
+    assert re.search(r"\d{1,2} [a-z]+ \d{4}, \d{2}:\d{2}</time>\.", page)
+    assert ".." not in re.sub(r"<[^>]+>", "", page)
