@@ -10,16 +10,18 @@ import uuid
 from collections.abc import Callable
 from pathlib import PurePosixPath
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from polls.exceptions import PollError, RegisterInvalid
 from polls.import_models import RegisterImport, RegisterImportStatus
+from polls.models import Profile
 from polls.register_import import register_stage, register_store
 
 logger = logging.getLogger("quorum.polls")
@@ -85,6 +87,15 @@ def _discard_file(name: str) -> None:
         default_storage.delete(name)
 
 
+def _reader_language(job: RegisterImport) -> str:
+    """The language the uploader chose (kept on their profile): a refusal of the whole file is
+    stored as a sentence, written here on the worker, which has no browser to ask."""
+    if job.created_by_id is None:
+        return settings.LANGUAGE_CODE
+    chosen = Profile.objects.filter(user_id=job.created_by_id).values_list("language", flat=True).first()
+    return chosen or settings.LANGUAGE_CODE
+
+
 def register_import_job_run(*, job_id: int) -> RegisterImportStatus | None:
     """Run a queued import. Safe to run twice, even at once: the store step locks the job row
     and does nothing when another run already finished it. Returns the final status, or None
@@ -92,6 +103,11 @@ def register_import_job_run(*, job_id: int) -> RegisterImportStatus | None:
     job = _claim(job_id)
     if job is None:
         return None
+    with translation.override(_reader_language(job)):
+        return _run(job_id, job)
+
+
+def _run(job_id: int, job: RegisterImport) -> RegisterImportStatus | None:
     try:
         with default_storage.open(job.file, "rb") as source:
             staged = register_stage(

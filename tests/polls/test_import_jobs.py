@@ -161,3 +161,19 @@ def test_an_import_whose_task_was_lost_is_queued_again_and_runs_once(secretary: 
     job.refresh_from_db()
     assert job.status == RegisterImportStatus.DONE
     assert RegisterSnapshot.objects.count() == 1
+
+
+def test_a_file_refused_whole_reads_in_the_uploaders_language(client: Client, settings: Any) -> None:
+    from polls.models import Profile
+
+    secretary = make_secretary()
+    Profile.objects.create(user=secretary, language="it")
+    job = queued_job(register_csv(ROWS[:5]), secretary)
+    settings.REGISTER_MAX_BYTES = 1024 * 1024 * 2  # the limit in whole MB, as the message says it
+    Path(settings.MEDIA_ROOT, job.file).write_bytes(b"holder,name,email,shares\n" + b"x" * (3 * 1024 * 1024))
+    register_import_run.apply(args=[job.pk])
+    job.refresh_from_db()
+    assert job.status == RegisterImportStatus.FAILED
+    assert job.message == "Il file del registro supera 2 MB; non è stato importato nulla."
+    client.force_login(secretary)
+    assert job.message in client.get(f"/console/registers/imports/{job.pk}/").content.decode()
