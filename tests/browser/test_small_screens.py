@@ -41,6 +41,7 @@ PAGES = [
     ("secretary", "/proposals/{proposal}/"),
     ("secretary", "/console/"),
     ("secretary", "/console/polls/{closed_item}/certify/"),
+    ("secretary", "/console/meetings/{meeting}/"),
 ]
 
 

@@ -348,6 +348,9 @@ def test_a_draft_poll_is_deleted_after_confirmation_and_the_deletion_is_on_the_t
     assert not Poll.objects.filter(pk=poll.pk).exists()
     event = AuditEvent.objects.get(stream=f"poll:{poll.pk}", action="poll_deleted")
     assert event.payload["title"] == "Never mind"
+    from polls.trail_verify import audit_problems
+
+    assert list(audit_problems()) == []  # a deleted draft's stream still verifies
 
 
 def test_an_open_poll_can_be_neither_edited_nor_deleted_as_a_draft(console: Client, secretary: Any) -> None:
@@ -461,3 +464,18 @@ def test_an_italian_poll_page_prints_italian_dates_without_a_doubled_full_stop(c
         assert f"{date_format(closes, 'DATETIME_FORMAT')}</time>." in page
     assert re.search(r"\d{1,2} [a-z]+ \d{4}, \d{2}:\d{2}</time>\.", page)
     assert ".." not in re.sub(r"<[^>]+>", "", page)
+
+
+def test_a_draft_that_is_a_proposals_shareholder_vote_is_refused_deletion_with_a_409(secretary: Any) -> None:
+    from polls import poll_services
+    from polls.exceptions import IllegalTransition
+    from proposals.models import Proposal
+    from tests.factories import make_proposal
+
+    item = make_item(make_meeting(_register_of(2)), status=PollStatus.DRAFT)
+    proposal = make_proposal(make_user())
+    Proposal.objects.filter(pk=proposal.pk).update(item=item)
+    with pytest.raises(IllegalTransition, match="cannot be deleted") as refused:
+        poll_services.poll_delete(poll=item, actor=secretary)
+    assert refused.value.status_code == 409
+    assert Poll.objects.filter(pk=item.pk).exists()
