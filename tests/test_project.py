@@ -81,6 +81,12 @@ def test_the_openapi_schema_validates_and_lists_every_poll_endpoint(tmp_path: Pa
         "/api/v1/polls/{id}/certify/:",
         "/api/v1/polls/{id}/ballot/:",
         "/api/v1/polls/{id}/results/:",
+        # DESIGN › API additions built so far.
+        "/api/v1/receipts/{code}/:",
+        "/api/v1/board/:",
+        "/api/v1/consents/:",
+        "/api/v1/consents/{id}/sign/:",
+        "/api/v1/board-meetings/:",
     ]:
         assert path in text
 

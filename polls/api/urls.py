@@ -6,6 +6,7 @@ from polls.api import hot
 from polls.api.meetings import MeetingViewSet, RecordedPollViewSet, RegisterViewSet
 from polls.api.receipts import ReceiptView
 from polls.api.views import PollViewSet, TokenView
+from proposals.api.board import BoardSettingsView
 from proposals.api.board_meetings import BoardMeetingViewSet
 from proposals.api.consents import ConsentViewSet, ProposalConsentsView
 from proposals.api.views import DirectorViewSet, ProposalViewSet
@@ -27,6 +28,7 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("receipts/<str:code>/", ReceiptView.as_view(), name="api-receipt"),
+    path("board/", BoardSettingsView.as_view(), name="api-board"),
     path("proposals/<int:proposal_id>/consents/", ProposalConsentsView.as_view(), name="api-proposal-consents"),
     path("", include(router.urls)),
 ]
