@@ -93,6 +93,7 @@ def _fast_cast(request: HttpRequest, poll_id: int) -> HttpResponse | None:
         user, _token = ExpiringTokenAuthentication().authenticate_credentials(key)
     except exceptions.AuthenticationFailed:
         return None  # the viewset answers 401 with its challenge
+    request.user = user  # as DRF leaves it, for anything downstream that reads it
     try:
         result = services.ballot_cast(poll_id=poll_id, voter=user, option_id=option)
     except Exception as exc:
