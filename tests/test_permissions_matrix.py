@@ -148,6 +148,15 @@ API = [
         [401, 404, 404, 404, 200, 403, 403, 403],
     ),
     ("board meetings", "get", "/api/v1/board-meetings/", None, [401, 403, 403, 403, 200, 200, 200, 200]),
+    ("the board's settings", "get", "/api/v1/board/", None, [401] + [200] * 7),
+    (
+        "change the board's quorum basis",
+        "patch",
+        "/api/v1/board/",
+        {"quorum_basis": "disinterested"},
+        [401] + [403] * 5 + [200, 200],
+    ),
+    ("a receipt that does not exist", "get", "/api/v1/receipts/00000-00000-00000-00000/", None, [404] * 8),
 ]
 PAGES = [
     ("the admin", "/admin/", [302] * 6 + [200, 200]),
