@@ -27,11 +27,13 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def forget_cached_counts() -> Any:
-    """Results cache the active-account count for a minute; later tests count their queries."""
+def english_and_no_cached_counts() -> Any:
+    """English messages whatever an earlier test left active; and results cache the
+    active-account count for a minute, while later tests count their queries."""
     from django.core.cache import cache
 
-    yield
+    with translation.override("en"):
+        yield
     cache.clear()
 
 
