@@ -29,12 +29,11 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.settings import api_settings
 
 from core.tokens import ExpiringTokenAuthentication
-from polls import receipts, services
+from polls import receipts, selectors, services
 from polls.api.errors import exception_handler
 from polls.api.payloads import ballot_payload
 from polls.models import Option, Poll, PollStatus
 from polls.permissions import can_see_results
-from polls.results import poll_results, results_json
 
 View = Callable[..., HttpResponse]
 
@@ -94,14 +93,7 @@ def _fast_cast(request: HttpRequest, poll_id: int) -> HttpResponse | None:
     except exceptions.AuthenticationFailed:
         return None  # the viewset answers 401 with its challenge
     request.user = user  # as DRF leaves it, for anything downstream that reads it
-    try:
-        result = services.ballot_cast(poll_id=poll_id, voter=user, option_id=option)
-    except Exception as exc:
-        error = exception_handler(exc, {"request": request, "view": None})
-        if error is None:
-            raise
-        headers = {name: value for name, value in error.items() if name.lower() != "content-type"}
-        return _json_answer(error.data, error.status_code, BALLOT_ALLOW, headers)
+    result = services.ballot_cast(poll_id=poll_id, voter=user, option_id=option)
     payload = {**ballot_payload(result.ballot), "receipt": receipts.receipt_code(result.link_hash)}
     return _json_answer(payload, 201 if result.created else 200, BALLOT_ALLOW)
 
@@ -117,7 +109,8 @@ def _fast_results(request: HttpRequest, poll_id: int) -> HttpResponse | None:
     # Only what anyone may see; a draft, or results shown to voters alone, depend on the caller.
     if poll.status == PollStatus.DRAFT or not can_see_results(user=_anonymous, poll=poll, now=now):
         return None
-    return _json_answer(results_json(poll_results(poll=poll, now=now, options=options)), 200, RESULTS_ALLOW)
+    payload = selectors.results_json(selectors.poll_results(poll=poll, now=now, options=options))
+    return _json_answer(payload, 200, RESULTS_ALLOW)
 
 
 class _PollWithOptions:
@@ -172,10 +165,18 @@ class _PollWithOptions:
 _poll_with_options = _PollWithOptions()
 
 
-def _with_fallback(fast: Callable[[HttpRequest, int], HttpResponse | None], fallback: View) -> View:
+def _with_fallback(fast: Callable[[HttpRequest, int], HttpResponse | None], fallback: View, allow: str) -> View:
     @csrf_exempt  # token or anonymous only; the viewset (and its CSRF check) takes sessions
     def view(request: HttpRequest, pk: str) -> HttpResponse:
-        response = fast(request, int(pk))
+        try:
+            response = fast(request, int(pk))
+        except Exception as exc:
+            # The API's one error shape: a refusal as the viewset words it, a lost database 503.
+            error = exception_handler(exc, {"request": request, "view": None})
+            if error is None:
+                raise
+            headers = {name: value for name, value in error.items() if name.lower() != "content-type"}
+            return _json_answer(error.data, error.status_code, allow, headers)
         return response if response is not None else fallback(request, pk=pk)
 
     return view
@@ -188,6 +189,8 @@ def urlpatterns(router_urls: list[Any]) -> list[URLPattern]:
         if pattern.name in ("poll-ballot", "poll-results") and pattern.name not in views:
             views[pattern.name] = pattern.callback
     return [
-        re_path(r"^polls/(?P<pk>[0-9]{1,18})/ballot/$", _with_fallback(_fast_cast, views["poll-ballot"])),
-        re_path(r"^polls/(?P<pk>[0-9]{1,18})/results/$", _with_fallback(_fast_results, views["poll-results"])),
+        re_path(r"^polls/(?P<pk>[0-9]{1,18})/ballot/$", _with_fallback(_fast_cast, views["poll-ballot"], BALLOT_ALLOW)),
+        re_path(
+            r"^polls/(?P<pk>[0-9]{1,18})/results/$", _with_fallback(_fast_results, views["poll-results"], RESULTS_ALLOW)
+        ),
     ]
