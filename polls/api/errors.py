@@ -53,4 +53,22 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         response.data = {"detail": _("Not found.")}
     if response.status_code == status.HTTP_401_UNAUTHORIZED and "detail" not in response.data:
         response.data = {"detail": _("Authentication credentials were not provided.")}
+    response.data = _encodable(response.data)
     return response
+
+
+def _encodable(data: Any) -> Any:
+    """JSON input may carry a lone surrogate (`"\\ud800"`) that no UTF-8 answer can hold; an
+    error that echoes it (`"\\ud800" is not a valid choice`) would fail to render, a 500. Such
+    characters are shown escaped instead."""
+    if isinstance(data, str):
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError:
+            return data.encode("utf-8", "backslashreplace").decode("utf-8")
+        return data
+    if isinstance(data, dict):
+        return {_encodable(key): _encodable(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_encodable(item) for item in data]
+    return data

@@ -1,0 +1,104 @@
+"""Findings of the attack review of Trust I and II (issues 11 and 12), one regression test each:
+what a served PostgreSQL instance answered before the fix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from rest_framework.test import APIClient
+
+from polls import certification, services
+from polls.models import Meeting, Poll
+from proposals.models import Proposal
+from tests.factories import make_item, make_meeting, make_register, make_secretary, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+# --- A lone surrogate echoed in an error ------------------------------------------------------
+
+
+def test_a_lone_surrogate_in_a_choice_is_a_400_not_a_500(api: APIClient) -> None:
+    # JSON may escape half a surrogate pair; the choice field echoes it in its error, and the
+    # renderer could not encode the answer.
+    api.force_authenticate(make_user())
+    response = api.post(
+        "/api/v1/proposals/",
+        data='{"title": "T", "summary": "s", "kind": "\\ud800"}',
+        content_type="application/json",
+    )
+    assert response.status_code == 400, response.content
+    assert "kind" in response.json()
+    assert "\\ud800" in response.json()["kind"][0]
+    assert not Proposal.objects.exists()
+
+
+def test_a_lone_surrogate_in_a_username_is_a_400_for_the_secretary(api: APIClient) -> None:
+    api.force_authenticate(make_secretary())
+    response = api.post(
+        "/api/v1/directors/", data='{"user": "\\udfff", "title": "Director"}', content_type="application/json"
+    )
+    assert response.status_code == 400, response.content
+
+
+# --- Rules changed by SQL after certification -------------------------------------------------
+
+
+@pytest.fixture
+def certified() -> Poll:
+    register = make_register(
+        [("H-1", "Yolanda Fund", "yolanda@example.com", 7_123), ("H-2", "Zachary Trust", "zach@example.com", 3_456)],
+        outstanding=20_000,
+    )
+    meeting: Meeting = make_meeting(register, quorum="2/3")
+    item = make_item(meeting, results_visibility="after_close")
+    for account, choice in (("yolanda", "for"), ("zach", "against")):
+        voter = make_user(username=account, email=f"{account}@example.com")
+        services.holders_link_user(user=voter)
+        services.item_ballot_cast(poll_id=item.pk, voter=voter, choice=choice, holder_id=None)
+    services.poll_close(poll=item)
+    secretary = make_secretary()
+    services.tabulation_record(
+        poll=item, shares_for=7_123, shares_against=3_456, shares_abstain=0, broker_non_votes=0, entered_by=secretary
+    )
+    return certification.poll_certify(poll=item, certified_by=secretary)
+
+
+def _sql(statement: str, params: list[Any]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
+def test_the_certified_item_verifies_before_any_change(certified: Poll) -> None:
+    call_command("verify_audit")
+    call_command("verify_audit", "--certified", str(certified.pk))
+
+
+@pytest.mark.parametrize(
+    ("statement", "named"),
+    [
+        ("UPDATE polls_meeting SET quorum_numerator = 1, quorum_denominator = 100 WHERE id = %s", "quorum"),
+        ("UPDATE polls_poll SET threshold_numerator = 2, threshold_denominator = 3 WHERE meeting_id = %s", "threshold"),
+        (
+            "UPDATE polls_registersnapshot SET shares_outstanding = shares_outstanding + 1 "
+            "WHERE id = (SELECT register_id FROM polls_meeting WHERE id = %s)",
+            "shares_outstanding",
+        ),
+        (
+            "UPDATE polls_tabulation SET shares_for = 99999 "
+            "WHERE poll_id IN (SELECT id FROM polls_poll WHERE meeting_id = %s)",
+            "tabulation",
+        ),
+    ],
+)
+def test_verify_audit_finds_a_certified_items_rules_changed_by_sql(certified: Poll, statement: str, named: str) -> None:
+    # Nothing served changes (the record is frozen), but the rows the record is checked against
+    # were rewritten with no event on any trail: verify_audit said "intact".
+    _sql(statement, [certified.meeting_id])
+    with pytest.raises(CommandError, match=rf"certified poll {certified.pk}: {named} changed since certification"):
+        call_command("verify_audit")
+    with pytest.raises(CommandError, match=named):
+        call_command("verify_audit", "--certified", str(certified.pk))
