@@ -179,7 +179,7 @@ def _recount_details(poll: Poll, recount: list[RecountLine]) -> list[str]:
     return details
 
 
-def _rules(poll: Poll) -> dict[str, Any]:
+def certified_rules(poll: Poll) -> dict[str, Any]:
     """The rules and the register the item was decided under, as they stand at certification
     (frozen since it opened): later edits, even by SQL, change nothing served."""
     rules: dict[str, Any] = {"kind": poll.kind, "title": poll.title}
@@ -245,7 +245,7 @@ def poll_certify(
     # The trail's root now, so `verify_audit --certified` can prove the trail as certified.
     poll.certified_audit_root = audit_root_snapshot().as_json()
     record["certification"] = {
-        **_rules(poll),
+        **certified_rules(poll),
         "certified_by": certified_by.get_username(),
         "certified_by_id": certified_by.pk,
         "certified_at": results.iso_datetime(now),

@@ -20,7 +20,7 @@ from django.db.models import CharField, F, Value
 from django.db.models.functions import Cast, Collate, Concat
 
 from polls import audit
-from polls.models import AuditEvent, AuditHead, AuditRoot, Ballot, Poll, PollStatus
+from polls.models import AuditEvent, AuditHead, AuditRoot, Ballot, Poll, PollStatus, Tabulation
 
 BALLOT_FIELDS = {
     "option": "option_id",
@@ -195,6 +195,35 @@ def _total_problems(poll_ids: list[int] | None = None) -> Iterator[Problem]:
                 yield Disagreement(f"poll {poll.pk}", f"running ballot count {poll.ballot_count}, ballots {counted}")
 
 
+def _frozen_problems(poll_ids: list[int] | None = None) -> Iterator[Problem]:
+    """A certified item's rules, register and tabulation are frozen by the services, and every
+    change of them is on the trail: a live row that differs from the record was changed by SQL
+    (the pages serve the record, but the row is the evidence the record is checked against)."""
+    from polls.certification import certified_rules  # it imports services, which imports audit
+
+    polls = Poll.objects.filter(status=PollStatus.CERTIFIED).select_related("meeting__register").order_by("pk")
+    if poll_ids is not None:
+        polls = polls.filter(pk__in=poll_ids)
+    for poll in polls:
+        record = (poll.certified_result or {}).get("certification")
+        if not record:
+            continue  # certified before records named their rules
+        rules = {name: value for name, value in certified_rules(poll).items() if name != "title"}
+        changed = sorted(name for name, value in rules.items() if record.get(name, value) != value)
+        tabulated = record.get("tabulation")
+        if tabulated is not None:
+            row = Tabulation.objects.filter(poll_id=poll.pk).first()
+            live = {"broker_non_votes": str(row.broker_non_votes)} if row else {}
+            for line in tabulated.get("lines", []) if row else []:
+                live[line["choice"]] = str(getattr(row, f"shares_{line['choice']}", ""))
+            certified = {"broker_non_votes": tabulated.get("broker_non_votes")}
+            certified |= {line["choice"]: line["tabulated"] for line in tabulated.get("lines", [])}
+            if live != certified:
+                changed.append("tabulation")
+        if changed:
+            yield Disagreement(f"certified poll {poll.pk}", f"{', '.join(changed)} changed since certification")
+
+
 def _certified_problems(poll: Poll, as_of: tuple[int, ...], as_of_count: int) -> Iterator[Problem]:
     record = poll.certified_audit_root
     subject = f"certified poll {poll.pk}"
@@ -278,5 +307,6 @@ def _audit_problems(certified: int | None) -> Iterator[Problem]:
         next_ballot = next(ballots, None)
     yield from _root_problems({shard: tuple(acc) for shard, acc in folded.items()}, counted)
     yield from _total_problems([poll.pk] if poll else None)
+    yield from _frozen_problems([poll.pk] if poll else None)
     if poll is not None:
         yield from _certified_problems(poll, tuple(as_of), as_of_count)
