@@ -211,6 +211,13 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 # workers and nodes share it; a successful login or a password reset clears the count.
 LOGIN_LOCKOUT_ATTEMPTS = env.int("LOGIN_LOCKOUT_ATTEMPTS", default=5)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+# Holders claim holdings with the control number mailed to them; matching a holder's e-mail to
+# an account's is only for closed registers whose addresses the company trusts (off by default).
+REGISTER_LINK_BY_EMAIL = env.bool("REGISTER_LINK_BY_EMAIL", default=False)
+# Keyed digests of control numbers; a separate key lets SECRET_KEY rotate without orphaning them.
+CONTROL_NUMBER_KEY = env.str("CONTROL_NUMBER_KEY", default="")
+CLAIM_LOCKOUT_ATTEMPTS = env.int("CLAIM_LOCKOUT_ATTEMPTS", default=20)
+CLAIM_LOCKOUT_SECONDS = env.int("CLAIM_LOCKOUT_SECONDS", default=60 * 60)
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_FAILURE_LIMIT = LOGIN_LOCKOUT_ATTEMPTS

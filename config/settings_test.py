@@ -32,3 +32,5 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
 MEDIA_ROOT = tempfile.mkdtemp(prefix="quorum-test-media-")
 # Tests sign the secretary and directors in with force_login; the two-factor tests turn it on.
 REQUIRE_2FA = False
+# The existing suite links holders to accounts by e-mail; control-number tests turn it off.
+REGISTER_LINK_BY_EMAIL = True

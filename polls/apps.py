@@ -23,6 +23,11 @@ def link_new_account_to_holdings(
 ) -> None:
     """A shareholder who signs up after the register was imported gets their holdings. Logins
     save only `last_login`, so they do not pay for the look-up."""
+    from django.conf import settings
+
+    # Opt-in: an unverified e-mail address alone must not hand over a holding.
+    if not settings.REGISTER_LINK_BY_EMAIL:
+        return
     if created or update_fields is None or "email" in update_fields:
         from polls.services import holders_link_user
 

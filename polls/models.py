@@ -530,4 +530,5 @@ class Profile(models.Model):
 
 
 # Defined beside, imported here so Django registers it with the polls app.
+from polls.control_models import ClaimAttempts, HolderControl  # noqa: E402, F401
 from polls.import_models import RegisterImport, RegisterImportStatus  # noqa: E402, F401

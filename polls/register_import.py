@@ -24,6 +24,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from polls.exceptions import InvalidPollData, PollError, RegisterInvalid
+from polls.holdings import control_numbers_issue
 from polls.models import Holder, RegisterSnapshot
 from polls.registers import HEADER, MAX_REPORTED_ERRORS, RegisterLine, RegisterTooLarge, read_register
 from polls.validators import ECHO_LIMIT, shown
@@ -311,7 +312,8 @@ def register_store(
     source_name: str = "",
 ) -> RegisterSnapshot:
     """The staged lines become a register snapshot and its holders, in one transaction.
-    Holders are linked to accounts with the same e-mail address (case-insensitive)."""
+    Each holder gets a control number (polls.holdings); with REGISTER_LINK_BY_EMAIL, holders are
+    also linked to accounts with the same e-mail address (case-insensitive)."""
     snapshot = RegisterSnapshot.objects.create(
         record_date=record_date,
         shares_outstanding=shares_outstanding,
@@ -322,15 +324,23 @@ def register_store(
     )
     shares = SQL_SHARES if staged.copied else "shares"
     user_table = User._meta.db_table
+    # E-mail linking is opt-in (closed registers); otherwise holders claim by control number.
+    by_email = settings.REGISTER_LINK_BY_EMAIL
+    link = (
+        f"LEFT JOIN (SELECT LOWER(email) AS email, MIN(id) AS id FROM {user_table} WHERE email <> '' "  # noqa: S608
+        "GROUP BY LOWER(email)) u ON u.email = LOWER(s.email)"
+        if by_email
+        else ""
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {Holder._meta.db_table} (register_id, account, name, email, shares, user_id) "  # noqa: S608
-            f"SELECT %s, s.account, s.name, s.email, {shares}, u.id FROM {STAGING_TABLE} s "
-            f"LEFT JOIN (SELECT LOWER(email) AS email, MIN(id) AS id FROM {user_table} WHERE email <> '' "
-            "GROUP BY LOWER(email)) u ON u.email = LOWER(s.email)",
+            f"SELECT %s, s.account, s.name, s.email, {shares}, {'u.id' if by_email else 'NULL'} "
+            f"FROM {STAGING_TABLE} s {link}",
             [snapshot.pk],
         )
         cursor.execute(f"DROP TABLE {STAGING_TABLE}")
+    control_numbers_issue(register=snapshot)
     return snapshot
 
 

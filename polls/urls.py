@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from polls import receipt_views, views
+from polls import holding_views, receipt_views, views
 
 app_name = "polls"
 
@@ -18,4 +18,10 @@ urlpatterns = [
     path("recorded/<int:recorded_id>/", views.recorded_detail, name="recorded"),
     path("receipts/", receipt_views.receipt_check, name="receipt-check"),
     path("receipts/<str:code>/", receipt_views.receipt_detail, name="receipt"),
+    path("holdings/claim/", holding_views.holding_claim, name="holding-claim"),
+    re_path(
+        r"^registers/(?P<register_id>[0-9]{1,18})/mailing\.csv$",
+        holding_views.register_mailing,
+        name="register-mailing",
+    ),
 ]

@@ -13,6 +13,8 @@ if [ "${CELERY_BROKER_URL:-}" = "filesystem://" ]; then
   export CELERY_BROKER_URL="filesystem://localhost//"
 fi
 
+# The demo's accounts get their holdings by e-mail; a real register uses control numbers.
+export REGISTER_LINK_BY_EMAIL="${REGISTER_LINK_BY_EMAIL:-1}"
 "$bin/python" manage.py migrate --noinput --verbosity 0
 "$bin/python" manage.py seed_demo
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from polls import services as poll_services
-from polls.models import Ballot, Poll, PollStatus
+from polls.models import Ballot, HolderControl, Poll, PollStatus
 from proposals.models import BoardSettings, ConsentSignature, Director, Proposal, WrittenConsent
 from tests.factories import (
     make_director,
@@ -78,6 +78,7 @@ def build_world() -> dict[str, Any]:
         "member_draft": make_proposal(member, title="Member's draft"),
         "consent": consent,
         "member_account": member,
+        "register": register,
     }
 
 
@@ -157,6 +158,21 @@ API = [
         [401] + [403] * 5 + [200, 200],
     ),
     ("a receipt that does not exist", "get", "/api/v1/receipts/00000-00000-00000-00000/", None, [404] * 8),
+    # Control numbers in clear: the secretary's alone.
+    (
+        "the register's mailing file",
+        "get",
+        "/api/v1/registers/{register}/mailing.csv",
+        None,
+        [401] + [403] * 5 + [200, 200],
+    ),
+    (
+        "claim with an unknown control number",
+        "post",
+        "/api/v1/holdings/claim/",
+        {"control_number": "4111 1111 1111 1111"},
+        [401] + [400] * 7,
+    ),
 ]
 PAGES = [
     ("the admin", "/admin/", [302] * 6 + [200, 200]),
@@ -182,6 +198,8 @@ PAGES = [
     ("the written consents", "/proposals/consents/", [302, 403, 403, 403, 200, 200, 200, 200]),
     ("the board meetings", "/proposals/board-meetings/", [302, 403, 403, 403, 200, 200, 200, 200]),
     ("schedule a board meeting", "/proposals/board-meetings/new/", [302] + [403] * 5 + [200, 200]),
+    ("claim a holding", "/holdings/claim/", [302] + [200] * 7),
+    ("the register's mailing file", "/registers/{register}/mailing.csv", [302] + [403] * 5 + [200, 200]),
 ]
 # Forms that change something, posted by each role: the status, and whether anything changed
 # (a refusal must leave the world as it was).
@@ -244,6 +262,14 @@ FORMS = [
         [302] * 8,
         lambda world: Ballot.objects.filter(poll=world["open"]).exists(),
         [False] + [True] * 7,
+    ),
+    (
+        "claim a holding with an unknown control number",
+        "/holdings/claim/",
+        {"control_number": "4111 1111 1111 1111"},
+        [302] + [400] * 7,
+        lambda world: HolderControl.objects.filter(claimed_at__isnull=False).exists(),
+        [False] * 8,
     ),
     (
         "submit an empty proposal",

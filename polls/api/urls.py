@@ -1,8 +1,9 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from polls.api import hot
+from polls.api.holdings import ClaimView, MailingView
 from polls.api.meetings import MeetingViewSet, RecordedPollViewSet, RegisterViewSet
 from polls.api.receipts import ReceiptView
 from polls.api.views import PollViewSet, TokenView
@@ -30,5 +31,9 @@ urlpatterns = [
     path("receipts/<str:code>/", ReceiptView.as_view(), name="api-receipt"),
     path("board/", BoardSettingsView.as_view(), name="api-board"),
     path("proposals/<int:proposal_id>/consents/", ProposalConsentsView.as_view(), name="api-proposal-consents"),
+    path("holdings/claim/", ClaimView.as_view(), name="api-holding-claim"),
+    re_path(
+        r"^registers/(?P<register_id>[0-9]{1,18})/mailing\.csv$", MailingView.as_view(), name="api-register-mailing"
+    ),
     path("", include(router.urls)),
 ]

@@ -1,0 +1,191 @@
+"""Control numbers at import, the secretary's mailing file, and holders claiming holdings.
+
+The number is shown once, in the mailing file written while the register is stored; the
+database keeps only its keyed digest. The mailing file lives under MEDIA_ROOT/mailings/,
+readable by the server's account alone, and only the secretary may download it, as often as
+the printer needs, each download on the register's trail (as a board portal allows)."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from polls import control_numbers
+from polls.audit import audit_append
+from polls.control_models import ClaimAttempts, HolderControl
+from polls.csv_safe import SafeWriter
+from polls.exceptions import PollError
+from polls.models import Holder, RegisterSnapshot
+
+MAILING_HEADER = ("holder", "name", "email", "shares", "control_number")
+BATCH = 5000
+# Each holder's number is drawn again when its digest collides with one already stored; with
+# 10^15 numbers this almost never happens, and never twice in a row.
+MAX_DRAWS = 5
+_LUHN_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+_BODY_SPAN = 10 ** (control_numbers.LENGTH - 1)
+
+
+class ClaimRefused(PollError):
+    status_code = 400
+    # One message for an unknown, malformed or already claimed number: a guesser learns nothing.
+    default_message = _("That control number cannot be used. Check it against your mailing and try again.")
+
+
+class ClaimLocked(PollError):
+    status_code = 429
+    default_message = _("Too many control numbers were refused for this account. Try again later.")
+
+
+def control_key() -> bytes:
+    key = getattr(settings, "CONTROL_NUMBER_KEY", "") or "control-number:" + settings.SECRET_KEY
+    return key.encode()
+
+
+def mailing_path(register: RegisterSnapshot) -> Path:
+    return Path(settings.MEDIA_ROOT) / "mailings" / f"register-{register.pk}.csv"
+
+
+def _draw() -> str:
+    """control_numbers.generate, inlined with a table: it runs once per holder of every import."""
+    body = f"{secrets.randbelow(_BODY_SPAN):015d}"
+    total = 0
+    for position, char in enumerate(reversed(body)):
+        digit = ord(char) - 48
+        total += _LUHN_DOUBLED[digit] if position % 2 == 0 else digit
+    return body + str((10 - total % 10) % 10)
+
+
+def _store_digests(rows: list[tuple[int, str]]) -> set[int]:
+    """Insert (holder id, digest) pairs; the holders whose digest collided are returned."""
+    table = HolderControl._meta.db_table
+    values = ", ".join(["(%s, %s)"] * len(rows))
+    params = [value for row in rows for value in row]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (holder_id, digest) VALUES {values} "  # noqa: S608 - our table; values bound
+            "ON CONFLICT (digest) DO NOTHING RETURNING holder_id",
+            params,
+        )
+        stored = {row[0] for row in cursor.fetchall()}
+    return {holder_id for holder_id, _digest in rows} - stored
+
+
+def _open_private(path: Path) -> int:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+
+
+def control_numbers_issue(*, register: RegisterSnapshot) -> int:
+    """Give every holder of `register` a control number and write the mailing file. Runs in
+    the import's transaction, which holds the register's holders; returns how many were issued."""
+    key = control_key()
+    digest = control_numbers.digest
+    path = mailing_path(register)
+    issued = 0
+    last_id = 0
+    sql = (
+        f"SELECT id, account, name, email, shares FROM {Holder._meta.db_table} "  # noqa: S608 - our table
+        "WHERE register_id = %s AND id > %s ORDER BY id LIMIT %s"
+    )
+    try:
+        with os.fdopen(_open_private(path), "w", encoding="utf-8", newline="") as target:
+            writer = SafeWriter(target)
+            writer.writerow(MAILING_HEADER)
+            while True:
+                with connection.cursor() as cursor:
+                    cursor.execute(sql, [register.pk, last_id, BATCH])
+                    holders = cursor.fetchall()
+                if not holders:
+                    break
+                last_id = holders[-1][0]
+                numbers = {row[0]: _draw() for row in holders}
+                for _attempt in range(MAX_DRAWS):
+                    collided = _store_digests([(pk, digest(numbers[pk], key)) for pk in numbers])
+                    if not collided:
+                        break
+                    numbers.update({pk: _draw() for pk in collided})
+                else:
+                    raise RuntimeError("control numbers kept colliding")
+                for pk, account, name, email, shares in holders:
+                    writer.writerow((account, name, email, shares, control_numbers.grouped(numbers[pk])))
+                issued += len(holders)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return issued
+
+
+def mailing_read(*, register: RegisterSnapshot, actor: User) -> bytes | None:
+    """The mailing file's bytes for the secretary, the download on the register's trail; None
+    when the register was stored before control numbers existed."""
+    path = mailing_path(register)
+    if not path.exists():
+        return None
+    with transaction.atomic():
+        audit_append(stream=f"register:{register.pk}", action="mailing_downloaded", actor=actor, payload={})
+    return path.read_bytes()
+
+
+def _now() -> datetime.datetime:
+    return timezone.now()
+
+
+@transaction.atomic
+def _claim_or_count(*, user: User, control_number: str) -> Holder | None:
+    """The holder claimed, or None after counting a wrong number (committed either way)."""
+    now = _now()
+    attempts, _created = ClaimAttempts.objects.get_or_create(user=user)
+    attempts = ClaimAttempts.objects.select_for_update().get(pk=attempts.pk)
+    if attempts.locked_until is not None:
+        if attempts.locked_until > now:
+            raise ClaimLocked
+        attempts.failures, attempts.locked_until = 0, None
+    number = control_numbers.normalise(control_number)
+    control = None
+    if number is not None:
+        control = (
+            HolderControl.objects.select_for_update()
+            .select_related("holder__register")
+            .filter(digest=control_numbers.digest(number, control_key()))
+            .first()
+        )
+    holder = control.holder if control is not None else None
+    if control is None or holder is None or control.claimed_at is not None or holder.user_id not in (None, user.pk):
+        attempts.failures += 1
+        if attempts.failures >= settings.CLAIM_LOCKOUT_ATTEMPTS:
+            attempts.locked_until = now + datetime.timedelta(seconds=settings.CLAIM_LOCKOUT_SECONDS)
+        attempts.save(update_fields=["failures", "locked_until"])
+        return None
+    control.claimed_at, control.claimed_by = now, user
+    control.save(update_fields=["claimed_at", "claimed_by"])
+    holder.user = user
+    holder.save(update_fields=["user"])
+    attempts.failures, attempts.locked_until = 0, None
+    attempts.save(update_fields=["failures", "locked_until"])
+    audit_append(
+        stream=f"holder:{holder.pk}",
+        action="holding_claimed",
+        actor=user,
+        payload={"register": holder.register_id, "user": user.pk, "shares": holder.shares},
+        at=now,
+    )
+    return holder
+
+
+def holding_claim(*, user: User, control_number: str) -> Holder:
+    """Attach the holding whose control number this is to `user`. A wrong number, whatever the
+    reason, is refused with one message and counts toward the account's lockout; the count is
+    kept even though the refusal is raised."""
+    holder = _claim_or_count(user=user, control_number=control_number)
+    if holder is None:
+        raise ClaimRefused
+    return holder
