@@ -40,6 +40,7 @@ recusal. An event of any other kind is the board's until it is listed here.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
@@ -75,6 +76,10 @@ PUBLIC_EVENTS = {"created", "edited", "follow_up_opened", "follow_up_done", *(ac
 COMMENT_EVENTS = {"commented"}
 ATTACHMENT_EVENTS = {"attached", "attachment_visibility_set"}
 RECUSAL_EVENTS = {"director_recused"}
+# The board's decision is public once put to a vote, but the comment the board rule writes on it
+# is the final tally and how many directors could vote ("2 approved, 1 rejected ... (3 of 4 who
+# may vote)"): the split and the recusals are the deliberation's.
+DECISION_EVENTS = {Action.DECIDE.value, Action.REFER.value}
 
 
 def is_private(proposal: Proposal) -> bool:
@@ -250,5 +255,8 @@ def events_visible_to(user: AnyUser | None, proposal: Proposal) -> list[AuditEve
             or (event.action in ATTACHMENT_EVENTS and payload.get("attachment") in attachments)
             or (event.action in RECUSAL_EVENTS and own_recusal and payload.get("director") == username)
         ):
+            if event.action in DECISION_EVENTS and payload.get("comment"):
+                event = copy.copy(event)  # shown without its comment; the stored row is untouched
+                event.payload = {key: value for key, value in payload.items() if key != "comment"}
             visible.append(event)
     return visible

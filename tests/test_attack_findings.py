@@ -8,12 +8,24 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test import Client
 from rest_framework.test import APIClient
 
 from polls import certification, services
 from polls.models import Meeting, Poll
+from proposals import services as proposals_services
 from proposals.models import Proposal
-from tests.factories import make_item, make_meeting, make_register, make_secretary, make_user
+from proposals.workflow import Action
+from tests.factories import (
+    make_director,
+    make_item,
+    make_meeting,
+    make_proposal,
+    make_register,
+    make_secretary,
+    make_user,
+    start_review,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -102,3 +114,38 @@ def test_verify_audit_finds_a_certified_items_rules_changed_by_sql(certified: Po
         call_command("verify_audit")
     with pytest.raises(CommandError, match=named):
         call_command("verify_audit", "--certified", str(certified.pk))
+
+
+# --- The board's split in the public timeline -------------------------------------------------
+
+
+def test_a_proposal_at_a_vote_shows_the_boards_decision_but_not_its_tally_or_recusals(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    # The board rule writes the final tally on its decision ("... 1 rejected ... (2 of 3 who may
+    # vote)"); visitors, members and the recused director read the decision, not the split.
+    with django_capture_on_commit_callbacks(execute=True):
+        secretary = make_secretary()
+        robyn, ira = make_director("robyn"), make_director("ira")
+        elon = make_director("elon", interests=("xAI",))
+        proposal = make_proposal(make_user(), counterparty="xAI Corp")
+        start_review(proposal, secretary)
+        for director in (robyn, ira):
+            proposals_services.review_vote_cast(proposal_id=proposal.pk, user=director.user, decision="refer")
+        register = make_register([("H1", "Holder", "holder@example.com", 100)], outstanding=100)
+        proposals_services.proposal_transition(
+            proposal_id=proposal.pk, action=Action.PUT_TO_VOTE, actor=secretary, meeting=make_meeting(register)
+        )
+    for reader in (None, make_user(), elon.user):
+        client, api = Client(), APIClient()
+        if reader is not None:
+            client.force_login(reader)
+            api.force_authenticate(reader)
+        page = client.get(f"/proposals/{proposal.pk}/").content.decode()
+        events = api.get(f"/api/v1/proposals/{proposal.pk}/events/").json()
+        assert "referred" in page and any(event["action"] == "refer" for event in events)
+        for served in (page, str(events)):
+            assert "who may vote" not in served and "0 rejected" not in served
+    board = APIClient()
+    board.force_authenticate(robyn.user)
+    assert "2 of 2 who may vote" in str(board.get(f"/api/v1/proposals/{proposal.pk}/events/").json())
