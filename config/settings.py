@@ -226,6 +226,7 @@ AXES_RESET_ON_SUCCESS = True
 # Guessing on while locked does not extend the lock: an attacker cannot keep an owner out forever.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "core.lockout.lockout_response"
+AXES_USERNAME_CALLABLE = "core.lockout.attempt_username"
 AXES_CLIENT_IP_CALLABLE = "core.net.client_ip"
 AXES_VERBOSE = False
 SILENCED_SYSTEM_CHECKS = [

@@ -11,6 +11,17 @@ from django.utils.translation import gettext as _
 
 # 429 Too Many Requests: the attempts, not the person, are refused; the same code on every path.
 STATUS = 429
+USERNAME_MAX_LENGTH = 150  # django.contrib.auth's User.username
+
+
+def attempt_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str | None:
+    """Axes' AXES_USERNAME_CALLABLE: the username an attempt is counted against, cut to what an
+    account can hold. Django's login form does not enforce its username's max_length, and axes
+    stores the name in a 255-character column: a longer one was a database error (a 500) on
+    PostgreSQL. No account has a longer name, so cutting it merges nothing that exists."""
+    field = getattr(settings, "AXES_USERNAME_FORM_FIELD", "username")  # axes sets its default
+    username = credentials.get(field) if credentials else getattr(request, "data", request.POST).get(field)
+    return username[:USERNAME_MAX_LENGTH] if isinstance(username, str) else username
 
 
 def lockout_message() -> str:

@@ -149,3 +149,26 @@ def test_a_proposal_at_a_vote_shows_the_boards_decision_but_not_its_tally_or_rec
     board = APIClient()
     board.force_authenticate(robyn.user)
     assert "2 of 2 who may vote" in str(board.get(f"/api/v1/proposals/{proposal.pk}/events/").json())
+
+
+# --- A very long username at sign-in ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/accounts/login/", "/admin/login/"])
+def test_a_hundred_kilobyte_username_is_an_ordinary_failed_sign_in(client: Client, path: str) -> None:
+    # Django's login form does not enforce its username's max_length; axes counted the attempt
+    # under the whole name in a 255-character column: a 500 on PostgreSQL.
+    from axes.models import AccessAttempt
+
+    response = client.post(path, {"username": "x" * 100_000, "password": "wrong"})
+    assert response.status_code == 200
+    assert [len(name) for name in AccessAttempt.objects.values_list("username", flat=True)] == [150]
+
+
+def test_a_hundred_kilobyte_username_at_the_token_endpoint_is_an_ordinary_failure(api: APIClient) -> None:
+    from axes.models import AccessAttempt
+
+    response = api.post("/api/v1/auth/token/", {"username": "x" * 100_000, "password": "wrong"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["non_field_errors"] == ["Unable to log in with provided credentials."]
+    assert AccessAttempt.objects.get().username == "x" * 150
