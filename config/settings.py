@@ -26,7 +26,7 @@ if not SECRET_KEY:
 # The audit trail's HMAC key: kept apart from SECRET_KEY (rotated on its own schedule) and from
 # the database, so whoever can write the tables cannot re-sign them. Rotation: set the new key
 # and move the old one to AUDIT_OLD_KEYS (comma-separated), which only verifies older links.
-_DEV_AUDIT_KEY = "quorum-insecure-audit-key-development-only"  # noqa: S105 - refused unless DEBUG
+_DEV_AUDIT_KEY = "quorum-insecure-audit-key-development-only"  # refused unless DEBUG
 AUDIT_KEY = env.str("AUDIT_KEY", default=_DEV_AUDIT_KEY if DEBUG else "")
 if not AUDIT_KEY:
     raise ImproperlyConfigured("AUDIT_KEY must be set when DEBUG is off.")

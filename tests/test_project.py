@@ -81,7 +81,7 @@ def test_the_openapi_schema_validates_and_lists_every_poll_endpoint(tmp_path: Pa
         "/api/v1/polls/{id}/certify/:",
         "/api/v1/polls/{id}/ballot/:",
         "/api/v1/polls/{id}/results/:",
-        # DESIGN › API additions built so far.
+        # DESIGN, "API additions": the ones built so far.
         "/api/v1/receipts/{code}/:",
         "/api/v1/board/:",
         "/api/v1/consents/:",
