@@ -21,7 +21,7 @@ from polls.csv_safe import SafeDictWriter
 from polls.exceptions import PollError, PollNotOpen
 from polls.forms import MeetingBallotForm, ProxyForm, VoteForm
 from polls.models import Ballot, Holder, Meeting, Poll, ProxyAppointment, RecordedPoll
-from polls.permissions import can_see_results, can_view_poll
+from polls.permissions import can_see_results, can_view_poll, is_secretary
 from proposals import selectors as proposal_selectors
 
 
@@ -296,7 +296,11 @@ def meeting_proxy_appoint(request: HttpRequest, meeting_id: int) -> HttpResponse
 @require_POST
 @login_required
 def meeting_proxy_revoke(request: HttpRequest, meeting_id: int, proxy_id: int) -> HttpResponse:
-    appointment = get_object_or_404(ProxyAppointment, pk=proxy_id, meeting_id=meeting_id)
+    appointments = ProxyAppointment.objects.filter(pk=proxy_id, meeting_id=meeting_id)
+    if not is_secretary(request.user):
+        # Only the holder's own appointments are found: someone else's id answers like an unknown one.
+        appointments = appointments.filter(holder__user=request.user)  # type: ignore[misc]
+    appointment = get_object_or_404(appointments)
     try:
         services.proxy_revoke(appointment=appointment, revoked_by=request.user)  # type: ignore[arg-type]
     except PollError as error:

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from polls.models import Comparator, Meeting, Poll, PollKind, VoteStandard
 from polls.standards import FRACTION_PATTERN
-from proposals.models import DECISION_CHOICES, PROPOSAL_TEXT_FIELDS, Proposal
+from proposals.models import COMMENT_MAX_CHARS, DECISION_CHOICES, PROPOSAL_TEXT_FIELDS, Proposal
 
 
 class ProposalForm(forms.ModelForm):
@@ -42,7 +42,9 @@ class ProposalForm(forms.ModelForm):
 
 class TransitionForm(forms.Form):
     action = forms.CharField(widget=forms.HiddenInput)
-    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label=_("Comment"))
+    comment = forms.CharField(
+        required=False, max_length=COMMENT_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 2}), label=_("Comment")
+    )
     due_at = forms.DateTimeField(
         required=False, label=_("Review due"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
@@ -59,11 +61,11 @@ class TransitionForm(forms.Form):
 
 class ReviewForm(forms.Form):
     decision = forms.ChoiceField(choices=DECISION_CHOICES, widget=forms.RadioSelect, label=_("Your decision"))
-    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    comment = forms.CharField(required=False, max_length=COMMENT_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class CommentForm(forms.Form):
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label=_("Comment"))
+    body = forms.CharField(max_length=COMMENT_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 3}), label=_("Comment"))
 
 
 class AttachmentForm(forms.Form):

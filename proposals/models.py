@@ -18,6 +18,9 @@ class ProposalKind(models.TextChoices):
 
 
 # What the proposer writes, in form order; editable only in draft or returned.
+# A comment is a paragraph or a few, not a document: documents are attachments.
+COMMENT_MAX_CHARS = 10_000
+
 PROPOSAL_TEXT_FIELDS = [
     "title",
     "summary",

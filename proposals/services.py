@@ -32,6 +32,7 @@ from polls.validators import control_character_fields, control_characters_messag
 from proposals import selectors, visibility
 from proposals.exceptions import FollowUpNotFound, IllegalAction, InvalidProposal, NotAllowed
 from proposals.models import (
+    COMMENT_MAX_CHARS,
     PROPOSAL_TEXT_FIELDS,
     STATE_CHOICES,
     Attachment,
@@ -43,6 +44,7 @@ from proposals.models import (
     Recusal,
     ReviewVote,
 )
+from proposals.parties import party_key
 from proposals.party_services import parties_for, party_resolve
 from proposals.permissions import can_edit_proposal, director_of, roles_of
 from proposals.review import REFERRED, Decision, automatic_verdict, forced_verdict, recommendation
@@ -390,6 +392,10 @@ def director_save(*, user: User, title: str = "", interests: Iterable[str] = (),
     interests = list(interests)
     _refuse_control_characters(title=title, interests=interests)
     cleaned = sorted({interest.strip() for interest in interests if interest.strip()}, key=str.casefold)
+    nameless = [interest for interest in cleaned if not party_key(interest)]
+    if nameless:
+        # "..." or a zero-width space would be stored as an interest that recuses from nothing.
+        raise InvalidProposal(_("An interest must name a party: %(text)s.") % {"text": nameless[0][:80]})
     director, _created = Director.objects.update_or_create(
         user=user, defaults={"title": title, "interests": cleaned, "in_office": in_office}
     )
@@ -477,6 +483,11 @@ def comment_add(*, proposal: Proposal, author: User, body: str) -> Comment:
         raise NotAllowed(_("You may not comment on this proposal."))
     if not body.strip():
         raise InvalidProposal(_("Write something to comment."))
+    if len(body) > COMMENT_MAX_CHARS:
+        raise InvalidProposal(
+            _("A comment is at most %(count)s characters; attach a longer text as a file.")
+            % {"count": f"{COMMENT_MAX_CHARS:,}"}
+        )
     comment = Comment.objects.create(proposal=proposal, author=author, body=body.strip())
     audit_append(stream=_stream(proposal), action="commented", actor=author, payload={"comment_id": comment.pk})
     return comment

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from polls import certification, services
 from polls.models import Meeting, Poll
 from proposals import services as proposals_services
-from proposals.models import Proposal
+from proposals.models import Director, Proposal
 from proposals.workflow import Action
 from tests.factories import (
     make_director,
@@ -172,3 +172,49 @@ def test_a_hundred_kilobyte_username_at_the_token_endpoint_is_an_ordinary_failur
     assert response.status_code == 400
     assert response.json()["non_field_errors"] == ["Unable to log in with provided credentials."]
     assert AccessAttempt.objects.get().username == "x" * 150
+
+
+# --- Lead's follow-ups to the attack review -----------------------------------------------------
+
+
+def test_someone_elses_proxy_appointment_answers_like_an_unknown_one(client: Client) -> None:
+    holder_user = make_user(username="holder", email="holder@example.com")
+    register = make_register([("H1", "Holder", "holder@example.com", 100)], outstanding=100)
+    meeting = make_meeting(register)
+    holder = register.holders.get(account="H1")
+    holder.user = holder_user
+    holder.save(update_fields=["user"])
+    appointment = services.proxy_appoint(
+        meeting=meeting, holder=holder, proxy=make_user(username="proxy"), appointed_by=holder_user
+    )
+    client.force_login(make_user(username="stranger"))
+    someone_elses = client.post(f"/meetings/{meeting.pk}/proxies/{appointment.pk}/revoke/")
+    unknown = client.post(f"/meetings/{meeting.pk}/proxies/{appointment.pk + 1000}/revoke/")
+    assert someone_elses.status_code == unknown.status_code == 404
+    appointment.refresh_from_db()
+    assert appointment.revoked_at is None
+
+
+def test_a_counterparty_ending_in_a_full_stop_gets_no_second_one(client: Client) -> None:
+    proposal = make_proposal(counterparty="X Corp.")
+    client.force_login(proposal.proposer)
+    page = client.get(f"/proposals/{proposal.pk}/").content.decode()
+    assert "X Corp.." not in page
+    assert "X Corp." in page
+
+
+def test_an_interest_that_names_no_party_is_a_400_and_nothing_is_stored(api: APIClient) -> None:
+    api.force_authenticate(make_secretary())
+    make_user(username="elon")
+    for nameless in ["...", "\u200b"]:
+        response = api.post("/api/v1/directors/", {"user": "elon", "interests": [nameless]}, format="json")
+        assert response.status_code == 400, nameless
+    assert not Director.objects.filter(user__username="elon").exists()
+
+
+def test_a_comment_longer_than_ten_thousand_characters_is_refused(api: APIClient) -> None:
+    proposal = make_proposal()
+    api.force_authenticate(proposal.proposer)
+    response = api.post(f"/api/v1/proposals/{proposal.pk}/comments/", {"body": "x" * 10_001}, format="json")
+    assert response.status_code == 400
+    assert not proposal.comments.exists()

@@ -7,6 +7,7 @@ from rest_framework import serializers
 from polls.models import AuditEvent, Comparator, Meeting, Poll, PollStatus, VoteStandard
 from polls.standards import FRACTION_PATTERN
 from proposals.models import (
+    COMMENT_MAX_CHARS,
     PROPOSAL_TEXT_FIELDS,
     Attachment,
     AttachmentVisibility,
@@ -32,7 +33,7 @@ class BoardDecisionSerializer(serializers.Serializer):
 
 class RescheduleSerializer(serializers.Serializer):
     due_at = serializers.DateTimeField(help_text="The review's new due date, in the future.")
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=COMMENT_MAX_CHARS)
 
 
 class ProposalSerializer(serializers.ModelSerializer):
@@ -91,7 +92,7 @@ class TransitionSerializer(serializers.Serializer):
     # Any string: the workflow answers an unknown or impossible action with 409 and the
     # actions that are allowed, as it does for every other refusal.
     action = serializers.CharField(max_length=40, help_text=f"One of: {', '.join(a.value for a in Action)}.")
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=COMMENT_MAX_CHARS)
     due_at = serializers.DateTimeField(required=False, help_text="start_review: when the board's review is due.")
     meeting = serializers.PrimaryKeyRelatedField(
         queryset=Meeting.objects.all(), required=False, help_text="put_to_vote: the meeting whose ballot carries it."
@@ -118,7 +119,7 @@ class EventSerializer(serializers.ModelSerializer):
 class ReviewVoteSerializer(serializers.ModelSerializer):
     director = serializers.CharField(source="director.user.get_username", read_only=True)
     decision = serializers.ChoiceField(choices=[(d.value, d.value) for d in Decision])
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=COMMENT_MAX_CHARS)
 
     class Meta:
         model = ReviewVote
@@ -142,6 +143,7 @@ class CommentSerializer(serializers.ModelSerializer):
         model = Comment
         fields = ["id", "author", "body", "created_at"]
         read_only_fields = ["id", "author", "created_at"]
+        extra_kwargs = {"body": {"max_length": COMMENT_MAX_CHARS}}
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
