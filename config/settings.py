@@ -317,13 +317,15 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     # kombu's filesystem transport: the embedded broker of `make run`, no server needed.
     _queue_dir = Path(env.str("CELERY_FILESYSTEM_DIR", default=str(BASE_DIR / ".celery")))
     # kombu does not create its folders, and any command may enqueue (seed_demo does).
-    for _folder in ("queue", "processed"):
+    for _folder in ("queue", "processed", "control"):
         (_queue_dir / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir / "queue"),
         "data_folder_out": str(_queue_dir / "queue"),
         "processed_folder": str(_queue_dir / "processed"),
         "store_processed": False,
+        # Broadcast (pidbox) exchanges: kombu's default is ./control, a folder in the checkout.
+        "control_folder": str(_queue_dir / "control"),
     }
 
 LOGGING = {
