@@ -12,7 +12,7 @@ class HolderControl(models.Model):
     mailing file and is nowhere in the database."""
 
     holder = models.OneToOneField("polls.Holder", primary_key=True, on_delete=models.CASCADE, related_name="control")
-    digest = models.CharField(max_length=64, unique=True)
+    digest = models.BinaryField(max_length=32, unique=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     claimed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
                         to="polls.holder",
                     ),
                 ),
-                ("digest", models.CharField(max_length=64, unique=True)),
+                ("digest", models.BinaryField(max_length=32, unique=True)),
                 ("claimed_at", models.DateTimeField(blank=True, null=True)),
                 (
                     "claimed_by",

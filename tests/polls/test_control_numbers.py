@@ -82,10 +82,10 @@ def test_a_generated_number_is_sixteen_digits_that_pass_luhn_and_read_back_when_
         assert control_numbers.normalise(malformed) is None
 
 
-def test_holdings_draw_matches_the_pure_check_digit() -> None:
-    for _ in range(500):
-        number = holdings._draw()
-        assert control_numbers.luhn_valid(number) and len(number) == 16
+def test_the_import_s_table_driven_draw_agrees_with_the_pure_check_digit() -> None:
+    for number in holdings._draw_many(5000):
+        assert len(number) == 16 and control_numbers.luhn_valid(number)
+        assert control_numbers.normalise(number) == number
 
 
 # --- import -----------------------------------------------------------------------------------
@@ -248,3 +248,31 @@ def test_the_mailing_csv_is_the_secretarys_alone_formula_safe_and_each_download_
     assert member_page.get(f"/registers/{register.pk}/mailing.csv").status_code == 403
     assert AuditEvent.objects.filter(stream=f"register:{register.pk}", action="mailing_downloaded").count() == 2
     assert api_for(secretary).get("/api/v1/registers/999999/mailing.csv").status_code == 404
+
+
+def test_a_number_drawn_twice_is_drawn_again_and_the_mailing_file_says_the_new_one(
+    register: RegisterSnapshot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken = control_numbers.normalise(number_of(register, "H1"))
+    assert taken is not None
+    real = holdings._draw_many
+    calls = []
+
+    def first_two_taken(count: int) -> list[str]:
+        calls.append(count)
+        drawn = real(count)
+        # The next register's first two holders draw a number already issued: both collide.
+        return [taken, taken, *drawn[2:]] if len(calls) == 1 else drawn
+
+    monkeypatch.setattr(holdings, "_draw_many", first_two_taken)
+    other = make_register(ROWS, outstanding=1000)
+    numbers = [control_numbers.normalise(row["control_number"]) for row in mailing(other)]
+    assert taken not in numbers and len(set(numbers)) == 3
+    assert calls[1:] == [1, 1], "each colliding holder drew again"
+    key = holdings.control_key()
+    for row in mailing(other):
+        holder = Holder.objects.get(register=other, account=row["holder"])
+        assert bytes(holder.control.digest) == control_numbers.digest(
+            control_numbers.normalise(row["control_number"]) or "", key
+        )
+    assert stat.S_IMODE(os.stat(holdings.mailing_path(other)).st_mode) == 0o600
