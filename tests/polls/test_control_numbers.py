@@ -71,6 +71,12 @@ def test_a_single_mistyped_digit_is_caught_by_the_check_digit(position: int, shi
     assert control_numbers.normalise(typo) is None
 
 
+@given(st.text(max_size=80))
+def test_whatever_is_typed_normalises_to_sixteen_luhn_digits_or_to_nothing(typed: str) -> None:
+    number = control_numbers.normalise(typed)
+    assert number is None or (len(number) == 16 and number.isascii() and control_numbers.luhn_valid(number))
+
+
 def test_a_generated_number_is_sixteen_digits_that_pass_luhn_and_read_back_when_grouped() -> None:
     for _ in range(200):
         number = control_numbers.generate()
