@@ -9,6 +9,7 @@ import os
 import stat
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client, override_settings
 from hypothesis import given
@@ -143,6 +144,7 @@ def test_a_member_claims_a_holding_by_number_through_the_api_and_it_is_on_the_tr
     assert holder.user == member
     event = AuditEvent.objects.get(stream=f"holder:{holder.pk}", action="holding_claimed")
     assert event.actor_id == member.pk
+    call_command("verify_audit")  # the new stream verifies like any other
 
 
 def test_already_claimed_unknown_and_malformed_numbers_get_the_same_400(register: RegisterSnapshot) -> None:
@@ -253,6 +255,7 @@ def test_the_mailing_csv_is_the_secretarys_alone_formula_safe_and_each_download_
     member_page.force_login(make_user(username="nosy2"))
     assert member_page.get(f"/registers/{register.pk}/mailing.csv").status_code == 403
     assert AuditEvent.objects.filter(stream=f"register:{register.pk}", action="mailing_downloaded").count() == 2
+    call_command("verify_audit")
     assert api_for(secretary).get("/api/v1/registers/999999/mailing.csv").status_code == 404
 
 
