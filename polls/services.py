@@ -405,9 +405,15 @@ def _first_ballot_in_one_statement(
     )
     link, secret_link = (
         link_prepare(
-            stream=stream, seq=1, action="ballot_cast", actor_id=voter.pk, actor_name=voter.get_username(), at=now,
-            payload=content, prev_hash="",
-        )  # fmt: skip
+            stream=stream,
+            seq=1,
+            action="ballot_cast",
+            actor_id=voter.pk,
+            actor_name=voter.get_username(),
+            at=now,
+            payload=content,
+            prev_hash="",
+        )
         for content in (payload, secret_payload)
     )
     params: dict[str, Any] = {
