@@ -110,6 +110,17 @@ def poll_vote(request: HttpRequest, poll_id: int) -> HttpResponse:
 @login_required
 def poll_withdraw(request: HttpRequest, poll_id: int) -> HttpResponse:
     poll = _visible_poll(request, poll_id)
+    if request.POST.get("confirmed") != "yes":
+        # Withdrawing cannot be undone (a new vote is a new ballot): a second step, without JavaScript.
+        context = {
+            "heading": _("Withdraw my vote"),
+            "consequence": _("Your ballot in “%(title)s” is withdrawn and no longer counted.") % {"title": poll.title},
+            "keep": {},
+            "action_url": request.path,
+            "back_url": reverse("polls:detail", kwargs={"poll_id": poll.pk}),
+            "back_label": _("Back to the poll"),
+        }
+        return render(request, "confirm.html", context)
     try:
         services.ballot_withdraw(poll_id=poll.pk, voter=request.user)  # type: ignore[arg-type]
     except PollError as error:

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
@@ -108,8 +109,15 @@ POLL_CONSEQUENCES = {
 def _confirm(request: HttpRequest, *, heading: str, consequence: str, keep: dict[str, str]) -> HttpResponse:
     """The second step of an action that cannot be undone, without JavaScript: what it does,
     and a button that posts the same request again, confirmed."""
-    context = {"heading": heading, "consequence": consequence, "keep": keep, "action_url": request.path}
-    return render(request, "console/confirm.html", context)
+    context = {
+        "heading": heading,
+        "consequence": consequence,
+        "keep": keep,
+        "action_url": request.path,
+        "back_url": reverse("console:home"),
+        "back_label": _("Back to the console"),
+    }
+    return render(request, "confirm.html", context)
 
 
 def _confirmed(request: HttpRequest) -> bool:

@@ -107,10 +107,14 @@ def test_results_hidden_until_close_redirect_with_an_explanation(browser: Client
     assert "only after the poll closes" in response.content.decode()
 
 
-def test_withdrawing_from_the_page_removes_the_ballot(browser: Client) -> None:
+def test_withdrawing_from_the_page_asks_first_then_removes_the_ballot(browser: Client) -> None:
     poll = make_poll()
     browser.post(f"/polls/{poll.pk}/vote/", {"option": option_id(poll, "Yes")})
-    response = browser.post(f"/polls/{poll.pk}/withdraw/", follow=True)
+    asked = browser.post(f"/polls/{poll.pk}/withdraw/")
+    assert asked.status_code == 200
+    assert 'name="confirmed" value="yes"' in asked.content.decode()
+    assert Ballot.objects.count() == 1
+    response = browser.post(f"/polls/{poll.pk}/withdraw/", {"confirmed": "yes"}, follow=True)
     assert "Your vote has been withdrawn." in response.content.decode()
     assert not Ballot.objects.exists()
 
