@@ -7,15 +7,11 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,9 +21,8 @@ from core.services import api_token_issue
 from polls import certification, services
 from polls.models import Ballot, Poll, PollStatus
 from tests.factories import make_poll, make_secretary, make_user
-from tests.live import database_url
+from tests.live import database_url, gunicorn
 
-ROOT = Path(__file__).resolve().parent.parent
 PORT = int(os.environ.get("QUORUM_HTTP_TEST_PORT", "8097"))
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -47,24 +42,8 @@ def server() -> Iterator[str]:
         "LOG_LEVEL": "ERROR",
     }
     env.pop("CELERY_BROKER_URL", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "-w", "4", "-b", f"127.0.0.1:{PORT}", "--log-level", "error"],
-        cwd=ROOT,
-        env=env,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{PORT}"
-    try:
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.1)
+    with gunicorn(env, port=PORT, workers=4, tries=100) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def post(url: str, token: str, body: dict[str, Any] | None = None) -> int:

@@ -8,9 +8,6 @@ import json
 import os
 import re
 import secrets
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -22,9 +19,8 @@ from django.db import connection
 
 from core.models import ApiToken
 from tests.factories import make_user
-from tests.live import database_url
+from tests.live import database_url, gunicorn
 
-ROOT = Path(__file__).resolve().parent.parent
 PORT = int(os.environ.get("QUORUM_LOCKOUT_TEST_PORT", "8095"))
 PASSWORD = "pw-for-tests-1"  # tests.factories.UserFactory's
 LOCKED = "Too many failed sign-in attempts for this account"
@@ -54,24 +50,8 @@ def server(tmp_path: Path) -> Iterator[str]:
     }
     env.pop("CELERY_BROKER_URL", None)
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "-w", "3", "-b", f"127.0.0.1:{PORT}", "--log-level", "error"],
-        cwd=ROOT,
-        env=env,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{PORT}"
-    try:
-        for _ in range(150):
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.1)
+    with gunicorn(env, port=PORT, workers=3, tries=150) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def form_login(base: str, username: str, password: str, forwarded_for: str) -> tuple[int, str, list[str]]:
