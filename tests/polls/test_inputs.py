@@ -315,10 +315,8 @@ def test_a_split_with_an_unknown_key_is_a_400_naming_it(api: APIClient) -> None:
 # --- Recorded polls in the admin ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("percentages", ['{"Yes": "abc"}', '["Yes"]', '{"Maybe": "10"}', '{"Yes": "101"}'])
-def test_a_bad_snapshot_in_the_admin_is_a_form_error_and_the_pages_keep_working(
-    client: Client, percentages: str
-) -> None:
+def post_snapshot(client: Client, percentages: str) -> tuple[RecordedPoll, Any]:
+    """As a superuser, add one snapshot with these percentages to a recorded poll in the admin."""
     admin = make_user(username="root", is_staff=True, is_superuser=True)
     recorded = RecordedPoll.objects.create(
         platform="X", url="https://x.com/p/1", author="elonmusk", question="Invest?", options=["Yes", "No"]
@@ -344,6 +342,14 @@ def test_a_bad_snapshot_in_the_admin_is_a_form_error_and_the_pages_keep_working(
             "snapshots-0-recorded_poll": str(recorded.pk),
         },
     )
+    return recorded, response
+
+
+@pytest.mark.parametrize("percentages", ['{"Yes": "abc"}', '["Yes"]', '{"Maybe": "10"}', '{"Yes": "101"}'])
+def test_a_bad_snapshot_in_the_admin_is_a_form_error_and_the_pages_keep_working(
+    client: Client, percentages: str
+) -> None:
+    recorded, response = post_snapshot(client, percentages)
     assert response.status_code == 200, response.status_code  # the form again, with the error
     assert "errorlist" in response.content.decode()
     assert not RecordedSnapshot.objects.exists()
@@ -352,31 +358,7 @@ def test_a_bad_snapshot_in_the_admin_is_a_form_error_and_the_pages_keep_working(
 
 
 def test_a_good_snapshot_in_the_admin_is_saved_as_the_api_would(client: Client) -> None:
-    admin = make_user(username="root", is_staff=True, is_superuser=True)
-    recorded = RecordedPoll.objects.create(
-        platform="X", url="https://x.com/p/1", author="elonmusk", question="Invest?", options=["Yes", "No"]
-    )
-    client.force_login(admin)
-    response = client.post(
-        f"/admin/polls/recordedpoll/{recorded.pk}/change/",
-        {
-            "platform": "X",
-            "url": "https://x.com/p/1",
-            "author": "elonmusk",
-            "question": "Invest?",
-            "options": '["Yes", "No"]',
-            "snapshots-TOTAL_FORMS": "1",
-            "snapshots-INITIAL_FORMS": "0",
-            "snapshots-MIN_NUM_FORMS": "0",
-            "snapshots-MAX_NUM_FORMS": "1000",
-            "snapshots-0-taken_at_0": "2024-07-30",
-            "snapshots-0-taken_at_1": "12:00:00",
-            "snapshots-0-total_votes": "958086",
-            "snapshots-0-percentages": '{"Yes": 67.9, "No": "32.1"}',
-            "snapshots-0-note": "",
-            "snapshots-0-recorded_poll": str(recorded.pk),
-        },
-    )
+    recorded, response = post_snapshot(client, '{"Yes": 67.9, "No": "32.1"}')
     assert response.status_code == 302, response.content.decode()[-3000:]
     assert RecordedSnapshot.objects.get().percentages == {"Yes": "67.9", "No": "32.1"}
     assert client.get(f"/recorded/{recorded.pk}/").status_code == 200
