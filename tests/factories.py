@@ -90,6 +90,19 @@ def make_register(
     )
 
 
+def make_split_register() -> RegisterSnapshot:
+    """20,000 shares outstanding: Yolanda Fund 7,123 (H-1), Zachary Trust 3,456 (H-2) and a quiet
+    holder 9,421 (H-3), so a for / against split leaves a share of the register unvoted."""
+    return make_register(
+        [
+            ("H-1", "Yolanda Fund", "yolanda@example.com", 7_123),
+            ("H-2", "Zachary Trust", "zachary@example.com", 3_456),
+            ("H-3", "Quiet Holder", "quiet@example.com", 9_421),
+        ],
+        outstanding=20_000,
+    )
+
+
 def make_meeting(register: RegisterSnapshot, **fields: Any) -> Meeting:
     return meeting_services.meeting_create(
         title=fields.pop("title", "2025 Annual Meeting"),

@@ -12,7 +12,14 @@ from rest_framework.test import APIClient
 
 from polls import certification, services
 from polls.models import AuditEvent, Ballot, Poll, PollStatus, Tabulation
-from tests.factories import make_item, make_meeting, make_poll, make_register, make_secretary, make_user
+from tests.factories import (
+    make_item,
+    make_meeting,
+    make_poll,
+    make_secretary,
+    make_split_register,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -22,14 +29,7 @@ REFUSAL = "Enter the inspector's totals after the poll closes."
 @pytest.fixture
 def item() -> Poll:
     """An open item whose results show after close, with 7,123 shares for and 3,456 against."""
-    register = make_register(
-        [
-            ("H-1", "Yolanda Fund", "yolanda@example.com", 7_123),
-            ("H-2", "Zachary Trust", "zachary@example.com", 3_456),
-            ("H-3", "Quiet Holder", "quiet@example.com", 9_421),
-        ],
-        outstanding=20_000,
-    )
+    register = make_split_register()
     item = make_item(make_meeting(register), results_visibility="after_close")
     for account, choice in (("yolanda", "for"), ("zachary", "against")):
         voter = make_user(username=account, email=f"{account}@example.com")

@@ -17,7 +17,15 @@ from rest_framework.test import APIClient
 from polls import certification, meeting_services, services
 from polls.exceptions import IllegalTransition
 from polls.models import AuditEvent, Meeting, Poll, PollStatus
-from tests.factories import make_item, make_meeting, make_poll, make_register, make_secretary, make_user
+from tests.factories import (
+    make_item,
+    make_meeting,
+    make_poll,
+    make_register,
+    make_secretary,
+    make_split_register,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -27,14 +35,7 @@ FROZEN = "Voting has begun"
 @pytest.fixture
 def meeting() -> Meeting:
     """20,000 shares outstanding, a quorum of more than 2/3: 10,579 shares voting is no quorum."""
-    register = make_register(
-        [
-            ("H-1", "Yolanda Fund", "yolanda@example.com", 7_123),
-            ("H-2", "Zachary Trust", "zachary@example.com", 3_456),
-            ("H-3", "Quiet Holder", "quiet@example.com", 9_421),
-        ],
-        outstanding=20_000,
-    )
+    register = make_split_register()
     return make_meeting(register, quorum="2/3")
 
 
