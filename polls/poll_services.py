@@ -11,16 +11,12 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
-from polls.exceptions import IllegalTransition, InvalidPollData
+from polls.exceptions import IllegalTransition
 from polls.models import Option, Poll, PollStatus
-from polls.option_labels import option_label_clean, option_label_duplicates, options_not_distinct
 from polls.services import (
-    MAX_OPTION_LABEL,
-    MAX_OPTIONS,
-    MIN_OPTIONS,
     _audit_poll,
+    _clean_options,
     _locked_poll,
-    _refuse_control_characters,
     poll_update,
 )
 
@@ -31,20 +27,6 @@ def _locked_draft(poll: Poll, refusal: str) -> Poll:
     if poll.status != PollStatus.DRAFT:
         raise IllegalTransition(refusal)
     return poll
-
-
-def _clean_options(options: Sequence[str]) -> list[str]:
-    labels = [option_label_clean(label) for label in options]
-    _refuse_control_characters(options=labels)
-    if not MIN_OPTIONS <= len(labels) <= MAX_OPTIONS:
-        raise InvalidPollData(
-            _("A poll needs between %(min)d and %(max)d options.") % {"min": MIN_OPTIONS, "max": MAX_OPTIONS}
-        )
-    if any(not label for label in labels) or option_label_duplicates(labels):
-        raise InvalidPollData(options_not_distinct(labels))
-    if any(len(label) > MAX_OPTION_LABEL for label in labels):
-        raise InvalidPollData(_("An option may be at most %(max)d characters long.") % {"max": MAX_OPTION_LABEL})
-    return labels
 
 
 @transaction.atomic

@@ -70,6 +70,22 @@ def _refuse_control_characters(**values: str | Sequence[str]) -> None:
         raise InvalidPollData(control_characters_message(fields))
 
 
+def _clean_options(options: Sequence[str], **single_line: str) -> list[str]:
+    """A public poll's option labels, cleaned and checked; `single_line` values (a new title) are
+    checked for control characters with them, so one refusal names every offending field."""
+    labels = [option_label_clean(label) for label in options]
+    _refuse_control_characters(**single_line, options=labels)
+    if not MIN_OPTIONS <= len(labels) <= MAX_OPTIONS:
+        raise InvalidPollData(
+            _("A poll needs between %(min)d and %(max)d options.") % {"min": MIN_OPTIONS, "max": MAX_OPTIONS}
+        )
+    if any(not label for label in labels) or option_label_duplicates(labels):
+        raise InvalidPollData(options_not_distinct(labels))
+    if any(len(label) > MAX_OPTION_LABEL for label in labels):
+        raise InvalidPollData(_("An option may be at most %(max)d characters long.") % {"max": MAX_OPTION_LABEL})
+    return labels
+
+
 def _status_word(status: str) -> str:
     """A poll's status in a sentence: "closed" in English (the stored value), "chiusa" in Italian."""
     return str(PollStatus(status).label).lower()
@@ -98,16 +114,7 @@ def poll_create(
 ) -> Poll:
     """A public poll, secret unless asked otherwise; shareholder items are made with
     `item_create`, on a meeting."""
-    labels = [option_label_clean(label) for label in options]
-    _refuse_control_characters(title=title, options=labels)
-    if not MIN_OPTIONS <= len(labels) <= MAX_OPTIONS:
-        raise InvalidPollData(
-            _("A poll needs between %(min)d and %(max)d options.") % {"min": MIN_OPTIONS, "max": MAX_OPTIONS}
-        )
-    if any(not label for label in labels) or option_label_duplicates(labels):
-        raise InvalidPollData(options_not_distinct(labels))
-    if any(len(label) > MAX_OPTION_LABEL for label in labels):
-        raise InvalidPollData(_("An option may be at most %(max)d characters long.") % {"max": MAX_OPTION_LABEL})
+    labels = _clean_options(options, title=title)
     if closes_at <= opens_at:
         raise InvalidPollData(_("The poll must close after it opens."))
     poll = Poll.objects.create(
