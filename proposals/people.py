@@ -4,17 +4,13 @@ proposals.people_services'; every irreversible step asks for a second, confirmin
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,23 +20,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from polls.exceptions import PollError
-from polls.permissions import is_secretary
 from polls.validators import no_control_characters
 from proposals import people_services
+from proposals.console import secretary_only
 from proposals.models import Director, Party
 
-View = Callable[..., HttpResponse]
 ACCOUNTS_SHOWN = 50
-
-
-def secretary_only(view: View) -> View:
-    @wraps(view)
-    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not is_secretary(request.user):
-            raise PermissionDenied(_("Only the company secretary may use the console."))
-        return view(request, *args, **kwargs)
-
-    return login_required(guarded)
 
 
 # --- Forms -----------------------------------------------------------------------------------
