@@ -108,15 +108,22 @@ def test_a_quorum_edit_after_an_item_opened_is_a_409_in_the_api_and_changes_noth
     assert before[0]["outcome"]["reason"] == "no quorum"
 
 
-def test_a_quorum_edit_in_the_admin_after_an_item_opened_is_a_form_error(item: Poll, browser: Client) -> None:
-    meeting = item.meeting
-    assert meeting is not None
-    form = {
+def _quorum_halved(meeting: Meeting) -> dict[str, Any]:
+    """The meeting's edit form as it stands but for a quorum of more than 1/2."""
+    return {
         "title": meeting.title,
         "date": meeting.date.isoformat(),
         "register": meeting.register_id,
         "quorum": "1/2",
         "quorum_comparator": ">",
+    }
+
+
+def test_a_quorum_edit_in_the_admin_after_an_item_opened_is_a_form_error(item: Poll, browser: Client) -> None:
+    meeting = item.meeting
+    assert meeting is not None
+    form = {
+        **_quorum_halved(meeting),
         "items-TOTAL_FORMS": 1,
         "items-INITIAL_FORMS": 1,
         "items-0-id": item.pk,
@@ -133,14 +140,7 @@ def test_a_quorum_edit_in_the_admin_after_an_item_opened_is_a_form_error(item: P
 def test_a_quorum_edit_in_the_console_after_an_item_opened_is_a_form_error(item: Poll, browser: Client) -> None:
     meeting = item.meeting
     assert meeting is not None
-    form = {
-        "title": meeting.title,
-        "date": meeting.date.isoformat(),
-        "register": meeting.register_id,
-        "quorum": "1/2",
-        "quorum_comparator": ">",
-    }
-    response = browser.post(f"/console/meetings/{meeting.pk}/edit/", form)
+    response = browser.post(f"/console/meetings/{meeting.pk}/edit/", _quorum_halved(meeting))
     assert response.status_code == 400
     assert FROZEN in html.unescape(response.content.decode())
     meeting.refresh_from_db()
