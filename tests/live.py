@@ -3,6 +3,8 @@ pg_dump)."""
 
 from __future__ import annotations
 
+import os
+import secrets
 import subprocess
 import sys
 import time
@@ -21,6 +23,24 @@ def database_url() -> str:
     db = connection.settings_dict
     credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
     return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def server_env(settings_module: str, **overrides: str) -> dict[str, str]:
+    """This process's environment for a production-like server on the test database: its own
+    secret key, no debug, no HTTPS redirect and no Celery broker."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": settings_module,
+        "DATABASE_URL": database_url(),
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "LOG_LEVEL": "ERROR",
+        **overrides,
+    }
+    env.pop("CELERY_BROKER_URL", None)
+    return env
 
 
 @contextmanager

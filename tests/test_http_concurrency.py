@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import urllib.error
 import urllib.request
 from collections import Counter
@@ -21,7 +20,7 @@ from core.services import api_token_issue
 from polls import certification, services
 from polls.models import Ballot, Poll, PollStatus
 from tests.factories import make_poll, make_secretary, make_user
-from tests.live import database_url, gunicorn
+from tests.live import gunicorn, server_env
 
 PORT = int(os.environ.get("QUORUM_HTTP_TEST_PORT", "8097"))
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -31,17 +30,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def server() -> Iterator[str]:
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: several server processes share the database")
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": database_url(),
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "0",
-        "LOG_LEVEL": "ERROR",
-    }
-    env.pop("CELERY_BROKER_URL", None)
+    env = server_env("config.settings")
     with gunicorn(env, port=PORT, workers=4, tries=100) as base:
         yield base
 

@@ -19,7 +19,7 @@ from django.db import connection
 
 from core.models import ApiToken
 from tests.factories import make_user
-from tests.live import database_url, gunicorn
+from tests.live import gunicorn, server_env
 
 PORT = int(os.environ.get("QUORUM_LOCKOUT_TEST_PORT", "8095"))
 PASSWORD = "pw-for-tests-1"  # tests.factories.UserFactory's
@@ -31,24 +31,16 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def server(tmp_path: Path) -> Iterator[str]:
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: three server processes share the database")
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.workers_settings",
-        "DATABASE_URL": database_url(),
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "AUDIT_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "0",
-        "SESSION_COOKIE_SECURE": "0",
-        "CSRF_COOKIE_SECURE": "0",
+    env = server_env(
+        "tests.workers_settings",
+        AUDIT_KEY=secrets.token_urlsafe(50),
+        SESSION_COOKIE_SECURE="0",
+        CSRF_COOKIE_SECURE="0",
         # A cache every worker shares (Redis in CI when CACHE_URL is set, else files on this node).
-        "CACHE_URL": os.environ.get("CACHE_URL") or f"filecache://{tmp_path / 'cache'}",
+        CACHE_URL=os.environ.get("CACHE_URL") or f"filecache://{tmp_path / 'cache'}",
         # The throttle would refuse the twelfth attempt on its own: this test is about the lockout.
-        "LOGIN_THROTTLE_RATE": "1000/min",
-        "LOG_LEVEL": "ERROR",
-    }
-    env.pop("CELERY_BROKER_URL", None)
+        LOGIN_THROTTLE_RATE="1000/min",
+    )
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     with gunicorn(env, port=PORT, workers=3, tries=150) as base:
         yield base
