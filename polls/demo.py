@@ -137,6 +137,12 @@ class PollsDemo:
                 )
             services.poll_close(poll=poll)
 
+    def _link_demo_holders(self) -> None:
+        """The demo register is a closed one whose addresses are the demo accounts': link them
+        by e-mail whatever REGISTER_LINK_BY_EMAIL says, so any deployment's demo can vote."""
+        for user in get_user_model().objects.filter(username__in=MEMBERS):
+            services.holders_link_user(user=user)
+
     def _annual_meeting(self, secretary: Any) -> None:
         """Last year's annual meeting on the register of record (6 November, as Tesla's in
         2025): its auditor item voted by the demo members, closed and certified. The xAI item
@@ -152,6 +158,7 @@ class PollsDemo:
             imported_by=secretary,
             source_name=f"demo-register-{year}.csv",
         )
+        self._link_demo_holders()
         held = datetime.date(year, 11, 6)
         meeting = meeting_services.meeting_create(title=title, date=held, register=register, created_by=secretary)
         opened = datetime.datetime.combine(held - datetime.timedelta(days=30), datetime.time(9), tzinfo=datetime.UTC)
@@ -186,6 +193,7 @@ class PollsDemo:
             imported_by=secretary,
             source_name=f"demo-register-{today.year}.csv",
         )
+        self._link_demo_holders()
         held = today + datetime.timedelta(days=7)
         meeting = meeting_services.meeting_create(title=title, date=held, register=register, created_by=secretary)
         closes = datetime.datetime.combine(held, datetime.time(17), tzinfo=datetime.UTC)

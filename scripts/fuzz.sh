@@ -10,7 +10,8 @@ examples="${FUZZ_EXAMPLES:-20}"
 # A fixed seed keeps CI reproducible; FUZZ_SEED=random (or any number) explores further.
 seed="${FUZZ_SEED:-20261126}"
 work=$(mktemp -d)
-trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+# Only the server this script started: `kill 0` would end the whole process group (make, CI).
+trap 'if [[ -n "${server:-}" ]]; then kill "$server" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
 
 if [[ -n "${FUZZ_DATABASE_URL:-}" ]]; then
   export DATABASE_URL="$FUZZ_DATABASE_URL"

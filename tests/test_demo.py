@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.utils import timezone
 
-from polls.models import Meeting, PollStatus, ResultsVisibility
+from polls.models import Holder, Meeting, PollStatus, ResultsVisibility
 from polls.permissions import can_see_results
 from proposals import selectors
 from proposals.demo import WAITING_TITLE
@@ -72,3 +73,10 @@ def test_seeding_twice_adds_nothing(demo: None) -> None:
     meetings, proposals = Meeting.objects.count(), Proposal.objects.count()
     call_command("seed_demo", stdout=StringIO())
     assert (Meeting.objects.count(), Proposal.objects.count()) == (meetings, proposals)
+
+
+def test_the_demo_seeds_and_votes_where_e_mail_linking_is_off(settings: Any) -> None:
+    # Production's default: holdings are claimed by control number, not linked by e-mail.
+    settings.REGISTER_LINK_BY_EMAIL = False
+    call_command("seed_demo", stdout=StringIO())
+    assert Holder.objects.filter(user__username="alice").exists()
