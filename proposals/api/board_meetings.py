@@ -87,10 +87,15 @@ class IsBoard(permissions.BasePermission):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Board meetings (the board)", responses={200: BoardMeetingSerializer(many=True)}),
-    retrieve=extend_schema(summary="One board meeting", responses={200: BoardMeetingSerializer, **errors(404)}),
+    list=extend_schema(
+        summary="Board meetings (the board)",
+        responses={200: BoardMeetingSerializer(many=True), **errors(400, 401, 403)},
+    ),
+    retrieve=extend_schema(
+        summary="One board meeting", responses={200: BoardMeetingSerializer, **errors(401, 403, 404)}
+    ),
     create=extend_schema(
-        summary="Schedule a board meeting (secretary)", responses={201: BoardMeetingSerializer, **errors(400, 403)}
+        summary="Schedule a board meeting (secretary)", responses={201: BoardMeetingSerializer, **errors(400, 401, 403)}
     ),
 )
 class BoardMeetingViewSet(
@@ -113,7 +118,7 @@ class BoardMeetingViewSet(
     @extend_schema(
         summary="Record who attended (secretary)",
         request=AttendanceSerializer,
-        responses={200: BoardMeetingSerializer, **errors(400, 403, 404)},
+        responses={200: BoardMeetingSerializer, **errors(400, 401, 403, 404)},
     )
     @action(detail=True, methods=["post"])
     def attendance(self, request: Request, pk: str | None = None) -> Response:
@@ -130,7 +135,7 @@ class BoardMeetingViewSet(
     @extend_schema(
         summary="Record a vote taken at the meeting (secretary); it counts like a review vote",
         request=MeetingVoteSerializer,
-        responses={201: None, **errors(400, 403, 404, 409)},
+        responses={201: None, **errors(400, 401, 403, 404, 409)},
     )
     @action(detail=True, methods=["post"])
     def votes(self, request: Request, pk: str | None = None) -> Response:
@@ -152,13 +157,13 @@ class BoardMeetingViewSet(
         )
 
     @extend_schema(
-        methods=["GET"], summary="The minutes, in Markdown", responses={200: MinutesSerializer, **errors(404)}
+        methods=["GET"], summary="The minutes, in Markdown", responses={200: MinutesSerializer, **errors(401, 403, 404)}
     )
     @extend_schema(
         methods=["PUT"],
         summary="Draft or correct the minutes (secretary); 409 once approved",
         request=MinutesSerializer,
-        responses={200: MinutesSerializer, **errors(400, 403, 404, 409)},
+        responses={200: MinutesSerializer, **errors(400, 401, 403, 404, 409)},
     )
     @action(detail=True, methods=["get", "put"])
     def minutes(self, request: Request, pk: str | None = None) -> Response:
@@ -176,7 +181,7 @@ class BoardMeetingViewSet(
     @extend_schema(
         summary="Circulate the minutes to the directors (secretary)",
         request=None,
-        responses={200: MinutesSerializer, **errors(400, 403, 404, 409)},
+        responses={200: MinutesSerializer, **errors(400, 401, 403, 404, 409)},
     )
     @action(detail=True, methods=["post"], url_path="minutes/circulate")
     def minutes_circulate(self, request: Request, pk: str | None = None) -> Response:
@@ -186,7 +191,7 @@ class BoardMeetingViewSet(
     @extend_schema(
         summary="Approve the circulated minutes (director); a majority of the directors in office freezes them",
         request=None,
-        responses={200: MinutesSerializer, **errors(403, 404, 409)},
+        responses={200: MinutesSerializer, **errors(401, 403, 404, 409)},
     )
     @action(detail=True, methods=["post"], url_path="minutes/approve")
     def minutes_approve(self, request: Request, pk: str | None = None) -> Response:

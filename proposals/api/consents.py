@@ -81,9 +81,9 @@ class ConsentSignSerializer(serializers.Serializer):
 @extend_schema_view(
     list=extend_schema(
         summary="Written consents (directors in office and the secretary)",
-        responses={200: ConsentSerializer(many=True), **errors(401, 403)},
+        responses={200: ConsentSerializer(many=True), **errors(400, 401, 403)},
     ),
-    retrieve=extend_schema(summary="One written consent", responses={200: ConsentSerializer, **errors(401, 404)}),
+    retrieve=extend_schema(summary="One written consent", responses={200: ConsentSerializer, **errors(401, 403, 404)}),
     create=extend_schema(
         summary="Circulate a unanimous written consent on a proposal in review (secretary)",
         request=ConsentCreateWithProposalSerializer,
