@@ -15,6 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import models
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
@@ -52,7 +54,9 @@ class Receipt:
     @property
     def message(self) -> str:
         """The one sentence a check answers, in the reader's language."""
-        when = {"at": self.cast_at.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")}
+        # The site's one date style in the reader's language, with the zone named: never raw ISO.
+        local = timezone.localtime(self.cast_at)
+        when = {"at": f"{date_format(local, 'DATETIME_FORMAT')} ({local.tzname()})"}
         if self.status == ReceiptStatus.COUNTED:
             return _("Recorded as cast at %(at)s; counted in the certified result.") % when
         if self.status == ReceiptStatus.RECORDED:

@@ -11,6 +11,7 @@ import pytest
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.test import Client
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from polls import certification, receipts, services
@@ -308,6 +309,10 @@ def test_the_receipt_page_speaks_italian(poll: Poll, voter: Any) -> None:
     code = code_of(services.ballot_cast(poll_id=poll.pk, voter=voter, option_id=choice_id(poll)))
     page = Client().get(f"/receipts/{code}/", HTTP_ACCEPT_LANGUAGE="it")
     assert "Registrata come espressa" in text(page)
+    # The moment reads in the site's Italian style, never as a raw ISO timestamp.
+    sentence = text(page).split("Registrata come espressa il", 1)[1].split(";", 1)[0]
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", sentence), sentence
+    assert timezone.localdate().strftime("%Y") in sentence
 
 
 def test_the_schema_describes_the_receipt_field_and_endpoint() -> None:
