@@ -939,22 +939,3 @@ def profile_language_set(*, user: User, language: str) -> None:
     if language not in dict(settings.LANGUAGES):
         raise InvalidPollData(_("Unknown language %(language)s.") % {"language": repr(language)})
     Profile.objects.update_or_create(user=user, defaults={"language": language})
-
-
-# Moved to polls.certification and polls.meeting_services; callers written before the move
-# still find them here (resolved on use, since both modules build on this one).
-MOVED = {
-    "RecountLine": "polls.certification",
-    "poll_recount": "polls.certification",
-    "poll_certify": "polls.certification",
-    "meeting_create": "polls.meeting_services",
-    "item_create": "polls.meeting_services",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in MOVED:
-        import importlib
-
-        return getattr(importlib.import_module(MOVED[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

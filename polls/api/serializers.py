@@ -425,12 +425,3 @@ class RecordedPollSerializer(serializers.ModelSerializer):
         model = RecordedPoll
         fields = ["id", "platform", "url", "author", "question", "options", "snapshots", "created_at"]
         read_only_fields = ["id", "snapshots", "created_at"]
-
-
-class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
-
-
-class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()
