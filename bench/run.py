@@ -90,7 +90,7 @@ def time_import(path: Path) -> dict[str, float]:
     for _ in range(2):
         start = time.perf_counter()
         psql(
-            "CREATE TABLE bench_copy (LIKE polls_holder INCLUDING ALL)",
+            "CREATE TABLE bench_copy (LIKE meetings_holder INCLUDING ALL)",
             "ALTER TABLE bench_copy ALTER COLUMN register_id SET DEFAULT 0",
             f"\\copy bench_copy (account, name, email, shares) FROM '{path}' WITH (FORMAT csv, HEADER)",
             "DROP TABLE bench_copy",

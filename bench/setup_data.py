@@ -18,8 +18,10 @@ django.setup()
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from polls import meeting_services, services  # noqa: E402
-from polls.models import Option, Poll, RegisterSnapshot  # noqa: E402
+from meetings import meeting_services  # noqa: E402
+from meetings.models import RegisterSnapshot  # noqa: E402
+from polls import services  # noqa: E402
+from polls.models import Option, Poll  # noqa: E402
 
 USERS = int(os.environ.get("BENCH_USERS", "1000000"))
 TOKENS = int(os.environ.get("BENCH_TOKENS", "60000"))
@@ -106,7 +108,7 @@ def shareholder_item(register: RegisterSnapshot, voter_id: int) -> Poll:
         "INSERT INTO polls_ballot (poll_id, voter_id, holder_id, option_id, weight, shares_for, shares_against, "
         "shares_abstain, cast_at, updated_at) SELECT %s, %s, h.id, CASE h.id %% 3 WHEN 0 THEN %s WHEN 1 THEN %s "
         "ELSE %s END, h.shares, CASE WHEN h.id %% 3 = 0 THEN h.shares ELSE 0 END, CASE WHEN h.id %% 3 = 1 THEN "
-        "h.shares ELSE 0 END, CASE WHEN h.id %% 3 = 2 THEN h.shares ELSE 0 END, now(), now() FROM polls_holder h "
+        "h.shares ELSE 0 END, CASE WHEN h.id %% 3 = 2 THEN h.shares ELSE 0 END, now(), now() FROM meetings_holder h "
         "WHERE h.register_id = %s AND h.shares > 0",
         [item.pk, voter_id, options["for"], options["against"], options["abstain"], register.pk],
     )

@@ -25,7 +25,7 @@ class SiteNotFoundPage:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if settings.DEBUG and response.status_code == 404 and TECHNICAL_404 in getattr(response, "content", b""):
-            from polls.views import not_found
+            from config.views import not_found
 
             return not_found(request)
         return response

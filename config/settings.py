@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "core",
     "polls",
+    "meetings",
     "proposals",
 ]
 
@@ -77,7 +78,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
-CSRF_FAILURE_VIEW = "polls.views.csrf_failure"
+CSRF_FAILURE_VIEW = "config.views.csrf_failure"
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
@@ -91,7 +92,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "polls.context_processors.roles",
+                "core.context_processors.roles",
             ],
         },
     },
@@ -128,8 +129,8 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "polls:list"
-LOGOUT_REDIRECT_URL = "polls:list"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
 
 LANGUAGE_CODE = "en"
 # The story began in an Italian article: the interface speaks both. The reader's choice comes
@@ -185,7 +186,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    "DEFAULT_PAGINATION_CLASS": "polls.api.pagination.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.Pagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -193,7 +194,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "polls.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "COERCE_DECIMAL_TO_STRING": True,
@@ -299,7 +300,7 @@ CELERY_BEAT_SCHEDULE = {
     "polls-sweep": {"task": "polls.tasks.polls_sweep", "schedule": 30.0},
     "proposals-sweep": {"task": "proposals.tasks.proposals_sweep", "schedule": 60.0},
     "polls-reconcile": {"task": "polls.tasks.polls_reconcile", "schedule": 600.0},
-    "register-imports-resume": {"task": "polls.tasks.register_imports_resume", "schedule": 300.0},
+    "register-imports-resume": {"task": "meetings.tasks.register_imports_resume", "schedule": 300.0},
 }
 # A task whose worker died before acknowledging it (acks late) goes back to the queue after the
 # visibility timeout. Keep it above the longest task: one still running past it is delivered a

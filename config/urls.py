@@ -2,9 +2,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from config import views
 from core.api import LogoutView as ApiLogoutView
-from polls.auth import LoginView
-from polls.views import healthz, language_set
+from core.auth import LoginView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -12,13 +12,15 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("core.urls")),
     path("api/v1/auth/logout/", ApiLogoutView.as_view(), name="api-logout"),
-    path("api/v1/", include("polls.api.urls")),
-    path("healthz", healthz, name="healthz"),
+    path("api/v1/", include("config.api")),
+    path("healthz", views.healthz, name="healthz"),
     path("console/", include("proposals.console_urls")),
-    path("i18n/setlang/", language_set, name="set_language"),
+    path("i18n/setlang/", views.language_set, name="set_language"),
     path("proposals/", include("proposals.urls")),
+    path("", views.home, name="home"),
+    path("", include("meetings.urls")),
     path("", include("polls.urls")),
 ]
 
-handler404 = "polls.views.not_found"
-handler500 = "polls.views.server_error"
+handler404 = "config.views.not_found"
+handler500 = "config.views.server_error"

@@ -1,4 +1,23 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def ensure_secretary_group(sender: AppConfig, **kwargs: Any) -> None:
+    """The secretary role is a group with the admin rights to run polls; kept in step with
+    the models on every migrate, so a new model's permissions reach the role too."""
+    from django.contrib.auth.models import Group, Permission
+    from django.db.models import Q
+
+    from core.roles import SECRETARY_GROUP
+
+    group, _ = Group.objects.get_or_create(name=SECRETARY_GROUP)
+    wanted = Permission.objects.filter(
+        Q(content_type__app_label__in=["polls", "meetings", "proposals"])
+        | Q(content_type__app_label="core", content_type__model__in=["auditevent", "audithead", "auditroot", "profile"])
+    ).exclude(codename__in=["add_ballot", "change_ballot", "delete_ballot"])
+    group.permissions.add(*wanted)
 
 
 class CoreConfig(AppConfig):
@@ -10,3 +29,7 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from core import checks, mfa  # noqa: F401 - registers the deploy check and the built-in rule
+
+        # After every app's migrations, not only ours: the other apps' permissions are created
+        # after core's post_migrate, and the role must get them on the first migrate of a new database.
+        post_migrate.connect(ensure_secretary_group, dispatch_uid="core-secretary-group")

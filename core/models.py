@@ -36,3 +36,102 @@ class ApiToken(models.Model):
         # The password hash carries a fresh salt each time it is set, so its digest changes with
         # every password change (and with an unusable password), reset or not.
         return hashlib.sha256(password_hash.encode()).hexdigest()
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: object) -> int:
+        raise PermissionError("Audit events are append-only.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Audit events are append-only.")
+
+
+class AuditEvent(models.Model):
+    """One link in an append-only, hash-chained trail. Each subject (a proposal, a poll, a
+    holder's or voter's ballot) has its own chain, so appending never waits on other subjects;
+    `hash` covers the previous link and this event's content, so a changed, removed or
+    reordered row breaks the chain where it happened."""
+
+    stream = models.CharField(max_length=100)
+    seq = models.PositiveIntegerField()
+    action = models.CharField(max_length=40)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    at = models.DateTimeField()
+    payload = models.JSONField(default=dict)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    # Which AUDIT_KEY signed the link, so after a rotation AUDIT_OLD_KEYS still verifies it.
+    key_id = models.CharField(max_length=16, blank=True)
+    hash = models.CharField(max_length=64)
+    # Where the link was folded into the running root: the shard and its position there.
+    root_shard = models.PositiveSmallIntegerField()
+    root_n = models.BigIntegerField()
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["stream", "seq"]
+        constraints = [
+            # Two writers appending to one chain at once: one of them fails instead of forking it.
+            models.UniqueConstraint(fields=["stream", "seq"], name="core_audit_one_link_per_position"),
+        ]
+        # A receipt code is a prefix of a ballot link's hash, looked up as a range on this index
+        # (a plain b-tree serves `>=`/`<` on SQLite and on PostgreSQL under any collation).
+        indexes = [models.Index(fields=["hash"], name="core_audit_hash_receipt")]
+
+    def __str__(self) -> str:
+        return f"{self.stream}#{self.seq} {self.action}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise PermissionError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Audit events are append-only.")
+
+
+class AuditHead(models.Model):
+    """Each chain's last link, written with it: a removed tail is found; the row orders appends."""
+
+    stream = models.CharField(max_length=100, primary_key=True)
+    seq = models.PositiveIntegerField()
+    hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"{self.stream}#{self.seq}"
+
+
+class AuditRoot(models.Model):
+    """A shard of the running root: XOR of its links' keyed shares, and their count (audit.py)."""
+
+    shard = models.PositiveSmallIntegerField(primary_key=True)
+    n = models.BigIntegerField(default=0)
+    a0 = models.BigIntegerField(default=0)
+    a1 = models.BigIntegerField(default=0)
+    a2 = models.BigIntegerField(default=0)
+    a3 = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"root shard {self.shard} ({self.n} links)"
+
+
+class Profile(models.Model):
+    """What a person chose for themselves. The language follows them into e-mails, which are
+    written by a worker with no browser to ask."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    language = models.CharField(max_length=10, choices=settings.LANGUAGES)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(language__in=[code for code, _name in settings.LANGUAGES]),
+                name="core_profile_language_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.language})"

@@ -11,15 +11,14 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from polls import results
-from polls.audit import audit_root_snapshot
+from core.audit import audit_root_snapshot
+from polls import kinds, results
 from polls.exceptions import IllegalTransition, RecountMismatch
-from polls.models import Ballot, Choice, Option, Poll, PollStatus, Tabulation
-from polls.services import SHARE_FIELDS, _audit_poll, _locked_poll, _status_word, grouped_number
+from polls.models import Ballot, Choice, Option, Poll, PollStatus
+from polls.services import _audit_poll, _locked_poll, _status_word, grouped_number
 from polls.signals import poll_certified, poll_closed
 
 
@@ -46,20 +45,7 @@ def poll_recount(*, poll: Poll) -> list[RecountLine]:
     """Count every ballot again, beside the running totals (one aggregate query)."""
     ballots = Ballot.objects.filter(poll_id=poll.pk)
     options = list(Option.objects.filter(poll_id=poll.pk).order_by("position", "id"))
-    counted: dict[int, tuple[int, int]]
-    if poll.is_item:
-        sums = ballots.aggregate(
-            **{f"{code}_n": Count("id", filter=Q(**{f"{SHARE_FIELDS[code]}__gt": 0})) for code in Choice.values},
-            **{f"{code}_w": Sum(SHARE_FIELDS[code]) for code in Choice.values},
-        )
-        counted = {
-            option.pk: (sums[f"{option.code}_n"], sums[f"{option.code}_w"] or 0) for option in options if option.code
-        }
-    else:
-        counted = {
-            row["option_id"]: (row["n"], row["w"] or 0)
-            for row in ballots.values("option_id").annotate(n=Count("id"), w=Sum("weight")).order_by()
-        }
+    counted = kinds.form_of(poll).recount(poll=poll, ballots=ballots, options=options)
     return [
         RecountLine(
             option_id=option.pk,
@@ -128,19 +114,13 @@ def _choice_label(code: str) -> str:
 
 def tabulation_comparison(*, poll: Poll, recount: list[RecountLine] | None = None) -> TabulationComparison | None:
     """None when the item has no inspector's tabulation (or is a public poll)."""
-    if not poll.is_item:
-        return None
-    tabulation = Tabulation.objects.filter(poll_id=poll.pk).first()
+    tabulation = kinds.form_of(poll).official_totals(poll)
     if tabulation is None:
         return None
     recount = recount if recount is not None else poll_recount(poll=poll)
     codes = dict(Option.objects.filter(poll_id=poll.pk).values_list("pk", "code"))
     counted = {codes[line.option_id]: line.counted_weight for line in recount if codes.get(line.option_id)}
-    tabulated: dict[str, int] = {
-        Choice.FOR: tabulation.shares_for,
-        Choice.AGAINST: tabulation.shares_against,
-        Choice.ABSTAIN: tabulation.shares_abstain,
-    }
+    tabulated = tabulation.by_code
     return TabulationComparison(
         lines=[
             TabulationLine(
@@ -169,7 +149,7 @@ def _recount_details(poll: Poll, recount: list[RecountLine]) -> list[str]:
         for line in recount
         if not line.matches
     ]
-    if poll.is_item:
+    if kinds.form_of(poll).share_weighted:
         counted = Ballot.objects.filter(poll_id=poll.pk).count()
         if counted != poll.ballot_count:
             details.append(
@@ -183,19 +163,7 @@ def certified_rules(poll: Poll) -> dict[str, Any]:
     """The rules and the register the item was decided under, as they stand at certification
     (frozen since it opened): later edits, even by SQL, change nothing served."""
     rules: dict[str, Any] = {"kind": poll.kind, "title": poll.title}
-    meeting = poll.meeting
-    if meeting is not None:
-        rules.update(
-            standard=poll.standard,
-            threshold=poll.threshold_text,
-            comparator=poll.threshold_comparator,
-            advisory=poll.advisory,
-            meeting=meeting.pk,
-            register=meeting.register_id,
-            shares_outstanding=str(meeting.register.shares_outstanding),
-            quorum=meeting.quorum_text,
-            quorum_comparator=meeting.quorum_comparator,
-        )
+    rules.update(kinds.form_of(poll).certified_rules(poll))
     return rules
 
 

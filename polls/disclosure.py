@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Sum
 
+from core.models import AuditEvent
 from polls import refusals
-from polls.models import AuditEvent, Option, Poll, PollStatus
+from polls.models import Option, Poll, PollStatus
 
 if TYPE_CHECKING:
     from polls.permissions import AnyUser

@@ -1,6 +1,4 @@
-"""Domain errors raised by poll services. Each carries the HTTP status the API answers with,
-so views, the API and the admin turn the same refusal into the same message, in the
-reader's language."""
+"""Refusals of the vote engine and the shareholder services (core.errors.DomainError)."""
 
 from __future__ import annotations
 
@@ -9,21 +7,14 @@ from typing import TYPE_CHECKING
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.errors import DomainError
+
 if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
+    pass
 
 
-class PollError(Exception):
-    status_code = 400
-    default_message: StrOrPromise = _("The request cannot be carried out.")
-
-    def __init__(self, message: StrOrPromise | None = None) -> None:
-        self.message = message or self.default_message
-        super().__init__(self.message)
-
-    def extra(self) -> dict[str, object]:
-        """Fields the API returns beside `detail`."""
-        return {}
+class PollError(DomainError):
+    """A refusal of the vote engine."""
 
 
 class PollNotFound(PollError):

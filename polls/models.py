@@ -5,11 +5,11 @@ import datetime
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Lower, Upper
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from polls.validators import SingleLineCharField
+from core.validators import SingleLineCharField
 
 
 class PollKind(models.TextChoices):
@@ -51,7 +51,7 @@ class ResultsVisibility(models.TextChoices):
     AFTER_CLOSE = "after_close", _("Only after the poll closes")
 
 
-def _choices_check(field: str, choices: type[models.TextChoices]) -> models.CheckConstraint:
+def choices_check(field: str, choices: type[models.TextChoices]) -> models.CheckConstraint:
     return models.CheckConstraint(
         condition=Q(**{f"{field}__in": choices.values}), name=f"%(app_label)s_%(class)s_{field}_valid"
     )
@@ -93,7 +93,9 @@ class Poll(models.Model):
     certified_audit_root = models.JSONField(null=True, blank=True, editable=False)
 
     # Shareholder items only: the meeting whose ballot carries this item, and how it is decided.
-    meeting = models.ForeignKey("polls.Meeting", null=True, blank=True, on_delete=models.PROTECT, related_name="items")
+    meeting = models.ForeignKey(
+        "meetings.Meeting", null=True, blank=True, on_delete=models.PROTECT, related_name="items"
+    )
     standard = models.CharField(max_length=30, choices=VoteStandard.choices, blank=True)
     threshold_numerator = models.PositiveIntegerField(default=1)
     threshold_denominator = models.PositiveIntegerField(default=2)
@@ -116,9 +118,9 @@ class Poll(models.Model):
         ordering = ["-opens_at", "-id"]
         indexes = [models.Index(fields=["status", "opens_at"]), models.Index(fields=["status", "closes_at"])]
         constraints = [
-            _choices_check("kind", PollKind),
-            _choices_check("status", PollStatus),
-            _choices_check("results_visibility", ResultsVisibility),
+            choices_check("kind", PollKind),
+            choices_check("status", PollStatus),
+            choices_check("results_visibility", ResultsVisibility),
             models.CheckConstraint(condition=Q(closes_at__gt=F("opens_at")), name="polls_poll_window_positive"),
             models.CheckConstraint(
                 condition=Q(status=PollStatus.CERTIFIED, certified_at__isnull=False) | ~Q(status=PollStatus.CERTIFIED),
@@ -194,7 +196,9 @@ class Ballot(models.Model):
 
     poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="ballots")
     voter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ballots")
-    holder = models.ForeignKey("polls.Holder", null=True, blank=True, on_delete=models.PROTECT, related_name="ballots")
+    holder = models.ForeignKey(
+        "meetings.Holder", null=True, blank=True, on_delete=models.PROTECT, related_name="ballots"
+    )
     option = models.ForeignKey(Option, null=True, blank=True, on_delete=models.PROTECT, related_name="ballots")
     weight = models.BigIntegerField(default=1)
     shares_for = models.BigIntegerField(null=True, blank=True)
@@ -231,163 +235,6 @@ class Ballot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.voter} in {self.poll}"
-
-
-class RegisterSnapshot(models.Model):
-    """The shareholder register as the transfer agent reported it at a record date."""
-
-    record_date = models.DateField()
-    shares_outstanding = models.BigIntegerField()
-    source_name = models.CharField(max_length=255, blank=True)
-    holder_count = models.PositiveIntegerField(default=0, editable=False)
-    total_shares = models.BigIntegerField(default=0, editable=False)
-    imported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    imported_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-record_date", "-id"]
-        constraints = [
-            models.CheckConstraint(condition=Q(shares_outstanding__gt=0), name="polls_register_outstanding_positive"),
-            models.CheckConstraint(
-                condition=Q(total_shares__gte=0, total_shares__lte=F("shares_outstanding")),
-                name="polls_register_holdings_within_outstanding",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        # Shown in the console's and the admin's register pickers: the reader's date and digits.
-        from django.utils.formats import date_format, number_format
-        from django.utils.translation import ngettext
-
-        return ngettext(
-            "Register at %(date)s (%(count)s holder)", "Register at %(date)s (%(count)s holders)", self.holder_count
-        ) % {
-            "date": date_format(self.record_date, "DATE_FORMAT"),
-            "count": number_format(self.holder_count, force_grouping=True),
-        }
-
-
-class Holder(models.Model):
-    register = models.ForeignKey(RegisterSnapshot, on_delete=models.CASCADE, related_name="holders")
-    account = SingleLineCharField(max_length=64, help_text="The transfer agent's account id.")
-    name = SingleLineCharField(max_length=200)
-    email = models.EmailField()
-    shares = models.BigIntegerField()
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="holdings"
-    )
-
-    class Meta:
-        ordering = ["register", "account"]
-        constraints = [
-            models.UniqueConstraint(fields=["register", "account"], name="polls_holder_account_unique"),
-            models.CheckConstraint(condition=Q(shares__gte=0), name="polls_holder_shares_non_negative"),
-        ]
-        indexes = [
-            models.Index(fields=["register", "user"]),
-            # Linking accounts to holders matches e-mail ignoring case (iexact is UPPER() = UPPER()).
-            models.Index(Upper("email"), name="polls_holder_email_upper"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.account})"
-
-
-class Meeting(models.Model):
-    title = SingleLineCharField(max_length=300)
-    date = models.DateField()
-    register = models.ForeignKey(
-        RegisterSnapshot,
-        on_delete=models.PROTECT,
-        related_name="meetings",
-        help_text="The register at the record date: who may vote and with how many shares.",
-    )
-    quorum_numerator = models.PositiveIntegerField(default=1)
-    quorum_denominator = models.PositiveIntegerField(default=2)
-    quorum_comparator = models.CharField(max_length=2, choices=Comparator.choices, default=Comparator.GT)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-date", "-id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(quorum_numerator__gt=0, quorum_numerator__lte=F("quorum_denominator")),
-                name="polls_meeting_quorum_is_a_fraction",
-            ),
-            _choices_check("quorum_comparator", Comparator),
-        ]
-
-    def __str__(self) -> str:
-        return self.title
-
-    @property
-    def quorum_text(self) -> str:
-        return f"{self.quorum_numerator}/{self.quorum_denominator}"
-
-
-class ProxyAppointment(models.Model):
-    """A holder's instruction that another account may vote its shares at one meeting.
-
-    `named_as` is the username or e-mail address the holder gave. A name that matched no
-    account is kept too, with no `proxy` (nobody can vote on it): the holder's list then reads
-    the same whether or not the name exists, so naming a proxy cannot probe for accounts."""
-
-    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="proxies")
-    holder = models.ForeignKey(Holder, on_delete=models.CASCADE, related_name="proxies")
-    proxy = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="proxy_for"
-    )
-    named_as = models.CharField(max_length=254, blank=True, default="")
-    appointed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    appointed_at = models.DateTimeField(auto_now_add=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-appointed_at"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["meeting", "holder"], condition=Q(revoked_at__isnull=True), name="polls_proxy_one_active"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.shown_name} for {self.holder}"
-
-    @property
-    def shown_name(self) -> str:
-        """The proxy as the holder named it (older rows: the account's username)."""
-        if self.named_as:
-            return self.named_as
-        return self.proxy.get_username() if self.proxy is not None else ""
-
-
-class Tabulation(models.Model):
-    """The inspector of elections' official totals for an item; when present they decide."""
-
-    poll = models.OneToOneField(Poll, on_delete=models.CASCADE, related_name="tabulation")
-    shares_for = models.BigIntegerField()
-    shares_against = models.BigIntegerField()
-    shares_abstain = models.BigIntegerField()
-    broker_non_votes = models.BigIntegerField(default=0)
-    source = SingleLineCharField(max_length=255, blank=True, help_text="Where the figures come from.")
-    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    entered_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(shares_for__gte=0, shares_against__gte=0, shares_abstain__gte=0, broker_non_votes__gte=0),
-                name="polls_tabulation_non_negative",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"Tabulation of {self.poll}"
 
 
 class RecordedPoll(models.Model):
@@ -428,107 +275,3 @@ class RecordedSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recorded_poll} at {self.taken_at:%Y-%m-%d %H:%M}"
-
-
-class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
-    def update(self, **kwargs: object) -> int:
-        raise PermissionError("Audit events are append-only.")
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise PermissionError("Audit events are append-only.")
-
-
-class AuditEvent(models.Model):
-    """One link in an append-only, hash-chained trail. Each subject (a proposal, a poll, a
-    holder's or voter's ballot) has its own chain, so appending never waits on other subjects;
-    `hash` covers the previous link and this event's content, so a changed, removed or
-    reordered row breaks the chain where it happened."""
-
-    stream = models.CharField(max_length=100)
-    seq = models.PositiveIntegerField()
-    action = models.CharField(max_length=40)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    actor_name = models.CharField(max_length=150, blank=True)
-    at = models.DateTimeField()
-    payload = models.JSONField(default=dict)
-    prev_hash = models.CharField(max_length=64, blank=True)
-    # Which AUDIT_KEY signed the link, so after a rotation AUDIT_OLD_KEYS still verifies it.
-    key_id = models.CharField(max_length=16, blank=True)
-    hash = models.CharField(max_length=64)
-    # Where the link was folded into the running root: the shard and its position there.
-    root_shard = models.PositiveSmallIntegerField()
-    root_n = models.BigIntegerField()
-
-    objects = AuditEventQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["stream", "seq"]
-        constraints = [
-            # Two writers appending to one chain at once: one of them fails instead of forking it.
-            models.UniqueConstraint(fields=["stream", "seq"], name="polls_audit_one_link_per_position"),
-        ]
-        # A receipt code is a prefix of a ballot link's hash, looked up as a range on this index
-        # (a plain b-tree serves `>=`/`<` on SQLite and on PostgreSQL under any collation).
-        indexes = [models.Index(fields=["hash"], name="polls_audit_hash_receipt")]
-
-    def __str__(self) -> str:
-        return f"{self.stream}#{self.seq} {self.action}"
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        if self.pk is not None:
-            raise PermissionError("Audit events are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
-        raise PermissionError("Audit events are append-only.")
-
-
-class AuditHead(models.Model):
-    """Each chain's last link, written with it: a removed tail is found; the row orders appends."""
-
-    stream = models.CharField(max_length=100, primary_key=True)
-    seq = models.PositiveIntegerField()
-    hash = models.CharField(max_length=64)
-
-    def __str__(self) -> str:
-        return f"{self.stream}#{self.seq}"
-
-
-class AuditRoot(models.Model):
-    """A shard of the running root: XOR of its links' keyed shares, and their count (audit.py)."""
-
-    shard = models.PositiveSmallIntegerField(primary_key=True)
-    n = models.BigIntegerField(default=0)
-    a0 = models.BigIntegerField(default=0)
-    a1 = models.BigIntegerField(default=0)
-    a2 = models.BigIntegerField(default=0)
-    a3 = models.BigIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"root shard {self.shard} ({self.n} links)"
-
-
-class Profile(models.Model):
-    """What a person chose for themselves. The language follows them into e-mails, which are
-    written by a worker with no browser to ask."""
-
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
-    language = models.CharField(max_length=10, choices=settings.LANGUAGES)
-
-    class Meta:
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(language__in=[code for code, _name in settings.LANGUAGES]),
-                name="polls_profile_language_valid",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.user} ({self.language})"
-
-
-# Defined beside, imported here so Django registers it with the polls app.
-from polls.control_models import ClaimAttempts, HolderControl  # noqa: E402, F401
-from polls.import_models import RegisterImport, RegisterImportStatus  # noqa: E402, F401

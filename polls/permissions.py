@@ -4,33 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.utils.translation import gettext_lazy as _
-from rest_framework.permissions import SAFE_METHODS, BasePermission
-
+from core.roles import is_secretary
 from polls.models import Ballot, Poll, PollStatus, ResultsVisibility
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
-    from rest_framework.request import Request
-    from rest_framework.views import APIView
 
     AnyUser = User | AnonymousUser
-
-SECRETARY_GROUP = "secretary"
-
-
-def is_secretary(user: AnyUser) -> bool:
-    if not user.is_authenticated or not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    # Asked several times per request (queryset, permission, template): one query, then
-    # remembered on the user object, which lives only as long as the request.
-    cached: bool | None = getattr(user, "_is_secretary", None)
-    if cached is None:
-        cached = user.groups.filter(name=SECRETARY_GROUP).exists()
-        setattr(user, "_is_secretary", cached)  # noqa: B010 - a private memo, not a model field
-    return cached
 
 
 def can_manage_polls(user: AnyUser) -> bool:
@@ -54,19 +34,3 @@ def can_see_results(*, user: AnyUser, poll: Poll, now: Any = None) -> bool:
     if poll.results_visibility == ResultsVisibility.AFTER_VOTE:
         return user.is_authenticated and Ballot.objects.filter(poll_id=poll.pk, voter_id=user.pk).exists()
     return False
-
-
-class IsSecretaryOrReadOnly(BasePermission):
-    message = _("Only the company secretary may do this.")
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        if request.method in SAFE_METHODS:
-            return True
-        return can_manage_polls(request.user)
-
-
-class IsSecretary(BasePermission):
-    message = _("Only the company secretary may do this.")
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        return can_manage_polls(request.user)

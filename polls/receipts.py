@@ -20,7 +20,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
-from polls.models import AuditEvent, AuditHead, Ballot, Poll, PollStatus
+from core.models import AuditEvent, AuditHead
+from polls.models import Ballot, Poll, PollStatus
 
 CODE_HEX = 20  # 80 bits: beyond guessing, short enough to read out and type
 GROUP = 5

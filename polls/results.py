@@ -11,12 +11,11 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.utils import timezone
 
+from polls import kinds
 from polls.arithmetic import largest_remainder_tenths, leaders, tenths_to_percent
-from polls.models import Choice, Option, Poll, PollStatus, Tabulation
+from polls.models import Choice, Option, Poll, PollStatus
 from polls.standards import Comparator as StandardComparator
 from polls.standards import Threshold, Totals, decide, percent_of
 
@@ -102,34 +101,18 @@ class PollResults:
         return self.status in (PollStatus.CLOSED, PollStatus.CERTIFIED)
 
 
-ACTIVE_ACCOUNTS_CACHE_SECONDS = 60
-
-
-def _eligible_voters(poll: Poll) -> int:
-    if poll.meeting is not None:
-        return poll.meeting.register.holder_count
-    # Every active account may vote in a public poll. Counting a million accounts on every
-    # results read would make results O(accounts); turnout's denominator may lag a minute.
-    count = cache.get_or_set(
-        "quorum:active-accounts",
-        lambda: get_user_model().objects.filter(is_active=True).count(),
-        ACTIVE_ACCOUNTS_CACHE_SECONDS,
-    )
-    return int(count or 0)
-
-
 def _item_totals(poll: Poll, options: list[Option]) -> ShareTotals:
-    meeting = poll.meeting
-    assert meeting is not None  # noqa: S101 - items belong to meetings
-    outstanding = meeting.register.shares_outstanding
-    tabulation = Tabulation.objects.filter(poll_id=poll.pk).first()
-    if tabulation is not None:
+    form = kinds.form_of(poll)
+    rules = form.share_rules(poll)
+    assert rules is not None  # noqa: S101 - only share-weighted forms have item totals
+    official = form.official_totals(poll)
+    if official is not None:
         return ShareTotals(
-            for_=tabulation.shares_for,
-            against=tabulation.shares_against,
-            abstain=tabulation.shares_abstain,
-            broker_non_votes=tabulation.broker_non_votes,
-            outstanding=outstanding,
+            for_=official.by_code[Choice.FOR],
+            against=official.by_code[Choice.AGAINST],
+            abstain=official.by_code[Choice.ABSTAIN],
+            broker_non_votes=official.broker_non_votes,
+            outstanding=rules.outstanding,
             source="tabulation",
         )
     weight = {option.code: option.weight for option in options}
@@ -138,18 +121,16 @@ def _item_totals(poll: Poll, options: list[Option]) -> ShareTotals:
         against=weight[Choice.AGAINST],
         abstain=weight[Choice.ABSTAIN],
         broker_non_votes=0,
-        outstanding=outstanding,
+        outstanding=rules.outstanding,
         source="ballots",
     )
 
 
 def item_decision(poll: Poll, totals: ShareTotals) -> tuple[QuorumResult, ItemOutcome, list[WhatIf]]:
     """Apply the item's standard, the meeting's quorum and every other standard to the totals."""
-    meeting = poll.meeting
-    assert meeting is not None  # noqa: S101 - items belong to meetings
-    quorum = Threshold(
-        Fraction(meeting.quorum_numerator, meeting.quorum_denominator), StandardComparator(meeting.quorum_comparator)
-    )
+    rules = kinds.form_of(poll).share_rules(poll)
+    assert rules is not None  # noqa: S101 - only share-weighted forms are decided by a standard
+    quorum = rules.quorum
     threshold = Threshold(
         Fraction(poll.threshold_numerator, poll.threshold_denominator), StandardComparator(poll.threshold_comparator)
     )
@@ -208,7 +189,8 @@ def live_results(
     certification freezes, and nothing serves once it has."""
     if options is None:
         options = list(Option.objects.filter(poll_id=poll.pk).order_by("position", "id"))
-    totals = _item_totals(poll, options) if poll.is_item else None
+    form = kinds.form_of(poll)
+    totals = _item_totals(poll, options) if form.share_weighted else None
     if totals is not None and totals.source == "tabulation":
         by_code = {Choice.FOR: totals.for_, Choice.AGAINST: totals.against, Choice.ABSTAIN: totals.abstain}
         weights = [by_code[Choice(option.code)] for option in options]
@@ -226,8 +208,8 @@ def live_results(
         for option, weight, share in zip(options, weights, tenths, strict=True)
     ]
     top = [rows[i] for i in leaders(weights)]
-    ballots = poll.ballot_count if poll.is_item else sum(o.votes for o in options)
-    eligible = _eligible_voters(poll)
+    ballots = poll.ballot_count if form.share_weighted else sum(o.votes for o in options)
+    eligible = form.eligible_voters(poll)
     # Rounded like every other percentage on the page (29 of 37 is 78.4%, not a cut 78.3%).
     turnout_percent = percent_of(Fraction(ballots, eligible)) if eligible else Decimal("0.0")
     quorum = outcome = None

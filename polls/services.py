@@ -19,42 +19,34 @@ from django.utils.formats import number_format
 from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 
-from polls import refusals, secrecy, selectors
-from polls.audit import ROOT_WORDS, audit_append, current_key, link_prepare
+from core.audit import ROOT_WORDS, audit_append, current_key, link_prepare
+from core.models import AuditHead, Profile
+from core.validators import control_character_fields, control_characters_message
+from polls import kinds, refusals, secrecy
 from polls.exceptions import (
     ChangeNotAllowed,
     IllegalTransition,
     InvalidOption,
     InvalidPollData,
-    InvalidVote,
     NoBallot,
     NotEligible,
     PollNotFound,
     PollNotOpen,
 )
 from polls.models import (
-    AuditHead,
     Ballot,
     Choice,
-    Holder,
-    Meeting,
     Option,
     Poll,
     PollKind,
     PollStatus,
-    Profile,
-    ProxyAppointment,
     RecordedPoll,
     RecordedSnapshot,
     ResultsVisibility,
-    Tabulation,
 )
 from polls.option_labels import option_label_clean, option_label_duplicates, options_not_distinct
-from polls.permissions import is_secretary
-from polls.register_import import register_import  # noqa: F401 - callers import it from here
 from polls.signals import poll_closed
 from polls.standards import Threshold
-from polls.validators import control_character_fields, control_characters_message
 
 MIN_OPTIONS = 2
 MAX_OPTIONS = 20
@@ -366,7 +358,7 @@ WITH poll AS (
     FOR KEY SHARE
 ), chosen AS (
     SELECT o.id, poll.secret FROM polls_option o JOIN poll ON o.poll_id = poll.id
-    WHERE o.id = %(option)s AND NOT EXISTS (SELECT 1 FROM polls_audithead WHERE stream = %(stream)s)
+    WHERE o.id = %(option)s AND NOT EXISTS (SELECT 1 FROM core_audithead WHERE stream = %(stream)s)
 ), ballot AS (
     INSERT INTO polls_ballot (poll_id, voter_id, option_id, weight, salt, cast_at, updated_at)
     SELECT %(poll)s, %(voter)s, chosen.id, 1, CASE WHEN chosen.secret THEN %(salt)s ELSE '' END, %(now)s, %(now)s
@@ -383,18 +375,18 @@ WITH poll AS (
             %(s3)s::bigint)
     ) AS v (secret, payload, hash, c0, c1, c2, c3) ON v.secret = (ballot.salt <> '')
 ), root AS (
-    UPDATE polls_auditroot r SET n = r.n + 1, a0 = r.a0 # l.c0, a1 = r.a1 # l.c1, a2 = r.a2 # l.c2, a3 = r.a3 # l.c3
+    UPDATE core_auditroot r SET n = r.n + 1, a0 = r.a0 # l.c0, a1 = r.a1 # l.c1, a2 = r.a2 # l.c2, a3 = r.a3 # l.c3
     FROM link_content l
-    WHERE r.shard = (SELECT shard FROM polls_auditroot ORDER BY shard LIMIT 1 FOR UPDATE SKIP LOCKED)
+    WHERE r.shard = (SELECT shard FROM core_auditroot ORDER BY shard LIMIT 1 FOR UPDATE SKIP LOCKED)
     RETURNING r.shard, r.n
 ), link AS (
-    INSERT INTO polls_auditevent
+    INSERT INTO core_auditevent
         (stream, seq, action, actor_id, actor_name, at, payload, prev_hash, key_id, hash, root_shard, root_n)
     SELECT %(stream)s, 1, 'ballot_cast', %(voter)s, %(name)s, %(now)s, l.payload, '', %(key_id)s, l.hash,
         root.shard, root.n
     FROM link_content l LEFT JOIN root ON true
 ), head AS (
-    INSERT INTO polls_audithead (stream, seq, hash) SELECT %(stream)s, 1, hash FROM link_content
+    INSERT INTO core_audithead (stream, seq, hash) SELECT %(stream)s, 1, hash FROM link_content
 )
 SELECT id, salt FROM ballot
 """
@@ -523,25 +515,16 @@ def ballot_withdraw(
     _check_open(poll, now)
     if not poll.allow_change:
         raise ChangeNotAllowed(_("This poll does not allow withdrawing a ballot."))
+    form = kinds.form_of(poll)
     ballots = Ballot.objects.select_for_update().filter(poll_id=poll.pk)
-    if poll.is_item:
-        holder = _holder_for_ballot(poll=poll, user=voter, holder_id=holder_id)
-        ballot = ballots.filter(holder_id=holder.pk).first()
-    else:
-        ballot = ballots.filter(voter_id=voter.pk, holder__isnull=True).first()
+    ballot = form.ballot_to_withdraw(poll=poll, actor=voter, holder_id=holder_id, ballots=ballots)
     if ballot is None:
         raise NoBallot()
-    if poll.is_item:
-        options = dict(Option.objects.filter(poll_id=poll.pk).values_list("code", "pk"))
-        old = {code: getattr(ballot, SHARE_FIELDS[code]) or 0 for code in Choice.values}
-        deltas = _share_deltas(options, old, {code: 0 for code in Choice.values})
-    else:
-        assert ballot.option_id is not None  # noqa: S101 - public ballots always name their option
-        deltas = {ballot.option_id: (-1, -ballot.weight)}
+    deltas = form.withdraw_deltas(poll=poll, ballot=ballot)
     _audit_ballot(poll, ballot, voter, "ballot_withdrawn")
     ballot.delete()
     _apply_deltas(deltas)
-    if poll.is_item:
+    if form.share_weighted:
         Poll.objects.filter(pk=poll.pk).update(ballot_count=F("ballot_count") - 1)
 
 
@@ -585,11 +568,6 @@ def poll_open_if_due(*, poll: Poll, actor: User | None = None) -> Poll:
 # --- Shareholder meetings: registers, items, proxies, ballots, tabulations -------------------
 
 CHOICE_LABELS: dict[str, str] = {Choice.FOR: "For", Choice.AGAINST: "Against", Choice.ABSTAIN: "Abstain"}
-SHARE_FIELDS: dict[str, str] = {
-    Choice.FOR: "shares_for",
-    Choice.AGAINST: "shares_against",
-    Choice.ABSTAIN: "shares_abstain",
-}
 
 
 def _parse_fraction(text: str, comparator: str, *, what: str) -> Threshold:
@@ -601,243 +579,6 @@ def _parse_fraction(text: str, comparator: str, *, what: str) -> Threshold:
         raise InvalidPollData(
             _("The %(what)s %(text)s is not valid: %(error)s") % {"what": what, "text": repr(text), "error": error}
         ) from None
-
-
-def _holder_for_ballot(*, poll: Poll, user: User, holder_id: int | None) -> Holder:
-    meeting = poll.meeting
-    assert meeting is not None  # noqa: S101 - the check constraint ties items to meetings
-    if holder_id is not None:
-        holder = Holder.objects.filter(pk=holder_id, register_id=meeting.register_id).first()
-        # One refusal for "no such holder" and "not yours": it names nobody and confirms nothing.
-        if holder is None:
-            raise NotEligible(refusals.HOLDER_REFUSED)
-        if holder.user_id == user.pk:
-            return holder
-        appointed = ProxyAppointment.objects.filter(
-            meeting_id=meeting.pk, holder_id=holder.pk, proxy_id=user.pk, revoked_at__isnull=True
-        ).exists()
-        if not appointed:
-            raise NotEligible(refusals.HOLDER_REFUSED)
-        return holder
-    holders = selectors.holders_represented(user=user, meeting=meeting)
-    if not holders:
-        raise NotEligible(
-            _("You are not a holder in the register of record (%(record_date)s) and hold no proxy for one.")
-            % {"record_date": f"{meeting.register.record_date:%Y-%m-%d}"}
-        )
-    if len(holders) > 1:
-        raise InvalidVote(_("You may vote for several holders; say which one with `holder`."))
-    return holders[0]
-
-
-def _shares_by_choice(*, holder: Holder, choice: str | None, split: Mapping[str, int] | None) -> dict[str, int]:
-    if (choice is None) == (split is None):
-        raise InvalidVote(_("Give either a choice (for, against, abstain) or a split of shares, not both."))
-    if choice is not None:
-        if choice not in Choice.values:
-            raise InvalidVote(_("Unknown choice %(choice)s; use for, against or abstain.") % {"choice": repr(choice)})
-        amounts = {code: 0 for code in Choice.values}
-        amounts[choice] = holder.shares
-    else:
-        assert split is not None  # noqa: S101 - narrowed by the check above
-        unknown = set(split) - set(Choice.values)
-        if unknown:
-            raise InvalidVote(_("Unknown choices in the split: %(choices)s.") % {"choices": ", ".join(sorted(unknown))})
-        amounts = {code: split.get(code, 0) for code in Choice.values}
-        if any(not isinstance(value, int) or value < 0 for value in amounts.values()):
-            raise InvalidVote(_("Split amounts must be whole, non-negative numbers of shares."))
-        if sum(amounts.values()) > holder.shares:
-            raise InvalidVote(
-                _("The split votes %(split)s shares but %(holder)s holds %(shares)s.")
-                % {
-                    "split": grouped_number(sum(amounts.values())),
-                    "holder": holder.name,
-                    "shares": grouped_number(holder.shares),
-                }
-            )
-    if sum(amounts.values()) == 0:
-        raise NotEligible(_("That holder has no shares to vote at the record date."))
-    return amounts
-
-
-def _share_deltas(options: dict[str, int], old: dict[str, int], new: dict[str, int]) -> dict[int, tuple[int, int]]:
-    return {options[code]: (int(new[code] > 0) - int(old[code] > 0), new[code] - old[code]) for code in Choice.values}
-
-
-@transaction.atomic
-def item_ballot_cast(
-    *,
-    poll_id: int,
-    voter: User,
-    choice: str | None = None,
-    split: Mapping[str, int] | None = None,
-    holder_id: int | None = None,
-    now: datetime.datetime | None = None,
-) -> CastResult:
-    """Record a holder's ballot on a shareholder item, cast by the holder or its proxy. The
-    latest ballot for the holder counts, whoever cast it; one row per (item, holder) is kept
-    by the database."""
-    now = now or timezone.now()
-    if not voter.is_authenticated or not voter.is_active:
-        raise NotEligible(_("Log in to vote."))
-    poll = _poll_for_ballot(poll_id)
-    if poll.status == PollStatus.DRAFT:
-        raise PollNotFound()
-    if poll.kind != PollKind.SHAREHOLDER:
-        raise InvalidVote(_("This is a public poll; vote with an option, not a choice."))
-    _check_open(poll, now)
-    holder = _holder_for_ballot(poll=poll, user=voter, holder_id=holder_id)
-    amounts = _shares_by_choice(holder=holder, choice=choice, split=split)
-    options = dict(Option.objects.filter(poll_id=poll.pk).values_list("code", "pk"))
-    chosen_option = options[choice] if choice is not None else None
-    fields = {SHARE_FIELDS[code]: amounts[code] for code in Choice.values}
-    zero = {code: 0 for code in Choice.values}
-    existing = _insert_or_lock_ballot(
-        lambda: Ballot.objects.create(
-            poll_id=poll.pk,
-            voter=voter,
-            holder=holder,
-            option_id=chosen_option,
-            weight=sum(amounts.values()),
-            **fields,
-        ),
-        Ballot.objects.filter(poll_id=poll.pk, holder_id=holder.pk),
-    )
-    if isinstance(existing, Created):
-        _apply_deltas(_share_deltas(options, zero, amounts))
-        Poll.objects.filter(pk=poll.pk).update(ballot_count=F("ballot_count") + 1)
-        link_hash = _audit_ballot(poll, existing.ballot, voter, "ballot_cast")
-        return CastResult(ballot=existing.ballot, created=True, changed=False, link_hash=link_hash)
-    ballot = existing
-    if not poll.allow_change:
-        raise ChangeNotAllowed(
-            _("A ballot for %(holder)s is already recorded and this item does not allow changes.")
-            % {"holder": holder.name}
-        )
-    old = {code: getattr(ballot, SHARE_FIELDS[code]) or 0 for code in Choice.values}
-    ballot.voter = voter
-    ballot.option_id = chosen_option
-    ballot.weight = sum(amounts.values())
-    for name, value in fields.items():
-        setattr(ballot, name, value)
-    ballot.save(update_fields=["voter", "option", "weight", *fields, "updated_at"])
-    _apply_deltas(_share_deltas(options, old, amounts))
-    link_hash = _audit_ballot(poll, ballot, voter, "ballot_changed")
-    return CastResult(ballot=ballot, created=False, changed=old != amounts, link_hash=link_hash)
-
-
-@transaction.atomic
-def proxy_appoint(
-    *, meeting: Meeting, holder: Holder, proxy: User | None, appointed_by: User, named_as: str = ""
-) -> ProxyAppointment:
-    """The holder (or the secretary for them) names an account to vote its shares. A new
-    appointment replaces the previous one. A name that matched no account (`proxy` None) is
-    recorded all the same, so it reads like any other (polls.proxies); nobody votes on it."""
-    # The meeting's row lock orders appointments (and their events on the meeting's chain).
-    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
-    acts_for_holder = holder.user_id == appointed_by.pk or is_secretary(appointed_by)
-    if holder.register_id != meeting.register_id or not acts_for_holder:
-        raise NotEligible(refusals.HOLDER_REFUSED)
-    if proxy is not None and proxy.pk == holder.user_id:
-        raise InvalidVote(_("A holder does not need a proxy to vote its own shares."))
-    replaced = list(
-        ProxyAppointment.objects.select_for_update()
-        .filter(meeting=meeting, holder=holder, revoked_at__isnull=True)
-        .values_list("proxy_id", flat=True)
-    )
-    ProxyAppointment.objects.filter(meeting=meeting, holder=holder, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
-    appointment = ProxyAppointment.objects.create(
-        meeting=meeting,
-        holder=holder,
-        proxy=proxy,
-        named_as=named_as or (proxy.get_username() if proxy is not None else ""),
-        appointed_by=appointed_by,
-    )
-    audit_append(
-        stream=f"meeting:{meeting.pk}",
-        action="proxy_appointed",
-        actor=appointed_by,
-        payload={"holder": holder.pk, "proxy": proxy.pk if proxy is not None else None, "replaces": replaced},
-    )
-    return appointment
-
-
-@transaction.atomic
-def proxy_revoke(*, appointment: ProxyAppointment, revoked_by: User) -> ProxyAppointment:
-    Meeting.objects.select_for_update().get(pk=appointment.meeting_id)
-    appointment = ProxyAppointment.objects.select_for_update().select_related("holder").get(pk=appointment.pk)
-    if appointment.holder.user_id != revoked_by.pk and not is_secretary(revoked_by):
-        raise NotEligible(_("Only the holder (or the secretary) may revoke its proxy."))
-    if appointment.revoked_at is None:
-        appointment.revoked_at = timezone.now()
-        appointment.save(update_fields=["revoked_at"])
-        audit_append(
-            stream=f"meeting:{appointment.meeting_id}",
-            action="proxy_revoked",
-            actor=revoked_by,
-            payload={"holder": appointment.holder_id, "proxy": appointment.proxy_id},
-        )
-    return appointment
-
-
-@transaction.atomic
-def tabulation_record(
-    *,
-    poll: Poll,
-    shares_for: int,
-    shares_against: int,
-    shares_abstain: int,
-    entered_by: User,
-    broker_non_votes: int = 0,
-    source: str = "",
-) -> Tabulation:
-    """The inspector's official totals for an item; they replace the ballots' totals in the
-    result. Refused once the item is certified."""
-    poll = _locked_poll(poll.pk)
-    if poll.kind != PollKind.SHAREHOLDER:
-        raise InvalidPollData(_("Only shareholder items take an official tabulation."))
-    if poll.status == PollStatus.CERTIFIED:
-        raise IllegalTransition(_("The item is certified; its result is frozen."))
-    if poll.effective_status() != PollStatus.CLOSED:
-        # Official totals entered while ballots are still coming would be a peek at the split.
-        raise IllegalTransition(refusals.TABULATION_BEFORE_CLOSE)
-    figures = [shares_for, shares_against, shares_abstain, broker_non_votes]
-    if any(value < 0 for value in figures):
-        raise InvalidPollData(_("Tabulated totals must not be negative."))
-    assert poll.meeting is not None  # noqa: S101 - items belong to meetings
-    outstanding = poll.meeting.register.shares_outstanding
-    if sum(figures) > outstanding:
-        raise InvalidPollData(
-            _("The tabulation counts %(counted)s shares, more than the %(outstanding)s outstanding.")
-            % {"counted": grouped_number(sum(figures)), "outstanding": grouped_number(outstanding)}
-        )
-    audit_append(
-        stream=f"poll:{poll.pk}",
-        action="tabulation_recorded",
-        actor=entered_by,
-        payload={"for": shares_for, "against": shares_against, "abstain": shares_abstain, "bnv": broker_non_votes},
-    )
-    tabulation, _created = Tabulation.objects.update_or_create(
-        poll=poll,
-        defaults={
-            "shares_for": shares_for,
-            "shares_against": shares_against,
-            "shares_abstain": shares_abstain,
-            "broker_non_votes": broker_non_votes,
-            "source": source,
-            "entered_by": entered_by,
-        },
-    )
-    return tabulation
-
-
-def holders_link_user(*, user: User) -> int:
-    """Link an account to the holder rows carrying its e-mail address (e.g. after sign-up)."""
-    if not user.email:
-        return 0
-    return Holder.objects.filter(user__isnull=True, email__iexact=user.email).update(user=user)
 
 
 # --- Polls held elsewhere ------------------------------------------------------------------
@@ -882,15 +623,6 @@ def recorded_snapshot_add(
         total_votes=total_votes,
         percentages={label: str(value) for label, value in percentages.items()},
         note=note,
-    )
-
-
-def item_options_ensure(*, poll: Poll) -> None:
-    """Give a shareholder item made in the admin its for / against / abstain options."""
-    if not poll.is_item or Option.objects.filter(poll_id=poll.pk).exists():
-        return
-    Option.objects.bulk_create(
-        Option(poll=poll, label=CHOICE_LABELS[choice], code=choice, position=i) for i, choice in enumerate(Choice)
     )
 
 

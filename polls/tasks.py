@@ -39,21 +39,3 @@ def send_ballot_receipts(self: Task, user_id: int, codes: list[str]) -> bool:
     except Exception:
         logger.exception("ballot receipt for user %s could not be sent", user_id)
         return False
-
-
-@shared_task(name="polls.tasks.register_import_run")
-def register_import_run(job_id: int) -> str | None:
-    """A register import queued from the console (polls/import_jobs.py); a second delivery
-    finds it finished and does nothing."""
-    from polls.import_jobs import register_import_job_run
-
-    status = register_import_job_run(job_id=job_id)
-    return str(status) if status else None
-
-
-@shared_task(name="polls.tasks.register_imports_resume")
-def register_imports_resume() -> list[int]:
-    """Beat, every five minutes: imports whose task was lost are queued again."""
-    from polls.import_jobs import register_imports_resume as resume
-
-    return resume()

@@ -19,8 +19,10 @@ from django.db import connection, transaction
 from django.db.models import CharField, F, Value
 from django.db.models.functions import Cast, Collate, Concat
 
-from polls import audit
-from polls.models import AuditEvent, AuditHead, AuditRoot, Ballot, Poll, PollStatus, Tabulation
+from core import audit
+from core.models import AuditEvent, AuditHead, AuditRoot
+from polls import kinds
+from polls.models import Ballot, Poll, PollStatus
 
 BALLOT_FIELDS = {
     "option": "option_id",
@@ -212,10 +214,12 @@ def _frozen_problems(poll_ids: list[int] | None = None) -> Iterator[Problem]:
         changed = sorted(name for name, value in rules.items() if record.get(name, value) != value)
         tabulated = record.get("tabulation")
         if tabulated is not None:
-            row = Tabulation.objects.filter(poll_id=poll.pk).first()
+            row = kinds.form_of(poll).official_totals(poll)
             live = {"broker_non_votes": str(row.broker_non_votes)} if row else {}
-            for line in tabulated.get("lines", []) if row else []:
-                live[line["choice"]] = str(getattr(row, f"shares_{line['choice']}", ""))
+            if row is not None:
+                live |= {
+                    line["choice"]: str(row.by_code.get(line["choice"], "")) for line in tabulated.get("lines", [])
+                }
             certified = {"broker_non_votes": tabulated.get("broker_non_votes")}
             certified |= {line["choice"]: line["tabulated"] for line in tabulated.get("lines", [])}
             if live != certified:

@@ -9,9 +9,10 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from polls.admin import ReadOnlyAdmin, audit_trail_html
-from polls.exceptions import PollError
-from polls.permissions import is_secretary
+from core.admin import ReadOnlyAdmin
+from core.errors import DomainError
+from core.roles import is_secretary
+from polls.admin import audit_trail_html
 from proposals import services
 from proposals.board import board_settings_update
 from proposals.materials import attachment_visibility_set
@@ -74,7 +75,7 @@ def _action(name: str, description: str) -> Any:
             try:
                 services.proposal_transition(proposal_id=proposal.pk, action=name, actor=request.user)  # type: ignore[arg-type]
                 done += 1
-            except PollError as error:
+            except DomainError as error:
                 modeladmin.message_user(request, f"“{proposal}”: {error.message}", messages.ERROR)
         if done:
             modeladmin.message_user(request, f"{done} proposal(s): {description.lower()}.", messages.SUCCESS)
@@ -170,7 +171,7 @@ class FollowUpAdmin(SecretaryOnly, ReadOnlyAdmin):
         for follow_up in queryset:
             try:
                 services.follow_up_complete(follow_up_id=follow_up.pk, actor=request.user)  # type: ignore[arg-type]
-            except PollError as error:
+            except DomainError as error:
                 self.message_user(request, f"{follow_up}: {error.message}", messages.WARNING)
             else:
                 done += 1
@@ -249,7 +250,7 @@ class AttachmentAdmin(SecretaryOnly, ReadOnlyAdmin):
         for attachment in queryset:
             try:
                 attachment_visibility_set(attachment=attachment, visibility=visibility, actor=request.user)  # type: ignore[arg-type]
-            except PollError as error:
+            except DomainError as error:
                 self.message_user(request, f"{attachment}: {error.message}", messages.ERROR)
 
     @admin.action(description="Mark as proxy material (public once put to a vote)")

@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from polls.audit import audit_append
-from polls.permissions import is_secretary
+from core.audit import audit_append
+from core.roles import is_secretary
 from proposals import selectors
 from proposals.exceptions import IllegalAction, InvalidProposal, NotAllowed
 from proposals.models import BoardSettings, Proposal

@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from polls.exceptions import PollError
-from polls.permissions import is_secretary
-from polls.validators import no_control_characters
+from core.errors import DomainError
+from core.roles import is_secretary
+from core.validators import no_control_characters
 from proposals import board_meetings
 from proposals.models import DECISION_CHOICES, BoardMeeting, Director, MinutesStatus, Proposal
 from proposals.workflow import State
@@ -137,7 +137,7 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 meeting = board_meetings.board_meeting_create(actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
-            except PollError as error:
+            except DomainError as error:
                 form.add_error(None, error.message)
                 status = error.status_code
             else:
@@ -157,7 +157,7 @@ def _act(
 ) -> HttpResponse:
     try:
         act()
-    except PollError as error:
+    except DomainError as error:
         meeting.refresh_from_db()
         return _detail(request, meeting, status=error.status_code, error=str(error.message), **forms_)
     messages.success(request, done)

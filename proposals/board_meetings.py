@@ -18,8 +18,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from markdown_it import MarkdownIt
 
-from polls.audit import audit_append
-from polls.permissions import is_secretary
+from core.audit import audit_append
+from core.roles import is_secretary
 from proposals import selectors, visibility
 from proposals.exceptions import IllegalAction, InvalidProposal, NotAllowed
 from proposals.models import (

@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from polls.validators import SingleLineCharField
+from core.validators import SingleLineCharField
 from proposals.workflow import State
 
 # --- Unanimous written consent (DGCL s.141(f)) -------------------------------------------------

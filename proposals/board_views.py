@@ -16,9 +16,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.errors import DomainError
+from core.roles import is_secretary
 from polls import selectors as poll_selectors
-from polls.exceptions import PollError
-from polls.permissions import can_see_results, is_secretary
+from polls.permissions import can_see_results
 from proposals import board, selectors, services
 from proposals.forms import ReviewForm
 from proposals.models import QUORUM_BASIS_CHOICES, Recusal
@@ -86,7 +87,7 @@ def proposal_review(request: HttpRequest, proposal_id: int) -> HttpResponse:
                 decision=form.cleaned_data["decision"],
                 comment=form.cleaned_data["comment"],
             )
-        except PollError as error:
+        except DomainError as error:
             form.add_error(None, error.message)
         else:
             messages.success(request, _("Your review vote is recorded."))
@@ -138,7 +139,7 @@ def proposal_reschedule(request: HttpRequest, proposal_id: int) -> HttpResponse:
             due_at=form.cleaned_data["due_at"],
             comment=form.cleaned_data["comment"],
         )
-    except PollError as error:
+    except DomainError as error:
         messages.error(request, error.message)
         return redirect("proposals:decide", proposal_id=proposal.pk)
     messages.success(request, _("The board has a new due date."))
@@ -153,7 +154,7 @@ def board_settings(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             board.board_settings_update(quorum_basis=form.cleaned_data["quorum_basis"], actor=request.user)  # type: ignore[arg-type]
-        except PollError as error:
+        except DomainError as error:
             form.add_error(None, error.message)
         else:
             messages.success(request, _("The board's settings are saved."))

@@ -25,9 +25,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp import devices_for_user, match_token
 
+from core.audit import audit_append
 from core.lockout import lockout_message
-from polls.audit import audit_append
-from polls.permissions import is_secretary
+from core.roles import is_secretary
 from proposals import visibility
 from proposals.exceptions import IllegalAction, InvalidProposal, NotAllowed, ProposalError
 from proposals.models import (

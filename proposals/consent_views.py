@@ -18,8 +18,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from polls.exceptions import PollError
-from polls.permissions import is_secretary
+from core.errors import DomainError
+from core.roles import is_secretary
 from proposals import consent, visibility
 from proposals.models import ConsentOutcome, ConsentStatus, Proposal, WrittenConsent
 from proposals.workflow import State
@@ -73,7 +73,7 @@ def consent_new(request: HttpRequest, proposal_id: int) -> HttpResponse:
                     actor=request.user,  # type: ignore[arg-type]
                     **form.cleaned_data,
                 )
-            except PollError as error:
+            except DomainError as error:
                 form.add_error(None, error.message)
                 status = error.status_code
             else:
@@ -140,7 +140,7 @@ def consent_sign(request: HttpRequest, consent_id: int) -> HttpResponse:
             refuse=refuse,
             request=request,
         )
-    except PollError as error:
+    except DomainError as error:
         form.add_error(None, error.message)
         found.refresh_from_db()
         return _detail(request, found, form, status=error.status_code)

@@ -19,21 +19,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
 
-from polls import certification, disclosure, meeting_services, refusals
+from core.errors import DomainError
+from core.roles import is_secretary
+from meetings import meeting_services
+from meetings.forms import ItemCreateForm, MeetingCreateForm, MeetingEditForm, RegisterImportForm, TabulationForm
+from meetings.import_jobs import register_import_queue, register_imports_active
+from meetings.models import Meeting, RegisterSnapshot
+from meetings.selectors import meetings_recent
+from meetings.services import tabulation_record
+from polls import certification, disclosure, refusals
 from polls import selectors as poll_selectors
 from polls import services as poll_services
-from polls.exceptions import PollError
-from polls.forms import (
-    ItemCreateForm,
-    MeetingCreateForm,
-    MeetingEditForm,
-    PollCreateForm,
-    RegisterImportForm,
-    TabulationForm,
-)
-from polls.import_jobs import register_import_queue, register_imports_active
-from polls.models import Meeting, Poll, PollStatus, RegisterSnapshot
-from polls.permissions import can_see_results, is_secretary
+from polls.forms import PollCreateForm
+from polls.models import Poll, PollStatus
+from polls.permissions import can_see_results
 from proposals import selectors, services
 from proposals.exceptions import FollowUpNotFound
 
@@ -57,7 +56,7 @@ def _console(request: HttpRequest, import_form: RegisterImportForm, status: int 
         "follow_ups": selectors.follow_ups_due(),
         "registers": RegisterSnapshot.objects.order_by("-imported_at")[:5],
         "imports": register_imports_active(),
-        "meetings": poll_selectors.meetings_recent(limit=5),
+        "meetings": meetings_recent(limit=5),
         "import_form": import_form,
     }
     return render(request, "console/home.html", context, status=status)
@@ -134,7 +133,7 @@ def poll_act(request: HttpRequest, poll_id: int, action: str) -> HttpResponse:
     act, done = POLL_ACTIONS[action]
     try:
         act(poll=poll, actor=request.user)
-    except PollError as error:
+    except DomainError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, _(done) % {"title": poll.title})
@@ -163,7 +162,7 @@ def follow_up_done(request: HttpRequest, follow_up_id: int) -> HttpResponse:
         )
     except FollowUpNotFound as missing:
         raise Http404(missing.message) from None
-    except PollError as error:
+    except DomainError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, _("The follow-up on “%(title)s” is done.") % {"title": follow_up.proposal.title})
@@ -185,7 +184,7 @@ def poll_certify(request: HttpRequest, poll_id: int) -> HttpResponse:
                 certified_by=request.user,  # type: ignore[arg-type]
                 confirm_difference=request.POST.get("confirm_difference") == "on",
             )
-        except PollError as error:
+        except DomainError as error:
             messages.error(request, error.message)
             status = error.status_code  # 409: not closed yet, the recount differs, or unconfirmed
         else:
@@ -232,7 +231,7 @@ def poll_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             poll = poll_services.poll_create(created_by=request.user, **form.cleaned_data)  # type: ignore[arg-type]
-        except PollError as error:
+        except DomainError as error:
             form.add_error(None, error.message)
         else:
             messages.success(request, _("“%(title)s” is saved as a draft; open it when ready.") % {"title": poll.title})
@@ -247,7 +246,7 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             meeting = meeting_services.meeting_create(created_by=request.user, **form.cleaned_data)  # type: ignore[arg-type]
-        except PollError as error:
+        except DomainError as error:
             form.add_error(None, error.message)
         else:
             messages.success(
@@ -266,7 +265,7 @@ def meeting_edit(request: HttpRequest, meeting_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             meeting = meeting_services.meeting_update(meeting=meeting, actor=request.user, **form.changes())  # type: ignore[arg-type]
-        except PollError as error:
+        except DomainError as error:
             form.add_error(None, error.message)
         else:
             messages.success(request, _("The meeting “%(title)s” is saved.") % {"title": meeting.title})
@@ -287,7 +286,7 @@ def item_new(request: HttpRequest, meeting_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             item = meeting_services.item_create(meeting=meeting, created_by=request.user, **form.cleaned_data)  # type: ignore[arg-type]
-        except PollError as error:
+        except DomainError as error:
             form.add_error(None, error.message)
         else:
             messages.success(request, _("“%(title)s” is on the ballot as a draft.") % {"title": item.title})
@@ -305,8 +304,8 @@ def tabulation_enter(request: HttpRequest, poll_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = {**form.cleaned_data, "broker_non_votes": form.cleaned_data.get("broker_non_votes") or 0}
         try:
-            poll_services.tabulation_record(poll=item, entered_by=request.user, **data)  # type: ignore[arg-type]
-        except PollError as error:
+            tabulation_record(poll=item, entered_by=request.user, **data)  # type: ignore[arg-type]
+        except DomainError as error:
             form.add_error(None, error.message)
         else:
             messages.success(request, _("The tabulation of “%(title)s” is recorded.") % {"title": item.title})

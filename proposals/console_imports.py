@@ -12,8 +12,8 @@ from django.utils.formats import number_format
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
-from polls.forms import RegisterImportForm
-from polls.import_models import RegisterImport, RegisterImportStatus
+from meetings.forms import RegisterImportForm
+from meetings.import_models import RegisterImport, RegisterImportStatus
 from proposals.console import secretary_only
 
 # Reading and checking is nearly all of the work; storing the checked lines is the rest.

@@ -10,10 +10,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from polls import meeting_services, poll_services
-from polls.exceptions import PollError
+from core.errors import DomainError
+from meetings import meeting_services
+from meetings.models import Meeting
+from polls import poll_services
 from polls.forms import ItemDraftForm, PollDraftForm
-from polls.models import Meeting, Poll, PollStatus
+from polls.models import Poll, PollStatus
 from proposals.console import _confirm, _confirmed, _form_page, _posted, secretary_only
 
 
@@ -49,7 +51,7 @@ def poll_edit(request: HttpRequest, poll_id: int) -> HttpResponse:
         data = dict(form.cleaned_data)
         try:
             poll = poll_services.poll_draft_update(poll=poll, actor=request.user, **data)  # type: ignore[arg-type]
-        except PollError as error:
+        except DomainError as error:
             form.add_error(None, error.message)
         else:
             messages.success(request, _("The draft “%(title)s” is saved.") % {"title": poll.title})
@@ -69,7 +71,7 @@ def poll_delete(request: HttpRequest, poll_id: int) -> HttpResponse:
         )
     try:
         poll_services.poll_delete(poll=poll, actor=request.user)  # type: ignore[arg-type]
-    except PollError as error:
+    except DomainError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, _("The draft “%(title)s” is deleted.") % {"title": poll.title})

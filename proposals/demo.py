@@ -11,10 +11,12 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from meetings.demo import ESCALATING_TITLE, demo_password, last_year, meeting_title
+from meetings.models import Meeting
+from meetings.services import tabulation_record
 from polls import certification
 from polls import services as poll_services
-from polls.demo import ESCALATING_TITLE, demo_password, last_year, meeting_title
-from polls.models import Meeting, Poll, VoteStandard
+from polls.models import Poll, VoteStandard
 from proposals import services
 from proposals.models import Proposal
 from proposals.workflow import Action
@@ -123,7 +125,7 @@ def _journey(proposal: Proposal, secretary: Any) -> None:
         Poll.objects.filter(pk=item.pk).update(opens_at=opened, closes_at=closed)
         poll_services.poll_open(poll=item, actor=secretary, now=opened)
         poll_services.poll_close(poll=item, actor=secretary, now=closed)
-        poll_services.tabulation_record(
+        tabulation_record(
             poll=item,
             shares_for=1_060_000_000,
             shares_against=916_300_000,

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from polls.exceptions import PollError
+from core.errors import DomainError
 
 
-class ProposalError(PollError):
+class ProposalError(DomainError):
     default_message = _("The proposal cannot do that.")
 
 

@@ -5,7 +5,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from polls.models import Comparator, Meeting, Poll, PollKind, VoteStandard
+from meetings.models import Meeting
+from polls.models import Comparator, Poll, PollKind, VoteStandard
 from polls.standards import FRACTION_PATTERN
 from proposals.models import COMMENT_MAX_CHARS, DECISION_CHOICES, PROPOSAL_TEXT_FIELDS, Proposal
 

@@ -6,7 +6,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from polls.audit import audit_append
+from core.audit import audit_append
 from proposals.exceptions import InvalidProposal, NotAllowed
 from proposals.models import Attachment, AttachmentVisibility, Proposal
 from proposals.visibility import can_set_attachment_visibility

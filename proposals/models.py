@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from polls.validators import SingleLineCharField
+from core.validators import SingleLineCharField
 from proposals.review import Decision, QuorumBasis
 from proposals.workflow import State
 

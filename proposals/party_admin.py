@@ -10,7 +10,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from polls.exceptions import PollError
+from core.errors import DomainError
 from proposals import party_services
 from proposals.models import Party, PartyAlias
 
@@ -69,7 +69,7 @@ class PartyAdmin(admin.ModelAdmin):
                 party_services.party_confirm(party=party, actor=actor)
             if form.cleaned_data.get("new_alias"):
                 party_services.party_alias_add(party=party, text=form.cleaned_data["new_alias"], actor=actor)
-        except PollError as error:
+        except DomainError as error:
             self.message_user(request, error.message, messages.ERROR)
             return
         obj.pk = party.pk

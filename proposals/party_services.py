@@ -10,8 +10,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from polls.audit import audit_append
-from polls.permissions import is_secretary
+from core.audit import audit_append
+from core.roles import is_secretary
 from proposals.exceptions import IllegalAction, InvalidProposal, NotAllowed
 from proposals.models import Party, PartyAlias, Proposal, Recusal
 from proposals.parties import party_key

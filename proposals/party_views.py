@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from polls.exceptions import PollError
-from polls.permissions import is_secretary
+from core.errors import DomainError
+from core.roles import is_secretary
 from proposals import party_services
 from proposals.models import Recusal
 
@@ -38,7 +38,7 @@ def recusal_lift(request: HttpRequest, recusal_id: int) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
                 actor=request.user,  # type: ignore[arg-type]
             )
-        except PollError as error:
+        except DomainError as error:
             messages.error(request, error.message)
         else:
             messages.success(request, _("The recusal is lifted; the reason is on the trail."))

@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from polls.exceptions import PollError
-from polls.validators import no_control_characters
+from core.errors import DomainError
+from core.validators import no_control_characters
 from proposals import people_services
 from proposals.console import secretary_only
 from proposals.models import Director, Party
@@ -179,7 +179,7 @@ def _director_save(request: HttpRequest, form: DirectorForm, user: User) -> Http
             new_party=data["new_party"],
             actor=request.user,  # type: ignore[arg-type]
         )
-    except PollError as error:
+    except DomainError as error:
         form.add_error(None, error.message)
         return _director_form_page(request, form, form.editing, status=error.status_code)
     messages.success(request, _("%(name)s is saved as a director.") % {"name": director.user.get_username()})
@@ -201,7 +201,7 @@ def director_remove(request: HttpRequest, director_id: int) -> HttpResponse:
                     actor=request.user,  # type: ignore[arg-type]
                     office_to=form.cleaned_data["office_to"],
                 )
-            except PollError as error:
+            except DomainError as error:
                 form.add_error(None, error.message)
                 status = error.status_code
             else:
@@ -222,7 +222,7 @@ def account_invite(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 user = people_services.account_invite(actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
-            except PollError as error:
+            except DomainError as error:
                 form.add_error(None, error.message)
                 status = error.status_code
             else:
@@ -240,7 +240,7 @@ def account_deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
     if request.method == "POST":
         try:
             people_services.account_deactivate(user=account, actor=request.user)  # type: ignore[arg-type]
-        except PollError as error:
+        except DomainError as error:
             error_message, status = str(error.message), error.status_code
         else:
             messages.success(request, _("The account is deactivated and its API tokens are revoked."))
@@ -255,7 +255,7 @@ def account_reactivate(request: HttpRequest, user_id: int) -> HttpResponse:
     account = get_object_or_404(get_user_model(), pk=user_id)
     try:
         people_services.account_reactivate(user=account, actor=request.user)  # type: ignore[arg-type]
-    except PollError as error:
+    except DomainError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, _("The account is active again."))

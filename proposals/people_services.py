@@ -21,12 +21,12 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from core.audit import audit_append
+from core.models import Profile
+from core.roles import is_secretary
 from core.services import api_tokens_revoke
-from polls.audit import audit_append
+from core.validators import control_character_fields, control_characters_message
 from polls.exceptions import ChangeNotAllowed
-from polls.models import Profile
-from polls.permissions import is_secretary
-from polls.validators import control_character_fields, control_characters_message
 from proposals.exceptions import InvalidProposal, NotAllowed
 from proposals.models import Director, Party, Proposal
 from proposals.party_services import party_resolve

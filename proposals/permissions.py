@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser, User
 
-from polls.permissions import is_secretary
+from core.roles import is_secretary
 from proposals.models import Proposal
 from proposals.visibility import PRIVATE, can_see_proposal, director_of, is_private
 from proposals.workflow import Role, State

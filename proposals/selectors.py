@@ -7,8 +7,8 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from polls.audit import audit_trail
-from polls.models import AuditEvent
+from core.audit import audit_trail
+from core.models import AuditEvent
 from proposals import visibility
 from proposals.models import BoardSettings, Director, FollowUp, Proposal, Recusal, ReviewVote
 from proposals.permissions import roles_of

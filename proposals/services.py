@@ -22,13 +22,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext, pgettext_lazy
 
-from polls import meeting_services
+from core.audit import audit_append
+from core.roles import SECRETARY_GROUP, is_secretary
+from core.validators import control_character_fields, control_characters_message, shown
+from meetings import meeting_services
+from meetings.models import Meeting
 from polls import selectors as poll_selectors
 from polls import services as poll_services
-from polls.audit import audit_append
-from polls.models import Meeting, Poll, PollStatus, VoteStandard
-from polls.permissions import SECRETARY_GROUP, is_secretary
-from polls.validators import control_character_fields, control_characters_message, shown
+from polls.models import Poll, PollStatus, VoteStandard
 from proposals import selectors, visibility
 from proposals.exceptions import FollowUpNotFound, IllegalAction, InvalidProposal, NotAllowed
 from proposals.models import (

@@ -10,8 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from polls.exceptions import PollError
-from polls.permissions import is_secretary
+from core.errors import DomainError
+from core.roles import is_secretary
 from proposals import board, materials, selectors, services, visibility
 from proposals.forms import AttachmentForm, CommentForm, ProposalForm, TransitionForm
 from proposals.models import Attachment, AttachmentVisibility, Proposal
@@ -49,7 +49,7 @@ def proposal_new(request: HttpRequest) -> HttpResponse:
             proposal = services.proposal_create(proposer=request.user, **data)  # type: ignore[arg-type]
             if "submit" in request.POST:
                 services.proposal_transition(proposal_id=proposal.pk, action=Action.SUBMIT, actor=request.user)  # type: ignore[arg-type]
-        except PollError as error:
+        except DomainError as error:
             form.add_error(None, error.message)
         else:
             messages.success(request, _("Proposal submitted.") if "submit" in request.POST else _("Draft saved."))
@@ -68,7 +68,7 @@ def proposal_edit(request: HttpRequest, proposal_id: int) -> HttpResponse:
         polls = data.pop("polls")
         try:
             services.proposal_update(proposal=proposal, editor=request.user, polls=polls, **data)  # type: ignore[arg-type]
-        except PollError as error:
+        except DomainError as error:
             form.add_error(None, error.message)
         else:
             messages.success(request, _("Proposal saved."))
@@ -140,7 +140,7 @@ def proposal_transition(request: HttpRequest, proposal_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.proposal_transition(proposal_id=proposal.pk, actor=request.user, **form.service_arguments())  # type: ignore[arg-type]
-        except PollError as error:
+        except DomainError as error:
             form.add_error(None, error.message)
         else:
             proposal.refresh_from_db()
@@ -168,7 +168,7 @@ def proposal_comment(request: HttpRequest, proposal_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.comment_add(proposal=proposal, author=request.user, body=form.cleaned_data["body"])  # type: ignore[arg-type]
-        except PollError as error:
+        except DomainError as error:
             form.add_error("body", error.message)
         else:
             messages.success(request, _("Comment added."))
@@ -188,7 +188,7 @@ def proposal_attach(request: HttpRequest, proposal_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.attachment_add(proposal=proposal, uploaded_by=request.user, upload=form.cleaned_data["file"])  # type: ignore[arg-type]
-        except PollError as error:
+        except DomainError as error:
             form.add_error("file", error.message)
         else:
             messages.success(request, _("File attached."))
@@ -228,7 +228,7 @@ def attachment_visibility(request: HttpRequest, attachment_id: int) -> HttpRespo
             visibility=request.POST.get("visibility", ""),
             actor=request.user,  # type: ignore[arg-type]
         )
-    except PollError as error:
+    except DomainError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, _("Who reads “%(name)s” is saved.") % {"name": attachment.name})

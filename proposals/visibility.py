@@ -46,9 +46,9 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q, QuerySet
 
-from polls.audit import audit_trail
-from polls.models import AuditEvent
-from polls.permissions import is_secretary
+from core.audit import audit_trail
+from core.models import AuditEvent
+from core.roles import is_secretary
 from proposals.models import Attachment, AttachmentVisibility, Comment, Director, Proposal
 from proposals.workflow import Action, State
 

@@ -8,9 +8,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
-from polls import meeting_services, services
-from polls.models import Meeting, Poll, PollStatus, RegisterSnapshot
-from polls.permissions import SECRETARY_GROUP
+from core.roles import SECRETARY_GROUP
+from meetings import meeting_services
+from meetings.models import Meeting, RegisterSnapshot
+from meetings.register_import import register_import
+from polls import services
+from polls.models import Poll, PollStatus
 from proposals.models import Director, Proposal
 
 
@@ -82,7 +85,7 @@ def make_register(
 ) -> RegisterSnapshot:
     import io
 
-    return services.register_import(
+    return register_import(
         source=io.BytesIO(register_csv(rows)),
         record_date=record_date or datetime.date(2025, 9, 15),
         shares_outstanding=outstanding,

@@ -11,8 +11,10 @@ from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
 
+from meetings.models import Meeting
+from meetings.services import holders_link_user, item_ballot_cast, proxy_appoint, tabulation_record
 from polls import certification, services
-from polls.models import Meeting, Poll
+from polls.models import Poll
 from proposals import services as proposals_services
 from proposals.models import Director, Proposal
 from proposals.workflow import Action
@@ -69,11 +71,11 @@ def certified() -> Poll:
     item = make_item(meeting, results_visibility="after_close")
     for account, choice in (("yolanda", "for"), ("zach", "against")):
         voter = make_user(username=account, email=f"{account}@example.com")
-        services.holders_link_user(user=voter)
-        services.item_ballot_cast(poll_id=item.pk, voter=voter, choice=choice, holder_id=None)
+        holders_link_user(user=voter)
+        item_ballot_cast(poll_id=item.pk, voter=voter, choice=choice, holder_id=None)
     services.poll_close(poll=item)
     secretary = make_secretary()
-    services.tabulation_record(
+    tabulation_record(
         poll=item, shares_for=7_123, shares_against=3_456, shares_abstain=0, broker_non_votes=0, entered_by=secretary
     )
     return certification.poll_certify(poll=item, certified_by=secretary)
@@ -92,15 +94,15 @@ def test_the_certified_item_verifies_before_any_change(certified: Poll) -> None:
 @pytest.mark.parametrize(
     ("statement", "named"),
     [
-        ("UPDATE polls_meeting SET quorum_numerator = 1, quorum_denominator = 100 WHERE id = %s", "quorum"),
+        ("UPDATE meetings_meeting SET quorum_numerator = 1, quorum_denominator = 100 WHERE id = %s", "quorum"),
         ("UPDATE polls_poll SET threshold_numerator = 2, threshold_denominator = 3 WHERE meeting_id = %s", "threshold"),
         (
-            "UPDATE polls_registersnapshot SET shares_outstanding = shares_outstanding + 1 "
-            "WHERE id = (SELECT register_id FROM polls_meeting WHERE id = %s)",
+            "UPDATE meetings_registersnapshot SET shares_outstanding = shares_outstanding + 1 "
+            "WHERE id = (SELECT register_id FROM meetings_meeting WHERE id = %s)",
             "shares_outstanding",
         ),
         (
-            "UPDATE polls_tabulation SET shares_for = 99999 "
+            "UPDATE meetings_tabulation SET shares_for = 99999 "
             "WHERE poll_id IN (SELECT id FROM polls_poll WHERE meeting_id = %s)",
             "tabulation",
         ),
@@ -184,7 +186,7 @@ def test_someone_elses_proxy_appointment_answers_like_an_unknown_one(client: Cli
     holder = register.holders.get(account="H1")
     holder.user = holder_user
     holder.save(update_fields=["user"])
-    appointment = services.proxy_appoint(
+    appointment = proxy_appoint(
         meeting=meeting, holder=holder, proxy=make_user(username="proxy"), appointed_by=holder_user
     )
     client.force_login(make_user(username="stranger"))

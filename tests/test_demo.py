@@ -11,7 +11,8 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.utils import timezone
 
-from polls.models import Holder, Meeting, PollStatus, ResultsVisibility
+from meetings.models import Holder, Meeting
+from polls.models import PollStatus, ResultsVisibility
 from polls.permissions import can_see_results
 from proposals import selectors
 from proposals.demo import WAITING_TITLE

@@ -41,10 +41,12 @@ import pytest
 from django.db import connection
 
 from config.celery import app
+from core.audit import audit_verify
+from core.models import AuditEvent
 from core.services import api_token_issue
+from meetings.services import tabulation_record
 from polls import services as poll_services
-from polls.audit import audit_verify
-from polls.models import AuditEvent, Ballot, Poll, PollStatus
+from polls.models import Ballot, Poll, PollStatus
 from proposals import services
 from proposals.models import Notification, Proposal
 from proposals.workflow import Action, State
@@ -350,7 +352,7 @@ def shareholder_vote_ready_to_certify() -> tuple[Proposal, Poll, str]:
     assert item is not None
     poll_services.poll_open(poll=item, actor=secretary)
     poll_services.poll_close(poll=item, actor=secretary)
-    poll_services.tabulation_record(
+    tabulation_record(
         poll=item,
         shares_for=1_060_000_000,
         shares_against=916_300_000,

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core import mail
 from django.test import Client
 
+from meetings.services import holders_link_user, item_ballot_cast
 from polls import services
 from polls.models import PollStatus
 from proposals import services as proposal_services
@@ -51,8 +52,8 @@ def test_a_results_page_in_italian_groups_thousands_with_dots() -> None:
     register = make_register([("T-1", "Tesla Holder", "holder@example.com", 1_060_000_000)], outstanding=3_200_000_000)
     item = make_item(make_meeting(register), results_visibility="live")
     holder = make_user(email="holder@example.com")
-    services.holders_link_user(user=holder)
-    services.item_ballot_cast(poll_id=item.pk, voter=holder, choice="for", holder_id=register.holders.get().pk)
+    holders_link_user(user=holder)
+    item_ballot_cast(poll_id=item.pk, voter=holder, choice="for", holder_id=register.holders.get().pk)
     page = italian().get(f"/polls/{item.pk}/results/").content.decode()
     assert "1.060.000.000" in page
     assert "3.200.000.000" in page
@@ -119,7 +120,7 @@ def test_a_service_refusal_reaches_an_italian_secretary_in_italian() -> None:
 
 
 def test_signing_in_on_a_new_browser_restores_the_language_the_reader_chose() -> None:
-    from polls.models import Profile
+    from core.models import Profile
 
     reader = make_user(username="lettore")
     Profile.objects.create(user=reader, language="it")

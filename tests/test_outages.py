@@ -60,7 +60,7 @@ def test_the_api_answers_503_with_retry_after_when_the_database_is_lost(api: API
 
 
 def test_a_page_answers_503_when_the_database_is_lost(client: Client) -> None:
-    with mock.patch("polls.views.selectors.poll_listing", side_effect=OperationalError("server closed")):
+    with mock.patch("config.views.selectors.poll_listing", side_effect=OperationalError("server closed")):
         response = client.get("/")
     assert response.status_code == 503
     assert "Back in a moment" in response.content.decode()

@@ -13,8 +13,9 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from polls import services as poll_services
-from polls.models import Ballot, HolderControl, Poll, PollStatus
+from meetings.models import HolderControl
+from meetings.services import proxy_appoint
+from polls.models import Ballot, Poll, PollStatus
 from proposals.models import BoardSettings, ConsentSignature, Director, Proposal, WrittenConsent
 from tests.factories import (
     make_director,
@@ -49,7 +50,7 @@ def build_world() -> dict[str, Any]:
         [("H1", "Holder", "holder@example.com", 100), ("H2", "Fund", "fund@example.com", 50)], outstanding=200
     )
     meeting = make_meeting(register)
-    poll_services.proxy_appoint(
+    proxy_appoint(
         meeting=meeting,
         holder=register.holders.get(account="H2"),
         proxy=proxy,

@@ -133,7 +133,7 @@ def test_healthz_reports_the_database_and_an_eager_broker(client: Client) -> Non
 def test_healthz_answers_503_when_the_database_is_unreachable(client: Client) -> None:
     from django.db import OperationalError
 
-    with mock.patch("polls.views.connection.cursor", side_effect=OperationalError("down")):
+    with mock.patch("config.views.connection.cursor", side_effect=OperationalError("down")):
         response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["database"] == "error: OperationalError"

@@ -11,10 +11,12 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from core.models import AuditEvent
+from meetings.register_import import register_import
 from polls import certification
 from polls import services as poll_services
 from polls.exceptions import RegisterInvalid
-from polls.models import AuditEvent, PollStatus
+from polls.models import PollStatus
 from proposals import services
 from proposals.exceptions import IllegalAction
 from proposals.models import Proposal, Recusal
@@ -123,7 +125,7 @@ def test_an_account_created_after_the_import_is_linked_to_its_holding() -> None:
 
 def test_a_share_count_too_large_to_store_is_a_line_error_not_a_crash() -> None:
     with pytest.raises(RegisterInvalid) as refused:
-        poll_services.register_import(
+        register_import(
             source=io.BytesIO(register_csv([("H1", "A", "a@example.com", "9" * 20)])),
             record_date=datetime.date(2025, 9, 15),
             shares_outstanding=10,

@@ -10,8 +10,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from meetings.models import RegisterSnapshot
+from meetings.services import item_ballot_cast
 from polls import services
-from polls.models import Ballot, PollStatus, RegisterSnapshot
+from polls.models import Ballot, PollStatus
 from proposals import services as proposal_services
 from proposals.models import FollowUp
 from proposals.workflow import Action
@@ -50,7 +52,7 @@ def test_the_dashboard_counts_meeting_items_still_unvoted_for_each_holder(client
     register = make_register([("A-1", "Alice Example", "alice@example.com", 1_000)], outstanding=10_000)
     meeting = make_meeting(register, title="Annual meeting")
     first, _second = make_item(meeting, title="One"), make_item(meeting, title="Two")
-    services.item_ballot_cast(poll_id=first.pk, voter=alice, choice="for", holder_id=register.holders.get().pk)
+    item_ballot_cast(poll_id=first.pk, voter=alice, choice="for", holder_id=register.holders.get().pk)
     client.force_login(alice)
     page = client.get("/").content.decode()
     assert "Annual meeting" in page
@@ -222,13 +224,13 @@ def test_an_unknown_language_changes_nothing() -> None:
     response = client.post("/i18n/setlang/", {"language": "xx", "next": "/"})
     assert response.status_code == 302
     assert not hasattr(member, "profile") or member.profile is None
-    from polls.models import Profile
+    from core.models import Profile
 
     assert not Profile.objects.exists()
 
 
 def test_the_secretary_marks_a_follow_up_done_once_and_it_joins_the_proposals_trail(client: Client) -> None:
-    from polls.audit import audit_trail
+    from core.audit import audit_trail
 
     proposal = make_proposal(title="Advisory outcome")
     follow_up = FollowUp.objects.create(proposal=proposal, due_at=timezone.now(), note="Report back")
@@ -310,7 +312,8 @@ def test_a_poll_form_with_one_option_and_a_backwards_window_keeps_the_text_and_n
 
 
 def test_the_secretary_creates_a_meeting_then_an_item_and_enters_the_inspectors_tabulation(client: Client) -> None:
-    from polls.models import Meeting, Poll, Tabulation
+    from meetings.models import Meeting, Tabulation
+    from polls.models import Poll
 
     register = make_register([("A-1", "Alice", "alice@example.com", 1_000)], outstanding=2_000)
     client.force_login(make_secretary())

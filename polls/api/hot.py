@@ -28,9 +28,9 @@ from rest_framework import exceptions
 from rest_framework.renderers import JSONRenderer
 from rest_framework.settings import api_settings
 
+from core.api_errors import exception_handler
 from core.tokens import ExpiringTokenAuthentication
 from polls import receipts, selectors, services
-from polls.api.errors import exception_handler
 from polls.api.payloads import ballot_payload
 from polls.models import Option, Poll, PollStatus
 from polls.permissions import can_see_results

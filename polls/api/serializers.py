@@ -6,26 +6,23 @@ from typing import Any
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from core.validators import no_control_characters, shown, stored_percent
 from polls import refusals
 from polls.models import (
     Ballot,
     Choice,
     Comparator,
-    Meeting,
     Option,
     Poll,
     PollKind,
-    PollStatus,
     RecordedPoll,
     RecordedSnapshot,
-    RegisterSnapshot,
     ResultsVisibility,
     VoteStandard,
 )
 from polls.option_labels import option_label_clean, option_label_duplicates, options_not_distinct
 from polls.services import MAX_OPTIONS, MIN_OPTIONS
 from polls.standards import FRACTION_PATTERN
-from polls.validators import no_control_characters, shown, stored_percent
 
 MAX_BIGINT = 2**63 - 1
 MAX_SHARES = 10**18 - 1  # what a register line may hold: 18 digits
@@ -109,7 +106,11 @@ class PollCreateSerializer(serializers.Serializer):
         help_text="Public polls: nobody, the secretary included, can see who chose what. "
         "Default true for public polls; shareholder items are never secret.",
     )
-    meeting = serializers.PrimaryKeyRelatedField(queryset=Meeting.objects.all(), required=False)
+    # The engine keeps an item's meeting as a key; the meetings app owns the table.
+    meeting = serializers.PrimaryKeyRelatedField(
+        queryset=Poll._meta.get_field("meeting").related_model._default_manager.all(),  # type: ignore[union-attr]
+        required=False,
+    )
     standard = serializers.ChoiceField(choices=VoteStandard.choices, default=VoteStandard.VOTES_CAST)
     threshold = serializers.RegexField(FRACTION_PATTERN, default="1/2")
     comparator = serializers.ChoiceField(choices=Comparator.choices, default=Comparator.GT)
@@ -326,72 +327,6 @@ class TabulationSerializer(serializers.Serializer):
     source = serializers.CharField(  # type: ignore[assignment] # a field, not Field.source
         max_length=255, required=False, allow_blank=True, default="", validators=[no_control_characters]
     )
-
-
-class MeetingSerializer(serializers.ModelSerializer):
-    quorum = serializers.RegexField(FRACTION_PATTERN, default="1/2", source="quorum_text")
-    quorum_comparator = serializers.ChoiceField(choices=Comparator.choices, default=Comparator.GT)
-    record_date = serializers.DateField(source="register.record_date", read_only=True)
-    items = serializers.SerializerMethodField(help_text="The ids of the items on the ballot (drafts excluded).")
-
-    class Meta:
-        model = Meeting
-        fields = ["id", "title", "date", "register", "record_date", "quorum", "quorum_comparator", "items"]
-
-    def get_items(self, meeting: Meeting) -> list[int]:
-        return [item.pk for item in meeting.items.all() if item.status != PollStatus.DRAFT]
-
-
-class RegisterSnapshotSerializer(serializers.ModelSerializer):
-    shares_outstanding = serializers.CharField(read_only=True)
-    total_shares = serializers.CharField(read_only=True)
-
-    class Meta:
-        model = RegisterSnapshot
-        fields = [
-            "id",
-            "record_date",
-            "shares_outstanding",
-            "holder_count",
-            "total_shares",
-            "source_name",
-            "imported_at",
-        ]
-        read_only_fields = fields
-
-
-class RegisterUploadSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="CSV with the header holder,name,email,shares.")
-    record_date = serializers.DateField()
-    shares_outstanding = serializers.IntegerField(min_value=1, max_value=MAX_SHARES)
-
-
-class RegisterErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    errors = serializers.ListField(
-        child=serializers.CharField(), required=False, help_text="Each bad line, by line number (a bad file)."
-    )  # type: ignore[assignment] # a field
-
-
-class ProxySerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True)
-    holder = serializers.IntegerField(source="holder_id")
-    proxy = serializers.CharField(
-        source="shown_name", help_text="The proxy as the holder named them (username or e-mail address)."
-    )
-    appointed_at = serializers.DateTimeField(read_only=True)
-    revoked_at = serializers.DateTimeField(read_only=True, allow_null=True)
-
-
-class ProxyAppointSerializer(serializers.Serializer):
-    holder = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT, help_text="The holder's id.")
-    proxy = serializers.CharField(max_length=254, help_text="The proxy's username or e-mail address.")
-
-
-class ProxyNamedSerializer(serializers.Serializer):
-    holder = serializers.IntegerField()
-    proxy = serializers.CharField(help_text="The name as given; the answer does not say whether it matched.")
-    detail = serializers.CharField()
 
 
 class StoredPercentagesField(serializers.DictField):

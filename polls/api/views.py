@@ -20,8 +20,9 @@ from rest_framework.views import APIView
 from core.api import TokenRequestSerializer, TokenSerializer
 from core.lockout import lockout_message
 from core.mfa import mfa_required
+from core.roles import IsSecretary
 from core.services import api_token_issue
-from polls import certification, meeting_services, receipt_mail, receipts, selectors, services
+from polls import certification, kinds, receipt_mail, receipts, selectors, services
 from polls.api.filters import PollFilter
 from polls.api.payloads import ballot_payload
 from polls.api.serializers import (
@@ -35,8 +36,8 @@ from polls.api.serializers import (
     ResultsSerializer,
     TabulationSerializer,
 )
-from polls.models import Comparator, Poll, PollKind, VoteStandard
-from polls.permissions import IsSecretary, can_see_results
+from polls.models import Comparator, Poll, VoteStandard
+from polls.permissions import can_see_results
 from polls.standards import FRACTION_PATTERN
 
 ERRORS = {
@@ -201,22 +202,7 @@ class PollViewSet(
         }
         if "results_visibility" in data:
             common["results_visibility"] = data["results_visibility"]
-        if data["kind"] == PollKind.SHAREHOLDER:
-            poll = meeting_services.item_create(
-                meeting=data["meeting"],
-                standard=data["standard"],
-                threshold=data["threshold"],
-                comparator=data["comparator"],
-                advisory=data["advisory"],
-                **common,
-            )
-        else:
-            poll = services.poll_create(options=data["options"], secret=data.get("secret", True), **common)
-            if "escalation" in data:
-                rule = data["escalation"]
-                poll = services.poll_escalation_set(
-                    poll=poll, option_label=rule["option"], threshold=rule["threshold"], comparator=rule["comparator"]
-                )
+        poll = kinds.form_for(data["kind"]).create(data=data, common=common)
         return Response(PollSerializer(poll).data, status=status.HTTP_201_CREATED)
 
     @transaction.atomic
@@ -229,7 +215,7 @@ class PollViewSet(
         rules.is_valid(raise_exception=True)
         poll = self.get_object()
         if rules.validated_data:
-            poll = meeting_services.item_rules_update(
+            poll = kinds.form_of(poll).rules_update(
                 poll=poll,
                 actor=request.user,  # type: ignore[arg-type]
                 **rules.validated_data,
@@ -304,7 +290,7 @@ class PollViewSet(
         serializer = TabulationSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         poll = self.get_object()
-        services.tabulation_record(poll=poll, entered_by=request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        kinds.form_of(poll).tabulate(poll=poll, actor=request.user, **serializer.validated_data)  # type: ignore[arg-type]
         return Response(selectors.results_json(selectors.poll_results(poll=poll)))
 
     @extend_schema(
@@ -373,13 +359,7 @@ class PollViewSet(
                 option_id=data["option"],
             )
         else:
-            result = services.item_ballot_cast(
-                poll_id=poll_id,
-                voter=request.user,  # type: ignore[arg-type]
-                choice=data.get("choice"),
-                split=data.get("split"),
-                holder_id=data.get("holder"),
-            )
+            result = kinds.ballot_cast(poll_id=poll_id, actor=request.user, data=data)  # type: ignore[arg-type]
             receipt_mail.ballot_receipts_mail(user=request.user, link_hashes=[result.link_hash])
         return Response(
             # The answer carries the receipt: a public poll's API ballot is not also e-mailed.

@@ -4,7 +4,6 @@ from django import template
 from django.utils.formats import number_format
 
 from polls.models import Choice, Poll, VoteStandard
-from polls.register_errors import register_error_text
 from polls.services import CHOICE_LABELS
 
 register = template.Library()
@@ -39,12 +38,6 @@ def option_label(label: str, poll: Poll) -> str:
             if label == CHOICE_LABELS[choice]:
                 return str(choice.label)
     return label
-
-
-@register.filter
-def register_error(finding: str) -> str:
-    """A register check's finding ("line 3: missing email") in the reader's language."""
-    return register_error_text(finding)
 
 
 @register.filter

@@ -14,8 +14,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.roles import IsSecretary, is_secretary
 from polls.api.views import ID_PATTERN, DetailWithoutFilters, errors
-from polls.permissions import IsSecretary, is_secretary
 from proposals import consent, visibility
 from proposals.models import ConsentOutcome, ConsentSignature, WrittenConsent
 

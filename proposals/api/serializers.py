@@ -4,7 +4,9 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from polls.models import AuditEvent, Comparator, Meeting, Poll, PollStatus, VoteStandard
+from core.models import AuditEvent
+from meetings.models import Meeting
+from polls.models import Comparator, Poll, PollStatus, VoteStandard
 from polls.standards import FRACTION_PATTERN
 from proposals.models import (
     COMMENT_MAX_CHARS,

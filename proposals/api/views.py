@@ -13,8 +13,8 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.roles import IsSecretary
 from polls.api.views import ID_PATTERN, DetailWithoutFilters, errors
-from polls.permissions import IsSecretary
 from proposals import board, materials, services, visibility
 from proposals.api.serializers import (
     AttachmentSerializer,

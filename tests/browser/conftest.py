@@ -20,8 +20,9 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Playwright, expect
 
+from meetings.models import Meeting
 from polls import services as poll_services
-from polls.models import Meeting, Poll, RecordedPoll, ResultsVisibility
+from polls.models import Poll, RecordedPoll, ResultsVisibility
 from proposals.models import Proposal
 from tests.factories import (
     make_director,

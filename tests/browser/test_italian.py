@@ -9,8 +9,9 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import BrowserContext, Page, expect
 
-from polls import services as poll_services
-from polls.models import Holder, ResultsVisibility
+from meetings.models import Holder
+from meetings.services import item_ballot_cast
+from polls.models import ResultsVisibility
 from tests.browser.conftest import ACTION_TIMEOUT_MS, OUTSTANDING, World, axe_summary, axe_violations, screenshot
 from tests.factories import make_item
 
@@ -49,7 +50,7 @@ def test_a_results_page_in_italian_shows_italian_text_and_italian_share_counts(
     for account, choice in [("TSLA-0001", "for"), ("TSLA-0002", "against"), ("TSLA-0003", "abstain")]:
         holder = Holder.objects.select_related("user").get(account=account)
         assert holder.user is not None
-        poll_services.item_ballot_cast(poll_id=item.pk, voter=holder.user, choice=choice, holder_id=holder.pk)
+        item_ballot_cast(poll_id=item.pk, voter=holder.user, choice=choice, holder_id=holder.pk)
 
     page = italian_page(new_context)
     page.goto(f"/polls/{item.pk}/results/")

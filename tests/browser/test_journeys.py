@@ -13,8 +13,9 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 from playwright.sync_api import Locator, Page, expect
 
+from meetings.models import Holder, ProxyAppointment
 from polls import services as poll_services
-from polls.models import Ballot, Holder, ProxyAppointment
+from polls.models import Ballot
 from proposals.models import Proposal
 from tests.browser.conftest import (
     ABSTAIN_SHARES,

@@ -13,9 +13,9 @@ import pytest
 from django.db import connection
 from playwright.sync_api import Page, expect
 
-from polls import import_jobs
-from polls.models import RegisterImport, RegisterSnapshot
-from polls.tasks import register_import_run
+from meetings import import_jobs
+from meetings.models import RegisterImport, RegisterSnapshot
+from meetings.tasks import register_import_run
 from tests.browser.conftest import World, axe_summary, axe_violations
 from tests.factories import register_csv
 

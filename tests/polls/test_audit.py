@@ -8,9 +8,11 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
-from polls import audit, certification, services
-from polls.audit import audit_append, audit_verify
-from polls.models import AuditEvent, PollStatus
+from core.audit import audit_append, audit_verify
+from core.models import AuditEvent
+from meetings.services import item_ballot_cast, proxy_appoint
+from polls import certification, services
+from polls.models import PollStatus
 from tests.factories import make_poll, make_secretary
 
 pytestmark = pytest.mark.django_db
@@ -78,8 +80,8 @@ def test_verify_audit_catches_a_deleted_row() -> None:
 def test_the_admin_shows_events_read_only(client: Any, secretary: Any) -> None:
     event = audit_append(stream="test:1", action="noted", actor=None)
     client.force_login(secretary)
-    assert client.get("/admin/polls/auditevent/").status_code == 200
-    client.post(f"/admin/polls/auditevent/{event.pk}/delete/", {"post": "yes"})
+    assert client.get("/admin/core/auditevent/").status_code == 200
+    client.post(f"/admin/core/auditevent/{event.pk}/delete/", {"post": "yes"})
     assert AuditEvent.objects.filter(pk=event.pk).exists()
 
 
@@ -91,9 +93,9 @@ def test_a_shareholder_ballot_chain_follows_the_holder_not_the_account() -> None
     meeting = make_meeting(register)
     item = make_item(meeting, status=PollStatus.OPEN)
     holder = register.holders.get()
-    services.proxy_appoint(meeting=meeting, holder=holder, proxy=proxy, appointed_by=owner)
-    services.item_ballot_cast(poll_id=item.pk, voter=proxy, choice="for", holder_id=holder.pk)
-    services.item_ballot_cast(poll_id=item.pk, voter=owner, choice="against")
+    proxy_appoint(meeting=meeting, holder=holder, proxy=proxy, appointed_by=owner)
+    item_ballot_cast(poll_id=item.pk, voter=proxy, choice="for", holder_id=holder.pk)
+    item_ballot_cast(poll_id=item.pk, voter=owner, choice="against")
     chain = AuditEvent.objects.filter(stream=f"ballot:{item.pk}:holder:{holder.pk}")
     assert list(chain.values_list("action", "actor_id")) == [("ballot_cast", proxy.pk), ("ballot_changed", owner.pk)]
     assert list(audit_verify()) == []
@@ -118,7 +120,7 @@ def test_twenty_voters_at_once_take_the_one_statement_path_and_leave_a_verifiabl
 
     from django.db import connections
 
-    from polls.models import AuditRoot
+    from core.models import AuditRoot
     from tests.factories import make_user
 
     if connection.vendor != "postgresql":
@@ -143,55 +145,3 @@ def test_twenty_voters_at_once_take_the_one_statement_path_and_leave_a_verifiabl
     out = StringIO()
     call_command("verify_audit", stdout=out)
     assert "events verified" in out.getvalue()
-
-
-def _legacy_chain(stream: str, count: int) -> None:
-    """Links as the SHA-256 release wrote them, before 0004."""
-    import datetime
-    import hashlib
-    import json
-
-    prev = ""
-    at = datetime.datetime(2025, 11, 6, 12, 0, tzinfo=datetime.UTC)
-    for seq in range(1, count + 1):
-        content = {"stream": stream, "seq": seq, "action": "noted", "actor": None, "at": at.isoformat()}
-        content |= {"payload": {"n": seq}, "prev": prev}
-        digest = hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {AuditEvent._meta.db_table} (stream, seq, action, actor_name, at, payload, prev_hash, "  # noqa: S608
-                "key_id, hash, root_shard, root_n) VALUES (%s, %s, 'noted', 'system', %s, %s, %s, '', %s, 0, 0)",
-                [stream, seq, at, json.dumps({"n": seq}), prev, digest],
-            )
-        prev = digest
-
-
-def _resign_with_the_migration() -> None:
-    import importlib
-
-    from django.db.migrations.executor import MigrationExecutor
-
-    migration = importlib.import_module("polls.migrations.0004_trust_audit")
-    state = MigrationExecutor(connection).loader.project_state(("polls", "0004_trust_audit"))
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM polls_audithead")
-        cursor.execute("DELETE FROM polls_auditroot")
-    migration.resign(state.apps, None)
-
-
-def test_the_migration_re_signs_a_legacy_trail_so_it_verifies_under_the_key() -> None:
-    _legacy_chain("legacy:1", 3)
-    _legacy_chain("legacy:2", 1)
-    _resign_with_the_migration()
-    out = StringIO()
-    call_command("verify_audit", stdout=out)
-    assert "4 events verified" in out.getvalue()
-    assert AuditEvent.objects.filter(key_id=audit.current_key()[0]).count() == 4
-
-
-def test_the_migration_refuses_to_bless_a_legacy_trail_that_was_already_tampered_with() -> None:
-    _legacy_chain("legacy:1", 2)
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {AuditEvent._meta.db_table} SET actor_name = 'x', payload = '{{}}' WHERE seq = 2")  # noqa: S608
-    with pytest.raises(RuntimeError, match=r"legacy:1 #2\) does not verify under the old scheme"):
-        _resign_with_the_migration()

@@ -12,9 +12,12 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import override_settings
 
-from polls import audit, certification, services
+from core import audit
+from core.models import AuditEvent, AuditHead
+from meetings.services import item_ballot_cast
+from polls import certification, services
 from polls.checks import audit_key_is_strong
-from polls.models import AuditEvent, AuditHead, Ballot, Option, Poll, PollStatus
+from polls.models import Ballot, Option, Poll, PollStatus
 from tests.factories import make_item, make_meeting, make_poll, make_register, make_secretary, make_user
 
 pytestmark = pytest.mark.django_db
@@ -144,7 +147,7 @@ def test_a_split_item_ballot_changed_with_its_counters_is_found() -> None:
     register = make_register([("H1", "Owner", "o@example.com", 100)], outstanding=100)
     item = make_item(make_meeting(register), status=PollStatus.OPEN)
     owner = make_user(email="o@example.com")
-    services.item_ballot_cast(poll_id=item.pk, voter=owner, split={"for": 60, "against": 40})
+    item_ballot_cast(poll_id=item.pk, voter=owner, split={"for": 60, "against": 40})
     assert "events verified" in verify()
     ballot = Ballot.objects.get(poll=item)
     sql("UPDATE polls_ballot SET shares_for = 40, shares_against = 60 WHERE id = %s", [ballot.pk])

@@ -16,9 +16,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
-from polls import control_numbers, holdings
-from polls.control_models import HolderControl
-from polls.models import AuditEvent, Holder, RegisterSnapshot
+from core.models import AuditEvent
+from meetings import control_numbers, holdings
+from meetings.control_models import HolderControl
+from meetings.models import Holder, RegisterSnapshot
 from tests.factories import make_register, make_secretary, make_user
 
 pytestmark = pytest.mark.django_db

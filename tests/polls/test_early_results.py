@@ -10,8 +10,11 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
+from core.models import AuditEvent
+from meetings.models import Tabulation
+from meetings.services import holders_link_user, item_ballot_cast
 from polls import certification, services
-from polls.models import AuditEvent, Ballot, Poll, PollStatus, Tabulation
+from polls.models import Ballot, Poll, PollStatus
 from tests.factories import (
     make_item,
     make_meeting,
@@ -33,8 +36,8 @@ def item() -> Poll:
     item = make_item(make_meeting(register), results_visibility="after_close")
     for account, choice in (("yolanda", "for"), ("zachary", "against")):
         voter = make_user(username=account, email=f"{account}@example.com")
-        services.holders_link_user(user=voter)
-        services.item_ballot_cast(poll_id=item.pk, voter=voter, choice=choice)
+        holders_link_user(user=voter)
+        item_ballot_cast(poll_id=item.pk, voter=voter, choice=choice)
     return item
 
 
@@ -114,13 +117,13 @@ def test_the_admin_tabulation_form_refuses_an_open_item_and_a_certified_one(
     secretary_browser: Client, item: Poll
 ) -> None:
     form = {"poll": item.pk, "shares_for": 5, "shares_against": 5, "shares_abstain": 5, "broker_non_votes": 0}
-    response = secretary_browser.post("/admin/polls/tabulation/add/", form)
+    response = secretary_browser.post("/admin/meetings/tabulation/add/", form)
     assert response.status_code == 200  # the form again, with the reason
     assert REFUSAL in html.unescape(response.content.decode())
     assert not Tabulation.objects.exists()
     services.poll_close(poll=item)
     certification.poll_certify(poll=item, certified_by=make_secretary())
-    response = secretary_browser.post("/admin/polls/tabulation/add/", form)
+    response = secretary_browser.post("/admin/meetings/tabulation/add/", form)
     assert response.status_code == 200
     assert "certified" in response.content.decode()
     assert not Tabulation.objects.exists()
@@ -129,7 +132,7 @@ def test_the_admin_tabulation_form_refuses_an_open_item_and_a_certified_one(
 def test_the_admin_records_a_tabulation_after_close(secretary_browser: Client, item: Poll) -> None:
     services.poll_close(poll=item)
     form = {"poll": item.pk, "shares_for": 5, "shares_against": 6, "shares_abstain": 7, "broker_non_votes": 0}
-    response = secretary_browser.post("/admin/polls/tabulation/add/", form)
+    response = secretary_browser.post("/admin/meetings/tabulation/add/", form)
     assert response.status_code == 302
     tabulation = Tabulation.objects.get()
     assert (tabulation.shares_for, tabulation.shares_against, tabulation.shares_abstain) == (5, 6, 7)
@@ -147,14 +150,14 @@ def test_the_admin_hides_the_choice_of_ballots_and_their_audit_payloads_while_re
     for url in (
         "/admin/polls/ballot/",
         f"/admin/polls/ballot/{ballot.pk}/change/",
-        f"/admin/polls/auditevent/{event.pk}/change/",
+        f"/admin/core/auditevent/{event.pk}/change/",
     ):
         page = html.unescape(secretary_browser.get(url).content.decode())
         assert "hidden until the poll closes" in page, url
         assert "Walrus" not in page, url
         assert f'"option": {walrus.pk}' not in page, url
     services.poll_close(poll=poll)
-    page = html.unescape(secretary_browser.get(f"/admin/polls/auditevent/{event.pk}/change/").content.decode())
+    page = html.unescape(secretary_browser.get(f"/admin/core/auditevent/{event.pk}/change/").content.decode())
     assert f'"option": {walrus.pk}' in page
     assert "Walrus" in secretary_browser.get("/admin/polls/ballot/").content.decode()
 
@@ -164,7 +167,7 @@ def test_the_admin_hides_a_shareholder_ballots_split_while_the_item_is_open(
 ) -> None:
     event = AuditEvent.objects.filter(stream__startswith=f"ballot:{item.pk}:").first()
     assert event is not None
-    page = html.unescape(secretary_browser.get(f"/admin/polls/auditevent/{event.pk}/change/").content.decode())
+    page = html.unescape(secretary_browser.get(f"/admin/core/auditevent/{event.pk}/change/").content.decode())
     assert '"shares_for": "hidden until the poll closes"' in page
     assert '"shares_for": 7123' not in page and '"shares_against": 3456' not in page
     listing = secretary_browser.get("/admin/polls/ballot/").content.decode()
@@ -195,7 +198,7 @@ def test_the_admin_refuses_to_filter_ballots_or_events_by_what_was_chosen(secret
         f"/admin/polls/ballot/?option={walrus}",
         f"/admin/polls/ballot/?option__id__exact={walrus}",
         "/admin/polls/ballot/?shares_for__gt=0",
-        f"/admin/polls/auditevent/?payload__option={walrus}",
+        f"/admin/core/auditevent/?payload__option={walrus}",
     ):
         response = secretary_browser.get(url)
         assert "chose-walrus" not in response.content.decode(), url

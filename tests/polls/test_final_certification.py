@@ -14,9 +14,13 @@ from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
 
-from polls import certification, meeting_services, services
+from core.models import AuditEvent
+from meetings import meeting_services
+from meetings.models import Meeting
+from meetings.services import holders_link_user, item_ballot_cast, tabulation_record
+from polls import certification, services
 from polls.exceptions import IllegalTransition
-from polls.models import AuditEvent, Meeting, Poll, PollStatus
+from polls.models import Poll, PollStatus
 from tests.factories import (
     make_item,
     make_meeting,
@@ -42,8 +46,8 @@ def meeting() -> Meeting:
 def _vote(item: Poll) -> None:
     for account, choice in (("yolanda", "for"), ("zachary", "against")):
         voter = make_user(username=f"{account}-{item.pk}", email=f"{account}@example.com")
-        services.holders_link_user(user=voter)
-        services.item_ballot_cast(poll_id=item.pk, voter=voter, choice=choice, holder_id=None)
+        holders_link_user(user=voter)
+        item_ballot_cast(poll_id=item.pk, voter=voter, choice=choice, holder_id=None)
 
 
 @pytest.fixture
@@ -129,7 +133,7 @@ def test_a_quorum_edit_in_the_admin_after_an_item_opened_is_a_form_error(item: P
         "items-0-id": item.pk,
         "items-0-meeting": meeting.pk,
     }
-    response = browser.post(f"/admin/polls/meeting/{meeting.pk}/change/", form)
+    response = browser.post(f"/admin/meetings/meeting/{meeting.pk}/change/", form)
     assert response.status_code == 200  # the form again, with the reason
     assert FROZEN in html.unescape(response.content.decode())
     meeting.refresh_from_db()
@@ -190,14 +194,14 @@ def test_the_admin_saves_a_meeting_through_the_service(meeting: Meeting, browser
         "items-TOTAL_FORMS": 0,
         "items-INITIAL_FORMS": 0,
     }
-    response = browser.post(f"/admin/polls/meeting/{meeting.pk}/change/", form)
+    response = browser.post(f"/admin/meetings/meeting/{meeting.pk}/change/", form)
     assert response.status_code == 302, html.unescape(response.content.decode())[:2000]
     meeting.refresh_from_db()
     assert (meeting.title, meeting.quorum_text, meeting.quorum_comparator) == ("Special meeting", "3/5", ">=")
     event = AuditEvent.objects.get(stream=f"meeting:{meeting.pk}", action="meeting_updated")
     assert event.actor_id == secretary.pk
     assert event.payload["changes"]["quorum"] == {"from": "2/3", "to": "3/5"}
-    assert "quorum: 2/3 → 3/5" in browser.get(f"/admin/polls/meeting/{meeting.pk}/change/").content.decode()
+    assert "quorum: 2/3 → 3/5" in browser.get(f"/admin/meetings/meeting/{meeting.pk}/change/").content.decode()
 
 
 def test_a_bad_quorum_in_the_admin_is_a_form_error_not_a_500(meeting: Meeting, browser: Client) -> None:
@@ -210,7 +214,7 @@ def test_a_bad_quorum_in_the_admin_is_a_form_error_not_a_500(meeting: Meeting, b
         "items-TOTAL_FORMS": 0,
         "items-INITIAL_FORMS": 0,
     }
-    response = browser.post(f"/admin/polls/meeting/{meeting.pk}/change/", form)
+    response = browser.post(f"/admin/meetings/meeting/{meeting.pk}/change/", form)
     assert response.status_code == 200
     meeting.refresh_from_db()
     assert meeting.quorum_text == "2/3"
@@ -312,7 +316,7 @@ def test_a_direct_database_change_after_certification_changes_nothing_served(
     with connection.cursor() as cursor:
         # What a DBA (or an admin before this change) could do: the quorum and the rules.
         cursor.execute(
-            "UPDATE polls_meeting SET quorum_numerator = 1, quorum_denominator = 10 WHERE id = %s", [item.meeting_id]
+            "UPDATE meetings_meeting SET quorum_numerator = 1, quorum_denominator = 10 WHERE id = %s", [item.meeting_id]
         )
         cursor.execute("UPDATE polls_poll SET standard = 'outstanding', advisory = %s WHERE id = %s", [True, item.pk])
     after = _served(client, item)
@@ -344,7 +348,7 @@ def test_the_certified_record_holds_the_rules_the_register_and_the_certifier(ite
 
 def _tabulate(item: Poll, secretary: Any) -> None:
     services.poll_close(poll=item)
-    services.tabulation_record(
+    tabulation_record(
         poll=item, shares_for=9_000, shares_against=1_000, shares_abstain=0, broker_non_votes=50, entered_by=secretary
     )
 
@@ -423,9 +427,7 @@ def test_the_admin_certify_action_refuses_a_difference_and_points_to_the_console
 
 def test_a_tabulation_equal_to_the_ballots_certifies_without_confirmation(item: Poll, secretary: Any) -> None:
     services.poll_close(poll=item)
-    services.tabulation_record(
-        poll=item, shares_for=7_123, shares_against=3_456, shares_abstain=0, entered_by=secretary
-    )
+    tabulation_record(poll=item, shares_for=7_123, shares_against=3_456, shares_abstain=0, entered_by=secretary)
     certified = certification.poll_certify(poll=item, certified_by=secretary)
     assert _record(certified)["certification"]["confirmed_difference"] is None
     assert _record(certified)["certification"]["tabulation"]["lines"][0]["difference"] == "0"

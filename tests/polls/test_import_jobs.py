@@ -13,9 +13,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
-from polls import import_jobs
-from polls.models import Holder, RegisterImport, RegisterImportStatus, RegisterSnapshot
-from polls.tasks import register_import_run
+from meetings import import_jobs
+from meetings.models import Holder, RegisterImport, RegisterImportStatus, RegisterSnapshot
+from meetings.tasks import register_import_run
 from tests.factories import make_secretary, make_user, register_csv
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -164,7 +164,7 @@ def test_an_import_whose_task_was_lost_is_queued_again_and_runs_once(secretary: 
 
 
 def test_a_file_refused_whole_reads_in_the_uploaders_language(client: Client, settings: Any) -> None:
-    from polls.models import Profile
+    from core.models import Profile
 
     secretary = make_secretary()
     Profile.objects.create(user=secretary, language="it")

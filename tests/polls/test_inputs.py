@@ -15,19 +15,12 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from core.csv_safe import neutralise
+from core.models import AuditEvent
+from meetings.models import Holder, Meeting, RegisterSnapshot
+from meetings.register_import import register_import
 from polls import certification, services
-from polls.csv_safe import neutralise
-from polls.models import (
-    AuditEvent,
-    Ballot,
-    Holder,
-    Meeting,
-    Poll,
-    PollStatus,
-    RecordedPoll,
-    RecordedSnapshot,
-    RegisterSnapshot,
-)
+from polls.models import Ballot, Poll, PollStatus, RecordedPoll, RecordedSnapshot
 from proposals.models import Proposal
 from tests.factories import make_item, make_meeting, make_poll, make_register, make_secretary, make_user, register_csv
 
@@ -119,7 +112,7 @@ def test_a_register_line_with_a_nul_imports_nothing_through_the_service() -> Non
     from polls.exceptions import RegisterInvalid
 
     with pytest.raises(RegisterInvalid) as refused:
-        services.register_import(
+        register_import(
             source=io.BytesIO(b"holder,name,email,shares\nH1,A\x00,a@example.com,1\n"),
             record_date=datetime.date(2025, 9, 15),
             shares_outstanding=10,
@@ -166,7 +159,7 @@ def test_a_repeated_long_holder_id_is_cut_in_its_finding() -> None:
 
     account = "A" * 5_000
     with pytest.raises(RegisterInvalid) as refused:
-        services.register_import(
+        register_import(
             source=io.BytesIO(register_csv([(account, "A", "a@example.com", 1), (account, "B", "b@example.com", 1)])),
             record_date=datetime.date(2025, 9, 15),
             shares_outstanding=10,
@@ -185,13 +178,13 @@ def test_a_register_over_the_size_limit_is_refused_before_it_is_read(api: APICli
 
 
 def test_the_service_and_the_form_refuse_a_register_over_the_size_limit(settings: Any) -> None:
-    from polls.forms import RegisterImportForm
-    from polls.register_import import RegisterFileTooLarge
+    from meetings.forms import RegisterImportForm
+    from meetings.register_import import RegisterFileTooLarge
 
     settings.REGISTER_MAX_BYTES = 100
     content = register_csv([(f"H{i}", "Name", f"h{i}@example.com", 1) for i in range(20)])
     with pytest.raises(RegisterFileTooLarge):
-        services.register_import(
+        register_import(
             source=io.BytesIO(content), record_date=datetime.date(2025, 9, 15), shares_outstanding=100, imported_by=None
         )
     form = RegisterImportForm(
@@ -437,9 +430,9 @@ def test_moving_the_opening_in_the_admin_records_the_opening(client: Client) -> 
 def test_the_new_refusals_read_in_italian() -> None:
     from django.utils import translation
 
-    from polls.register_errors import register_error_text
-    from polls.register_import import RegisterFileTooLarge
-    from polls.validators import control_characters_message
+    from core.validators import control_characters_message
+    from meetings.register_errors import register_error_text
+    from meetings.register_import import RegisterFileTooLarge
 
     with translation.override("it"):
         assert register_error_text("line 3: control character in name") == "riga 3: carattere di controllo in name"

@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from polls import services
+from meetings.services import item_ballot_cast, tabulation_record
 from polls.models import Ballot, Poll, PollStatus, RecordedPoll
 from tests.factories import make_item, make_meeting, make_register, make_secretary, make_user
 
@@ -82,7 +82,7 @@ def test_an_empty_meeting_ballot_says_what_is_missing(client: Client, meeting_se
 def test_a_refused_item_records_none_of_the_page(client: Client, meeting_setup: dict[str, Any]) -> None:
     first = meeting_setup["items"][0]
     final = make_item(meeting_setup["meeting"], title="Votes here are final", allow_change=False)
-    services.item_ballot_cast(poll_id=final.pk, voter=meeting_setup["alice"], choice="against")
+    item_ballot_cast(poll_id=final.pk, voter=meeting_setup["alice"], choice="against")
     client.force_login(meeting_setup["alice"])
     holder = meeting_setup["register"].holders.get(account="A-1")
     response = client.post(
@@ -116,7 +116,7 @@ def test_a_member_cannot_vote_for_a_holder_they_do_not_represent(client: Client,
 def test_the_item_results_page_shows_fails_and_would_pass(client: Client) -> None:
     register = make_register([("C-1", "Cede", "cede@example.com", 3_000_000_000)], outstanding=3_200_000_000)
     item = make_item(make_meeting(register), status=PollStatus.CLOSED, standard="present_and_entitled")
-    services.tabulation_record(
+    tabulation_record(
         poll=item,
         shares_for=1_060_000_000,
         shares_against=916_300_000,

@@ -18,9 +18,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
-from polls import certification, results, services
+from meetings.models import Meeting
+from meetings.services import holders_link_user, item_ballot_cast
+from polls import certification, kinds, results, services
 from polls.exceptions import InvalidPollData
-from polls.models import Meeting, Option, Poll, PollStatus
+from polls.models import Option, Poll, PollStatus
 from tests.factories import make_item, make_meeting, make_poll, make_register, make_secretary, make_user
 
 pytestmark = pytest.mark.django_db
@@ -139,7 +141,7 @@ def test_an_open_polls_results_say_leading_and_a_closed_polls_say_winner(client:
 def test_turnout_rounds_to_the_nearest_tenth_like_the_options(monkeypatch: pytest.MonkeyPatch) -> None:
     poll = make_poll()
     Option.objects.filter(poll=poll, label="Yes").update(votes=29, weight=29)
-    monkeypatch.setattr(results, "_eligible_voters", lambda poll: 37)
+    monkeypatch.setattr(kinds.BallotForm, "eligible_voters", lambda self, poll: 37)
     live = results.live_results(poll=poll)
     assert live.turnout.percent == Decimal("78.4")  # 78.378...: cut it would be 78.3
 
@@ -147,7 +149,7 @@ def test_turnout_rounds_to_the_nearest_tenth_like_the_options(monkeypatch: pytes
 def test_turnout_rounds_halves_up_with_exact_integers(monkeypatch: pytest.MonkeyPatch) -> None:
     poll = make_poll()
     Option.objects.filter(poll=poll, label="Yes").update(votes=1, weight=1)
-    monkeypatch.setattr(results, "_eligible_voters", lambda poll: 2000)
+    monkeypatch.setattr(kinds.BallotForm, "eligible_voters", lambda self, poll: 2000)
     assert results.live_results(poll=poll).turnout.percent == Decimal("0.1")  # 0.05% rounds up
 
 
@@ -165,8 +167,8 @@ def meeting_without_quorum() -> Meeting:
 
 def _all_for(item: Poll) -> None:
     voter = make_user(username=f"yolanda-{item.pk}", email="yolanda@example.com")
-    services.holders_link_user(user=voter)
-    services.item_ballot_cast(poll_id=item.pk, voter=voter, choice="for", holder_id=None)
+    holders_link_user(user=voter)
+    item_ballot_cast(poll_id=item.pk, voter=voter, choice="for", holder_id=None)
 
 
 def test_without_quorum_no_what_if_row_passes_in_the_page_the_api_and_the_record(
@@ -322,7 +324,7 @@ def _window() -> dict[str, str]:
 
 
 def test_a_draft_poll_is_edited_from_the_console_options_included_and_on_the_trail(console: Client) -> None:
-    from polls.models import AuditEvent
+    from core.models import AuditEvent
 
     poll = make_poll(status=PollStatus.DRAFT, title="Draft question")
     assert "Edit the draft Draft question" in page_of(console, "/console/")
@@ -340,7 +342,7 @@ def test_a_draft_poll_is_edited_from_the_console_options_included_and_on_the_tra
 
 
 def test_a_draft_poll_is_deleted_after_confirmation_and_the_deletion_is_on_the_trail(console: Client) -> None:
-    from polls.models import AuditEvent
+    from core.models import AuditEvent
 
     poll = make_poll(status=PollStatus.DRAFT, title="Never mind")
     first = console.post(f"/console/polls/{poll.pk}/delete/")

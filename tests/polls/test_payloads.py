@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from meetings.services import item_ballot_cast, tabulation_record
 from polls import certification, selectors, services
 from polls.api.payloads import ballot_payload
 from polls.api.serializers import BallotSerializer, ResultsSerializer
@@ -30,7 +31,7 @@ def test_the_ballot_payload_equals_the_serializer_for_public_and_shareholder_bal
     holder_user = make_user(email="h@example.com")
     register = make_register([("H1", "Holder", "h@example.com", 90)], outstanding=100)
     item = make_item(make_meeting(register))
-    services.item_ballot_cast(poll_id=item.pk, voter=holder_user, split={"for": 50, "against": 40})
+    item_ballot_cast(poll_id=item.pk, voter=holder_user, split={"for": 50, "against": 40})
     for ballot in Ballot.objects.all():
         assert as_json(ballot_payload(ballot)) == as_json(BallotSerializer(ballot).data)
 
@@ -42,7 +43,7 @@ def test_the_results_json_equals_the_serializer_for_polls_and_items() -> None:
     tied = make_poll(title="Tied")
     register = make_register([("C", "Cede", "c@example.com", 3_000_000_000)], outstanding=3_200_000_000)
     item = make_item(make_meeting(register), status=PollStatus.CLOSED, standard="present_and_entitled", advisory=True)
-    services.tabulation_record(
+    tabulation_record(
         poll=item,
         shares_for=1_060_000_000,
         shares_against=916_300_000,

@@ -14,10 +14,12 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from core.models import AuditEvent
+from meetings.services import item_ballot_cast, proxy_appoint
 from polls import certification, receipts, services
 from polls.api.payloads import ballot_payload
 from polls.api.serializers import BallotReceiptSerializer
-from polls.models import AuditEvent, Poll, PollStatus
+from polls.models import Poll, PollStatus
 from tests.factories import make_item, make_meeting, make_poll, make_register, make_secretary, make_user
 
 pytestmark = pytest.mark.django_db
@@ -165,9 +167,9 @@ def test_a_proxy_and_a_nominee_split_each_get_a_receipt_and_the_holders_own_vote
 ) -> None:
     item, holder, owner = shareholder["item"], shareholder["holder"], shareholder["owner"]
     proxy = make_user(username="proxy-sentinel")
-    services.proxy_appoint(meeting=item.meeting, holder=holder, proxy=proxy, appointed_by=owner)
-    by_proxy = services.item_ballot_cast(poll_id=item.pk, voter=proxy, choice="against", holder_id=holder.pk)
-    split = services.item_ballot_cast(poll_id=item.pk, voter=owner, split={"for": 7_000_000, "against": 654_321})
+    proxy_appoint(meeting=item.meeting, holder=holder, proxy=proxy, appointed_by=owner)
+    by_proxy = item_ballot_cast(poll_id=item.pk, voter=proxy, choice="against", holder_id=holder.pk)
+    split = item_ballot_cast(poll_id=item.pk, voter=owner, split={"for": 7_000_000, "against": 654_321})
     assert by_proxy.link_hash and split.link_hash and by_proxy.link_hash != split.link_hash
     page, api = check(code_of(by_proxy))
     assert api.json()["status"] == "superseded"
@@ -262,7 +264,7 @@ def test_a_secret_polls_receipt_reveals_nothing_either(voter: Any) -> None:
 
 def test_a_shareholder_receipt_names_no_holder_no_split_and_no_choice(shareholder: dict[str, Any]) -> None:
     item = shareholder["item"]
-    result = services.item_ballot_cast(poll_id=item.pk, voter=shareholder["owner"], choice="for")
+    result = item_ballot_cast(poll_id=item.pk, voter=shareholder["owner"], choice="for")
     page, api = check(code_of(result))
     assert api.json()["status"] == "recorded"
     assert_reveals_nothing(page, api)

@@ -7,9 +7,9 @@ import io
 import pytest
 from django.utils import translation
 
-from polls import services
+from meetings.register_errors import register_error_text
+from meetings.register_import import register_import
 from polls.exceptions import RegisterInvalid
-from polls.register_errors import register_error_text
 from tests.factories import register_csv
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +29,7 @@ BAD_LINES: list[tuple[str, str, str, int | str]] = [
 
 def findings(rows: list[tuple[str, str, str, int | str]], outstanding: int = 1_000) -> list[str]:
     with pytest.raises(RegisterInvalid) as refused:
-        services.register_import(
+        register_import(
             source=io.BytesIO(register_csv(rows)),
             record_date=__import__("datetime").date(2025, 9, 15),
             shares_outstanding=outstanding,

@@ -12,9 +12,10 @@ from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
 
-from polls import services
+from meetings import register_import as register_import_module
+from meetings.models import Holder, RegisterSnapshot
+from meetings.register_import import register_import
 from polls.exceptions import RegisterInvalid
-from polls.models import Holder, RegisterSnapshot
 from tests.factories import make_secretary, make_user, register_csv
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +35,7 @@ def thousand_rows_with_three_bad_lines() -> bytes:
 
 def test_a_register_with_three_bad_lines_among_a_thousand_names_all_three_and_imports_nothing() -> None:
     with pytest.raises(RegisterInvalid) as refused:
-        services.register_import(
+        register_import(
             source=io.BytesIO(thousand_rows_with_three_bad_lines()),
             record_date=RECORD_DATE,
             shares_outstanding=10**9,
@@ -61,7 +62,7 @@ def test_a_register_with_three_bad_lines_among_a_thousand_names_all_three_and_im
 )
 def test_each_kind_of_bad_line_is_reported_by_its_line_number(row: str, message: str) -> None:
     with pytest.raises(RegisterInvalid) as refused:
-        services.register_import(
+        register_import(
             source=io.BytesIO(f"holder,name,email,shares\n{row}\n".encode()),
             record_date=RECORD_DATE,
             shares_outstanding=100,
@@ -72,7 +73,7 @@ def test_each_kind_of_bad_line_is_reported_by_its_line_number(row: str, message:
 
 def test_a_wrong_header_is_refused() -> None:
     with pytest.raises(RegisterInvalid) as refused:
-        services.register_import(
+        register_import(
             source=io.BytesIO(b"id,name,mail,qty\nH1,A,a@example.com,1\n"),
             record_date=RECORD_DATE,
             shares_outstanding=100,
@@ -83,7 +84,7 @@ def test_a_wrong_header_is_refused() -> None:
 
 def test_holdings_above_the_shares_outstanding_are_refused() -> None:
     with pytest.raises(RegisterInvalid) as refused:
-        services.register_import(
+        register_import(
             source=io.BytesIO(register_csv([("H1", "A", "a@example.com", 60), ("H2", "B", "b@example.com", 50)])),
             record_date=RECORD_DATE,
             shares_outstanding=100,
@@ -94,7 +95,7 @@ def test_holdings_above_the_shares_outstanding_are_refused() -> None:
 
 def test_holders_are_linked_to_accounts_by_email_ignoring_case() -> None:
     alice = make_user(username="alice", email="Alice@Example.com")
-    snapshot = services.register_import(
+    snapshot = register_import(
         source=io.BytesIO(register_csv([("H1", "Alice", "alice@example.COM", 60), ("H2", "Bob", "b@example.com", 5)])),
         record_date=RECORD_DATE,
         shares_outstanding=100,
@@ -159,16 +160,16 @@ def test_the_command_imports_a_file_and_refuses_a_bad_one(tmp_path: Path) -> Non
 
 def test_the_admin_imports_a_register_and_shows_bad_lines(client: Client, secretary: Any) -> None:
     client.force_login(secretary)
-    assert client.get("/admin/polls/registersnapshot/add/").status_code == 200
+    assert client.get("/admin/meetings/registersnapshot/add/").status_code == 200
     bad = SimpleUploadedFile("r.csv", register_csv([("H1", "Alice", "a@example.com", "-1")]), "text/csv")
     page = client.post(
-        "/admin/polls/registersnapshot/add/",
+        "/admin/meetings/registersnapshot/add/",
         {"file": bad, "record_date": "2025-09-15", "shares_outstanding": "10"},
     ).content.decode()
     assert "line 2: shares must not be negative, found -1" in page
     good = SimpleUploadedFile("r.csv", register_csv([("H1", "Alice", "a@example.com", 7)]), "text/csv")
     response = client.post(
-        "/admin/polls/registersnapshot/add/",
+        "/admin/meetings/registersnapshot/add/",
         {"file": good, "record_date": "2025-09-15", "shares_outstanding": "10"},
     )
     assert response.status_code == 302
@@ -195,20 +196,20 @@ def test_both_import_paths_judge_e_mail_addresses_alike(email: str, valid: bool)
     """PostgreSQL checks in SQL, other databases in Python: a file gets the same answer."""
     csv_bytes = register_csv([("H1", "Alice", email, 5)])
     if valid:
-        snapshot = services.register_import(
+        snapshot = register_import(
             source=io.BytesIO(csv_bytes), record_date=RECORD_DATE, shares_outstanding=10, imported_by=None
         )
         assert snapshot.holder_count == 1
     else:
         with pytest.raises(RegisterInvalid) as refused:
-            services.register_import(
+            register_import(
                 source=io.BytesIO(csv_bytes), record_date=RECORD_DATE, shares_outstanding=10, imported_by=None
             )
         assert refused.value.errors == [f"line 2: {email!r} is not a valid e-mail address"]
 
 
 def test_cells_are_read_stripped_on_every_path() -> None:
-    snapshot = services.register_import(
+    snapshot = register_import(
         source=io.BytesIO(b"holder,name,email,shares\n H1 , Alice , alice@example.com , 5 \n"),
         record_date=RECORD_DATE,
         shares_outstanding=10,
@@ -228,16 +229,14 @@ def test_cells_are_read_stripped_on_every_path() -> None:
 def test_a_clean_file_on_postgresql_is_read_by_copy_alone(content: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
     """The control-character and end-of-data checks must not send ordinary files (quoted
     names, accents, a BOM, CRLF) to the slower line reader."""
-    from polls import register_import
-
     if connection.vendor != "postgresql":
         pytest.skip("the COPY path is PostgreSQL's")
 
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("fell back to the Python reader")
 
-    monkeypatch.setattr(register_import, "read_register", refuse)
-    snapshot = services.register_import(
+    monkeypatch.setattr(register_import_module, "read_register", refuse)
+    snapshot = register_import(
         source=io.BytesIO(content), record_date=RECORD_DATE, shares_outstanding=100, imported_by=None
     )
     assert snapshot.holder_count == content.count(b"@")

@@ -11,8 +11,11 @@ from django.core import mail
 from django.test import Client
 from rest_framework.test import APIClient
 
+from core.models import AuditEvent
+from meetings.models import ProxyAppointment
+from meetings.services import proxy_appoint
 from polls import certification, services
-from polls.models import AuditEvent, Ballot, Poll, PollStatus, ProxyAppointment
+from polls.models import Ballot, Poll, PollStatus
 from polls.secrecy import ballot_commitment
 from tests.factories import make_item, make_meeting, make_poll, make_register, make_secretary, make_user
 
@@ -169,7 +172,7 @@ def test_no_admin_view_shows_a_secret_choice_even_after_certification(client: Cl
     for url in (
         "/admin/polls/ballot/",
         f"/admin/polls/ballot/{ballot.pk}/change/",
-        f"/admin/polls/auditevent/{event.pk}/change/",
+        f"/admin/core/auditevent/{event.pk}/change/",
     ):
         page = page_text(client.get(url))
         assert "secret ballot" in page or '"commitment"' in page, url
@@ -337,7 +340,7 @@ def test_the_proxy_form_answers_alike_whether_or_not_the_account_exists(
 def test_an_account_made_after_its_name_was_given_cannot_vote_until_named_again(
     api: APIClient, holdings: dict[str, Any]
 ) -> None:
-    services.proxy_appoint(
+    proxy_appoint(
         meeting=holdings["meeting"], holder=holdings["holder"], proxy=None, appointed_by=holdings["owner"],
         named_as="latecomer",
     )  # fmt: skip

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from polls.audit import audit_trail
+from core.audit import audit_trail
 from proposals.models import BoardSettings
 from tests.factories import make_director, make_secretary, make_user
 

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from polls.audit import audit_trail
+from core.audit import audit_trail
 from proposals import board_meetings
 from proposals.exceptions import IllegalAction
 from proposals.models import BoardMeeting, MinutesStatus, Proposal, ReviewVote

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from polls.models import AuditEvent
+from core.models import AuditEvent
 from proposals import services
 from proposals.exceptions import IllegalAction
 from proposals.models import Proposal

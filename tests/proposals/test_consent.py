@@ -16,7 +16,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
-from polls.audit import audit_trail
+from core.audit import audit_trail
 from proposals import consent
 from proposals.models import ConsentStatus, Director, Notification, Proposal, WrittenConsent
 from proposals.tasks import proposals_sweep

@@ -13,10 +13,12 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
+from core.audit import audit_verify
+from core.models import AuditEvent
+from meetings.services import tabulation_record
 from polls import certification
 from polls import services as poll_services
-from polls.audit import audit_verify
-from polls.models import AuditEvent, Poll, PollStatus
+from polls.models import Poll, PollStatus
 from proposals import services
 from proposals.models import FollowUp, Proposal
 from proposals.tasks import proposals_escalate
@@ -74,7 +76,7 @@ def test_the_xai_journey_from_poll_to_defeat_with_each_email_once(django_capture
         assert item.advisory is True
         poll_services.poll_open(poll=item, actor=secretary)
         poll_services.poll_close(poll=item, actor=secretary)
-        poll_services.tabulation_record(
+        tabulation_record(
             poll=item,
             shares_for=1_060_000_000,
             shares_against=916_300_000,

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from polls.models import AuditEvent
+from core.models import AuditEvent
 from proposals import services
 from proposals.models import Proposal, ReviewVote
 from proposals.workflow import Action, State

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
-from polls.audit import audit_trail
+from core.audit import audit_trail
 from proposals import party_services, services
 from proposals.exceptions import InvalidProposal, NotAllowed
 from proposals.models import Party, Proposal, Recusal, ReviewVote

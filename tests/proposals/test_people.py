@@ -14,9 +14,9 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
+from core.audit import audit_trail
+from core.models import Profile
 from core.services import api_token_issue
-from polls.audit import audit_trail
-from polls.models import Profile
 from proposals import people_services
 from proposals.models import Director, Party, Recusal
 from proposals.parties import party_key

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from polls.models import AuditEvent
+from core.models import AuditEvent
 from proposals import selectors, services
 from proposals.exceptions import IllegalAction, InvalidProposal, NotAllowed
 from proposals.models import Proposal, ReviewVote

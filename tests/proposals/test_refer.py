@@ -15,8 +15,9 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from core.models import AuditEvent
+from meetings.services import holders_link_user
 from polls import services as poll_services
-from polls.models import AuditEvent
 from proposals import services
 from proposals.models import Proposal
 from proposals.workflow import Action, State
@@ -189,7 +190,7 @@ def test_the_recommendation_reaches_the_item_on_the_ballot_and_its_results(
     assert put.payload["recommendation"] == "none"
     poll_services.poll_open(poll=proposal.item, actor=secretary)
     holder = make_user(username="holder", email="holder@example.com")
-    poll_services.holders_link_user(user=holder)
+    holders_link_user(user=holder)
     client.force_login(holder)
     ballot = text_of(client.get(f"/meetings/{meeting.pk}/"))
     assert "Your ballot" in ballot

@@ -209,7 +209,7 @@ def test_the_console_asks_before_marking_a_follow_up_done_and_keeps_the_comment(
 
 
 def test_the_board_settings_page_is_the_secretarys_and_the_change_is_audited(client: Client) -> None:
-    from polls.models import AuditEvent
+    from core.models import AuditEvent
 
     secretary = make_secretary()
     client.force_login(make_user())
@@ -229,7 +229,7 @@ def test_withdrawing_is_still_refused_to_a_stranger(world: dict[str, Any]) -> No
 
 
 def test_the_secretary_sets_the_quorum_basis_in_the_admin_and_it_is_on_the_trail(client: Client) -> None:
-    from polls.models import AuditEvent
+    from core.models import AuditEvent
 
     secretary = make_secretary()
     secretary.is_staff = True

@@ -4,8 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from polls.audit import audit_verify
-from polls.models import AuditEvent
+from core.audit import audit_verify
+from core.models import AuditEvent
 
 
 class Command(BaseCommand):

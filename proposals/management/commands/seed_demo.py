@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from polls.demo import MEMBERS, PollsDemo, demo_password
+from meetings.demo import MEMBERS, PollsDemo, demo_password
 from proposals.demo import seed_proposals
 
 

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from meetings.models import Meeting, RegisterSnapshot
+from polls.api.serializers import MAX_BIGINT, MAX_SHARES
+from polls.models import Comparator, PollStatus
+from polls.standards import FRACTION_PATTERN
+
+
+class MeetingSerializer(serializers.ModelSerializer):
+    quorum = serializers.RegexField(FRACTION_PATTERN, default="1/2", source="quorum_text")
+    quorum_comparator = serializers.ChoiceField(choices=Comparator.choices, default=Comparator.GT)
+    record_date = serializers.DateField(source="register.record_date", read_only=True)
+    items = serializers.SerializerMethodField(help_text="The ids of the items on the ballot (drafts excluded).")
+
+    class Meta:
+        model = Meeting
+        fields = ["id", "title", "date", "register", "record_date", "quorum", "quorum_comparator", "items"]
+
+    def get_items(self, meeting: Meeting) -> list[int]:
+        return [item.pk for item in meeting.items.all() if item.status != PollStatus.DRAFT]
+
+
+class RegisterSnapshotSerializer(serializers.ModelSerializer):
+    shares_outstanding = serializers.CharField(read_only=True)
+    total_shares = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = RegisterSnapshot
+        fields = [
+            "id",
+            "record_date",
+            "shares_outstanding",
+            "holder_count",
+            "total_shares",
+            "source_name",
+            "imported_at",
+        ]
+        read_only_fields = fields
+
+
+class RegisterUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="CSV with the header holder,name,email,shares.")
+    record_date = serializers.DateField()
+    shares_outstanding = serializers.IntegerField(min_value=1, max_value=MAX_SHARES)
+
+
+class RegisterErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    errors = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="Each bad line, by line number (a bad file)."
+    )  # type: ignore[assignment] # a field
+
+
+class ProxySerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    holder = serializers.IntegerField(source="holder_id")
+    proxy = serializers.CharField(
+        source="shown_name", help_text="The proxy as the holder named them (username or e-mail address)."
+    )
+    appointed_at = serializers.DateTimeField(read_only=True)
+    revoked_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+
+class ProxyAppointSerializer(serializers.Serializer):
+    holder = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT, help_text="The holder's id.")
+    proxy = serializers.CharField(max_length=254, help_text="The proxy's username or e-mail address.")
+
+
+class ProxyNamedSerializer(serializers.Serializer):
+    holder = serializers.IntegerField()
+    proxy = serializers.CharField(help_text="The name as given; the answer does not say whether it matched.")
+    detail = serializers.CharField()

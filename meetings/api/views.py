@@ -1,0 +1,273 @@
+"""Meetings, registers of record and polls held elsewhere."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from core.roles import IsSecretary, IsSecretaryOrReadOnly
+from core.validators import no_control_characters
+from meetings import meeting_services, proxies
+from meetings.api.serializers import (
+    MeetingSerializer,
+    ProxyAppointSerializer,
+    ProxyNamedSerializer,
+    ProxySerializer,
+    RegisterErrorSerializer,
+    RegisterSnapshotSerializer,
+    RegisterUploadSerializer,
+)
+from meetings.models import Holder, Meeting, ProxyAppointment, RegisterSnapshot
+from meetings.register_import import register_import
+from meetings.services import proxy_revoke
+from meetings.uploads import RegisterUploadLimit
+from polls import refusals, services
+from polls.api.serializers import RecordedPollSerializer, RecordedSnapshotSerializer
+from polls.api.views import ID_PATTERN, DetailWithoutFilters, errors
+from polls.models import Comparator, RecordedPoll
+from polls.standards import FRACTION_PATTERN
+
+
+class MeetingUpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=300, required=False, validators=[no_control_characters])
+    date = serializers.DateField(required=False)
+    register = serializers.PrimaryKeyRelatedField(queryset=RegisterSnapshot.objects.all(), required=False)
+    quorum = serializers.RegexField(FRACTION_PATTERN, required=False)
+    quorum_comparator = serializers.ChoiceField(choices=Comparator.choices, required=False)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List meetings", responses={200: MeetingSerializer(many=True), **errors(400)}),
+    retrieve=extend_schema(summary="One meeting with its items", responses={200: MeetingSerializer, **errors(404)}),
+    create=extend_schema(
+        summary="Create a meeting on a register of record (secretary)",
+        responses={201: MeetingSerializer, **errors(400, 401, 403)},
+    ),
+    partial_update=extend_schema(
+        summary="Edit a meeting (secretary); its register and quorum are frozen once an item has opened (409)",
+        request=MeetingUpdateSerializer,
+        responses={200: MeetingSerializer, **errors(400, 401, 403, 404, 409)},
+    ),
+)
+class MeetingViewSet(
+    DetailWithoutFilters,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    lookup_value_regex = ID_PATTERN
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]  # no PUT
+    serializer_class = MeetingSerializer
+    permission_classes = [IsSecretaryOrReadOnly]
+    queryset = Meeting.objects.select_related("register").prefetch_related("items").order_by("-date", "-id")
+    filterset_fields = ["date"]
+    search_fields = ["title"]
+    ordering_fields = ["date", "title", "id"]
+
+    def perform_create(self, serializer: Any) -> None:
+        data = serializer.validated_data
+        serializer.instance = meeting_services.meeting_create(
+            title=data["title"],
+            date=data["date"],
+            register=data["register"],
+            quorum=data["quorum_text"],
+            quorum_comparator=data["quorum_comparator"],
+            created_by=self.request.user,  # type: ignore[arg-type]
+        )
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = MeetingUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        meeting = meeting_services.meeting_update(
+            meeting=self.get_object(),
+            actor=request.user,  # type: ignore[arg-type]
+            **serializer.validated_data,
+        )
+        return Response(MeetingSerializer(meeting).data)
+
+    def _proxies(self, meeting: Meeting) -> QuerySet[ProxyAppointment]:
+        appointments = ProxyAppointment.objects.filter(meeting=meeting, revoked_at__isnull=True)
+        user = self.request.user
+        if not IsSecretary().has_permission(self.request, self):
+            # A holder sees the proxies it appointed; a proxy sees the appointments it holds.
+            appointments = appointments.filter(Q(holder__user_id=user.pk) | Q(proxy_id=user.pk))
+        return appointments.select_related("proxy")
+
+    @extend_schema(
+        methods=["GET"],
+        summary="Active proxy appointments you made or hold (all of them for the secretary)",
+        responses={200: ProxySerializer(many=True), **errors(401, 404)},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Appoint a proxy for a holder you are (or, as secretary, for any holder)",
+        description=(
+            "`proxy` is a username or an e-mail address. The answer is the same whether or not an account "
+            "matches: a matching account is appointed, an e-mail address without one is sent an invitation."
+        ),
+        request=ProxyAppointSerializer,
+        responses={201: ProxyNamedSerializer, **errors(400, 401, 403, 404)},
+    )
+    @action(
+        detail=True, methods=["get", "post"], permission_classes=[permissions.IsAuthenticated], pagination_class=None
+    )
+    def proxies(self, request: Request, pk: str | None = None) -> Response:
+        meeting = self.get_object()
+        if request.method == "GET":
+            return Response(ProxySerializer(self._proxies(meeting), many=True).data)
+        serializer = ProxyAppointSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        holder = Holder.objects.filter(pk=serializer.validated_data["holder"]).first()
+        if holder is None:
+            # The same refusal as a holder that is not the caller's: ids are not probed.
+            raise PermissionDenied(refusals.HOLDER_REFUSED)
+        named = proxies.proxy_name(
+            meeting=meeting,
+            holder=holder,
+            proxy=serializer.validated_data["proxy"],
+            appointed_by=request.user,  # type: ignore[arg-type]
+        )
+        return Response(
+            {"holder": holder.pk, "proxy": named.proxy, "detail": named.message}, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        summary="Revoke a proxy appointment (the holder or the secretary)",
+        request=None,
+        responses={200: ProxySerializer, **errors(401, 403, 404)},
+    )
+    @action(
+        detail=True,
+        methods=["delete"],
+        url_path=r"proxies/(?P<proxy_id>[0-9]+)",
+        permission_classes=[permissions.IsAuthenticated],
+    )
+    def revoke_proxy(self, request: Request, pk: str | None = None, proxy_id: str | None = None) -> Response:
+        meeting = self.get_object()
+        appointment = self._proxies(meeting).filter(pk=int(proxy_id or 0)).first()
+        if appointment is None:
+            raise NotFound(_("No such active proxy appointment."))
+        appointment = proxy_revoke(appointment=appointment, revoked_by=request.user)  # type: ignore[arg-type]
+        return Response(ProxySerializer(appointment).data)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Registers of record (secretary)",
+        responses={200: RegisterSnapshotSerializer(many=True), **errors(400, 401, 403)},
+    ),
+    retrieve=extend_schema(
+        summary="One register of record (secretary)",
+        responses={200: RegisterSnapshotSerializer, **errors(401, 403, 404)},
+    ),
+)
+class RegisterViewSet(
+    DetailWithoutFilters,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    # Registers hold holders' names and e-mail addresses: the secretary's alone.
+    permission_classes = [permissions.IsAuthenticated, IsSecretary]
+    lookup_value_regex = ID_PATTERN
+    serializer_class = RegisterSnapshotSerializer
+    queryset = RegisterSnapshot.objects.order_by("-record_date", "-id")
+    parser_classes = [MultiPartParser, FormParser]
+    filterset_fields = ["record_date"]
+    ordering_fields = ["record_date", "id"]
+
+    def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
+        # Before anything reads the body (the CSRF check of session authentication does).
+        if request.method == "POST":
+            request.upload_handlers = [RegisterUploadLimit(request), *request.upload_handlers]
+        return super().initialize_request(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Import a register CSV (holder,name,email,shares); a file with bad lines imports nothing",
+        request={"multipart/form-data": RegisterUploadSerializer},
+        responses={
+            201: RegisterSnapshotSerializer,
+            400: OpenApiResponse(RegisterErrorSerializer, description="Bad lines, each with its line number."),
+            **errors(401, 403),
+            413: OpenApiResponse(RegisterErrorSerializer, description="Larger than the import reads; not read."),
+        },
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        upload = RegisterUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        data = upload.validated_data
+        with data["file"].open("rb") as source:
+            snapshot = register_import(
+                source=source,
+                record_date=data["record_date"],
+                shares_outstanding=data["shares_outstanding"],
+                imported_by=request.user,  # type: ignore[arg-type]
+                source_name=data["file"].name or "",
+            )
+        return Response(RegisterSnapshotSerializer(snapshot).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Polls held elsewhere, with their snapshots",
+        responses={200: RecordedPollSerializer(many=True), **errors(400)},
+    ),
+    retrieve=extend_schema(summary="One recorded poll", responses={200: RecordedPollSerializer, **errors(404)}),
+    create=extend_schema(
+        summary="Record a poll held elsewhere (secretary)",
+        responses={201: RecordedPollSerializer, **errors(400, 401, 403)},
+    ),
+)
+class RecordedPollViewSet(
+    DetailWithoutFilters,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    lookup_value_regex = ID_PATTERN
+    serializer_class = RecordedPollSerializer
+    permission_classes = [IsSecretaryOrReadOnly]
+    queryset = RecordedPoll.objects.prefetch_related("snapshots").order_by("-created_at", "-id")
+    search_fields = ["question", "author", "platform"]
+    ordering_fields = ["created_at", "id"]
+
+    def perform_create(self, serializer: Any) -> None:
+        serializer.instance = services.recorded_poll_create(
+            created_by=self.request.user,  # type: ignore[arg-type]
+            **serializer.validated_data,
+        )
+
+    @extend_schema(
+        methods=["GET"],
+        summary="Snapshots over time",
+        responses={200: RecordedSnapshotSerializer(many=True), **errors(404)},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Add what the platform showed at a moment (secretary)",
+        request=RecordedSnapshotSerializer,
+        responses={201: RecordedSnapshotSerializer, **errors(400, 401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def snapshots(self, request: Request, pk: str | None = None) -> Response:
+        recorded = self.get_object()
+        if request.method == "GET":
+            return Response(RecordedSnapshotSerializer(recorded.snapshots.all(), many=True).data)
+        serializer = RecordedSnapshotSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        snapshot = services.recorded_snapshot_add(recorded_poll=recorded, **serializer.validated_data)
+        return Response(RecordedSnapshotSerializer(snapshot).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,37 @@
+from typing import Any
+
+from django.apps import AppConfig
+
+
+def link_new_account_to_holdings(
+    sender: Any, instance: Any, created: bool = False, update_fields: Any = None, **kwargs: Any
+) -> None:
+    """A shareholder who signs up after the register was imported gets their holdings. Logins
+    save only `last_login`, so they do not pay for the look-up."""
+    from django.conf import settings
+
+    # Opt-in: an unverified e-mail address alone must not hand over a holding.
+    if not settings.REGISTER_LINK_BY_EMAIL:
+        return
+    if created or update_fields is None or "email" in update_fields:
+        from meetings.services import holders_link_user
+
+        holders_link_user(user=instance)
+
+
+class MeetingsConfig(AppConfig):
+    """Registers, holders, meetings, proxies and tabulation: the shareholder's side of a vote."""
+
+    name = "meetings"
+    verbose_name = "Meetings and registers"
+
+    def ready(self) -> None:
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import post_save
+
+        post_save.connect(link_new_account_to_holdings, sender=get_user_model(), dispatch_uid="meetings-link-holders")
+
+        from meetings.kinds import ShareholderItem
+        from polls import kinds
+
+        kinds.register(ShareholderItem())

@@ -1,0 +1,250 @@
+"""Writes to meetings and to the rules of their items. Once voting on a meeting has begun, the
+terms it runs under are frozen (DESIGN, Trust: "Certification is final"): the meeting's register
+and quorum once any item has opened, an item's standard, threshold, comparator, advisory flag and
+options once that item has opened. Every path (API, console, admin) edits through here."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
+from core.audit import audit_append
+from meetings.models import Meeting, RegisterSnapshot
+from meetings.services import item_options_ensure
+from polls.exceptions import IllegalTransition, InvalidPollData
+from polls.models import Comparator, Poll, PollKind, PollStatus, ResultsVisibility, VoteStandard
+from polls.services import EDITABLE_STATUSES, _parse_fraction, _refuse_control_characters
+
+MEETING_FIELDS = ("title", "date", "register", "quorum", "quorum_comparator")
+# What decides every item's result: fixed once the first item opens.
+MEETING_FROZEN = ("register", "quorum", "quorum_comparator")
+ITEM_RULES = ("standard", "threshold", "comparator", "advisory")
+
+
+def _field_label(name: str) -> str:
+    labels = {
+        "register": pgettext("meeting field", "register"),
+        "quorum": pgettext("meeting field", "quorum"),
+        "quorum_comparator": pgettext("meeting field", "quorum comparator"),
+        "standard": pgettext("item field", "standard"),
+        "threshold": pgettext("item field", "threshold"),
+        "comparator": pgettext("item field", "comparator"),
+        "advisory": pgettext("item field", "advisory flag"),
+        "options": pgettext("item field", "options"),
+    }
+    return str(labels.get(name, name))
+
+
+def _frozen_refusal(fields: list[str]) -> IllegalTransition:
+    return IllegalTransition(
+        _("Voting has begun; these can no longer change: %(fields)s.")
+        % {"fields": ", ".join(map(_field_label, fields))}
+    )
+
+
+def opened_items(*, meeting: Meeting, now: datetime.datetime | None = None) -> Q:
+    """The condition for "this item has opened", whatever the sweep has done: the twin of
+    `Poll.effective_status` past scheduled."""
+    now = now or timezone.now()
+    started = Q(status__in=[PollStatus.OPEN, PollStatus.CLOSED, PollStatus.CERTIFIED])
+    return Q(meeting=meeting) & (started | Q(status=PollStatus.SCHEDULED, opens_at__lte=now))
+
+
+def meeting_frozen(*, meeting: Meeting, now: datetime.datetime | None = None) -> bool:
+    return Poll.objects.filter(opened_items(meeting=meeting, now=now)).exists()
+
+
+@transaction.atomic
+def meeting_create(
+    *,
+    title: str,
+    date: datetime.date,
+    register: RegisterSnapshot,
+    created_by: User | None,
+    quorum: str = "1/2",
+    quorum_comparator: str = Comparator.GT,
+) -> Meeting:
+    _refuse_control_characters(title=title)
+    fraction = _parse_fraction(quorum, quorum_comparator, what=pgettext("value being checked", "quorum"))
+    return Meeting.objects.create(
+        title=title,
+        date=date,
+        register=register,
+        quorum_numerator=fraction.fraction.numerator,
+        quorum_denominator=fraction.fraction.denominator,
+        quorum_comparator=str(fraction.comparator),
+        created_by=created_by,
+    )
+
+
+def _meeting_values(meeting: Meeting) -> dict[str, Any]:
+    """As the trail records them: plain JSON."""
+    return {
+        "title": meeting.title,
+        "date": meeting.date.isoformat(),
+        "register": meeting.register_id,
+        "quorum": meeting.quorum_text,
+        "quorum_comparator": meeting.quorum_comparator,
+    }
+
+
+@transaction.atomic
+def meeting_update(*, meeting: Meeting, actor: User | None, **changes: object) -> Meeting:
+    """Edit a meeting: its title and date at any time; its register and quorum only until the
+    first item opens. Every change is on the meeting's trail with its old and new value."""
+    unknown = set(changes) - set(MEETING_FIELDS)
+    if unknown:
+        raise InvalidPollData(_("These fields cannot be edited: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+    # The meeting's row lock orders edits, and the items' row locks make an opening (poll_open,
+    # the sweep, and every ballot's key-share lock) wait for this check, or this check for it.
+    # A trigger could hold the rule in the database, but "opened" also depends on the clock
+    # (a scheduled item past its opening time), which a check in one place under these locks
+    # judges the same way the pages do.
+    meeting = Meeting.objects.select_for_update().select_related("register").get(pk=meeting.pk)
+    list(Poll.objects.select_for_update().filter(meeting=meeting).order_by("pk").values_list("pk", flat=True))
+    before = _meeting_values(meeting)
+    if "title" in changes:
+        title = str(changes["title"]).strip()
+        _refuse_control_characters(title=title)
+        if not title:
+            raise InvalidPollData(_("A meeting needs a title."))
+        meeting.title = title
+    if "date" in changes:
+        if not isinstance(changes["date"], datetime.date):
+            raise InvalidPollData(_("The meeting date is not a date."))
+        meeting.date = changes["date"]
+    if "register" in changes:
+        register = changes["register"]
+        if not isinstance(register, RegisterSnapshot):
+            raise InvalidPollData(_("Choose a register of record."))
+        meeting.register = register
+    if "quorum" in changes or "quorum_comparator" in changes:
+        text = str(changes.get("quorum", meeting.quorum_text))
+        comparator = str(changes.get("quorum_comparator", meeting.quorum_comparator))
+        fraction = _parse_fraction(text, comparator, what=pgettext("value being checked", "quorum"))
+        meeting.quorum_numerator = fraction.fraction.numerator
+        meeting.quorum_denominator = fraction.fraction.denominator
+        meeting.quorum_comparator = str(fraction.comparator)
+    after = _meeting_values(meeting)
+    changed = {
+        name: {"from": before[name], "to": after[name]} for name in MEETING_FIELDS if before[name] != after[name]
+    }
+    frozen = [name for name in MEETING_FROZEN if name in changed]
+    if frozen and meeting_frozen(meeting=meeting):
+        raise _frozen_refusal(frozen)
+    if not changed:
+        return meeting
+    meeting.save()
+    audit_append(stream=f"meeting:{meeting.pk}", action="meeting_updated", actor=actor, payload={"changes": changed})
+    return meeting
+
+
+@transaction.atomic
+def item_create(
+    *,
+    meeting: Meeting,
+    title: str,
+    opens_at: datetime.datetime,
+    closes_at: datetime.datetime,
+    created_by: User | None,
+    standard: str = VoteStandard.VOTES_CAST,
+    threshold: str = "1/2",
+    comparator: str = Comparator.GT,
+    advisory: bool = False,
+    description: str = "",
+    allow_change: bool = True,
+    results_visibility: str = ResultsVisibility.AFTER_CLOSE,
+) -> Poll:
+    """A shareholder item on the meeting's ballot, with its for / against / abstain options."""
+    _refuse_control_characters(title=title)
+    if standard not in VoteStandard.values:
+        raise InvalidPollData(_("Unknown vote standard %(standard)s.") % {"standard": repr(standard)})
+    fraction = _parse_fraction(threshold, comparator, what=pgettext("value being checked", "threshold"))
+    if closes_at <= opens_at:
+        raise InvalidPollData(_("The poll must close after it opens."))
+    poll = Poll.objects.create(
+        title=title,
+        description=description,
+        kind=PollKind.SHAREHOLDER,
+        meeting=meeting,
+        standard=standard,
+        threshold_numerator=fraction.fraction.numerator,
+        threshold_denominator=fraction.fraction.denominator,
+        threshold_comparator=str(fraction.comparator),
+        advisory=advisory,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        allow_change=allow_change,
+        results_visibility=results_visibility,
+        created_by=created_by,
+    )
+    item_options_ensure(poll=poll)
+    return poll
+
+
+def _item_rules(poll: Poll) -> dict[str, Any]:
+    return {
+        "standard": poll.standard,
+        "threshold": poll.threshold_text,
+        "comparator": poll.threshold_comparator,
+        "advisory": poll.advisory,
+    }
+
+
+@transaction.atomic
+def item_rules_update(*, poll: Poll, actor: User | None, **changes: object) -> Poll:
+    """Change what decides an item (standard, threshold, comparator, advisory) before it opens;
+    on the item's trail with old and new values. Refused (409) once it has opened."""
+    unknown = set(changes) - set(ITEM_RULES)
+    if unknown:
+        raise InvalidPollData(_("These fields cannot be edited: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+    poll = Poll.objects.select_for_update().get(pk=poll.pk)
+    if poll.kind != PollKind.SHAREHOLDER:
+        raise InvalidPollData(_("Only shareholder items have a vote standard and threshold."))
+    before = _item_rules(poll)
+    if "standard" in changes:
+        if changes["standard"] not in VoteStandard.values:
+            raise InvalidPollData(_("Unknown vote standard %(standard)s.") % {"standard": repr(changes["standard"])})
+        poll.standard = str(changes["standard"])
+    if "threshold" in changes or "comparator" in changes:
+        text = str(changes.get("threshold", poll.threshold_text))
+        comparator = str(changes.get("comparator", poll.threshold_comparator))
+        fraction = _parse_fraction(text, comparator, what=pgettext("value being checked", "threshold"))
+        poll.threshold_numerator = fraction.fraction.numerator
+        poll.threshold_denominator = fraction.fraction.denominator
+        poll.threshold_comparator = str(fraction.comparator)
+    if "advisory" in changes:
+        poll.advisory = bool(changes["advisory"])
+    after = _item_rules(poll)
+    changed = {name: {"from": before[name], "to": after[name]} for name in ITEM_RULES if before[name] != after[name]}
+    if not changed:
+        return poll
+    if poll.effective_status() not in EDITABLE_STATUSES:
+        raise _frozen_refusal(list(changed))
+    poll.save(
+        update_fields=["standard", "threshold_numerator", "threshold_denominator", "threshold_comparator", "advisory"]
+    )
+    audit_append(
+        stream=f"poll:{poll.pk}",
+        action="item_rules_updated",
+        actor=actor,
+        payload={"status": poll.status, "changes": changed},
+    )
+    return poll
+
+
+def item_options_frozen(*, poll: Poll) -> bool:
+    """Options (a public poll's list; an item's for / against / abstain) change only before
+    voting; after that a ballot's option must keep meaning what it meant."""
+    return poll.pk is not None and poll.effective_status() not in EDITABLE_STATUSES
+
+
+def options_refusal() -> IllegalTransition:
+    return _frozen_refusal(["options"])

@@ -1,0 +1,368 @@
+"""Importing a transfer agent's register of record: every line checked, on every path, before
+anything is stored.
+
+PostgreSQL reads the file itself (COPY) and the checks run as SQL; other databases stage the
+lines the Python reader (meetings.registers) accepted. The two paths give the same findings, line
+for line. Whatever COPY cannot read line for line as the Python reader does (an end-of-data
+marker `\\.`, a control character, a cell spanning lines) goes to the Python reader, which names
+each bad line."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import IO
+
+import psycopg
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import DatabaseError, connection, transaction
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+from core.errors import DomainError
+from core.validators import ECHO_LIMIT, shown
+from meetings.holdings import control_numbers_issue
+from meetings.models import Holder, RegisterSnapshot
+from meetings.registers import HEADER, MAX_REPORTED_ERRORS, RegisterLine, RegisterTooLarge, read_register
+from polls.exceptions import InvalidPollData, RegisterInvalid
+
+STAGING_TABLE = "quorum_register_staging"
+# One COPY per block: small enough for a progress bar to move often, large enough that the
+# statements cost nothing next to the rows (a million lines is about 240 blocks).
+COPY_BLOCK_BYTES = 256 * 1024
+# A million-holder register is about 60 MB; the limit leaves room and stops a runaway upload.
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+# COPY ... (FORMAT csv) ends its input at a line holding only `\.`, silently dropping the rest.
+END_OF_DATA = re.compile(rb"(?:^|[\r\n])\\\.(?:[\r\n]|$)")
+# core.validators.CONTROL_CHARACTERS as UTF-8 bytes, but for CR and LF, which end lines. A
+# byte scan of each block costs about 0.1 s per million lines, where a regular expression per
+# cell in SQL costs 2.6 s: ASCII controls are what `translate` leaves, and the two- and
+# three-byte ones are looked for only in blocks that have their lead bytes.
+NOT_ASCII_CONTROL = bytes(range(0x20, 0x7F)) + b"\r\n" + bytes(range(0x80, 0x100))
+UNICODE_CONTROL_BYTES = re.compile(rb"\xc2[\x80-\x9f]|\xe2\x80[\xa8\xa9]")
+
+
+def _needs_line_reader(window: bytes) -> bool:
+    """An end-of-data marker or a control character in this stretch of the file."""
+    if b"\\." in window and END_OF_DATA.search(window):
+        return True
+    if window.translate(None, NOT_ASCII_CONTROL):
+        return True
+    return (b"\xc2" in window or b"\xe2\x80" in window) and UNICODE_CONTROL_BYTES.search(window) is not None
+
+
+class RegisterFileTooLarge(DomainError):
+    status_code = 413
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            _("The register file is larger than %(size)s MB; nothing was imported.")
+            % {"size": number_format(limit // (1024 * 1024), force_grouping=True)}
+        )
+
+
+def register_max_bytes() -> int:
+    return int(getattr(settings, "REGISTER_MAX_BYTES", DEFAULT_MAX_BYTES))
+
+
+def _batches(lines: Iterator[RegisterLine], size: int = 5000) -> Iterator[list[RegisterLine]]:
+    batch: list[RegisterLine] = []
+    for item in lines:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _stage_register_lines(lines: Iterator[RegisterLine]) -> None:
+    """Load the lines into a temporary table: COPY on PostgreSQL, batched inserts elsewhere.
+    An earlier import on this connection may have left one behind, hence the DROP first. Each
+    batch is written once the reader has produced it (its progress report included), so no
+    COPY is open while a progress callback writes on the same connection."""
+    columns = "(line integer, account text, name text, email text, shares bigint)"
+    insert = f"INSERT INTO {STAGING_TABLE} (line, account, name, email, shares) VALUES (%s, %s, %s, %s, %s)"  # noqa: S608
+    with connection.cursor() as cursor:
+        with transaction.atomic():
+            cursor.execute(f"DROP TABLE IF EXISTS {STAGING_TABLE}")
+            cursor.execute(f"CREATE TEMPORARY TABLE {STAGING_TABLE} {columns}")
+        for batch in _batches(lines):
+            rows = [(item.line, item.account, item.name, item.email, item.shares) for item in batch]
+            with transaction.atomic():
+                if connection.vendor == "postgresql":
+                    # Binary-safe: write_row escapes every value, and the reader refused control characters.
+                    with cursor.copy(f"COPY {STAGING_TABLE} (line, account, name, email, shares) FROM STDIN") as copy:
+                        for row in rows:
+                            copy.write_row(row)
+                else:
+                    cursor.executemany(insert, rows)
+
+
+def _whole_file_errors(shares_outstanding: int, shares: str = "shares") -> tuple[list[str], int, int]:
+    """Duplicate holders (each later line names the first) and the total against outstanding.
+    `shares` is the SQL for a line's share count (the fast path stages it as text)."""
+    errors = []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT line, substr(account, 1, %s), first_line FROM (SELECT line, account, "  # noqa: S608
+            f"MIN(line) OVER (PARTITION BY account) AS first_line FROM {STAGING_TABLE}) AS seen "
+            "WHERE line > first_line ORDER BY line LIMIT %s",
+            [ECHO_LIMIT + 1, MAX_REPORTED_ERRORS],
+        )
+        for line, account, first_line in cursor.fetchall():
+            errors.append(f"line {line}: holder {shown(account)} already appears on line {first_line}")
+        cursor.execute(f"SELECT COUNT(*), COALESCE(SUM({shares}), 0) FROM {STAGING_TABLE}")  # noqa: S608
+        count, total = cursor.fetchone()
+    if total > shares_outstanding:
+        errors.append(f"the register holds {total:,} shares, more than the {shares_outstanding:,} outstanding")
+    return errors, int(count), int(total)
+
+
+def _shown_sql(column: str) -> str:
+    """core.validators.shown in SQL: what a finding may echo of a cell."""
+    return f"CASE WHEN length({column}) > {ECHO_LIMIT} THEN left({column}, {ECHO_LIMIT}) || '…' ELSE {column} END"
+
+
+# E-mail is checked with a character class and LIKE patterns (one @, a dotted domain whose
+# last label has two or more characters, no leading, trailing or doubled dots, no hyphen at a
+# label's edge) rather than Django's validator, whose nested groups cost PostgreSQL's regex
+# engine 8 s per million lines; the rarely used forms Django also accepts (quoted local parts,
+# address literals) are refused here.
+BAD_EMAIL_SQL = (
+    "(email ~ '[^-!#$%%&''*+/=?^_`{}|~0-9A-Za-z.@]' OR email LIKE '%%@%%@%%' OR email NOT LIKE '_%%@_%%._%%' "
+    "OR email LIKE '%%@%%._' OR email LIKE '.%%' OR email LIKE '%%.@%%' OR email LIKE '%%..%%' "
+    "OR email LIKE '%%@-%%' OR email LIKE '%%@.%%' OR email LIKE '%%-.%%' OR email LIKE '%%.-%%' "
+    "OR email LIKE '%%-' OR email LIKE '%%.')"
+)
+SQL_SHARES = "CASE WHEN shares ~ '^[0-9]{1,18}$' THEN shares::bigint ELSE 0 END"
+LINE_PROBLEMS_SQL = (
+    "SELECT line, concat_ws('; ', "  # noqa: S608 - our table name; values are bound parameters
+    "CASE WHEN account = '' THEN 'missing holder' END, "
+    "CASE WHEN name = '' THEN 'missing name' END, "
+    "CASE WHEN email = '' THEN 'missing email' END, "
+    "CASE WHEN shares = '' THEN 'missing shares' END, "
+    "CASE WHEN shares = '' OR shares ~ '^[0-9]{1,18}$' THEN NULL "
+    f"WHEN shares ~ '^-[0-9]+$' THEN 'shares must not be negative, found ' || {_shown_sql('shares')} "
+    "WHEN shares ~ '^[0-9]+$' THEN 'shares must be at most 18 digits, found ' || length(shares) "
+    f"ELSE 'shares must be a whole number, found ' || quote_literal({_shown_sql('shares')}) END, "
+    f"CASE WHEN email <> '' AND {BAD_EMAIL_SQL} THEN quote_literal({_shown_sql('email')}) "
+    "|| ' is not a valid e-mail address' END, "
+    "CASE WHEN length(account) > 64 OR length(name) > 200 "
+    "THEN 'holder id is limited to 64 characters and name to 200' END) "
+    f"FROM {STAGING_TABLE} "
+    "WHERE account = '' OR name = '' OR email = '' OR shares !~ '^[0-9]{1,18}$' "
+    f"OR (email <> '' AND {BAD_EMAIL_SQL}) OR length(account) > 64 OR length(name) > 200 "
+    "ORDER BY line LIMIT %(limit)s"
+)
+# A line break inside a quoted cell: the only control character the byte scan lets through.
+LINE_BREAK_IN_CELL_SQL = (
+    f"SELECT 1 FROM {STAGING_TABLE} WHERE strpos(concat(account, name, email, shares), E'\\n') > 0 "  # noqa: S608
+    "OR strpos(concat(account, name, email, shares), E'\\r') > 0 LIMIT 1"
+)
+
+
+class _NotPlainCsv(Exception):
+    """The file needs the Python reader to be read line for line."""
+
+
+def _stage_with_copy(
+    source: IO[bytes], errors: list[str], on_progress: Callable[[int, int], None] | None, limit: int
+) -> bool:
+    """Stream the file into the staging table with COPY and check every line in SQL. False
+    when COPY would not read it line for line as the Python reader does (a wrong header, an
+    end-of-data marker, control characters, a malformed line): the Python reader then explains."""
+    header = source.readline(4096).decode("utf-8-sig", errors="replace").strip().lower().replace(" ", "")
+    if header != ",".join(HEADER):
+        return False
+    copy_sql = f"COPY {STAGING_TABLE} (account, name, email, shares) FROM STDIN (FORMAT csv)"
+    try:
+        with connection.cursor() as cursor:
+            with transaction.atomic():
+                cursor.execute(f"DROP TABLE IF EXISTS {STAGING_TABLE}")
+                cursor.execute(
+                    f"CREATE TEMPORARY TABLE {STAGING_TABLE} (line bigint GENERATED ALWAYS AS IDENTITY "
+                    "(START WITH 2), account text, name text, email text, shares text)"
+                )
+            copied = lines = 0
+            quoted = False
+            tail = b"\n"  # the header's end: the first data line starts a line
+            pending = b""
+            while True:
+                block = source.read(COPY_BLOCK_BYTES)
+                copied += len(block)
+                if copied > limit:
+                    raise RegisterTooLarge(limit)
+                # A marker or character split across two blocks is found with the previous
+                # block's last bytes.
+                if block and _needs_line_reader(tail + block):
+                    raise _NotPlainCsv
+                quoted = quoted or b'"' in block
+                tail = block[-3:] if block else tail
+                # One COPY per block of whole lines, each committed on its own when the caller
+                # holds no transaction: a worker's progress written between two blocks is then
+                # seen by the page that polls it. A quoted cell cut at a block's end makes that
+                # COPY fail, and the line reader explains the line.
+                data = pending + block
+                cut = data.rfind(b"\n") + 1 if block else len(data)
+                chunk, pending = data[:cut], data[cut:]
+                if chunk:
+                    with transaction.atomic(), cursor.copy(copy_sql) as copy:
+                        copy.write(chunk)
+                    lines += chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
+                if on_progress is not None:
+                    on_progress(lines + 1, copied)  # the line reached, as the line reader counts
+                if not block:
+                    break
+            # Cells are read stripped, as the Python reader does; only lines that need it are rewritten.
+            cursor.execute(
+                f"UPDATE {STAGING_TABLE} SET account = coalesce(trim(account), ''), name = coalesce(trim(name), ''), "  # noqa: S608
+                "email = coalesce(trim(email), ''), shares = coalesce(trim(shares), '') "
+                "WHERE account IS NULL OR name IS NULL OR email IS NULL OR shares IS NULL OR account <> trim(account) "
+                "OR name <> trim(name) OR email <> trim(email) OR shares <> trim(shares)"
+            )
+            # A line break inside a quoted cell is a bad line, and it puts COPY's line numbers
+            # out of step with the file's; only quotes can make one.
+            if quoted:
+                cursor.execute(LINE_BREAK_IN_CELL_SQL)
+                if cursor.fetchone() is not None:
+                    raise _NotPlainCsv
+    except _NotPlainCsv:
+        return False
+    except (DatabaseError, psycopg.Error):  # COPY is psycopg's own API: its errors come unwrapped
+        return False  # ragged rows, stray quotes, bad encoding, NUL: the Python reader names each line
+    with connection.cursor() as cursor:
+        cursor.execute(LINE_PROBLEMS_SQL, {"limit": MAX_REPORTED_ERRORS})
+        errors.extend(f"line {line}: {problems}" for line, problems in cursor.fetchall())
+    return True
+
+
+def _line_number(message: str) -> int:
+    head = message.split(":", 1)[0]
+    return int(head[5:]) if head.startswith("line ") and head[5:].isdigit() else 1 << 62
+
+
+def _size(source: IO[bytes], start: int) -> int:
+    end = source.seek(0, io.SEEK_END)
+    source.seek(start)
+    return end - start
+
+
+@dataclass(frozen=True)
+class StagedRegister:
+    """A register file read, staged and found free of errors, waiting to be stored."""
+
+    copied: bool  # staged by COPY: shares are still text
+    count: int
+    total: int
+
+
+def _drop_staging() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {STAGING_TABLE}")
+
+
+def register_stage(
+    *,
+    source: IO[bytes],
+    shares_outstanding: int,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> StagedRegister:
+    """Read and check every line into this connection's staging table. Outside a transaction
+    each block commits on its own, so a worker's progress reports show while it reads; a file
+    with any bad line raises RegisterInvalid naming every bad line, and the table is dropped.
+    A file over the size limit is refused before it is read."""
+    if shares_outstanding <= 0:
+        raise InvalidPollData(_("Shares outstanding must be a positive whole number."))
+    limit = register_max_bytes()
+    errors: list[str] = []
+    start = source.tell()
+    if _size(source, start) > limit:
+        raise RegisterFileTooLarge(limit)
+    try:
+        try:
+            copied = connection.vendor == "postgresql" and _stage_with_copy(source, errors, on_progress, limit)
+            if not copied:
+                source.seek(start)
+                errors = []
+                _stage_register_lines(read_register(source, errors, on_progress=on_progress, limit=limit))
+        except RegisterTooLarge:  # the file grew while it was read
+            raise RegisterFileTooLarge(limit) from None
+        file_errors, count, total = _whole_file_errors(shares_outstanding, SQL_SHARES if copied else "shares")
+        errors = sorted(errors + file_errors, key=_line_number)
+        if errors:
+            raise RegisterInvalid(errors[:MAX_REPORTED_ERRORS], total=len(errors))
+    except BaseException:
+        if not connection.needs_rollback:
+            _drop_staging()
+        raise
+    return StagedRegister(copied=bool(copied), count=count, total=total)
+
+
+@transaction.atomic
+def register_store(
+    *,
+    staged: StagedRegister,
+    record_date: datetime.date,
+    shares_outstanding: int,
+    imported_by: User | None,
+    source_name: str = "",
+) -> RegisterSnapshot:
+    """The staged lines become a register snapshot and its holders, in one transaction.
+    Each holder gets a control number (meetings.holdings); with REGISTER_LINK_BY_EMAIL, holders are
+    also linked to accounts with the same e-mail address (case-insensitive)."""
+    snapshot = RegisterSnapshot.objects.create(
+        record_date=record_date,
+        shares_outstanding=shares_outstanding,
+        source_name=source_name[:255],
+        holder_count=staged.count,
+        total_shares=staged.total,
+        imported_by=imported_by,
+    )
+    shares = SQL_SHARES if staged.copied else "shares"
+    user_table = User._meta.db_table
+    # E-mail linking is opt-in (closed registers); otherwise holders claim by control number.
+    by_email = settings.REGISTER_LINK_BY_EMAIL
+    link = (
+        f"LEFT JOIN (SELECT LOWER(email) AS email, MIN(id) AS id FROM {user_table} WHERE email <> '' "  # noqa: S608
+        "GROUP BY LOWER(email)) u ON u.email = LOWER(s.email)"
+        if by_email
+        else ""
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Holder._meta.db_table} (register_id, account, name, email, shares, user_id) "  # noqa: S608
+            f"SELECT %s, s.account, s.name, s.email, {shares}, {'u.id' if by_email else 'NULL'} "
+            f"FROM {STAGING_TABLE} s {link}",
+            [snapshot.pk],
+        )
+        cursor.execute(f"DROP TABLE {STAGING_TABLE}")
+    control_numbers_issue(register=snapshot)
+    return snapshot
+
+
+@transaction.atomic
+def register_import(
+    *,
+    source: IO[bytes],
+    record_date: datetime.date,
+    shares_outstanding: int,
+    imported_by: User | None,
+    source_name: str = "",
+    on_progress: Callable[[int, int], None] | None = None,
+) -> RegisterSnapshot:
+    """Check the whole file, then import it in one transaction: a file with any bad line is
+    refused with every bad line named, and nothing is stored (raising rolls back the staging
+    table and anything else this transaction wrote)."""
+    staged = register_stage(source=source, shares_outstanding=shares_outstanding, on_progress=on_progress)
+    return register_store(
+        staged=staged,
+        record_date=record_date,
+        shares_outstanding=shares_outstanding,
+        imported_by=imported_by,
+        source_name=source_name,
+    )

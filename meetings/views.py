@@ -1,0 +1,188 @@
+"""A meeting's page: its items, the ballot for the holders the reader represents, proxies and
+the results export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
+
+from core.csv_safe import SafeDictWriter
+from core.errors import DomainError
+from core.roles import is_secretary
+from meetings import proxies, selectors, services
+from meetings.forms import MeetingBallotForm, ProxyForm
+from meetings.models import Holder, Meeting, ProxyAppointment
+from polls import receipt_mail, receipts
+from polls.models import Ballot
+
+
+def _meeting_context(
+    request: HttpRequest, meeting: Meeting, holder: Holder | None, form: MeetingBallotForm | None
+) -> dict[str, Any]:
+    user = request.user
+    represented = selectors.holders_represented(user=user, meeting=meeting)
+    own = [h for h in represented if h.user_id == user.pk]
+    proxies = (
+        ProxyAppointment.objects.filter(meeting=meeting, holder__in=own, revoked_at__isnull=True).select_related(
+            "holder", "proxy"
+        )
+        if own
+        else []
+    )
+    items = selectors.meeting_items(meeting)
+    return {
+        "meeting": meeting,
+        "items": items,
+        "represented": represented,
+        "holder": holder,
+        "holder_receipts": receipts.holder_receipts(items=items, holder_id=holder.pk) if holder else [],
+        "form": form,
+        "own_holders": own,
+        "proxies": proxies,
+        "proxy_form": ProxyForm(holders=own) if own else None,
+    }
+
+
+def _ballot_form(meeting: Meeting, holder: Holder, data: Any = None) -> MeetingBallotForm:
+    items = [item for item in selectors.meeting_items(meeting) if item.is_open]
+    current = dict(
+        Ballot.objects.filter(poll__in=items, holder=holder, option__isnull=False).values_list(
+            "poll_id", "option__code"
+        )
+    )
+    return MeetingBallotForm(data, items=items, initial_choices=current)
+
+
+def _chosen_holder(request: HttpRequest, meeting: Meeting, raw: str | None) -> Holder | None:
+    represented = selectors.holders_represented(user=request.user, meeting=meeting)
+    if raw:
+        return next((h for h in represented if str(h.pk) == raw), None)
+    return represented[0] if len(represented) == 1 else None
+
+
+@require_GET
+def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    meeting = get_object_or_404(Meeting.objects.select_related("register"), pk=meeting_id)
+    holder = _chosen_holder(request, meeting, request.GET.get("holder"))
+    form = _ballot_form(meeting, holder) if holder else None
+    return render(request, "meetings/meeting_detail.html", _meeting_context(request, meeting, holder, form))
+
+
+@require_POST
+@login_required
+def meeting_ballot(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    meeting = get_object_or_404(Meeting.objects.select_related("register"), pk=meeting_id)
+    holder = _chosen_holder(request, meeting, request.POST.get("holder"))
+    if holder is None:
+        messages.error(request, _("You may not vote for that holder at this meeting."))
+        return redirect("meetings:meeting", meeting_id=meeting.pk)
+    form = _ballot_form(meeting, holder, request.POST)
+    if form.is_valid():
+        choices = form.choices()
+        if not choices:
+            form.add_error(None, _("Choose for, against or abstain on at least one item."))
+        # The page's ballot is one act: if any item refuses, none of them is recorded.
+        link_hashes = []
+        with transaction.atomic():
+            for item_id, choice in choices.items():
+                try:
+                    result = services.item_ballot_cast(
+                        poll_id=item_id,
+                        voter=request.user,  # type: ignore[arg-type]
+                        choice=choice,
+                        holder_id=holder.pk,
+                    )
+                except DomainError as error:
+                    form.add_error(f"item-{item_id}", error.message)
+                else:
+                    link_hashes.append(result.link_hash)
+            if form.errors:
+                transaction.set_rollback(True)
+            else:
+                receipt_mail.ballot_receipts_mail(user=request.user, link_hashes=link_hashes)
+        if not form.errors:
+            messages.success(
+                request,
+                ngettext(
+                    "Your ballot for %(holder)s (%(shares)s shares) on %(count)d item is recorded.",
+                    "Your ballot for %(holder)s (%(shares)s shares) on %(count)d items is recorded.",
+                    len(choices),
+                )
+                % {
+                    "holder": holder.name,
+                    "shares": number_format(holder.shares, force_grouping=True),
+                    "count": len(choices),
+                },
+            )
+            messages.info(
+                request,
+                ngettext("Receipt code: %(codes)s.", "Receipt codes, one per item: %(codes)s.", len(link_hashes))
+                % {"codes": ", ".join(receipts.receipt_code(link) for link in link_hashes)},
+            )
+            return redirect(f"{reverse('meetings:meeting', kwargs={'meeting_id': meeting.pk})}?holder={holder.pk}")
+    context = _meeting_context(request, meeting, holder, form)
+    return render(request, "meetings/meeting_detail.html", context, status=400)
+
+
+@require_POST
+@login_required
+def meeting_proxy_appoint(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    meeting = get_object_or_404(Meeting, pk=meeting_id)
+    own = [h for h in selectors.holders_represented(user=request.user, meeting=meeting) if h.user_id == request.user.pk]
+    form = ProxyForm(request.POST, holders=own)
+    if form.is_valid():
+        try:
+            named = proxies.proxy_name(
+                meeting=meeting,
+                holder=form.cleaned_data["holder"],
+                proxy=form.cleaned_data["proxy"],
+                appointed_by=request.user,  # type: ignore[arg-type]
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, named.message)
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, str(message))
+    return redirect("meetings:meeting", meeting_id=meeting.pk)
+
+
+@require_POST
+@login_required
+def meeting_proxy_revoke(request: HttpRequest, meeting_id: int, proxy_id: int) -> HttpResponse:
+    appointments = ProxyAppointment.objects.filter(pk=proxy_id, meeting_id=meeting_id)
+    if not is_secretary(request.user):
+        # Only the holder's own appointments are found: someone else's id answers like an unknown one.
+        appointments = appointments.filter(holder__user=request.user)  # type: ignore[misc]
+    appointment = get_object_or_404(appointments)
+    try:
+        services.proxy_revoke(appointment=appointment, revoked_by=request.user)  # type: ignore[arg-type]
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The proxy is revoked."))
+    return redirect("meetings:meeting", meeting_id=meeting_id)
+
+
+@require_GET
+def meeting_results_csv(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    meeting = get_object_or_404(Meeting, pk=meeting_id)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="meeting-{meeting.pk}-8k-item-5.07.csv"'
+    columns = ["Proposal", "For", "Against", "Abstain", "Broker Non-Votes", "Standard", "Result", "Advisory"]
+    writer = SafeDictWriter(response, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows(selectors.meeting_8k_rows(meeting))
+    return response
