@@ -1,6 +1,6 @@
 """Inputs and exports (issue 12, point 5): what an attacker types never becomes a formula, a
 lost register line, a 500 or an unaudited opening. Runs on SQLite and on PostgreSQL (the COPY
-path): `DATABASE_URL=postgres://... pytest tests/polls/test_inputs.py`."""
+path): `DATABASE_URL=postgres://... pytest tests/system/test_inputs.py`."""
 
 from __future__ import annotations
 

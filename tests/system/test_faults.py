@@ -58,9 +58,9 @@ from tests.factories import (
     make_user,
     start_review,
 )
-from tests.live import database_url
+from tests.system.live import database_url
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REQUIRED = bool(os.environ.get("QUORUM_REQUIRE_WORKER"))
 # A killed worker's task comes back after this many seconds (see CELERY_VISIBILITY_TIMEOUT).
 VISIBILITY_TIMEOUT = 2
@@ -240,7 +240,7 @@ class Worker:
 def start_worker(
     spawn: Callable[..., Process], broker: str, fault_dir: Path, *, pause: str = "", resend_after: int = 60
 ) -> Worker:
-    """A worker on the test database, mailing into `fault_dir/outbox` (tests/faults_worker.py)."""
+    """A worker on the test database, mailing into `fault_dir/outbox` (tests/system/faults_worker.py)."""
     (fault_dir / "outbox").mkdir(parents=True, exist_ok=True)
     env = app_env(
         database_url(),
@@ -253,7 +253,7 @@ def start_worker(
         QUORUM_FAULT_PAUSE=pause,
         LOG_LEVEL="INFO",
     )
-    command = [sys.executable, "-m", "celery", "-A", "tests.faults_worker", "worker", "--pool=solo"]
+    command = [sys.executable, "-m", "celery", "-A", "tests.system.faults_worker", "worker", "--pool=solo"]
     command += ["--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO"]
     process = spawn(f"worker-{pause or 'plain'}-{time.monotonic_ns()}", command, env)
     wait_for(lambda: " ready." in process.output() or process.popen.poll() is not None, 60, "the worker")

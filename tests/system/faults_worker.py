@@ -1,4 +1,4 @@
-"""The Celery app that tests/test_faults.py starts, SIGKILLs and restarts: the project's own app
+"""The Celery app that tests/system/test_faults.py starts, SIGKILLs and restarts: the project's own app
 with one addition. QUORUM_FAULT_PAUSE names a step at which the worker stops for a minute, after
 touching `paused-<step>` in QUORUM_FAULT_DIR, so that the test's SIGKILL lands inside a task at
 a known point, between work done and its commit:
@@ -8,7 +8,7 @@ a known point, between work done and its commit:
 - `mail`: a notification task is about to hand its message to the mail backend, and at least one
   other message has already gone out.
 
-Test-only: `celery -A tests.faults_worker worker`; the project never imports this module.
+Test-only: `celery -A tests.system.faults_worker worker`; the project never imports this module.
 """
 
 from __future__ import annotations
