@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from polls.audit import audit_trail
+from polls.models import AuditEvent
 from proposals import party_services, services
 from proposals.exceptions import InvalidProposal, NotAllowed
 from proposals.models import Party, Proposal, Recusal, ReviewVote
@@ -143,6 +144,17 @@ def test_interest_declarations_are_on_the_directors_own_chain() -> None:
     services.director_save(user=elon.user, title="CEO", interests=[])
     events = audit_trail(f"director:{elon.user.pk}")
     assert [event.payload["interests"] for event in events] == [["xAI"], []]
+
+
+@pytest.mark.django_db
+def test_an_interest_declared_mid_review_recuses_at_once() -> None:
+    kimbal = make_director("kimbal")
+    make_director("robyn")
+    proposal = make_proposal()
+    start_review(proposal, make_secretary())
+    services.director_save(user=kimbal.user, title="Director", interests=["xai"])
+    assert Recusal.objects.get(proposal=proposal).interest == "xai"
+    assert AuditEvent.objects.filter(stream=f"proposal:{proposal.pk}", action="director_recused").count() == 1
 
 
 @pytest.mark.django_db

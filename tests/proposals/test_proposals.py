@@ -10,12 +10,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from polls.models import AuditEvent
+from polls.models import AuditEvent, PollStatus
 from proposals import selectors, services
 from proposals.exceptions import IllegalAction, InvalidProposal, NotAllowed
 from proposals.models import Proposal, ReviewVote
 from proposals.workflow import TRANSITIONS, Action, Role, State
-from tests.factories import make_director, make_proposal, make_secretary, make_user
+from tests.factories import make_director, make_poll, make_proposal, make_secretary, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -70,6 +70,14 @@ def test_an_illegal_action_lists_the_allowed_ones_and_changes_nothing() -> None:
         services.proposal_transition(proposal_id=proposal.pk, action=Action.IMPLEMENT, actor=proposal.proposer)
     assert refused.value.allowed_actions == ["submit", "withdraw"]
     assert Proposal.objects.get(pk=proposal.pk).status == State.DRAFT
+
+
+def test_an_unknown_action_is_a_409_with_the_allowed_actions(api: APIClient) -> None:
+    proposal = make_proposal()
+    api.force_authenticate(proposal.proposer)
+    response = api.post(f"/api/v1/proposals/{proposal.pk}/transitions/", {"action": "approve"}, format="json")
+    assert response.status_code == 409
+    assert response.json()["allowed_actions"] == ["submit", "withdraw"]
 
 
 def test_the_right_action_by_the_wrong_role_is_refused() -> None:
@@ -140,6 +148,23 @@ def test_the_secretary_decides_at_the_due_date_on_the_votes_cast() -> None:
     assert "no quorum" in event.payload["comment"]
 
 
+def test_the_secretary_cannot_decide_before_the_review_is_due() -> None:
+    make_director("a")
+    proposal = make_proposal()
+    services.proposal_transition(proposal_id=proposal.pk, action=Action.SUBMIT, actor=proposal.proposer)
+    secretary = make_secretary()
+    services.proposal_transition(
+        proposal_id=proposal.pk,
+        action=Action.START_REVIEW,
+        actor=secretary,
+        due_at=timezone.now() + datetime.timedelta(days=7),
+    )
+    with pytest.raises(IllegalAction, match="decides only at the due date") as refused:
+        services.proposal_transition(proposal_id=proposal.pk, action=Action.DECIDE, actor=secretary)
+    assert "decide" not in refused.value.allowed_actions
+    assert Proposal.objects.get(pk=proposal.pk).status == State.IN_REVIEW
+
+
 def test_edits_are_refused_outside_draft_and_returned(api: APIClient) -> None:
     proposal = force_status(make_proposal(), State.IN_REVIEW)
     api.force_authenticate(proposal.proposer)
@@ -168,11 +193,37 @@ def test_a_member_creates_a_proposal_through_the_api(api: APIClient) -> None:
     assert response.json()["allowed_actions"] == ["submit", "withdraw"]
 
 
+def test_a_draft_poll_cannot_be_cited_as_evidence(api: APIClient) -> None:
+    draft = make_poll(status=PollStatus.DRAFT, title="Secret draft")
+    api.force_authenticate(make_user())
+    response = api.post("/api/v1/proposals/", {"title": "T", "summary": "S", "polls": [draft.pk]}, format="json")
+    assert response.status_code == 400
+    assert "polls" in response.json()
+
+
 def test_drafts_are_private_to_their_proposer_and_the_secretary(api: APIClient) -> None:
     proposal = make_proposal()
     api.force_authenticate(make_user())
     assert api.get(f"/api/v1/proposals/{proposal.pk}/").status_code == 404
     api.force_authenticate(proposal.proposer)
+    assert api.get(f"/api/v1/proposals/{proposal.pk}/").status_code == 200
+
+
+def test_a_draft_withdrawn_before_submission_stays_private(api: APIClient) -> None:
+    proposal = make_proposal()
+    services.proposal_transition(proposal_id=proposal.pk, action=Action.WITHDRAW, actor=proposal.proposer)
+    assert api.get(f"/api/v1/proposals/{proposal.pk}/").status_code == 404
+    api.force_authenticate(proposal.proposer)
+    assert api.get(f"/api/v1/proposals/{proposal.pk}/").status_code == 200
+
+
+def test_a_submitted_then_withdrawn_proposal_stays_with_the_board(api: APIClient) -> None:
+    # Submitting does not publish (DESIGN, "Who sees what"): the board saw it, the public never did.
+    proposal = make_proposal()
+    services.proposal_transition(proposal_id=proposal.pk, action=Action.SUBMIT, actor=proposal.proposer)
+    services.proposal_transition(proposal_id=proposal.pk, action=Action.WITHDRAW, actor=proposal.proposer)
+    assert api.get(f"/api/v1/proposals/{proposal.pk}/").status_code == 404
+    api.force_authenticate(make_director("robyn").user)
     assert api.get(f"/api/v1/proposals/{proposal.pk}/").status_code == 200
 
 

@@ -175,6 +175,19 @@ def test_a_repeated_long_holder_id_is_cut_in_its_finding() -> None:
     assert all(len(error) < 300 for error in refused.value.errors), refused.value.errors
 
 
+def test_a_share_count_too_large_to_store_is_a_line_error_not_a_crash() -> None:
+    from polls.exceptions import RegisterInvalid
+
+    with pytest.raises(RegisterInvalid) as refused:
+        services.register_import(
+            source=io.BytesIO(register_csv([("H1", "A", "a@example.com", "9" * 20)])),
+            record_date=datetime.date(2025, 9, 15),
+            shares_outstanding=10,
+            imported_by=None,
+        )
+    assert refused.value.errors == ["line 2: shares must be at most 18 digits, found 20"]
+
+
 def test_a_register_over_the_size_limit_is_refused_before_it_is_read(api: APIClient, settings: Any) -> None:
     settings.REGISTER_MAX_BYTES = 4_096
     rows: list[tuple[str, str, str, int | str]] = [(f"H{i}", "Name", f"h{i}@example.com", 1) for i in range(400)]
