@@ -1,10 +1,11 @@
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django import template
 from django.utils.formats import number_format
 
 from polls.models import Choice, Poll, VoteStandard
-from polls.register_errors import register_error_text
+from polls.register_errors import RegisterError, register_error_text
 from polls.services import CHOICE_LABELS
 
 register = template.Library()
@@ -42,7 +43,7 @@ def option_label(label: str, poll: Poll) -> str:
 
 
 @register.filter
-def register_error(finding: str) -> str:
+def register_error(finding: RegisterError | dict[str, Any] | str) -> str:
     """A register check's finding ("line 3: missing email") in the reader's language."""
     return register_error_text(finding)
 

@@ -450,12 +450,13 @@ def test_moving_the_opening_in_the_admin_records_the_opening(client: Client) -> 
 def test_the_new_refusals_read_in_italian() -> None:
     from django.utils import translation
 
-    from polls.register_errors import register_error_text
+    from polls.register_errors import Finding, RegisterError
     from polls.register_import import RegisterFileTooLarge
     from polls.validators import control_characters_message
 
     with translation.override("it"):
-        assert register_error_text("line 3: control character in name") == "riga 3: carattere di controllo in name"
+        control = RegisterError(3, (Finding("control_character", {"column": "name"}),))
+        assert str(control) == "riga 3: carattere di controllo in name"
         assert "non è stato importato nulla" in str(RegisterFileTooLarge(256 * 1024 * 1024).message)
         assert control_characters_message(["title"]).startswith("A capo, tabulazioni")
 
