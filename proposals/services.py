@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import functools
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -184,6 +186,124 @@ def _refuse(proposal: Proposal, actor: User | None, action: str) -> None:
         )
 
 
+@dataclass
+class _Step:
+    """One transition in the making: the caller's arguments, and what the action's own steps
+    add before the change is saved (the outcome, a default comment, the event's payload)."""
+
+    proposal: Proposal
+    actor: User | None
+    comment: str
+    outcome: str | None
+    due_at: datetime.datetime | None
+    meeting: Meeting | None
+    standard: str
+    threshold: str
+    comparator: str
+    closes_at: datetime.datetime | None
+    payload: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+def _prepare_submission(step: _Step) -> None:
+    # Stored before single-line fields were checked: refused before anything changes,
+    # rather than breaking the notifications it would send.
+    proposal = step.proposal
+    _refuse_control_characters(title=proposal.title, counterparty=proposal.counterparty)
+    if proposal.submitted_at is None:
+        proposal.submitted_at = timezone.now()
+
+
+def _prepare_review(step: _Step) -> None:
+    if step.due_at is None or step.due_at <= timezone.now():
+        raise InvalidProposal(_("Set a review due date in the future."))
+    step.proposal.review_due_at = step.due_at
+    step.payload["due_at"] = step.due_at.isoformat()
+
+
+def _prepare_decision(step: _Step) -> None:
+    """The system decides on the outcome it was given; the secretary on the rule's verdict on
+    the votes cast so far, when the board has left the decision to them."""
+    if step.actor is None:
+        if step.outcome is None:
+            raise InvalidProposal(_("The automatic decision needs an outcome."))
+        return
+    from proposals.board import decide_refusal
+
+    verdict = forced_verdict(selectors.review_tally(step.proposal))
+    refusal = decide_refusal(step.proposal, verdict, step.actor)
+    if refusal is not None:
+        raise refusal
+    step.outcome, step.comment = verdict.outcome, step.comment or verdict.reason
+
+
+def _prepare_referral(step: _Step) -> None:
+    step.comment = step.comment or "The board makes no recommendation and refers the proposal to shareholders."
+
+
+def _prepare_vote(step: _Step) -> None:
+    """The shareholder item that carries the proposal, on the chosen meeting's ballot."""
+    if step.meeting is None:
+        raise InvalidProposal(_("Choose the meeting whose ballot will carry the item."))
+    proposal, now = step.proposal, timezone.now()
+    proposal.item = meeting_services.item_create(
+        meeting=step.meeting,
+        title=proposal.title,
+        description=proposal.summary,
+        standard=step.standard,
+        threshold=step.threshold,
+        comparator=step.comparator,
+        advisory=proposal.advisory,
+        opens_at=now,
+        closes_at=step.closes_at or now + datetime.timedelta(days=14),
+        created_by=step.actor,
+    )
+    step.payload.update(
+        item=proposal.item.pk, meeting=step.meeting.pk, standard=step.standard, threshold=step.threshold
+    )
+    step.payload["recommendation"] = proposal.board_recommendation
+
+
+def _prepare_settlement(step: _Step) -> None:
+    if step.outcome is None:
+        raise InvalidProposal(_("Settlement needs the certified outcome."))
+
+
+def _recommend(step: _Step, target: State) -> None:
+    # What the shareholders' ballot will show next to the item when it is put to a vote.
+    step.proposal.board_recommendation = recommendation(target)
+    step.payload["recommendation"] = step.proposal.board_recommendation
+
+
+def _follow_up_if_advisory(proposal: Proposal, target: State) -> None:
+    if proposal.advisory:
+        _open_follow_up(proposal, target)
+
+
+def _nothing(*_args: object) -> None:
+    return None
+
+
+# What each action does beyond the table's move, in the order a transition runs: before the
+# target is known (checks, the outcome, the payload), once it is known, and after the event.
+_PREPARE: dict[str, Callable[[_Step], None]] = {
+    Action.SUBMIT: _prepare_submission,
+    Action.RESUBMIT: _prepare_submission,
+    Action.START_REVIEW: _prepare_review,
+    Action.DECIDE: _prepare_decision,
+    Action.REFER: _prepare_referral,
+    Action.PUT_TO_VOTE: _prepare_vote,
+    Action.SETTLE: _prepare_settlement,
+}
+_ON_TARGET: dict[str, Callable[[_Step, State], None]] = {
+    Action.DECIDE: _recommend,
+    Action.REFER: _recommend,
+}
+_AFTER: dict[str, Callable[[Proposal, State], None]] = {
+    Action.START_REVIEW: lambda proposal, _target: _record_recusals(proposal),
+    Action.SETTLE: _follow_up_if_advisory,
+}
+
+
 @transaction.atomic
 def proposal_transition(
     *,
@@ -207,76 +327,35 @@ def proposal_transition(
     except Proposal.DoesNotExist:
         raise InvalidProposal(_("No such proposal.")) from None
     _refuse(proposal, actor, action)
-    if action in (Action.SUBMIT, Action.RESUBMIT):
-        # Stored before single-line fields were checked: refused before anything changes,
-        # rather than breaking the notifications it would send.
-        _refuse_control_characters(title=proposal.title, counterparty=proposal.counterparty)
     transition = transition_for(proposal.status, action)
     assert transition is not None  # noqa: S101 - _refuse raised otherwise
-    comment = comment.strip()
-    if transition.comment_required and not comment:
+    step = _Step(
+        proposal=proposal,
+        actor=actor,
+        comment=comment.strip(),
+        outcome=outcome,
+        due_at=due_at,
+        meeting=meeting,
+        standard=standard,
+        threshold=threshold,
+        comparator=comparator,
+        closes_at=closes_at,
+    )
+    if transition.comment_required and not step.comment:
         raise InvalidProposal(_("Say why: %(action)s needs a comment for the proposer.") % {"action": action})
     source = proposal.status
-    payload: dict[str, Any] = {}
-    if action in (Action.SUBMIT, Action.RESUBMIT) and proposal.submitted_at is None:
-        proposal.submitted_at = timezone.now()
-    if action == Action.START_REVIEW:
-        if due_at is None or due_at <= timezone.now():
-            raise InvalidProposal(_("Set a review due date in the future."))
-        proposal.review_due_at = due_at
-        payload["due_at"] = due_at.isoformat()
-    elif action == Action.DECIDE:
-        if actor is None:
-            if outcome is None:
-                raise InvalidProposal(_("The automatic decision needs an outcome."))
-        else:
-            from proposals.board import decide_refusal
-
-            verdict = forced_verdict(selectors.review_tally(proposal))
-            refusal = decide_refusal(proposal, verdict, actor)
-            if refusal is not None:
-                raise refusal
-            outcome, comment = verdict.outcome, comment or verdict.reason
-    elif action == Action.REFER:
-        comment = comment or "The board makes no recommendation and refers the proposal to shareholders."
-    elif action == Action.PUT_TO_VOTE:
-        if meeting is None:
-            raise InvalidProposal(_("Choose the meeting whose ballot will carry the item."))
-        now = timezone.now()
-        proposal.item = meeting_services.item_create(
-            meeting=meeting,
-            title=proposal.title,
-            description=proposal.summary,
-            standard=standard,
-            threshold=threshold,
-            comparator=comparator,
-            advisory=proposal.advisory,
-            opens_at=now,
-            closes_at=closes_at or now + datetime.timedelta(days=14),
-            created_by=actor,
-        )
-        payload.update(item=proposal.item.pk, meeting=meeting.pk, standard=standard, threshold=threshold)
-    elif action == Action.SETTLE and outcome is None:
-        raise InvalidProposal(_("Settlement needs the certified outcome."))
-    target = resolve_target(transition, outcome)
+    _PREPARE.get(action, _nothing)(step)
+    target = resolve_target(transition, step.outcome)
     proposal.status = target
-    if action in (Action.DECIDE, Action.REFER):
-        # What the shareholders' ballot will show next to the item when it is put to a vote.
-        proposal.board_recommendation = recommendation(target)
-        payload["recommendation"] = proposal.board_recommendation
-    elif action == Action.PUT_TO_VOTE:
-        payload["recommendation"] = proposal.board_recommendation
+    _ON_TARGET.get(action, _nothing)(step, target)
     proposal.save()
     audit_append(
         stream=_stream(proposal),
         action=action,
         actor=actor,
-        payload={"from": source, "to": target, "comment": comment, **payload},
+        payload={"from": source, "to": target, "comment": step.comment, **step.payload},
     )
-    if action == Action.START_REVIEW:
-        _record_recusals(proposal)
-    if action == Action.SETTLE and proposal.advisory:
-        _open_follow_up(proposal, target)
+    _AFTER.get(action, _nothing)(proposal, target)
     _notify_transition(proposal, action, target)
     return proposal
 
