@@ -102,21 +102,8 @@ def _meeting_values(meeting: Meeting) -> dict[str, Any]:
     }
 
 
-@transaction.atomic
-def meeting_update(*, meeting: Meeting, actor: User | None, **changes: object) -> Meeting:
-    """Edit a meeting: its title and date at any time; its register and quorum only until the
-    first item opens. Every change is on the meeting's trail with its old and new value."""
-    unknown = set(changes) - set(MEETING_FIELDS)
-    if unknown:
-        raise InvalidPollData(_("These fields cannot be edited: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
-    # The meeting's row lock orders edits, and the items' row locks make an opening (poll_open,
-    # the sweep, and every ballot's key-share lock) wait for this check, or this check for it.
-    # A trigger could hold the rule in the database, but "opened" also depends on the clock
-    # (a scheduled item past its opening time), which a check in one place under these locks
-    # judges the same way the pages do.
-    meeting = Meeting.objects.select_for_update().select_related("register").get(pk=meeting.pk)
-    list(Poll.objects.select_for_update().filter(meeting=meeting).order_by("pk").values_list("pk", flat=True))
-    before = _meeting_values(meeting)
+def _meeting_changes_apply(meeting: Meeting, changes: dict[str, object]) -> None:
+    """Set the changed fields on the (locked) meeting, each checked as meeting_create would."""
     if "title" in changes:
         title = str(changes["title"]).strip()
         _refuse_control_characters(title=title)
@@ -139,6 +126,24 @@ def meeting_update(*, meeting: Meeting, actor: User | None, **changes: object) -
         meeting.quorum_numerator = fraction.fraction.numerator
         meeting.quorum_denominator = fraction.fraction.denominator
         meeting.quorum_comparator = str(fraction.comparator)
+
+
+@transaction.atomic
+def meeting_update(*, meeting: Meeting, actor: User | None, **changes: object) -> Meeting:
+    """Edit a meeting: its title and date at any time; its register and quorum only until the
+    first item opens. Every change is on the meeting's trail with its old and new value."""
+    unknown = set(changes) - set(MEETING_FIELDS)
+    if unknown:
+        raise InvalidPollData(_("These fields cannot be edited: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+    # The meeting's row lock orders edits, and the items' row locks make an opening (poll_open,
+    # the sweep, and every ballot's key-share lock) wait for this check, or this check for it.
+    # A trigger could hold the rule in the database, but "opened" also depends on the clock
+    # (a scheduled item past its opening time), which a check in one place under these locks
+    # judges the same way the pages do.
+    meeting = Meeting.objects.select_for_update().select_related("register").get(pk=meeting.pk)
+    list(Poll.objects.select_for_update().filter(meeting=meeting).order_by("pk").values_list("pk", flat=True))
+    before = _meeting_values(meeting)
+    _meeting_changes_apply(meeting, changes)
     after = _meeting_values(meeting)
     changed = {
         name: {"from": before[name], "to": after[name]} for name in MEETING_FIELDS if before[name] != after[name]
