@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 from polls.admin import ReadOnlyAdmin, audit_trail_html
 from polls.exceptions import PollError
 from polls.permissions import is_secretary
-from proposals import services
+from proposals import notifications, people_services, services
 from proposals.board import board_settings_update
 from proposals.materials import attachment_visibility_set
 from proposals.models import (
@@ -144,7 +144,7 @@ class DirectorAdmin(SecretaryOnly, admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Director, form: Any, change: bool) -> None:
         data = form.cleaned_data
-        saved = services.director_save(
+        saved = people_services.director_save(
             user=data["user"],
             title=data["title"],
             interests=[party.name for party in data["parties"]],
@@ -208,7 +208,9 @@ class NotificationAdmin(SecretaryOnly, ReadOnlyAdmin):
 
     @admin.action(description=_("Send the failed notifications again"))
     def send_again(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
-        again = sum(services.notification_retry(notification_id=pk) for pk in queryset.values_list("pk", flat=True))
+        again = sum(
+            notifications.notification_retry(notification_id=pk) for pk in queryset.values_list("pk", flat=True)
+        )
         self.message_user(
             request,
             ngettext("%(count)d notification queued again.", "%(count)d notifications queued again.", again)

@@ -39,6 +39,7 @@ from proposals.models import (
     Proposal,
     WrittenConsent,
 )
+from proposals.notifications import notification_enqueue
 from proposals.review import REFERRED
 from proposals.workflow import Action, State
 
@@ -186,8 +187,6 @@ def consent_create(
         actor=actor,
         payload={"consent": consent.pk, "outcome": outcome, "deadline": deadline.isoformat()},
     )
-    from proposals.services import notification_enqueue
-
     notification_enqueue(
         kind="consent_requested",
         proposal=proposal,

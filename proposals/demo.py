@@ -15,7 +15,7 @@ from polls import certification
 from polls import services as poll_services
 from polls.demo import ESCALATING_TITLE, demo_password, last_year, meeting_title
 from polls.models import Meeting, Poll, VoteStandard
-from proposals import services
+from proposals import people_services, review_votes, services
 from proposals.models import Proposal
 from proposals.workflow import Action
 
@@ -39,7 +39,7 @@ def seed_proposals(secretary: Any) -> list[str]:
                 user.set_password(demo_password())
                 user.save()
             if not hasattr(user, "director"):
-                services.director_save(user=user, title=title, interests=interests)
+                people_services.director_save(user=user, title=title, interests=interests)
     poll = Poll.objects.get(title=ESCALATING_TITLE)
     proposal = services.proposal_escalate(poll_id=poll.pk)
     if proposal is not None and proposal.status == "draft":
@@ -103,7 +103,9 @@ def _journey(proposal: Proposal, secretary: Any) -> None:
             ("kimbal", "Refer it to the shareholders."),
             ("ira", "No recommendation from the board."),
         ):
-            services.review_vote_cast(proposal_id=proposal.pk, user=users[username], decision="refer", comment=comment)
+            review_votes.review_vote_cast(
+                proposal_id=proposal.pk, user=users[username], decision="refer", comment=comment
+            )
         meeting = Meeting.objects.get(title=meeting_title())
         proposal = services.proposal_transition(
             proposal_id=proposal.pk,

@@ -45,7 +45,7 @@ from core.services import api_token_issue
 from polls import services as poll_services
 from polls.audit import audit_verify
 from polls.models import AuditEvent, Ballot, Poll, PollStatus
-from proposals import services
+from proposals import notifications, review_votes, services
 from proposals.models import Notification, Proposal
 from proposals.workflow import Action, State
 from tests.factories import (
@@ -341,7 +341,7 @@ def shareholder_vote_ready_to_certify() -> tuple[Proposal, Poll, str]:
     start_review(proposal, secretary)
     # Referral is the board's decision: both disinterested directors vote to refer.
     for director in directors:
-        services.review_vote_cast(proposal_id=proposal.pk, user=director.user, decision="refer")
+        review_votes.review_vote_cast(proposal_id=proposal.pk, user=director.user, decision="refer")
     register = make_register([("CEDE", "Cede & Co", "cede@example.com", 3_000_000_000)], outstanding=3_200_000_000)
     proposal = services.proposal_transition(
         proposal_id=proposal.pk, action=Action.PUT_TO_VOTE, actor=secretary, meeting=make_meeting(register)
@@ -380,7 +380,9 @@ def assert_settled_once_and_mailed_once(proposal: Proposal, item: Poll, outbox: 
     per_recipient = Counter(str(m["To"]) for m in outcome)
     assert per_recipient == Counter(dict.fromkeys(OUTCOME_RECIPIENTS, 1))
     message_ids = {str(m["Message-ID"]) for m in outcome}
-    assert message_ids == {services.notification_message_id(n) for n in Notification.objects.filter(kind="outcome")}
+    assert message_ids == {
+        notifications.notification_message_id(n) for n in Notification.objects.filter(kind="outcome")
+    }
     assert list(audit_verify()) == []
     return per_recipient
 

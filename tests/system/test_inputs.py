@@ -279,6 +279,7 @@ def test_a_meeting_title_with_a_line_break_is_a_400(api: APIClient) -> None:
 
 def test_services_refuse_control_characters_when_called_directly() -> None:
     from polls.exceptions import InvalidPollData
+    from proposals import people_services
     from proposals import services as proposal_services
     from proposals.exceptions import InvalidProposal
 
@@ -287,7 +288,7 @@ def test_services_refuse_control_characters_when_called_directly() -> None:
     with pytest.raises(InvalidProposal):
         proposal_services.proposal_create(proposer=make_user(), title="Two\nlines", summary="s")
     with pytest.raises(InvalidProposal):
-        proposal_services.director_save(user=make_user(), title="Director", interests=["x\rAI"])
+        people_services.director_save(user=make_user(), title="Director", interests=["x\rAI"])
     assert not Poll.objects.exists() and not Proposal.objects.exists()
 
 
