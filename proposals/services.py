@@ -24,6 +24,7 @@ from polls import meeting_services
 from polls import selectors as poll_selectors
 from polls.audit import audit_append
 from polls.models import Meeting, Poll, PollStatus, VoteStandard
+from polls.outcomes import certified_outcome
 from polls.permissions import is_secretary
 from polls.validators import control_character_fields, control_characters_message
 from proposals import notifications, selectors
@@ -420,20 +421,21 @@ def proposal_escalate(*, poll_id: int) -> Proposal | None:
 
 
 def proposal_settle(*, proposal_id: int) -> Proposal | None:
-    """Adopted or defeated once the item is certified. Safe to run twice."""
+    """Adopted or defeated once the item is certified, on the outcome certification froze.
+    Safe to run twice."""
     proposal = Proposal.objects.filter(pk=proposal_id).select_related("item").first()
     if proposal is None or proposal.status != State.SHAREHOLDER_VOTE or proposal.item is None:
         return proposal
-    if proposal.item.status != PollStatus.CERTIFIED or not proposal.item.certified_result:
+    outcome = certified_outcome(poll=proposal.item)
+    if outcome is None:
         return proposal
-    passed = bool(proposal.item.certified_result.get("outcome", {}).get("passed"))
     try:
         return proposal_transition(
             proposal_id=proposal.pk,
             action=Action.SETTLE,
             actor=None,
-            outcome=State.ADOPTED if passed else State.DEFEATED,
-            comment=f"Shareholder vote certified: {proposal.item.certified_result['outcome']['reason']}.",
+            outcome=State.ADOPTED if outcome.passed else State.DEFEATED,
+            comment=f"Shareholder vote certified: {outcome.reason}.",
         )
     except IllegalAction:
         return Proposal.objects.get(pk=proposal.pk)  # settled by a concurrent run
