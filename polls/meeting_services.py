@@ -158,6 +158,40 @@ def meeting_update(*, meeting: Meeting, actor: User | None, **changes: object) -
     return meeting
 
 
+def poll_terms_problems(
+    *,
+    kind: str,
+    meeting: Meeting | None,
+    opens_at: datetime.datetime | None,
+    closes_at: datetime.datetime | None,
+    standard: str = "",
+    threshold: str = "1/2",
+    comparator: str = Comparator.GT,
+) -> dict[str, str]:
+    """What is wrong with a poll's terms, by field, in the order the services check them (empty
+    when nothing is): a shareholder item belongs to a meeting and is decided by a known
+    standard and a threshold p/q with 0 < p/q <= 1; a public poll belongs to no meeting; every
+    poll closes after it opens. item_create refuses the first problem; the admin's form shows
+    each on its field. The one statement of these rules."""
+    problems: dict[str, str] = {}
+    if kind == PollKind.SHAREHOLDER:
+        if meeting is None:
+            problems["meeting"] = _("A shareholder item belongs to a meeting.")
+        if not standard:
+            problems["standard"] = _("Choose the vote standard that decides the item.")
+        elif standard not in VoteStandard.values:
+            problems["standard"] = _("Unknown vote standard %(standard)s.") % {"standard": repr(standard)}
+        try:
+            _parse_fraction(threshold, comparator, what=pgettext("value being checked", "threshold"))
+        except InvalidPollData as error:
+            problems["threshold"] = str(error.message)
+    elif meeting is not None:
+        problems["meeting"] = _("Only shareholder items belong to a meeting.")
+    if opens_at is not None and closes_at is not None and closes_at <= opens_at:
+        problems["closes_at"] = _("The poll must close after it opens.")
+    return problems
+
+
 @transaction.atomic
 def item_create(
     *,
@@ -176,11 +210,18 @@ def item_create(
 ) -> Poll:
     """A shareholder item on the meeting's ballot, with its for / against / abstain options."""
     _refuse_control_characters(title=title)
-    if standard not in VoteStandard.values:
-        raise InvalidPollData(_("Unknown vote standard %(standard)s.") % {"standard": repr(standard)})
+    problems = poll_terms_problems(
+        kind=PollKind.SHAREHOLDER,
+        meeting=meeting,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        standard=standard,
+        threshold=threshold,
+        comparator=comparator,
+    )
+    if problems:
+        raise InvalidPollData(next(iter(problems.values())))
     fraction = _parse_fraction(threshold, comparator, what=pgettext("value being checked", "threshold"))
-    if closes_at <= opens_at:
-        raise InvalidPollData(_("The poll must close after it opens."))
     poll = Poll.objects.create(
         title=title,
         description=description,
