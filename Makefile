@@ -42,10 +42,13 @@ messages: $(COMPILED)
 run: $(VENV)/.runtime $(COMPILED)
 	@DEBUG=$${DEBUG:-1} CELERY_BROKER_URL=$${CELERY_BROKER_URL:-filesystem://} ./scripts/run.sh $(PORT)
 
+# Structure limits (scripts/complexity.py): no function in app code over cyclomatic complexity
+# 15, no Python file outside migrations over 500 lines.
 test: $(VENV)/.dev $(COMPILED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/python scripts/complexity.py
 	$(BIN)/pytest
 
 # Benchmarks against a local PostgreSQL (BENCH_PG, default postgres://postgres@127.0.0.1:5432);

@@ -67,6 +67,24 @@ def control_characters_message(fields: list[str]) -> str:
     )
 
 
+def _snapshot_percentage(label: Any, raw: Any) -> str:
+    """One option of a snapshot: its label plain text, its percentage as a string."""
+    if not isinstance(label, str) or not label.strip() or has_control_characters(label):
+        raise ValidationError(_("Each option label must be plain, non-empty text."))
+    try:
+        if isinstance(raw, bool) or not isinstance(raw, str | int | float | Decimal):
+            raise InvalidOperation
+        number = Decimal(str(raw).strip())
+    except InvalidOperation:
+        number = Decimal("NaN")
+    exponent = number.as_tuple().exponent
+    if not number.is_finite() or not isinstance(exponent, int) or exponent < -1 or not 0 <= number <= 100:
+        raise ValidationError(
+            _("%(label)s: a percentage is a number from 0 to 100 with at most one decimal.") % {"label": shown(label)}
+        )
+    return str(number)
+
+
 def snapshot_percentages(value: Any, options: Iterable[str] | None) -> dict[str, str]:
     """A recorded poll's snapshot as the API takes it: option label to a percentage between 0
     and 100 with at most one decimal, as a string. `options`, when known, are the only labels
@@ -74,23 +92,7 @@ def snapshot_percentages(value: Any, options: Iterable[str] | None) -> dict[str,
     here, on the way in."""
     if not isinstance(value, dict) or not value:
         raise ValidationError(_('Give each option\'s percentage, e.g. {"Yes": "67.9", "No": "32.1"}.'))
-    cleaned: dict[str, str] = {}
-    for label, raw in value.items():
-        if not isinstance(label, str) or not label.strip() or has_control_characters(label):
-            raise ValidationError(_("Each option label must be plain, non-empty text."))
-        try:
-            if isinstance(raw, bool) or not isinstance(raw, str | int | float | Decimal):
-                raise InvalidOperation
-            number = Decimal(str(raw).strip())
-        except InvalidOperation:
-            number = Decimal("NaN")
-        exponent = number.as_tuple().exponent
-        if not number.is_finite() or not isinstance(exponent, int) or exponent < -1 or not 0 <= number <= 100:
-            raise ValidationError(
-                _("%(label)s: a percentage is a number from 0 to 100 with at most one decimal.")
-                % {"label": shown(label)}
-            )
-        cleaned[label] = str(number)
+    cleaned = {label: _snapshot_percentage(label, raw) for label, raw in value.items()}
     if options is not None:
         unknown = sorted(set(cleaned) - set(options))
         if unknown:

@@ -133,7 +133,9 @@ def _run(job_id: int, job: RegisterImport) -> RegisterImportStatus | None:
             )
         status = RegisterImportStatus.DONE
     except RegisterInvalid as error:
-        _finish(job_id, status=RegisterImportStatus.FAILED, errors=error.errors, error_total=error.total)
+        # The findings as codes and values: the job's page puts them into its reader's words.
+        stored = [finding.as_json() for finding in error.findings]
+        _finish(job_id, status=RegisterImportStatus.FAILED, errors=stored, error_total=error.total)
         status = RegisterImportStatus.FAILED
     except DomainError as error:
         _finish(job_id, status=RegisterImportStatus.FAILED, message=str(error.message)[:500])

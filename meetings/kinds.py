@@ -3,6 +3,7 @@ cast by the holder or its proxy, decided by a standard against the meeting's reg
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -95,6 +96,28 @@ class ShareholderItem(kinds.BallotForm):
             quorum=Threshold(
                 Fraction(meeting.quorum_numerator, meeting.quorum_denominator), Comparator(meeting.quorum_comparator)
             ),
+        )
+
+    def terms_problems(
+        self,
+        *,
+        meeting: object | None,
+        opens_at: datetime.datetime | None,
+        closes_at: datetime.datetime | None,
+        standard: str,
+        threshold: str,
+        comparator: str,
+    ) -> dict[str, str]:
+        from meetings.meeting_services import poll_terms_problems
+
+        return poll_terms_problems(
+            kind=self.kind,
+            meeting=meeting,  # type: ignore[arg-type]
+            opens_at=opens_at,
+            closes_at=closes_at,
+            standard=standard,
+            threshold=threshold,
+            comparator=comparator,
         )
 
     def options_ensure(self, poll: Poll) -> None:

@@ -18,7 +18,9 @@ from django.utils.translation import pgettext
 from core.audit import audit_append
 from meetings.models import Meeting, RegisterSnapshot
 from meetings.services import item_options_ensure
+from polls import kinds
 from polls.exceptions import IllegalTransition, InvalidPollData
+from polls.kinds import window_problems
 from polls.models import Comparator, Poll, PollKind, PollStatus, ResultsVisibility, VoteStandard
 from polls.services import EDITABLE_STATUSES, _parse_fraction, _refuse_control_characters
 
@@ -95,21 +97,8 @@ def _meeting_values(meeting: Meeting) -> dict[str, Any]:
     }
 
 
-@transaction.atomic
-def meeting_update(*, meeting: Meeting, actor: User | None, **changes: object) -> Meeting:
-    """Edit a meeting: its title and date at any time; its register and quorum only until the
-    first item opens. Every change is on the meeting's trail with its old and new value."""
-    unknown = set(changes) - set(MEETING_FIELDS)
-    if unknown:
-        raise InvalidPollData(_("These fields cannot be edited: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
-    # The meeting's row lock orders edits, and the items' row locks make an opening (poll_open,
-    # the sweep, and every ballot's key-share lock) wait for this check, or this check for it.
-    # A trigger could hold the rule in the database, but "opened" also depends on the clock
-    # (a scheduled item past its opening time), which a check in one place under these locks
-    # judges the same way the pages do.
-    meeting = Meeting.objects.select_for_update().select_related("register").get(pk=meeting.pk)
-    list(Poll.objects.select_for_update().filter(meeting=meeting).order_by("pk").values_list("pk", flat=True))
-    before = _meeting_values(meeting)
+def _meeting_changes_apply(meeting: Meeting, changes: dict[str, object]) -> None:
+    """Set the changed fields on the (locked) meeting, each checked as meeting_create would."""
     if "title" in changes:
         title = str(changes["title"]).strip()
         _refuse_control_characters(title=title)
@@ -132,6 +121,24 @@ def meeting_update(*, meeting: Meeting, actor: User | None, **changes: object) -
         meeting.quorum_numerator = fraction.fraction.numerator
         meeting.quorum_denominator = fraction.fraction.denominator
         meeting.quorum_comparator = str(fraction.comparator)
+
+
+@transaction.atomic
+def meeting_update(*, meeting: Meeting, actor: User | None, **changes: object) -> Meeting:
+    """Edit a meeting: its title and date at any time; its register and quorum only until the
+    first item opens. Every change is on the meeting's trail with its old and new value."""
+    unknown = set(changes) - set(MEETING_FIELDS)
+    if unknown:
+        raise InvalidPollData(_("These fields cannot be edited: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+    # The meeting's row lock orders edits, and the items' row locks make an opening (poll_open,
+    # the sweep, and every ballot's key-share lock) wait for this check, or this check for it.
+    # A trigger could hold the rule in the database, but "opened" also depends on the clock
+    # (a scheduled item past its opening time), which a check in one place under these locks
+    # judges the same way the pages do.
+    meeting = Meeting.objects.select_for_update().select_related("register").get(pk=meeting.pk)
+    list(Poll.objects.select_for_update().filter(meeting=meeting).order_by("pk").values_list("pk", flat=True))
+    before = _meeting_values(meeting)
+    _meeting_changes_apply(meeting, changes)
     after = _meeting_values(meeting)
     changed = {
         name: {"from": before[name], "to": after[name]} for name in MEETING_FIELDS if before[name] != after[name]
@@ -144,6 +151,44 @@ def meeting_update(*, meeting: Meeting, actor: User | None, **changes: object) -
     meeting.save()
     audit_append(stream=f"meeting:{meeting.pk}", action="meeting_updated", actor=actor, payload={"changes": changed})
     return meeting
+
+
+def poll_terms_problems(
+    *,
+    kind: str,
+    meeting: Meeting | None,
+    opens_at: datetime.datetime | None,
+    closes_at: datetime.datetime | None,
+    standard: str = "",
+    threshold: str = "1/2",
+    comparator: str = Comparator.GT,
+) -> dict[str, str]:
+    """What is wrong with a poll's terms, by field, in the order the services check them (empty
+    when nothing is): a shareholder item belongs to a meeting and is decided by a known
+    standard and a threshold p/q with 0 < p/q <= 1; a public poll belongs to no meeting; every
+    poll closes after it opens. item_create refuses the first problem; the admin's form shows
+    each on its field. The one statement of these rules."""
+    problems: dict[str, str] = {}
+    if kind == PollKind.SHAREHOLDER:
+        if meeting is None:
+            problems["meeting"] = _("A shareholder item belongs to a meeting.")
+        if not standard:
+            problems["standard"] = _("Choose the vote standard that decides the item.")
+        elif standard not in VoteStandard.values:
+            problems["standard"] = _("Unknown vote standard %(standard)s.") % {"standard": repr(standard)}
+        try:
+            _parse_fraction(threshold, comparator, what=pgettext("value being checked", "threshold"))
+        except InvalidPollData as error:
+            problems["threshold"] = str(error.message)
+        return problems | window_problems(opens_at=opens_at, closes_at=closes_at)
+    return kinds.form_for(kind).terms_problems(
+        meeting=meeting,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        standard=standard,
+        threshold=threshold,
+        comparator=comparator,
+    )
 
 
 @transaction.atomic
@@ -164,11 +209,18 @@ def item_create(
 ) -> Poll:
     """A shareholder item on the meeting's ballot, with its for / against / abstain options."""
     _refuse_control_characters(title=title)
-    if standard not in VoteStandard.values:
-        raise InvalidPollData(_("Unknown vote standard %(standard)s.") % {"standard": repr(standard)})
+    problems = poll_terms_problems(
+        kind=PollKind.SHAREHOLDER,
+        meeting=meeting,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        standard=standard,
+        threshold=threshold,
+        comparator=comparator,
+    )
+    if problems:
+        raise InvalidPollData(next(iter(problems.values())))
     fraction = _parse_fraction(threshold, comparator, what=pgettext("value being checked", "threshold"))
-    if closes_at <= opens_at:
-        raise InvalidPollData(_("The poll must close after it opens."))
     poll = Poll.objects.create(
         title=title,
         description=description,

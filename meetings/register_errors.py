@@ -1,104 +1,110 @@
-"""The register check's findings in the reader's language.
+"""The register check's findings: codes with parameters, put into words only where they are
+shown (the console, the admin, the API, an import job's page), in the reader's language.
 
-The checks speak English on purpose: on PostgreSQL the same findings are built by SQL, and the
-two must agree line for line (tests compare them). Translating happens here, when a finding is
-shown, by recognising each sentence the checks can produce."""
+Both import paths (meetings.registers in Python, meetings.register_import's SQL on PostgreSQL) produce
+the same findings, line for line; an import job stores them as JSON (`as_json`), so a page
+renders them in whatever language its reader chose, not the uploader's."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-Finding = Callable[[re.Match[str]], str]
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-
-def _grouped(digits: str) -> str:
-    return number_format(int(digits.replace(",", "")), force_grouping=True)
-
-
-# Whole findings first: some contain "; " themselves.
-WHOLE: list[tuple[re.Pattern[str], Finding]] = [
-    (
-        re.compile(r"the file is empty; expected the header holder,name,email,shares"),
-        lambda m: _("the file is empty; expected the header holder,name,email,shares"),
-    ),
-    (
-        re.compile(r"the file cannot be read as UTF-8 CSV \((?P<why>.*)\)", re.S),
-        lambda m: _("the file cannot be read as UTF-8 CSV (%(why)s)") % {"why": m["why"]},
-    ),
-    (
-        re.compile(r"the file cannot be read past this line \((?P<why>.*)\)", re.S),
-        lambda m: _("the file cannot be read past this line (%(why)s)") % {"why": m["why"]},
-    ),
-    (
-        re.compile(r"expected the header holder,name,email,shares, found (?P<found>.*)", re.S),
-        lambda m: _("expected the header holder,name,email,shares, found %(found)s") % {"found": m["found"]},
-    ),
-    (
-        re.compile(r"expected 4 fields \(holder,name,email,shares\), found (?P<n>\d+)"),
-        lambda m: _("expected 4 fields (holder,name,email,shares), found %(n)s") % {"n": m["n"]},
-    ),
-    (
-        re.compile(r"holder (?P<holder>.*) already appears on line (?P<first>\d+)", re.S),
-        lambda m: (
-            _("holder %(holder)s already appears on line %(first)s") % {"holder": m["holder"], "first": m["first"]}
-        ),
-    ),
-    (
-        re.compile(r"the register holds (?P<total>[\d,]+) shares, more than the (?P<outstanding>[\d,]+) outstanding"),
-        lambda m: (
-            _("the register holds %(total)s shares, more than the %(outstanding)s outstanding")
-            % {"total": _grouped(m["total"]), "outstanding": _grouped(m["outstanding"])}
-        ),
-    ),
-]
-# One line's problems, joined with "; ".
-PROBLEMS: list[tuple[re.Pattern[str], Finding]] = [
-    (re.compile(r"missing (?P<column>holder|name|email|shares)"), lambda m: _("missing %(column)s") % m.groupdict()),
-    (
-        re.compile(r"control character in (?P<column>holder|name|email|shares)"),
-        lambda m: _("control character in %(column)s") % m.groupdict(),
-    ),
-    (
-        re.compile(r"shares must not be negative, found (?P<found>.*)", re.S),
-        lambda m: _("shares must not be negative, found %(found)s") % m.groupdict(),
-    ),
-    (
-        re.compile(r"shares must be at most 18 digits, found (?P<n>\d+)"),
-        lambda m: _("shares must be at most 18 digits, found %(n)s") % m.groupdict(),
-    ),
-    (
-        re.compile(r"shares must be a whole number, found (?P<found>.*)", re.S),
-        lambda m: _("shares must be a whole number, found %(found)s") % m.groupdict(),
-    ),
-    (
-        re.compile(r"(?P<email>.*) is not a valid e-mail address", re.S),
-        lambda m: _("%(email)s is not a valid e-mail address") % m.groupdict(),
-    ),
-    (
-        re.compile(r"holder id is limited to 64 characters and name to 200"),
-        lambda m: _("holder id is limited to 64 characters and name to 200"),
-    ),
-]
-LINE = re.compile(r"line (?P<line>\d+): (?P<rest>.*)", re.S)
+Param = str | int
 
 
-def _first(patterns: list[tuple[re.Pattern[str], Finding]], text: str) -> str | None:
-    for pattern, translate in patterns:
-        match = pattern.fullmatch(text)
-        if match:
-            return translate(match)
-    return None
+@dataclass(frozen=True)
+class Finding:
+    """One thing wrong with a line (or the file): a code from MESSAGES and the values its
+    message names."""
+
+    code: str
+    params: Mapping[str, Param] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return finding_text(self)
 
 
-def register_error_text(finding: str) -> str:
-    """One finding of the register check, as the reader reads it; unknown text is kept."""
-    located = LINE.fullmatch(finding)
-    rest = located["rest"] if located else finding
-    text = _first(WHOLE, rest)
-    if text is None:
-        text = "; ".join(_first(PROBLEMS, part) or part for part in rest.split("; "))
-    return _("line %(line)s: %(finding)s") % {"line": located["line"], "finding": text} if located else text
+@dataclass(frozen=True)
+class RegisterError:
+    """One entry of a refused register's list: a line and everything wrong with it, or the
+    whole file (line None)."""
+
+    line: int | None
+    findings: tuple[Finding, ...]
+
+    def __str__(self) -> str:
+        return register_error_text(self)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "line": self.line,
+            "findings": [{"code": finding.code, "params": dict(finding.params)} for finding in self.findings],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RegisterError:
+        return cls(
+            line=data.get("line"),
+            findings=tuple(Finding(item["code"], item.get("params", {})) for item in data.get("findings", [])),
+        )
+
+
+@dataclass(frozen=True)
+class Message:
+    text: StrOrPromise
+    quoted: tuple[str, ...] = ()  # a cell as the file had it, shown in quotes
+    grouped: tuple[str, ...] = ()  # share counts, grouped in the reader's style
+
+
+MESSAGES: dict[str, Message] = {
+    "empty_file": Message(gettext_lazy("the file is empty; expected the header holder,name,email,shares")),
+    "unreadable": Message(gettext_lazy("the file cannot be read as UTF-8 CSV (%(why)s)")),
+    "unreadable_past_line": Message(gettext_lazy("the file cannot be read past this line (%(why)s)")),
+    "wrong_header": Message(gettext_lazy("expected the header holder,name,email,shares, found %(found)s")),
+    "field_count": Message(gettext_lazy("expected 4 fields (holder,name,email,shares), found %(n)s")),
+    "duplicate_holder": Message(gettext_lazy("holder %(holder)s already appears on line %(first)s")),
+    "over_outstanding": Message(
+        gettext_lazy("the register holds %(total)s shares, more than the %(outstanding)s outstanding"),
+        grouped=("total", "outstanding"),
+    ),
+    "missing": Message(gettext_lazy("missing %(column)s")),
+    "control_character": Message(gettext_lazy("control character in %(column)s")),
+    "shares_negative": Message(gettext_lazy("shares must not be negative, found %(found)s")),
+    "shares_too_long": Message(gettext_lazy("shares must be at most 18 digits, found %(n)s")),
+    "shares_not_whole": Message(gettext_lazy("shares must be a whole number, found %(found)s"), quoted=("found",)),
+    "email_invalid": Message(gettext_lazy("%(email)s is not a valid e-mail address"), quoted=("email",)),
+    "too_long": Message(gettext_lazy("holder id is limited to 64 characters and name to 200")),
+}
+
+
+def finding_text(finding: Finding) -> str:
+    """One finding in the active language; a code this version does not know shows as itself."""
+    message = MESSAGES.get(finding.code)
+    if message is None:
+        return finding.code
+    params: dict[str, Param] = dict(finding.params)
+    for name in message.quoted:
+        params[name] = repr(str(params[name]))
+    for name in message.grouped:
+        params[name] = number_format(int(params[name]), force_grouping=True)
+    return str(message.text) % params if params else str(message.text)
+
+
+def register_error_text(error: RegisterError | Mapping[str, Any] | str) -> str:
+    """One entry of a refused register's list as the reader reads it: a RegisterError, or one
+    stored by an import job (its JSON; plain text from before findings had codes is kept)."""
+    if isinstance(error, str):
+        return error
+    if not isinstance(error, RegisterError):
+        error = RegisterError.from_json(error)
+    text = "; ".join(finding_text(finding) for finding in error.findings)
+    return text if error.line is None else _("line %(line)s: %(finding)s") % {"line": error.line, "finding": text}

@@ -14,12 +14,13 @@ import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 import psycopg
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import DatabaseError, connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
@@ -27,6 +28,7 @@ from core.errors import DomainError
 from core.validators import ECHO_LIMIT, shown
 from meetings.holdings import control_numbers_issue
 from meetings.models import Holder, RegisterSnapshot
+from meetings.register_errors import Finding, RegisterError
 from meetings.registers import HEADER, MAX_REPORTED_ERRORS, RegisterLine, RegisterTooLarge, read_register
 from polls.exceptions import InvalidPollData, RegisterInvalid
 
@@ -103,10 +105,10 @@ def _stage_register_lines(lines: Iterator[RegisterLine]) -> None:
                     cursor.executemany(insert, rows)
 
 
-def _whole_file_errors(shares_outstanding: int, shares: str = "shares") -> tuple[list[str], int, int]:
+def _whole_file_errors(shares_outstanding: int, shares: str = "shares") -> tuple[list[RegisterError], int, int]:
     """Duplicate holders (each later line names the first) and the total against outstanding.
     `shares` is the SQL for a line's share count (the fast path stages it as text)."""
-    errors = []
+    errors: list[RegisterError] = []
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT line, substr(account, 1, %s), first_line FROM (SELECT line, account, "  # noqa: S608
@@ -115,11 +117,13 @@ def _whole_file_errors(shares_outstanding: int, shares: str = "shares") -> tuple
             [ECHO_LIMIT + 1, MAX_REPORTED_ERRORS],
         )
         for line, account, first_line in cursor.fetchall():
-            errors.append(f"line {line}: holder {shown(account)} already appears on line {first_line}")
+            again = Finding("duplicate_holder", {"holder": shown(account), "first": first_line})
+            errors.append(RegisterError(line, (again,)))
         cursor.execute(f"SELECT COUNT(*), COALESCE(SUM({shares}), 0) FROM {STAGING_TABLE}")  # noqa: S608
         count, total = cursor.fetchone()
     if total > shares_outstanding:
-        errors.append(f"the register holds {total:,} shares, more than the {shares_outstanding:,} outstanding")
+        over = {"total": int(total), "outstanding": shares_outstanding}
+        errors.append(RegisterError(None, (Finding("over_outstanding", over),)))
     return errors, int(count), int(total)
 
 
@@ -140,20 +144,19 @@ BAD_EMAIL_SQL = (
     "OR email LIKE '%%-' OR email LIKE '%%.')"
 )
 SQL_SHARES = "CASE WHEN shares ~ '^[0-9]{1,18}$' THEN shares::bigint ELSE 0 END"
+# Each bad line's findings as meetings.registers gives them (control characters never get here):
+# the missing cells, the shares cell's finding code and what it may echo of the cell, the
+# e-mail address as it may be echoed when it is not one, and whether a cell is too long.
 LINE_PROBLEMS_SQL = (
-    "SELECT line, concat_ws('; ', "  # noqa: S608 - our table name; values are bound parameters
-    "CASE WHEN account = '' THEN 'missing holder' END, "
-    "CASE WHEN name = '' THEN 'missing name' END, "
-    "CASE WHEN email = '' THEN 'missing email' END, "
-    "CASE WHEN shares = '' THEN 'missing shares' END, "
+    "SELECT line, "  # noqa: S608 - our table name; values are bound parameters
+    "account = '', name = '', email = '', shares = '', "
     "CASE WHEN shares = '' OR shares ~ '^[0-9]{1,18}$' THEN NULL "
-    f"WHEN shares ~ '^-[0-9]+$' THEN 'shares must not be negative, found ' || {_shown_sql('shares')} "
-    "WHEN shares ~ '^[0-9]+$' THEN 'shares must be at most 18 digits, found ' || length(shares) "
-    f"ELSE 'shares must be a whole number, found ' || quote_literal({_shown_sql('shares')}) END, "
-    f"CASE WHEN email <> '' AND {BAD_EMAIL_SQL} THEN quote_literal({_shown_sql('email')}) "
-    "|| ' is not a valid e-mail address' END, "
-    "CASE WHEN length(account) > 64 OR length(name) > 200 "
-    "THEN 'holder id is limited to 64 characters and name to 200' END) "
+    "WHEN shares ~ '^-[0-9]+$' THEN 'shares_negative' "
+    "WHEN shares ~ '^[0-9]+$' THEN 'shares_too_long' "
+    "ELSE 'shares_not_whole' END, "
+    f"{_shown_sql('shares')}, length(shares), "
+    f"CASE WHEN email <> '' AND {BAD_EMAIL_SQL} THEN {_shown_sql('email')} END, "
+    "length(account) > 64 OR length(name) > 200 "
     f"FROM {STAGING_TABLE} "
     "WHERE account = '' OR name = '' OR email = '' OR shares !~ '^[0-9]{1,18}$' "
     f"OR (email <> '' AND {BAD_EMAIL_SQL}) OR length(account) > 64 OR length(name) > 200 "
@@ -166,12 +169,81 @@ LINE_BREAK_IN_CELL_SQL = (
 )
 
 
+TRIM_CELLS_SQL = (
+    f"UPDATE {STAGING_TABLE} SET account = coalesce(trim(account), ''), name = coalesce(trim(name), ''), "  # noqa: S608
+    "email = coalesce(trim(email), ''), shares = coalesce(trim(shares), '') "
+    "WHERE account IS NULL OR name IS NULL OR email IS NULL OR shares IS NULL OR account <> trim(account) "
+    "OR name <> trim(name) OR email <> trim(email) OR shares <> trim(shares)"
+)
+
+
 class _NotPlainCsv(Exception):
     """The file needs the Python reader to be read line for line."""
 
 
+def _create_copy_staging(cursor: CursorWrapper) -> None:
+    with transaction.atomic():
+        cursor.execute(f"DROP TABLE IF EXISTS {STAGING_TABLE}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {STAGING_TABLE} (line bigint GENERATED ALWAYS AS IDENTITY "
+            "(START WITH 2), account text, name text, email text, shares text)"
+        )
+
+
+def _copy_blocks(
+    cursor: CursorWrapper, source: IO[bytes], on_progress: Callable[[int, int], None] | None, limit: int
+) -> bool:
+    """COPY the rest of the file into the staging table block by block; whether any block held
+    a quote. _NotPlainCsv when a block needs the line reader."""
+    copy_sql = f"COPY {STAGING_TABLE} (account, name, email, shares) FROM STDIN (FORMAT csv)"
+    copied = lines = 0
+    quoted = False
+    tail = b"\n"  # the header's end: the first data line starts a line
+    pending = b""
+    while True:
+        block = source.read(COPY_BLOCK_BYTES)
+        copied += len(block)
+        if copied > limit:
+            raise RegisterTooLarge(limit)
+        # A marker or character split across two blocks is found with the previous
+        # block's last bytes.
+        if block and _needs_line_reader(tail + block):
+            raise _NotPlainCsv
+        quoted = quoted or b'"' in block
+        tail = block[-3:] if block else tail
+        # One COPY per block of whole lines, each committed on its own when the caller
+        # holds no transaction: a worker's progress written between two blocks is then
+        # seen by the page that polls it. A quoted cell cut at a block's end makes that
+        # COPY fail, and the line reader explains the line.
+        data = pending + block
+        cut = data.rfind(b"\n") + 1 if block else len(data)
+        chunk, pending = data[:cut], data[cut:]
+        if chunk:
+            with transaction.atomic(), cursor.copy(copy_sql) as copy:
+                copy.write(chunk)
+            lines += chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
+        if on_progress is not None:
+            on_progress(lines + 1, copied)  # the line reached, as the line reader counts
+        if not block:
+            return quoted
+
+
+def _sql_line_error(row: tuple[Any, ...]) -> RegisterError:
+    """One row of LINE_PROBLEMS_SQL as the findings meetings.registers gives the same line."""
+    line, *missing, shares_code, shares_shown, shares_length, email_shown, too_long = row
+    findings = [Finding("missing", {"column": column}) for column, gone in zip(HEADER, missing, strict=True) if gone]
+    if shares_code is not None:
+        params = {"n": shares_length} if shares_code == "shares_too_long" else {"found": shares_shown}
+        findings.append(Finding(shares_code, params))
+    if email_shown is not None:
+        findings.append(Finding("email_invalid", {"email": email_shown}))
+    if too_long:
+        findings.append(Finding("too_long"))
+    return RegisterError(line, tuple(findings))
+
+
 def _stage_with_copy(
-    source: IO[bytes], errors: list[str], on_progress: Callable[[int, int], None] | None, limit: int
+    source: IO[bytes], errors: list[RegisterError], on_progress: Callable[[int, int], None] | None, limit: int
 ) -> bool:
     """Stream the file into the staging table with COPY and check every line in SQL. False
     when COPY would not read it line for line as the Python reader does (a wrong header, an
@@ -179,52 +251,12 @@ def _stage_with_copy(
     header = source.readline(4096).decode("utf-8-sig", errors="replace").strip().lower().replace(" ", "")
     if header != ",".join(HEADER):
         return False
-    copy_sql = f"COPY {STAGING_TABLE} (account, name, email, shares) FROM STDIN (FORMAT csv)"
     try:
         with connection.cursor() as cursor:
-            with transaction.atomic():
-                cursor.execute(f"DROP TABLE IF EXISTS {STAGING_TABLE}")
-                cursor.execute(
-                    f"CREATE TEMPORARY TABLE {STAGING_TABLE} (line bigint GENERATED ALWAYS AS IDENTITY "
-                    "(START WITH 2), account text, name text, email text, shares text)"
-                )
-            copied = lines = 0
-            quoted = False
-            tail = b"\n"  # the header's end: the first data line starts a line
-            pending = b""
-            while True:
-                block = source.read(COPY_BLOCK_BYTES)
-                copied += len(block)
-                if copied > limit:
-                    raise RegisterTooLarge(limit)
-                # A marker or character split across two blocks is found with the previous
-                # block's last bytes.
-                if block and _needs_line_reader(tail + block):
-                    raise _NotPlainCsv
-                quoted = quoted or b'"' in block
-                tail = block[-3:] if block else tail
-                # One COPY per block of whole lines, each committed on its own when the caller
-                # holds no transaction: a worker's progress written between two blocks is then
-                # seen by the page that polls it. A quoted cell cut at a block's end makes that
-                # COPY fail, and the line reader explains the line.
-                data = pending + block
-                cut = data.rfind(b"\n") + 1 if block else len(data)
-                chunk, pending = data[:cut], data[cut:]
-                if chunk:
-                    with transaction.atomic(), cursor.copy(copy_sql) as copy:
-                        copy.write(chunk)
-                    lines += chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
-                if on_progress is not None:
-                    on_progress(lines + 1, copied)  # the line reached, as the line reader counts
-                if not block:
-                    break
+            _create_copy_staging(cursor)
+            quoted = _copy_blocks(cursor, source, on_progress, limit)
             # Cells are read stripped, as the Python reader does; only lines that need it are rewritten.
-            cursor.execute(
-                f"UPDATE {STAGING_TABLE} SET account = coalesce(trim(account), ''), name = coalesce(trim(name), ''), "  # noqa: S608
-                "email = coalesce(trim(email), ''), shares = coalesce(trim(shares), '') "
-                "WHERE account IS NULL OR name IS NULL OR email IS NULL OR shares IS NULL OR account <> trim(account) "
-                "OR name <> trim(name) OR email <> trim(email) OR shares <> trim(shares)"
-            )
+            cursor.execute(TRIM_CELLS_SQL)
             # A line break inside a quoted cell is a bad line, and it puts COPY's line numbers
             # out of step with the file's; only quotes can make one.
             if quoted:
@@ -237,13 +269,12 @@ def _stage_with_copy(
         return False  # ragged rows, stray quotes, bad encoding, NUL: the Python reader names each line
     with connection.cursor() as cursor:
         cursor.execute(LINE_PROBLEMS_SQL, {"limit": MAX_REPORTED_ERRORS})
-        errors.extend(f"line {line}: {problems}" for line, problems in cursor.fetchall())
+        errors.extend(_sql_line_error(row) for row in cursor.fetchall())
     return True
 
 
-def _line_number(message: str) -> int:
-    head = message.split(":", 1)[0]
-    return int(head[5:]) if head.startswith("line ") and head[5:].isdigit() else 1 << 62
+def _line_number(error: RegisterError) -> int:
+    return error.line if error.line is not None else 1 << 62
 
 
 def _size(source: IO[bytes], start: int) -> int:
@@ -279,7 +310,7 @@ def register_stage(
     if shares_outstanding <= 0:
         raise InvalidPollData(_("Shares outstanding must be a positive whole number."))
     limit = register_max_bytes()
-    errors: list[str] = []
+    errors: list[RegisterError] = []
     start = source.tell()
     if _size(source, start) > limit:
         raise RegisterFileTooLarge(limit)

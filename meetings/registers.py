@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from core.validators import CONTROL_CHARACTERS, has_control_characters, shown
+from meetings.register_errors import Finding, RegisterError
 
 HEADER = ["holder", "name", "email", "shares"]
 MAX_REPORTED_ERRORS = 1000
@@ -59,13 +60,13 @@ class CountingReader(io.RawIOBase):
 
 def read_register(
     source: IO[bytes],
-    errors: list[str],
+    errors: list[RegisterError],
     *,
     on_progress: Callable[[int, int], None] | None = None,
     progress_every: int = 10_000,
     limit: int | None = None,
 ) -> Iterator[RegisterLine]:
-    """Yield each good line; append a message naming the line number for each bad one.
+    """Yield each good line; append the findings of each bad one, with its line number.
 
     Checks that need the whole file (duplicate holders, the total against shares outstanding)
     are the caller's, once every line has been seen. More than `limit` bytes raise
@@ -77,14 +78,14 @@ def read_register(
     try:
         header = next(reader, None)
     except (csv.Error, UnicodeDecodeError) as error:
-        errors.append(f"line 1: the file cannot be read as UTF-8 CSV ({error})")
+        errors.append(RegisterError(1, (Finding("unreadable", {"why": str(error)}),)))
         return
     if header is None:
-        errors.append("line 1: the file is empty; expected the header holder,name,email,shares")
+        errors.append(RegisterError(1, (Finding("empty_file"),)))
         return
     if [column.strip().lower() for column in header] != HEADER:
         found = shown(CONTROL_CHARACTERS.sub("?", ",".join(header)))
-        errors.append(f"line 1: expected the header holder,name,email,shares, found {found}")
+        errors.append(RegisterError(1, (Finding("wrong_header", {"found": found}),)))
         return
     try:
         for row in reader:
@@ -97,39 +98,54 @@ def read_register(
             if parsed is not None:
                 yield parsed
     except (csv.Error, UnicodeDecodeError) as error:
-        errors.append(f"line {reader.line_num}: the file cannot be read past this line ({error})")
+        errors.append(RegisterError(reader.line_num, (Finding("unreadable_past_line", {"why": str(error)}),)))
     if on_progress is not None:
         on_progress(reader.line_num, counter.bytes_read)
 
 
-def _parse_row(row: list[str], line: int, errors: list[str]) -> RegisterLine | None:
-    if len(row) != len(HEADER):
-        errors.append(f"line {line}: expected 4 fields (holder,name,email,shares), found {len(row)}")
+def _shares_finding(shares: str) -> Finding | None:
+    """What is wrong with a non-empty shares cell, if anything."""
+    if WHOLE_NUMBER.fullmatch(shares):
         return None
-    account, name, email, shares = (cell.strip() for cell in row)
-    cells = (account, name, email, shares)
-    problems = [f"missing {column}" for column, value in zip(HEADER, cells, strict=True) if not value]
+    if NEGATIVE_NUMBER.fullmatch(shares):
+        return Finding("shares_negative", {"found": shown(shares)})
+    if shares.isdigit():
+        return Finding("shares_too_long", {"n": len(shares)})
+    return Finding("shares_not_whole", {"found": shown(shares)})
+
+
+def _email_finding(email: str) -> Finding | None:
+    try:
+        validate_email(email)
+    except ValidationError:
+        return Finding("email_invalid", {"email": shown(email)})
+    return None
+
+
+def _line_findings(cells: tuple[str, str, str, str]) -> list[Finding]:
+    account, name, email, shares = cells
+    columns = list(zip(HEADER, cells, strict=True))
+    findings: list[Finding | None] = [Finding("missing", {"column": column}) for column, value in columns if not value]
     # A control character (NUL, a line break inside a quoted cell) is named and never echoed;
     # the cell's other checks would only echo it.
-    controlled = {column for column, value in zip(HEADER, cells, strict=True) if has_control_characters(value)}
-    problems += [f"control character in {column}" for column in HEADER if column in controlled]
-    if "email" in controlled:
-        email = ""
-    if shares and "shares" not in controlled and not WHOLE_NUMBER.fullmatch(shares):
-        if NEGATIVE_NUMBER.fullmatch(shares):
-            problems.append(f"shares must not be negative, found {shown(shares)}")
-        elif shares.isdigit():
-            problems.append(f"shares must be at most 18 digits, found {len(shares)}")
-        else:
-            problems.append(f"shares must be a whole number, found {shown(shares)!r}")
-    if email:
-        try:
-            validate_email(email)
-        except ValidationError:
-            problems.append(f"{shown(email)!r} is not a valid e-mail address")
+    controlled = [column for column, value in columns if has_control_characters(value)]
+    findings += [Finding("control_character", {"column": column}) for column in controlled]
+    if shares and "shares" not in controlled:
+        findings.append(_shares_finding(shares))
+    if email and "email" not in controlled:
+        findings.append(_email_finding(email))
     if len(account) > 64 or len(name) > 200:
-        problems.append("holder id is limited to 64 characters and name to 200")
-    if problems:
-        errors.append(f"line {line}: {'; '.join(problems)}")
+        findings.append(Finding("too_long"))
+    return [finding for finding in findings if finding is not None]
+
+
+def _parse_row(row: list[str], line: int, errors: list[RegisterError]) -> RegisterLine | None:
+    if len(row) != len(HEADER):
+        errors.append(RegisterError(line, (Finding("field_count", {"n": len(row)}),)))
+        return None
+    account, name, email, shares = (cell.strip() for cell in row)
+    findings = _line_findings((account, name, email, shares))
+    if findings:
+        errors.append(RegisterError(line, tuple(findings)))
         return None
     return RegisterLine(line=line, account=account, name=name, email=email, shares=int(shares))

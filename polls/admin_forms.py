@@ -29,8 +29,11 @@ class OptionFormSet(BaseInlineFormSet):
         if self.instance.kind == PollKind.SHAREHOLDER:
             if kept and self.instance.pk is None:
                 raise ValidationError("A shareholder item gets its options (for, against, abstain) by itself.")
-        elif not services.MIN_OPTIONS <= len(kept) <= services.MAX_OPTIONS:
-            raise ValidationError(f"A poll needs between {services.MIN_OPTIONS} and {services.MAX_OPTIONS} options.")
+        else:
+            try:  # poll_create's own check of a public poll's options
+                services._clean_options([form.cleaned_data.get("label") or "" for form in kept])
+            except DomainError as error:
+                raise ValidationError(error.message) from error
 
 
 ITEM_RULE_DEFAULTS = {"threshold_numerator": 1, "threshold_denominator": 2, "threshold_comparator": ">"}
@@ -48,6 +51,8 @@ POLL_FORM_FIELDS = [
     *ITEM_RULE_DEFAULTS,
     "advisory",
 ]
+# Where the form shows a problem the ballot form's terms_problems names by its own field.
+TERM_FIELDS = {"threshold": "threshold_numerator"}
 # What `poll_update` edits; an item's rules go through `item_rules_update`.
 POLL_UPDATE_FIELDS = ("title", "description", "opens_at", "closes_at", "allow_change", "results_visibility", "secret")
 
@@ -73,33 +78,37 @@ class PollAdminForm(forms.ModelForm):
         data = super().clean() or {}
         if "standard" not in self.fields:
             return data  # voting has begun: every field is read-only, nothing is saved
-        for name, default in ITEM_RULE_DEFAULTS.items():
-            if data.get(name) in (None, ""):
-                data[name] = default
         # Kind and meeting are read-only on an existing poll: they are the instance's.
         kind = data.get("kind") if "kind" in self.fields else self.instance.kind
         if "meeting" not in self.fields:
             data["meeting"] = self.instance.meeting
         if kind == PollKind.SHAREHOLDER:
-            if not data.get("meeting"):
-                self.add_error("meeting", "A shareholder item belongs to a meeting.")
-            if not data.get("standard"):
-                self.add_error("standard", "Choose the vote standard that decides the item.")
-            # A shareholder vote is public: the box (ticked by default for polls) does not apply.
-            data["secret"] = False
+            data["secret"] = False  # a shareholder vote is public: the box does not apply
         else:
-            if data.get("meeting"):
-                self.add_error("meeting", "Only shareholder items belong to a meeting.")
-            data["standard"] = ""
-        numerator, denominator = data.get("threshold_numerator"), data.get("threshold_denominator")
-        if numerator is not None and denominator is not None and not 0 < numerator <= denominator:
-            self.add_error("threshold_numerator", "The threshold is a fraction between 0 and 1, e.g. 1/2.")
-        opens_at, closes_at = data.get("opens_at"), data.get("closes_at")
-        if opens_at and closes_at and closes_at <= opens_at:
-            self.add_error("closes_at", "The poll must close after it opens.")
+            # A public poll has no standard nor threshold: what the form holds for them is unused.
+            data.update(standard="", **ITEM_RULE_DEFAULTS)
+        for name, default in ITEM_RULE_DEFAULTS.items():
+            if data.get(name) in (None, ""):
+                data[name] = default
+        self._check_terms(kind, data)
         if self.instance.pk is not None and not self.errors:
             self._update_through_services(data)
         return data
+
+    def _check_terms(self, kind: str | None, data: dict[str, Any]) -> None:
+        """The services' own rules for a poll's terms (the ballot form's terms_problems),
+        each shown on its field."""
+        problems = kinds.form_for(kind or PollKind.PUBLIC).terms_problems(
+            meeting=data.get("meeting"),
+            opens_at=data.get("opens_at"),
+            closes_at=data.get("closes_at"),
+            standard=data.get("standard") or "",
+            threshold=f"{data['threshold_numerator']}/{data['threshold_denominator']}",
+            comparator=data["threshold_comparator"],
+        )
+        for name, message in problems.items():
+            field = TERM_FIELDS.get(name, name)
+            self.add_error(field if field in self.fields else None, message)
 
     def _update_through_services(self, data: dict[str, Any]) -> None:
         changed = set(self.changed_data)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -73,9 +73,10 @@ class RegisterInvalid(PollError):
     status_code = 400
     default_message = _("The register file has errors; nothing was imported.")
 
-    def __init__(self, errors: list[str], total: int | None = None) -> None:
-        self.errors = errors
-        self.total = total if total is not None else len(errors)
+    def __init__(self, findings: list[Any], total: int | None = None) -> None:
+        # meetings.register_errors.RegisterError each: codes and values, put into words where shown.
+        self.findings = findings
+        self.total = total if total is not None else len(findings)
         super().__init__(
             ngettext(
                 "The register file has %(count)d error; nothing was imported.",
@@ -84,6 +85,11 @@ class RegisterInvalid(PollError):
             )
             % {"count": self.total}
         )
+
+    @property
+    def errors(self) -> list[str]:
+        """Each bad line in the reader's language."""
+        return [str(finding) for finding in self.findings]
 
     def extra(self) -> dict[str, object]:
         return {"errors": self.errors}

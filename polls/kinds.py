@@ -5,6 +5,7 @@ poll is defined here; the shareholder item's form is the meetings app's (meeting
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -98,6 +99,22 @@ class BallotForm:
     def certified_rules(self, poll: Poll) -> dict[str, Any]:
         return {}
 
+    def terms_problems(
+        self,
+        *,
+        meeting: object | None,
+        opens_at: datetime.datetime | None,
+        closes_at: datetime.datetime | None,
+        standard: str,
+        threshold: str,
+        comparator: str,
+    ) -> dict[str, str]:
+        """What is wrong with a poll's terms, by field, in the order the services check them."""
+        problems: dict[str, str] = {}
+        if meeting is not None:
+            problems["meeting"] = _("Only shareholder items belong to a meeting.")
+        return problems | window_problems(opens_at=opens_at, closes_at=closes_at)
+
     def options_ensure(self, poll: Poll) -> None:
         """Give a poll made in the admin the options its form always has (none here)."""
 
@@ -127,6 +144,13 @@ class BallotForm:
         if "option" not in data:
             raise InvalidVote(_("This is a public poll; vote with an option, not a choice."))
         return services.ballot_cast(poll_id=poll_id, voter=actor, option_id=data["option"])
+
+
+def window_problems(*, opens_at: datetime.datetime | None, closes_at: datetime.datetime | None) -> dict[str, str]:
+    """Every poll closes after it opens."""
+    if opens_at is not None and closes_at is not None and closes_at <= opens_at:
+        return {"closes_at": _("The poll must close after it opens.")}
+    return {}
 
 
 _FORMS: dict[str, BallotForm] = {}

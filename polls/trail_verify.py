@@ -10,7 +10,7 @@ neither half seen nor reported.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
@@ -191,10 +191,20 @@ def _total_problems(poll_ids: list[int] | None = None) -> Iterator[Problem]:
                     f"running total {line.running_votes} votes / {line.running_weight} weight, "
                     f"its ballots {line.counted_votes} / {line.counted_weight}",
                 )
-        if poll.is_item:
+        if kinds.form_of(poll).share_weighted:
             counted = Ballot.objects.filter(poll_id=poll.pk).count()
             if counted != poll.ballot_count:
                 yield Disagreement(f"poll {poll.pk}", f"running ballot count {poll.ballot_count}, ballots {counted}")
+
+
+def _tabulation_changed(poll: Poll, tabulated: dict[str, Any]) -> bool:
+    row = kinds.form_of(poll).official_totals(poll)
+    live = {"broker_non_votes": str(row.broker_non_votes)} if row else {}
+    if row is not None:
+        live |= {line["choice"]: str(row.by_code.get(line["choice"], "")) for line in tabulated.get("lines", [])}
+    certified = {"broker_non_votes": tabulated.get("broker_non_votes")}
+    certified |= {line["choice"]: line["tabulated"] for line in tabulated.get("lines", [])}
+    return live != certified
 
 
 def _frozen_problems(poll_ids: list[int] | None = None) -> Iterator[Problem]:
@@ -213,17 +223,8 @@ def _frozen_problems(poll_ids: list[int] | None = None) -> Iterator[Problem]:
         rules = {name: value for name, value in certified_rules(poll).items() if name != "title"}
         changed = sorted(name for name, value in rules.items() if record.get(name, value) != value)
         tabulated = record.get("tabulation")
-        if tabulated is not None:
-            row = kinds.form_of(poll).official_totals(poll)
-            live = {"broker_non_votes": str(row.broker_non_votes)} if row else {}
-            if row is not None:
-                live |= {
-                    line["choice"]: str(row.by_code.get(line["choice"], "")) for line in tabulated.get("lines", [])
-                }
-            certified = {"broker_non_votes": tabulated.get("broker_non_votes")}
-            certified |= {line["choice"]: line["tabulated"] for line in tabulated.get("lines", [])}
-            if live != certified:
-                changed.append("tabulation")
+        if tabulated is not None and _tabulation_changed(poll, tabulated):
+            changed.append("tabulation")
         if changed:
             yield Disagreement(f"certified poll {poll.pk}", f"{', '.join(changed)} changed since certification")
 
@@ -259,58 +260,96 @@ def audit_problems(*, certified: int | None = None) -> Iterator[Problem]:
         yield from _audit_problems(certified)
 
 
-def _audit_problems(certified: int | None) -> Iterator[Problem]:
-    poll = Poll.objects.filter(pk=certified).first() if certified is not None else None
-    if certified is not None and poll is None:
-        yield Disagreement(f"poll {certified}", "does not exist")
-        return
-    counts = poll.certified_audit_root["counts"] if poll and poll.certified_audit_root else []
-    keys = audit.known_keys()
-    heads = AuditHead.objects.order_by(_by_stream("stream")).values_list("stream", "seq", "hash").iterator(10000)
-    ballots = _ballots_in_stream_order()
-    next_head, next_ballot = next(heads, None), next(ballots, None)
-    folded: dict[int, list[int]] = {}
-    counted: dict[int, int] = {}
-    as_of, as_of_count = [0] * audit.ROOT_WORDS, 0
-    for stream, grouped in _chains():
-        events = list(grouped)
-        while next_head is not None and next_head[0] < stream:
-            yield Disagreement(f"chain {next_head[0]}", f"its head says #{next_head[1]} but it has no links: removed")
-            next_head = next(heads, None)
-        head = None
-        if next_head is not None and next_head[0] == stream:
-            head, next_head = (next_head[1], next_head[2]), next(heads, None)
-        while next_ballot is not None and next_ballot[0] < stream:
-            yield Disagreement(f"ballot {next_ballot[1]['id']} ({next_ballot[0]})", "has no chain on the trail")
-            next_ballot = next(ballots, None)
-        ballot = None
-        if next_ballot is not None and next_ballot[0] == stream:
-            ballot, next_ballot = next_ballot[1], next(ballots, None)
-        yield from _chain_problems(stream, events, keys)
-        yield from _head_problems(stream, events, head)
-        if stream.startswith("ballot:"):
-            yield from _ballot_problems(stream, events, ballot)
+class _Merge:
+    """Rows sorted by stream (heads, ballots), walked beside the chains in the same order: the
+    row of each chain is taken, and a row whose stream has no chain is an orphan."""
+
+    def __init__(self, pairs: Iterator[tuple[str, Any]], orphan: Callable[[str, Any], Problem]) -> None:
+        self._pairs = pairs
+        self._orphan = orphan
+        self._next = next(pairs, None)
+
+    def orphans_before(self, stream: str | None) -> Iterator[Problem]:
+        """The rows before `stream` (all that are left with None), each a problem."""
+        while self._next is not None and (stream is None or self._next[0] < stream):
+            yield self._orphan(*self._next)
+            self._next = next(self._pairs, None)
+
+    def take(self, stream: str) -> Any:
+        """The row of `stream`, or None when it has none."""
+        if self._next is None or self._next[0] != stream:
+            return None
+        row, self._next = self._next[1], next(self._pairs, None)
+        return row
+
+
+def _headless_chain(stream: str, head: tuple[int, str]) -> Problem:
+    return Disagreement(f"chain {stream}", f"its head says #{head[0]} but it has no links: removed")
+
+
+def _chainless_ballot(stream: str, ballot: dict[str, Any]) -> Problem:
+    return Disagreement(f"ballot {ballot['id']} ({stream})", "has no chain on the trail")
+
+
+def _heads() -> Iterator[tuple[str, tuple[int, str]]]:
+    rows = AuditHead.objects.order_by(_by_stream("stream")).values_list("stream", "seq", "hash")
+    for stream, seq, link_hash in rows.iterator(10000):
+        yield stream, (seq, link_hash)
+
+
+class _RootFold:
+    """The root shards recomputed from the links, and the root as of a certification (the links
+    within the certified counts of each shard)."""
+
+    def __init__(self, certified_counts: list[int]) -> None:
+        self.certified_counts = certified_counts
+        self.folded: dict[int, list[int]] = {}
+        self.counted: dict[int, int] = {}
+        self.as_of, self.as_of_count = [0] * audit.ROOT_WORDS, 0
+
+    def fold(self, stream: str, events: list[dict[str, Any]], keys: dict[str, str]) -> None:
         for event in events:
             key = keys.get(event["key_id"])
             if key is None:
                 continue
             share = audit.link_share(key, stream=stream, seq=event["seq"], link_hash=event["hash"])
             shard = event["root_shard"]
-            acc = folded.setdefault(shard, [0] * audit.ROOT_WORDS)
+            acc = self.folded.setdefault(shard, [0] * audit.ROOT_WORDS)
             for i in range(audit.ROOT_WORDS):
                 acc[i] ^= share[i]
-            counted[shard] = counted.get(shard, 0) + 1
-            if shard < len(counts) and event["root_n"] <= counts[shard]:
-                as_of = [a ^ b for a, b in zip(as_of, share, strict=True)]
-                as_of_count += 1
-    while next_head is not None:
-        yield Disagreement(f"chain {next_head[0]}", f"its head says #{next_head[1]} but it has no links: removed")
-        next_head = next(heads, None)
-    while next_ballot is not None:
-        yield Disagreement(f"ballot {next_ballot[1]['id']} ({next_ballot[0]})", "has no chain on the trail")
-        next_ballot = next(ballots, None)
-    yield from _root_problems({shard: tuple(acc) for shard, acc in folded.items()}, counted)
+            self.counted[shard] = self.counted.get(shard, 0) + 1
+            if shard < len(self.certified_counts) and event["root_n"] <= self.certified_counts[shard]:
+                self.as_of = [a ^ b for a, b in zip(self.as_of, share, strict=True)]
+                self.as_of_count += 1
+
+    def problems(self) -> Iterator[Problem]:
+        yield from _root_problems({shard: tuple(acc) for shard, acc in self.folded.items()}, self.counted)
+
+
+def _audit_problems(certified: int | None) -> Iterator[Problem]:
+    poll = Poll.objects.filter(pk=certified).first() if certified is not None else None
+    if certified is not None and poll is None:
+        yield Disagreement(f"poll {certified}", "does not exist")
+        return
+    root = _RootFold(poll.certified_audit_root["counts"] if poll and poll.certified_audit_root else [])
+    keys = audit.known_keys()
+    heads = _Merge(_heads(), _headless_chain)
+    ballots = _Merge(_ballots_in_stream_order(), _chainless_ballot)
+    for stream, grouped in _chains():
+        events = list(grouped)
+        yield from heads.orphans_before(stream)
+        head = heads.take(stream)
+        yield from ballots.orphans_before(stream)
+        ballot = ballots.take(stream)
+        yield from _chain_problems(stream, events, keys)
+        yield from _head_problems(stream, events, head)
+        if stream.startswith("ballot:"):
+            yield from _ballot_problems(stream, events, ballot)
+        root.fold(stream, events, keys)
+    yield from heads.orphans_before(None)
+    yield from ballots.orphans_before(None)
+    yield from root.problems()
     yield from _total_problems([poll.pk] if poll else None)
     yield from _frozen_problems([poll.pk] if poll else None)
     if poll is not None:
-        yield from _certified_problems(poll, tuple(as_of), as_of_count)
+        yield from _certified_problems(poll, tuple(root.as_of), root.as_of_count)

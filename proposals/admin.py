@@ -13,7 +13,7 @@ from core.admin import ReadOnlyAdmin
 from core.errors import DomainError
 from core.roles import is_secretary
 from polls.admin import audit_trail_html
-from proposals import services
+from proposals import notifications, people_services, services
 from proposals.board import board_settings_update
 from proposals.materials import attachment_visibility_set
 from proposals.models import (
@@ -145,7 +145,7 @@ class DirectorAdmin(SecretaryOnly, admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Director, form: Any, change: bool) -> None:
         data = form.cleaned_data
-        saved = services.director_save(
+        saved = people_services.director_save(
             user=data["user"],
             title=data["title"],
             interests=[party.name for party in data["parties"]],
@@ -209,7 +209,9 @@ class NotificationAdmin(SecretaryOnly, ReadOnlyAdmin):
 
     @admin.action(description=_("Send the failed notifications again"))
     def send_again(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
-        again = sum(services.notification_retry(notification_id=pk) for pk in queryset.values_list("pk", flat=True))
+        again = sum(
+            notifications.notification_retry(notification_id=pk) for pk in queryset.values_list("pk", flat=True)
+        )
         self.message_user(
             request,
             ngettext("%(count)d notification queued again.", "%(count)d notifications queued again.", again)

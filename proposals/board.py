@@ -1,6 +1,6 @@
-"""The board's side of a review beyond the workflow table: its quorum setting, the secretary's
-decision at the due date (and why it is refused before it), ties reported back to the secretary
-and a new due date for a review the board left tied."""
+"""The board's side of a review beyond the workflow table: its quorum setting, recusals, the
+secretary's decision at the due date (and why it is refused before it), ties reported back to
+the secretary and a new due date for a review the board left tied."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from core.audit import audit_append
 from core.roles import is_secretary
 from proposals import selectors
 from proposals.exceptions import IllegalAction, InvalidProposal, NotAllowed
-from proposals.models import BoardSettings, Proposal
+from proposals.models import BoardSettings, Director, Proposal, Recusal
+from proposals.notifications import director_emails, notification_enqueue, secretary_emails
 from proposals.permissions import roles_of
 from proposals.review import QuorumBasis, Verdict
 from proposals.workflow import Action, State, allowed_actions
@@ -57,6 +58,26 @@ def board_settings_update(*, quorum_basis: str, actor: User) -> BoardSettings:
     return row
 
 
+def recusals_record(*, proposal: Proposal) -> None:
+    """Recuse every director in office whose interests conflict with the proposal's counterparty,
+    once each, with the event on the proposal's trail: when the review starts and whenever an
+    interest is declared or recorded during it."""
+    for director in Director.objects.filter(in_office=True).select_related("user"):
+        interest = director.conflict_with(proposal.counterparty)
+        if interest is None:
+            continue
+        _recusal, created = Recusal.objects.get_or_create(
+            proposal=proposal, director=director, defaults={"interest": interest}
+        )
+        if created:
+            audit_append(
+                stream=f"proposal:{proposal.pk}",
+                action="director_recused",
+                actor=None,
+                payload={"director": director.user.get_username(), "interest": interest},
+            )
+
+
 def decide_possible_at(proposal: Proposal) -> datetime.datetime | None:
     """When the secretary's decide becomes possible: the due date, or None when it already is."""
     due = proposal.review_due_at
@@ -86,8 +107,6 @@ def decide_refusal(proposal: Proposal, verdict: Verdict, actor: User | Anonymous
 def tie_report(*, proposal: Proposal, verdict: Verdict) -> None:
     """Every director who may vote has voted and the plurality is tied: the secretary hears of
     it once per due date, and the tie is on the trail."""
-    from proposals.services import _secretary_emails, notification_enqueue
-
     round_ = f"{proposal.review_due_at:%Y%m%d%H%M}" if proposal.review_due_at else "tie"
     already = selectors.tie_reported(proposal)
     if already == round_:
@@ -98,7 +117,7 @@ def tie_report(*, proposal: Proposal, verdict: Verdict) -> None:
         actor=None,
         payload={"comment": verdict.reason, "tied": list(verdict.tied), "round": round_},
     )
-    notification_enqueue(kind="review_tied", proposal=proposal, recipients=_secretary_emails(), round_=round_)
+    notification_enqueue(kind="review_tied", proposal=proposal, recipients=secretary_emails(), round_=round_)
 
 
 @transaction.atomic
@@ -107,8 +126,6 @@ def review_reschedule(
 ) -> Proposal:
     """The secretary gives the board a new due date (after a tie, or to wait for a director);
     the review stays open and the directors are told."""
-    from proposals.services import _director_emails, notification_enqueue
-
     proposal = Proposal.objects.select_for_update().filter(pk=proposal_id).first()
     if proposal is None:
         raise InvalidProposal(_("No such proposal."))
@@ -140,7 +157,7 @@ def review_reschedule(
     notification_enqueue(
         kind="review_requested",
         proposal=proposal,
-        recipients=_director_emails(proposal, disinterested_only=True),
+        recipients=director_emails(proposal, disinterested_only=True),
         round_=f"{due_at:%Y%m%d%H%M}",
     )
     return proposal

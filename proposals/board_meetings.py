@@ -192,7 +192,7 @@ def meeting_vote_record(
             "meeting_at": meeting.starts_at.isoformat(),
         },
     )
-    # The same rule as a vote cast on the review page (services.review_vote_cast).
+    # The same rule as a vote cast on the review page (review_votes.review_vote_cast).
     verdict = automatic_verdict(selectors.review_tally(proposal))
     if verdict.final and verdict.outcome is not None:
         from proposals.services import proposal_transition

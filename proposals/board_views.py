@@ -20,7 +20,7 @@ from core.errors import DomainError
 from core.roles import is_secretary
 from polls import selectors as poll_selectors
 from polls.permissions import can_see_results
-from proposals import board, selectors, services
+from proposals import board, review_votes, selectors
 from proposals.forms import ReviewForm
 from proposals.models import QUORUM_BASIS_CHOICES, Recusal
 from proposals.permissions import director_of
@@ -81,7 +81,7 @@ def proposal_review(request: HttpRequest, proposal_id: int) -> HttpResponse:
     form = ReviewForm(request.POST or None)
     if request.method == "POST" and conflict is None and form.is_valid():
         try:
-            services.review_vote_cast(
+            review_votes.review_vote_cast(
                 proposal_id=proposal.pk,
                 user=request.user,  # type: ignore[arg-type]
                 decision=form.cleaned_data["decision"],

@@ -39,6 +39,7 @@ from proposals.models import (
     Proposal,
     WrittenConsent,
 )
+from proposals.notifications import notification_enqueue
 from proposals.review import REFERRED
 from proposals.workflow import Action, State
 
@@ -108,20 +109,8 @@ def needs_code(user: User) -> bool:
 # --- Writes ----------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def consent_create(
-    *,
-    proposal_id: int,
-    text: str,
-    outcome: str,
-    actor: User,
-    deadline: datetime.datetime | None = None,
-) -> WrittenConsent:
-    if not is_secretary(actor):
-        raise NotAllowed(_("Only the company secretary circulates a written consent."))
-    proposal = Proposal.objects.select_for_update().filter(pk=proposal_id).first()
-    if proposal is None:
-        raise InvalidProposal(_("No such proposal."))
+def _clean_terms(text: str, outcome: str, deadline: datetime.datetime | None) -> tuple[str, datetime.datetime]:
+    """The resolution's text and deadline as stored, or the refusal of the first that is wrong."""
     text = text.strip()
     if not text:
         raise InvalidProposal(_("Write the resolution the directors are asked to sign."))
@@ -131,6 +120,11 @@ def consent_create(
     deadline = deadline or now + datetime.timedelta(days=CONSENT_DAYS)
     if deadline <= now:
         raise InvalidProposal(_("Set a deadline in the future."))
+    return text, deadline
+
+
+def _signers(proposal: Proposal) -> list[Director]:
+    """Every director in office, when a unanimous consent on `proposal` is possible at all."""
     if proposal.status != State.IN_REVIEW:
         raise IllegalAction(_("Only a proposal in board review can be decided by written consent."), [])
     directors = directors_in_office()
@@ -147,6 +141,25 @@ def consent_create(
             % {"names": names},
             [],
         )
+    return directors
+
+
+@transaction.atomic
+def consent_create(
+    *,
+    proposal_id: int,
+    text: str,
+    outcome: str,
+    actor: User,
+    deadline: datetime.datetime | None = None,
+) -> WrittenConsent:
+    if not is_secretary(actor):
+        raise NotAllowed(_("Only the company secretary circulates a written consent."))
+    proposal = Proposal.objects.select_for_update().filter(pk=proposal_id).first()
+    if proposal is None:
+        raise InvalidProposal(_("No such proposal."))
+    text, deadline = _clean_terms(text, outcome, deadline)
+    directors = _signers(proposal)
     try:
         with transaction.atomic():
             consent = WrittenConsent.objects.create(
@@ -174,8 +187,6 @@ def consent_create(
         actor=actor,
         payload={"consent": consent.pk, "outcome": outcome, "deadline": deadline.isoformat()},
     )
-    from proposals.services import notification_enqueue
-
     notification_enqueue(
         kind="consent_requested",
         proposal=proposal,

@@ -17,7 +17,7 @@ from meetings.services import tabulation_record
 from polls import certification
 from polls import services as poll_services
 from polls.models import Poll, VoteStandard
-from proposals import services
+from proposals import people_services, review_votes, services
 from proposals.models import Proposal
 from proposals.workflow import Action
 
@@ -41,7 +41,7 @@ def seed_proposals(secretary: Any) -> list[str]:
                 user.set_password(demo_password())
                 user.save()
             if not hasattr(user, "director"):
-                services.director_save(user=user, title=title, interests=interests)
+                people_services.director_save(user=user, title=title, interests=interests)
     poll = Poll.objects.get(title=ESCALATING_TITLE)
     proposal = services.proposal_escalate(poll_id=poll.pk)
     if proposal is not None and proposal.status == "draft":
@@ -105,7 +105,9 @@ def _journey(proposal: Proposal, secretary: Any) -> None:
             ("kimbal", "Refer it to the shareholders."),
             ("ira", "No recommendation from the board."),
         ):
-            services.review_vote_cast(proposal_id=proposal.pk, user=users[username], decision="refer", comment=comment)
+            review_votes.review_vote_cast(
+                proposal_id=proposal.pk, user=users[username], decision="refer", comment=comment
+            )
         meeting = Meeting.objects.get(title=meeting_title())
         proposal = services.proposal_transition(
             proposal_id=proposal.pk,

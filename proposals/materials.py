@@ -1,15 +1,105 @@
-"""Writes about who may read a proposal's files (services.py is over its size budget)."""
+"""Writes of a proposal's materials: comments, attachments, and who may read its files."""
 
 from __future__ import annotations
 
 from django.contrib.auth.models import User
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from core.audit import audit_append
+from polls import services as poll_services
 from proposals.exceptions import InvalidProposal, NotAllowed
-from proposals.models import Attachment, AttachmentVisibility, Proposal
-from proposals.visibility import can_set_attachment_visibility
+from proposals.models import COMMENT_MAX_CHARS, Attachment, AttachmentVisibility, Comment, Proposal
+from proposals.visibility import can_attach, can_comment, can_set_attachment_visibility
+
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+
+
+@transaction.atomic
+def comment_add(*, proposal: Proposal, author: User, body: str) -> Comment:
+    # The lock orders this event after any other on the proposal's chain.
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    if not can_comment(author, proposal):
+        raise NotAllowed(_("You may not comment on this proposal."))
+    if not body.strip():
+        raise InvalidProposal(_("Write something to comment."))
+    if len(body) > COMMENT_MAX_CHARS:
+        raise InvalidProposal(
+            _("A comment is at most %(count)s characters; attach a longer text as a file.")
+            % {"count": f"{COMMENT_MAX_CHARS:,}"}
+        )
+    comment = Comment.objects.create(proposal=proposal, author=author, body=body.strip())
+    audit_append(stream=f"proposal:{proposal.pk}", action="commented", actor=author, payload={"comment_id": comment.pk})
+    return comment
+
+
+SIGNATURES: list[tuple[bytes, str]] = [
+    (b"%PDF-", "application/pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+]
+EXTENSIONS = {
+    "application/pdf": {".pdf"},
+    "image/png": {".png"},
+    "image/jpeg": {".jpg", ".jpeg"},
+    "text/plain": {".txt"},
+}
+
+
+def sniff_content_type(head: bytes) -> str | None:
+    """The type the bytes say they are (not the name): PDF, PNG, JPEG or UTF-8 text."""
+    for signature, content_type in SIGNATURES:
+        if head.startswith(signature):
+            return content_type
+    if b"\x00" in head:
+        return None
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        # A multi-byte character cut at the end of the sample is still text.
+        if error.start < len(head) - 3:
+            return None
+    return "text/plain"
+
+
+@transaction.atomic
+def attachment_add(*, proposal: Proposal, uploaded_by: User, upload: UploadedFile) -> Attachment:
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    if not can_attach(uploaded_by, proposal):
+        raise NotAllowed(_("You may not attach files to this proposal."))
+    size = upload.size or 0
+    if size > MAX_ATTACHMENT_BYTES:
+        raise InvalidProposal(
+            _("The file is %(size)s bytes; attachments are limited to 10 MB.")
+            % {"size": poll_services.grouped_number(size)}
+        )
+    if size == 0:
+        raise InvalidProposal(_("The file is empty."))
+    upload.seek(0)
+    head = upload.read(8192)
+    upload.seek(0)
+    content_type = sniff_content_type(head)
+    if content_type is None:
+        raise InvalidProposal(_("Attach a PDF, PNG, JPEG or plain-text file."))
+    name = (upload.name or "attachment").rsplit("/", 1)[-1]
+    suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if suffix not in EXTENSIONS[content_type]:
+        raise InvalidProposal(
+            _("The file's name says %(suffix)s, but its content is %(content_type)s.")
+            % {"suffix": suffix or pgettext("no file name extension", "nothing"), "content_type": content_type}
+        )
+    attachment = Attachment.objects.create(
+        proposal=proposal, file=upload, name=name, content_type=content_type, size=size, uploaded_by=uploaded_by
+    )
+    audit_append(
+        stream=f"proposal:{proposal.pk}",
+        action="attached",
+        actor=uploaded_by,
+        payload={"attachment": attachment.pk, "name": name, "content_type": content_type, "size": size},
+    )
+    return attachment
 
 
 @transaction.atomic

@@ -185,7 +185,7 @@ class Director(models.Model):
     office_from = models.DateField(null=True, blank=True)
     office_to = models.DateField(null=True, blank=True)
     interests = models.JSONField(default=list, blank=True, help_text='Declared interests, e.g. ["xAI", "SpaceX"].')
-    # The parties the declared interests resolve to; kept by services.director_save.
+    # The parties the declared interests resolve to; kept by people_services.director_save.
     parties = models.ManyToManyField(Party, blank=True, related_name="interested_directors")
 
     class Meta:

@@ -27,9 +27,11 @@ from core.roles import is_secretary
 from core.services import api_tokens_revoke
 from core.validators import control_character_fields, control_characters_message
 from polls.exceptions import ChangeNotAllowed
+from proposals.board import recusals_record
 from proposals.exceptions import InvalidProposal, NotAllowed
 from proposals.models import Director, Party, Proposal
-from proposals.party_services import party_resolve
+from proposals.parties import party_key
+from proposals.party_services import parties_for, party_resolve
 from proposals.workflow import State
 
 
@@ -38,7 +40,7 @@ def _require_secretary(actor: User) -> None:
         raise NotAllowed(_("Only the company secretary may manage people."))
 
 
-def _refuse_control_characters(**values: str) -> None:
+def _refuse_control_characters(**values: str | Iterable[str]) -> None:
     bad = control_character_fields(**values)
     if bad:
         raise InvalidProposal(control_characters_message(bad))
@@ -62,11 +64,39 @@ def _director_payload(director: Director) -> dict[str, object]:
 
 def _recuse_where_interested() -> None:
     # An interest recorded mid-review recuses at once, with the event on the proposal's trail,
-    # exactly as when a director declares it (services.director_save).
-    from proposals.services import _record_recusals
-
+    # exactly as when a director declares it (director_save).
     for proposal in Proposal.objects.select_for_update().filter(status=State.IN_REVIEW):
-        _record_recusals(proposal)
+        recusals_record(proposal=proposal)
+
+
+@transaction.atomic
+def director_save(*, user: User, title: str = "", interests: Iterable[str] = (), in_office: bool = True) -> Director:
+    interests = list(interests)
+    _refuse_control_characters(title=title, interests=interests)
+    cleaned = sorted({interest.strip() for interest in interests if interest.strip()}, key=str.casefold)
+    nameless = [interest for interest in cleaned if not party_key(interest)]
+    if nameless:
+        # "..." or a zero-width space would be stored as an interest that recuses from nothing.
+        raise InvalidProposal(_("An interest must name a party: %(text)s.") % {"text": nameless[0][:80]})
+    director, _created = Director.objects.update_or_create(
+        user=user, defaults={"title": title, "interests": cleaned, "in_office": in_office}
+    )
+    parties = parties_for(cleaned, actor=user)
+    director.parties.set(parties)
+    audit_append(
+        stream=f"director:{user.pk}",
+        action="interests_declared",
+        actor=user,
+        payload={
+            "title": title,
+            "interests": cleaned,
+            "parties": sorted(party.pk for party in parties),
+            "in_office": in_office,
+        },
+    )
+    # An interest declared mid-review recuses at once, with the event on the proposal's trail.
+    _recuse_where_interested()
+    return director
 
 
 @transaction.atomic

@@ -11,7 +11,7 @@ from celery import Task, shared_task
 from django.conf import settings
 
 from polls.models import Poll
-from proposals import consent, people_services, services
+from proposals import consent, notifications, people_services, services
 from proposals.models import Proposal
 from proposals.workflow import State
 
@@ -26,9 +26,9 @@ def send_notification(self: Task, notification_id: int) -> bool:
     caused it; on a worker an OSError (the mail server unreachable) is raised again for
     Celery's retry, until the notification is marked failed."""
     try:
-        return services.notification_send(notification_id=notification_id)
+        return notifications.notification_send(notification_id=notification_id)
     except Exception as error:
-        failed = services.notification_failure_record(notification_id=notification_id, error=error)
+        failed = notifications.notification_failure_record(notification_id=notification_id, error=error)
         if isinstance(error, OSError) and not failed and not self.request.is_eager:
             raise
         logger.exception("notification %s could not be sent", notification_id)
@@ -80,11 +80,13 @@ def proposals_sweep() -> dict[str, int]:
         lambda pk: services.proposal_escalate(poll_id=pk) is not None,
     )
     try:
-        reminders = services.review_reminders_send()
+        reminders = notifications.review_reminders_send()
     except Exception:
         logger.exception("sweep: review reminders failed; the next sweep tries again")
         reminders = 0
-    resent = services.notifications_resend(stale_after=timedelta(seconds=settings.NOTIFICATION_RESEND_AFTER_SECONDS))
+    resent = notifications.notifications_resend(
+        stale_after=timedelta(seconds=settings.NOTIFICATION_RESEND_AFTER_SECONDS)
+    )
     try:
         terms = people_services.directors_term_sync()
     except Exception:

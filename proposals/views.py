@@ -167,7 +167,7 @@ def proposal_comment(request: HttpRequest, proposal_id: int) -> HttpResponse:
     form = CommentForm(request.POST)
     if form.is_valid():
         try:
-            services.comment_add(proposal=proposal, author=request.user, body=form.cleaned_data["body"])  # type: ignore[arg-type]
+            materials.comment_add(proposal=proposal, author=request.user, body=form.cleaned_data["body"])  # type: ignore[arg-type]
         except DomainError as error:
             form.add_error("body", error.message)
         else:
@@ -187,7 +187,7 @@ def proposal_attach(request: HttpRequest, proposal_id: int) -> HttpResponse:
     form = AttachmentForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            services.attachment_add(proposal=proposal, uploaded_by=request.user, upload=form.cleaned_data["file"])  # type: ignore[arg-type]
+            materials.attachment_add(proposal=proposal, uploaded_by=request.user, upload=form.cleaned_data["file"])  # type: ignore[arg-type]
         except DomainError as error:
             form.add_error("file", error.message)
         else:

@@ -41,6 +41,7 @@ recusal. An event of any other kind is the board's until it is listed here.
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
@@ -235,6 +236,36 @@ def can_set_attachment_visibility(user: AnyUser | None) -> bool:
 # --- The audit trail -------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Reader:
+    """What a reader outside the deliberation may see of the trail beyond its public events."""
+
+    comments: set[int]
+    attachments: set[int]
+    own_recusal: bool
+    username: str | None
+
+
+def _shown(action: str, payload: dict[str, Any], reader: _Reader) -> bool:
+    # The kinds of event are disjoint sets: each kind is shown by its own rule.
+    if action in PUBLIC_EVENTS:
+        return True
+    if action in COMMENT_EVENTS:
+        return payload.get("comment_id") in reader.comments
+    if action in ATTACHMENT_EVENTS:
+        return payload.get("attachment") in reader.attachments
+    if action in RECUSAL_EVENTS:
+        return reader.own_recusal and payload.get("director") == reader.username
+    return False
+
+
+def _as_shown(event: AuditEvent, payload: dict[str, Any]) -> AuditEvent:
+    if event.action in DECISION_EVENTS and payload.get("comment"):
+        event = copy.copy(event)  # shown without its comment; the stored row is untouched
+        event.payload = {key: value for key, value in payload.items() if key != "comment"}
+    return event
+
+
 def events_visible_to(user: AnyUser | None, proposal: Proposal) -> list[AuditEvent]:
     """The proposal's trail as this reader may read it, oldest first (see the module's notes)."""
     if not can_see_proposal(user, proposal):
@@ -242,21 +273,15 @@ def events_visible_to(user: AnyUser | None, proposal: Proposal) -> list[AuditEve
     events = audit_trail(f"proposal:{proposal.pk}")
     if can_see_deliberation(user, proposal):
         return events
-    comments = set(comments_visible_to(user, proposal).values_list("pk", flat=True))
-    attachments = set(attachments_visible_to(user, proposal).values_list("pk", flat=True))
-    own_recusal = reader_recusal(user, proposal) is not None
-    username = user.get_username() if user is not None and user.is_authenticated else None
+    reader = _Reader(
+        comments=set(comments_visible_to(user, proposal).values_list("pk", flat=True)),
+        attachments=set(attachments_visible_to(user, proposal).values_list("pk", flat=True)),
+        own_recusal=reader_recusal(user, proposal) is not None,
+        username=user.get_username() if user is not None and user.is_authenticated else None,
+    )
     visible = []
     for event in events:
         payload = event.payload if isinstance(event.payload, dict) else {}
-        if (
-            event.action in PUBLIC_EVENTS
-            or (event.action in COMMENT_EVENTS and payload.get("comment_id") in comments)
-            or (event.action in ATTACHMENT_EVENTS and payload.get("attachment") in attachments)
-            or (event.action in RECUSAL_EVENTS and own_recusal and payload.get("director") == username)
-        ):
-            if event.action in DECISION_EVENTS and payload.get("comment"):
-                event = copy.copy(event)  # shown without its comment; the stored row is untouched
-                event.payload = {key: value for key, value in payload.items() if key != "comment"}
-            visible.append(event)
+        if _shown(event.action, payload, reader):
+            visible.append(_as_shown(event, payload))
     return visible

@@ -135,10 +135,10 @@ def make_item(meeting: Meeting, *, status: str = PollStatus.OPEN, **fields: Any)
 
 
 def make_director(username: str, *, interests: tuple[str, ...] = (), title: str = "Director") -> Director:
-    from proposals import services as proposal_services
+    from proposals import people_services
 
     user = make_user(username=username, email=f"{username}@example.com")
-    return proposal_services.director_save(user=user, title=title, interests=list(interests))
+    return people_services.director_save(user=user, title=title, interests=list(interests))
 
 
 def make_proposal(proposer: User | None = None, **fields: Any) -> Proposal:

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from core.roles import IsSecretary
 from polls.api.views import ID_PATTERN, DetailWithoutFilters, errors
-from proposals import board, materials, services, visibility
+from proposals import board, materials, people_services, review_votes, services, visibility
 from proposals.api.serializers import (
     AttachmentSerializer,
     AttachmentVisibilitySerializer,
@@ -150,7 +150,7 @@ class ProposalViewSet(
             return Response(ReviewVoteSerializer(votes, many=True).data)
         serializer = ReviewVoteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        vote = services.review_vote_cast(
+        vote = review_votes.review_vote_cast(
             proposal_id=proposal.pk,
             user=request.user,  # type: ignore[arg-type]
             decision=serializer.validated_data["decision"],
@@ -177,7 +177,7 @@ class ProposalViewSet(
             return Response(CommentSerializer(visibility.comments_visible_to(request.user, proposal), many=True).data)
         serializer = CommentSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        comment = services.comment_add(
+        comment = materials.comment_add(
             proposal=proposal,
             author=request.user,  # type: ignore[arg-type]
             body=serializer.validated_data["body"],
@@ -212,7 +212,7 @@ class ProposalViewSet(
         if wanted != AttachmentVisibility.BOARD and not visibility.can_set_attachment_visibility(request.user):
             raise PermissionDenied(_("Only the company secretary may say who reads an attachment."))
         with transaction.atomic():
-            attachment = services.attachment_add(
+            attachment = materials.attachment_add(
                 proposal=proposal,
                 uploaded_by=request.user,  # type: ignore[arg-type]
                 upload=serializer.validated_data["file"],
@@ -278,7 +278,7 @@ class DirectorViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.G
 
     def perform_create(self, serializer: Any) -> None:
         data = serializer.validated_data
-        serializer.instance = services.director_save(
+        serializer.instance = people_services.director_save(
             user=data["user"],
             title=data.get("title", ""),
             interests=data.get("interests", []),

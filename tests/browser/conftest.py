@@ -286,7 +286,7 @@ def world(live_server: Any) -> World:
 @pytest.fixture
 def proposal_in_review(world: World) -> Proposal:
     """The xAI proposal in board review: Elon is recused, Robyn abstained."""
-    from proposals import services as proposal_services
+    from proposals import review_votes
     from tests.factories import make_proposal, start_review
 
     alice = User.objects.get(username="alice")
@@ -299,7 +299,7 @@ def proposal_in_review(world: World) -> Proposal:
         advisory=True,
     )
     start_review(proposal, world.secretary, days=14)
-    proposal_services.review_vote_cast(
+    review_votes.review_vote_cast(
         proposal_id=proposal.pk,
         user=User.objects.get(username="robyn"),
         decision="abstain",

@@ -7,13 +7,13 @@ from typing import Any
 
 from django.contrib.auth.models import User
 
-from proposals import services as proposal_services
+from proposals import materials
 from proposals.models import Proposal
 
 
 def test_a_long_unbroken_comment_wraps_on_a_phone(signed_in: Any, proposal_in_review: Proposal) -> None:
     author = User.objects.get(username="robyn")
-    proposal_services.comment_add(proposal=proposal_in_review, author=author, body="https://example.com/" + "a" * 5000)
+    materials.comment_add(proposal=proposal_in_review, author=author, body="https://example.com/" + "a" * 5000)
     page = signed_in("robyn", viewport={"width": 375, "height": 800})
     page.goto(f"/proposals/{proposal_in_review.pk}/")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375

@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from playwright.sync_api import Page, expect
 
-from proposals import services
+from proposals import materials
 from proposals.models import Proposal
 from tests.browser.conftest import World, axe_violations
 
@@ -23,10 +23,10 @@ def test_a_director_reads_the_full_review_page_and_votes_to_refer(
 ) -> None:
     proposal = proposal_in_review
     proposal.polls.add(world.poll)
-    services.attachment_add(
+    materials.attachment_add(
         proposal=proposal, uploaded_by=world.secretary, upload=SimpleUploadedFile("valuation.txt", b"board papers")
     )
-    services.comment_add(
+    materials.comment_add(
         proposal=proposal, author=User.objects.get(username="robyn"), body="Ask xAI for the term sheet."
     )
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from polls.models import Ballot, Poll, PollStatus
 from polls.services import ballot_cast
-from tests.factories import make_poll
+from tests.factories import make_poll, make_secretary, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -87,6 +87,15 @@ def test_hidden_results_stay_hidden_in_the_admin(admin_browser: Client, member: 
     ballot_cast(poll_id=poll.pk, voter=member, option_id=poll.options.first().pk)  # type: ignore[union-attr]
     page = admin_browser.get(f"/admin/polls/poll/{poll.pk}/change/").content.decode()
     assert "hidden until results are visible" in page
+
+
+def test_the_admin_hides_what_a_ballot_chose_while_results_are_hidden(client: Client) -> None:
+    poll = make_poll(results_visibility="after_close", secret=False)  # a secret one says "secret ballot"
+    ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=poll.options.get(label="Yes").pk)
+    client.force_login(make_secretary())
+    page = client.get("/admin/polls/ballot/").content.decode()
+    assert "hidden until the poll closes" in page
+    assert ">Yes<" not in page
 
 
 def test_a_member_without_staff_rights_cannot_enter_the_admin(client: Client, member: Any) -> None:

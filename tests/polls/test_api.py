@@ -161,6 +161,11 @@ def test_voting_without_credentials_is_a_401(api: APIClient) -> None:
     assert not Ballot.objects.exists()
 
 
+def test_a_non_numeric_poll_id_is_a_404_not_a_500(api: APIClient) -> None:
+    api.force_authenticate(make_user())
+    assert api.post("/api/v1/polls/abc/ballot/", {"option": 1}, format="json").status_code == 404
+
+
 def test_results_hidden_until_close_are_refused_even_to_the_secretary(api_as: Any, secretary: Any) -> None:
     poll = make_poll(results_visibility="after_close")
     response = api_as(secretary).get(f"/api/v1/polls/{poll.pk}/results/")

@@ -7,6 +7,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.models import AuditEvent
 from polls import certification, selectors, services
 from polls.exceptions import (
     ChangeNotAllowed,
@@ -20,7 +21,8 @@ from polls.exceptions import (
     RecountMismatch,
 )
 from polls.models import Ballot, Option, Poll, PollStatus
-from tests.factories import make_poll, make_user
+from proposals.models import Proposal
+from tests.factories import make_poll, make_secretary, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -224,6 +226,21 @@ def test_certification_refuses_and_reports_a_mismatch(secretary: Any, member: An
 def test_an_open_poll_cannot_be_certified(secretary: Any) -> None:
     with pytest.raises(IllegalTransition):
         certification.poll_certify(poll=make_poll(), certified_by=secretary)
+
+
+def test_certifying_a_poll_past_its_close_records_the_close_and_escalates(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    make_secretary()
+    poll = make_poll(opens_in=datetime.timedelta(minutes=-1), lasts=datetime.timedelta(minutes=5))
+    services.poll_escalation_set(poll=poll, option_label="Yes")
+    services.ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=poll.options.get(label="Yes").pk)
+    later = poll.closes_at + datetime.timedelta(minutes=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        certification.poll_certify(poll=poll, certified_by=make_secretary(), now=later)
+    actions = list(AuditEvent.objects.filter(stream=f"poll:{poll.pk}").values_list("action", flat=True))
+    assert actions == ["poll_opened", "poll_closed", "poll_certified"]
+    assert Proposal.objects.filter(escalated_from=poll).count() == 1
 
 
 def test_editing_is_refused_once_the_poll_is_open() -> None:

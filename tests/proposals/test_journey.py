@@ -19,7 +19,7 @@ from meetings.services import tabulation_record
 from polls import certification
 from polls import services as poll_services
 from polls.models import Poll, PollStatus
-from proposals import services
+from proposals import review_votes, services
 from proposals.models import FollowUp, Proposal
 from proposals.tasks import proposals_escalate
 from proposals.workflow import Action, State
@@ -58,7 +58,7 @@ def test_the_xai_journey_from_poll_to_defeat_with_each_email_once(django_capture
             due_at=timezone.now() + datetime.timedelta(days=7),
         )
         for director in (robyn, kimbal):
-            services.review_vote_cast(proposal_id=proposal.pk, user=director.user, decision="refer")
+            review_votes.review_vote_cast(proposal_id=proposal.pk, user=director.user, decision="refer")
 
     # 3. Put to the 2025 meeting under the bylaw standard; the inspector's totals are certified.
     register = make_register([("CEDE", "Cede & Co", "cede@example.com", 3_000_000_000)], outstanding=3_200_000_000)

@@ -14,7 +14,7 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from proposals import services
+from proposals import notifications
 from proposals.models import Notification, NotificationStatus, Proposal
 from proposals.tasks import proposals_sweep
 from proposals.workflow import State
@@ -58,7 +58,7 @@ def test_one_poisoned_notification_does_not_stop_the_sweep_and_fails_after_five_
 def test_a_failing_part_of_the_sweep_does_not_stop_the_resending() -> None:
     proposal = make_proposal()
     pending("submitted", "secretary@example.com", proposal)
-    with mock.patch.object(services, "review_reminders_send", side_effect=RuntimeError("reminders broke")):
+    with mock.patch.object(notifications, "review_reminders_send", side_effect=RuntimeError("reminders broke")):
         result = proposals_sweep.delay().get()
     assert result["resent"] == 1
     assert [message.to for message in mail.outbox] == [["secretary@example.com"]]
@@ -71,7 +71,7 @@ def test_a_transition_whose_mail_fails_still_answers_200_and_the_failure_is_coun
     proposal = make_proposal()
     api.force_authenticate(proposal.proposer)
     with (
-        mock.patch("proposals.services.EmailMultiAlternatives.send", side_effect=ValueError("header broke")),
+        mock.patch("proposals.notifications.EmailMultiAlternatives.send", side_effect=ValueError("header broke")),
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = api.post(f"/api/v1/proposals/{proposal.pk}/transitions/", {"action": "submit"}, format="json")
@@ -90,7 +90,7 @@ def test_subjects_are_one_line_of_plain_text() -> None:
     notification = Notification.objects.create(
         key="k", kind="submitted", proposal=Proposal.objects.get(pk=proposal.pk), recipient=secretary.email
     )
-    assert services.notification_send(notification_id=notification.pk) is True
+    assert notifications.notification_send(notification_id=notification.pk) is True
     [message] = mail.outbox
     assert message.subject == '[Quorum] Proposal submitted: Invest "$5B" Bcc: everyone@example.com'
     assert "&quot;" not in message.body and "&amp;" not in message.body

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from core.audit import audit_trail
-from proposals import party_services, services
+from core.models import AuditEvent
+from proposals import party_services, people_services, review_votes
 from proposals.exceptions import InvalidProposal, NotAllowed
 from proposals.models import Party, Proposal, Recusal, ReviewVote
 from proposals.parties import party_key
@@ -62,7 +63,7 @@ def test_a_director_interested_in_xai_is_recused_whatever_the_proposal_calls_it(
     recusal = Recusal.objects.get(proposal=proposal)
     assert (recusal.director, recusal.interest) == (elon, "xAI")
     with pytest.raises(NotAllowed):
-        services.review_vote_cast(proposal_id=proposal.pk, user=elon.user, decision="approve")
+        review_votes.review_vote_cast(proposal_id=proposal.pk, user=elon.user, decision="approve")
     assert not ReviewVote.objects.filter(proposal=proposal).exists()
 
 
@@ -132,7 +133,7 @@ def test_only_the_secretary_lifts_a_recusal_with_a_reason_on_the_trail() -> None
     party_services.recusal_lift(recusal_id=recusal.pk, reason="He sold his stake", actor=secretary)
 
     assert elon.recused_from(proposal) is None
-    services.review_vote_cast(proposal_id=proposal.pk, user=elon.user, decision="abstain")
+    review_votes.review_vote_cast(proposal_id=proposal.pk, user=elon.user, decision="abstain")
     lifted = [event for event in audit_trail(f"proposal:{proposal.pk}") if event.action == "recusal_lifted"]
     assert [(e.payload["director"], e.payload["reason"]) for e in lifted] == [("elon", "He sold his stake")]
 
@@ -140,9 +141,20 @@ def test_only_the_secretary_lifts_a_recusal_with_a_reason_on_the_trail() -> None
 @pytest.mark.django_db
 def test_interest_declarations_are_on_the_directors_own_chain() -> None:
     elon = make_director("elon", interests=("xAI",))
-    services.director_save(user=elon.user, title="CEO", interests=[])
+    people_services.director_save(user=elon.user, title="CEO", interests=[])
     events = audit_trail(f"director:{elon.user.pk}")
     assert [event.payload["interests"] for event in events] == [["xAI"], []]
+
+
+@pytest.mark.django_db
+def test_an_interest_declared_mid_review_recuses_at_once() -> None:
+    kimbal = make_director("kimbal")
+    make_director("robyn")
+    proposal = make_proposal()
+    start_review(proposal, make_secretary())
+    people_services.director_save(user=kimbal.user, title="Director", interests=["xai"])
+    assert Recusal.objects.get(proposal=proposal).interest == "xai"
+    assert AuditEvent.objects.filter(stream=f"proposal:{proposal.pk}", action="director_recused").count() == 1
 
 
 @pytest.mark.django_db

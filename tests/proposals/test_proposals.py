@@ -11,11 +11,12 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from core.models import AuditEvent
-from proposals import selectors, services
+from polls.models import PollStatus
+from proposals import materials, notifications, review_votes, selectors, services
 from proposals.exceptions import IllegalAction, InvalidProposal, NotAllowed
 from proposals.models import Proposal, ReviewVote
 from proposals.workflow import TRANSITIONS, Action, Role, State
-from tests.factories import make_director, make_proposal, make_secretary, make_user
+from tests.factories import make_director, make_poll, make_proposal, make_secretary, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -72,6 +73,14 @@ def test_an_illegal_action_lists_the_allowed_ones_and_changes_nothing() -> None:
     assert Proposal.objects.get(pk=proposal.pk).status == State.DRAFT
 
 
+def test_an_unknown_action_is_a_409_with_the_allowed_actions(api: APIClient) -> None:
+    proposal = make_proposal()
+    api.force_authenticate(proposal.proposer)
+    response = api.post(f"/api/v1/proposals/{proposal.pk}/transitions/", {"action": "approve"}, format="json")
+    assert response.status_code == 409
+    assert response.json()["allowed_actions"] == ["submit", "withdraw"]
+
+
 def test_the_right_action_by_the_wrong_role_is_refused() -> None:
     proposal = make_proposal()
     with pytest.raises(NotAllowed, match="Only the proposer may submit"):
@@ -121,9 +130,9 @@ def test_the_board_decides_automatically_once_the_rule_cannot_change() -> None:
     services.proposal_transition(
         proposal_id=proposal.pk, action=Action.START_REVIEW, actor=make_secretary(), due_at=timezone.now() + IN_A_WEEK
     )
-    services.review_vote_cast(proposal_id=proposal.pk, user=directors[0].user, decision="approve")
+    review_votes.review_vote_cast(proposal_id=proposal.pk, user=directors[0].user, decision="approve")
     assert Proposal.objects.get(pk=proposal.pk).status == State.IN_REVIEW
-    services.review_vote_cast(proposal_id=proposal.pk, user=directors[1].user, decision="approve")
+    review_votes.review_vote_cast(proposal_id=proposal.pk, user=directors[1].user, decision="approve")
     assert Proposal.objects.get(pk=proposal.pk).status == State.APPROVED
     decided = AuditEvent.objects.get(stream=f"proposal:{proposal.pk}", action="decide")
     assert decided.actor is None
@@ -133,11 +142,28 @@ def test_the_board_decides_automatically_once_the_rule_cannot_change() -> None:
 def test_the_secretary_decides_at_the_due_date_on_the_votes_cast() -> None:
     directors = [make_director(name) for name in ("a", "b", "c", "d")]
     proposal = force_status(make_proposal(), State.IN_REVIEW)
-    services.review_vote_cast(proposal_id=proposal.pk, user=directors[0].user, decision="approve")
+    review_votes.review_vote_cast(proposal_id=proposal.pk, user=directors[0].user, decision="approve")
     decided = services.proposal_transition(proposal_id=proposal.pk, action=Action.DECIDE, actor=make_secretary())
     assert decided.status == State.REJECTED  # 1 of 4 voted: no quorum
     event = AuditEvent.objects.get(stream=f"proposal:{proposal.pk}", action="decide")
     assert "no quorum" in event.payload["comment"]
+
+
+def test_the_secretary_cannot_decide_before_the_review_is_due() -> None:
+    make_director("a")
+    proposal = make_proposal()
+    services.proposal_transition(proposal_id=proposal.pk, action=Action.SUBMIT, actor=proposal.proposer)
+    secretary = make_secretary()
+    services.proposal_transition(
+        proposal_id=proposal.pk,
+        action=Action.START_REVIEW,
+        actor=secretary,
+        due_at=timezone.now() + datetime.timedelta(days=7),
+    )
+    with pytest.raises(IllegalAction, match="decides only at the due date") as refused:
+        services.proposal_transition(proposal_id=proposal.pk, action=Action.DECIDE, actor=secretary)
+    assert "decide" not in refused.value.allowed_actions
+    assert Proposal.objects.get(pk=proposal.pk).status == State.IN_REVIEW
 
 
 def test_edits_are_refused_outside_draft_and_returned(api: APIClient) -> None:
@@ -168,11 +194,37 @@ def test_a_member_creates_a_proposal_through_the_api(api: APIClient) -> None:
     assert response.json()["allowed_actions"] == ["submit", "withdraw"]
 
 
+def test_a_draft_poll_cannot_be_cited_as_evidence(api: APIClient) -> None:
+    draft = make_poll(status=PollStatus.DRAFT, title="Secret draft")
+    api.force_authenticate(make_user())
+    response = api.post("/api/v1/proposals/", {"title": "T", "summary": "S", "polls": [draft.pk]}, format="json")
+    assert response.status_code == 400
+    assert "polls" in response.json()
+
+
 def test_drafts_are_private_to_their_proposer_and_the_secretary(api: APIClient) -> None:
     proposal = make_proposal()
     api.force_authenticate(make_user())
     assert api.get(f"/api/v1/proposals/{proposal.pk}/").status_code == 404
     api.force_authenticate(proposal.proposer)
+    assert api.get(f"/api/v1/proposals/{proposal.pk}/").status_code == 200
+
+
+def test_a_draft_withdrawn_before_submission_stays_private(api: APIClient) -> None:
+    proposal = make_proposal()
+    services.proposal_transition(proposal_id=proposal.pk, action=Action.WITHDRAW, actor=proposal.proposer)
+    assert api.get(f"/api/v1/proposals/{proposal.pk}/").status_code == 404
+    api.force_authenticate(proposal.proposer)
+    assert api.get(f"/api/v1/proposals/{proposal.pk}/").status_code == 200
+
+
+def test_a_submitted_then_withdrawn_proposal_stays_with_the_board(api: APIClient) -> None:
+    # Submitting does not publish (DESIGN, "Who sees what"): the board saw it, the public never did.
+    proposal = make_proposal()
+    services.proposal_transition(proposal_id=proposal.pk, action=Action.SUBMIT, actor=proposal.proposer)
+    services.proposal_transition(proposal_id=proposal.pk, action=Action.WITHDRAW, actor=proposal.proposer)
+    assert api.get(f"/api/v1/proposals/{proposal.pk}/").status_code == 404
+    api.force_authenticate(make_director("robyn").user)
     assert api.get(f"/api/v1/proposals/{proposal.pk}/").status_code == 200
 
 
@@ -191,11 +243,11 @@ def test_attachments_are_checked_by_content_not_by_name(name: str, content: byte
     proposal = make_proposal()
     upload = SimpleUploadedFile(name, content)
     if accepted:
-        attachment = services.attachment_add(proposal=proposal, uploaded_by=proposal.proposer, upload=upload)
+        attachment = materials.attachment_add(proposal=proposal, uploaded_by=proposal.proposer, upload=upload)
         assert attachment.size == len(content)
     else:
         with pytest.raises(InvalidProposal):
-            services.attachment_add(proposal=proposal, uploaded_by=proposal.proposer, upload=upload)
+            materials.attachment_add(proposal=proposal, uploaded_by=proposal.proposer, upload=upload)
         assert not proposal.attachments.exists()
 
 
@@ -203,13 +255,13 @@ def test_an_attachment_over_ten_megabytes_is_refused() -> None:
     proposal = make_proposal()
     upload = SimpleUploadedFile("big.txt", b"a" * (10 * 1024 * 1024 + 1))
     with pytest.raises(InvalidProposal, match="limited to 10 MB"):
-        services.attachment_add(proposal=proposal, uploaded_by=proposal.proposer, upload=upload)
+        materials.attachment_add(proposal=proposal, uploaded_by=proposal.proposer, upload=upload)
 
 
 def test_only_people_who_may_see_the_proposal_can_download_its_files(client: Any, settings: Any, tmp_path: Any) -> None:
     settings.MEDIA_ROOT = str(tmp_path)
     proposal = make_proposal()
-    attachment = services.attachment_add(
+    attachment = materials.attachment_add(
         proposal=proposal, uploaded_by=proposal.proposer, upload=SimpleUploadedFile("a.txt", b"hello")
     )
     client.force_login(make_user())
@@ -235,9 +287,9 @@ def test_reminders_go_once_to_directors_who_have_not_voted(django_capture_on_com
     Proposal.objects.filter(pk=proposal.pk).update(review_due_at=timezone.now() + datetime.timedelta(hours=20))
     ReviewVote.objects.create(proposal=proposal, director=voted, decision="approve")
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.review_reminders_send() == 1
+        assert notifications.review_reminders_send() == 1
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.review_reminders_send() == 0
+        assert notifications.review_reminders_send() == 0
     assert [m.to for m in mail.outbox] == [[waiting.user.email]]
     assert "Reminder" in mail.outbox[0].subject
 
@@ -250,7 +302,7 @@ def test_a_notification_is_sent_once_even_if_its_task_runs_twice(django_capture_
     from proposals.models import Notification
 
     notification = Notification.objects.get(kind="submitted")
-    assert services.notification_send(notification_id=notification.pk) is False
+    assert notifications.notification_send(notification_id=notification.pk) is False
     assert [m.to for m in mail.outbox] == [[secretary.email]]
     assert mail.outbox[0].alternatives[0][1] == "text/html"  # type: ignore[union-attr]
 

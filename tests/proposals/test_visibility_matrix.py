@@ -16,7 +16,7 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from proposals import materials, services
+from proposals import materials, review_votes, services
 from proposals.models import Attachment, AttachmentVisibility, Proposal
 from proposals.workflow import Action, State
 from tests.factories import make_director, make_meeting, make_proposal, make_register, make_secretary, make_user
@@ -77,17 +77,17 @@ def build_world(state: str, capture: Any, settings: Any, tmp_path: Any) -> dict[
         proposer = make_user(username="proposer")
         proposal = make_proposal(proposer, title=TITLE)
         services.proposal_transition(proposal_id=proposal.pk, action=Action.SUBMIT, actor=proposer)
-        services.comment_add(proposal=proposal, author=proposer, body=f"{PROPOSER_NOTE}: happy to answer")
-        services.comment_add(proposal=proposal, author=director.user, body=f"{SENTINEL}: related-party risk")
-        services.attachment_add(
+        materials.comment_add(proposal=proposal, author=proposer, body=f"{PROPOSER_NOTE}: happy to answer")
+        materials.comment_add(proposal=proposal, author=director.user, body=f"{SENTINEL}: related-party risk")
+        materials.attachment_add(
             proposal=proposal, uploaded_by=proposer, upload=SimpleUploadedFile("business-plan.txt", b"the plan")
         )
-        memo = services.attachment_add(
+        memo = materials.attachment_add(
             proposal=proposal,
             uploaded_by=secretary,
             upload=SimpleUploadedFile("board-memo.txt", f"{SENTINEL} memo".encode()),
         )
-        proxy = services.attachment_add(
+        proxy = materials.attachment_add(
             proposal=proposal, uploaded_by=secretary, upload=SimpleUploadedFile("proxy-statement.txt", b"for all")
         )
         materials.attachment_visibility_set(
@@ -102,17 +102,17 @@ def build_world(state: str, capture: Any, settings: Any, tmp_path: Any) -> dict[
             )
             # Two of the three directors decide (one is recused): by plurality, as the state needs.
             decision = {"rejected": "reject", "referred": "refer"}.get(state, "approve")
-            services.review_vote_cast(
+            review_votes.review_vote_cast(
                 proposal_id=proposal.pk, user=second.user, decision=decision, comment=f"{SENTINEL}: vote comment"
             )
         if state in ("approved", "rejected", "referred", "shareholder_vote", "adopted"):
-            services.review_vote_cast(proposal_id=proposal.pk, user=director.user, decision=decision)
+            review_votes.review_vote_cast(proposal_id=proposal.pk, user=director.user, decision=decision)
         if state in PUBLIC_STATES:
             register = make_register([("H1", "Holder", "holder@example.com", 100)], outstanding=100)
             services.proposal_transition(
                 proposal_id=proposal.pk, action=Action.PUT_TO_VOTE, actor=secretary, meeting=make_meeting(register)
             )
-            services.comment_add(proposal=proposal, author=member, body=f"{PUBLIC_COMMENT}: I will vote for")
+            materials.comment_add(proposal=proposal, author=member, body=f"{PUBLIC_COMMENT}: I will vote for")
         if state == "adopted":
             services.proposal_transition(
                 proposal_id=proposal.pk, action=Action.SETTLE, actor=None, outcome=State.ADOPTED, comment="Passed."

@@ -47,7 +47,7 @@ from core.services import api_token_issue
 from meetings.services import tabulation_record
 from polls import services as poll_services
 from polls.models import Ballot, Poll, PollStatus
-from proposals import services
+from proposals import notifications, review_votes, services
 from proposals.models import Notification, Proposal
 from proposals.workflow import Action, State
 from tests.factories import (
@@ -60,9 +60,9 @@ from tests.factories import (
     make_user,
     start_review,
 )
-from tests.live import database_url
+from tests.system.live import database_url
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REQUIRED = bool(os.environ.get("QUORUM_REQUIRE_WORKER"))
 # A killed worker's task comes back after this many seconds (see CELERY_VISIBILITY_TIMEOUT).
 VISIBILITY_TIMEOUT = 2
@@ -242,7 +242,7 @@ class Worker:
 def start_worker(
     spawn: Callable[..., Process], broker: str, fault_dir: Path, *, pause: str = "", resend_after: int = 60
 ) -> Worker:
-    """A worker on the test database, mailing into `fault_dir/outbox` (tests/faults_worker.py)."""
+    """A worker on the test database, mailing into `fault_dir/outbox` (tests/system/faults_worker.py)."""
     (fault_dir / "outbox").mkdir(parents=True, exist_ok=True)
     env = app_env(
         database_url(),
@@ -255,7 +255,7 @@ def start_worker(
         QUORUM_FAULT_PAUSE=pause,
         LOG_LEVEL="INFO",
     )
-    command = [sys.executable, "-m", "celery", "-A", "tests.faults_worker", "worker", "--pool=solo"]
+    command = [sys.executable, "-m", "celery", "-A", "tests.system.faults_worker", "worker", "--pool=solo"]
     command += ["--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO"]
     process = spawn(f"worker-{pause or 'plain'}-{time.monotonic_ns()}", command, env)
     wait_for(lambda: " ready." in process.output() or process.popen.poll() is not None, 60, "the worker")
@@ -343,7 +343,7 @@ def shareholder_vote_ready_to_certify() -> tuple[Proposal, Poll, str]:
     start_review(proposal, secretary)
     # Referral is the board's decision: both disinterested directors vote to refer.
     for director in directors:
-        services.review_vote_cast(proposal_id=proposal.pk, user=director.user, decision="refer")
+        review_votes.review_vote_cast(proposal_id=proposal.pk, user=director.user, decision="refer")
     register = make_register([("CEDE", "Cede & Co", "cede@example.com", 3_000_000_000)], outstanding=3_200_000_000)
     proposal = services.proposal_transition(
         proposal_id=proposal.pk, action=Action.PUT_TO_VOTE, actor=secretary, meeting=make_meeting(register)
@@ -382,7 +382,9 @@ def assert_settled_once_and_mailed_once(proposal: Proposal, item: Poll, outbox: 
     per_recipient = Counter(str(m["To"]) for m in outcome)
     assert per_recipient == Counter(dict.fromkeys(OUTCOME_RECIPIENTS, 1))
     message_ids = {str(m["Message-ID"]) for m in outcome}
-    assert message_ids == {services.notification_message_id(n) for n in Notification.objects.filter(kind="outcome")}
+    assert message_ids == {
+        notifications.notification_message_id(n) for n in Notification.objects.filter(kind="outcome")
+    }
     assert list(audit_verify()) == []
     return per_recipient
 

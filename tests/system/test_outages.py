@@ -68,7 +68,7 @@ def test_a_page_answers_503_when_the_database_is_lost(client: Client) -> None:
 
 def test_a_value_the_database_cannot_hold_is_a_400_not_a_500(api: APIClient) -> None:
     api.force_authenticate(make_secretary())
-    with mock.patch("proposals.api.views.services.director_save", side_effect=DataError("NUL character")):
+    with mock.patch("proposals.api.views.people_services.director_save", side_effect=DataError("NUL character")):
         response = api.post("/api/v1/directors/", {"user": make_secretary().username}, format="json")
     assert response.status_code == 400
     assert response.json()["detail"].startswith("Invalid input")

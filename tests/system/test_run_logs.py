@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "quorum-demo"
 # What a newcomer should never read in the console or the worker's log.
 NOISE = re.compile(r"Traceback|Warning|WARNING|superuser|No hostname|pip install|\bERROR\b")

@@ -20,7 +20,7 @@ from core.services import api_token_issue
 from polls import certification, services
 from polls.models import Ballot, Poll, PollStatus
 from tests.factories import make_poll, make_secretary, make_user
-from tests.live import gunicorn, server_env
+from tests.system.live import gunicorn, server_env
 
 PORT = int(os.environ.get("QUORUM_HTTP_TEST_PORT", "8097"))
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

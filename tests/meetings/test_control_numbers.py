@@ -232,6 +232,12 @@ def test_with_email_linking_on_import_and_sign_up_link_by_email() -> None:
     assert Holder.objects.get(register=register, account="H2").user == late
 
 
+def test_an_account_created_after_the_import_is_linked_to_its_holding() -> None:
+    register = make_register([("H1", "Late Comer", "late@example.com", 10)], outstanding=10)
+    user = make_user(username="late", email="LATE@example.com")
+    assert register.holders.get().user == user
+
+
 # --- the secretary's mailing file ------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ from django.test import Client
 from meetings.services import holders_link_user, item_ballot_cast
 from polls import services
 from polls.models import PollStatus
+from proposals import review_votes
 from proposals import services as proposal_services
 from proposals.workflow import Action
 from tests.factories import make_item, make_meeting, make_poll, make_register, make_secretary, make_user
@@ -234,7 +235,7 @@ def test_a_director_reads_the_board_in_natural_italian() -> None:
     robyn = make_director("robyn")
     make_director("kimbal")
     proposal = start_review(make_proposal(), make_secretary())
-    proposal_services.review_vote_cast(proposal_id=proposal.pk, user=robyn.user, decision="approve", comment="")
+    review_votes.review_vote_cast(proposal_id=proposal.pk, user=robyn.user, decision="approve", comment="")
     client = italian()
     client.force_login(robyn.user)
     page = client.get(f"/proposals/{proposal.pk}/").content.decode()

@@ -15,9 +15,9 @@ from meetings.services import item_ballot_cast
 from polls import selectors
 from polls.models import Poll
 from tests.factories import make_item, make_meeting, make_register, make_user
-from tests.live import database_url
+from tests.system.live import database_url
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 

@@ -1,6 +1,6 @@
 """Inputs and exports (issue 12, point 5): what an attacker types never becomes a formula, a
 lost register line, a 500 or an unaudited opening. Runs on SQLite and on PostgreSQL (the COPY
-path): `DATABASE_URL=postgres://... pytest tests/polls/test_inputs.py`."""
+path): `DATABASE_URL=postgres://... pytest tests/system/test_inputs.py`."""
 
 from __future__ import annotations
 
@@ -168,6 +168,19 @@ def test_a_repeated_long_holder_id_is_cut_in_its_finding() -> None:
     assert all(len(error) < 300 for error in refused.value.errors), refused.value.errors
 
 
+def test_a_share_count_too_large_to_store_is_a_line_error_not_a_crash() -> None:
+    from polls.exceptions import RegisterInvalid
+
+    with pytest.raises(RegisterInvalid) as refused:
+        register_import(
+            source=io.BytesIO(register_csv([("H1", "A", "a@example.com", "9" * 20)])),
+            record_date=datetime.date(2025, 9, 15),
+            shares_outstanding=10,
+            imported_by=None,
+        )
+    assert refused.value.errors == ["line 2: shares must be at most 18 digits, found 20"]
+
+
 def test_a_register_over_the_size_limit_is_refused_before_it_is_read(api: APIClient, settings: Any) -> None:
     settings.REGISTER_MAX_BYTES = 4_096
     rows: list[tuple[str, str, str, int | str]] = [(f"H{i}", "Name", f"h{i}@example.com", 1) for i in range(400)]
@@ -259,6 +272,7 @@ def test_a_meeting_title_with_a_line_break_is_a_400(api: APIClient) -> None:
 
 def test_services_refuse_control_characters_when_called_directly() -> None:
     from polls.exceptions import InvalidPollData
+    from proposals import people_services
     from proposals import services as proposal_services
     from proposals.exceptions import InvalidProposal
 
@@ -267,7 +281,7 @@ def test_services_refuse_control_characters_when_called_directly() -> None:
     with pytest.raises(InvalidProposal):
         proposal_services.proposal_create(proposer=make_user(), title="Two\nlines", summary="s")
     with pytest.raises(InvalidProposal):
-        proposal_services.director_save(user=make_user(), title="Director", interests=["x\rAI"])
+        people_services.director_save(user=make_user(), title="Director", interests=["x\rAI"])
     assert not Poll.objects.exists() and not Proposal.objects.exists()
 
 
@@ -431,11 +445,12 @@ def test_the_new_refusals_read_in_italian() -> None:
     from django.utils import translation
 
     from core.validators import control_characters_message
-    from meetings.register_errors import register_error_text
+    from meetings.register_errors import Finding, RegisterError
     from meetings.register_import import RegisterFileTooLarge
 
     with translation.override("it"):
-        assert register_error_text("line 3: control character in name") == "riga 3: carattere di controllo in name"
+        control = RegisterError(3, (Finding("control_character", {"column": "name"}),))
+        assert str(control) == "riga 3: carattere di controllo in name"
         assert "non è stato importato nulla" in str(RegisterFileTooLarge(256 * 1024 * 1024).message)
         assert control_characters_message(["title"]).startswith("A capo, tabulazioni")
 

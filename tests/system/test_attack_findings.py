@@ -15,6 +15,7 @@ from meetings.models import Meeting
 from meetings.services import holders_link_user, item_ballot_cast, proxy_appoint, tabulation_record
 from polls import certification, services
 from polls.models import Poll
+from proposals import review_votes
 from proposals import services as proposals_services
 from proposals.models import Director, Proposal
 from proposals.workflow import Action
@@ -133,7 +134,7 @@ def test_a_proposal_at_a_vote_shows_the_boards_decision_but_not_its_tally_or_rec
         proposal = make_proposal(make_user(), counterparty="xAI Corp")
         start_review(proposal, secretary)
         for director in (robyn, ira):
-            proposals_services.review_vote_cast(proposal_id=proposal.pk, user=director.user, decision="refer")
+            review_votes.review_vote_cast(proposal_id=proposal.pk, user=director.user, decision="refer")
         register = make_register([("H1", "Holder", "holder@example.com", 100)], outstanding=100)
         proposals_services.proposal_transition(
             proposal_id=proposal.pk, action=Action.PUT_TO_VOTE, actor=secretary, meeting=make_meeting(register)

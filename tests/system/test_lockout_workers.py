@@ -19,7 +19,7 @@ from django.db import connection
 
 from core.models import ApiToken
 from tests.factories import make_user
-from tests.live import gunicorn, server_env
+from tests.system.live import gunicorn, server_env
 
 PORT = int(os.environ.get("QUORUM_LOCKOUT_TEST_PORT", "8095"))
 PASSWORD = "pw-for-tests-1"  # tests.factories.UserFactory's
@@ -32,7 +32,7 @@ def server(tmp_path: Path) -> Iterator[str]:
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: three server processes share the database")
     env = server_env(
-        "tests.workers_settings",
+        "tests.system.workers_settings",
         AUDIT_KEY=secrets.token_urlsafe(50),
         SESSION_COOKIE_SECURE="0",
         CSRF_COOKIE_SECURE="0",

@@ -1,4 +1,4 @@
-"""The Celery app that tests/test_faults.py starts, SIGKILLs and restarts: the project's own app
+"""The Celery app that tests/system/test_faults.py starts, SIGKILLs and restarts: the project's own app
 with one addition. QUORUM_FAULT_PAUSE names a step at which the worker stops for a minute, after
 touching `paused-<step>` in QUORUM_FAULT_DIR, so that the test's SIGKILL lands inside a task at
 a known point, between work done and its commit:
@@ -8,7 +8,7 @@ a known point, between work done and its commit:
 - `mail`: a notification task is about to hand its message to the mail backend, and at least one
   other message has already gone out.
 
-Test-only: `celery -A tests.faults_worker worker`; the project never imports this module.
+Test-only: `celery -A tests.system.faults_worker worker`; the project never imports this module.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ django.setup()
 
 from django.core.mail.backends import filebased  # noqa: E402 - after django.setup()
 
-from proposals import services  # noqa: E402
+from proposals import notifications  # noqa: E402
 from proposals.workflow import Action  # noqa: E402
 
 PAUSE = os.environ.get("QUORUM_FAULT_PAUSE", "")
@@ -41,7 +41,7 @@ def _pause(step: str) -> None:
     time.sleep(PAUSE_SECONDS)
 
 
-_notify_transition = services._notify_transition
+_notify_transition = notifications.notify_transition
 
 
 def _notify_transition_paused(proposal: Any, action: str, target: str) -> None:
@@ -59,5 +59,5 @@ def _send_messages_paused(self: Any, messages: Any) -> int:
     return _send_messages(self, messages)
 
 
-services._notify_transition = _notify_transition_paused
+notifications.notify_transition = _notify_transition_paused
 filebased.EmailBackend.send_messages = _send_messages_paused  # type: ignore[method-assign,assignment]

@@ -21,9 +21,9 @@ from config.celery import app
 from polls import tasks
 from polls.models import Poll, PollStatus
 from tests.factories import make_poll
-from tests.live import database_url
+from tests.system.live import database_url
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 

@@ -20,7 +20,7 @@ from polls import tasks
 from polls.models import Ballot, Poll, PollStatus
 from tests.factories import make_poll
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
