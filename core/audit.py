@@ -26,7 +26,7 @@ import hashlib
 import hmac
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -239,10 +239,3 @@ def audit_root_snapshot() -> RootSnapshot:
     count saying exactly which positions are in."""
     rows = sorted(AuditRoot.objects.values_list("shard", "n", "a0", "a1", "a2", "a3"))
     return RootSnapshot(root=root_hex(fold(tuple(row[2:]) for row in rows)), counts=[row[1] for row in rows])
-
-
-def audit_verify(*, certified: int | None = None) -> Iterator[Any]:
-    """Every problem in the trail, the first first (polls/trail_verify.py says what is checked)."""
-    from polls.trail_verify import audit_problems  # it reads ballots and totals too
-
-    return audit_problems(certified=certified)

@@ -353,3 +353,8 @@ def _audit_problems(certified: int | None) -> Iterator[Problem]:
     yield from _frozen_problems([poll.pk] if poll else None)
     if poll is not None:
         yield from _certified_problems(poll, tuple(root.as_of), root.as_of_count)
+
+
+def audit_verify(*, certified: int | None = None) -> Iterator[Problem]:
+    """Every problem in the trail, the first first."""
+    return audit_problems(certified=certified)

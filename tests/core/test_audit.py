@@ -8,11 +8,12 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
-from core.audit import audit_append, audit_verify
+from core.audit import audit_append
 from core.models import AuditEvent
 from meetings.services import item_ballot_cast, proxy_appoint
 from polls import certification, services
 from polls.models import PollStatus
+from polls.trail_verify import audit_verify
 from tests.factories import make_poll, make_secretary
 
 pytestmark = pytest.mark.django_db

@@ -13,12 +13,12 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
-from core.audit import audit_verify
 from core.models import AuditEvent
 from meetings.services import tabulation_record
 from polls import certification
 from polls import services as poll_services
 from polls.models import Poll, PollStatus
+from polls.trail_verify import audit_verify
 from proposals import review_votes, services
 from proposals.models import FollowUp, Proposal
 from proposals.tasks import proposals_escalate

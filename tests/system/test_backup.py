@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from django.db import connection, connections
 
-from core.audit import audit_verify
 from core.models import AuditEvent
 from meetings.services import item_ballot_cast
 from polls import selectors
 from polls.models import Poll
+from polls.trail_verify import audit_verify
 from tests.factories import make_item, make_meeting, make_register, make_user
 from tests.system.live import database_url
 

@@ -41,12 +41,12 @@ import pytest
 from django.db import connection
 
 from config.celery import app
-from core.audit import audit_verify
 from core.models import AuditEvent
 from core.services import api_token_issue
 from meetings.services import tabulation_record
 from polls import services as poll_services
 from polls.models import Ballot, Poll, PollStatus
+from polls.trail_verify import audit_verify
 from proposals import notifications, review_votes, services
 from proposals.models import Notification, Proposal
 from proposals.workflow import Action, State

@@ -4,8 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from core.audit import audit_verify
 from core.models import AuditEvent
+from polls.trail_verify import audit_verify
 
 
 class Command(BaseCommand):
