@@ -17,7 +17,7 @@ from polls.demo import ESCALATING_TITLE, demo_password, last_year, meeting_title
 from polls.models import Meeting, Poll, VoteStandard
 from proposals import people_services, review_votes, services
 from proposals.models import Proposal
-from proposals.workflow import Action
+from proposals.workflow import Action, State
 
 DIRECTORS = [
     ("robyn", "Chair", []),
@@ -42,7 +42,7 @@ def seed_proposals(secretary: Any) -> list[str]:
                 people_services.director_save(user=user, title=title, interests=interests)
     poll = Poll.objects.get(title=ESCALATING_TITLE)
     proposal = services.proposal_escalate(poll_id=poll.pk)
-    if proposal is not None and proposal.status == "draft":
+    if proposal is not None and proposal.status == State.DRAFT:
         _journey(proposal, secretary)
     _waiting_for_review(secretary)
     return [name for name, _, _ in DIRECTORS]
