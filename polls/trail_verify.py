@@ -355,6 +355,6 @@ def _audit_problems(certified: int | None) -> Iterator[Problem]:
         yield from _certified_problems(poll, tuple(root.as_of), root.as_of_count)
 
 
-def audit_verify(*, certified: int | None = None) -> Iterator[Problem]:
+def audit_verify(*, certified: int | None = None) -> Iterator[Any]:
     """Every problem in the trail, the first first."""
     return audit_problems(certified=certified)

@@ -122,7 +122,7 @@ class ProposalAdmin(SecretaryOnly, admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Proposal, form: Any, change: bool) -> None:
         data = {field: form.cleaned_data[field] for field in form.changed_data if field in services.EDITABLE_FIELDS}
         polls = form.cleaned_data.get("polls") if "polls" in form.changed_data else None
-        services.proposal_update(proposal=obj, editor=request.user, polls=polls, **data)  # type: ignore[arg-type]
+        services.proposal_update(proposal=obj, actor=request.user, polls=polls, **data)  # type: ignore[arg-type]
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         """Evidence polls were saved by the service; the inlines are read-only."""
@@ -146,7 +146,7 @@ class DirectorAdmin(SecretaryOnly, admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Director, form: Any, change: bool) -> None:
         data = form.cleaned_data
         saved = people_services.director_save(
-            user=data["user"],
+            director_user=data["user"],
             title=data["title"],
             interests=[party.name for party in data["parties"]],
             in_office=data["in_office"],

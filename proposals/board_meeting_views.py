@@ -253,7 +253,7 @@ def minutes_comment(request: HttpRequest, meeting_id: int) -> HttpResponse:
         meeting,
         lambda: board_meetings.minutes_comment_add(
             meeting_id=meeting.pk,
-            author=request.user,  # type: ignore[arg-type]
+            actor=request.user,  # type: ignore[arg-type]
             body=form.cleaned_data["body"],
         ),
         _("Your comment is added."),
@@ -268,7 +268,7 @@ def minutes_approve(request: HttpRequest, meeting_id: int) -> HttpResponse:
     return _act(
         request,
         meeting,
-        lambda: board_meetings.minutes_approve(meeting_id=meeting.pk, user=request.user),  # type: ignore[arg-type]
+        lambda: board_meetings.minutes_approve(meeting_id=meeting.pk, actor=request.user),  # type: ignore[arg-type]
         _("Your approval of the minutes is recorded."),
     )
 

@@ -262,29 +262,29 @@ def _director_for(user: User) -> Director:
 
 
 @transaction.atomic
-def minutes_comment_add(*, meeting_id: int, author: User, body: str) -> MinutesComment:
-    _director_for(author)
+def minutes_comment_add(*, meeting_id: int, actor: User, body: str) -> MinutesComment:
+    _director_for(actor)
     meeting = _lock(meeting_id)
     if meeting.minutes_status != MinutesStatus.CIRCULATED:
         raise IllegalAction(_("Comments are taken while the minutes are circulated."), [])
     body = body.strip()
     if not body:
         raise InvalidProposal(_("Write a comment."))
-    comment = MinutesComment.objects.create(meeting=meeting, author=author, body=body)
+    comment = MinutesComment.objects.create(meeting=meeting, author=actor, body=body)
     audit_append(
         stream=_stream(meeting),
         action="minutes_commented",
-        actor=author,
+        actor=actor,
         payload={"comment_id": comment.pk, "body": body},
     )
     return comment
 
 
 @transaction.atomic
-def minutes_approve(*, meeting_id: int, user: User) -> BoardMeeting:
+def minutes_approve(*, meeting_id: int, actor: User) -> BoardMeeting:
     """A director's approval of the circulated text; a majority of the directors in office
     approves the minutes, which are then frozen."""
-    director = _director_for(user)
+    director = _director_for(actor)
     meeting = _lock(meeting_id)
     _refuse_if_frozen(meeting)
     if meeting.minutes_status != MinutesStatus.CIRCULATED:
@@ -293,7 +293,7 @@ def minutes_approve(*, meeting_id: int, user: User) -> BoardMeeting:
     if not created:
         raise IllegalAction(_("You have already approved these minutes."), [])
     digest = minutes_digest(meeting.minutes)
-    audit_append(stream=_stream(meeting), action="minutes_approval", actor=user, payload={"digest": digest})
+    audit_append(stream=_stream(meeting), action="minutes_approval", actor=actor, payload={"digest": digest})
     in_office = Director.objects.filter(in_office=True).count()
     approvals = MinutesApproval.objects.filter(meeting=meeting, director__in_office=True).count()
     if approvals * 2 > in_office:

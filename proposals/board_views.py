@@ -83,7 +83,7 @@ def proposal_review(request: HttpRequest, proposal_id: int) -> HttpResponse:
         try:
             review_votes.review_vote_cast(
                 proposal_id=proposal.pk,
-                user=request.user,  # type: ignore[arg-type]
+                actor=request.user,  # type: ignore[arg-type]
                 decision=form.cleaned_data["decision"],
                 comment=form.cleaned_data["comment"],
             )

@@ -266,7 +266,7 @@ def _reauthenticate(*, request: HttpRequest, user: User, password: str, otp: str
 def consent_sign(
     *,
     consent_id: int,
-    user: User,
+    actor: User,
     password: str,
     request: HttpRequest,
     otp: str = "",
@@ -276,11 +276,11 @@ def consent_sign(
     outside any transaction (a failure it counts must stay counted), then the signature under
     the consent's lock."""
     consent = consent_settle(consent_id=consent_id)
-    if consent is None or not can_see_consent(user, consent):
+    if consent is None or not can_see_consent(actor, consent):
         raise InvalidProposal(_("No such written consent."))
-    _refuse_unless_signable(consent, user)
-    _reauthenticate(request=request, user=user, password=password, otp=otp)
-    return _record(consent_id=consent_id, user=user, refuse=refuse)
+    _refuse_unless_signable(consent, actor)
+    _reauthenticate(request=request, user=actor, password=password, otp=otp)
+    return _record(consent_id=consent_id, actor=actor, refuse=refuse)
 
 
 def _refuse_unless_signable(consent: WrittenConsent, user: User) -> ConsentSignature:
@@ -302,21 +302,21 @@ def _refuse_unless_signable(consent: WrittenConsent, user: User) -> ConsentSigna
 
 
 @transaction.atomic
-def _record(*, consent_id: int, user: User, refuse: bool) -> WrittenConsent:
+def _record(*, consent_id: int, actor: User, refuse: bool) -> WrittenConsent:
     # The proposal first, as every write to its trail does, then the consent.
     proposal_id = WrittenConsent.objects.filter(pk=consent_id).values_list("proposal_id", flat=True).get()
     Proposal.objects.select_for_update().get(pk=proposal_id)
     consent = WrittenConsent.objects.select_for_update().select_related("proposal").get(pk=consent_id)
-    signature = _refuse_unless_signable(consent, user)
+    signature = _refuse_unless_signable(consent, actor)
     signature.response = ConsentResponse.REFUSED if refuse else ConsentResponse.SIGNED
     signature.responded_at = timezone.now()
     signature.save(update_fields=["response", "responded_at"])
-    payload = {"consent": consent.pk, "director": user.get_username(), "at": signature.responded_at.isoformat()}
+    payload = {"consent": consent.pk, "director": actor.get_username(), "at": signature.responded_at.isoformat()}
     action = "consent_refused" if refuse else "consent_signed"
-    audit_append(stream=_stream(consent), action=action, actor=user, payload=payload)
-    audit_append(stream=f"proposal:{consent.proposal_id}", action=action, actor=user, payload=payload)
+    audit_append(stream=_stream(consent), action=action, actor=actor, payload=payload)
+    audit_append(stream=f"proposal:{consent.proposal_id}", action=action, actor=actor, payload=payload)
     if refuse:
-        _close(consent, ConsentStatus.FAILED, f"{user.get_username()} refused to sign.", actor=None)
+        _close(consent, ConsentStatus.FAILED, f"{actor.get_username()} refused to sign.", actor=None)
     elif not consent.signatures.exclude(response=ConsentResponse.SIGNED).exists():
         _close(consent, ConsentStatus.PASSED, "Every director in office signed.", actor=None)
         from proposals.services import proposal_transition

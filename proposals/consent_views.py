@@ -134,7 +134,7 @@ def consent_sign(request: HttpRequest, consent_id: int) -> HttpResponse:
     try:
         consent.consent_sign(
             consent_id=found.pk,
-            user=request.user,  # type: ignore[arg-type]
+            actor=request.user,  # type: ignore[arg-type]
             password=form.cleaned_data["password"],
             otp=form.cleaned_data["otp"],
             refuse=refuse,

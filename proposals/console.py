@@ -58,6 +58,7 @@ def _console(request: HttpRequest, import_form: RegisterImportForm, status: int 
         "imports": register_imports_active(),
         "meetings": meetings_recent(limit=5),
         "import_form": import_form,
+        "PollStatus": PollStatus,
     }
     return render(request, "console/home.html", context, status=status)
 
@@ -191,7 +192,7 @@ def poll_certify(request: HttpRequest, poll_id: int) -> HttpResponse:
             messages.success(request, _("The result of “%(title)s” is certified.") % {"title": poll.title})
             return redirect("polls:results", poll_id=poll.pk)
         poll.refresh_from_db()
-    context: dict[str, Any] = {"poll": poll, "status": poll.effective_status()}
+    context: dict[str, Any] = {"poll": poll, "status": poll.effective_status(), "PollStatus": PollStatus}
     if can_see_results(user=request.user, poll=poll):
         recount = certification.poll_recount(poll=poll)
         comparison = certification.tabulation_comparison(poll=poll, recount=recount)

@@ -31,7 +31,12 @@ def _back(poll: Poll) -> HttpResponseRedirect:
 def meeting_view(request: HttpRequest, meeting_id: int) -> HttpResponse:
     meeting = get_object_or_404(Meeting.objects.select_related("register"), pk=meeting_id)
     items = list(meeting.items.order_by("id"))
-    context = {"meeting": meeting, "items": items, "frozen": meeting_services.meeting_frozen(meeting=meeting)}
+    context = {
+        "meeting": meeting,
+        "items": items,
+        "frozen": meeting_services.meeting_frozen(meeting=meeting),
+        "PollStatus": PollStatus,
+    }
     return render(request, "console/meeting.html", context)
 
 

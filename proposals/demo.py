@@ -19,7 +19,7 @@ from polls import services as poll_services
 from polls.models import Poll, VoteStandard
 from proposals import people_services, review_votes, services
 from proposals.models import Proposal
-from proposals.workflow import Action
+from proposals.workflow import Action, State
 
 DIRECTORS = [
     ("robyn", "Chair", []),
@@ -41,10 +41,10 @@ def seed_proposals(secretary: Any) -> list[str]:
                 user.set_password(demo_password())
                 user.save()
             if not hasattr(user, "director"):
-                people_services.director_save(user=user, title=title, interests=interests)
+                people_services.director_save(director_user=user, title=title, interests=interests)
     poll = Poll.objects.get(title=ESCALATING_TITLE)
     proposal = services.proposal_escalate(poll_id=poll.pk)
-    if proposal is not None and proposal.status == "draft":
+    if proposal is not None and proposal.status == State.DRAFT:
         _journey(proposal, secretary)
     _waiting_for_review(secretary)
     return [name for name, _, _ in DIRECTORS]
@@ -61,7 +61,7 @@ def _waiting_for_review(secretary: Any) -> None:
     alice = get_user_model().objects.get(username="alice")
     with transaction.atomic():
         proposal = services.proposal_create(
-            proposer=alice,
+            actor=alice,
             title=WAITING_TITLE,
             summary="Publish the full annual report in Italian too, for the shareholders who read it first in Italian.",
             kind="governance",
@@ -80,7 +80,7 @@ def _journey(proposal: Proposal, secretary: Any) -> None:
     with transaction.atomic():
         services.proposal_update(
             proposal=proposal,
-            editor=secretary,
+            actor=secretary,
             title="Invest $5B in xAI",
             summary="Authorize an investment of $5 billion in xAI, at a valuation set by several credible "
             "outside investors.",
@@ -106,7 +106,7 @@ def _journey(proposal: Proposal, secretary: Any) -> None:
             ("ira", "No recommendation from the board."),
         ):
             review_votes.review_vote_cast(
-                proposal_id=proposal.pk, user=users[username], decision="refer", comment=comment
+                proposal_id=proposal.pk, actor=users[username], decision="refer", comment=comment
             )
         meeting = Meeting.objects.get(title=meeting_title())
         proposal = services.proposal_transition(

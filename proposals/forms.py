@@ -6,14 +6,14 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from meetings.models import Meeting
-from polls.models import Comparator, Poll, PollKind, VoteStandard
+from polls.models import Comparator, Poll, PollKind, PollStatus, VoteStandard
 from polls.standards import FRACTION_PATTERN
 from proposals.models import COMMENT_MAX_CHARS, DECISION_CHOICES, PROPOSAL_TEXT_FIELDS, Proposal
 
 
 class ProposalForm(forms.ModelForm):
     polls = forms.ModelMultipleChoiceField(
-        queryset=Poll.objects.filter(kind=PollKind.PUBLIC).exclude(status="draft"),
+        queryset=Poll.objects.filter(kind=PollKind.PUBLIC).exclude(status=PollStatus.DRAFT),
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label=_("Polls as evidence"),

@@ -18,10 +18,10 @@ MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 
 
 @transaction.atomic
-def comment_add(*, proposal: Proposal, author: User, body: str) -> Comment:
+def comment_add(*, proposal: Proposal, actor: User, body: str) -> Comment:
     # The lock orders this event after any other on the proposal's chain.
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
-    if not can_comment(author, proposal):
+    if not can_comment(actor, proposal):
         raise NotAllowed(_("You may not comment on this proposal."))
     if not body.strip():
         raise InvalidProposal(_("Write something to comment."))
@@ -30,8 +30,8 @@ def comment_add(*, proposal: Proposal, author: User, body: str) -> Comment:
             _("A comment is at most %(count)s characters; attach a longer text as a file.")
             % {"count": f"{COMMENT_MAX_CHARS:,}"}
         )
-    comment = Comment.objects.create(proposal=proposal, author=author, body=body.strip())
-    audit_append(stream=f"proposal:{proposal.pk}", action="commented", actor=author, payload={"comment_id": comment.pk})
+    comment = Comment.objects.create(proposal=proposal, author=actor, body=body.strip())
+    audit_append(stream=f"proposal:{proposal.pk}", action="commented", actor=actor, payload={"comment_id": comment.pk})
     return comment
 
 
@@ -65,9 +65,9 @@ def sniff_content_type(head: bytes) -> str | None:
 
 
 @transaction.atomic
-def attachment_add(*, proposal: Proposal, uploaded_by: User, upload: UploadedFile) -> Attachment:
+def attachment_add(*, proposal: Proposal, actor: User, upload: UploadedFile) -> Attachment:
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
-    if not can_attach(uploaded_by, proposal):
+    if not can_attach(actor, proposal):
         raise NotAllowed(_("You may not attach files to this proposal."))
     size = upload.size or 0
     if size > MAX_ATTACHMENT_BYTES:
@@ -91,12 +91,12 @@ def attachment_add(*, proposal: Proposal, uploaded_by: User, upload: UploadedFil
             % {"suffix": suffix or pgettext("no file name extension", "nothing"), "content_type": content_type}
         )
     attachment = Attachment.objects.create(
-        proposal=proposal, file=upload, name=name, content_type=content_type, size=size, uploaded_by=uploaded_by
+        proposal=proposal, file=upload, name=name, content_type=content_type, size=size, uploaded_by=actor
     )
     audit_append(
         stream=f"proposal:{proposal.pk}",
         action="attached",
-        actor=uploaded_by,
+        actor=actor,
         payload={"attachment": attachment.pk, "name": name, "content_type": content_type, "size": size},
     )
     return attachment

@@ -70,7 +70,11 @@ def _recuse_where_interested() -> None:
 
 
 @transaction.atomic
-def director_save(*, user: User, title: str = "", interests: Iterable[str] = (), in_office: bool = True) -> Director:
+def director_save(
+    *, director_user: User, title: str = "", interests: Iterable[str] = (), in_office: bool = True
+) -> Director:
+    """A director's title and declared interests, saved for the account `director_user`; the
+    declaration is on the director's own trail in their name."""
     interests = list(interests)
     _refuse_control_characters(title=title, interests=interests)
     cleaned = sorted({interest.strip() for interest in interests if interest.strip()}, key=str.casefold)
@@ -79,14 +83,14 @@ def director_save(*, user: User, title: str = "", interests: Iterable[str] = (),
         # "..." or a zero-width space would be stored as an interest that recuses from nothing.
         raise InvalidProposal(_("An interest must name a party: %(text)s.") % {"text": nameless[0][:80]})
     director, _created = Director.objects.update_or_create(
-        user=user, defaults={"title": title, "interests": cleaned, "in_office": in_office}
+        user=director_user, defaults={"title": title, "interests": cleaned, "in_office": in_office}
     )
-    parties = parties_for(cleaned, actor=user)
+    parties = parties_for(cleaned, actor=director_user)
     director.parties.set(parties)
     audit_append(
-        stream=f"director:{user.pk}",
+        stream=f"director:{director_user.pk}",
         action="interests_declared",
-        actor=user,
+        actor=director_user,
         payload={
             "title": title,
             "interests": cleaned,

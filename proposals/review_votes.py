@@ -18,7 +18,7 @@ from proposals.workflow import Action, State
 
 
 @transaction.atomic
-def review_vote_cast(*, proposal_id: int, user: User, decision: str, comment: str = "") -> ReviewVote:
+def review_vote_cast(*, proposal_id: int, actor: User, decision: str, comment: str = "") -> ReviewVote:
     """A director's approve, reject, refer or abstain. A conflicted director is refused, naming
     the interest; once the board rule can no longer change the proposal is decided on the spot
     (referred when the refer votes carry it), and a final tie is reported to the secretary."""
@@ -28,7 +28,7 @@ def review_vote_cast(*, proposal_id: int, user: User, decision: str, comment: st
         raise InvalidProposal(_("No such proposal.")) from None
     if decision not in {choice.value for choice in Decision}:
         raise InvalidProposal(_("Decide approve, reject, refer or abstain."))
-    director = director_of(user)
+    director = director_of(actor)
     if director is None:
         raise NotAllowed(_("Only directors in office review proposals."))
     if proposal.status != State.IN_REVIEW:
@@ -46,8 +46,8 @@ def review_vote_cast(*, proposal_id: int, user: User, decision: str, comment: st
     audit_append(
         stream=f"proposal:{proposal.pk}",
         action="review_vote" if created else "review_vote_changed",
-        actor=user,
-        payload={"director": user.get_username(), "decision": decision, "comment": comment},
+        actor=actor,
+        payload={"director": actor.get_username(), "decision": decision, "comment": comment},
     )
     verdict = automatic_verdict(selectors.review_tally(proposal))
     if verdict.final and verdict.outcome is not None:

@@ -78,7 +78,7 @@ def _refuse_control_characters(**values: str | Iterable[str]) -> None:
 @transaction.atomic
 def proposal_create(
     *,
-    proposer: User,
+    actor: User,
     title: str,
     summary: str,
     body: str = "",
@@ -91,11 +91,13 @@ def proposal_create(
     polls: Iterable[Poll] = (),
     escalated_from: Poll | None = None,
 ) -> Proposal:
+    """A draft proposal whose proposer is the actor (for a poll that escalated, the poll's author
+    or a secretary)."""
     if amount is not None and amount < 0:
         raise InvalidProposal(_("The amount must not be negative."))
     _refuse_control_characters(title=title, counterparty=counterparty)
     proposal = Proposal.objects.create(
-        proposer=proposer,
+        proposer=actor,
         title=title,
         summary=summary,
         body=body,
@@ -103,7 +105,7 @@ def proposal_create(
         amount=amount,
         currency=currency.upper(),
         counterparty=counterparty.strip(),
-        party=party_resolve(text=counterparty, actor=proposer),
+        party=party_resolve(text=counterparty, actor=actor),
         needs_shareholder_vote=needs_shareholder_vote,
         advisory=advisory,
         escalated_from=escalated_from,
@@ -112,7 +114,7 @@ def proposal_create(
     audit_append(
         stream=_stream(proposal),
         action="created",
-        actor=proposer,
+        actor=actor,
         payload={"to": State.DRAFT, "escalated_from": escalated_from.pk if escalated_from else None},
     )
     return proposal
@@ -120,11 +122,11 @@ def proposal_create(
 
 @transaction.atomic
 def proposal_update(
-    *, proposal: Proposal, editor: User, polls: Iterable[Poll] | None = None, **changes: Any
+    *, proposal: Proposal, actor: User, polls: Iterable[Poll] | None = None, **changes: Any
 ) -> Proposal:
     """The proposer edits the text while it is a draft or was returned; never afterwards."""
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
-    if not can_edit_proposal(editor, proposal):
+    if not can_edit_proposal(actor, proposal):
         raise NotAllowed(
             _("Only the proposer may edit, and only in draft or returned; this one is %(status)s.")
             % {"status": state_word(proposal.status)}
@@ -136,11 +138,11 @@ def proposal_update(
     for field, value in changes.items():
         setattr(proposal, field, value)
     if "counterparty" in changes:
-        proposal.party = party_resolve(text=proposal.counterparty, actor=editor)
+        proposal.party = party_resolve(text=proposal.counterparty, actor=actor)
     proposal.save()
     if polls is not None:
         proposal.polls.set(list(polls))
-    audit_append(stream=_stream(proposal), action="edited", actor=editor, payload={"fields": sorted(changes)})
+    audit_append(stream=_stream(proposal), action="edited", actor=actor, payload={"fields": sorted(changes)})
     return proposal
 
 
@@ -406,7 +408,7 @@ def proposal_escalate(*, poll_id: int) -> Proposal | None:
     try:
         with transaction.atomic():
             proposal = proposal_create(
-                proposer=proposer,
+                actor=proposer,
                 title=f"Follow up the poll: {poll.title}"[:300],
                 summary=f"The poll closed with “{option.label}” at or above "
                 f"{poll.escalation_numerator}/{poll.escalation_denominator} of the votes.",

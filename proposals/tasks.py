@@ -10,7 +10,7 @@ from datetime import timedelta
 from celery import Task, shared_task
 from django.conf import settings
 
-from polls.models import Poll
+from polls.models import Poll, PollStatus
 from proposals import consent, notifications, people_services, services
 from proposals.models import Proposal
 from proposals.workflow import State
@@ -69,10 +69,12 @@ def proposals_sweep() -> dict[str, int]:
     for, send reminders and any notification whose task was lost (a broker outage, a killed
     worker). Selecting by state makes a second run find nothing to do; each proposal, poll and
     notification is handled on its own, so one that fails never holds up the others."""
-    to_settle = Proposal.objects.filter(status=State.SHAREHOLDER_VOTE, item__status="certified")
+    to_settle = Proposal.objects.filter(status=State.SHAREHOLDER_VOTE, item__status=PollStatus.CERTIFIED)
     settled = _each("settling proposal", list(to_settle.values_list("pk", flat=True)), _settle)
     to_escalate = Poll.objects.filter(
-        status__in=["closed", "certified"], escalation_option__isnull=False, escalated_proposal__isnull=True
+        status__in=[PollStatus.CLOSED, PollStatus.CERTIFIED],
+        escalation_option__isnull=False,
+        escalated_proposal__isnull=True,
     )
     escalated = _each(
         "escalating poll",

@@ -46,7 +46,7 @@ def proposal_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         try:
-            proposal = services.proposal_create(proposer=request.user, **data)  # type: ignore[arg-type]
+            proposal = services.proposal_create(actor=request.user, **data)  # type: ignore[arg-type]
             if "submit" in request.POST:
                 services.proposal_transition(proposal_id=proposal.pk, action=Action.SUBMIT, actor=request.user)  # type: ignore[arg-type]
         except DomainError as error:
@@ -67,7 +67,7 @@ def proposal_edit(request: HttpRequest, proposal_id: int) -> HttpResponse:
         data = dict(form.cleaned_data)
         polls = data.pop("polls")
         try:
-            services.proposal_update(proposal=proposal, editor=request.user, polls=polls, **data)  # type: ignore[arg-type]
+            services.proposal_update(proposal=proposal, actor=request.user, polls=polls, **data)  # type: ignore[arg-type]
         except DomainError as error:
             form.add_error(None, error.message)
         else:
@@ -167,7 +167,7 @@ def proposal_comment(request: HttpRequest, proposal_id: int) -> HttpResponse:
     form = CommentForm(request.POST)
     if form.is_valid():
         try:
-            materials.comment_add(proposal=proposal, author=request.user, body=form.cleaned_data["body"])  # type: ignore[arg-type]
+            materials.comment_add(proposal=proposal, actor=request.user, body=form.cleaned_data["body"])  # type: ignore[arg-type]
         except DomainError as error:
             form.add_error("body", error.message)
         else:
@@ -187,7 +187,7 @@ def proposal_attach(request: HttpRequest, proposal_id: int) -> HttpResponse:
     form = AttachmentForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            materials.attachment_add(proposal=proposal, uploaded_by=request.user, upload=form.cleaned_data["file"])  # type: ignore[arg-type]
+            materials.attachment_add(proposal=proposal, actor=request.user, upload=form.cleaned_data["file"])  # type: ignore[arg-type]
         except DomainError as error:
             form.add_error("file", error.message)
         else:

@@ -138,14 +138,14 @@ def make_director(username: str, *, interests: tuple[str, ...] = (), title: str 
     from proposals import people_services
 
     user = make_user(username=username, email=f"{username}@example.com")
-    return people_services.director_save(user=user, title=title, interests=list(interests))
+    return people_services.director_save(director_user=user, title=title, interests=list(interests))
 
 
 def make_proposal(proposer: User | None = None, **fields: Any) -> Proposal:
     from proposals import services as proposal_services
 
     return proposal_services.proposal_create(
-        proposer=proposer or make_user(),
+        actor=proposer or make_user(),
         title=fields.pop("title", "Invest $5B in xAI"),
         summary=fields.pop("summary", "Authorize an investment of $5 billion in xAI."),
         kind=fields.pop("kind", "investment"),

@@ -195,5 +195,5 @@ class BoardMeetingViewSet(
     )
     @action(detail=True, methods=["post"], url_path="minutes/approve")
     def minutes_approve(self, request: Request, pk: str | None = None) -> Response:
-        meeting = board_meetings.minutes_approve(meeting_id=self.get_object().pk, user=request.user)  # type: ignore[arg-type]
+        meeting = board_meetings.minutes_approve(meeting_id=self.get_object().pk, actor=request.user)  # type: ignore[arg-type]
         return Response(_minutes(meeting))

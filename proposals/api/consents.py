@@ -129,7 +129,7 @@ class ConsentViewSet(DetailWithoutFilters, mixins.ListModelMixin, mixins.Retriev
         data = serializer.validated_data
         signed = consent.consent_sign(
             consent_id=found.pk,
-            user=request.user,  # type: ignore[arg-type]
+            actor=request.user,  # type: ignore[arg-type]
             password=data["password"],
             otp=data["otp"],
             refuse=data["refuse"],

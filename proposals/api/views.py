@@ -70,14 +70,14 @@ class ProposalViewSet(
 
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
-        serializer.instance = services.proposal_create(proposer=self.request.user, **data)  # type: ignore[arg-type]
+        serializer.instance = services.proposal_create(actor=self.request.user, **data)  # type: ignore[arg-type]
 
     def perform_update(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         polls = data.pop("polls", None)
         serializer.instance = services.proposal_update(
             proposal=serializer.instance,
-            editor=self.request.user,  # type: ignore[arg-type]
+            actor=self.request.user,  # type: ignore[arg-type]
             polls=polls,
             **data,
         )
@@ -152,7 +152,7 @@ class ProposalViewSet(
         serializer.is_valid(raise_exception=True)
         vote = review_votes.review_vote_cast(
             proposal_id=proposal.pk,
-            user=request.user,  # type: ignore[arg-type]
+            actor=request.user,  # type: ignore[arg-type]
             decision=serializer.validated_data["decision"],
             comment=serializer.validated_data["comment"],
         )
@@ -179,7 +179,7 @@ class ProposalViewSet(
         serializer.is_valid(raise_exception=True)
         comment = materials.comment_add(
             proposal=proposal,
-            author=request.user,  # type: ignore[arg-type]
+            actor=request.user,  # type: ignore[arg-type]
             body=serializer.validated_data["body"],
         )
         return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
@@ -214,7 +214,7 @@ class ProposalViewSet(
         with transaction.atomic():
             attachment = materials.attachment_add(
                 proposal=proposal,
-                uploaded_by=request.user,  # type: ignore[arg-type]
+                actor=request.user,  # type: ignore[arg-type]
                 upload=serializer.validated_data["file"],
             )
             if wanted != AttachmentVisibility.BOARD:
@@ -279,7 +279,7 @@ class DirectorViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.G
     def perform_create(self, serializer: Any) -> None:
         data = serializer.validated_data
         serializer.instance = people_services.director_save(
-            user=data["user"],
+            director_user=data["user"],
             title=data.get("title", ""),
             interests=data.get("interests", []),
             in_office=data.get("in_office", True),

@@ -301,7 +301,7 @@ def proposal_in_review(world: World) -> Proposal:
     start_review(proposal, world.secretary, days=14)
     review_votes.review_vote_cast(
         proposal_id=proposal.pk,
-        user=User.objects.get(username="robyn"),
+        actor=User.objects.get(username="robyn"),
         decision="abstain",
         comment="Shareholders should weigh in.",
     )

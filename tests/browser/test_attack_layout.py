@@ -13,7 +13,7 @@ from proposals.models import Proposal
 
 def test_a_long_unbroken_comment_wraps_on_a_phone(signed_in: Any, proposal_in_review: Proposal) -> None:
     author = User.objects.get(username="robyn")
-    materials.comment_add(proposal=proposal_in_review, author=author, body="https://example.com/" + "a" * 5000)
+    materials.comment_add(proposal=proposal_in_review, actor=author, body="https://example.com/" + "a" * 5000)
     page = signed_in("robyn", viewport={"width": 375, "height": 800})
     page.goto(f"/proposals/{proposal_in_review.pk}/")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375

@@ -24,10 +24,10 @@ def test_a_director_reads_the_full_review_page_and_votes_to_refer(
     proposal = proposal_in_review
     proposal.polls.add(world.poll)
     materials.attachment_add(
-        proposal=proposal, uploaded_by=world.secretary, upload=SimpleUploadedFile("valuation.txt", b"board papers")
+        proposal=proposal, actor=world.secretary, upload=SimpleUploadedFile("valuation.txt", b"board papers")
     )
     materials.comment_add(
-        proposal=proposal, author=User.objects.get(username="robyn"), body="Ask xAI for the term sheet."
+        proposal=proposal, actor=User.objects.get(username="robyn"), body="Ask xAI for the term sheet."
     )
 
     kimbal = signed_in("kimbal")

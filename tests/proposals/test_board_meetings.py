@@ -125,7 +125,7 @@ def test_a_correction_after_circulation_withdraws_the_approvals(board: dict[str,
     meeting = board["meeting"]
     board_meetings.minutes_save(meeting_id=meeting.pk, text="Draft.", actor=secretary)
     board_meetings.minutes_circulate(meeting_id=meeting.pk, actor=secretary)
-    board_meetings.minutes_approve(meeting_id=meeting.pk, user=brad.user)
+    board_meetings.minutes_approve(meeting_id=meeting.pk, actor=brad.user)
     board_meetings.minutes_save(meeting_id=meeting.pk, text="Corrected.", actor=secretary)
     assert not meeting.minutes_approvals.exists()
 

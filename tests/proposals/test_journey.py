@@ -49,7 +49,7 @@ def test_the_xai_journey_from_poll_to_defeat_with_each_email_once(django_capture
 
     # 2. Submitted, then reviewed with Elon recused; the board refers it with no recommendation.
     with django_capture_on_commit_callbacks(execute=True):
-        services.proposal_update(proposal=proposal, editor=proposal.proposer, counterparty="xAI", advisory=True)
+        services.proposal_update(proposal=proposal, actor=proposal.proposer, counterparty="xAI", advisory=True)
         services.proposal_transition(proposal_id=proposal.pk, action=Action.SUBMIT, actor=proposal.proposer)
         services.proposal_transition(
             proposal_id=proposal.pk,
@@ -58,7 +58,7 @@ def test_the_xai_journey_from_poll_to_defeat_with_each_email_once(django_capture
             due_at=timezone.now() + datetime.timedelta(days=7),
         )
         for director in (robyn, kimbal):
-            review_votes.review_vote_cast(proposal_id=proposal.pk, user=director.user, decision="refer")
+            review_votes.review_vote_cast(proposal_id=proposal.pk, actor=director.user, decision="refer")
 
     # 3. Put to the 2025 meeting under the bylaw standard; the inspector's totals are certified.
     register = make_register([("CEDE", "Cede & Co", "cede@example.com", 3_000_000_000)], outstanding=3_200_000_000)

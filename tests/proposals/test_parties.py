@@ -63,7 +63,7 @@ def test_a_director_interested_in_xai_is_recused_whatever_the_proposal_calls_it(
     recusal = Recusal.objects.get(proposal=proposal)
     assert (recusal.director, recusal.interest) == (elon, "xAI")
     with pytest.raises(NotAllowed):
-        review_votes.review_vote_cast(proposal_id=proposal.pk, user=elon.user, decision="approve")
+        review_votes.review_vote_cast(proposal_id=proposal.pk, actor=elon.user, decision="approve")
     assert not ReviewVote.objects.filter(proposal=proposal).exists()
 
 
@@ -133,7 +133,7 @@ def test_only_the_secretary_lifts_a_recusal_with_a_reason_on_the_trail() -> None
     party_services.recusal_lift(recusal_id=recusal.pk, reason="He sold his stake", actor=secretary)
 
     assert elon.recused_from(proposal) is None
-    review_votes.review_vote_cast(proposal_id=proposal.pk, user=elon.user, decision="abstain")
+    review_votes.review_vote_cast(proposal_id=proposal.pk, actor=elon.user, decision="abstain")
     lifted = [event for event in audit_trail(f"proposal:{proposal.pk}") if event.action == "recusal_lifted"]
     assert [(e.payload["director"], e.payload["reason"]) for e in lifted] == [("elon", "He sold his stake")]
 
@@ -141,7 +141,7 @@ def test_only_the_secretary_lifts_a_recusal_with_a_reason_on_the_trail() -> None
 @pytest.mark.django_db
 def test_interest_declarations_are_on_the_directors_own_chain() -> None:
     elon = make_director("elon", interests=("xAI",))
-    people_services.director_save(user=elon.user, title="CEO", interests=[])
+    people_services.director_save(director_user=elon.user, title="CEO", interests=[])
     events = audit_trail(f"director:{elon.user.pk}")
     assert [event.payload["interests"] for event in events] == [["xAI"], []]
 
@@ -152,7 +152,7 @@ def test_an_interest_declared_mid_review_recuses_at_once() -> None:
     make_director("robyn")
     proposal = make_proposal()
     start_review(proposal, make_secretary())
-    people_services.director_save(user=kimbal.user, title="Director", interests=["xai"])
+    people_services.director_save(director_user=kimbal.user, title="Director", interests=["xai"])
     assert Recusal.objects.get(proposal=proposal).interest == "xai"
     assert AuditEvent.objects.filter(stream=f"proposal:{proposal.pk}", action="director_recused").count() == 1
 

@@ -130,9 +130,9 @@ def test_the_board_decides_automatically_once_the_rule_cannot_change() -> None:
     services.proposal_transition(
         proposal_id=proposal.pk, action=Action.START_REVIEW, actor=make_secretary(), due_at=timezone.now() + IN_A_WEEK
     )
-    review_votes.review_vote_cast(proposal_id=proposal.pk, user=directors[0].user, decision="approve")
+    review_votes.review_vote_cast(proposal_id=proposal.pk, actor=directors[0].user, decision="approve")
     assert Proposal.objects.get(pk=proposal.pk).status == State.IN_REVIEW
-    review_votes.review_vote_cast(proposal_id=proposal.pk, user=directors[1].user, decision="approve")
+    review_votes.review_vote_cast(proposal_id=proposal.pk, actor=directors[1].user, decision="approve")
     assert Proposal.objects.get(pk=proposal.pk).status == State.APPROVED
     decided = AuditEvent.objects.get(stream=f"proposal:{proposal.pk}", action="decide")
     assert decided.actor is None
@@ -142,7 +142,7 @@ def test_the_board_decides_automatically_once_the_rule_cannot_change() -> None:
 def test_the_secretary_decides_at_the_due_date_on_the_votes_cast() -> None:
     directors = [make_director(name) for name in ("a", "b", "c", "d")]
     proposal = force_status(make_proposal(), State.IN_REVIEW)
-    review_votes.review_vote_cast(proposal_id=proposal.pk, user=directors[0].user, decision="approve")
+    review_votes.review_vote_cast(proposal_id=proposal.pk, actor=directors[0].user, decision="approve")
     decided = services.proposal_transition(proposal_id=proposal.pk, action=Action.DECIDE, actor=make_secretary())
     assert decided.status == State.REJECTED  # 1 of 4 voted: no quorum
     event = AuditEvent.objects.get(stream=f"proposal:{proposal.pk}", action="decide")
@@ -243,11 +243,11 @@ def test_attachments_are_checked_by_content_not_by_name(name: str, content: byte
     proposal = make_proposal()
     upload = SimpleUploadedFile(name, content)
     if accepted:
-        attachment = materials.attachment_add(proposal=proposal, uploaded_by=proposal.proposer, upload=upload)
+        attachment = materials.attachment_add(proposal=proposal, actor=proposal.proposer, upload=upload)
         assert attachment.size == len(content)
     else:
         with pytest.raises(InvalidProposal):
-            materials.attachment_add(proposal=proposal, uploaded_by=proposal.proposer, upload=upload)
+            materials.attachment_add(proposal=proposal, actor=proposal.proposer, upload=upload)
         assert not proposal.attachments.exists()
 
 
@@ -255,14 +255,14 @@ def test_an_attachment_over_ten_megabytes_is_refused() -> None:
     proposal = make_proposal()
     upload = SimpleUploadedFile("big.txt", b"a" * (10 * 1024 * 1024 + 1))
     with pytest.raises(InvalidProposal, match="limited to 10 MB"):
-        materials.attachment_add(proposal=proposal, uploaded_by=proposal.proposer, upload=upload)
+        materials.attachment_add(proposal=proposal, actor=proposal.proposer, upload=upload)
 
 
 def test_only_people_who_may_see_the_proposal_can_download_its_files(client: Any, settings: Any, tmp_path: Any) -> None:
     settings.MEDIA_ROOT = str(tmp_path)
     proposal = make_proposal()
     attachment = materials.attachment_add(
-        proposal=proposal, uploaded_by=proposal.proposer, upload=SimpleUploadedFile("a.txt", b"hello")
+        proposal=proposal, actor=proposal.proposer, upload=SimpleUploadedFile("a.txt", b"hello")
     )
     client.force_login(make_user())
     assert client.get(f"/proposals/attachments/{attachment.pk}/").status_code == 404  # a draft: private

@@ -120,7 +120,7 @@ def test_the_secretary_has_no_refer_button_and_a_forged_post_changes_nothing(
 def test_a_refer_by_a_director_after_the_decision_is_refused(board: dict[str, Any]) -> None:
     proposal, directors = board["proposal"], board["directors"]
     for name in ("robyn", "kimbal", "ira"):
-        review_votes.review_vote_cast(proposal_id=proposal.pk, user=directors[name].user, decision="approve")
+        review_votes.review_vote_cast(proposal_id=proposal.pk, actor=directors[name].user, decision="approve")
     response = api(directors["james"].user).post(
         f"/api/v1/proposals/{proposal.pk}/review-votes/", {"decision": "refer"}, format="json"
     )
@@ -135,7 +135,7 @@ def test_a_tie_is_reported_to_the_secretary_who_may_set_a_new_due_date(
     votes = {"robyn": "approve", "kimbal": "approve", "ira": "refer", "james": "refer"}
     with django_capture_on_commit_callbacks(execute=True):
         for name, decision in votes.items():
-            review_votes.review_vote_cast(proposal_id=proposal.pk, user=directors[name].user, decision=decision)
+            review_votes.review_vote_cast(proposal_id=proposal.pk, actor=directors[name].user, decision=decision)
     proposal.refresh_from_db()
     assert proposal.status == State.IN_REVIEW
     assert AuditEvent.objects.filter(stream=f"proposal:{proposal.pk}", action="review_tied").count() == 1
@@ -155,7 +155,7 @@ def test_a_tie_is_reported_to_the_secretary_who_may_set_a_new_due_date(
     proposal.refresh_from_db()
     assert abs((proposal.review_due_at - due).total_seconds()) < 1
     # A director changes their vote and the board decides.
-    review_votes.review_vote_cast(proposal_id=proposal.pk, user=directors["james"].user, decision="approve")
+    review_votes.review_vote_cast(proposal_id=proposal.pk, actor=directors["james"].user, decision="approve")
     proposal.refresh_from_db()
     assert (proposal.status, proposal.board_recommendation) == (State.APPROVED, "for")
 
@@ -179,7 +179,7 @@ def test_the_recommendation_reaches_the_item_on_the_ballot_and_its_results(
 ) -> None:
     proposal, directors, secretary = board["proposal"], board["directors"], board["secretary"]
     for name in ("robyn", "kimbal", "ira"):
-        review_votes.review_vote_cast(proposal_id=proposal.pk, user=directors[name].user, decision="refer")
+        review_votes.review_vote_cast(proposal_id=proposal.pk, actor=directors[name].user, decision="refer")
     register = make_register([("H1", "Holder", "holder@example.com", 100)], outstanding=100)
     meeting = make_meeting(register)
     proposal = services.proposal_transition(
@@ -203,7 +203,7 @@ def test_the_recommendation_reaches_the_item_on_the_ballot_and_its_results(
 def test_an_approved_proposal_recommends_for_in_the_api(board: dict[str, Any]) -> None:
     proposal, directors = board["proposal"], board["directors"]
     for name in ("robyn", "kimbal", "ira"):
-        review_votes.review_vote_cast(proposal_id=proposal.pk, user=directors[name].user, decision="approve")
+        review_votes.review_vote_cast(proposal_id=proposal.pk, actor=directors[name].user, decision="approve")
     detail = api(directors["james"].user).get(f"/api/v1/proposals/{proposal.pk}/").json()
     assert detail["board_decision"]["recommendation"] == "for"
 

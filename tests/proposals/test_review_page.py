@@ -44,9 +44,9 @@ def world() -> dict[str, Any]:
     )
     start_review(proposal, secretary)
     materials.attachment_add(
-        proposal=proposal, uploaded_by=secretary, upload=SimpleUploadedFile("valuation.txt", b"board papers")
+        proposal=proposal, actor=secretary, upload=SimpleUploadedFile("valuation.txt", b"board papers")
     )
-    materials.comment_add(proposal=proposal, author=directors["kimbal"].user, body=f"{BOARD_SECRET}: ask for terms")
+    materials.comment_add(proposal=proposal, actor=directors["kimbal"].user, body=f"{BOARD_SECRET}: ask for terms")
     return {"secretary": secretary, "directors": directors, "proposal": proposal, "evidence": evidence}
 
 
@@ -113,7 +113,7 @@ def test_a_decided_proposal_shows_its_decision_not_a_due_date_nor_not_yet(
 ) -> None:
     proposal, directors = world["proposal"], world["directors"]
     for name in ("robyn", "kimbal", "ira"):
-        review_votes.review_vote_cast(proposal_id=proposal.pk, user=directors[name].user, decision="approve")
+        review_votes.review_vote_cast(proposal_id=proposal.pk, actor=directors[name].user, decision="approve")
     proposal.refresh_from_db()
     assert proposal.status == State.APPROVED
     text = page(client, directors["james"].user, f"/proposals/{proposal.pk}/review/")
@@ -150,7 +150,7 @@ def test_at_the_due_date_the_secretary_decides_through_a_confirmation_page(
 ) -> None:
     proposal, secretary, directors = world["proposal"], world["secretary"], world["directors"]
     for name, decision in (("robyn", "refer"), ("kimbal", "refer"), ("ira", "approve")):
-        review_votes.review_vote_cast(proposal_id=proposal.pk, user=directors[name].user, decision=decision)
+        review_votes.review_vote_cast(proposal_id=proposal.pk, actor=directors[name].user, decision=decision)
     Proposal.objects.filter(pk=proposal.pk).update(review_due_at=timezone.now() - datetime.timedelta(minutes=1))
     detail = page(client, secretary, f"/proposals/{proposal.pk}/")
     assert f"/proposals/{proposal.pk}/decide/" in detail

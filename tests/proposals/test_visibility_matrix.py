@@ -77,18 +77,18 @@ def build_world(state: str, capture: Any, settings: Any, tmp_path: Any) -> dict[
         proposer = make_user(username="proposer")
         proposal = make_proposal(proposer, title=TITLE)
         services.proposal_transition(proposal_id=proposal.pk, action=Action.SUBMIT, actor=proposer)
-        materials.comment_add(proposal=proposal, author=proposer, body=f"{PROPOSER_NOTE}: happy to answer")
-        materials.comment_add(proposal=proposal, author=director.user, body=f"{SENTINEL}: related-party risk")
+        materials.comment_add(proposal=proposal, actor=proposer, body=f"{PROPOSER_NOTE}: happy to answer")
+        materials.comment_add(proposal=proposal, actor=director.user, body=f"{SENTINEL}: related-party risk")
         materials.attachment_add(
-            proposal=proposal, uploaded_by=proposer, upload=SimpleUploadedFile("business-plan.txt", b"the plan")
+            proposal=proposal, actor=proposer, upload=SimpleUploadedFile("business-plan.txt", b"the plan")
         )
         memo = materials.attachment_add(
             proposal=proposal,
-            uploaded_by=secretary,
+            actor=secretary,
             upload=SimpleUploadedFile("board-memo.txt", f"{SENTINEL} memo".encode()),
         )
         proxy = materials.attachment_add(
-            proposal=proposal, uploaded_by=secretary, upload=SimpleUploadedFile("proxy-statement.txt", b"for all")
+            proposal=proposal, actor=secretary, upload=SimpleUploadedFile("proxy-statement.txt", b"for all")
         )
         materials.attachment_visibility_set(
             attachment=proxy, visibility=AttachmentVisibility.PROXY_MATERIAL, actor=secretary
@@ -103,16 +103,16 @@ def build_world(state: str, capture: Any, settings: Any, tmp_path: Any) -> dict[
             # Two of the three directors decide (one is recused): by plurality, as the state needs.
             decision = {"rejected": "reject", "referred": "refer"}.get(state, "approve")
             review_votes.review_vote_cast(
-                proposal_id=proposal.pk, user=second.user, decision=decision, comment=f"{SENTINEL}: vote comment"
+                proposal_id=proposal.pk, actor=second.user, decision=decision, comment=f"{SENTINEL}: vote comment"
             )
         if state in ("approved", "rejected", "referred", "shareholder_vote", "adopted"):
-            review_votes.review_vote_cast(proposal_id=proposal.pk, user=director.user, decision=decision)
+            review_votes.review_vote_cast(proposal_id=proposal.pk, actor=director.user, decision=decision)
         if state in PUBLIC_STATES:
             register = make_register([("H1", "Holder", "holder@example.com", 100)], outstanding=100)
             services.proposal_transition(
                 proposal_id=proposal.pk, action=Action.PUT_TO_VOTE, actor=secretary, meeting=make_meeting(register)
             )
-            materials.comment_add(proposal=proposal, author=member, body=f"{PUBLIC_COMMENT}: I will vote for")
+            materials.comment_add(proposal=proposal, actor=member, body=f"{PUBLIC_COMMENT}: I will vote for")
         if state == "adopted":
             services.proposal_transition(
                 proposal_id=proposal.pk, action=Action.SETTLE, actor=None, outcome=State.ADOPTED, comment="Passed."

@@ -134,7 +134,7 @@ def test_a_proposal_at_a_vote_shows_the_boards_decision_but_not_its_tally_or_rec
         proposal = make_proposal(make_user(), counterparty="xAI Corp")
         start_review(proposal, secretary)
         for director in (robyn, ira):
-            review_votes.review_vote_cast(proposal_id=proposal.pk, user=director.user, decision="refer")
+            review_votes.review_vote_cast(proposal_id=proposal.pk, actor=director.user, decision="refer")
         register = make_register([("H1", "Holder", "holder@example.com", 100)], outstanding=100)
         proposals_services.proposal_transition(
             proposal_id=proposal.pk, action=Action.PUT_TO_VOTE, actor=secretary, meeting=make_meeting(register)

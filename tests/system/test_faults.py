@@ -343,7 +343,7 @@ def shareholder_vote_ready_to_certify() -> tuple[Proposal, Poll, str]:
     start_review(proposal, secretary)
     # Referral is the board's decision: both disinterested directors vote to refer.
     for director in directors:
-        review_votes.review_vote_cast(proposal_id=proposal.pk, user=director.user, decision="refer")
+        review_votes.review_vote_cast(proposal_id=proposal.pk, actor=director.user, decision="refer")
     register = make_register([("CEDE", "Cede & Co", "cede@example.com", 3_000_000_000)], outstanding=3_200_000_000)
     proposal = services.proposal_transition(
         proposal_id=proposal.pk, action=Action.PUT_TO_VOTE, actor=secretary, meeting=make_meeting(register)

@@ -235,7 +235,7 @@ def test_a_director_reads_the_board_in_natural_italian() -> None:
     robyn = make_director("robyn")
     make_director("kimbal")
     proposal = start_review(make_proposal(), make_secretary())
-    review_votes.review_vote_cast(proposal_id=proposal.pk, user=robyn.user, decision="approve", comment="")
+    review_votes.review_vote_cast(proposal_id=proposal.pk, actor=robyn.user, decision="approve", comment="")
     client = italian()
     client.force_login(robyn.user)
     page = client.get(f"/proposals/{proposal.pk}/").content.decode()

@@ -279,9 +279,9 @@ def test_services_refuse_control_characters_when_called_directly() -> None:
     with pytest.raises(InvalidPollData):
         make_poll(title="Two\nlines")
     with pytest.raises(InvalidProposal):
-        proposal_services.proposal_create(proposer=make_user(), title="Two\nlines", summary="s")
+        proposal_services.proposal_create(actor=make_user(), title="Two\nlines", summary="s")
     with pytest.raises(InvalidProposal):
-        people_services.director_save(user=make_user(), title="Director", interests=["x\rAI"])
+        people_services.director_save(director_user=make_user(), title="Director", interests=["x\rAI"])
     assert not Poll.objects.exists() and not Proposal.objects.exists()
 
 
