@@ -22,6 +22,7 @@ from meetings.models import Meeting
 from meetings.register_import import register_import
 from meetings.services import holders_link_user, item_ballot_cast
 from polls import certification, services
+from polls.ballots import ballot_cast
 from polls.models import Poll, RecordedPoll, ResultsVisibility, VoteStandard
 
 XAI_QUESTION = "Should Tesla invest $5B into xAI, assuming the valuation is set by several credible outside investors?"
@@ -83,7 +84,7 @@ class PollsDemo:
         options = {option.label: option.pk for option in poll.options.all()}
         for username, choice in DEMO_VOTERS:
             voter = self._user(username, None)
-            services.ballot_cast(poll_id=poll.pk, voter=voter, option_id=options[choice])
+            ballot_cast(poll_id=poll.pk, voter=voter, option_id=options[choice])
 
     def _escalating_poll(self, secretary: Any) -> None:
         """The members' own poll on the question, closed, with the rule that sent it to the
@@ -106,7 +107,7 @@ class PollsDemo:
         options = {option.label: option.pk for option in poll.options.all()}
         for username, choice in DEMO_VOTERS:
             voter = self._user(username, None)
-            services.ballot_cast(poll_id=poll.pk, voter=voter, option_id=options[choice], now=opened)
+            ballot_cast(poll_id=poll.pk, voter=voter, option_id=options[choice], now=opened)
         services.poll_close(poll=poll, actor=secretary)
 
     def _other_polls(self, secretary: Any) -> None:
@@ -136,7 +137,7 @@ class PollsDemo:
             options = {option.label: option.pk for option in poll.options.all()}
             for username, choice in [("voter01", "Yes"), ("voter02", "Yes"), ("voter03", "No")]:
                 voter = get_user_model().objects.get(username=username)
-                services.ballot_cast(
+                ballot_cast(
                     poll_id=poll.pk, voter=voter, option_id=options[choice], now=now - datetime.timedelta(days=9)
                 )
             services.poll_close(poll=poll)

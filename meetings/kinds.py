@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
     from django.db.models import QuerySet
 
-    from polls.services import CastResult
+    from polls.ballots import CastResult
 
 SHARE_FIELDS: dict[str, str] = {
     Choice.FOR: "shares_for",

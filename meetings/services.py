@@ -18,6 +18,15 @@ from meetings import selectors
 from meetings.kinds import SHARE_FIELDS, share_deltas
 from meetings.models import Holder, Meeting, ProxyAppointment, Tabulation
 from polls import refusals
+from polls.ballots import (
+    CastResult,
+    Created,
+    _apply_deltas,
+    _audit_ballot,
+    _check_open,
+    _insert_or_lock_ballot,
+    _poll_for_ballot,
+)
 from polls.exceptions import (
     ChangeNotAllowed,
     IllegalTransition,
@@ -27,18 +36,7 @@ from polls.exceptions import (
     PollNotFound,
 )
 from polls.models import Ballot, Choice, Option, Poll, PollKind, PollStatus
-from polls.services import (
-    CHOICE_LABELS,
-    CastResult,
-    Created,
-    _apply_deltas,
-    _audit_ballot,
-    _check_open,
-    _insert_or_lock_ballot,
-    _locked_poll,
-    _poll_for_ballot,
-    grouped_number,
-)
+from polls.services import CHOICE_LABELS, _locked_poll, grouped_number
 
 
 def holder_for_ballot(*, poll: Poll, user: User, holder_id: int | None) -> Holder:

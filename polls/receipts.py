@@ -129,7 +129,7 @@ def receipt_find(code: str) -> Receipt | None:
 
 
 def ballot_stream(*, poll_id: int, holder_id: int | None, voter_id: int | None) -> str:
-    """The chain a ballot's links are on; the same names as polls.services._ballot_stream."""
+    """The chain a ballot's links are on; the same names as polls.ballots._ballot_stream."""
     if holder_id is not None:
         return f"ballot:{poll_id}:holder:{holder_id}"
     return f"ballot:{poll_id}:voter:{voter_id}"

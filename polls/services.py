@@ -3,38 +3,29 @@
 from __future__ import annotations
 
 import datetime
-import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F, QuerySet
+from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 
-from core.audit import ROOT_WORDS, audit_append, current_key, link_prepare
-from core.models import AuditHead, Profile
+from core.audit import audit_append
+from core.models import Profile
 from core.validators import control_character_fields, control_characters_message
-from polls import kinds, refusals, secrecy
+from polls import refusals
 from polls.exceptions import (
-    ChangeNotAllowed,
     IllegalTransition,
-    InvalidOption,
     InvalidPollData,
-    NoBallot,
-    NotEligible,
     PollNotFound,
-    PollNotOpen,
 )
 from polls.models import (
-    Ballot,
     Choice,
     Option,
     Poll,
@@ -228,304 +219,6 @@ def polls_sweep(*, now: datetime.datetime | None = None) -> SweepReport:
                 poll_closed.send(sender=Poll, poll_id=poll.pk)
                 closed += 1
     return SweepReport(opened=opened, closed=closed)
-
-
-def _poll_for_ballot(poll_id: int) -> Poll:
-    """Read the poll under a lock that lets ballots run side by side but makes `poll_close`
-    (FOR UPDATE) wait for them, and them wait for it: no ballot lands after a close."""
-    if connection.vendor == "postgresql":
-        sql = f"SELECT * FROM {Poll._meta.db_table} WHERE id = %s FOR KEY SHARE"  # noqa: S608
-        poll = next(iter(Poll.objects.raw(sql, [poll_id])), None)
-    else:
-        # SQLite serialises writers (IMMEDIATE transactions), which gives the same guarantee.
-        poll = Poll.objects.filter(pk=poll_id).first()
-    if poll is None:
-        raise PollNotFound()
-    return poll
-
-
-def _check_open(poll: Poll, now: datetime.datetime) -> None:
-    status = poll.effective_status(now)
-    if status != PollStatus.OPEN:
-        raise PollNotOpen(
-            _("This poll is %(status)s; ballots are accepted only while it is open.") % {"status": _status_word(status)}
-        )
-
-
-def _apply_deltas(deltas: dict[int, tuple[int, int]]) -> None:
-    """Move running totals by (votes, weight) per option, in the ballot's own transaction.
-    Rows are locked in primary-key order so two voters swapping options cannot deadlock."""
-    for option_id in sorted(deltas):
-        votes, weight = deltas[option_id]
-        if votes or weight:
-            Option.objects.filter(pk=option_id).update(votes=F("votes") + votes, weight=F("weight") + weight)
-
-
-def _move_totals(*, add_to: int | None, take_from: int | None, weight: int) -> None:
-    deltas: dict[int, tuple[int, int]] = {}
-    if take_from is not None:
-        deltas[take_from] = (-1, -weight)
-    if add_to is not None:
-        previous = deltas.get(add_to, (0, 0))
-        deltas[add_to] = (previous[0] + 1, previous[1] + weight)
-    _apply_deltas(deltas)
-
-
-def _ballot_stream(poll: Poll, ballot: Ballot) -> str:
-    # One chain per holder's (or voter's) ballot: voters never wait on each other's chains.
-    if ballot.holder_id is not None:
-        return f"ballot:{poll.pk}:holder:{ballot.holder_id}"
-    return f"ballot:{poll.pk}:voter:{ballot.voter_id}"
-
-
-def _audit_ballot(poll: Poll, ballot: Ballot, actor: User, action: str) -> str:
-    """Append the ballot's link; its hash, from which the voter's receipt code derives."""
-    payload: dict[str, object]
-    if ballot.holder_id is None:
-        assert ballot.option_id is not None  # noqa: S101 - public ballots always name their option
-        payload = secrecy.public_ballot_payload(
-            poll_id=poll.pk, option_id=ballot.option_id, weight=ballot.weight, secret=poll.secret, salt=ballot.salt
-        )
-    else:
-        payload = {"poll": poll.pk, "option": ballot.option_id, "weight": ballot.weight}
-        payload.update(
-            holder=ballot.holder_id,
-            shares_for=ballot.shares_for,
-            shares_against=ballot.shares_against,
-            shares_abstain=ballot.shares_abstain,
-        )
-    return audit_append(stream=_ballot_stream(poll, ballot), action=action, actor=actor, payload=payload).hash
-
-
-@dataclass(frozen=True)
-class Created:
-    ballot: Ballot
-
-
-def _insert_or_lock_ballot(insert: Callable[[], Ballot], mine: QuerySet[Ballot]) -> Created | Ballot:
-    """Insert a first ballot, or lock the one already there. The unique constraint decides,
-    not a prior SELECT. A concurrent first ballot makes the insert fail; if that one then rolls
-    back there is nothing to lock, and the second attempt inserts."""
-    for _attempt in range(2):
-        try:
-            with transaction.atomic():
-                return Created(insert())
-        except IntegrityError:
-            existing = mine.select_for_update().first()
-            if existing is not None:
-                return existing
-    raise ChangeNotAllowed(_("Your ballot could not be recorded; please try again."))
-
-
-@dataclass(frozen=True)
-class CastResult:
-    ballot: Ballot
-    created: bool
-    changed: bool
-    # The hash of the ballot's latest audit link: the receipt code is its prefix (polls/receipts.py).
-    link_hash: str
-
-
-def ballot_cast(*, poll_id: int, voter: User, option_id: int, now: datetime.datetime | None = None) -> CastResult:
-    """Record `voter`'s choice. The unique constraint, not a prior SELECT, decides whether this
-    is a first ballot; the running totals and the audit link move in the same transaction.
-
-    On PostgreSQL a first ballot, the common case, is one statement; anything else (a change,
-    a refusal to explain, a voter whose audit chain already exists) takes the general path."""
-    now = now or timezone.now()
-    if not voter.is_authenticated or not voter.is_active:
-        raise NotEligible(_("Log in to vote."))
-    if connection.vendor == "postgresql":
-        first = _first_ballot_in_one_statement(poll_id=poll_id, voter=voter, option_id=option_id, now=now)
-        if first is not None:
-            return first
-    return _ballot_cast_general(poll_id=poll_id, voter=voter, option_id=option_id, now=now)
-
-
-# One statement, so one round trip and no explicit transaction (a single statement is atomic
-# on its own): the poll is read under the same key-share lock as the general path (so a close
-# waits for it), the option must belong to that poll, the unique index decides whether this is
-# a first ballot, and the counter, the audit chain's first link, its head and its share of the
-# root (folded into a shard no one else holds; polls/audit.py) are written only if the ballot
-# was. With every root shard busy the link gets no place (NULL), the statement fails and the
-# general path waits for one. A voter whose chain already has links (they withdrew before) is
-# left to the general path, which appends. The poll conditions mirror Poll.effective_status.
-FIRST_BALLOT_SQL = """
-WITH poll AS (
-    SELECT id, secret FROM polls_poll
-    WHERE id = %(poll)s AND kind = 'public' AND status IN ('open', 'scheduled')
-      AND opens_at <= %(now)s AND closes_at > %(now)s
-    FOR KEY SHARE
-), chosen AS (
-    SELECT o.id, poll.secret FROM polls_option o JOIN poll ON o.poll_id = poll.id
-    WHERE o.id = %(option)s AND NOT EXISTS (SELECT 1 FROM core_audithead WHERE stream = %(stream)s)
-), ballot AS (
-    INSERT INTO polls_ballot (poll_id, voter_id, option_id, weight, salt, cast_at, updated_at)
-    SELECT %(poll)s, %(voter)s, chosen.id, 1, CASE WHEN chosen.secret THEN %(salt)s ELSE '' END, %(now)s, %(now)s
-    FROM chosen
-    ON CONFLICT (poll_id, voter_id) WHERE holder_id IS NULL DO NOTHING
-    RETURNING id, salt
-), counter AS (
-    UPDATE polls_option SET votes = votes + 1, weight = weight + 1
-    WHERE id = %(option)s AND EXISTS (SELECT 1 FROM ballot)
-), link_content AS (
-    SELECT v.* FROM ballot JOIN (VALUES
-        (false, %(payload)s::jsonb, %(hash)s, %(c0)s::bigint, %(c1)s::bigint, %(c2)s::bigint, %(c3)s::bigint),
-        (true, %(secret_payload)s::jsonb, %(secret_hash)s, %(s0)s::bigint, %(s1)s::bigint, %(s2)s::bigint,
-            %(s3)s::bigint)
-    ) AS v (secret, payload, hash, c0, c1, c2, c3) ON v.secret = (ballot.salt <> '')
-), root AS (
-    UPDATE core_auditroot r SET n = r.n + 1, a0 = r.a0 # l.c0, a1 = r.a1 # l.c1, a2 = r.a2 # l.c2, a3 = r.a3 # l.c3
-    FROM link_content l
-    WHERE r.shard = (SELECT shard FROM core_auditroot ORDER BY shard LIMIT 1 FOR UPDATE SKIP LOCKED)
-    RETURNING r.shard, r.n
-), link AS (
-    INSERT INTO core_auditevent
-        (stream, seq, action, actor_id, actor_name, at, payload, prev_hash, key_id, hash, root_shard, root_n)
-    SELECT %(stream)s, 1, 'ballot_cast', %(voter)s, %(name)s, %(now)s, l.payload, '', %(key_id)s, l.hash,
-        root.shard, root.n
-    FROM link_content l LEFT JOIN root ON true
-), head AS (
-    INSERT INTO core_audithead (stream, seq, hash) SELECT %(stream)s, 1, hash FROM link_content
-)
-SELECT id, salt FROM ballot
-"""
-
-
-def _first_ballot_in_one_statement(
-    *, poll_id: int, voter: User, option_id: int, now: datetime.datetime
-) -> CastResult | None:
-    stream = f"ballot:{poll_id}:voter:{voter.pk}"
-    # Whether the poll is secret is read by the statement itself; both links are prepared.
-    salt = secrecy.new_salt()
-    payload = secrecy.public_ballot_payload(poll_id=poll_id, option_id=option_id, weight=1, secret=False, salt="")
-    secret_payload = secrecy.public_ballot_payload(
-        poll_id=poll_id, option_id=option_id, weight=1, secret=True, salt=salt
-    )
-    link, secret_link = (
-        link_prepare(
-            stream=stream,
-            seq=1,
-            action="ballot_cast",
-            actor_id=voter.pk,
-            actor_name=voter.get_username(),
-            at=now,
-            payload=content,
-            prev_hash="",
-        )
-        for content in (payload, secret_payload)
-    )
-    params: dict[str, Any] = {
-        "poll": poll_id,
-        "option": option_id,
-        "voter": voter.pk,
-        "now": now,
-        "stream": stream,
-        "name": voter.get_username(),
-        "payload": json.dumps(payload),
-        "hash": link.hash,
-        "key_id": current_key()[0],
-        "salt": salt,
-        "secret_payload": json.dumps(secret_payload),
-        "secret_hash": secret_link.hash,
-        **{f"c{i}": link.share[i] for i in range(ROOT_WORDS)},
-        **{f"s{i}": secret_link.share[i] for i in range(ROOT_WORDS)},
-    }
-
-    def run() -> tuple[int, str] | None:
-        with connection.cursor() as cursor:
-            cursor.execute(FIRST_BALLOT_SQL, params)
-            row = cursor.fetchone()
-        return (row[0], row[1]) if row else None
-
-    try:
-        if connection.in_atomic_block:
-            with transaction.atomic():  # a savepoint, so a refusal leaves the caller's transaction usable
-                inserted = run()
-        else:
-            inserted = run()
-    except IntegrityError:
-        return None  # e.g. a link raced into the chain: the general path sorts it out
-    if inserted is None:
-        return None
-    ballot = Ballot(
-        pk=inserted[0],
-        poll_id=poll_id,
-        voter=voter,
-        option_id=option_id,
-        weight=1,
-        salt=inserted[1],
-        cast_at=now,
-        updated_at=now,
-    )
-    # The statement chose the secret link when it stored a salt: that link's hash is the receipt.
-    link_hash = secret_link.hash if inserted[1] else link.hash
-    return CastResult(ballot=ballot, created=True, changed=False, link_hash=link_hash)
-
-
-@transaction.atomic
-def _ballot_cast_general(*, poll_id: int, voter: User, option_id: int, now: datetime.datetime) -> CastResult:
-    poll = _poll_for_ballot(poll_id)
-    if poll.status == PollStatus.DRAFT:
-        raise PollNotFound()  # drafts are not public: voters cannot tell them from nothing
-    if poll.kind != PollKind.PUBLIC:
-        raise NotEligible(_("This poll is a shareholder vote; use the meeting ballot."))
-    _check_open(poll, now)
-    option = Option.objects.filter(pk=option_id, poll_id=poll.pk).only("pk").first()
-    if option is None:
-        raise InvalidOption()
-    existing = _insert_or_lock_ballot(
-        lambda: Ballot.objects.create(
-            poll_id=poll.pk, voter=voter, option_id=option.pk, weight=1, salt=secrecy.new_salt() if poll.secret else ""
-        ),
-        Ballot.objects.filter(poll_id=poll.pk, voter_id=voter.pk, holder__isnull=True),
-    )
-    if isinstance(existing, Created):
-        _move_totals(add_to=option.pk, take_from=None, weight=1)
-        link_hash = _audit_ballot(poll, existing.ballot, voter, "ballot_cast")
-        return CastResult(ballot=existing.ballot, created=True, changed=False, link_hash=link_hash)
-    ballot = existing
-    if not poll.allow_change:
-        raise ChangeNotAllowed()
-    if ballot.option_id == option.pk:
-        # Nothing is appended: the receipt is the one the chain's last link already gave.
-        head = AuditHead.objects.filter(stream=_ballot_stream(poll, ballot)).values_list("hash", flat=True).first()
-        return CastResult(ballot=ballot, created=False, changed=False, link_hash=head or "")
-    previous = ballot.option_id
-    ballot.option_id = option.pk
-    if poll.secret:
-        # A fresh key, so this link's commitment cannot be matched with the previous one's.
-        ballot.salt = secrecy.new_salt()
-    ballot.save(update_fields=["option", "salt", "updated_at"])
-    _move_totals(add_to=option.pk, take_from=previous, weight=ballot.weight)
-    link_hash = _audit_ballot(poll, ballot, voter, "ballot_changed")
-    return CastResult(ballot=ballot, created=False, changed=True, link_hash=link_hash)
-
-
-@transaction.atomic
-def ballot_withdraw(
-    *, poll_id: int, voter: User, holder_id: int | None = None, now: datetime.datetime | None = None
-) -> None:
-    """Take a ballot back while the poll is open and allows changes; on a shareholder item,
-    the holder's ballot (cast by the holder or its proxy)."""
-    now = now or timezone.now()
-    poll = _poll_for_ballot(poll_id)
-    if poll.status == PollStatus.DRAFT:
-        raise PollNotFound()
-    _check_open(poll, now)
-    if not poll.allow_change:
-        raise ChangeNotAllowed(_("This poll does not allow withdrawing a ballot."))
-    form = kinds.form_of(poll)
-    ballots = Ballot.objects.select_for_update().filter(poll_id=poll.pk)
-    ballot = form.ballot_to_withdraw(poll=poll, actor=voter, holder_id=holder_id, ballots=ballots)
-    if ballot is None:
-        raise NoBallot()
-    deltas = form.withdraw_deltas(poll=poll, ballot=ballot)
-    _audit_ballot(poll, ballot, voter, "ballot_withdrawn")
-    ballot.delete()
-    _apply_deltas(deltas)
-    if form.share_weighted:
-        Poll.objects.filter(pk=poll.pk).update(ballot_count=F("ballot_count") - 1)
 
 
 EDITABLE_STATUSES = (PollStatus.DRAFT, PollStatus.SCHEDULED)

@@ -9,7 +9,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError
-from polls import receipt_mail, receipts, selectors, services
+from polls import receipt_mail, receipts, selectors
+from polls.ballots import ballot_cast, ballot_withdraw
 from polls.exceptions import PollNotOpen
 from polls.forms import VoteForm
 from polls.models import Ballot, Poll, RecordedPoll
@@ -55,7 +56,7 @@ def poll_vote(request: HttpRequest, poll_id: int) -> HttpResponse:
     form = VoteForm(request.POST, poll=poll)
     if form.is_valid():
         try:
-            result = services.ballot_cast(
+            result = ballot_cast(
                 poll_id=poll.pk,
                 voter=request.user,  # type: ignore[arg-type]
                 option_id=form.cleaned_data["option"].pk,
@@ -97,7 +98,7 @@ def poll_withdraw(request: HttpRequest, poll_id: int) -> HttpResponse:
         }
         return render(request, "confirm.html", context)
     try:
-        services.ballot_withdraw(poll_id=poll.pk, voter=request.user)  # type: ignore[arg-type]
+        ballot_withdraw(poll_id=poll.pk, voter=request.user)  # type: ignore[arg-type]
     except DomainError as error:
         messages.error(request, error.message)
     else:

@@ -30,8 +30,9 @@ from rest_framework.settings import api_settings
 
 from core.api_errors import exception_handler
 from core.tokens import ExpiringTokenAuthentication
-from polls import receipts, selectors, services
+from polls import receipts, selectors
 from polls.api.payloads import ballot_payload
+from polls.ballots import ballot_cast
 from polls.models import Option, Poll, PollStatus
 from polls.permissions import can_see_results
 
@@ -93,7 +94,7 @@ def _fast_cast(request: HttpRequest, poll_id: int) -> HttpResponse | None:
     except exceptions.AuthenticationFailed:
         return None  # the viewset answers 401 with its challenge
     request.user = user  # as DRF leaves it, for anything downstream that reads it
-    result = services.ballot_cast(poll_id=poll_id, voter=user, option_id=option)
+    result = ballot_cast(poll_id=poll_id, voter=user, option_id=option)
     payload = {**ballot_payload(result.ballot), "receipt": receipts.receipt_code(result.link_hash)}
     return _json_answer(payload, 201 if result.created else 200, BALLOT_ALLOW)
 

@@ -36,6 +36,7 @@ from polls.api.serializers import (
     ResultsSerializer,
     TabulationSerializer,
 )
+from polls.ballots import ballot_cast, ballot_withdraw
 from polls.models import Comparator, Poll, VoteStandard
 from polls.permissions import can_see_results
 from polls.standards import FRACTION_PATTERN
@@ -332,7 +333,7 @@ class PollViewSet(
                 return Response({"detail": "You have not voted in this poll."}, status=status.HTTP_404_NOT_FOUND)
             receipt = receipts.ballot_receipt(poll_id=poll.pk, holder_id=ballot.holder_id, voter_id=ballot.voter_id)
             return Response({**BallotSerializer(ballot).data, "receipt": receipt})
-        services.ballot_withdraw(
+        ballot_withdraw(
             poll_id=poll.pk,
             voter=request.user,  # type: ignore[arg-type]
             holder_id=_int_or_none(request.query_params.get("holder")),
@@ -353,7 +354,7 @@ class PollViewSet(
             serializer.is_valid(raise_exception=True)
             data = serializer.validated_data
         if "option" in data:
-            result = services.ballot_cast(
+            result = ballot_cast(
                 poll_id=poll_id,
                 voter=request.user,  # type: ignore[arg-type]
                 option_id=data["option"],

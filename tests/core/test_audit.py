@@ -12,6 +12,8 @@ from core.audit import audit_append
 from core.models import AuditEvent
 from meetings.services import item_ballot_cast, proxy_appoint
 from polls import certification, services
+from polls.ballots import ballot_cast
+from polls.fastpath import first_ballot_in_one_statement
 from polls.models import PollStatus
 from polls.trail_verify import audit_verify
 from tests.factories import make_poll, make_secretary
@@ -25,8 +27,8 @@ def option_id(poll: Any, label: str) -> int:
 
 def test_ballot_changes_and_certification_write_chained_events(member: Any) -> None:
     poll = make_poll()
-    services.ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(poll, "Yes"))
-    services.ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(poll, "No"))
+    ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(poll, "Yes"))
+    ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(poll, "No"))
     services.poll_close(poll=poll)
     certification.poll_certify(poll=poll, certified_by=make_secretary())
     ballot_chain = list(AuditEvent.objects.filter(stream=f"ballot:{poll.pk}:voter:{member.pk}"))
@@ -133,7 +135,7 @@ def test_twenty_voters_at_once_take_the_one_statement_path_and_leave_a_verifiabl
     def vote(index: int) -> Any:
         try:
             barrier.wait(timeout=30)
-            return services._first_ballot_in_one_statement(
+            return first_ballot_in_one_statement(
                 poll_id=poll.pk, voter=voters[index], option_id=option_id(poll, "Yes"), now=timezone.now()
             )
         finally:

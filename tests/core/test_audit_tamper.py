@@ -16,6 +16,7 @@ from core import audit
 from core.models import AuditEvent, AuditHead
 from meetings.services import item_ballot_cast
 from polls import certification, services
+from polls.ballots import ballot_cast, ballot_withdraw
 from polls.checks import audit_key_is_strong
 from polls.models import Ballot, Option, Poll, PollStatus
 from tests.factories import make_item, make_meeting, make_poll, make_register, make_secretary, make_user
@@ -51,8 +52,8 @@ def voted() -> Poll:
     poll = make_poll(secret=False)
     voters = [make_user() for _ in range(3)]
     for voter in voters:
-        services.ballot_cast(poll_id=poll.pk, voter=voter, option_id=option(poll, "Yes"))
-    services.ballot_cast(poll_id=poll.pk, voter=voters[0], option_id=option(poll, "No"))
+        ballot_cast(poll_id=poll.pk, voter=voter, option_id=option(poll, "Yes"))
+    ballot_cast(poll_id=poll.pk, voter=voters[0], option_id=option(poll, "No"))
     return poll
 
 
@@ -135,7 +136,7 @@ def test_a_deleted_ballot_is_found(voted: Poll) -> None:
 def test_a_secret_ballot_changed_with_its_counters_is_found_by_its_commitment() -> None:
     poll = make_poll(secret=True)
     voter = make_user()
-    services.ballot_cast(poll_id=poll.pk, voter=voter, option_id=option(poll, "Yes"))
+    ballot_cast(poll_id=poll.pk, voter=voter, option_id=option(poll, "Yes"))
     assert "commitment" in ballot_chain(poll, voter.pk)[-1].payload
     ballot = Ballot.objects.get(poll=poll)
     sql("UPDATE polls_ballot SET option_id = %s WHERE id = %s", [option(poll, "No"), ballot.pk])
@@ -159,8 +160,8 @@ def test_a_split_item_ballot_changed_with_its_counters_is_found() -> None:
 
 def test_a_withdrawn_ballot_put_back_by_sql_is_found(voted: Poll) -> None:
     voter = make_user()
-    services.ballot_cast(poll_id=voted.pk, voter=voter, option_id=option(voted, "Yes"))
-    services.ballot_withdraw(poll_id=voted.pk, voter=voter)
+    ballot_cast(poll_id=voted.pk, voter=voter, option_id=option(voted, "Yes"))
+    ballot_withdraw(poll_id=voted.pk, voter=voter)
     assert "events verified" in verify()
     sql(
         "INSERT INTO polls_ballot (poll_id, voter_id, option_id, weight, salt, cast_at, updated_at) "
@@ -228,7 +229,7 @@ def test_verify_certified_proves_the_trail_as_certified_and_ignores_later_append
     certified = certification.poll_certify(poll=voted, certified_by=make_secretary())
     assert certified.certified_audit_root is not None
     later = make_poll(secret=False, title="A later poll")
-    services.ballot_cast(poll_id=later.pk, voter=make_user(), option_id=option(later, "Yes"))
+    ballot_cast(poll_id=later.pk, voter=make_user(), option_id=option(later, "Yes"))
     assert f"poll {voted.pk} is as certified" in verify("--certified", str(voted.pk))
 
 

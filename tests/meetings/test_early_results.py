@@ -14,6 +14,7 @@ from core.models import AuditEvent
 from meetings.models import Tabulation
 from meetings.services import holders_link_user, item_ballot_cast
 from polls import certification, services
+from polls.ballots import ballot_cast
 from polls.models import Ballot, Poll, PollStatus
 from tests.factories import (
     make_item,
@@ -61,8 +62,8 @@ def test_the_certify_page_of_an_open_item_shows_turnout_but_no_split(secretary_b
 def test_the_certify_page_of_an_open_public_poll_hides_the_votes_per_option(secretary_browser: Client) -> None:
     poll = make_poll(options=("Yes", "No"), results_visibility="after_close")
     for _voter in range(3):
-        services.ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=poll.options.get(label="Yes").pk)
-    services.ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=poll.options.get(label="No").pk)
+        ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=poll.options.get(label="Yes").pk)
+    ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=poll.options.get(label="No").pk)
     page = secretary_browser.get(f"/console/polls/{poll.pk}/certify/").content.decode()
     assert "Ballots cast so far" in page
     assert "Running votes" not in page
@@ -143,7 +144,7 @@ def test_the_admin_hides_the_choice_of_ballots_and_their_audit_payloads_while_re
 ) -> None:
     poll = make_poll(options=("Walrus", "Narwhal"), results_visibility="after_close", secret=False)
     walrus = poll.options.get(label="Walrus")
-    services.ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=walrus.pk)
+    ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=walrus.pk)
     ballot = Ballot.objects.get()
     event = AuditEvent.objects.get(stream__startswith=f"ballot:{poll.pk}:")
     assert event.payload["option"] == walrus.pk  # stored as cast: the trail itself is intact
@@ -193,7 +194,7 @@ def test_bad_tabulation_input_changes_nothing(api: APIClient, item: Poll, secret
 def test_the_admin_refuses_to_filter_ballots_or_events_by_what_was_chosen(secretary_browser: Client) -> None:
     poll = make_poll(options=("Walrus", "Narwhal"), results_visibility="after_close", secret=False)
     walrus = poll.options.get(label="Walrus").pk
-    services.ballot_cast(poll_id=poll.pk, voter=make_user(username="chose-walrus"), option_id=walrus)
+    ballot_cast(poll_id=poll.pk, voter=make_user(username="chose-walrus"), option_id=walrus)
     for url in (
         f"/admin/polls/ballot/?option={walrus}",
         f"/admin/polls/ballot/?option__id__exact={walrus}",
@@ -213,7 +214,7 @@ def test_the_console_tabulation_page_says_it_waits_for_the_close(secretary_brows
 
 def test_the_admin_hides_who_chose_what_while_open_even_where_the_totals_are_live(secretary_browser: Client) -> None:
     poll = make_poll(options=("Walrus", "Narwhal"), results_visibility="live", secret=False)
-    services.ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=poll.options.get(label="Walrus").pk)
+    ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=poll.options.get(label="Walrus").pk)
     listing = secretary_browser.get("/admin/polls/ballot/").content.decode()
     assert "hidden until the poll closes" in listing
     assert "Walrus" not in listing

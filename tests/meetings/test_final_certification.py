@@ -19,6 +19,7 @@ from meetings import meeting_services
 from meetings.models import Meeting
 from meetings.services import holders_link_user, item_ballot_cast, tabulation_record
 from polls import certification, services
+from polls.ballots import ballot_cast
 from polls.exceptions import IllegalTransition
 from polls.models import Poll, PollStatus
 from tests.factories import (
@@ -436,7 +437,7 @@ def test_a_tabulation_equal_to_the_ballots_certifies_without_confirmation(item: 
 def test_a_certified_public_poll_is_served_from_its_record_whatever_its_counters_say(secretary: Any) -> None:
     poll = make_poll(options=("Yes", "No"))
     for label in ("Yes", "Yes", "No"):
-        services.ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=poll.options.get(label=label).pk)
+        ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=poll.options.get(label=label).pk)
     services.poll_close(poll=poll)
     certification.poll_certify(poll=poll, certified_by=secretary)
     before = APIClient().get(f"/api/v1/polls/{poll.pk}/results/").json()

@@ -7,8 +7,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from polls.ballots import ballot_cast
 from polls.models import Ballot, Poll, PollStatus
-from polls.services import ballot_cast
 from tests.factories import make_poll, make_secretary, make_user
 
 pytestmark = pytest.mark.django_db

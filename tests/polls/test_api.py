@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from polls.ballots import ballot_cast
 from polls.models import Ballot, Poll, PollStatus
 from tests.factories import make_poll, make_user
 
@@ -249,9 +250,8 @@ def test_the_results_path_reads_two_queries_whatever_the_ballots(
     poll = make_poll()
     for _ in range(25):
         api_poll_vote = make_user()
-        from polls import services
 
-        services.ballot_cast(poll_id=poll.pk, voter=api_poll_vote, option_id=option_id(poll, "Yes"))
+        ballot_cast(poll_id=poll.pk, voter=api_poll_vote, option_id=option_id(poll, "Yes"))
     # the option counters with their poll in one query, the active-account count (cached for a
     # minute outside tests)
     with django_assert_num_queries(2):

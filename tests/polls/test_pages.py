@@ -7,7 +7,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from polls import services
+from polls.ballots import ballot_cast
 from polls.models import Ballot, Poll, PollStatus
 from tests.factories import make_poll, make_user
 
@@ -159,7 +159,7 @@ def test_the_poll_page_uses_the_same_queries_at_one_ballot_and_at_many(
     with CaptureQueriesContext(connection) as one_ballot:
         assert browser.get(f"/polls/{poll.pk}/").status_code == 200
     for _ in range(20):
-        services.ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=option_id(poll, "No"))
+        ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=option_id(poll, "No"))
     with django_assert_num_queries(len(one_ballot)):
         assert browser.get(f"/polls/{poll.pk}/").status_code == 200
     assert len(one_ballot) <= 7

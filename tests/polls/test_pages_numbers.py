@@ -21,6 +21,7 @@ from rest_framework.test import APIClient
 from meetings.models import Meeting
 from meetings.services import holders_link_user, item_ballot_cast
 from polls import certification, kinds, results, services
+from polls.ballots import ballot_cast
 from polls.exceptions import InvalidPollData
 from polls.models import Option, Poll, PollStatus
 from tests.factories import make_item, make_meeting, make_poll, make_register, make_secretary, make_user
@@ -118,7 +119,7 @@ def test_a_scheduled_poll_shows_its_options(client: Client) -> None:
 
 def _vote_yes(poll: Poll) -> None:
     voter = make_user()
-    services.ballot_cast(poll_id=poll.pk, voter=voter, option_id=poll.options.get(label="Yes").pk)
+    ballot_cast(poll_id=poll.pk, voter=voter, option_id=poll.options.get(label="Yes").pk)
 
 
 def test_an_open_polls_results_say_leading_and_a_closed_polls_say_winner(client: Client) -> None:

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 from meetings.services import item_ballot_cast, tabulation_record
-from polls import certification, selectors, services
+from polls import certification, selectors
 from polls.api.payloads import ballot_payload
 from polls.api.serializers import BallotSerializer, ResultsSerializer
+from polls.ballots import ballot_cast
 from polls.models import Ballot, PollStatus
 from tests.factories import make_item, make_meeting, make_poll, make_register, make_secretary, make_user
 
@@ -27,7 +28,7 @@ def as_json(data: Any) -> Any:
 
 def test_the_ballot_payload_equals_the_serializer_for_public_and_shareholder_ballots() -> None:
     poll = make_poll()
-    services.ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=poll.options.get(label="Yes").pk)
+    ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=poll.options.get(label="Yes").pk)
     holder_user = make_user(email="h@example.com")
     register = make_register([("H1", "Holder", "h@example.com", 90)], outstanding=100)
     item = make_item(make_meeting(register))
@@ -39,7 +40,7 @@ def test_the_ballot_payload_equals_the_serializer_for_public_and_shareholder_bal
 def test_the_results_json_equals_the_serializer_for_polls_and_items() -> None:
     poll = make_poll(options=("Yes", "No", "Abstain"))
     for label in ("Yes", "Yes", "No"):
-        services.ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=poll.options.get(label=label).pk)
+        ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=poll.options.get(label=label).pk)
     tied = make_poll(title="Tied")
     register = make_register([("C", "Cede", "c@example.com", 3_000_000_000)], outstanding=3_200_000_000)
     item = make_item(make_meeting(register), status=PollStatus.CLOSED, standard="present_and_entitled", advisory=True)

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from core.models import AuditEvent
 from polls import certification, selectors, services
+from polls.ballots import ballot_cast, ballot_withdraw
 from polls.exceptions import (
     ChangeNotAllowed,
     IllegalTransition,
@@ -37,15 +38,15 @@ def totals(poll: Poll) -> dict[str, int]:
 
 def test_a_first_ballot_is_created_and_counted(member: Any) -> None:
     poll = make_poll()
-    result = services.ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(poll, "Yes"))
+    result = ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(poll, "Yes"))
     assert result.created
     assert totals(poll) == {"Yes": 1, "No": 0}
 
 
 def test_changing_a_vote_moves_the_count_and_keeps_one_ballot(member: Any) -> None:
     poll = make_poll()
-    services.ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(poll, "Yes"))
-    result = services.ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(poll, "No"))
+    ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(poll, "Yes"))
+    result = ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(poll, "No"))
     assert (result.created, result.changed) == (False, True)
     assert totals(poll) == {"Yes": 0, "No": 1}
     assert Ballot.objects.values_list("option__label", flat=True).get(poll=poll, voter=member) == "No"
@@ -53,17 +54,17 @@ def test_changing_a_vote_moves_the_count_and_keeps_one_ballot(member: Any) -> No
 
 def test_recasting_the_same_option_changes_nothing(member: Any) -> None:
     poll = make_poll()
-    services.ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(poll, "Yes"))
-    result = services.ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(poll, "Yes"))
+    ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(poll, "Yes"))
+    result = ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(poll, "Yes"))
     assert (result.created, result.changed) == (False, False)
     assert totals(poll) == {"Yes": 1, "No": 0}
 
 
 def test_a_second_ballot_is_refused_when_change_is_not_allowed(member: Any) -> None:
     poll = make_poll(allow_change=False)
-    services.ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(poll, "Yes"))
+    ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(poll, "Yes"))
     with pytest.raises(ChangeNotAllowed):
-        services.ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(poll, "No"))
+        ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(poll, "No"))
     assert totals(poll) == {"Yes": 1, "No": 0}
 
 
@@ -74,7 +75,7 @@ def test_a_second_ballot_is_refused_when_change_is_not_allowed(member: Any) -> N
 def test_ballots_are_refused_unless_the_poll_is_open(member: Any, status: str, refusal: type[Exception]) -> None:
     poll = make_poll(status=status, opens_in=datetime.timedelta(hours=1 if status == "scheduled" else -1))
     with pytest.raises(refusal):
-        services.ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(poll, "Yes"))
+        ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(poll, "Yes"))
     assert not Ballot.objects.exists()
 
 
@@ -83,34 +84,34 @@ def test_a_poll_past_its_closing_time_refuses_ballots_before_the_sweep_runs(memb
     later = poll.closes_at + datetime.timedelta(seconds=1)
     assert Poll.objects.get(pk=poll.pk).status == PollStatus.OPEN
     with pytest.raises(PollNotOpen, match="closed"):
-        services.ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(poll, "Yes"), now=later)
+        ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(poll, "Yes"), now=later)
 
 
 def test_an_option_of_another_poll_is_refused(member: Any) -> None:
     poll, other = make_poll(), make_poll(title="Another")
     with pytest.raises(InvalidOption):
-        services.ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(other, "Yes"))
+        ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(other, "Yes"))
     assert not Ballot.objects.exists()
 
 
 def test_an_unknown_poll_is_reported_as_not_found(member: Any) -> None:
     with pytest.raises(PollNotFound):
-        services.ballot_cast(poll_id=999_999, voter=member, option_id=1)
+        ballot_cast(poll_id=999_999, voter=member, option_id=1)
 
 
 def test_an_inactive_account_cannot_vote() -> None:
     poll = make_poll()
     with pytest.raises(NotEligible):
-        services.ballot_cast(poll_id=poll.pk, voter=make_user(is_active=False), option_id=option_id(poll, "Yes"))
+        ballot_cast(poll_id=poll.pk, voter=make_user(is_active=False), option_id=option_id(poll, "Yes"))
 
 
 def test_withdrawing_removes_the_ballot_and_its_count(member: Any) -> None:
     poll = make_poll()
-    services.ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(poll, "No"))
-    services.ballot_withdraw(poll_id=poll.pk, voter=member)
+    ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(poll, "No"))
+    ballot_withdraw(poll_id=poll.pk, voter=member)
     assert totals(poll) == {"Yes": 0, "No": 0}
     with pytest.raises(NoBallot):
-        services.ballot_withdraw(poll_id=poll.pk, voter=member)
+        ballot_withdraw(poll_id=poll.pk, voter=member)
 
 
 def test_the_database_refuses_a_second_ballot_even_without_the_service(member: Any) -> None:
@@ -171,7 +172,7 @@ def test_results_for_three_options_and_seven_ballots_sum_to_one_hundred() -> Non
     poll = make_poll(options=("Yes", "No", "Abstain"))
     for label, how_many in (("Yes", 3), ("No", 2), ("Abstain", 2)):
         for _ in range(how_many):
-            services.ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=option_id(poll, label))
+            ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=option_id(poll, label))
     results = selectors.poll_results(poll=poll)
     assert results.total_ballots == 7
     assert [str(option.percent) for option in results.options] == ["42.8", "28.6", "28.6"]
@@ -181,8 +182,8 @@ def test_results_for_three_options_and_seven_ballots_sum_to_one_hundred() -> Non
 
 def test_results_report_a_tie_without_a_winner() -> None:
     poll = make_poll()
-    services.ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=option_id(poll, "Yes"))
-    services.ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=option_id(poll, "No"))
+    ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=option_id(poll, "Yes"))
+    ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=option_id(poll, "No"))
     results = selectors.poll_results(poll=poll)
     assert results.winner is None
     assert [option.label for option in results.tied] == ["Yes", "No"]
@@ -191,7 +192,7 @@ def test_results_report_a_tie_without_a_winner() -> None:
 def test_turnout_counts_ballots_against_active_accounts() -> None:
     poll = make_poll()
     voters = [make_user() for _ in range(4)]
-    services.ballot_cast(poll_id=poll.pk, voter=voters[0], option_id=option_id(poll, "Yes"))
+    ballot_cast(poll_id=poll.pk, voter=voters[0], option_id=option_id(poll, "Yes"))
     turnout = selectors.poll_results(poll=poll).turnout
     assert (turnout.ballots, turnout.eligible, str(turnout.percent)) == (1, 4, "25.0")
 
@@ -199,14 +200,14 @@ def test_turnout_counts_ballots_against_active_accounts() -> None:
 def test_results_read_a_constant_number_of_queries(django_assert_num_queries: Any) -> None:
     poll = make_poll()
     for _ in range(30):
-        services.ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=option_id(poll, "Yes"))
+        ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=option_id(poll, "Yes"))
     with django_assert_num_queries(2):  # the option rows and the eligible count
         selectors.poll_results(poll=poll)
 
 
 def test_certification_freezes_a_closed_poll_whose_totals_match(secretary: Any, member: Any) -> None:
     poll = make_poll()
-    services.ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(poll, "Yes"))
+    ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(poll, "Yes"))
     services.poll_close(poll=poll)
     poll = certification.poll_certify(poll=poll, certified_by=secretary)
     assert poll.status == PollStatus.CERTIFIED
@@ -215,7 +216,7 @@ def test_certification_freezes_a_closed_poll_whose_totals_match(secretary: Any, 
 
 def test_certification_refuses_and_reports_a_mismatch(secretary: Any, member: Any) -> None:
     poll = make_poll()
-    services.ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(poll, "Yes"))
+    ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(poll, "Yes"))
     services.poll_close(poll=poll)
     Option.objects.filter(poll=poll, label="Yes").update(votes=5, weight=5)
     with pytest.raises(RecountMismatch, match="Yes: running 5 votes / 5 weight, recount 1 / 1"):
@@ -234,7 +235,7 @@ def test_certifying_a_poll_past_its_close_records_the_close_and_escalates(
     make_secretary()
     poll = make_poll(opens_in=datetime.timedelta(minutes=-1), lasts=datetime.timedelta(minutes=5))
     services.poll_escalation_set(poll=poll, option_label="Yes")
-    services.ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=poll.options.get(label="Yes").pk)
+    ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=poll.options.get(label="Yes").pk)
     later = poll.closes_at + datetime.timedelta(minutes=1)
     with django_capture_on_commit_callbacks(execute=True):
         certification.poll_certify(poll=poll, certified_by=make_secretary(), now=later)
@@ -257,7 +258,7 @@ def test_the_reconciliation_sweep_reports_polls_whose_totals_drifted(member: Any
 
     fine, drifted = make_poll(title="Fine"), make_poll(title="Drifted")
     for poll in (fine, drifted):
-        services.ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(poll, "Yes"))
+        ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(poll, "Yes"))
     Option.objects.filter(poll=drifted, label="No").update(votes=3, weight=3)
     with caplog.at_level(logging.ERROR, logger="quorum.polls"):
         assert tasks.polls_reconcile.delay().get() == [drifted.pk]

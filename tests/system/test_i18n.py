@@ -11,7 +11,7 @@ from django.core import mail
 from django.test import Client
 
 from meetings.services import holders_link_user, item_ballot_cast
-from polls import services
+from polls.ballots import ballot_cast
 from polls.models import PollStatus
 from proposals import review_votes
 from proposals import services as proposal_services
@@ -69,7 +69,7 @@ def test_percentages_use_the_italian_decimal_comma() -> None:
     poll = make_poll(options=("Sì", "No"), results_visibility="live")
     yes, no = poll.options.order_by("position")
     for option in (yes, yes, no):
-        services.ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=option.pk)
+        ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=option.pk)
     page = italian().get(f"/polls/{poll.pk}/results/").content.decode()
     assert "66,7%" in page
     assert ">66.7%<" not in page  # the CSS width stays in CSS notation

@@ -13,6 +13,7 @@ from django.utils import timezone
 from meetings.models import RegisterSnapshot
 from meetings.services import item_ballot_cast
 from polls import services
+from polls.ballots import ballot_cast
 from polls.models import Ballot, PollStatus
 from proposals import services as proposal_services
 from proposals.models import FollowUp
@@ -39,7 +40,7 @@ def test_the_dashboard_lists_open_polls_the_member_has_not_voted_in(client: Clie
     member = make_user()
     waiting = make_poll(title="Waiting for my vote")
     voted = make_poll(title="Already voted")
-    services.ballot_cast(poll_id=voted.pk, voter=member, option_id=voted.options.first().pk)  # type: ignore[union-attr]
+    ballot_cast(poll_id=voted.pk, voter=member, option_id=voted.options.first().pk)  # type: ignore[union-attr]
     client.force_login(member)
     page = client.get("/").content.decode()
     pending = page.split('id="pending-heading"')[1].split("</section>")[0]
@@ -130,7 +131,7 @@ def test_certification_shows_the_recount_then_freezes_the_result(client: Client)
     poll = make_poll()
     yes = poll.options.get(label="Yes")
     for _ in range(3):
-        services.ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=yes.pk)
+        ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=yes.pk)
     services.poll_close(poll=poll)
     client.force_login(make_secretary())
     page = client.get(f"/console/polls/{poll.pk}/certify/").content.decode()

@@ -1,0 +1,137 @@
+"""The first ballot of a public poll in one SQL statement (PostgreSQL). It must do exactly
+what the general path in polls/ballots.py does for the same case; tests/polls/test_hot_paths.py
+runs both on the same cases."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import IntegrityError, connection, transaction
+
+from core.audit import ROOT_WORDS, current_key, link_prepare
+from polls import secrecy
+from polls.ballots import CastResult
+from polls.models import Ballot
+
+# One statement, so one round trip and no explicit transaction (a single statement is atomic
+# on its own): the poll is read under the same key-share lock as the general path (so a close
+# waits for it), the option must belong to that poll, the unique index decides whether this is
+# a first ballot, and the counter, the audit chain's first link, its head and its share of the
+# root (folded into a shard no one else holds; polls/audit.py) are written only if the ballot
+# was. With every root shard busy the link gets no place (NULL), the statement fails and the
+# general path waits for one. A voter whose chain already has links (they withdrew before) is
+# left to the general path, which appends. The poll conditions mirror Poll.effective_status.
+FIRST_BALLOT_SQL = """
+WITH poll AS (
+    SELECT id, secret FROM polls_poll
+    WHERE id = %(poll)s AND kind = 'public' AND status IN ('open', 'scheduled')
+      AND opens_at <= %(now)s AND closes_at > %(now)s
+    FOR KEY SHARE
+), chosen AS (
+    SELECT o.id, poll.secret FROM polls_option o JOIN poll ON o.poll_id = poll.id
+    WHERE o.id = %(option)s AND NOT EXISTS (SELECT 1 FROM core_audithead WHERE stream = %(stream)s)
+), ballot AS (
+    INSERT INTO polls_ballot (poll_id, voter_id, option_id, weight, salt, cast_at, updated_at)
+    SELECT %(poll)s, %(voter)s, chosen.id, 1, CASE WHEN chosen.secret THEN %(salt)s ELSE '' END, %(now)s, %(now)s
+    FROM chosen
+    ON CONFLICT (poll_id, voter_id) WHERE holder_id IS NULL DO NOTHING
+    RETURNING id, salt
+), counter AS (
+    UPDATE polls_option SET votes = votes + 1, weight = weight + 1
+    WHERE id = %(option)s AND EXISTS (SELECT 1 FROM ballot)
+), link_content AS (
+    SELECT v.* FROM ballot JOIN (VALUES
+        (false, %(payload)s::jsonb, %(hash)s, %(c0)s::bigint, %(c1)s::bigint, %(c2)s::bigint, %(c3)s::bigint),
+        (true, %(secret_payload)s::jsonb, %(secret_hash)s, %(s0)s::bigint, %(s1)s::bigint, %(s2)s::bigint,
+            %(s3)s::bigint)
+    ) AS v (secret, payload, hash, c0, c1, c2, c3) ON v.secret = (ballot.salt <> '')
+), root AS (
+    UPDATE core_auditroot r SET n = r.n + 1, a0 = r.a0 # l.c0, a1 = r.a1 # l.c1, a2 = r.a2 # l.c2, a3 = r.a3 # l.c3
+    FROM link_content l
+    WHERE r.shard = (SELECT shard FROM core_auditroot ORDER BY shard LIMIT 1 FOR UPDATE SKIP LOCKED)
+    RETURNING r.shard, r.n
+), link AS (
+    INSERT INTO core_auditevent
+        (stream, seq, action, actor_id, actor_name, at, payload, prev_hash, key_id, hash, root_shard, root_n)
+    SELECT %(stream)s, 1, 'ballot_cast', %(voter)s, %(name)s, %(now)s, l.payload, '', %(key_id)s, l.hash,
+        root.shard, root.n
+    FROM link_content l LEFT JOIN root ON true
+), head AS (
+    INSERT INTO core_audithead (stream, seq, hash) SELECT %(stream)s, 1, hash FROM link_content
+)
+SELECT id, salt FROM ballot
+"""
+
+
+def first_ballot_in_one_statement(
+    *, poll_id: int, voter: User, option_id: int, now: datetime.datetime
+) -> CastResult | None:
+    stream = f"ballot:{poll_id}:voter:{voter.pk}"
+    # Whether the poll is secret is read by the statement itself; both links are prepared.
+    salt = secrecy.new_salt()
+    payload = secrecy.public_ballot_payload(poll_id=poll_id, option_id=option_id, weight=1, secret=False, salt="")
+    secret_payload = secrecy.public_ballot_payload(
+        poll_id=poll_id, option_id=option_id, weight=1, secret=True, salt=salt
+    )
+    link, secret_link = (
+        link_prepare(
+            stream=stream,
+            seq=1,
+            action="ballot_cast",
+            actor_id=voter.pk,
+            actor_name=voter.get_username(),
+            at=now,
+            payload=content,
+            prev_hash="",
+        )
+        for content in (payload, secret_payload)
+    )
+    params: dict[str, Any] = {
+        "poll": poll_id,
+        "option": option_id,
+        "voter": voter.pk,
+        "now": now,
+        "stream": stream,
+        "name": voter.get_username(),
+        "payload": json.dumps(payload),
+        "hash": link.hash,
+        "key_id": current_key()[0],
+        "salt": salt,
+        "secret_payload": json.dumps(secret_payload),
+        "secret_hash": secret_link.hash,
+        **{f"c{i}": link.share[i] for i in range(ROOT_WORDS)},
+        **{f"s{i}": secret_link.share[i] for i in range(ROOT_WORDS)},
+    }
+
+    def run() -> tuple[int, str] | None:
+        with connection.cursor() as cursor:
+            cursor.execute(FIRST_BALLOT_SQL, params)
+            row = cursor.fetchone()
+        return (row[0], row[1]) if row else None
+
+    try:
+        if connection.in_atomic_block:
+            with transaction.atomic():  # a savepoint, so a refusal leaves the caller's transaction usable
+                inserted = run()
+        else:
+            inserted = run()
+    except IntegrityError:
+        return None  # e.g. a link raced into the chain: the general path sorts it out
+    if inserted is None:
+        return None
+    ballot = Ballot(
+        pk=inserted[0],
+        poll_id=poll_id,
+        voter=voter,
+        option_id=option_id,
+        weight=1,
+        salt=inserted[1],
+        cast_at=now,
+        updated_at=now,
+    )
+    # The statement chose the secret link when it stored a salt: that link's hash is the receipt.
+    link_hash = secret_link.hash if inserted[1] else link.hash
+    return CastResult(ballot=ballot, created=True, changed=False, link_hash=link_hash)
