@@ -20,7 +20,7 @@ from markdown_it import MarkdownIt
 
 from core.audit import audit_append
 from core.roles import is_secretary
-from proposals import selectors, visibility
+from proposals import visibility
 from proposals.exceptions import IllegalAction, InvalidProposal, NotAllowed
 from proposals.models import (
     BoardAttendance,
@@ -32,8 +32,9 @@ from proposals.models import (
     Proposal,
     ReviewVote,
 )
-from proposals.review import REFERRED, Decision, automatic_verdict
-from proposals.workflow import Action, State
+from proposals.review import Decision
+from proposals.review_votes import board_rule_apply
+from proposals.workflow import State
 
 AnyUser = User | AnonymousUser
 # Raw HTML in the Markdown is shown as text, never passed through; nh3 cleans what the renderer
@@ -192,22 +193,8 @@ def meeting_vote_record(
             "meeting_at": meeting.starts_at.isoformat(),
         },
     )
-    # The same rule as a vote cast on the review page (review_votes.review_vote_cast).
-    verdict = automatic_verdict(selectors.review_tally(proposal))
-    if verdict.final and verdict.outcome is not None:
-        from proposals.services import proposal_transition
-
-        proposal_transition(
-            proposal_id=proposal.pk,
-            action=Action.REFER if verdict.outcome == REFERRED else Action.DECIDE,
-            actor=None,
-            outcome=verdict.outcome,
-            comment=verdict.reason,
-        )
-    elif verdict.final and verdict.tied:
-        from proposals.board import tie_report
-
-        tie_report(proposal=proposal, verdict=verdict)
+    # The same rule as a vote cast on the review page.
+    board_rule_apply(proposal=proposal)
     return vote
 
 

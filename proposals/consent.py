@@ -41,6 +41,7 @@ from proposals.models import (
 )
 from proposals.notifications import notification_enqueue
 from proposals.review import REFERRED
+from proposals.services import proposal_transition
 from proposals.workflow import Action, State
 
 CONSENT_DAYS = 7
@@ -319,8 +320,6 @@ def _record(*, consent_id: int, actor: User, refuse: bool) -> WrittenConsent:
         _close(consent, ConsentStatus.FAILED, f"{actor.get_username()} refused to sign.", actor=None)
     elif not consent.signatures.exclude(response=ConsentResponse.SIGNED).exists():
         _close(consent, ConsentStatus.PASSED, "Every director in office signed.", actor=None)
-        from proposals.services import proposal_transition
-
         proposal_transition(
             proposal_id=consent.proposal_id,
             action=Action.REFER if consent.outcome == REFERRED else Action.DECIDE,

@@ -49,6 +49,14 @@ def review_vote_cast(*, proposal_id: int, actor: User, decision: str, comment: s
         actor=actor,
         payload={"director": actor.get_username(), "decision": decision, "comment": comment},
     )
+    board_rule_apply(proposal=proposal)
+    return vote
+
+
+def board_rule_apply(*, proposal: Proposal) -> None:
+    """After a director's vote, wherever it was cast: once the board rule can no longer change,
+    the system decides (or refers, when the refer votes carry it); a final tie goes to the
+    secretary."""
     verdict = automatic_verdict(selectors.review_tally(proposal))
     if verdict.final and verdict.outcome is not None:
         board_action = Action.REFER if verdict.outcome == REFERRED else Action.DECIDE
@@ -57,4 +65,3 @@ def review_vote_cast(*, proposal_id: int, actor: User, decision: str, comment: s
         )
     elif verdict.final and verdict.tied:
         tie_report(proposal=proposal, verdict=verdict)
-    return vote
