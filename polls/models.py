@@ -10,6 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.validators import SingleLineCharField
+from polls.lifecycle import Status
+from polls.standards import Comparator as StandardComparator
+from polls.standards import Standard
 
 
 class PollKind(models.TextChoices):
@@ -17,24 +20,28 @@ class PollKind(models.TextChoices):
     SHAREHOLDER = "shareholder", _("Shareholder poll")
 
 
+# The values of the next three come from the pure enums the rules are written in; here they get
+# their translated labels. tests/polls/test_enums.py checks the members match one for one.
+
+
 class PollStatus(models.TextChoices):
-    DRAFT = "draft", _("Draft")
-    SCHEDULED = "scheduled", _("Scheduled")
-    OPEN = "open", _("Open")
-    CLOSED = "closed", _("Closed")
-    CERTIFIED = "certified", _("Certified")
+    DRAFT = Status.DRAFT.value, _("Draft")
+    SCHEDULED = Status.SCHEDULED.value, _("Scheduled")
+    OPEN = Status.OPEN.value, _("Open")
+    CLOSED = Status.CLOSED.value, _("Closed")
+    CERTIFIED = Status.CERTIFIED.value, _("Certified")
 
 
 class VoteStandard(models.TextChoices):
-    VOTES_CAST = "votes_cast", _("Votes cast (for / (for + against))")
-    PRESENT_AND_ENTITLED = "present_and_entitled", _("Present and entitled (abstain counts against)")
-    OUTSTANDING = "outstanding", _("Shares outstanding")
-    PLURALITY = "plurality", _("Plurality")
+    VOTES_CAST = Standard.VOTES_CAST.value, _("Votes cast (for / (for + against))")
+    PRESENT_AND_ENTITLED = Standard.PRESENT_AND_ENTITLED.value, _("Present and entitled (abstain counts against)")
+    OUTSTANDING = Standard.OUTSTANDING.value, _("Shares outstanding")
+    PLURALITY = Standard.PLURALITY.value, _("Plurality")
 
 
 class Comparator(models.TextChoices):
-    GT = ">", _("more than")
-    GE = ">=", _("at least")
+    GT = StandardComparator.GT.value, _("more than")
+    GE = StandardComparator.GE.value, _("at least")
 
 
 class Choice(models.TextChoices):
