@@ -1,18 +1,19 @@
 """The first ballot of a public poll in one SQL statement (PostgreSQL). It must do exactly
-what the general path in polls/ballots.py does for the same case; tests/polls/test_hot_paths.py
+what the general path in polls/ballots.py does for the same case; tests/polls/test_fastpath.py
 runs both on the same cases."""
 
 from __future__ import annotations
 
 import datetime
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 
 from core.audit import ROOT_WORDS, current_key, link_prepare
-from polls import secrecy
+from polls import lifecycle, secrecy
 from polls.ballots import CastResult
 from polls.models import Ballot
 
@@ -23,12 +24,32 @@ from polls.models import Ballot
 # root (folded into a shard no one else holds; polls/audit.py) are written only if the ballot
 # was. With every root shard busy the link gets no place (NULL), the statement fails and the
 # general path waits for one. A voter whose chain already has links (they withdrew before) is
-# left to the general path, which appends. The poll conditions mirror Poll.effective_status.
-FIRST_BALLOT_SQL = """
+# left to the general path, which appends. Whether the poll is open now is OPEN_NOW_SQL, made
+# from the lifecycle table as Poll.effective_status is.
+
+
+def window_sql(conditions: Iterable[lifecycle.WindowCondition], *, now: str = "%(now)s") -> str:
+    """Conditions on the stored status and the window (polls.lifecycle) as SQL on polls_poll's
+    columns, compared with the parameter `now`. The statuses and columns are the lifecycle's
+    own names, never a caller's text."""
+    parts = []
+    for condition in conditions:
+        terms = [f"status = '{condition.status.value}'"]
+        if condition.since is not None:
+            terms.append(f"{condition.since.value} <= {now}")
+        if condition.until is not None:
+            terms.append(f"{condition.until.value} > {now}")
+        parts.append("(" + " AND ".join(terms) + ")")
+    return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
+
+
+OPEN_NOW_SQL = window_sql(lifecycle.effective_status_conditions(lifecycle.Status.OPEN))
+
+FIRST_BALLOT_SQL = f"""
 WITH poll AS (
     SELECT id, secret FROM polls_poll
-    WHERE id = %(poll)s AND kind = 'public' AND status IN ('open', 'scheduled')
-      AND opens_at <= %(now)s AND closes_at > %(now)s
+    WHERE id = %(poll)s AND kind = 'public'
+      AND {OPEN_NOW_SQL}
     FOR KEY SHARE
 ), chosen AS (
     SELECT o.id, poll.secret FROM polls_option o JOIN poll ON o.poll_id = poll.id
@@ -63,7 +84,7 @@ WITH poll AS (
     INSERT INTO core_audithead (stream, seq, hash) SELECT %(stream)s, 1, hash FROM link_content
 )
 SELECT id, salt FROM ballot
-"""
+"""  # noqa: S608 - OPEN_NOW_SQL holds the lifecycle's own status values and column names
 
 
 def first_ballot_in_one_statement(

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.validators import SingleLineCharField
+from polls import lifecycle
 from polls.lifecycle import Status
 from polls.standards import Comparator as StandardComparator
 from polls.standards import Standard
@@ -142,14 +143,13 @@ class Poll(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def phase(self, now: datetime.datetime) -> lifecycle.Phase:
+        """Where `now` lies in the poll's window (before, during or after it)."""
+        return lifecycle.phase_of(opens_at=self.opens_at, closes_at=self.closes_at, now=now)
+
     def effective_status(self, now: datetime.datetime | None = None) -> str:
-        """The status a reader should see now, even if the sweep has not run yet."""
-        now = now or timezone.now()
-        if self.status == PollStatus.SCHEDULED and self.opens_at <= now:
-            return PollStatus.OPEN if now < self.closes_at else PollStatus.CLOSED
-        if self.status == PollStatus.OPEN and self.closes_at <= now:
-            return PollStatus.CLOSED
-        return self.status
+        """The status a reader should see now, even if the sweep has not run yet (polls.lifecycle)."""
+        return PollStatus(lifecycle.effective_status(self.status, self.phase(now or timezone.now())))
 
     def get_effective_status_display(self) -> str:
         return str(PollStatus(self.effective_status()).label)

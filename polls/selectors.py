@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import functools
+import operator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -15,7 +18,7 @@ from django.utils.formats import date_format
 
 from core.models import Profile
 from core.validators import stored_percent
-from polls import kinds
+from polls import kinds, lifecycle
 from polls.models import Ballot, Option, Poll, PollKind, PollStatus, RecordedPoll
 from polls.permissions import can_manage_polls
 
@@ -43,17 +46,23 @@ def polls_visible_to(user: User | AnonymousUser) -> QuerySet[Poll]:
     return polls
 
 
+def window_q(conditions: Iterable[lifecycle.WindowCondition], now: datetime.datetime) -> Q:
+    """Conditions on the stored status and the window (polls.lifecycle) as one filter."""
+    parts = []
+    for condition in conditions:
+        bounds: dict[str, object] = {"status": condition.status.value}
+        if condition.since is not None:
+            bounds[f"{condition.since.value}__lte"] = now
+        if condition.until is not None:
+            bounds[f"{condition.until.value}__gt"] = now
+        parts.append(Q(**bounds))
+    return functools.reduce(operator.or_, parts) if parts else Q(pk__in=[])
+
+
 def effective_status_q(status: str, now: datetime.datetime) -> Q:
-    """The database condition for "a reader sees this status now": the twin of
-    `Poll.effective_status`, for filtering without waiting for the sweep."""
-    running = Q(status__in=[PollStatus.OPEN, PollStatus.SCHEDULED])
-    if status == PollStatus.OPEN:
-        return running & Q(opens_at__lte=now, closes_at__gt=now)
-    if status == PollStatus.SCHEDULED:
-        return Q(status=PollStatus.SCHEDULED, opens_at__gt=now)
-    if status == PollStatus.CLOSED:
-        return Q(status=PollStatus.CLOSED) | (running & Q(closes_at__lte=now))
-    return Q(status=status)
+    """The database condition for "a reader sees this status now": made from the same table as
+    `Poll.effective_status` (polls.lifecycle), for filtering without waiting for the sweep."""
+    return window_q(lifecycle.effective_status_conditions(status), now)
 
 
 @dataclass(frozen=True)

@@ -388,3 +388,47 @@ def test_a_poll_only_moves_forward_and_reads_as_the_old_rules_at_every_step(
         seen.append(effective)
     ranks = [ORDER.index(status) for status in seen]
     assert ranks == sorted(ranks)
+
+
+# --- Python, the Django filter and the SQL, on the database ------------------------------------
+
+
+@pytest.mark.django_db
+def test_python_the_filter_and_the_sql_agree_on_every_boundary() -> None:
+    """Polls of every stored status over windows of 1 µs, 2 µs and an hour, read at each
+    boundary and a microsecond either side: the filter (SQLite or PostgreSQL) and, on
+    PostgreSQL, the SQL of the one-statement path find exactly the polls whose
+    `effective_status` is the one asked for."""
+    from django.db import connection
+
+    from polls.fastpath import FIRST_BALLOT_SQL, OPEN_NOW_SQL, window_sql
+    from polls.models import Poll
+    from polls.selectors import effective_status_q
+
+    polls = [
+        Poll.objects.create(
+            title=f"{status} until {closes_at}",
+            status=status,
+            opens_at=opens_at,
+            closes_at=closes_at,
+            certified_at=closes_at if status == Status.CERTIFIED else None,
+        )
+        for status, (opens_at, closes_at) in itertools.product(Status, {(o, c) for o, c, _ in GRID})
+    ]
+    for now in sorted({now for _, _, now in GRID}):
+        for wanted in Status:
+            expected = {poll.pk for poll in polls if poll.effective_status(now) == wanted}
+            assert expected == {
+                poll.pk
+                for poll in polls
+                if old_effective_status(poll.status, poll.opens_at, poll.closes_at, now) == wanted
+            }
+            found = set(Poll.objects.filter(effective_status_q(wanted, now)).values_list("pk", flat=True))
+            assert found == expected, (now, wanted)
+            if connection.vendor == "postgresql":
+                sql = window_sql(effective_status_conditions(wanted))
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SELECT id FROM polls_poll WHERE {sql}", {"now": now})  # noqa: S608
+                    assert {row[0] for row in cursor.fetchall()} == expected, (now, wanted)
+    assert window_sql(effective_status_conditions(Status.OPEN)) == OPEN_NOW_SQL
+    assert f"AND {OPEN_NOW_SQL}\n" in FIRST_BALLOT_SQL
