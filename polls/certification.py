@@ -18,8 +18,8 @@ from core.audit import audit_root_snapshot
 from polls import kinds, results
 from polls.exceptions import IllegalTransition, RecountMismatch
 from polls.models import Ballot, Choice, Option, Poll, PollStatus
-from polls.services import _audit_poll, _locked_poll, _status_word, grouped_number
-from polls.signals import poll_certified, poll_closed
+from polls.services import _audit_poll, _locked_poll, _record_close, _status_word, grouped_number
+from polls.signals import poll_certified
 
 
 class TabulationDiffers(RecountMismatch):
@@ -183,10 +183,7 @@ def poll_certify(
     if poll.status != PollStatus.CLOSED:
         # Past its closing time but not yet swept: record the close first, so whatever reacts
         # to a close (escalation) sees it before the certification.
-        poll.status = PollStatus.CLOSED
-        poll.save(update_fields=["status", "updated_at"])
-        _audit_poll(poll, "poll_closed", None, at=poll.closes_at)
-        poll_closed.send(sender=Poll, poll_id=poll.pk)
+        _record_close(poll, at=poll.closes_at, actor=None)
     recount = poll_recount(poll=poll)
     details = _recount_details(poll, recount)
     if details:

@@ -19,12 +19,13 @@ from django.utils.translation import gettext as _
 from core.audit import audit_append
 from core.models import Profile
 from core.validators import control_character_fields, control_characters_message
-from polls import refusals
+from polls import lifecycle, refusals
 from polls.exceptions import (
     IllegalTransition,
     InvalidPollData,
     PollNotFound,
 )
+from polls.lifecycle import Event, Refusal
 from polls.models import (
     Choice,
     Option,
@@ -36,6 +37,7 @@ from polls.models import (
     ResultsVisibility,
 )
 from polls.option_labels import option_label_clean, option_label_duplicates, options_not_distinct
+from polls.selectors import window_q
 from polls.signals import poll_closed
 from polls.standards import Threshold
 
@@ -134,13 +136,15 @@ def _locked_poll(poll_id: int) -> Poll:
 def poll_schedule(*, poll: Poll, actor: User | None = None) -> Poll:
     """Publish a draft: it opens by itself at `opens_at` (the sweep, or the next read)."""
     poll = _locked_poll(poll.pk)
-    if poll.status != PollStatus.DRAFT:
+    try:
+        transition = lifecycle.move(poll.status, Event.SCHEDULE, poll.phase(timezone.now()))
+    except lifecycle.Refused as refused:
+        if refused.refusal is Refusal.WINDOW:
+            raise IllegalTransition(_("The closing time has already passed.")) from None
         raise IllegalTransition(
             _("Only a draft can be scheduled; this poll is %(status)s.") % {"status": poll.get_status_display()}
-        )
-    if poll.closes_at <= timezone.now():
-        raise IllegalTransition(_("The closing time has already passed."))
-    poll.status = PollStatus.SCHEDULED
+        ) from None
+    poll.status = PollStatus(transition.target)
     poll.save(update_fields=["status", "updated_at"])
     _audit_poll(poll, "poll_scheduled", actor)
     return poll_open_if_due(poll=poll, actor=actor)
@@ -151,17 +155,26 @@ def poll_open(*, poll: Poll, now: datetime.datetime | None = None, actor: User |
     """Open now. A poll scheduled for later opens early; one whose closing time passed cannot."""
     now = now or timezone.now()
     poll = _locked_poll(poll.pk)
-    if poll.status not in (PollStatus.DRAFT, PollStatus.SCHEDULED):
+    try:
+        lifecycle.move(poll.status, Event.OPEN, poll.phase(now))
+    except lifecycle.Refused as refused:
+        if refused.refusal is Refusal.WINDOW:
+            raise IllegalTransition(_("The closing time has already passed; move it before opening.")) from None
         raise IllegalTransition(
             _("Only a draft or scheduled poll can be opened; this one is %(status)s.")
             % {"status": _status_word(poll.status)}
-        )
-    if poll.closes_at <= now:
-        raise IllegalTransition(_("The closing time has already passed; move it before opening."))
+        ) from None
+    return _record_open(poll, at=now, actor=actor)
+
+
+def _record_open(poll: Poll, *, at: datetime.datetime, actor: User | None) -> Poll:
+    """The one open path, for a poll the caller holds locked: the secretary's opening (early,
+    or of a draft) and the sweep's record of an opening time reached, both at `at`. An early
+    opening moves the opening time to `at`."""
     poll.status = PollStatus.OPEN
-    poll.opens_at = min(poll.opens_at, now)
+    poll.opens_at = min(poll.opens_at, at)
     poll.save(update_fields=["status", "opens_at", "updated_at"])
-    _audit_poll(poll, "poll_opened", actor, at=now)
+    _audit_poll(poll, "poll_opened", actor, at=at)
     return poll
 
 
@@ -172,16 +185,26 @@ def poll_close(*, poll: Poll, now: datetime.datetime | None = None, actor: User 
     closing time is read after the lock, so every accepted ballot was cast before it."""
     poll = _locked_poll(poll.pk)
     now = now or timezone.now()
-    if poll.status not in (PollStatus.OPEN, PollStatus.SCHEDULED):
+    try:
+        lifecycle.move(poll.status, Event.CLOSE, poll.phase(now))
+    except lifecycle.Refused:
         raise IllegalTransition(
             _("Only an open poll can be closed; this one is %(status)s.") % {"status": _status_word(poll.status)}
-        )
+        ) from None
+    return _record_close(poll, at=now, actor=actor)
+
+
+def _record_close(poll: Poll, *, at: datetime.datetime, actor: User | None) -> Poll:
+    """The one close path, for a poll the caller holds locked: the secretary's close (`poll_close`),
+    and the record of a closing time that has passed (the sweep, at its run; certification, at
+    the closing time). An early close moves the closing time to `at`, and the opening time
+    before it if need be; a close recorded late leaves the window as it was."""
     poll.status = PollStatus.CLOSED
-    poll.closes_at = min(poll.closes_at, now)
+    poll.closes_at = min(poll.closes_at, at)
     if poll.opens_at >= poll.closes_at:
         poll.opens_at = poll.closes_at - datetime.timedelta(microseconds=1)
     poll.save(update_fields=["status", "opens_at", "closes_at", "updated_at"])
-    _audit_poll(poll, "poll_closed", actor, at=now)
+    _audit_poll(poll, "poll_closed", actor, at=at)
     poll_closed.send(sender=Poll, poll_id=poll.pk)
     return poll
 
@@ -196,32 +219,32 @@ def polls_sweep(*, now: datetime.datetime | None = None) -> SweepReport:
     """Bring stored statuses in line with the clock. Each poll moves in its own transaction
     and under its own lock, so a second sweep running at the same time changes nothing."""
     now = now or timezone.now()
-    opened = closed = 0
-    due_to_open = Poll.objects.filter(status=PollStatus.SCHEDULED, opens_at__lte=now, closes_at__gt=now)
-    for poll_id in due_to_open.values_list("pk", flat=True):
-        with transaction.atomic():
-            poll = _locked_poll(poll_id)
-            if poll.status == PollStatus.SCHEDULED and poll.opens_at <= now < poll.closes_at:
-                poll.status = PollStatus.OPEN
-                poll.save(update_fields=["status", "updated_at"])
-                _audit_poll(poll, "poll_opened", None, at=now)
-                opened += 1
-    due_to_close = Poll.objects.filter(
-        status__in=[PollStatus.OPEN, PollStatus.SCHEDULED], closes_at__lte=now
-    ).values_list("pk", flat=True)
-    for poll_id in due_to_close:
-        with transaction.atomic():
-            poll = _locked_poll(poll_id)
-            if poll.status in (PollStatus.OPEN, PollStatus.SCHEDULED) and poll.closes_at <= now:
-                poll.status = PollStatus.CLOSED
-                poll.save(update_fields=["status", "updated_at"])
-                _audit_poll(poll, "poll_closed", None, at=now)
-                poll_closed.send(sender=Poll, poll_id=poll.pk)
-                closed += 1
+    opened = _clock_moves_record(Event.OPENS_AT_REACHED, now)
+    closed = _clock_moves_record(Event.CLOSES_AT_REACHED, now)
     return SweepReport(opened=opened, closed=closed)
 
 
-EDITABLE_STATUSES = (PollStatus.DRAFT, PollStatus.SCHEDULED)
+_CLOCK_RECORDS = {Event.OPENS_AT_REACHED: _record_open, Event.CLOSES_AT_REACHED: _record_close}
+
+
+def _clock_moves_record(event: Event, now: datetime.datetime) -> int:
+    """Record the clock's moves by `event` that are due (polls.lifecycle.clock_move), judged
+    again under the poll's lock: another sweep may have recorded them first."""
+    moved = 0
+    due = Poll.objects.filter(window_q(lifecycle.clock_due_conditions(event), now))
+    for poll_id in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            poll = _locked_poll(poll_id)
+            transition = lifecycle.clock_move(poll.status, poll.phase(now))
+            if transition is not None and transition.event == event:
+                _CLOCK_RECORDS[event](poll, at=now, actor=None)
+                moved += 1
+    return moved
+
+
+# Judged on the effective status (polls.lifecycle.TERMS_EDITABLE); the admin and the item
+# services ask by this name.
+EDITABLE_STATUSES = lifecycle.TERMS_EDITABLE
 
 
 @transaction.atomic
@@ -236,7 +259,7 @@ def poll_update(*, poll: Poll, actor: User | None = None, **changes: object) -> 
     if isinstance(changes.get("title"), str):
         _refuse_control_characters(title=str(changes["title"]))
     poll = _locked_poll(poll.pk)
-    if poll.effective_status() not in EDITABLE_STATUSES:
+    if not lifecycle.terms_editable(poll.status, poll.phase(timezone.now())):
         raise IllegalTransition(_("A poll can be edited only before it opens."))
     for field, value in changes.items():
         setattr(poll, field, value)
@@ -253,7 +276,8 @@ def poll_open_if_due(*, poll: Poll, actor: User | None = None) -> Poll:
     whichever edit brought that about, the opening goes through `poll_open`, so the trail
     has its `poll_opened` event and who caused it before any ballot arrives."""
     now = timezone.now()
-    if poll.status == PollStatus.SCHEDULED and poll.opens_at <= now < poll.closes_at:
+    transition = lifecycle.clock_move(poll.status, poll.phase(now))
+    if transition is not None and transition.event == Event.OPENS_AT_REACHED:
         return poll_open(poll=poll, now=now, actor=actor)
     return poll
 
