@@ -150,16 +150,23 @@ def phase_of(*, opens_at: datetime.datetime, closes_at: datetime.datetime, now: 
     raise ValueError(f"no phase holds at {now} for the window {opens_at} .. {closes_at}")
 
 
-def clock_move(status: Status | str, phase: Phase) -> Transition | None:
-    """The clock's move from `status` by `phase`: the move of the latest moment reached that has
-    one. One move, so the sweep records one event (a scheduled poll found past its closing time
-    is closed, not opened and closed)."""
-    status = Status(status)
+def _clock_move(status: Status, phase: Phase) -> Transition | None:
     for moment in reversed(moments_reached(phase)):
         transition = _BY_KEY.get((status, CLOCK_EVENTS[moment]))
         if transition is not None:
             return transition
     return None
+
+
+# Read on every ballot and page, so worked out once.
+_CLOCK_MOVES = {(status, phase): _clock_move(status, phase) for status in Status for phase in Phase}
+
+
+def clock_move(status: Status | str, phase: Phase) -> Transition | None:
+    """The clock's move from `status` by `phase`: the move of the latest moment reached that has
+    one. One move, so the sweep records one event (a scheduled poll found past its closing time
+    is closed, not opened and closed)."""
+    return _CLOCK_MOVES[Status(status), phase]
 
 
 def effective_status(status: Status | str, phase: Phase) -> Status:
