@@ -16,8 +16,9 @@ from meetings import services
 from meetings.admin_forms import MeetingAdminForm
 from meetings.forms import RegisterImportForm
 from meetings.models import Holder, Meeting, ProxyAppointment, RegisterSnapshot, Tabulation
+from polls import kinds
 from polls.admin import audit_trail_html
-from polls.models import Poll, PollKind
+from polls.models import Poll
 
 
 @admin.register(RegisterSnapshot)
@@ -158,7 +159,7 @@ class TabulationAdmin(admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "poll":
-            kwargs["queryset"] = Poll.objects.filter(kind=PollKind.SHAREHOLDER)
+            kwargs["queryset"] = Poll.objects.filter(kind__in=kinds.kinds_where(lambda form: form.takes_tabulation))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:

@@ -8,14 +8,18 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
+from django.utils.translation import gettext as _
 
 from meetings.models import Holder, Tabulation
-from polls import kinds
+from polls import kinds, refusals, results
+from polls.exceptions import InvalidPollData, NotEligible
 from polls.models import Ballot, Choice, Option, Poll, PollKind
+from polls.services import CHOICE_LABELS
 from polls.standards import Comparator, Threshold
 
 if TYPE_CHECKING:
+    from django import forms
     from django.contrib.auth.models import AnonymousUser, User
     from django.db.models import QuerySet
 
@@ -35,6 +39,13 @@ def share_deltas(options: dict[str, int], old: dict[str, int], new: dict[str, in
 class ShareholderItem(kinds.BallotForm):
     kind = PollKind.SHAREHOLDER
     share_weighted = True
+    listed = False  # on its meeting's page
+    option_ballots = False  # a holder's shares, on the meeting's ballot
+    may_be_secret = False  # a shareholder vote is public
+    fixed_options = True  # for, against, abstain
+    decided_by_standard = True
+    takes_tabulation = True
+    escalates = False
 
     def ballot_of(self, *, poll: Poll, user: User | AnonymousUser, holder_id: int | None) -> Ballot | None:
         from meetings.selectors import holders_represented
@@ -88,15 +99,38 @@ class ShareholderItem(kinds.BallotForm):
             source=row.source,
         )
 
-    def share_rules(self, poll: Poll) -> kinds.ShareRules:
+    def ballots_cast(self, poll: Poll, *, votes: int) -> int:
+        # A split ballot counts once for each choice it gives shares to: the item keeps its own count.
+        return poll.ballot_count
+
+    def after_withdraw(self, *, poll: Poll) -> None:
+        Poll.objects.filter(pk=poll.pk).update(ballot_count=F("ballot_count") - 1)
+
+    def ballot_count_check(self, poll: Poll) -> tuple[int, int] | None:
+        counted = Ballot.objects.filter(poll_id=poll.pk).count()
+        return None if counted == poll.ballot_count else (poll.ballot_count, counted)
+
+    def totals(self, *, poll: Poll, options: list[Option]) -> results.ShareTotals:
         meeting = poll.meeting
         assert meeting is not None  # noqa: S101 - items belong to meetings
-        return kinds.ShareRules(
-            outstanding=meeting.register.shares_outstanding,
-            quorum=Threshold(
-                Fraction(meeting.quorum_numerator, meeting.quorum_denominator), Comparator(meeting.quorum_comparator)
-            ),
+        outstanding = meeting.register.shares_outstanding
+        return results.share_totals(options=options, outstanding=outstanding, official=self.official_totals(poll))
+
+    def decide(self, *, poll: Poll, totals: results.ShareTotals | None) -> results.ItemDecision:
+        meeting = poll.meeting
+        assert meeting is not None and totals is not None  # noqa: S101 - items belong to meetings and have totals
+        quorum = Threshold(
+            Fraction(meeting.quorum_numerator, meeting.quorum_denominator), Comparator(meeting.quorum_comparator)
         )
+        return results.item_decision(poll, totals, quorum)
+
+    def option_label(self, label: str) -> str:
+        """Options are stored as "For", "Against", "Abstain" (the filings are in English);
+        readers see them in their own language."""
+        for choice in Choice:
+            if label == CHOICE_LABELS[choice]:
+                return str(choice.label)
+        return label
 
     def terms_problems(
         self,
@@ -108,10 +142,9 @@ class ShareholderItem(kinds.BallotForm):
         threshold: str,
         comparator: str,
     ) -> dict[str, str]:
-        from meetings.meeting_services import poll_terms_problems
+        from meetings.meeting_services import item_terms_problems
 
-        return poll_terms_problems(
-            kind=self.kind,
+        return item_terms_problems(
             meeting=meeting,  # type: ignore[arg-type]
             opens_at=opens_at,
             closes_at=closes_at,
@@ -124,6 +157,30 @@ class ShareholderItem(kinds.BallotForm):
         from meetings.services import item_options_ensure
 
         item_options_ensure(poll=poll)
+
+    def options_check(self, *, labels: list[str], creating: bool) -> None:
+        if labels and creating:
+            raise InvalidPollData("A shareholder item gets its options (for, against, abstain) by itself.")
+
+    def create_problem(self, data: Mapping[str, Any]) -> dict[str, str]:
+        if "meeting" not in data:
+            return {"meeting": _("A shareholder item belongs to a meeting.")}
+        if "options" in data:
+            return {"options": _("A shareholder item's options are for, against, abstain.")}
+        if data.get("secret"):
+            return {"secret": str(refusals.ITEM_NOT_SECRET)}
+        return {}
+
+    def draft_form(self, poll: Poll, data: Any = None) -> forms.Form:
+        from polls.forms import ItemDraftForm
+
+        return ItemDraftForm.for_poll(poll, data)
+
+    def check_option_ballot(self) -> None:
+        raise NotEligible(_("This poll is a shareholder vote; use the meeting ballot."))
+
+    def check_share_ballot(self) -> None:
+        """A holder's ballot of shares is how an item votes."""
 
     def create(self, *, data: Mapping[str, Any], common: Mapping[str, Any]) -> Poll:
         from meetings.meeting_services import item_create

@@ -153,9 +153,8 @@ def meeting_update(*, meeting: Meeting, actor: User | None, **changes: object) -
     return meeting
 
 
-def poll_terms_problems(
+def item_terms_problems(
     *,
-    kind: str,
     meeting: Meeting | None,
     opens_at: datetime.datetime | None,
     closes_at: datetime.datetime | None,
@@ -163,32 +162,23 @@ def poll_terms_problems(
     threshold: str = "1/2",
     comparator: str = Comparator.GT,
 ) -> dict[str, str]:
-    """What is wrong with a poll's terms, by field, in the order the services check them (empty
-    when nothing is): a shareholder item belongs to a meeting and is decided by a known
-    standard and a threshold p/q with 0 < p/q <= 1; a public poll belongs to no meeting; every
-    poll closes after it opens. item_create refuses the first problem; the admin's form shows
-    each on its field. The one statement of these rules."""
+    """What is wrong with a shareholder item's terms, by field, in the order the services check
+    them (empty when nothing is): it belongs to a meeting and is decided by a known standard and
+    a threshold p/q with 0 < p/q <= 1; every poll closes after it opens. item_create refuses the
+    first problem; the admin's form shows each on its field (the item's ballot form's
+    terms_problems, as a public poll's are the public poll's). The one statement of these rules."""
     problems: dict[str, str] = {}
-    if kind == PollKind.SHAREHOLDER:
-        if meeting is None:
-            problems["meeting"] = _("A shareholder item belongs to a meeting.")
-        if not standard:
-            problems["standard"] = _("Choose the vote standard that decides the item.")
-        elif standard not in VoteStandard.values:
-            problems["standard"] = _("Unknown vote standard %(standard)s.") % {"standard": repr(standard)}
-        try:
-            _parse_fraction(threshold, comparator, what=pgettext("value being checked", "threshold"))
-        except InvalidPollData as error:
-            problems["threshold"] = str(error.message)
-        return problems | window_problems(opens_at=opens_at, closes_at=closes_at)
-    return kinds.form_for(kind).terms_problems(
-        meeting=meeting,
-        opens_at=opens_at,
-        closes_at=closes_at,
-        standard=standard,
-        threshold=threshold,
-        comparator=comparator,
-    )
+    if meeting is None:
+        problems["meeting"] = _("A shareholder item belongs to a meeting.")
+    if not standard:
+        problems["standard"] = _("Choose the vote standard that decides the item.")
+    elif standard not in VoteStandard.values:
+        problems["standard"] = _("Unknown vote standard %(standard)s.") % {"standard": repr(standard)}
+    try:
+        _parse_fraction(threshold, comparator, what=pgettext("value being checked", "threshold"))
+    except InvalidPollData as error:
+        problems["threshold"] = str(error.message)
+    return problems | window_problems(opens_at=opens_at, closes_at=closes_at)
 
 
 @transaction.atomic
@@ -209,8 +199,7 @@ def item_create(
 ) -> Poll:
     """A shareholder item on the meeting's ballot, with its for / against / abstain options."""
     _refuse_control_characters(title=title)
-    problems = poll_terms_problems(
-        kind=PollKind.SHAREHOLDER,
+    problems = item_terms_problems(
         meeting=meeting,
         opens_at=opens_at,
         closes_at=closes_at,
@@ -258,7 +247,7 @@ def item_rules_update(*, poll: Poll, actor: User | None, **changes: object) -> P
     if unknown:
         raise InvalidPollData(_("These fields cannot be edited: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     poll = Poll.objects.select_for_update().get(pk=poll.pk)
-    if poll.kind != PollKind.SHAREHOLDER:
+    if not kinds.form_of(poll).decided_by_standard:
         raise InvalidPollData(_("Only shareholder items have a vote standard and threshold."))
     before = _item_rules(poll)
     if "standard" in changes:

@@ -12,7 +12,8 @@ from django.db.models import Count
 from django.utils import timezone
 
 from meetings.models import Holder, Meeting, ProxyAppointment
-from polls.models import Ballot, Poll, PollKind, PollStatus
+from polls import kinds
+from polls.models import Ballot, Poll, PollStatus
 from polls.selectors import effective_status_q
 
 
@@ -86,7 +87,7 @@ def pending_ballots(*, user: User | AnonymousUser, now: datetime.datetime | None
     now = now or timezone.now()
     open_now = effective_status_q(PollStatus.OPEN, now)
     polls = list(
-        Poll.objects.filter(open_now, kind=PollKind.PUBLIC)
+        Poll.objects.filter(open_now, kind__in=kinds.kinds_where(lambda form: form.listed))
         .exclude(pk__in=Ballot.objects.filter(voter_id=user.pk, holder__isnull=True).values("poll_id"))
         .order_by("closes_at")
     )

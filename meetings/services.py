@@ -17,7 +17,7 @@ from core.roles import is_secretary
 from meetings import selectors
 from meetings.kinds import SHARE_FIELDS, share_deltas
 from meetings.models import Holder, Meeting, ProxyAppointment, Tabulation
-from polls import refusals
+from polls import kinds, refusals
 from polls.ballots import (
     CastResult,
     Created,
@@ -35,7 +35,7 @@ from polls.exceptions import (
     NotEligible,
     PollNotFound,
 )
-from polls.models import Ballot, Choice, Option, Poll, PollKind, PollStatus
+from polls.models import Ballot, Choice, Option, Poll, PollStatus
 from polls.services import CHOICE_LABELS, _locked_poll, grouped_number
 
 
@@ -115,8 +115,7 @@ def item_ballot_cast(
     poll = _poll_for_ballot(poll_id)
     if poll.status == PollStatus.DRAFT:
         raise PollNotFound()
-    if poll.kind != PollKind.SHAREHOLDER:
-        raise InvalidVote(_("This is a public poll; vote with an option, not a choice."))
+    kinds.form_of(poll).check_share_ballot()
     _check_open(poll, now)
     holder = holder_for_ballot(poll=poll, user=voter, holder_id=holder_id)
     amounts = _shares_by_choice(holder=holder, choice=choice, split=split)
@@ -228,7 +227,7 @@ def tabulation_record(
     """The inspector's official totals for an item; they replace the ballots' totals in the
     result. Refused once the item is certified."""
     poll = _locked_poll(poll.pk)
-    if poll.kind != PollKind.SHAREHOLDER:
+    if not kinds.form_of(poll).takes_tabulation:
         raise InvalidPollData(_("Only shareholder items take an official tabulation."))
     if poll.status == PollStatus.CERTIFIED:
         raise IllegalTransition(_("The item is certified; its result is frozen."))
@@ -274,7 +273,7 @@ def holders_link_user(*, user: User) -> int:
 
 def item_options_ensure(*, poll: Poll) -> None:
     """Give a shareholder item made in the admin its for / against / abstain options."""
-    if not poll.is_item or Option.objects.filter(poll_id=poll.pk).exists():
+    if not kinds.form_of(poll).fixed_options or Option.objects.filter(poll_id=poll.pk).exists():
         return
     Option.objects.bulk_create(
         Option(poll=poll, label=CHOICE_LABELS[choice], code=choice, position=i) for i, choice in enumerate(Choice)

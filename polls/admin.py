@@ -75,7 +75,9 @@ class OptionInline(admin.TabularInline):
     @staticmethod
     def _editable(obj: Poll | None) -> bool:
         # An item's for / against / abstain are fixed; a poll's options only until it opens.
-        return obj is None or (not obj.is_item and obj.effective_status() in services.EDITABLE_STATUSES)
+        return obj is None or (
+            not kinds.form_of(obj).fixed_options and obj.effective_status() in services.EDITABLE_STATUSES
+        )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if not self._editable(obj):

@@ -14,7 +14,7 @@ from django.forms.models import BaseInlineFormSet
 
 from core.errors import DomainError
 from polls import kinds, services
-from polls.models import Poll, PollKind
+from polls.models import Poll
 
 
 class OptionFormSet(BaseInlineFormSet):
@@ -26,14 +26,11 @@ class OptionFormSet(BaseInlineFormSet):
         if self.instance.pk is not None and self.instance.effective_status() not in services.EDITABLE_STATUSES:
             return
         kept = [form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]
-        if self.instance.kind == PollKind.SHAREHOLDER:
-            if kept and self.instance.pk is None:
-                raise ValidationError("A shareholder item gets its options (for, against, abstain) by itself.")
-        else:
-            try:  # poll_create's own check of a public poll's options
-                services._clean_options([form.cleaned_data.get("label") or "" for form in kept])
-            except DomainError as error:
-                raise ValidationError(error.message) from error
+        labels = [form.cleaned_data.get("label") or "" for form in kept]
+        try:  # the ballot form's own check (a public poll's is poll_create's)
+            _ballot_form(self.instance.kind).options_check(labels=labels, creating=self.instance.pk is None)
+        except DomainError as error:
+            raise ValidationError(error.message) from error
 
 
 ITEM_RULE_DEFAULTS = {"threshold_numerator": 1, "threshold_denominator": 2, "threshold_comparator": ">"}
@@ -55,6 +52,25 @@ POLL_FORM_FIELDS = [
 TERM_FIELDS = {"threshold": "threshold_numerator"}
 # What `poll_update` edits; an item's rules go through `item_rules_update`.
 POLL_UPDATE_FIELDS = ("title", "description", "opens_at", "closes_at", "allow_change", "results_visibility", "secret")
+
+
+def _ballot_form(kind: str | None) -> kinds.BallotForm:
+    """The form of the kind chosen, or the model's default kind's when none is (yet) valid."""
+    return kinds.form_for(kind or str(Poll._meta.get_field("kind").default))
+
+
+def _rules_changed(data: dict[str, Any], changed: set[str]) -> dict[str, Any]:
+    """The rules deciding the poll (`rules_update`'s) that the form changed."""
+    rules: dict[str, Any] = {}
+    if "standard" in changed:
+        rules["standard"] = data["standard"]
+    if changed & {"threshold_numerator", "threshold_denominator"}:
+        rules["threshold"] = f"{data['threshold_numerator']}/{data['threshold_denominator']}"
+    if "threshold_comparator" in changed:
+        rules["comparator"] = data["threshold_comparator"]
+    if "advisory" in changed:
+        rules["advisory"] = data["advisory"]
+    return rules
 
 
 class PollAdminForm(forms.ModelForm):
@@ -79,26 +95,26 @@ class PollAdminForm(forms.ModelForm):
         if "standard" not in self.fields:
             return data  # voting has begun: every field is read-only, nothing is saved
         # Kind and meeting are read-only on an existing poll: they are the instance's.
-        kind = data.get("kind") if "kind" in self.fields else self.instance.kind
+        form = _ballot_form(data.get("kind") if "kind" in self.fields else self.instance.kind)
         if "meeting" not in self.fields:
             data["meeting"] = self.instance.meeting
-        if kind == PollKind.SHAREHOLDER:
-            data["secret"] = False  # a shareholder vote is public: the box does not apply
-        else:
-            # A public poll has no standard nor threshold: what the form holds for them is unused.
+        if not form.may_be_secret:
+            data["secret"] = False  # e.g. a shareholder vote is public: the box does not apply
+        if not form.decided_by_standard:
+            # No standard nor threshold decides it: what the form holds for them is unused.
             data.update(standard="", **ITEM_RULE_DEFAULTS)
         for name, default in ITEM_RULE_DEFAULTS.items():
             if data.get(name) in (None, ""):
                 data[name] = default
-        self._check_terms(kind, data)
+        self._check_terms(form, data)
         if self.instance.pk is not None and not self.errors:
             self._update_through_services(data)
         return data
 
-    def _check_terms(self, kind: str | None, data: dict[str, Any]) -> None:
+    def _check_terms(self, form: kinds.BallotForm, data: dict[str, Any]) -> None:
         """The services' own rules for a poll's terms (the ballot form's terms_problems),
         each shown on its field."""
-        problems = kinds.form_for(kind or PollKind.PUBLIC).terms_problems(
+        problems = form.terms_problems(
             meeting=data.get("meeting"),
             opens_at=data.get("opens_at"),
             closes_at=data.get("closes_at"),
@@ -113,23 +129,16 @@ class PollAdminForm(forms.ModelForm):
     def _update_through_services(self, data: dict[str, Any]) -> None:
         changed = set(self.changed_data)
         edits = {name: data[name] for name in POLL_UPDATE_FIELDS if name in changed and name in data}
-        rules: dict[str, Any] = {}
-        if self.instance.is_item:
-            edits.pop("secret", None)  # a shareholder vote is public; the box does not apply
-            if "standard" in changed:
-                rules["standard"] = data["standard"]
-            if changed & {"threshold_numerator", "threshold_denominator"}:
-                rules["threshold"] = f"{data['threshold_numerator']}/{data['threshold_denominator']}"
-            if "threshold_comparator" in changed:
-                rules["comparator"] = data["threshold_comparator"]
-            if "advisory" in changed:
-                rules["advisory"] = data["advisory"]
+        form = kinds.form_of(self.instance)
+        if not form.may_be_secret:
+            edits.pop("secret", None)  # e.g. a shareholder vote is public; the box does not apply
+        rules = _rules_changed(data, changed) if form.decided_by_standard else {}
         if not edits and not rules:
             return
         try:
             with transaction.atomic():  # both or neither
                 if rules:
-                    kinds.form_of(self.instance).rules_update(poll=self.instance, actor=self.actor, **rules)
+                    form.rules_update(poll=self.instance, actor=self.actor, **rules)
                 if edits:
                     services.poll_update(poll=self.instance, actor=self.actor, **edits)
         except DomainError as error:

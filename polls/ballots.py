@@ -17,7 +17,7 @@ from core.audit import audit_append
 from core.models import AuditHead
 from polls import kinds, secrecy
 from polls.exceptions import ChangeNotAllowed, InvalidOption, NoBallot, NotEligible, PollNotFound, PollNotOpen
-from polls.models import Ballot, Option, Poll, PollKind, PollStatus
+from polls.models import Ballot, Option, Poll, PollStatus
 from polls.services import _status_word
 
 
@@ -140,8 +140,7 @@ def _ballot_cast_general(*, poll_id: int, voter: User, option_id: int, now: date
     poll = _poll_for_ballot(poll_id)
     if poll.status == PollStatus.DRAFT:
         raise PollNotFound()  # drafts are not public: voters cannot tell them from nothing
-    if poll.kind != PollKind.PUBLIC:
-        raise NotEligible(_("This poll is a shareholder vote; use the meeting ballot."))
+    kinds.form_of(poll).check_option_ballot()
     _check_open(poll, now)
     option = Option.objects.filter(pk=option_id, poll_id=poll.pk).only("pk").first()
     if option is None:
@@ -196,5 +195,4 @@ def ballot_withdraw(
     _audit_ballot(poll, ballot, voter, "ballot_withdrawn")
     ballot.delete()
     _apply_deltas(deltas)
-    if form.share_weighted:
-        Poll.objects.filter(pk=poll.pk).update(ballot_count=F("ballot_count") - 1)
+    form.after_withdraw(poll=poll)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Sum
 
 from core.models import AuditEvent
-from polls import refusals
+from polls import kinds, refusals
 from polls.models import Option, Poll, PollStatus
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ class TurnoutSoFar:
 
 def turnout_so_far(poll: Poll) -> TurnoutSoFar:
     weight = Option.objects.filter(poll_id=poll.pk).aggregate(votes=Sum("votes"), weight=Sum("weight"))
-    ballots = poll.ballot_count if poll.is_item else int(weight["votes"] or 0)
+    ballots = kinds.form_of(poll).ballots_cast(poll, votes=int(weight["votes"] or 0))
     return TurnoutSoFar(ballots=ballots, shares=int(weight["weight"] or 0))
 
 

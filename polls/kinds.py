@@ -15,16 +15,19 @@ from django.core.cache import cache
 from django.db.models import Count, Sum
 from django.utils.translation import gettext as _
 
-from polls.exceptions import InvalidPollData, InvalidVote, PollNotFound
+from polls.exceptions import InvalidPollData, InvalidVote, NotEligible, PollNotFound
 from polls.models import PollKind
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from django import forms
     from django.contrib.auth.models import AnonymousUser, User
     from django.db.models import QuerySet
 
     from polls.ballots import CastResult
     from polls.models import Ballot, Option, Poll
-    from polls.standards import Threshold
+    from polls.results import ItemDecision, ShareTotals
 
 
 @dataclass(frozen=True)
@@ -36,14 +39,6 @@ class OfficialTotals:
     source: str
 
 
-@dataclass(frozen=True)
-class ShareRules:
-    """What a share-weighted decision needs beside the totals."""
-
-    outstanding: int
-    quorum: Threshold
-
-
 ACTIVE_ACCOUNTS_CACHE_SECONDS = 60
 
 
@@ -51,9 +46,27 @@ class BallotForm:
     """The public poll: one account, one ballot, one option; every active account may vote."""
 
     kind: str = PollKind.PUBLIC
-    # Share-weighted forms keep `Poll.ballot_count` (a split ballot counts once) and decide by
-    # a standard; the others count ballots per option.
+    # Ballots weigh shares (the pages show shares beside the votes); otherwise one ballot, one vote.
     share_weighted = False
+    # Its polls are listed among the public polls: the polls page, the home page's pending
+    # ballots, the polls a proposal cites. A form that is not is listed elsewhere (an item on
+    # its meeting's page).
+    listed = True
+    # A ballot names one option, cast on the poll's own page or with the API's `option`
+    # (polls.ballots.ballot_cast and its one-statement first ballot); otherwise the poll's page
+    # says where its ballot is cast.
+    option_ballots = True
+    # Whether a poll of this form may be secret (nobody sees who chose what).
+    may_be_secret = True
+    # The form gives its polls their options itself, and nobody edits them.
+    fixed_options = False
+    # Decided by a vote standard and a threshold (the item's rules), which may be edited
+    # before it opens; otherwise the leading option wins and there is nothing to decide.
+    decided_by_standard = False
+    # An inspector's official totals may be entered for it once it closes.
+    takes_tabulation = False
+    # An option reaching a threshold may open a draft proposal (poll_escalation_set).
+    escalates = True
 
     def ballot_of(self, *, poll: Poll, user: User | AnonymousUser, holder_id: int | None) -> Ballot | None:
         from polls.models import Ballot
@@ -93,8 +106,30 @@ class BallotForm:
     def official_totals(self, poll: Poll) -> OfficialTotals | None:
         return None
 
-    def share_rules(self, poll: Poll) -> ShareRules | None:
+    def ballots_cast(self, poll: Poll, *, votes: int) -> int:
+        """How many ballots are cast, given the options' votes: one option on each ballot."""
+        return votes
+
+    def after_withdraw(self, *, poll: Poll) -> None:
+        """What the form keeps beside the options' totals, moved in a withdrawal's transaction."""
+
+    def ballot_count_check(self, poll: Poll) -> tuple[int, int] | None:
+        """(running, counted) when a count the form keeps beside the options' totals differs
+        from the ballots; None when it agrees or the form keeps none."""
         return None
+
+    def totals(self, *, poll: Poll, options: list[Option]) -> ShareTotals | None:
+        """The totals a decision is made on, when the form decides by a standard."""
+        return None
+
+    def decide(self, *, poll: Poll, totals: ShareTotals | None) -> ItemDecision | None:
+        """The quorum, the outcome and what every other standard would give, or None when the
+        form decides nothing (the leading option wins)."""
+        return None
+
+    def option_label(self, label: str) -> str:
+        """An option's label as a reader sees it."""
+        return label
 
     def certified_rules(self, poll: Poll) -> dict[str, Any]:
         return {}
@@ -117,6 +152,37 @@ class BallotForm:
 
     def options_ensure(self, poll: Poll) -> None:
         """Give a poll made in the admin the options its form always has (none here)."""
+
+    def options_check(self, *, labels: list[str], creating: bool) -> None:
+        """Refuse (a DomainError) the options the admin lists for a poll: poll_create's check."""
+        from polls import services
+
+        services._clean_options(labels)
+
+    def create_problem(self, data: Mapping[str, Any]) -> dict[str, str]:
+        """The first thing wrong with an API payload creating a poll of this form, by field."""
+        if "options" not in data:
+            return {"options": _("A public poll needs 2 to 20 options.")}
+        if "meeting" in data:
+            return {"meeting": _("Only shareholder items belong to a meeting.")}
+        return {}
+
+    def draft_form(self, poll: Poll, data: Any = None) -> forms.Form:
+        """The console's form for a draft of this form's poll; `poll_draft_update` saves it."""
+        from polls.forms import PollDraftForm
+
+        return PollDraftForm.for_poll(poll, data)
+
+    def check_option_ballot(self) -> None:
+        """Refuse a ballot naming one option (`polls.ballots.ballot_cast`) if that is not how
+        this form votes."""
+        if not self.option_ballots:
+            raise NotEligible()
+
+    def check_share_ballot(self) -> None:
+        """Refuse a holder's ballot of shares (the shareholder item's cast) if that is not how
+        this form votes."""
+        raise InvalidVote(_("This is a public poll; vote with an option, not a choice."))
 
     # Writes the form owns. The views, API and admin ask the poll's form, which calls its
     # services; a form that does not take a write refuses it as the service would.
@@ -169,6 +235,11 @@ def form_for(kind: str) -> BallotForm:
 
 def form_of(poll: Poll) -> BallotForm:
     return form_for(poll.kind)
+
+
+def kinds_where(test: Callable[[BallotForm], bool]) -> list[str]:
+    """The kinds whose form passes `test`, for a query: `kind__in=kinds_where(...)`."""
+    return sorted(kind for kind, form in _FORMS.items() if test(form))
 
 
 def ballot_cast(*, poll_id: int, actor: User, data: Mapping[str, Any]) -> CastResult:

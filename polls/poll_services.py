@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
+from polls import kinds
 from polls.exceptions import IllegalTransition
 from polls.models import Option, Poll, PollStatus
 from polls.services import (
@@ -35,7 +36,7 @@ def poll_draft_update(*, poll: Poll, actor: User, options: Sequence[str] | None 
     for, against and abstain and are not edited here."""
     poll = _locked_draft(poll, _("Only a draft can be edited here; this poll is no longer a draft."))
     old_options = list(poll.options.values_list("label", flat=True))
-    if options is not None and not poll.is_item:
+    if options is not None and not kinds.form_of(poll).fixed_options:
         labels = _clean_options(options)
         if labels != old_options:
             # Drafts have no ballots, so their options can be replaced outright.

@@ -101,18 +101,15 @@ class PollResults:
         return self.status in (PollStatus.CLOSED, PollStatus.CERTIFIED)
 
 
-def _item_totals(poll: Poll, options: list[Option]) -> ShareTotals:
-    form = kinds.form_of(poll)
-    rules = form.share_rules(poll)
-    assert rules is not None  # noqa: S101 - only share-weighted forms have item totals
-    official = form.official_totals(poll)
+def share_totals(*, options: list[Option], outstanding: int, official: kinds.OfficialTotals | None) -> ShareTotals:
+    """A share-weighted poll's totals: the inspector's figures when entered, else the ballots'."""
     if official is not None:
         return ShareTotals(
             for_=official.by_code[Choice.FOR],
             against=official.by_code[Choice.AGAINST],
             abstain=official.by_code[Choice.ABSTAIN],
             broker_non_votes=official.broker_non_votes,
-            outstanding=rules.outstanding,
+            outstanding=outstanding,
             source="tabulation",
         )
     weight = {option.code: option.weight for option in options}
@@ -121,16 +118,17 @@ def _item_totals(poll: Poll, options: list[Option]) -> ShareTotals:
         against=weight[Choice.AGAINST],
         abstain=weight[Choice.ABSTAIN],
         broker_non_votes=0,
-        outstanding=rules.outstanding,
+        outstanding=outstanding,
         source="ballots",
     )
 
 
-def item_decision(poll: Poll, totals: ShareTotals) -> tuple[QuorumResult, ItemOutcome, list[WhatIf]]:
+# The quorum, the outcome under the poll's standard, and what every other standard would give.
+ItemDecision = tuple[QuorumResult, ItemOutcome, list[WhatIf]]
+
+
+def item_decision(poll: Poll, totals: ShareTotals, quorum: Threshold) -> ItemDecision:
     """Apply the item's standard, the meeting's quorum and every other standard to the totals."""
-    rules = kinds.form_of(poll).share_rules(poll)
-    assert rules is not None  # noqa: S101 - only share-weighted forms are decided by a standard
-    quorum = rules.quorum
     threshold = Threshold(
         Fraction(poll.threshold_numerator, poll.threshold_denominator), StandardComparator(poll.threshold_comparator)
     )
@@ -190,7 +188,7 @@ def live_results(
     if options is None:
         options = list(Option.objects.filter(poll_id=poll.pk).order_by("position", "id"))
     form = kinds.form_of(poll)
-    totals = _item_totals(poll, options) if form.share_weighted else None
+    totals = form.totals(poll=poll, options=options)
     if totals is not None and totals.source == "tabulation":
         by_code = {Choice.FOR: totals.for_, Choice.AGAINST: totals.against, Choice.ABSTAIN: totals.abstain}
         weights = [by_code[Choice(option.code)] for option in options]
@@ -208,14 +206,12 @@ def live_results(
         for option, weight, share in zip(options, weights, tenths, strict=True)
     ]
     top = [rows[i] for i in leaders(weights)]
-    ballots = poll.ballot_count if form.share_weighted else sum(o.votes for o in options)
+    ballots = form.ballots_cast(poll, votes=sum(o.votes for o in options))
     eligible = form.eligible_voters(poll)
     # Rounded like every other percentage on the page (29 of 37 is 78.4%, not a cut 78.3%).
     turnout_percent = percent_of(Fraction(ballots, eligible)) if eligible else Decimal("0.0")
-    quorum = outcome = None
-    what_if: list[WhatIf] = []
-    if totals is not None:
-        quorum, outcome, what_if = item_decision(poll, totals)
+    decision = form.decide(poll=poll, totals=totals)
+    quorum, outcome, what_if = decision if decision is not None else (None, None, [])
     return PollResults(
         poll=poll,
         status=poll.effective_status(now),

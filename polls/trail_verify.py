@@ -191,10 +191,10 @@ def _total_problems(poll_ids: list[int] | None = None) -> Iterator[Problem]:
                     f"running total {line.running_votes} votes / {line.running_weight} weight, "
                     f"its ballots {line.counted_votes} / {line.counted_weight}",
                 )
-        if kinds.form_of(poll).share_weighted:
-            counted = Ballot.objects.filter(poll_id=poll.pk).count()
-            if counted != poll.ballot_count:
-                yield Disagreement(f"poll {poll.pk}", f"running ballot count {poll.ballot_count}, ballots {counted}")
+        ballot_count = kinds.form_of(poll).ballot_count_check(poll)
+        if ballot_count is not None:
+            running, counted = ballot_count
+            yield Disagreement(f"poll {poll.pk}", f"running ballot count {running}, ballots {counted}")
 
 
 def _tabulation_changed(poll: Poll, tabulated: dict[str, Any]) -> bool:

@@ -13,8 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.errors import DomainError
 from meetings import meeting_services
 from meetings.models import Meeting
-from polls import poll_services
-from polls.forms import ItemDraftForm, PollDraftForm
+from polls import kinds, poll_services
 from polls.models import Poll, PollStatus
 from proposals.console import _confirm, _confirmed, _form_page, _posted, secretary_only
 
@@ -47,11 +46,7 @@ def poll_edit(request: HttpRequest, poll_id: int) -> HttpResponse:
     if poll.status != PollStatus.DRAFT:
         messages.error(request, _("Only a draft can be edited here; this poll is no longer a draft."))
         return _back(poll)
-    form = (
-        ItemDraftForm.for_poll(poll, _posted(request))
-        if poll.is_item
-        else PollDraftForm.for_poll(poll, _posted(request))
-    )
+    form = kinds.form_of(poll).draft_form(poll, _posted(request))
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         try:

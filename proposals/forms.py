@@ -6,14 +6,15 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from meetings.models import Meeting
-from polls.models import Comparator, Poll, PollKind, PollStatus, VoteStandard
+from polls import kinds
+from polls.models import Comparator, Poll, PollStatus, VoteStandard
 from polls.standards import FRACTION_PATTERN
 from proposals.models import COMMENT_MAX_CHARS, DECISION_CHOICES, PROPOSAL_TEXT_FIELDS, Proposal
 
 
 class ProposalForm(forms.ModelForm):
     polls = forms.ModelMultipleChoiceField(
-        queryset=Poll.objects.filter(kind=PollKind.PUBLIC).exclude(status=PollStatus.DRAFT),
+        queryset=Poll.objects.none(),  # set per form, once every ballot form has registered
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label=_("Polls as evidence"),
@@ -39,6 +40,12 @@ class ProposalForm(forms.ModelForm):
             "counterparty": _("Who the proposal deals with, e.g. “xAI”."),
             "advisory": _("A shareholder vote on it advises the board."),
         }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Evidence is a poll listed among the public polls, once it is no longer a draft.
+        listed = Poll.objects.filter(kind__in=kinds.kinds_where(lambda form: form.listed))
+        self.fields["polls"].queryset = listed.exclude(status=PollStatus.DRAFT)  # type: ignore[attr-defined]
 
 
 class TransitionForm(forms.Form):

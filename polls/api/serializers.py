@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from core.validators import no_control_characters, shown, stored_percent
-from polls import refusals
+from polls import kinds
 from polls.models import (
     Ballot,
     Choice,
@@ -128,20 +128,9 @@ class PollCreateSerializer(serializers.Serializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["closes_at"] <= attrs["opens_at"]:
             raise serializers.ValidationError({"closes_at": _("The poll must close after it opens.")})
-        if attrs["kind"] == PollKind.SHAREHOLDER:
-            if "meeting" not in attrs:
-                raise serializers.ValidationError({"meeting": _("A shareholder item belongs to a meeting.")})
-            if "options" in attrs:
-                raise serializers.ValidationError(
-                    {"options": _("A shareholder item's options are for, against, abstain.")}
-                )
-            if attrs.get("secret"):
-                raise serializers.ValidationError({"secret": refusals.ITEM_NOT_SECRET})
-        else:
-            if "options" not in attrs:
-                raise serializers.ValidationError({"options": _("A public poll needs 2 to 20 options.")})
-            if "meeting" in attrs:
-                raise serializers.ValidationError({"meeting": _("Only shareholder items belong to a meeting.")})
+        problem = kinds.form_for(attrs["kind"]).create_problem(attrs)
+        if problem:
+            raise serializers.ValidationError(problem)
         return attrs
 
 

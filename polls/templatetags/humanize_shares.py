@@ -3,8 +3,8 @@ from decimal import Decimal, InvalidOperation
 from django import template
 from django.utils.formats import number_format
 
-from polls.models import Choice, Poll, VoteStandard
-from polls.services import CHOICE_LABELS
+from polls import kinds
+from polls.models import Poll, VoteStandard
 
 register = template.Library()
 
@@ -31,13 +31,9 @@ def percent(value: Decimal | str | None) -> str:
 
 @register.filter
 def option_label(label: str, poll: Poll) -> str:
-    """A shareholder item's options are stored as "For", "Against", "Abstain" (the filings are
-    in English); readers see them in their own language."""
-    if poll.is_item:
-        for choice in Choice:
-            if label == CHOICE_LABELS[choice]:
-                return str(choice.label)
-    return label
+    """An option's label as the reader sees it: the poll's form says (a shareholder item's
+    "For", "Against", "Abstain" read in the reader's language)."""
+    return kinds.form_of(poll).option_label(label)
 
 
 @register.filter
