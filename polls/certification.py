@@ -149,13 +149,12 @@ def _recount_details(poll: Poll, recount: list[RecountLine]) -> list[str]:
         for line in recount
         if not line.matches
     ]
-    if kinds.form_of(poll).share_weighted:
-        counted = Ballot.objects.filter(poll_id=poll.pk).count()
-        if counted != poll.ballot_count:
-            details.append(
-                _("ballots: running %(running)d, recount %(counted)d")
-                % {"running": poll.ballot_count, "counted": counted}
-            )
+    ballot_count = kinds.form_of(poll).ballot_count_check(poll)
+    if ballot_count is not None:
+        running, counted = ballot_count
+        details.append(
+            _("ballots: running %(running)d, recount %(counted)d") % {"running": running, "counted": counted}
+        )
     return details
 
 

@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 
 from core.audit import ROOT_WORDS, current_key, link_prepare
-from polls import lifecycle, secrecy
+from polls import kinds, lifecycle, secrecy
 from polls.ballots import CastResult
 from polls.models import Ballot
 
@@ -48,7 +48,7 @@ OPEN_NOW_SQL = window_sql(lifecycle.effective_status_conditions(lifecycle.Status
 FIRST_BALLOT_SQL = f"""
 WITH poll AS (
     SELECT id, secret FROM polls_poll
-    WHERE id = %(poll)s AND kind = 'public'
+    WHERE id = %(poll)s AND kind = ANY(%(kinds)s)
       AND {OPEN_NOW_SQL}
     FOR KEY SHARE
 ), chosen AS (
@@ -112,6 +112,7 @@ def first_ballot_in_one_statement(
     )
     params: dict[str, Any] = {
         "poll": poll_id,
+        "kinds": kinds.kinds_where(lambda form: form.option_ballots),  # whose ballot names one option
         "option": option_id,
         "voter": voter.pk,
         "now": now,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -14,6 +15,9 @@ from polls import lifecycle
 from polls.lifecycle import Status
 from polls.standards import Comparator as StandardComparator
 from polls.standards import Standard
+
+if TYPE_CHECKING:
+    from polls.kinds import BallotForm
 
 
 class PollKind(models.TextChoices):
@@ -159,8 +163,11 @@ class Poll(models.Model):
         return self.effective_status() == PollStatus.OPEN
 
     @property
-    def is_item(self) -> bool:
-        return self.kind == PollKind.SHAREHOLDER
+    def ballot_form(self) -> BallotForm:
+        """What the poll's kind means (polls/kinds.py): pages ask it, never the kind."""
+        from polls.kinds import form_of  # the registry imports this module
+
+        return form_of(self)
 
     @property
     def threshold_text(self) -> str:

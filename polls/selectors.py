@@ -19,7 +19,7 @@ from django.utils.formats import date_format
 from core.models import Profile
 from core.validators import stored_percent
 from polls import kinds, lifecycle
-from polls.models import Ballot, Option, Poll, PollKind, PollStatus, RecordedPoll
+from polls.models import Ballot, Option, Poll, PollStatus, RecordedPoll
 from polls.permissions import can_manage_polls
 
 # Results are read through selectors by the pages, the API and the console.
@@ -75,8 +75,8 @@ class PollListing:
 def poll_listing(*, user: User | AnonymousUser, now: datetime.datetime | None = None) -> PollListing:
     """Polls grouped by what a reader sees now, whatever the sweep has or has not done."""
     now = now or timezone.now()
-    # Shareholder items are listed on their meeting's page, not among the public polls.
-    visible = polls_visible_to(user).filter(kind=PollKind.PUBLIC)
+    # Only the forms listed among the public polls (an item is listed on its meeting's page).
+    visible = polls_visible_to(user).filter(kind__in=kinds.kinds_where(lambda form: form.listed))
     finished = effective_status_q(PollStatus.CLOSED, now) | Q(status=PollStatus.CERTIFIED)
     return PollListing(
         open=list(visible.filter(effective_status_q(PollStatus.OPEN, now)).order_by("closes_at")),

@@ -265,7 +265,7 @@ def poll_update(*, poll: Poll, actor: User | None = None, **changes: object) -> 
         setattr(poll, field, value)
     if poll.closes_at <= poll.opens_at:
         raise InvalidPollData(_("The poll must close after it opens."))
-    if poll.secret and poll.is_item:
+    if poll.secret and not poll.ballot_form.may_be_secret:
         raise InvalidPollData(refusals.ITEM_NOT_SECRET)
     poll.save(update_fields=[*changes, "updated_at"])
     return poll_open_if_due(poll=poll, actor=actor)
@@ -347,7 +347,7 @@ def recorded_snapshot_add(
 def poll_escalation_set(*, poll: Poll, option_label: str, threshold: str = "2/3", comparator: str = ">=") -> Poll:
     """At close, an option at or above `threshold` of the votes opens a draft proposal."""
     poll = _locked_poll(poll.pk)
-    if poll.kind != PollKind.PUBLIC:
+    if not poll.ballot_form.escalates:
         raise InvalidPollData(_("Escalation rules belong to public polls."))
     option = Option.objects.filter(poll_id=poll.pk, label=option_label).first()
     if option is None:
