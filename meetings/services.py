@@ -1,5 +1,5 @@
-"""Writes on the shareholder's side: a holder's ballot on an item, proxies, the inspector's
-tabulation, and linking accounts to holdings."""
+"""Writes on the shareholder's side: a holder's ballot on an item or on a meeting's items at
+once, proxies, the inspector's tabulation, and linking accounts to holdings."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audit_append
+from core.errors import DomainError
 from core.roles import is_secretary
 from meetings import selectors
 from meetings.kinds import SHARE_FIELDS, share_deltas
 from meetings.models import Holder, Meeting, ProxyAppointment, Tabulation
-from polls import kinds, refusals
+from polls import kinds, receipt_mail, refusals
 from polls.ballots import (
     CastResult,
     Created,
@@ -155,6 +156,50 @@ def item_ballot_cast(
     _apply_deltas(share_deltas(options, old, amounts))
     link_hash = _audit_ballot(poll, ballot, voter, "ballot_changed")
     return CastResult(ballot=ballot, created=False, changed=old != amounts, link_hash=link_hash)
+
+
+class MeetingBallotRefused(InvalidVote):
+    """A meeting ballot some of whose items refused, each with its reason: nothing is recorded."""
+
+    def __init__(self, refused: Mapping[int, DomainError]) -> None:
+        self.refused = dict(refused)
+        first = next(iter(self.refused.values()))
+        self.status_code = first.status_code
+        super().__init__(first.message)
+
+    def extra(self) -> dict[str, object]:
+        return {"items": {str(item_id): str(error.message) for item_id, error in self.refused.items()}}
+
+
+@transaction.atomic
+def meeting_ballot_cast(
+    *,
+    meeting: Meeting,
+    actor: User,
+    holder_id: int,
+    choices: Mapping[int, str],
+    now: datetime.datetime | None = None,
+) -> list[CastResult]:
+    """A holder's choice (for, against, abstain) on several of a meeting's items at once, cast
+    by the holder or its proxy. One act: every item is tried, and if any refuses none is
+    recorded (MeetingBallotRefused names each refused item). The receipts of all of them go
+    out in one e-mail once the ballot commits."""
+    if not choices:
+        raise InvalidVote(_("Choose for, against or abstain on at least one item."))
+    on_meeting = set(Poll.objects.filter(meeting_id=meeting.pk, pk__in=list(choices)).values_list("pk", flat=True))
+    cast: list[CastResult] = []
+    refused: dict[int, DomainError] = {}
+    for item_id, choice in choices.items():
+        try:
+            if item_id not in on_meeting:
+                raise PollNotFound()
+            cast.append(item_ballot_cast(poll_id=item_id, voter=actor, choice=choice, holder_id=holder_id, now=now))
+        except DomainError as error:
+            refused[item_id] = error
+    if refused:
+        raise MeetingBallotRefused(refused)
+    receipt_mail.ballot_receipts_mail(user=actor, link_hashes=[result.link_hash for result in cast])
+    return cast
 
 
 @transaction.atomic

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,7 +21,7 @@ from core.roles import is_secretary
 from meetings import proxies, selectors, services
 from meetings.forms import MeetingBallotForm, ProxyForm
 from meetings.models import Holder, Meeting, ProxyAppointment
-from polls import receipt_mail, receipts
+from polls import receipts
 from polls.models import Ballot
 
 
@@ -78,6 +77,27 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
     return render(request, "meetings/meeting_detail.html", _meeting_context(request, meeting, holder, form))
 
 
+def _ballot_recorded(request: HttpRequest, holder: Holder, link_hashes: list[str]) -> None:
+    messages.success(
+        request,
+        ngettext(
+            "Your ballot for %(holder)s (%(shares)s shares) on %(count)d item is recorded.",
+            "Your ballot for %(holder)s (%(shares)s shares) on %(count)d items is recorded.",
+            len(link_hashes),
+        )
+        % {
+            "holder": holder.name,
+            "shares": number_format(holder.shares, force_grouping=True),
+            "count": len(link_hashes),
+        },
+    )
+    messages.info(
+        request,
+        ngettext("Receipt code: %(codes)s.", "Receipt codes, one per item: %(codes)s.", len(link_hashes))
+        % {"codes": ", ".join(receipts.receipt_code(link) for link in link_hashes)},
+    )
+
+
 @require_POST
 @login_required
 def meeting_ballot(request: HttpRequest, meeting_id: int) -> HttpResponse:
@@ -89,46 +109,21 @@ def meeting_ballot(request: HttpRequest, meeting_id: int) -> HttpResponse:
     form = _ballot_form(meeting, holder, request.POST)
     if form.is_valid():
         choices = form.choices()
-        if not choices:
-            form.add_error(None, _("Choose for, against or abstain on at least one item."))
-        # The page's ballot is one act: if any item refuses, none of them is recorded.
-        link_hashes = []
-        with transaction.atomic():
-            for item_id, choice in choices.items():
-                try:
-                    result = services.item_ballot_cast(
-                        poll_id=item_id,
-                        voter=request.user,  # type: ignore[arg-type]
-                        choice=choice,
-                        holder_id=holder.pk,
-                    )
-                except DomainError as error:
-                    form.add_error(f"item-{item_id}", error.message)
-                else:
-                    link_hashes.append(result.link_hash)
-            if form.errors:
-                transaction.set_rollback(True)
-            else:
-                receipt_mail.ballot_receipts_mail(user=request.user, link_hashes=link_hashes)
-        if not form.errors:
-            messages.success(
-                request,
-                ngettext(
-                    "Your ballot for %(holder)s (%(shares)s shares) on %(count)d item is recorded.",
-                    "Your ballot for %(holder)s (%(shares)s shares) on %(count)d items is recorded.",
-                    len(choices),
-                )
-                % {
-                    "holder": holder.name,
-                    "shares": number_format(holder.shares, force_grouping=True),
-                    "count": len(choices),
-                },
+        try:
+            # The page's ballot is one act: if any item refuses, none of them is recorded.
+            cast = services.meeting_ballot_cast(
+                meeting=meeting,
+                actor=request.user,  # type: ignore[arg-type]
+                holder_id=holder.pk,
+                choices=choices,
             )
-            messages.info(
-                request,
-                ngettext("Receipt code: %(codes)s.", "Receipt codes, one per item: %(codes)s.", len(link_hashes))
-                % {"codes": ", ".join(receipts.receipt_code(link) for link in link_hashes)},
-            )
+        except services.MeetingBallotRefused as refusal:
+            for item_id, error in refusal.refused.items():
+                form.add_error(f"item-{item_id}", error.message)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            _ballot_recorded(request, holder, [result.link_hash for result in cast])
             return redirect(f"{reverse('meetings:meeting', kwargs={'meeting_id': meeting.pk})}?holder={holder.pk}")
     context = _meeting_context(request, meeting, holder, form)
     return render(request, "meetings/meeting_detail.html", context, status=400)
