@@ -11,6 +11,7 @@ from django.utils.translation import ngettext
 
 from core.admin import ReadOnlyAdmin
 from core.errors import DomainError
+from core.http import acting_user
 from core.roles import is_secretary
 from polls.admin import audit_trail_html
 from proposals import notifications, people_services, services
@@ -73,7 +74,7 @@ def _action(name: str, description: str) -> Any:
         done = 0
         for proposal in queryset:
             try:
-                services.proposal_transition(proposal_id=proposal.pk, action=name, actor=request.user)  # type: ignore[arg-type]
+                services.proposal_transition(proposal_id=proposal.pk, action=name, actor=acting_user(request))
                 done += 1
             except DomainError as error:
                 modeladmin.message_user(request, f"“{proposal}”: {error.message}", messages.ERROR)
@@ -122,7 +123,7 @@ class ProposalAdmin(SecretaryOnly, admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Proposal, form: Any, change: bool) -> None:
         data = {field: form.cleaned_data[field] for field in form.changed_data if field in services.EDITABLE_FIELDS}
         polls = form.cleaned_data.get("polls") if "polls" in form.changed_data else None
-        services.proposal_update(proposal=obj, actor=request.user, polls=polls, **data)  # type: ignore[arg-type]
+        services.proposal_update(proposal=obj, actor=acting_user(request), polls=polls, **data)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         """Evidence polls were saved by the service; the inlines are read-only."""
@@ -170,7 +171,7 @@ class FollowUpAdmin(SecretaryOnly, ReadOnlyAdmin):
         done = 0
         for follow_up in queryset:
             try:
-                services.follow_up_complete(follow_up_id=follow_up.pk, actor=request.user)  # type: ignore[arg-type]
+                services.follow_up_complete(follow_up_id=follow_up.pk, actor=acting_user(request))
             except DomainError as error:
                 self.message_user(request, f"{follow_up}: {error.message}", messages.WARNING)
             else:
@@ -251,7 +252,7 @@ class AttachmentAdmin(SecretaryOnly, ReadOnlyAdmin):
     def _set_visibility(self, request: HttpRequest, queryset: QuerySet[Attachment], visibility: str) -> None:
         for attachment in queryset:
             try:
-                attachment_visibility_set(attachment=attachment, visibility=visibility, actor=request.user)  # type: ignore[arg-type]
+                attachment_visibility_set(attachment=attachment, visibility=visibility, actor=acting_user(request))
             except DomainError as error:
                 self.message_user(request, f"{attachment}: {error.message}", messages.ERROR)
 
@@ -291,5 +292,5 @@ class BoardSettingsAdmin(SecretaryOnly, admin.ModelAdmin):
         return False
 
     def save_model(self, request: HttpRequest, obj: BoardSettings, form: Any, change: bool) -> None:
-        saved = board_settings_update(quorum_basis=obj.quorum_basis, actor=request.user)  # type: ignore[arg-type]
+        saved = board_settings_update(quorum_basis=obj.quorum_basis, actor=acting_user(request))
         obj.pk = saved.pk

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import DomainError
+from core.http import acting_user
 from core.roles import is_secretary
 from core.validators import no_control_characters
 from proposals import board_meetings
@@ -136,7 +137,7 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
         status = 400
         if form.is_valid():
             try:
-                meeting = board_meetings.board_meeting_create(actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+                meeting = board_meetings.board_meeting_create(actor=acting_user(request), **form.cleaned_data)
             except DomainError as error:
                 form.add_error(None, error.message)
                 status = error.status_code
@@ -177,7 +178,7 @@ def meeting_attendance(request: HttpRequest, meeting_id: int) -> HttpResponse:
         lambda: board_meetings.attendance_record(
             meeting_id=meeting.pk,
             present=form.cleaned_data["present"],
-            actor=request.user,  # type: ignore[arg-type]
+            actor=acting_user(request),
         ),
         _("Attendance is recorded."),
     )
@@ -202,7 +203,7 @@ def meeting_vote(request: HttpRequest, meeting_id: int) -> HttpResponse:
             director=data["director"],
             decision=data["decision"],
             comment=data["comment"],
-            actor=request.user,  # type: ignore[arg-type]
+            actor=acting_user(request),
         ),
         _("The vote taken at the meeting is recorded."),
         vote_form=form,
@@ -222,7 +223,7 @@ def minutes_save(request: HttpRequest, meeting_id: int) -> HttpResponse:
         lambda: board_meetings.minutes_save(
             meeting_id=meeting.pk,
             text=form.cleaned_data["minutes"],
-            actor=request.user,  # type: ignore[arg-type]
+            actor=acting_user(request),
         ),
         _("The minutes are saved."),
         minutes_form=form,
@@ -236,7 +237,7 @@ def minutes_circulate(request: HttpRequest, meeting_id: int) -> HttpResponse:
     return _act(
         request,
         meeting,
-        lambda: board_meetings.minutes_circulate(meeting_id=meeting.pk, actor=request.user),  # type: ignore[arg-type]
+        lambda: board_meetings.minutes_circulate(meeting_id=meeting.pk, actor=acting_user(request)),
         _("The minutes are circulated to the directors."),
     )
 
@@ -253,7 +254,7 @@ def minutes_comment(request: HttpRequest, meeting_id: int) -> HttpResponse:
         meeting,
         lambda: board_meetings.minutes_comment_add(
             meeting_id=meeting.pk,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=acting_user(request),
             body=form.cleaned_data["body"],
         ),
         _("Your comment is added."),
@@ -268,7 +269,7 @@ def minutes_approve(request: HttpRequest, meeting_id: int) -> HttpResponse:
     return _act(
         request,
         meeting,
-        lambda: board_meetings.minutes_approve(meeting_id=meeting.pk, actor=request.user),  # type: ignore[arg-type]
+        lambda: board_meetings.minutes_approve(meeting_id=meeting.pk, actor=acting_user(request)),
         _("Your approval of the minutes is recorded."),
     )
 

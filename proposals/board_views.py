@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import DomainError
+from core.http import acting_user
 from core.roles import is_secretary
 from polls import selectors as poll_selectors
 from polls.permissions import can_see_results
@@ -83,7 +84,7 @@ def proposal_review(request: HttpRequest, proposal_id: int) -> HttpResponse:
         try:
             review_votes.review_vote_cast(
                 proposal_id=proposal.pk,
-                actor=request.user,  # type: ignore[arg-type]
+                actor=acting_user(request),
                 decision=form.cleaned_data["decision"],
                 comment=form.cleaned_data["comment"],
             )
@@ -135,7 +136,7 @@ def proposal_reschedule(request: HttpRequest, proposal_id: int) -> HttpResponse:
     try:
         board.review_reschedule(
             proposal_id=proposal.pk,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=acting_user(request),
             due_at=form.cleaned_data["due_at"],
             comment=form.cleaned_data["comment"],
         )
@@ -153,7 +154,7 @@ def board_settings(request: HttpRequest) -> HttpResponse:
     form = BoardSettingsForm(request.POST or None, initial={"quorum_basis": selectors.quorum_basis().value})
     if request.method == "POST" and form.is_valid():
         try:
-            board.board_settings_update(quorum_basis=form.cleaned_data["quorum_basis"], actor=request.user)  # type: ignore[arg-type]
+            board.board_settings_update(quorum_basis=form.cleaned_data["quorum_basis"], actor=acting_user(request))
         except DomainError as error:
             form.add_error(None, error.message)
         else:

@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import DomainError
+from core.http import acting_user
 from core.roles import is_secretary
 from proposals import consent, visibility
 from proposals.models import ConsentOutcome, ConsentStatus, Proposal, WrittenConsent
@@ -70,7 +71,7 @@ def consent_new(request: HttpRequest, proposal_id: int) -> HttpResponse:
             try:
                 created = consent.consent_create(
                     proposal_id=proposal.pk,
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=acting_user(request),
                     **form.cleaned_data,
                 )
             except DomainError as error:
@@ -134,7 +135,7 @@ def consent_sign(request: HttpRequest, consent_id: int) -> HttpResponse:
     try:
         consent.consent_sign(
             consent_id=found.pk,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=acting_user(request),
             password=form.cleaned_data["password"],
             otp=form.cleaned_data["otp"],
             refuse=refuse,

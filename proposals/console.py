@@ -20,6 +20,7 @@ from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import DomainError
+from core.http import acting_user
 from core.roles import is_secretary
 from meetings import meeting_services
 from meetings.forms import ItemCreateForm, MeetingCreateForm, MeetingEditForm, RegisterImportForm, TabulationForm
@@ -80,7 +81,7 @@ def register_import(request: HttpRequest) -> HttpResponse:
             upload=form.cleaned_data["file"],
             record_date=form.cleaned_data["record_date"],
             shares_outstanding=form.cleaned_data["shares_outstanding"],
-            created_by=request.user,  # type: ignore[arg-type]
+            created_by=acting_user(request),
         )
         return redirect("console:register-import-progress", job_id=job.pk)
     return _console(request, form, status=400)
@@ -158,7 +159,7 @@ def follow_up_done(request: HttpRequest, follow_up_id: int) -> HttpResponse:
     try:
         follow_up = services.follow_up_complete(
             follow_up_id=follow_up_id,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=acting_user(request),
             comment=request.POST.get("comment", ""),
         )
     except FollowUpNotFound as missing:
@@ -182,7 +183,7 @@ def poll_certify(request: HttpRequest, poll_id: int) -> HttpResponse:
         try:
             certification.poll_certify(
                 poll=poll,
-                certified_by=request.user,  # type: ignore[arg-type]
+                certified_by=acting_user(request),
                 confirm_difference=request.POST.get("confirm_difference") == "on",
             )
         except DomainError as error:
@@ -231,7 +232,7 @@ def poll_new(request: HttpRequest) -> HttpResponse:
     form = PollCreateForm(_posted(request), initial={"allow_change": True, "secret": True})
     if request.method == "POST" and form.is_valid():
         try:
-            poll = poll_services.poll_create(created_by=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+            poll = poll_services.poll_create(created_by=acting_user(request), **form.cleaned_data)
         except DomainError as error:
             form.add_error(None, error.message)
         else:
@@ -246,7 +247,7 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
     form = MeetingCreateForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            meeting = meeting_services.meeting_create(created_by=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+            meeting = meeting_services.meeting_create(created_by=acting_user(request), **form.cleaned_data)
         except DomainError as error:
             form.add_error(None, error.message)
         else:
@@ -265,7 +266,7 @@ def meeting_edit(request: HttpRequest, meeting_id: int) -> HttpResponse:
     form = MeetingEditForm.for_meeting(meeting, _posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            meeting = meeting_services.meeting_update(meeting=meeting, actor=request.user, **form.changes())  # type: ignore[arg-type]
+            meeting = meeting_services.meeting_update(meeting=meeting, actor=acting_user(request), **form.changes())
         except DomainError as error:
             form.add_error(None, error.message)
         else:
@@ -286,7 +287,7 @@ def item_new(request: HttpRequest, meeting_id: int) -> HttpResponse:
     form = ItemCreateForm(_posted(request), initial={"allow_change": True, "results_visibility": "after_close"})
     if request.method == "POST" and form.is_valid():
         try:
-            item = meeting_services.item_create(meeting=meeting, created_by=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+            item = meeting_services.item_create(meeting=meeting, created_by=acting_user(request), **form.cleaned_data)
         except DomainError as error:
             form.add_error(None, error.message)
         else:
@@ -305,7 +306,7 @@ def tabulation_enter(request: HttpRequest, poll_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = {**form.cleaned_data, "broker_non_votes": form.cleaned_data.get("broker_non_votes") or 0}
         try:
-            tabulation_record(poll=item, entered_by=request.user, **data)  # type: ignore[arg-type]
+            tabulation_record(poll=item, entered_by=acting_user(request), **data)
         except DomainError as error:
             form.add_error(None, error.message)
         else:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import DomainError
+from core.http import acting_user
 from meetings import meeting_services
 from meetings.models import Meeting
 from polls import kinds, poll_services
@@ -50,7 +51,7 @@ def poll_edit(request: HttpRequest, poll_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         try:
-            poll = poll_services.poll_draft_update(poll=poll, actor=request.user, **data)  # type: ignore[arg-type]
+            poll = poll_services.poll_draft_update(poll=poll, actor=acting_user(request), **data)
         except DomainError as error:
             form.add_error(None, error.message)
         else:
@@ -70,7 +71,7 @@ def poll_delete(request: HttpRequest, poll_id: int) -> HttpResponse:
             request, heading=_("Delete the draft"), consequence=consequence % {"title": poll.title}, keep={}
         )
     try:
-        poll_services.poll_delete(poll=poll, actor=request.user)  # type: ignore[arg-type]
+        poll_services.poll_delete(poll=poll, actor=acting_user(request))
     except DomainError as error:
         messages.error(request, error.message)
     else:

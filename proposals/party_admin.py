@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from core.errors import DomainError
+from core.http import acting_user
 from proposals import party_services
 from proposals.models import Party, PartyAlias
 
@@ -80,5 +81,5 @@ class PartyAdmin(admin.ModelAdmin):
     @admin.action(description="Confirm the selected parties")
     def confirm(self, request: HttpRequest, queryset: QuerySet[Party]) -> None:
         for party in queryset:
-            party_services.party_confirm(party=party, actor=request.user)  # type: ignore[arg-type]
+            party_services.party_confirm(party=party, actor=acting_user(request))
         self.message_user(request, f"{queryset.count()} party(ies) confirmed.", messages.SUCCESS)

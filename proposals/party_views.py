@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
+from core.http import acting_user
 from core.roles import is_secretary
 from proposals import party_services
 from proposals.models import Recusal
@@ -36,7 +37,7 @@ def recusal_lift(request: HttpRequest, recusal_id: int) -> HttpResponse:
             party_services.recusal_lift(
                 recusal_id=recusal.pk,
                 reason=form.cleaned_data["reason"],
-                actor=request.user,  # type: ignore[arg-type]
+                actor=acting_user(request),
             )
         except DomainError as error:
             messages.error(request, error.message)

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import DomainError
+from core.http import acting_user
 from core.validators import no_control_characters
 from proposals import people_services
 from proposals.console import secretary_only
@@ -177,7 +178,7 @@ def _director_save(request: HttpRequest, form: DirectorForm, user: User) -> Http
             office_to=data["office_to"],
             parties=data["parties"],
             new_party=data["new_party"],
-            actor=request.user,  # type: ignore[arg-type]
+            actor=acting_user(request),
         )
     except DomainError as error:
         form.add_error(None, error.message)
@@ -198,7 +199,7 @@ def director_remove(request: HttpRequest, director_id: int) -> HttpResponse:
             try:
                 people_services.director_remove(
                     director=director,
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=acting_user(request),
                     office_to=form.cleaned_data["office_to"],
                 )
             except DomainError as error:
@@ -221,7 +222,7 @@ def account_invite(request: HttpRequest) -> HttpResponse:
         status = 400
         if form.is_valid():
             try:
-                user = people_services.account_invite(actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+                user = people_services.account_invite(actor=acting_user(request), **form.cleaned_data)
             except DomainError as error:
                 form.add_error(None, error.message)
                 status = error.status_code
@@ -239,7 +240,7 @@ def account_deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
     error_message, status = "", 200
     if request.method == "POST":
         try:
-            people_services.account_deactivate(user=account, actor=request.user)  # type: ignore[arg-type]
+            people_services.account_deactivate(user=account, actor=acting_user(request))
         except DomainError as error:
             error_message, status = str(error.message), error.status_code
         else:
@@ -254,7 +255,7 @@ def account_deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
 def account_reactivate(request: HttpRequest, user_id: int) -> HttpResponse:
     account = get_object_or_404(get_user_model(), pk=user_id)
     try:
-        people_services.account_reactivate(user=account, actor=request.user)  # type: ignore[arg-type]
+        people_services.account_reactivate(user=account, actor=acting_user(request))
     except DomainError as error:
         messages.error(request, error.message)
     else:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError
+from core.http import acting_user
 from core.roles import is_secretary
 from proposals import board, materials, selectors, services, visibility
 from proposals.forms import AttachmentForm, CommentForm, ProposalForm, TransitionForm
@@ -46,9 +47,9 @@ def proposal_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         try:
-            proposal = services.proposal_create(actor=request.user, **data)  # type: ignore[arg-type]
+            proposal = services.proposal_create(actor=acting_user(request), **data)
             if "submit" in request.POST:
-                services.proposal_transition(proposal_id=proposal.pk, action=Action.SUBMIT, actor=request.user)  # type: ignore[arg-type]
+                services.proposal_transition(proposal_id=proposal.pk, action=Action.SUBMIT, actor=acting_user(request))
         except DomainError as error:
             form.add_error(None, error.message)
         else:
@@ -67,7 +68,7 @@ def proposal_edit(request: HttpRequest, proposal_id: int) -> HttpResponse:
         data = dict(form.cleaned_data)
         polls = data.pop("polls")
         try:
-            services.proposal_update(proposal=proposal, actor=request.user, polls=polls, **data)  # type: ignore[arg-type]
+            services.proposal_update(proposal=proposal, actor=acting_user(request), polls=polls, **data)
         except DomainError as error:
             form.add_error(None, error.message)
         else:
@@ -139,7 +140,9 @@ def proposal_transition(request: HttpRequest, proposal_id: int) -> HttpResponse:
     form = TransitionForm(request.POST)
     if form.is_valid():
         try:
-            services.proposal_transition(proposal_id=proposal.pk, actor=request.user, **form.service_arguments())  # type: ignore[arg-type]
+            services.proposal_transition(
+                proposal_id=proposal.pk, actor=acting_user(request), **form.service_arguments()
+            )
         except DomainError as error:
             form.add_error(None, error.message)
         else:
@@ -167,7 +170,7 @@ def proposal_comment(request: HttpRequest, proposal_id: int) -> HttpResponse:
     form = CommentForm(request.POST)
     if form.is_valid():
         try:
-            materials.comment_add(proposal=proposal, actor=request.user, body=form.cleaned_data["body"])  # type: ignore[arg-type]
+            materials.comment_add(proposal=proposal, actor=acting_user(request), body=form.cleaned_data["body"])
         except DomainError as error:
             form.add_error("body", error.message)
         else:
@@ -187,7 +190,7 @@ def proposal_attach(request: HttpRequest, proposal_id: int) -> HttpResponse:
     form = AttachmentForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            materials.attachment_add(proposal=proposal, actor=request.user, upload=form.cleaned_data["file"])  # type: ignore[arg-type]
+            materials.attachment_add(proposal=proposal, actor=acting_user(request), upload=form.cleaned_data["file"])
         except DomainError as error:
             form.add_error("file", error.message)
         else:
@@ -226,7 +229,7 @@ def attachment_visibility(request: HttpRequest, attachment_id: int) -> HttpRespo
         materials.attachment_visibility_set(
             attachment=attachment,
             visibility=request.POST.get("visibility", ""),
-            actor=request.user,  # type: ignore[arg-type]
+            actor=acting_user(request),
         )
     except DomainError as error:
         messages.error(request, error.message)

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.http import acting_user
 from polls.api.views import errors
 from proposals.board import board_settings_update
 from proposals.models import BoardSettings
@@ -52,5 +53,5 @@ class BoardSettingsView(APIView):
     def patch(self, request: Request) -> Response:
         serializer = BoardSettingsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        board_settings_update(quorum_basis=serializer.validated_data["quorum_basis"], actor=request.user)  # type: ignore[arg-type]
+        board_settings_update(quorum_basis=serializer.validated_data["quorum_basis"], actor=acting_user(request))
         return Response(_current())

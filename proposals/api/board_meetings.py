@@ -12,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.http import acting_user
 from polls.api.views import ID_PATTERN, DetailWithoutFilters, errors
 from proposals import board_meetings
 from proposals.models import DECISION_CHOICES, BoardMeeting, Director, Proposal
@@ -113,7 +114,9 @@ class BoardMeetingViewSet(
         return board_meetings.meetings_visible_to(self.request.user).prefetch_related("agenda")
 
     def perform_create(self, serializer: Any) -> None:
-        serializer.instance = board_meetings.board_meeting_create(actor=self.request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        serializer.instance = board_meetings.board_meeting_create(
+            actor=acting_user(self.request), **serializer.validated_data
+        )
 
     @extend_schema(
         summary="Record who attended (secretary)",
@@ -128,7 +131,7 @@ class BoardMeetingViewSet(
         board_meetings.attendance_record(
             meeting_id=meeting.pk,
             present=serializer.validated_data["present"],
-            actor=request.user,  # type: ignore[arg-type]
+            actor=acting_user(request),
         )
         return Response(self.get_serializer(meeting).data)
 
@@ -149,7 +152,7 @@ class BoardMeetingViewSet(
             director=data["director"],
             decision=data["decision"],
             comment=data["comment"],
-            actor=request.user,  # type: ignore[arg-type]
+            actor=acting_user(request),
         )
         return Response(
             {"proposal": vote.proposal_id, "director": vote.director.user.get_username(), "decision": vote.decision},
@@ -174,7 +177,7 @@ class BoardMeetingViewSet(
             meeting = board_meetings.minutes_save(
                 meeting_id=meeting.pk,
                 text=serializer.validated_data["text"],
-                actor=request.user,  # type: ignore[arg-type]
+                actor=acting_user(request),
             )
         return Response(_minutes(meeting))
 
@@ -185,7 +188,7 @@ class BoardMeetingViewSet(
     )
     @action(detail=True, methods=["post"], url_path="minutes/circulate")
     def minutes_circulate(self, request: Request, pk: str | None = None) -> Response:
-        meeting = board_meetings.minutes_circulate(meeting_id=self.get_object().pk, actor=request.user)  # type: ignore[arg-type]
+        meeting = board_meetings.minutes_circulate(meeting_id=self.get_object().pk, actor=acting_user(request))
         return Response(_minutes(meeting))
 
     @extend_schema(
@@ -195,5 +198,5 @@ class BoardMeetingViewSet(
     )
     @action(detail=True, methods=["post"], url_path="minutes/approve")
     def minutes_approve(self, request: Request, pk: str | None = None) -> Response:
-        meeting = board_meetings.minutes_approve(meeting_id=self.get_object().pk, actor=request.user)  # type: ignore[arg-type]
+        meeting = board_meetings.minutes_approve(meeting_id=self.get_object().pk, actor=acting_user(request))
         return Response(_minutes(meeting))

@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.http import acting_user
 from core.roles import IsSecretary, is_secretary
 from polls.api.views import ID_PATTERN, DetailWithoutFilters, errors
 from proposals import consent, visibility
@@ -129,7 +130,7 @@ class ConsentViewSet(DetailWithoutFilters, mixins.ListModelMixin, mixins.Retriev
         data = serializer.validated_data
         signed = consent.consent_sign(
             consent_id=found.pk,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=acting_user(request),
             password=data["password"],
             otp=data["otp"],
             refuse=data["refuse"],
@@ -158,5 +159,5 @@ class ProposalConsentsView(APIView):
 def _circulate(request: Request, *, proposal_id: int, data: dict[str, Any]) -> Response:
     if not visibility.proposals_visible_to(request.user).filter(pk=proposal_id).exists():
         raise NotFound()
-    created = consent.consent_create(proposal_id=proposal_id, actor=request.user, **data)  # type: ignore[arg-type]
+    created = consent.consent_create(proposal_id=proposal_id, actor=acting_user(request), **data)
     return Response(ConsentSerializer(created, context={"request": request}).data, status=status.HTTP_201_CREATED)

@@ -13,6 +13,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.http import acting_user
 from core.roles import IsSecretary
 from polls.api.views import ID_PATTERN, DetailWithoutFilters, errors
 from proposals import board, materials, people_services, review_votes, services, visibility
@@ -70,14 +71,14 @@ class ProposalViewSet(
 
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
-        serializer.instance = services.proposal_create(actor=self.request.user, **data)  # type: ignore[arg-type]
+        serializer.instance = services.proposal_create(actor=acting_user(self.request), **data)
 
     def perform_update(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         polls = data.pop("polls", None)
         serializer.instance = services.proposal_update(
             proposal=serializer.instance,
-            actor=self.request.user,  # type: ignore[arg-type]
+            actor=acting_user(self.request),
             polls=polls,
             **data,
         )
@@ -93,7 +94,7 @@ class ProposalViewSet(
         serializer = TransitionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        proposal = services.proposal_transition(proposal_id=proposal.pk, actor=request.user, **data)  # type: ignore[arg-type]
+        proposal = services.proposal_transition(proposal_id=proposal.pk, actor=acting_user(request), **data)
         return Response(self.get_serializer(proposal).data)
 
     @extend_schema(
@@ -108,7 +109,7 @@ class ProposalViewSet(
         serializer.is_valid(raise_exception=True)
         proposal = board.review_reschedule(
             proposal_id=proposal.pk,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=acting_user(request),
             due_at=serializer.validated_data["due_at"],
             comment=serializer.validated_data["comment"],
         )
@@ -152,7 +153,7 @@ class ProposalViewSet(
         serializer.is_valid(raise_exception=True)
         vote = review_votes.review_vote_cast(
             proposal_id=proposal.pk,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=acting_user(request),
             decision=serializer.validated_data["decision"],
             comment=serializer.validated_data["comment"],
         )
@@ -179,7 +180,7 @@ class ProposalViewSet(
         serializer.is_valid(raise_exception=True)
         comment = materials.comment_add(
             proposal=proposal,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=acting_user(request),
             body=serializer.validated_data["body"],
         )
         return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
@@ -214,14 +215,14 @@ class ProposalViewSet(
         with transaction.atomic():
             attachment = materials.attachment_add(
                 proposal=proposal,
-                actor=request.user,  # type: ignore[arg-type]
+                actor=acting_user(request),
                 upload=serializer.validated_data["file"],
             )
             if wanted != AttachmentVisibility.BOARD:
                 attachment = materials.attachment_visibility_set(
                     attachment=attachment,
                     visibility=wanted,
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=acting_user(request),
                 )
         return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
 
@@ -255,7 +256,7 @@ class ProposalViewSet(
         attachment = materials.attachment_visibility_set(
             attachment=attachment,
             visibility=serializer.validated_data["visibility"],
-            actor=request.user,  # type: ignore[arg-type]
+            actor=acting_user(request),
         )
         return Response(AttachmentSerializer(attachment).data)
 
