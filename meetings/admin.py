@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 
 from core.admin import ReadOnlyAdmin
 from core.errors import DomainError
+from core.http import acting_user
 from meetings import services
 from meetings.admin_forms import MeetingAdminForm
 from meetings.forms import RegisterImportForm
@@ -35,7 +36,7 @@ class RegisterSnapshotAdmin(ReadOnlyAdmin):
             raise PermissionDenied
         form = RegisterImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            snapshot = form.import_register(imported_by=request.user)  # type: ignore[arg-type]
+            snapshot = form.import_register(imported_by=acting_user(request))
             if snapshot is not None:
                 self.message_user(request, f"Imported {snapshot}.", messages.SUCCESS)
                 return redirect("admin:meetings_registersnapshot_changelist")
@@ -116,7 +117,7 @@ class ProxyAppointmentAdmin(ReadOnlyAdmin):
     @admin.action(description="Revoke the selected proxies")
     def revoke(self, request: HttpRequest, queryset: QuerySet[ProxyAppointment]) -> None:
         for appointment in queryset.filter(revoked_at__isnull=True):
-            services.proxy_revoke(appointment=appointment, revoked_by=request.user)  # type: ignore[arg-type]
+            services.proxy_revoke(appointment=appointment, revoked_by=acting_user(request))
         self.message_user(request, "Revoked.", messages.SUCCESS)
 
 

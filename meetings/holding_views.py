@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.errors import DomainError
+from core.http import acting_user
 from core.roles import is_secretary
 from meetings import holdings
 from meetings.api.holdings import mailing_response
@@ -41,7 +42,7 @@ def holding_claim(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 holder = holdings.holding_claim(
-                    user=request.user,  # type: ignore[arg-type]
+                    user=acting_user(request),
                     control_number=form.cleaned_data["control_number"],
                 )
             except DomainError as error:
@@ -65,7 +66,7 @@ def register_mailing(request: HttpRequest, register_id: int) -> HttpResponse:
     if not is_secretary(request.user):
         raise PermissionDenied(_("Only the company secretary may do this."))
     register = get_object_or_404(RegisterSnapshot, pk=register_id)
-    content = holdings.mailing_read(register=register, actor=request.user)  # type: ignore[arg-type]
+    content = holdings.mailing_read(register=register, actor=acting_user(request))
     if content is None:
         raise Http404("No mailing file for this register.")
     return mailing_response(register, content)

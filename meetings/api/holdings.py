@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.http import acting_user
 from core.roles import IsSecretary
 from meetings import holdings
 from meetings.models import RegisterSnapshot
@@ -51,7 +52,7 @@ class ClaimView(APIView):
         data = request.data
         typed = data.get("control_number") if isinstance(data, Mapping) else None
         holder = holdings.holding_claim(
-            user=request.user,  # type: ignore[arg-type]
+            user=acting_user(request),
             control_number=typed if isinstance(typed, str) else "",
         )
         body = {"holder": holder.pk, "register": holder.register_id, "shares": str(holder.shares)}
@@ -81,7 +82,7 @@ class MailingView(APIView):
     )
     def get(self, request: Request, register_id: int) -> HttpResponse:
         register = get_object_or_404(RegisterSnapshot, pk=register_id)
-        content = holdings.mailing_read(register=register, actor=request.user)  # type: ignore[arg-type]
+        content = holdings.mailing_read(register=register, actor=acting_user(request))
         if content is None:
             raise Http404("No mailing file for this register.")
         return mailing_response(register, content)

@@ -15,6 +15,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.http import acting_user
 from core.roles import IsSecretary, IsSecretaryOrReadOnly
 from core.validators import no_control_characters
 from meetings import meeting_services, proxies
@@ -84,7 +85,7 @@ class MeetingViewSet(
             register=data["register"],
             quorum=data["quorum_text"],
             quorum_comparator=data["quorum_comparator"],
-            created_by=self.request.user,  # type: ignore[arg-type]
+            created_by=acting_user(self.request),
         )
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -92,7 +93,7 @@ class MeetingViewSet(
         serializer.is_valid(raise_exception=True)
         meeting = meeting_services.meeting_update(
             meeting=self.get_object(),
-            actor=request.user,  # type: ignore[arg-type]
+            actor=acting_user(request),
             **serializer.validated_data,
         )
         return Response(MeetingSerializer(meeting).data)
@@ -137,7 +138,7 @@ class MeetingViewSet(
             meeting=meeting,
             holder=holder,
             proxy=serializer.validated_data["proxy"],
-            appointed_by=request.user,  # type: ignore[arg-type]
+            appointed_by=acting_user(request),
         )
         return Response(
             {"holder": holder.pk, "proxy": named.proxy, "detail": named.message}, status=status.HTTP_201_CREATED
@@ -159,7 +160,7 @@ class MeetingViewSet(
         appointment = self._proxies(meeting).filter(pk=int(proxy_id or 0)).first()
         if appointment is None:
             raise NotFound(_("No such active proxy appointment."))
-        appointment = proxy_revoke(appointment=appointment, revoked_by=request.user)  # type: ignore[arg-type]
+        appointment = proxy_revoke(appointment=appointment, revoked_by=acting_user(request))
         return Response(ProxySerializer(appointment).data)
 
 
@@ -214,7 +215,7 @@ class RegisterViewSet(
                 source=source,
                 record_date=data["record_date"],
                 shares_outstanding=data["shares_outstanding"],
-                imported_by=request.user,  # type: ignore[arg-type]
+                imported_by=acting_user(request),
                 source_name=data["file"].name or "",
             )
         return Response(RegisterSnapshotSerializer(snapshot).data, status=status.HTTP_201_CREATED)
@@ -247,7 +248,7 @@ class RecordedPollViewSet(
 
     def perform_create(self, serializer: Any) -> None:
         serializer.instance = services.recorded_poll_create(
-            created_by=self.request.user,  # type: ignore[arg-type]
+            created_by=acting_user(self.request),
             **serializer.validated_data,
         )
 
