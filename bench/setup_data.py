@@ -90,7 +90,7 @@ def sync_counters(poll: Poll) -> None:
 
 def shareholder_item(register: RegisterSnapshot, voter_id: int) -> Poll:
     meeting = meeting_services.meeting_create(
-        title="Bench meeting", date=datetime.date(2025, 11, 6), register=register, created_by=None
+        title="Bench meeting", date=datetime.date(2025, 11, 6), register=register, actor=None
     )
     now = timezone.now()
     item = meeting_services.item_create(

@@ -36,7 +36,7 @@ class RegisterSnapshotAdmin(ReadOnlyAdmin):
             raise PermissionDenied
         form = RegisterImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            snapshot = form.import_register(imported_by=acting_user(request))
+            snapshot = form.import_register(actor=acting_user(request))
             if snapshot is not None:
                 self.message_user(request, f"Imported {snapshot}.", messages.SUCCESS)
                 return redirect("admin:meetings_registersnapshot_changelist")

@@ -42,7 +42,7 @@ class MeetingAdminForm(forms.ModelForm):
                         register=data["register"],
                         quorum=data["quorum"],
                         quorum_comparator=data["quorum_comparator"],
-                        created_by=self.actor,
+                        actor=self.actor,
                     )
                 else:
                     changed = set(self.changed_data)

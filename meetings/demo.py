@@ -160,12 +160,12 @@ class PollsDemo:
             source=io.BytesIO(DEMO_REGISTER.encode()),
             record_date=datetime.date(year, 9, 15),
             shares_outstanding=3_200_000_000,
-            imported_by=secretary,
+            actor=secretary,
             source_name=f"demo-register-{year}.csv",
         )
         self._link_demo_holders()
         held = datetime.date(year, 11, 6)
-        meeting = meeting_services.meeting_create(title=title, date=held, register=register, created_by=secretary)
+        meeting = meeting_services.meeting_create(title=title, date=held, register=register, actor=secretary)
         opened = datetime.datetime.combine(held - datetime.timedelta(days=30), datetime.time(9), tzinfo=datetime.UTC)
         closed = datetime.datetime.combine(held, datetime.time(17), tzinfo=datetime.UTC)
         auditor = meeting_services.item_create(
@@ -195,12 +195,12 @@ class PollsDemo:
             source=io.BytesIO(DEMO_REGISTER.encode()),
             record_date=today - datetime.timedelta(days=21),
             shares_outstanding=3_200_000_000,
-            imported_by=secretary,
+            actor=secretary,
             source_name=f"demo-register-{today.year}.csv",
         )
         self._link_demo_holders()
         held = today + datetime.timedelta(days=7)
-        meeting = meeting_services.meeting_create(title=title, date=held, register=register, created_by=secretary)
+        meeting = meeting_services.meeting_create(title=title, date=held, register=register, actor=secretary)
         closes = datetime.datetime.combine(held, datetime.time(17), tzinfo=datetime.UTC)
         for item_title, advisory in [
             (AUDITOR_TITLE, False),

@@ -70,7 +70,7 @@ class RegisterImportForm(forms.Form):
             raise forms.ValidationError(RegisterFileTooLarge(limit).message)
         return upload
 
-    def import_register(self, *, imported_by: User) -> RegisterSnapshot | None:
+    def import_register(self, *, actor: User) -> RegisterSnapshot | None:
         """Import a valid form's file through the service; a refused file leaves its reasons
         on the form (every bad line in `line_errors`) and returns None."""
         upload = self.cleaned_data["file"]
@@ -80,7 +80,7 @@ class RegisterImportForm(forms.Form):
                     source=source,
                     record_date=self.cleaned_data["record_date"],
                     shares_outstanding=self.cleaned_data["shares_outstanding"],
-                    imported_by=imported_by,
+                    actor=actor,
                     source_name=upload.name or "",
                 )
         except RegisterInvalid as error:

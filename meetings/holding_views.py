@@ -42,7 +42,7 @@ def holding_claim(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 holder = holdings.holding_claim(
-                    user=acting_user(request),
+                    actor=acting_user(request),
                     control_number=form.cleaned_data["control_number"],
                 )
             except DomainError as error:

@@ -196,10 +196,10 @@ def _now() -> datetime.datetime:
 
 
 @transaction.atomic
-def _claim_or_count(*, user: User, control_number: str) -> Holder | None:
+def _claim_or_count(*, actor: User, control_number: str) -> Holder | None:
     """The holder claimed, or None after counting a wrong number (committed either way)."""
     now = _now()
-    attempts, _created = ClaimAttempts.objects.get_or_create(user=user)
+    attempts, _created = ClaimAttempts.objects.get_or_create(user=actor)
     attempts = ClaimAttempts.objects.select_for_update().get(pk=attempts.pk)
     if attempts.locked_until is not None:
         if attempts.locked_until > now:
@@ -215,33 +215,33 @@ def _claim_or_count(*, user: User, control_number: str) -> Holder | None:
             .first()
         )
     holder = control.holder if control is not None else None
-    if control is None or holder is None or control.claimed_at is not None or holder.user_id not in (None, user.pk):
+    if control is None or holder is None or control.claimed_at is not None or holder.user_id not in (None, actor.pk):
         attempts.failures += 1
         if attempts.failures >= settings.CLAIM_LOCKOUT_ATTEMPTS:
             attempts.locked_until = now + datetime.timedelta(seconds=settings.CLAIM_LOCKOUT_SECONDS)
         attempts.save(update_fields=["failures", "locked_until"])
         return None
-    control.claimed_at, control.claimed_by = now, user
+    control.claimed_at, control.claimed_by = now, actor
     control.save(update_fields=["claimed_at", "claimed_by"])
-    holder.user = user
+    holder.user = actor
     holder.save(update_fields=["user"])
     attempts.failures, attempts.locked_until = 0, None
     attempts.save(update_fields=["failures", "locked_until"])
     audit_append(
         stream=f"holder:{holder.pk}",
         action="holding_claimed",
-        actor=user,
-        payload={"register": holder.register_id, "user": user.pk, "shares": holder.shares},
+        actor=actor,
+        payload={"register": holder.register_id, "user": actor.pk, "shares": holder.shares},
         at=now,
     )
     return holder
 
 
-def holding_claim(*, user: User, control_number: str) -> Holder:
-    """Attach the holding whose control number this is to `user`. A wrong number, whatever the
+def holding_claim(*, actor: User, control_number: str) -> Holder:
+    """Attach the holding whose control number this is to `actor`. A wrong number, whatever the
     reason, is refused with one message and counts toward the account's lockout; the count is
     kept even though the refusal is raised."""
-    holder = _claim_or_count(user=user, control_number=control_number)
+    holder = _claim_or_count(actor=actor, control_number=control_number)
     if holder is None:
         raise ClaimRefused
     return holder

@@ -32,7 +32,7 @@ ACTIVE = (RegisterImportStatus.QUEUED, RegisterImportStatus.RUNNING)
 
 
 def register_import_queue(
-    *, upload: File, record_date: datetime.date, shares_outstanding: int, created_by: User
+    *, upload: File, record_date: datetime.date, shares_outstanding: int, actor: User
 ) -> RegisterImport:
     """Keep the uploaded file where the worker can read it (MEDIA_ROOT) and queue its import
     once the job is committed. Under eager Celery (tests, no broker) it runs here and now."""
@@ -47,7 +47,7 @@ def register_import_queue(
         size=upload.size or 0,
         record_date=record_date,
         shares_outstanding=shares_outstanding,
-        created_by=created_by,
+        created_by=actor,
     )
     if register_import_run.app.conf.task_always_eager:
         # Inline: on_commit would wait for the end of a transaction a test never commits.
@@ -122,7 +122,7 @@ def _run(job_id: int, job: RegisterImport) -> RegisterImportStatus | None:
                 staged=staged,
                 record_date=job.record_date,
                 shares_outstanding=job.shares_outstanding,
-                imported_by=job.created_by,
+                actor=job.created_by,
                 source_name=job.source_name,
             )
             _finish(

@@ -69,7 +69,7 @@ def meeting_create(
     title: str,
     date: datetime.date,
     register: RegisterSnapshot,
-    created_by: User | None,
+    actor: User | None,
     quorum: str = "1/2",
     quorum_comparator: str = Comparator.GT,
 ) -> Meeting:
@@ -82,7 +82,7 @@ def meeting_create(
         quorum_numerator=fraction.fraction.numerator,
         quorum_denominator=fraction.fraction.denominator,
         quorum_comparator=str(fraction.comparator),
-        created_by=created_by,
+        created_by=actor,
     )
 
 

@@ -340,7 +340,7 @@ def register_store(
     staged: StagedRegister,
     record_date: datetime.date,
     shares_outstanding: int,
-    imported_by: User | None,
+    actor: User | None,
     source_name: str = "",
 ) -> RegisterSnapshot:
     """The staged lines become a register snapshot and its holders, in one transaction.
@@ -352,7 +352,7 @@ def register_store(
         source_name=source_name[:255],
         holder_count=staged.count,
         total_shares=staged.total,
-        imported_by=imported_by,
+        imported_by=actor,
     )
     shares = SQL_SHARES if staged.copied else "shares"
     user_table = User._meta.db_table
@@ -382,7 +382,7 @@ def register_import(
     source: IO[bytes],
     record_date: datetime.date,
     shares_outstanding: int,
-    imported_by: User | None,
+    actor: User | None,
     source_name: str = "",
     on_progress: Callable[[int, int], None] | None = None,
 ) -> RegisterSnapshot:
@@ -394,6 +394,6 @@ def register_import(
         staged=staged,
         record_date=record_date,
         shares_outstanding=shares_outstanding,
-        imported_by=imported_by,
+        actor=actor,
         source_name=source_name,
     )

@@ -81,7 +81,7 @@ def register_import(request: HttpRequest) -> HttpResponse:
             upload=form.cleaned_data["file"],
             record_date=form.cleaned_data["record_date"],
             shares_outstanding=form.cleaned_data["shares_outstanding"],
-            created_by=acting_user(request),
+            actor=acting_user(request),
         )
         return redirect("console:register-import-progress", job_id=job.pk)
     return _console(request, form, status=400)
@@ -247,7 +247,7 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
     form = MeetingCreateForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            meeting = meeting_services.meeting_create(created_by=acting_user(request), **form.cleaned_data)
+            meeting = meeting_services.meeting_create(actor=acting_user(request), **form.cleaned_data)
         except DomainError as error:
             form.add_error(None, error.message)
         else:

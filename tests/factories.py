@@ -89,7 +89,7 @@ def make_register(
         source=io.BytesIO(register_csv(rows)),
         record_date=record_date or datetime.date(2025, 9, 15),
         shares_outstanding=outstanding,
-        imported_by=None,
+        actor=None,
     )
 
 
@@ -111,7 +111,7 @@ def make_meeting(register: RegisterSnapshot, **fields: Any) -> Meeting:
         title=fields.pop("title", "2025 Annual Meeting"),
         date=fields.pop("date", datetime.date(2025, 11, 6)),
         register=register,
-        created_by=None,
+        actor=None,
         **fields,
     )
 

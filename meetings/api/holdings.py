@@ -52,7 +52,7 @@ class ClaimView(APIView):
         data = request.data
         typed = data.get("control_number") if isinstance(data, Mapping) else None
         holder = holdings.holding_claim(
-            user=acting_user(request),
+            actor=acting_user(request),
             control_number=typed if isinstance(typed, str) else "",
         )
         body = {"holder": holder.pk, "register": holder.register_id, "shares": str(holder.shares)}

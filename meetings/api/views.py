@@ -85,7 +85,7 @@ class MeetingViewSet(
             register=data["register"],
             quorum=data["quorum_text"],
             quorum_comparator=data["quorum_comparator"],
-            created_by=acting_user(self.request),
+            actor=acting_user(self.request),
         )
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -215,7 +215,7 @@ class RegisterViewSet(
                 source=source,
                 record_date=data["record_date"],
                 shares_outstanding=data["shares_outstanding"],
-                imported_by=acting_user(request),
+                actor=acting_user(request),
                 source_name=data["file"].name or "",
             )
         return Response(RegisterSnapshotSerializer(snapshot).data, status=status.HTTP_201_CREATED)

@@ -42,7 +42,7 @@ def queued_job(content: bytes, secretary: Any) -> RegisterImport:
         patch.setattr(register_import_run, "delay", lambda *args, **kwargs: None)
         patch.setattr(register_import_run, "delay_on_commit", lambda *args, **kwargs: None)
         return import_jobs.register_import_queue(
-            upload=upload, record_date=datetime.date(2026, 3, 31), shares_outstanding=10**12, created_by=secretary
+            upload=upload, record_date=datetime.date(2026, 3, 31), shares_outstanding=10**12, actor=secretary
         )
 
 

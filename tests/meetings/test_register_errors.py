@@ -35,7 +35,7 @@ def refused(rows: list[tuple[str, str, str, int | str]], outstanding: int = 1_00
             source=io.BytesIO(register_csv(rows)),
             record_date=datetime.date(2025, 9, 15),
             shares_outstanding=outstanding,
-            imported_by=None,
+            actor=None,
         )
     return refusal.value
 

@@ -39,7 +39,7 @@ def test_a_register_with_three_bad_lines_among_a_thousand_names_all_three_and_im
             source=io.BytesIO(thousand_rows_with_three_bad_lines()),
             record_date=RECORD_DATE,
             shares_outstanding=10**9,
-            imported_by=None,
+            actor=None,
         )
     assert refused.value.errors == [
         "line 101: shares must be a whole number, found '12.5'",
@@ -66,7 +66,7 @@ def test_each_kind_of_bad_line_is_reported_by_its_line_number(row: str, message:
             source=io.BytesIO(f"holder,name,email,shares\n{row}\n".encode()),
             record_date=RECORD_DATE,
             shares_outstanding=100,
-            imported_by=None,
+            actor=None,
         )
     assert refused.value.errors == [message]
 
@@ -77,7 +77,7 @@ def test_a_wrong_header_is_refused() -> None:
             source=io.BytesIO(b"id,name,mail,qty\nH1,A,a@example.com,1\n"),
             record_date=RECORD_DATE,
             shares_outstanding=100,
-            imported_by=None,
+            actor=None,
         )
     assert refused.value.errors[0].startswith("line 1: expected the header holder,name,email,shares")
 
@@ -88,7 +88,7 @@ def test_holdings_above_the_shares_outstanding_are_refused() -> None:
             source=io.BytesIO(register_csv([("H1", "A", "a@example.com", 60), ("H2", "B", "b@example.com", 50)])),
             record_date=RECORD_DATE,
             shares_outstanding=100,
-            imported_by=None,
+            actor=None,
         )
     assert refused.value.errors == ["the register holds 110 shares, more than the 100 outstanding"]
 
@@ -99,7 +99,7 @@ def test_holders_are_linked_to_accounts_by_email_ignoring_case() -> None:
         source=io.BytesIO(register_csv([("H1", "Alice", "alice@example.COM", 60), ("H2", "Bob", "b@example.com", 5)])),
         record_date=RECORD_DATE,
         shares_outstanding=100,
-        imported_by=None,
+        actor=None,
     )
     assert (snapshot.holder_count, snapshot.total_shares, snapshot.shares_outstanding) == (2, 65, 100)
     assert dict(snapshot.holders.values_list("account", "user")) == {"H1": alice.pk, "H2": None}
@@ -197,14 +197,12 @@ def test_both_import_paths_judge_e_mail_addresses_alike(email: str, valid: bool)
     csv_bytes = register_csv([("H1", "Alice", email, 5)])
     if valid:
         snapshot = register_import(
-            source=io.BytesIO(csv_bytes), record_date=RECORD_DATE, shares_outstanding=10, imported_by=None
+            source=io.BytesIO(csv_bytes), record_date=RECORD_DATE, shares_outstanding=10, actor=None
         )
         assert snapshot.holder_count == 1
     else:
         with pytest.raises(RegisterInvalid) as refused:
-            register_import(
-                source=io.BytesIO(csv_bytes), record_date=RECORD_DATE, shares_outstanding=10, imported_by=None
-            )
+            register_import(source=io.BytesIO(csv_bytes), record_date=RECORD_DATE, shares_outstanding=10, actor=None)
         assert refused.value.errors == [f"line 2: {email!r} is not a valid e-mail address"]
 
 
@@ -213,7 +211,7 @@ def test_cells_are_read_stripped_on_every_path() -> None:
         source=io.BytesIO(b"holder,name,email,shares\n H1 , Alice , alice@example.com , 5 \n"),
         record_date=RECORD_DATE,
         shares_outstanding=10,
-        imported_by=None,
+        actor=None,
     )
     holder = snapshot.holders.get()
     assert (holder.account, holder.name, holder.email, holder.shares) == ("H1", "Alice", "alice@example.com", 5)
@@ -236,7 +234,5 @@ def test_a_clean_file_on_postgresql_is_read_by_copy_alone(content: bytes, monkey
         raise AssertionError("fell back to the Python reader")
 
     monkeypatch.setattr(register_import_module, "read_register", refuse)
-    snapshot = register_import(
-        source=io.BytesIO(content), record_date=RECORD_DATE, shares_outstanding=100, imported_by=None
-    )
+    snapshot = register_import(source=io.BytesIO(content), record_date=RECORD_DATE, shares_outstanding=100, actor=None)
     assert snapshot.holder_count == content.count(b"@")

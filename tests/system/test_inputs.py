@@ -116,7 +116,7 @@ def test_a_register_line_with_a_nul_imports_nothing_through_the_service() -> Non
             source=io.BytesIO(b"holder,name,email,shares\nH1,A\x00,a@example.com,1\n"),
             record_date=datetime.date(2025, 9, 15),
             shares_outstanding=10,
-            imported_by=None,
+            actor=None,
         )
     assert refused.value.errors == ["line 2: control character in name"]
     assert nothing_imported()
@@ -163,7 +163,7 @@ def test_a_repeated_long_holder_id_is_cut_in_its_finding() -> None:
             source=io.BytesIO(register_csv([(account, "A", "a@example.com", 1), (account, "B", "b@example.com", 1)])),
             record_date=datetime.date(2025, 9, 15),
             shares_outstanding=10,
-            imported_by=None,
+            actor=None,
         )
     assert all(len(error) < 300 for error in refused.value.errors), refused.value.errors
 
@@ -176,7 +176,7 @@ def test_a_share_count_too_large_to_store_is_a_line_error_not_a_crash() -> None:
             source=io.BytesIO(register_csv([("H1", "A", "a@example.com", "9" * 20)])),
             record_date=datetime.date(2025, 9, 15),
             shares_outstanding=10,
-            imported_by=None,
+            actor=None,
         )
     assert refused.value.errors == ["line 2: shares must be at most 18 digits, found 20"]
 
@@ -198,7 +198,7 @@ def test_the_service_and_the_form_refuse_a_register_over_the_size_limit(settings
     content = register_csv([(f"H{i}", "Name", f"h{i}@example.com", 1) for i in range(20)])
     with pytest.raises(RegisterFileTooLarge):
         register_import(
-            source=io.BytesIO(content), record_date=datetime.date(2025, 9, 15), shares_outstanding=100, imported_by=None
+            source=io.BytesIO(content), record_date=datetime.date(2025, 9, 15), shares_outstanding=100, actor=None
         )
     form = RegisterImportForm(
         {"record_date": "2025-09-15", "shares_outstanding": "100"},

@@ -43,7 +43,7 @@ class Command(BaseCommand):
                     source=source,
                     record_date=options["record_date"],
                     shares_outstanding=options["shares_outstanding"],
-                    imported_by=None,
+                    actor=None,
                     source_name=path.name,
                     on_progress=progress,
                 )
