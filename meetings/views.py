@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.csv_safe import SafeDictWriter
 from core.errors import DomainError
+from core.http import acting_user
 from core.roles import is_secretary
 from meetings import proxies, selectors, services
 from meetings.forms import MeetingBallotForm, ProxyForm
@@ -113,7 +114,7 @@ def meeting_ballot(request: HttpRequest, meeting_id: int) -> HttpResponse:
             # The page's ballot is one act: if any item refuses, none of them is recorded.
             cast = services.meeting_ballot_cast(
                 meeting=meeting,
-                actor=request.user,  # type: ignore[arg-type]
+                actor=acting_user(request),
                 holder_id=holder.pk,
                 choices=choices,
             )
@@ -141,7 +142,7 @@ def meeting_proxy_appoint(request: HttpRequest, meeting_id: int) -> HttpResponse
                 meeting=meeting,
                 holder=form.cleaned_data["holder"],
                 proxy=form.cleaned_data["proxy"],
-                appointed_by=request.user,  # type: ignore[arg-type]
+                appointed_by=acting_user(request),
             )
         except DomainError as error:
             messages.error(request, error.message)
@@ -163,7 +164,7 @@ def meeting_proxy_revoke(request: HttpRequest, meeting_id: int, proxy_id: int) -
         appointments = appointments.filter(holder__user=request.user)  # type: ignore[misc]
     appointment = get_object_or_404(appointments)
     try:
-        services.proxy_revoke(appointment=appointment, revoked_by=request.user)  # type: ignore[arg-type]
+        services.proxy_revoke(appointment=appointment, revoked_by=acting_user(request))
     except DomainError as error:
         messages.error(request, error.message)
     else:

@@ -15,6 +15,7 @@ from django.utils.html import format_html, format_html_join
 from core.admin import ReadOnlyAdmin
 from core.audit import audit_trail
 from core.errors import DomainError
+from core.http import acting_user
 from core.models import AuditEvent
 from core.validators import snapshot_percentages
 from polls import certification, disclosure, kinds, refusals, services
@@ -118,7 +119,7 @@ def _certify_polls(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset:
     done = 0
     for poll in queryset:
         try:
-            certification.poll_certify(poll=poll, certified_by=request.user)  # type: ignore[arg-type]
+            certification.poll_certify(poll=poll, certified_by=acting_user(request))
             done += 1
         except certification.TabulationDiffers as error:
             page = reverse("console:poll-certify", kwargs={"poll_id": poll.pk})

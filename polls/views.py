@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError
+from core.http import acting_user
 from polls import receipt_mail, receipts, selectors
 from polls.ballots import ballot_cast, ballot_withdraw
 from polls.exceptions import PollNotOpen
@@ -58,7 +59,7 @@ def poll_vote(request: HttpRequest, poll_id: int) -> HttpResponse:
         try:
             result = ballot_cast(
                 poll_id=poll.pk,
-                voter=request.user,  # type: ignore[arg-type]
+                voter=acting_user(request),
                 option_id=form.cleaned_data["option"].pk,
             )
         except PollNotOpen as error:
@@ -98,7 +99,7 @@ def poll_withdraw(request: HttpRequest, poll_id: int) -> HttpResponse:
         }
         return render(request, "confirm.html", context)
     try:
-        ballot_withdraw(poll_id=poll.pk, voter=request.user)  # type: ignore[arg-type]
+        ballot_withdraw(poll_id=poll.pk, voter=acting_user(request))
     except DomainError as error:
         messages.error(request, error.message)
     else:

@@ -18,6 +18,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from core.api import TokenRequestSerializer, TokenSerializer
+from core.http import acting_user
 from core.lockout import lockout_message
 from core.mfa import mfa_required
 from core.roles import IsSecretary
@@ -218,13 +219,13 @@ class PollViewSet(
         if rules.validated_data:
             poll = kinds.form_of(poll).rules_update(
                 poll=poll,
-                actor=request.user,  # type: ignore[arg-type]
+                actor=acting_user(request),
                 **rules.validated_data,
             )
         if serializer.validated_data or not rules.validated_data:
             poll = services.poll_update(
                 poll=poll,
-                actor=request.user,  # type: ignore[arg-type]
+                actor=acting_user(request),
                 **serializer.validated_data,
             )
         return Response(PollSerializer(poll).data)
@@ -276,7 +277,7 @@ class PollViewSet(
         serializer.is_valid(raise_exception=True)
         poll = certification.poll_certify(
             poll=self.get_object(),
-            certified_by=request.user,  # type: ignore[arg-type]
+            certified_by=acting_user(request),
             confirm_difference=serializer.validated_data["confirm_difference"],
         )
         return Response(PollSerializer(poll).data)
@@ -291,7 +292,7 @@ class PollViewSet(
         serializer = TabulationSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         poll = self.get_object()
-        kinds.form_of(poll).tabulate(poll=poll, actor=request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        kinds.form_of(poll).tabulate(poll=poll, actor=acting_user(request), **serializer.validated_data)
         return Response(selectors.results_json(selectors.poll_results(poll=poll)))
 
     @extend_schema(
@@ -335,7 +336,7 @@ class PollViewSet(
             return Response({**BallotSerializer(ballot).data, "receipt": receipt})
         ballot_withdraw(
             poll_id=poll.pk,
-            voter=request.user,  # type: ignore[arg-type]
+            voter=acting_user(request),
             holder_id=_int_or_none(request.query_params.get("holder")),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -356,11 +357,11 @@ class PollViewSet(
         if "option" in data:
             result = ballot_cast(
                 poll_id=poll_id,
-                voter=request.user,  # type: ignore[arg-type]
+                voter=acting_user(request),
                 option_id=data["option"],
             )
         else:
-            result = kinds.ballot_cast(poll_id=poll_id, actor=request.user, data=data)  # type: ignore[arg-type]
+            result = kinds.ballot_cast(poll_id=poll_id, actor=acting_user(request), data=data)
             receipt_mail.ballot_receipts_mail(user=request.user, link_hashes=[result.link_hash])
         return Response(
             # The answer carries the receipt: a public poll's API ballot is not also e-mailed.
