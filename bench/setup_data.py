@@ -62,7 +62,7 @@ def open_poll(title: str, **fields: object) -> Poll:
         options=["Yes", "No"],
         opens_at=now - datetime.timedelta(hours=1),
         closes_at=now + datetime.timedelta(days=1),
-        created_by=None,
+        actor=None,
         **fields,  # type: ignore[arg-type]
     )
     return services.poll_open(poll=poll)
@@ -100,7 +100,7 @@ def shareholder_item(register: RegisterSnapshot, voter_id: int) -> Poll:
         opens_at=now - datetime.timedelta(hours=1),
         closes_at=now + datetime.timedelta(days=1),
         results_visibility="live",
-        created_by=None,
+        actor=None,
     )
     services.poll_open(poll=item)
     options = dict(Option.objects.filter(poll=item).values_list("code", "pk"))

@@ -88,5 +88,5 @@ def language_set(request: HttpRequest) -> HttpResponse:
     response = set_language(request)
     language = request.POST.get("language", "")
     if request.user.is_authenticated and language in dict(settings.LANGUAGES):
-        services.profile_language_set(user=request.user, language=language)
+        services.profile_language_set(actor=request.user, language=language)
     return response

@@ -117,7 +117,7 @@ class ProxyAppointmentAdmin(ReadOnlyAdmin):
     @admin.action(description="Revoke the selected proxies")
     def revoke(self, request: HttpRequest, queryset: QuerySet[ProxyAppointment]) -> None:
         for appointment in queryset.filter(revoked_at__isnull=True):
-            services.proxy_revoke(appointment=appointment, revoked_by=acting_user(request))
+            services.proxy_revoke(appointment=appointment, actor=acting_user(request))
         self.message_user(request, "Revoked.", messages.SUCCESS)
 
 
@@ -126,7 +126,7 @@ class TabulationAdminForm(forms.ModelForm):
     certified, more than outstanding) is a form error rather than a 500 from save_model. The
     admin's change view runs in one transaction: a later failure undoes the record."""
 
-    entered_by: Any = None  # set per request by TabulationAdmin.get_form
+    actor: Any = None  # set per request by TabulationAdmin.get_form
 
     class Meta:
         model = Tabulation
@@ -144,7 +144,7 @@ class TabulationAdminForm(forms.ModelForm):
                 shares_abstain=data["shares_abstain"],
                 broker_non_votes=data.get("broker_non_votes") or 0,
                 source=data.get("source") or "",
-                entered_by=self.entered_by,
+                actor=self.actor,
             )
         except DomainError as error:
             raise ValidationError(error.message) from error
@@ -165,7 +165,7 @@ class TabulationAdmin(admin.ModelAdmin):
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         form = super().get_form(request, obj, change, **kwargs)
-        return type(form.__name__, (form,), {"entered_by": request.user})
+        return type(form.__name__, (form,), {"actor": request.user})
 
     def save_model(self, request: HttpRequest, obj: Tabulation, form: Any, change: bool) -> None:
         """The form's check already recorded it through the service."""

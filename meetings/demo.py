@@ -78,13 +78,13 @@ class PollsDemo:
             closes_at=now + datetime.timedelta(days=7),
             allow_change=True,
             results_visibility=ResultsVisibility.LIVE,
-            created_by=secretary,
+            actor=secretary,
         )
         services.poll_open(poll=poll)
         options = {option.label: option.pk for option in poll.options.all()}
         for username, choice in DEMO_VOTERS:
             voter = self._user(username, None)
-            ballot_cast(poll_id=poll.pk, voter=voter, option_id=options[choice])
+            ballot_cast(poll_id=poll.pk, actor=voter, option_id=options[choice])
 
     def _escalating_poll(self, secretary: Any) -> None:
         """The members' own poll on the question, closed, with the rule that sent it to the
@@ -98,7 +98,7 @@ class PollsDemo:
             options=["Yes", "No"],
             opens_at=now - datetime.timedelta(days=30),
             closes_at=now - datetime.timedelta(days=23),
-            created_by=secretary,
+            actor=secretary,
         )
         services.poll_escalation_set(poll=poll, option_label="Yes", threshold="2/3", comparator=">=")
         opened = now - datetime.timedelta(days=30)
@@ -107,7 +107,7 @@ class PollsDemo:
         options = {option.label: option.pk for option in poll.options.all()}
         for username, choice in DEMO_VOTERS:
             voter = self._user(username, None)
-            ballot_cast(poll_id=poll.pk, voter=voter, option_id=options[choice], now=opened)
+            ballot_cast(poll_id=poll.pk, actor=voter, option_id=options[choice], now=opened)
         services.poll_close(poll=poll, actor=secretary)
 
     def _other_polls(self, secretary: Any) -> None:
@@ -120,7 +120,7 @@ class PollsDemo:
                 opens_at=now + datetime.timedelta(days=3),
                 closes_at=now + datetime.timedelta(days=10),
                 results_visibility=ResultsVisibility.AFTER_CLOSE,
-                created_by=secretary,
+                actor=secretary,
             )
             services.poll_schedule(poll=poll)
         title = "Should the annual report be published in Italian as well?"
@@ -131,14 +131,14 @@ class PollsDemo:
                 opens_at=now - datetime.timedelta(days=10),
                 closes_at=now + datetime.timedelta(days=1),
                 allow_change=False,
-                created_by=secretary,
+                actor=secretary,
             )
             services.poll_open(poll=poll, now=now - datetime.timedelta(days=10))
             options = {option.label: option.pk for option in poll.options.all()}
             for username, choice in [("voter01", "Yes"), ("voter02", "Yes"), ("voter03", "No")]:
                 voter = get_user_model().objects.get(username=username)
                 ballot_cast(
-                    poll_id=poll.pk, voter=voter, option_id=options[choice], now=now - datetime.timedelta(days=9)
+                    poll_id=poll.pk, actor=voter, option_id=options[choice], now=now - datetime.timedelta(days=9)
                 )
             services.poll_close(poll=poll)
 
@@ -174,15 +174,15 @@ class PollsDemo:
             standard=VoteStandard.VOTES_CAST,
             opens_at=opened,
             closes_at=closed,
-            created_by=secretary,
+            actor=secretary,
         )
         services.poll_open(poll=auditor, now=opened)
         users = {user.username: user for user in get_user_model().objects.filter(username__in=MEMBERS)}
         for day, (username, choice) in enumerate([("alice", "for"), ("bob", "for"), ("carol", "against")], start=1):
             cast = opened + datetime.timedelta(days=day)
-            item_ballot_cast(poll_id=auditor.pk, voter=users[username], choice=choice, now=cast)
+            item_ballot_cast(poll_id=auditor.pk, actor=users[username], choice=choice, now=cast)
         services.poll_close(poll=auditor, now=closed, actor=secretary)
-        certification.poll_certify(poll=auditor, certified_by=secretary, now=closed + datetime.timedelta(hours=1))
+        certification.poll_certify(poll=auditor, actor=secretary, now=closed + datetime.timedelta(hours=1))
 
     def _next_meeting(self, secretary: Any) -> None:
         """This year's meeting, a week from today, on a register of three weeks ago: its items
@@ -213,7 +213,7 @@ class PollsDemo:
                 advisory=advisory,
                 opens_at=timezone.now() - datetime.timedelta(hours=1),
                 closes_at=closes,
-                created_by=secretary,
+                actor=secretary,
             )
             services.poll_open(poll=item)
 
@@ -226,7 +226,7 @@ class PollsDemo:
             author="Elon Musk (@elonmusk)",
             question=XAI_QUESTION,
             options=["Yes", "No"],
-            created_by=secretary,
+            actor=secretary,
         )
         posted = datetime.datetime(2024, 7, 24, 22, 0, tzinfo=datetime.UTC)
         for hours, total, yes, note in [

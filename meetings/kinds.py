@@ -63,7 +63,7 @@ class ShareholderItem(kinds.BallotForm):
     ) -> Ballot | None:
         from meetings.services import holder_for_ballot
 
-        holder: Holder = holder_for_ballot(poll=poll, user=actor, holder_id=holder_id)
+        holder: Holder = holder_for_ballot(poll=poll, actor=actor, holder_id=holder_id)
         return ballots.filter(holder_id=holder.pk).first()
 
     def withdraw_deltas(self, *, poll: Poll, ballot: Ballot) -> dict[int, tuple[int, int]]:
@@ -202,14 +202,14 @@ class ShareholderItem(kinds.BallotForm):
     def tabulate(self, *, poll: Poll, actor: User, **figures: Any) -> None:
         from meetings.services import tabulation_record
 
-        tabulation_record(poll=poll, entered_by=actor, **figures)
+        tabulation_record(poll=poll, actor=actor, **figures)
 
     def cast(self, *, poll_id: int, actor: User, data: Mapping[str, Any]) -> CastResult:
         from meetings.services import item_ballot_cast
 
         return item_ballot_cast(
             poll_id=poll_id,
-            voter=actor,
+            actor=actor,
             choice=data.get("choice"),
             split=data.get("split"),
             holder_id=data.get("holder"),

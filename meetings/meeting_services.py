@@ -188,7 +188,7 @@ def item_create(
     title: str,
     opens_at: datetime.datetime,
     closes_at: datetime.datetime,
-    created_by: User | None,
+    actor: User | None,
     standard: str = VoteStandard.VOTES_CAST,
     threshold: str = "1/2",
     comparator: str = Comparator.GT,
@@ -224,7 +224,7 @@ def item_create(
         closes_at=closes_at,
         allow_change=allow_change,
         results_visibility=results_visibility,
-        created_by=created_by,
+        created_by=actor,
     )
     item_options_ensure(poll=poll)
     return poll

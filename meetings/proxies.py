@@ -82,11 +82,11 @@ def _send_invitation(*, email: str, holder_name: str, meeting_title: str, meetin
 
 
 @transaction.atomic
-def proxy_name(*, meeting: Meeting, holder: Holder, proxy: str, appointed_by: User) -> ProxyNamed:
+def proxy_name(*, meeting: Meeting, holder: Holder, proxy: str, actor: User) -> ProxyNamed:
     """Appoint the account `proxy` names (username or e-mail address), or invite the address."""
     who = proxy.strip()
     account = _account_named(who)
-    appointment = proxy_appoint(meeting=meeting, holder=holder, proxy=account, appointed_by=appointed_by, named_as=who)
+    appointment = proxy_appoint(meeting=meeting, holder=holder, proxy=account, actor=actor, named_as=who)
     if account is None and _is_email(who):
         transaction.on_commit(
             lambda: _send_invitation(

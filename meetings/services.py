@@ -40,7 +40,7 @@ from polls.models import Ballot, Choice, Option, Poll, PollStatus
 from polls.services import CHOICE_LABELS, _locked_poll, grouped_number
 
 
-def holder_for_ballot(*, poll: Poll, user: User, holder_id: int | None) -> Holder:
+def holder_for_ballot(*, poll: Poll, actor: User, holder_id: int | None) -> Holder:
     meeting = poll.meeting
     assert meeting is not None  # noqa: S101 - the check constraint ties items to meetings
     if holder_id is not None:
@@ -48,15 +48,15 @@ def holder_for_ballot(*, poll: Poll, user: User, holder_id: int | None) -> Holde
         # One refusal for "no such holder" and "not yours": it names nobody and confirms nothing.
         if holder is None:
             raise NotEligible(refusals.HOLDER_REFUSED)
-        if holder.user_id == user.pk:
+        if holder.user_id == actor.pk:
             return holder
         appointed = ProxyAppointment.objects.filter(
-            meeting_id=meeting.pk, holder_id=holder.pk, proxy_id=user.pk, revoked_at__isnull=True
+            meeting_id=meeting.pk, holder_id=holder.pk, proxy_id=actor.pk, revoked_at__isnull=True
         ).exists()
         if not appointed:
             raise NotEligible(refusals.HOLDER_REFUSED)
         return holder
-    holders = selectors.holders_represented(user=user, meeting=meeting)
+    holders = selectors.holders_represented(user=actor, meeting=meeting)
     if not holders:
         raise NotEligible(
             _("You are not a holder in the register of record (%(record_date)s) and hold no proxy for one.")
@@ -101,7 +101,7 @@ def _shares_by_choice(*, holder: Holder, choice: str | None, split: Mapping[str,
 def item_ballot_cast(
     *,
     poll_id: int,
-    voter: User,
+    actor: User,
     choice: str | None = None,
     split: Mapping[str, int] | None = None,
     holder_id: int | None = None,
@@ -111,14 +111,14 @@ def item_ballot_cast(
     latest ballot for the holder counts, whoever cast it; one row per (item, holder) is kept
     by the database."""
     now = now or timezone.now()
-    if not voter.is_authenticated or not voter.is_active:
+    if not actor.is_authenticated or not actor.is_active:
         raise NotEligible(_("Log in to vote."))
     poll = _poll_for_ballot(poll_id)
     if poll.status == PollStatus.DRAFT:
         raise PollNotFound()
     kinds.form_of(poll).check_share_ballot()
     _check_open(poll, now)
-    holder = holder_for_ballot(poll=poll, user=voter, holder_id=holder_id)
+    holder = holder_for_ballot(poll=poll, actor=actor, holder_id=holder_id)
     amounts = _shares_by_choice(holder=holder, choice=choice, split=split)
     options = dict(Option.objects.filter(poll_id=poll.pk).values_list("code", "pk"))
     chosen_option = options[choice] if choice is not None else None
@@ -127,7 +127,7 @@ def item_ballot_cast(
     existing = _insert_or_lock_ballot(
         lambda: Ballot.objects.create(
             poll_id=poll.pk,
-            voter=voter,
+            voter=actor,
             holder=holder,
             option_id=chosen_option,
             weight=sum(amounts.values()),
@@ -138,7 +138,7 @@ def item_ballot_cast(
     if isinstance(existing, Created):
         _apply_deltas(share_deltas(options, zero, amounts))
         Poll.objects.filter(pk=poll.pk).update(ballot_count=F("ballot_count") + 1)
-        link_hash = _audit_ballot(poll, existing.ballot, voter, "ballot_cast")
+        link_hash = _audit_ballot(poll, existing.ballot, actor, "ballot_cast")
         return CastResult(ballot=existing.ballot, created=True, changed=False, link_hash=link_hash)
     ballot = existing
     if not poll.allow_change:
@@ -147,14 +147,14 @@ def item_ballot_cast(
             % {"holder": holder.name}
         )
     old = {code: getattr(ballot, SHARE_FIELDS[code]) or 0 for code in Choice.values}
-    ballot.voter = voter
+    ballot.voter = actor
     ballot.option_id = chosen_option
     ballot.weight = sum(amounts.values())
     for name, value in fields.items():
         setattr(ballot, name, value)
     ballot.save(update_fields=["voter", "option", "weight", *fields, "updated_at"])
     _apply_deltas(share_deltas(options, old, amounts))
-    link_hash = _audit_ballot(poll, ballot, voter, "ballot_changed")
+    link_hash = _audit_ballot(poll, ballot, actor, "ballot_changed")
     return CastResult(ballot=ballot, created=False, changed=old != amounts, link_hash=link_hash)
 
 
@@ -193,7 +193,7 @@ def meeting_ballot_cast(
         try:
             if item_id not in on_meeting:
                 raise PollNotFound()
-            cast.append(item_ballot_cast(poll_id=item_id, voter=actor, choice=choice, holder_id=holder_id, now=now))
+            cast.append(item_ballot_cast(poll_id=item_id, actor=actor, choice=choice, holder_id=holder_id, now=now))
         except DomainError as error:
             refused[item_id] = error
     if refused:
@@ -204,14 +204,14 @@ def meeting_ballot_cast(
 
 @transaction.atomic
 def proxy_appoint(
-    *, meeting: Meeting, holder: Holder, proxy: User | None, appointed_by: User, named_as: str = ""
+    *, meeting: Meeting, holder: Holder, proxy: User | None, actor: User, named_as: str = ""
 ) -> ProxyAppointment:
     """The holder (or the secretary for them) names an account to vote its shares. A new
     appointment replaces the previous one. A name that matched no account (`proxy` None) is
     recorded all the same, so it reads like any other (meetings.proxies); nobody votes on it."""
     # The meeting's row lock orders appointments (and their events on the meeting's chain).
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
-    acts_for_holder = holder.user_id == appointed_by.pk or is_secretary(appointed_by)
+    acts_for_holder = holder.user_id == actor.pk or is_secretary(actor)
     if holder.register_id != meeting.register_id or not acts_for_holder:
         raise NotEligible(refusals.HOLDER_REFUSED)
     if proxy is not None and proxy.pk == holder.user_id:
@@ -229,22 +229,22 @@ def proxy_appoint(
         holder=holder,
         proxy=proxy,
         named_as=named_as or (proxy.get_username() if proxy is not None else ""),
-        appointed_by=appointed_by,
+        appointed_by=actor,
     )
     audit_append(
         stream=f"meeting:{meeting.pk}",
         action="proxy_appointed",
-        actor=appointed_by,
+        actor=actor,
         payload={"holder": holder.pk, "proxy": proxy.pk if proxy is not None else None, "replaces": replaced},
     )
     return appointment
 
 
 @transaction.atomic
-def proxy_revoke(*, appointment: ProxyAppointment, revoked_by: User) -> ProxyAppointment:
+def proxy_revoke(*, appointment: ProxyAppointment, actor: User) -> ProxyAppointment:
     Meeting.objects.select_for_update().get(pk=appointment.meeting_id)
     appointment = ProxyAppointment.objects.select_for_update().select_related("holder").get(pk=appointment.pk)
-    if appointment.holder.user_id != revoked_by.pk and not is_secretary(revoked_by):
+    if appointment.holder.user_id != actor.pk and not is_secretary(actor):
         raise NotEligible(_("Only the holder (or the secretary) may revoke its proxy."))
     if appointment.revoked_at is None:
         appointment.revoked_at = timezone.now()
@@ -252,7 +252,7 @@ def proxy_revoke(*, appointment: ProxyAppointment, revoked_by: User) -> ProxyApp
         audit_append(
             stream=f"meeting:{appointment.meeting_id}",
             action="proxy_revoked",
-            actor=revoked_by,
+            actor=actor,
             payload={"holder": appointment.holder_id, "proxy": appointment.proxy_id},
         )
     return appointment
@@ -265,7 +265,7 @@ def tabulation_record(
     shares_for: int,
     shares_against: int,
     shares_abstain: int,
-    entered_by: User,
+    actor: User,
     broker_non_votes: int = 0,
     source: str = "",
 ) -> Tabulation:
@@ -292,7 +292,7 @@ def tabulation_record(
     audit_append(
         stream=f"poll:{poll.pk}",
         action="tabulation_recorded",
-        actor=entered_by,
+        actor=actor,
         payload={"for": shares_for, "against": shares_against, "abstain": shares_abstain, "bnv": broker_non_votes},
     )
     tabulation, _created = Tabulation.objects.update_or_create(
@@ -303,7 +303,7 @@ def tabulation_record(
             "shares_abstain": shares_abstain,
             "broker_non_votes": broker_non_votes,
             "source": source,
-            "entered_by": entered_by,
+            "entered_by": actor,
         },
     )
     return tabulation

@@ -142,7 +142,7 @@ def meeting_proxy_appoint(request: HttpRequest, meeting_id: int) -> HttpResponse
                 meeting=meeting,
                 holder=form.cleaned_data["holder"],
                 proxy=form.cleaned_data["proxy"],
-                appointed_by=acting_user(request),
+                actor=acting_user(request),
             )
         except DomainError as error:
             messages.error(request, error.message)
@@ -164,7 +164,7 @@ def meeting_proxy_revoke(request: HttpRequest, meeting_id: int, proxy_id: int) -
         appointments = appointments.filter(holder__user=request.user)  # type: ignore[misc]
     appointment = get_object_or_404(appointments)
     try:
-        services.proxy_revoke(appointment=appointment, revoked_by=acting_user(request))
+        services.proxy_revoke(appointment=appointment, actor=acting_user(request))
     except DomainError as error:
         messages.error(request, error.message)
     else:

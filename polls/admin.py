@@ -93,16 +93,13 @@ class OptionInline(admin.TabularInline):
 
 
 def _lifecycle_action(
-    transition: Callable[..., Poll], name: str, verb: str, *, with_user: bool = False
+    transition: Callable[..., Poll], name: str, verb: str
 ) -> Callable[[admin.ModelAdmin, HttpRequest, QuerySet[Poll]], None]:
     def run(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Poll]) -> None:
         done = 0
         for poll in queryset:
             try:
-                if with_user:
-                    transition(poll=poll, certified_by=request.user)
-                else:
-                    transition(poll=poll, actor=request.user)
+                transition(poll=poll, actor=request.user)
                 done += 1
             except DomainError as error:
                 modeladmin.message_user(request, f"“{poll}”: {error.message}", messages.ERROR)
@@ -119,7 +116,7 @@ def _certify_polls(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset:
     done = 0
     for poll in queryset:
         try:
-            certification.poll_certify(poll=poll, certified_by=acting_user(request))
+            certification.poll_certify(poll=poll, actor=acting_user(request))
             done += 1
         except certification.TabulationDiffers as error:
             page = reverse("console:poll-certify", kwargs={"poll_id": poll.pk})

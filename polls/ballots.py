@@ -117,26 +117,27 @@ class CastResult:
     link_hash: str
 
 
-def ballot_cast(*, poll_id: int, voter: User, option_id: int, now: datetime.datetime | None = None) -> CastResult:
-    """Record `voter`'s choice. The unique constraint, not a prior SELECT, decides whether this
-    is a first ballot; the running totals and the audit link move in the same transaction.
+def ballot_cast(*, poll_id: int, actor: User, option_id: int, now: datetime.datetime | None = None) -> CastResult:
+    """Record the choice of `actor`, the voter. The unique constraint, not a prior SELECT,
+    decides whether this is a first ballot; the running totals and the audit link move in the
+    same transaction.
 
     On PostgreSQL a first ballot, the common case, is one statement; anything else (a change,
     a refusal to explain, a voter whose audit chain already exists) takes the general path."""
     now = now or timezone.now()
-    if not voter.is_authenticated or not voter.is_active:
+    if not actor.is_authenticated or not actor.is_active:
         raise NotEligible(_("Log in to vote."))
     if connection.vendor == "postgresql":
         from polls.fastpath import first_ballot_in_one_statement  # it builds on this module
 
-        first = first_ballot_in_one_statement(poll_id=poll_id, voter=voter, option_id=option_id, now=now)
+        first = first_ballot_in_one_statement(poll_id=poll_id, actor=actor, option_id=option_id, now=now)
         if first is not None:
             return first
-    return _ballot_cast_general(poll_id=poll_id, voter=voter, option_id=option_id, now=now)
+    return _ballot_cast_general(poll_id=poll_id, actor=actor, option_id=option_id, now=now)
 
 
 @transaction.atomic
-def _ballot_cast_general(*, poll_id: int, voter: User, option_id: int, now: datetime.datetime) -> CastResult:
+def _ballot_cast_general(*, poll_id: int, actor: User, option_id: int, now: datetime.datetime) -> CastResult:
     poll = _poll_for_ballot(poll_id)
     if poll.status == PollStatus.DRAFT:
         raise PollNotFound()  # drafts are not public: voters cannot tell them from nothing
@@ -147,13 +148,13 @@ def _ballot_cast_general(*, poll_id: int, voter: User, option_id: int, now: date
         raise InvalidOption()
     existing = _insert_or_lock_ballot(
         lambda: Ballot.objects.create(
-            poll_id=poll.pk, voter=voter, option_id=option.pk, weight=1, salt=secrecy.new_salt() if poll.secret else ""
+            poll_id=poll.pk, voter=actor, option_id=option.pk, weight=1, salt=secrecy.new_salt() if poll.secret else ""
         ),
-        Ballot.objects.filter(poll_id=poll.pk, voter_id=voter.pk, holder__isnull=True),
+        Ballot.objects.filter(poll_id=poll.pk, voter_id=actor.pk, holder__isnull=True),
     )
     if isinstance(existing, Created):
         _move_totals(add_to=option.pk, take_from=None, weight=1)
-        link_hash = _audit_ballot(poll, existing.ballot, voter, "ballot_cast")
+        link_hash = _audit_ballot(poll, existing.ballot, actor, "ballot_cast")
         return CastResult(ballot=existing.ballot, created=True, changed=False, link_hash=link_hash)
     ballot = existing
     if not poll.allow_change:
@@ -169,13 +170,13 @@ def _ballot_cast_general(*, poll_id: int, voter: User, option_id: int, now: date
         ballot.salt = secrecy.new_salt()
     ballot.save(update_fields=["option", "salt", "updated_at"])
     _move_totals(add_to=option.pk, take_from=previous, weight=ballot.weight)
-    link_hash = _audit_ballot(poll, ballot, voter, "ballot_changed")
+    link_hash = _audit_ballot(poll, ballot, actor, "ballot_changed")
     return CastResult(ballot=ballot, created=False, changed=True, link_hash=link_hash)
 
 
 @transaction.atomic
 def ballot_withdraw(
-    *, poll_id: int, voter: User, holder_id: int | None = None, now: datetime.datetime | None = None
+    *, poll_id: int, actor: User, holder_id: int | None = None, now: datetime.datetime | None = None
 ) -> None:
     """Take a ballot back while the poll is open and allows changes; on a shareholder item,
     the holder's ballot (cast by the holder or its proxy)."""
@@ -188,11 +189,11 @@ def ballot_withdraw(
         raise ChangeNotAllowed(_("This poll does not allow withdrawing a ballot."))
     form = kinds.form_of(poll)
     ballots = Ballot.objects.select_for_update().filter(poll_id=poll.pk)
-    ballot = form.ballot_to_withdraw(poll=poll, actor=voter, holder_id=holder_id, ballots=ballots)
+    ballot = form.ballot_to_withdraw(poll=poll, actor=actor, holder_id=holder_id, ballots=ballots)
     if ballot is None:
         raise NoBallot()
     deltas = form.withdraw_deltas(poll=poll, ballot=ballot)
-    _audit_ballot(poll, ballot, voter, "ballot_withdrawn")
+    _audit_ballot(poll, ballot, actor, "ballot_withdrawn")
     ballot.delete()
     _apply_deltas(deltas)
     form.after_withdraw(poll=poll)

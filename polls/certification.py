@@ -168,7 +168,7 @@ def certified_rules(poll: Poll) -> dict[str, Any]:
 
 @transaction.atomic
 def poll_certify(
-    *, poll: Poll, certified_by: User, now: datetime.datetime | None = None, confirm_difference: bool = False
+    *, poll: Poll, actor: User, now: datetime.datetime | None = None, confirm_difference: bool = False
 ) -> Poll:
     """Recount, compare with the running totals (and with the inspector's tabulation, whose
     difference the certifier must confirm), and freeze the result under the certifier's name."""
@@ -201,17 +201,17 @@ def poll_certify(
                 )
                 % {"difference": comparison.difference_text()}
             )
-        confirmed = {"by": certified_by.get_username(), "by_id": certified_by.pk, **comparison.as_json()}
+        confirmed = {"by": actor.get_username(), "by_id": actor.pk, **comparison.as_json()}
     poll.status = PollStatus.CERTIFIED
     poll.certified_at = now
-    poll.certified_by = certified_by
+    poll.certified_by = actor
     record = results.results_json(results.live_results(poll=poll, now=now))
     # The trail's root now, so `verify_audit --certified` can prove the trail as certified.
     poll.certified_audit_root = audit_root_snapshot().as_json()
     record["certification"] = {
         **certified_rules(poll),
-        "certified_by": certified_by.get_username(),
-        "certified_by_id": certified_by.pk,
+        "certified_by": actor.get_username(),
+        "certified_by_id": actor.pk,
         "certified_at": results.iso_datetime(now),
         "tabulation": comparison.as_json() if comparison is not None else None,
         "confirmed_difference": confirmed,
@@ -229,9 +229,9 @@ def poll_certify(
         ]
     )
     _audit_poll(
-        poll, "poll_certified", certified_by, at=now, result=poll.certified_result, audit_root=poll.certified_audit_root
+        poll, "poll_certified", actor, at=now, result=poll.certified_result, audit_root=poll.certified_audit_root
     )
     if confirmed is not None:
-        _audit_poll(poll, "tabulation_difference_confirmed", certified_by, at=now, **confirmed)
+        _audit_poll(poll, "tabulation_difference_confirmed", actor, at=now, **confirmed)
     poll_certified.send(sender=Poll, poll_id=poll.pk)
     return poll

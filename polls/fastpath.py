@@ -88,9 +88,9 @@ SELECT id, salt FROM ballot
 
 
 def first_ballot_in_one_statement(
-    *, poll_id: int, voter: User, option_id: int, now: datetime.datetime
+    *, poll_id: int, actor: User, option_id: int, now: datetime.datetime
 ) -> CastResult | None:
-    stream = f"ballot:{poll_id}:voter:{voter.pk}"
+    stream = f"ballot:{poll_id}:voter:{actor.pk}"
     # Whether the poll is secret is read by the statement itself; both links are prepared.
     salt = secrecy.new_salt()
     payload = secrecy.public_ballot_payload(poll_id=poll_id, option_id=option_id, weight=1, secret=False, salt="")
@@ -102,8 +102,8 @@ def first_ballot_in_one_statement(
             stream=stream,
             seq=1,
             action="ballot_cast",
-            actor_id=voter.pk,
-            actor_name=voter.get_username(),
+            actor_id=actor.pk,
+            actor_name=actor.get_username(),
             at=now,
             payload=content,
             prev_hash="",
@@ -114,10 +114,10 @@ def first_ballot_in_one_statement(
         "poll": poll_id,
         "kinds": kinds.kinds_where(lambda form: form.option_ballots),  # whose ballot names one option
         "option": option_id,
-        "voter": voter.pk,
+        "voter": actor.pk,
         "now": now,
         "stream": stream,
-        "name": voter.get_username(),
+        "name": actor.get_username(),
         "payload": json.dumps(payload),
         "hash": link.hash,
         "key_id": current_key()[0],
@@ -147,7 +147,7 @@ def first_ballot_in_one_statement(
     ballot = Ballot(
         pk=inserted[0],
         poll_id=poll_id,
-        voter=voter,
+        voter=actor,
         option_id=option_id,
         weight=1,
         salt=inserted[1],

@@ -209,7 +209,7 @@ class BallotForm:
 
         if "option" not in data:
             raise InvalidVote(_("This is a public poll; vote with an option, not a choice."))
-        return public_ballot_cast(poll_id=poll_id, voter=actor, option_id=data["option"])
+        return public_ballot_cast(poll_id=poll_id, actor=actor, option_id=data["option"])
 
 
 def window_problems(*, opens_at: datetime.datetime | None, closes_at: datetime.datetime | None) -> dict[str, str]:

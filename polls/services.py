@@ -91,7 +91,7 @@ def poll_create(
     options: Sequence[str],
     opens_at: datetime.datetime,
     closes_at: datetime.datetime,
-    created_by: User | None,
+    actor: User | None,
     description: str = "",
     allow_change: bool = True,
     results_visibility: str = ResultsVisibility.LIVE,
@@ -111,7 +111,7 @@ def poll_create(
         allow_change=allow_change,
         results_visibility=results_visibility,
         secret=secret,
-        created_by=created_by,
+        created_by=actor,
     )
     Option.objects.bulk_create(Option(poll=poll, label=label, position=i) for i, label in enumerate(labels))
     return poll
@@ -303,14 +303,14 @@ def _parse_fraction(text: str, comparator: str, *, what: str) -> Threshold:
 
 @transaction.atomic
 def recorded_poll_create(
-    *, platform: str, url: str, author: str, question: str, options: Sequence[str], created_by: User | None
+    *, platform: str, url: str, author: str, question: str, options: Sequence[str], actor: User | None
 ) -> RecordedPoll:
     labels = [label.strip() for label in options]
     _refuse_control_characters(platform=platform, author=author, question=question, options=labels)
     if len(labels) < MIN_OPTIONS or any(not label for label in labels) or option_label_duplicates(labels):
         raise InvalidPollData(_("A recorded poll needs at least two distinct, non-empty options."))
     return RecordedPoll.objects.create(
-        platform=platform, url=url, author=author, question=question, options=labels, created_by=created_by
+        platform=platform, url=url, author=author, question=question, options=labels, created_by=actor
     )
 
 
@@ -383,8 +383,8 @@ def polls_reconcile() -> list[int]:
 
 
 @transaction.atomic
-def profile_language_set(*, user: User, language: str) -> None:
+def profile_language_set(*, actor: User, language: str) -> None:
     """Remember the reader's language for what reaches them outside the browser (e-mails)."""
     if language not in dict(settings.LANGUAGES):
         raise InvalidPollData(_("Unknown language %(language)s.") % {"language": repr(language)})
-    Profile.objects.update_or_create(user=user, defaults={"language": language})
+    Profile.objects.update_or_create(user=actor, defaults={"language": language})

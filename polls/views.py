@@ -59,7 +59,7 @@ def poll_vote(request: HttpRequest, poll_id: int) -> HttpResponse:
         try:
             result = ballot_cast(
                 poll_id=poll.pk,
-                voter=acting_user(request),
+                actor=acting_user(request),
                 option_id=form.cleaned_data["option"].pk,
             )
         except PollNotOpen as error:
@@ -99,7 +99,7 @@ def poll_withdraw(request: HttpRequest, poll_id: int) -> HttpResponse:
         }
         return render(request, "confirm.html", context)
     try:
-        ballot_withdraw(poll_id=poll.pk, voter=acting_user(request))
+        ballot_withdraw(poll_id=poll.pk, actor=acting_user(request))
     except DomainError as error:
         messages.error(request, error.message)
     else:

@@ -183,7 +183,7 @@ def poll_certify(request: HttpRequest, poll_id: int) -> HttpResponse:
         try:
             certification.poll_certify(
                 poll=poll,
-                certified_by=acting_user(request),
+                actor=acting_user(request),
                 confirm_difference=request.POST.get("confirm_difference") == "on",
             )
         except DomainError as error:
@@ -232,7 +232,7 @@ def poll_new(request: HttpRequest) -> HttpResponse:
     form = PollCreateForm(_posted(request), initial={"allow_change": True, "secret": True})
     if request.method == "POST" and form.is_valid():
         try:
-            poll = poll_services.poll_create(created_by=acting_user(request), **form.cleaned_data)
+            poll = poll_services.poll_create(actor=acting_user(request), **form.cleaned_data)
         except DomainError as error:
             form.add_error(None, error.message)
         else:
@@ -287,7 +287,7 @@ def item_new(request: HttpRequest, meeting_id: int) -> HttpResponse:
     form = ItemCreateForm(_posted(request), initial={"allow_change": True, "results_visibility": "after_close"})
     if request.method == "POST" and form.is_valid():
         try:
-            item = meeting_services.item_create(meeting=meeting, created_by=acting_user(request), **form.cleaned_data)
+            item = meeting_services.item_create(meeting=meeting, actor=acting_user(request), **form.cleaned_data)
         except DomainError as error:
             form.add_error(None, error.message)
         else:
@@ -306,7 +306,7 @@ def tabulation_enter(request: HttpRequest, poll_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = {**form.cleaned_data, "broker_non_votes": form.cleaned_data.get("broker_non_votes") or 0}
         try:
-            tabulation_record(poll=item, entered_by=acting_user(request), **data)
+            tabulation_record(poll=item, actor=acting_user(request), **data)
         except DomainError as error:
             form.add_error(None, error.message)
         else:

@@ -133,11 +133,11 @@ def _journey(proposal: Proposal, secretary: Any) -> None:
             shares_against=916_300_000,
             shares_abstain=473_000_000,
             source=f"Inspector of elections, final report, 6 Nov {last_year()} (Tesla's 2025 figures, rounded)",
-            entered_by=secretary,
+            actor=secretary,
         )
         # The inspector counted every share, most of them voted through brokers, not on this site.
         certification.poll_certify(
-            poll=item, certified_by=secretary, confirm_difference=True, now=closed + datetime.timedelta(hours=1)
+            poll=item, actor=secretary, confirm_difference=True, now=closed + datetime.timedelta(hours=1)
         )
     # The certification signal settles it through Celery after commit; settling here as well
     # keeps the demo whole when no worker is running, and a second settlement is a no-op.

@@ -241,7 +241,7 @@ def _prepare_vote(step: _Step) -> None:
         advisory=proposal.advisory,
         opens_at=now,
         closes_at=step.closes_at or now + datetime.timedelta(days=14),
-        created_by=step.actor,
+        actor=step.actor,
     )
     step.payload.update(
         item=proposal.item.pk, meeting=step.meeting.pk, standard=step.standard, threshold=step.threshold

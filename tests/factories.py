@@ -62,7 +62,7 @@ def make_poll(
         options=list(options),
         opens_at=opens_at,
         closes_at=opens_at + lasts,
-        created_by=None,
+        actor=None,
         **fields,
     )
     if status == PollStatus.SCHEDULED:
@@ -123,7 +123,7 @@ def make_item(meeting: Meeting, *, status: str = PollStatus.OPEN, **fields: Any)
         title=fields.pop("title", "Authorize the investment in xAI"),
         opens_at=fields.pop("opens_at", now - datetime.timedelta(hours=1)),
         closes_at=fields.pop("closes_at", now + datetime.timedelta(days=1)),
-        created_by=None,
+        actor=None,
         **fields,
     )
     if status in (PollStatus.OPEN, PollStatus.CLOSED):

@@ -138,7 +138,7 @@ class MeetingViewSet(
             meeting=meeting,
             holder=holder,
             proxy=serializer.validated_data["proxy"],
-            appointed_by=acting_user(request),
+            actor=acting_user(request),
         )
         return Response(
             {"holder": holder.pk, "proxy": named.proxy, "detail": named.message}, status=status.HTTP_201_CREATED
@@ -160,7 +160,7 @@ class MeetingViewSet(
         appointment = self._proxies(meeting).filter(pk=int(proxy_id or 0)).first()
         if appointment is None:
             raise NotFound(_("No such active proxy appointment."))
-        appointment = proxy_revoke(appointment=appointment, revoked_by=acting_user(request))
+        appointment = proxy_revoke(appointment=appointment, actor=acting_user(request))
         return Response(ProxySerializer(appointment).data)
 
 
@@ -248,7 +248,7 @@ class RecordedPollViewSet(
 
     def perform_create(self, serializer: Any) -> None:
         serializer.instance = services.recorded_poll_create(
-            created_by=acting_user(self.request),
+            actor=acting_user(self.request),
             **serializer.validated_data,
         )
 

@@ -94,7 +94,7 @@ def _fast_cast(request: HttpRequest, poll_id: int) -> HttpResponse | None:
     except exceptions.AuthenticationFailed:
         return None  # the viewset answers 401 with its challenge
     request.user = user  # as DRF leaves it, for anything downstream that reads it
-    result = ballot_cast(poll_id=poll_id, voter=user, option_id=option)
+    result = ballot_cast(poll_id=poll_id, actor=user, option_id=option)
     payload = {**ballot_payload(result.ballot), "receipt": receipts.receipt_code(result.link_hash)}
     return _json_answer(payload, 201 if result.created else 200, BALLOT_ALLOW)
 

@@ -200,7 +200,7 @@ class PollViewSet(
             "opens_at": data["opens_at"],
             "closes_at": data["closes_at"],
             "allow_change": data["allow_change"],
-            "created_by": request.user,
+            "actor": acting_user(request),
         }
         if "results_visibility" in data:
             common["results_visibility"] = data["results_visibility"]
@@ -277,7 +277,7 @@ class PollViewSet(
         serializer.is_valid(raise_exception=True)
         poll = certification.poll_certify(
             poll=self.get_object(),
-            certified_by=acting_user(request),
+            actor=acting_user(request),
             confirm_difference=serializer.validated_data["confirm_difference"],
         )
         return Response(PollSerializer(poll).data)
@@ -336,7 +336,7 @@ class PollViewSet(
             return Response({**BallotSerializer(ballot).data, "receipt": receipt})
         ballot_withdraw(
             poll_id=poll.pk,
-            voter=acting_user(request),
+            actor=acting_user(request),
             holder_id=_int_or_none(request.query_params.get("holder")),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -357,7 +357,7 @@ class PollViewSet(
         if "option" in data:
             result = ballot_cast(
                 poll_id=poll_id,
-                voter=acting_user(request),
+                actor=acting_user(request),
                 option_id=data["option"],
             )
         else:

@@ -265,7 +265,7 @@ def make_recorded_x_poll() -> RecordedPoll:
         author="Elon Musk (@elonmusk)",
         question="Should Tesla invest $5B into xAI?",
         options=["Yes", "No"],
-        created_by=None,
+        actor=None,
     )
     posted = datetime.datetime(2024, 7, 24, 22, 0, tzinfo=datetime.UTC)
     for hours, total, yes in [(3, 386_000, "70.0"), (4, 440_189, "69.5"), (24, 958_086, "67.9")]:

@@ -50,7 +50,7 @@ def test_a_results_page_in_italian_shows_italian_text_and_italian_share_counts(
     for account, choice in [("TSLA-0001", "for"), ("TSLA-0002", "against"), ("TSLA-0003", "abstain")]:
         holder = Holder.objects.select_related("user").get(account=account)
         assert holder.user is not None
-        item_ballot_cast(poll_id=item.pk, voter=holder.user, choice=choice, holder_id=holder.pk)
+        item_ballot_cast(poll_id=item.pk, actor=holder.user, choice=choice, holder_id=holder.pk)
 
     page = italian_page(new_context)
     page.goto(f"/polls/{item.pk}/results/")

@@ -67,7 +67,7 @@ def test_a_member_logs_in_votes_changes_the_vote_and_sees_the_results_chart(
     poll = world.poll
     options = {option.label: option.pk for option in poll.options.all()}
     for username, label in [("bob", "Yes"), ("carol", "Yes"), ("paolo", "No")]:
-        ballot_cast(poll_id=poll.pk, voter=User.objects.get(username=username), option_id=options[label])
+        ballot_cast(poll_id=poll.pk, actor=User.objects.get(username=username), option_id=options[label])
 
     page.goto(f"/polls/{poll.pk}/")
     page.get_by_role("link", name="Log in to vote").click()

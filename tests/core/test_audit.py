@@ -27,10 +27,10 @@ def option_id(poll: Any, label: str) -> int:
 
 def test_ballot_changes_and_certification_write_chained_events(member: Any) -> None:
     poll = make_poll()
-    ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(poll, "Yes"))
-    ballot_cast(poll_id=poll.pk, voter=member, option_id=option_id(poll, "No"))
+    ballot_cast(poll_id=poll.pk, actor=member, option_id=option_id(poll, "Yes"))
+    ballot_cast(poll_id=poll.pk, actor=member, option_id=option_id(poll, "No"))
     services.poll_close(poll=poll)
-    certification.poll_certify(poll=poll, certified_by=make_secretary())
+    certification.poll_certify(poll=poll, actor=make_secretary())
     ballot_chain = list(AuditEvent.objects.filter(stream=f"ballot:{poll.pk}:voter:{member.pk}"))
     assert [event.action for event in ballot_chain] == ["ballot_cast", "ballot_changed"]
     assert ballot_chain[1].prev_hash == ballot_chain[0].hash
@@ -96,9 +96,9 @@ def test_a_shareholder_ballot_chain_follows_the_holder_not_the_account() -> None
     meeting = make_meeting(register)
     item = make_item(meeting, status=PollStatus.OPEN)
     holder = register.holders.get()
-    proxy_appoint(meeting=meeting, holder=holder, proxy=proxy, appointed_by=owner)
-    item_ballot_cast(poll_id=item.pk, voter=proxy, choice="for", holder_id=holder.pk)
-    item_ballot_cast(poll_id=item.pk, voter=owner, choice="against")
+    proxy_appoint(meeting=meeting, holder=holder, proxy=proxy, actor=owner)
+    item_ballot_cast(poll_id=item.pk, actor=proxy, choice="for", holder_id=holder.pk)
+    item_ballot_cast(poll_id=item.pk, actor=owner, choice="against")
     chain = AuditEvent.objects.filter(stream=f"ballot:{item.pk}:holder:{holder.pk}")
     assert list(chain.values_list("action", "actor_id")) == [("ballot_cast", proxy.pk), ("ballot_changed", owner.pk)]
     assert list(audit_verify()) == []
@@ -136,7 +136,7 @@ def test_twenty_voters_at_once_take_the_one_statement_path_and_leave_a_verifiabl
         try:
             barrier.wait(timeout=30)
             return first_ballot_in_one_statement(
-                poll_id=poll.pk, voter=voters[index], option_id=option_id(poll, "Yes"), now=timezone.now()
+                poll_id=poll.pk, actor=voters[index], option_id=option_id(poll, "Yes"), now=timezone.now()
             )
         finally:
             connections.close_all()

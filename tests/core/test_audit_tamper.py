@@ -52,8 +52,8 @@ def voted() -> Poll:
     poll = make_poll(secret=False)
     voters = [make_user() for _ in range(3)]
     for voter in voters:
-        ballot_cast(poll_id=poll.pk, voter=voter, option_id=option(poll, "Yes"))
-    ballot_cast(poll_id=poll.pk, voter=voters[0], option_id=option(poll, "No"))
+        ballot_cast(poll_id=poll.pk, actor=voter, option_id=option(poll, "Yes"))
+    ballot_cast(poll_id=poll.pk, actor=voters[0], option_id=option(poll, "No"))
     return poll
 
 
@@ -136,7 +136,7 @@ def test_a_deleted_ballot_is_found(voted: Poll) -> None:
 def test_a_secret_ballot_changed_with_its_counters_is_found_by_its_commitment() -> None:
     poll = make_poll(secret=True)
     voter = make_user()
-    ballot_cast(poll_id=poll.pk, voter=voter, option_id=option(poll, "Yes"))
+    ballot_cast(poll_id=poll.pk, actor=voter, option_id=option(poll, "Yes"))
     assert "commitment" in ballot_chain(poll, voter.pk)[-1].payload
     ballot = Ballot.objects.get(poll=poll)
     sql("UPDATE polls_ballot SET option_id = %s WHERE id = %s", [option(poll, "No"), ballot.pk])
@@ -148,7 +148,7 @@ def test_a_split_item_ballot_changed_with_its_counters_is_found() -> None:
     register = make_register([("H1", "Owner", "o@example.com", 100)], outstanding=100)
     item = make_item(make_meeting(register), status=PollStatus.OPEN)
     owner = make_user(email="o@example.com")
-    item_ballot_cast(poll_id=item.pk, voter=owner, split={"for": 60, "against": 40})
+    item_ballot_cast(poll_id=item.pk, actor=owner, split={"for": 60, "against": 40})
     assert "events verified" in verify()
     ballot = Ballot.objects.get(poll=item)
     sql("UPDATE polls_ballot SET shares_for = 40, shares_against = 60 WHERE id = %s", [ballot.pk])
@@ -160,8 +160,8 @@ def test_a_split_item_ballot_changed_with_its_counters_is_found() -> None:
 
 def test_a_withdrawn_ballot_put_back_by_sql_is_found(voted: Poll) -> None:
     voter = make_user()
-    ballot_cast(poll_id=voted.pk, voter=voter, option_id=option(voted, "Yes"))
-    ballot_withdraw(poll_id=voted.pk, voter=voter)
+    ballot_cast(poll_id=voted.pk, actor=voter, option_id=option(voted, "Yes"))
+    ballot_withdraw(poll_id=voted.pk, actor=voter)
     assert "events verified" in verify()
     sql(
         "INSERT INTO polls_ballot (poll_id, voter_id, option_id, weight, salt, cast_at, updated_at) "
@@ -226,16 +226,16 @@ def test_links_signed_with_a_retired_key_verify_while_it_is_listed() -> None:
 
 def test_verify_certified_proves_the_trail_as_certified_and_ignores_later_appends(voted: Poll) -> None:
     services.poll_close(poll=voted)
-    certified = certification.poll_certify(poll=voted, certified_by=make_secretary())
+    certified = certification.poll_certify(poll=voted, actor=make_secretary())
     assert certified.certified_audit_root is not None
     later = make_poll(secret=False, title="A later poll")
-    ballot_cast(poll_id=later.pk, voter=make_user(), option_id=option(later, "Yes"))
+    ballot_cast(poll_id=later.pk, actor=make_user(), option_id=option(later, "Yes"))
     assert f"poll {voted.pk} is as certified" in verify("--certified", str(voted.pk))
 
 
 def test_verify_certified_refuses_a_record_edited_after_certification(voted: Poll) -> None:
     services.poll_close(poll=voted)
-    certification.poll_certify(poll=voted, certified_by=make_secretary())
+    certification.poll_certify(poll=voted, actor=make_secretary())
     edit = (
         "jsonb_set(certified_result::jsonb, '{total_ballots}', '99')"
         if connection.vendor == "postgresql"

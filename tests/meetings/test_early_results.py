@@ -38,7 +38,7 @@ def item() -> Poll:
     for account, choice in (("yolanda", "for"), ("zachary", "against")):
         voter = make_user(username=account, email=f"{account}@example.com")
         holders_link_user(user=voter)
-        item_ballot_cast(poll_id=item.pk, voter=voter, choice=choice)
+        item_ballot_cast(poll_id=item.pk, actor=voter, choice=choice)
     return item
 
 
@@ -62,8 +62,8 @@ def test_the_certify_page_of_an_open_item_shows_turnout_but_no_split(secretary_b
 def test_the_certify_page_of_an_open_public_poll_hides_the_votes_per_option(secretary_browser: Client) -> None:
     poll = make_poll(options=("Yes", "No"), results_visibility="after_close")
     for _voter in range(3):
-        ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=poll.options.get(label="Yes").pk)
-    ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=poll.options.get(label="No").pk)
+        ballot_cast(poll_id=poll.pk, actor=make_user(), option_id=poll.options.get(label="Yes").pk)
+    ballot_cast(poll_id=poll.pk, actor=make_user(), option_id=poll.options.get(label="No").pk)
     page = secretary_browser.get(f"/console/polls/{poll.pk}/certify/").content.decode()
     assert "Ballots cast so far" in page
     assert "Running votes" not in page
@@ -99,7 +99,7 @@ def test_a_tabulation_is_accepted_between_close_and_certification_only(api: APIC
     accepted = api.post(f"/api/v1/polls/{item.pk}/tabulation/", figures, format="json")
     assert accepted.status_code == 200, accepted.json()
     assert accepted.json()["totals"]["for"] == "9000"
-    certification.poll_certify(poll=item, certified_by=secretary, confirm_difference=True)
+    certification.poll_certify(poll=item, actor=secretary, confirm_difference=True)
     refused = api.post(f"/api/v1/polls/{item.pk}/tabulation/", {**figures, "shares_for": 1}, format="json")
     assert refused.status_code == 409
     assert Tabulation.objects.get().shares_for == 9_000
@@ -123,7 +123,7 @@ def test_the_admin_tabulation_form_refuses_an_open_item_and_a_certified_one(
     assert REFUSAL in html.unescape(response.content.decode())
     assert not Tabulation.objects.exists()
     services.poll_close(poll=item)
-    certification.poll_certify(poll=item, certified_by=make_secretary())
+    certification.poll_certify(poll=item, actor=make_secretary())
     response = secretary_browser.post("/admin/meetings/tabulation/add/", form)
     assert response.status_code == 200
     assert "certified" in response.content.decode()
@@ -144,7 +144,7 @@ def test_the_admin_hides_the_choice_of_ballots_and_their_audit_payloads_while_re
 ) -> None:
     poll = make_poll(options=("Walrus", "Narwhal"), results_visibility="after_close", secret=False)
     walrus = poll.options.get(label="Walrus")
-    ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=walrus.pk)
+    ballot_cast(poll_id=poll.pk, actor=make_user(), option_id=walrus.pk)
     ballot = Ballot.objects.get()
     event = AuditEvent.objects.get(stream__startswith=f"ballot:{poll.pk}:")
     assert event.payload["option"] == walrus.pk  # stored as cast: the trail itself is intact
@@ -194,7 +194,7 @@ def test_bad_tabulation_input_changes_nothing(api: APIClient, item: Poll, secret
 def test_the_admin_refuses_to_filter_ballots_or_events_by_what_was_chosen(secretary_browser: Client) -> None:
     poll = make_poll(options=("Walrus", "Narwhal"), results_visibility="after_close", secret=False)
     walrus = poll.options.get(label="Walrus").pk
-    ballot_cast(poll_id=poll.pk, voter=make_user(username="chose-walrus"), option_id=walrus)
+    ballot_cast(poll_id=poll.pk, actor=make_user(username="chose-walrus"), option_id=walrus)
     for url in (
         f"/admin/polls/ballot/?option={walrus}",
         f"/admin/polls/ballot/?option__id__exact={walrus}",
@@ -214,7 +214,7 @@ def test_the_console_tabulation_page_says_it_waits_for_the_close(secretary_brows
 
 def test_the_admin_hides_who_chose_what_while_open_even_where_the_totals_are_live(secretary_browser: Client) -> None:
     poll = make_poll(options=("Walrus", "Narwhal"), results_visibility="live", secret=False)
-    ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=poll.options.get(label="Walrus").pk)
+    ballot_cast(poll_id=poll.pk, actor=make_user(), option_id=poll.options.get(label="Walrus").pk)
     listing = secretary_browser.get("/admin/polls/ballot/").content.decode()
     assert "hidden until the poll closes" in listing
     assert "Walrus" not in listing

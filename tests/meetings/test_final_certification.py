@@ -48,7 +48,7 @@ def _vote(item: Poll) -> None:
     for account, choice in (("yolanda", "for"), ("zachary", "against")):
         voter = make_user(username=f"{account}-{item.pk}", email=f"{account}@example.com")
         holders_link_user(user=voter)
-        item_ballot_cast(poll_id=item.pk, voter=voter, choice=choice, holder_id=None)
+        item_ballot_cast(poll_id=item.pk, actor=voter, choice=choice, holder_id=None)
 
 
 @pytest.fixture
@@ -87,7 +87,7 @@ def _served(client: Client, item: Poll) -> tuple[dict[str, Any], str, str]:
 
 def _certified_without_quorum(item: Poll, secretary: Any) -> Poll:
     services.poll_close(poll=item)
-    return certification.poll_certify(poll=item, certified_by=secretary)
+    return certification.poll_certify(poll=item, actor=secretary)
 
 
 def _record(poll: Poll) -> dict[str, Any]:
@@ -350,7 +350,7 @@ def test_the_certified_record_holds_the_rules_the_register_and_the_certifier(ite
 def _tabulate(item: Poll, secretary: Any) -> None:
     services.poll_close(poll=item)
     tabulation_record(
-        poll=item, shares_for=9_000, shares_against=1_000, shares_abstain=0, broker_non_votes=50, entered_by=secretary
+        poll=item, shares_for=9_000, shares_against=1_000, shares_abstain=0, broker_non_votes=50, actor=secretary
     )
 
 
@@ -428,8 +428,8 @@ def test_the_admin_certify_action_refuses_a_difference_and_points_to_the_console
 
 def test_a_tabulation_equal_to_the_ballots_certifies_without_confirmation(item: Poll, secretary: Any) -> None:
     services.poll_close(poll=item)
-    tabulation_record(poll=item, shares_for=7_123, shares_against=3_456, shares_abstain=0, entered_by=secretary)
-    certified = certification.poll_certify(poll=item, certified_by=secretary)
+    tabulation_record(poll=item, shares_for=7_123, shares_against=3_456, shares_abstain=0, actor=secretary)
+    certified = certification.poll_certify(poll=item, actor=secretary)
     assert _record(certified)["certification"]["confirmed_difference"] is None
     assert _record(certified)["certification"]["tabulation"]["lines"][0]["difference"] == "0"
 
@@ -437,9 +437,9 @@ def test_a_tabulation_equal_to_the_ballots_certifies_without_confirmation(item: 
 def test_a_certified_public_poll_is_served_from_its_record_whatever_its_counters_say(secretary: Any) -> None:
     poll = make_poll(options=("Yes", "No"))
     for label in ("Yes", "Yes", "No"):
-        ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=poll.options.get(label=label).pk)
+        ballot_cast(poll_id=poll.pk, actor=make_user(), option_id=poll.options.get(label=label).pk)
     services.poll_close(poll=poll)
-    certification.poll_certify(poll=poll, certified_by=secretary)
+    certification.poll_certify(poll=poll, actor=secretary)
     before = APIClient().get(f"/api/v1/polls/{poll.pk}/results/").json()
     with connection.cursor() as cursor:
         cursor.execute(

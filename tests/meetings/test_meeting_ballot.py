@@ -49,7 +49,7 @@ def test_one_refused_item_records_none_and_names_each_refusal(
 ) -> None:
     first, _second = setup["items"]
     final = make_item(setup["meeting"], title="Votes here are final", allow_change=False)
-    item_ballot_cast(poll_id=final.pk, voter=setup["alice"], choice="against")
+    item_ballot_cast(poll_id=final.pk, actor=setup["alice"], choice="against")
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(MeetingBallotRefused) as refusal:
         meeting_ballot_cast(
             meeting=setup["meeting"],

@@ -82,7 +82,7 @@ def test_an_empty_meeting_ballot_says_what_is_missing(client: Client, meeting_se
 def test_a_refused_item_records_none_of_the_page(client: Client, meeting_setup: dict[str, Any]) -> None:
     first = meeting_setup["items"][0]
     final = make_item(meeting_setup["meeting"], title="Votes here are final", allow_change=False)
-    item_ballot_cast(poll_id=final.pk, voter=meeting_setup["alice"], choice="against")
+    item_ballot_cast(poll_id=final.pk, actor=meeting_setup["alice"], choice="against")
     client.force_login(meeting_setup["alice"])
     holder = meeting_setup["register"].holders.get(account="A-1")
     response = client.post(
@@ -121,7 +121,7 @@ def test_the_item_results_page_shows_fails_and_would_pass(client: Client) -> Non
         shares_for=1_060_000_000,
         shares_against=916_300_000,
         shares_abstain=473_000_000,
-        entered_by=make_secretary(),
+        actor=make_secretary(),
     )
     page = client.get(f"/polls/{item.pk}/results/").content.decode()
     assert "Fails" in page

@@ -93,7 +93,7 @@ def test_the_tesla_case_through_the_api_fails_the_bylaw_standard_and_would_pass_
 
 def test_a_ballot_weighs_the_holders_shares_at_the_record_date(tesla: dict[str, Any]) -> None:
     item = make_item(tesla["meeting"])
-    result = item_ballot_cast(poll_id=item.pk, voter=tesla["users"]["fors"], choice="for")
+    result = item_ballot_cast(poll_id=item.pk, actor=tesla["users"]["fors"], choice="for")
     assert result.ballot.weight == 1_060_000_000
     assert item.options.get(code="for").weight == 1_060_000_000
 
@@ -128,9 +128,9 @@ def test_the_latest_ballot_for_a_holder_counts_whoever_cast_it(tesla: dict[str, 
     item = make_item(tesla["meeting"])
     register, owner, proxy = tesla["register"], tesla["users"]["fors"], make_user()
     holder = register.holders.get(account="H-FOR")
-    proxy_appoint(meeting=tesla["meeting"], holder=holder, proxy=proxy, appointed_by=owner)
-    item_ballot_cast(poll_id=item.pk, voter=proxy, choice="against", holder_id=holder.pk)
-    item_ballot_cast(poll_id=item.pk, voter=owner, choice="for", holder_id=holder.pk)
+    proxy_appoint(meeting=tesla["meeting"], holder=holder, proxy=proxy, actor=owner)
+    item_ballot_cast(poll_id=item.pk, actor=proxy, choice="against", holder_id=holder.pk)
+    item_ballot_cast(poll_id=item.pk, actor=owner, choice="for", holder_id=holder.pk)
     assert Ballot.objects.filter(poll=item).count() == 1
     totals = dict(item.options.values_list("code", "weight"))
     assert totals == {"for": 1_060_000_000, "against": 0, "abstain": 0}
@@ -141,7 +141,7 @@ def test_a_proxy_that_was_not_appointed_is_refused(tesla: dict[str, Any]) -> Non
     item = make_item(tesla["meeting"])
     stranger = make_user()
     with pytest.raises(NotEligible, match="You may not act for that holder at this meeting") as refused:
-        item_ballot_cast(poll_id=item.pk, voter=stranger, choice="for", holder_id=holder_id(tesla["register"], "H-FOR"))
+        item_ballot_cast(poll_id=item.pk, actor=stranger, choice="for", holder_id=holder_id(tesla["register"], "H-FOR"))
     assert "For Holder" not in str(refused.value)
 
 
@@ -149,16 +149,16 @@ def test_a_revoked_proxy_can_no_longer_vote(tesla: dict[str, Any]) -> None:
     item = make_item(tesla["meeting"])
     owner, proxy = tesla["users"]["fors"], make_user()
     holder = tesla["register"].holders.get(account="H-FOR")
-    appointment = proxy_appoint(meeting=tesla["meeting"], holder=holder, proxy=proxy, appointed_by=owner)
-    proxy_revoke(appointment=appointment, revoked_by=owner)
+    appointment = proxy_appoint(meeting=tesla["meeting"], holder=holder, proxy=proxy, actor=owner)
+    proxy_revoke(appointment=appointment, actor=owner)
     with pytest.raises(NotEligible):
-        item_ballot_cast(poll_id=item.pk, voter=proxy, choice="for", holder_id=holder.pk)
+        item_ballot_cast(poll_id=item.pk, actor=proxy, choice="for", holder_id=holder.pk)
 
 
 def test_only_the_holder_may_appoint_its_proxy(tesla: dict[str, Any]) -> None:
     holder = tesla["register"].holders.get(account="H-FOR")
     with pytest.raises(NotEligible):
-        proxy_appoint(meeting=tesla["meeting"], holder=holder, proxy=make_user(), appointed_by=make_user())
+        proxy_appoint(meeting=tesla["meeting"], holder=holder, proxy=make_user(), actor=make_user())
 
 
 def test_a_nominee_splits_its_shares_across_choices(tesla: dict[str, Any], api: APIClient) -> None:
@@ -200,23 +200,23 @@ def test_malformed_shareholder_ballots_get_a_400(
 def test_ballots_after_close_are_refused(tesla: dict[str, Any]) -> None:
     item = make_item(tesla["meeting"], status=PollStatus.CLOSED)
     with pytest.raises(PollNotOpen):
-        item_ballot_cast(poll_id=item.pk, voter=tesla["users"]["fors"], choice="for")
+        item_ballot_cast(poll_id=item.pk, actor=tesla["users"]["fors"], choice="for")
 
 
 def test_a_changed_ballot_is_refused_where_the_item_does_not_allow_it(tesla: dict[str, Any]) -> None:
     item = make_item(tesla["meeting"], allow_change=False)
-    item_ballot_cast(poll_id=item.pk, voter=tesla["users"]["fors"], choice="for")
+    item_ballot_cast(poll_id=item.pk, actor=tesla["users"]["fors"], choice="for")
     with pytest.raises(ChangeNotAllowed):
-        item_ballot_cast(poll_id=item.pk, voter=tesla["users"]["fors"], choice="against")
+        item_ballot_cast(poll_id=item.pk, actor=tesla["users"]["fors"], choice="against")
 
 
 def test_certification_recounts_freezes_and_signs(tesla: dict[str, Any]) -> None:
     item = make_item(tesla["meeting"], standard="present_and_entitled")
     for name, choice in (("fors", "for"), ("againsts", "against"), ("abstains", "abstain")):
-        item_ballot_cast(poll_id=item.pk, voter=tesla["users"][name], choice=choice)
+        item_ballot_cast(poll_id=item.pk, actor=tesla["users"][name], choice=choice)
     services.poll_close(poll=item)
     secretary = make_secretary()
-    certified = certification.poll_certify(poll=item, certified_by=secretary)
+    certified = certification.poll_certify(poll=item, actor=secretary)
     assert certified.status == PollStatus.CERTIFIED
     assert certified.certified_by == secretary
     assert certified.certified_result is not None
@@ -224,18 +224,18 @@ def test_certification_recounts_freezes_and_signs(tesla: dict[str, Any]) -> None
     assert certified.certified_result["outcome"]["passed"] is False
     # Frozen: no ballot, change or tabulation gets in afterwards.
     with pytest.raises(PollNotOpen):
-        item_ballot_cast(poll_id=item.pk, voter=tesla["users"]["fors"], choice="against")
+        item_ballot_cast(poll_id=item.pk, actor=tesla["users"]["fors"], choice="against")
     with pytest.raises(IllegalTransition):
-        tabulation_record(poll=item, shares_for=1, shares_against=0, shares_abstain=0, entered_by=secretary)
+        tabulation_record(poll=item, shares_for=1, shares_against=0, shares_abstain=0, actor=secretary)
 
 
 def test_certification_after_a_deliberate_mismatch_refuses_and_reports_the_difference(tesla: dict[str, Any]) -> None:
     item = make_item(tesla["meeting"])
-    item_ballot_cast(poll_id=item.pk, voter=tesla["users"]["fors"], choice="for")
+    item_ballot_cast(poll_id=item.pk, actor=tesla["users"]["fors"], choice="for")
     services.poll_close(poll=item)
     Option.objects.filter(poll=item, code="for").update(weight=1_060_000_001)
     with pytest.raises(RecountMismatch, match="For: running 1 votes / 1060000001 weight, recount 1 / 1060000000"):
-        certification.poll_certify(poll=item, certified_by=make_secretary())
+        certification.poll_certify(poll=item, actor=make_secretary())
     assert Poll.objects.get(pk=item.pk).status == PollStatus.CLOSED
 
 
@@ -247,7 +247,7 @@ def test_the_inspectors_tabulation_decides_with_broker_non_votes(tesla: dict[str
         shares_against=916_300_000,
         shares_abstain=473_000_000,
         broker_non_votes=200_000_000,
-        entered_by=make_secretary(),
+        actor=make_secretary(),
     )
     results = selectors.poll_results(poll=item)
     assert results.totals is not None and results.totals.source == "tabulation"
@@ -260,7 +260,7 @@ def test_a_tabulation_above_the_shares_outstanding_is_refused(tesla: dict[str, A
     item = make_item(tesla["meeting"], status=PollStatus.CLOSED)
     with pytest.raises(Exception, match="more than the 3,200,000,000 outstanding"):
         tabulation_record(
-            poll=item, shares_for=3_200_000_000, shares_against=1, shares_abstain=0, entered_by=make_secretary()
+            poll=item, shares_for=3_200_000_000, shares_against=1, shares_abstain=0, actor=make_secretary()
         )
 
 
@@ -279,9 +279,9 @@ def test_the_8k_export_lists_certified_items_with_their_frozen_figures(tesla: di
         shares_against=916_300_000,
         shares_abstain=473_000_000,
         broker_non_votes=12,
-        entered_by=make_secretary(),
+        actor=make_secretary(),
     )
-    certification.poll_certify(poll=item, certified_by=make_secretary(), confirm_difference=True)
+    certification.poll_certify(poll=item, actor=make_secretary(), confirm_difference=True)
     make_item(tesla["meeting"], title="Still open")
     body = client.get(f"/meetings/{tesla['meeting'].pk}/results.csv").content.decode()
     assert body.splitlines() == [
@@ -295,7 +295,7 @@ def test_concurrent_items_keep_one_ballot_per_holder_in_the_database(tesla: dict
 
     item = make_item(tesla["meeting"])
     holder = tesla["register"].holders.get(account="H-FOR")
-    item_ballot_cast(poll_id=item.pk, voter=tesla["users"]["fors"], choice="for")
+    item_ballot_cast(poll_id=item.pk, actor=tesla["users"]["fors"], choice="for")
     with pytest.raises(IntegrityError), transaction.atomic():
         Ballot.objects.create(
             poll=item,
@@ -311,6 +311,6 @@ def test_concurrent_items_keep_one_ballot_per_holder_in_the_database(tesla: dict
 def test_a_holder_of_several_accounts_must_say_which(tesla: dict[str, Any]) -> None:
     item = make_item(tesla["meeting"])
     owner, other = tesla["users"]["fors"], tesla["register"].holders.get(account="H-QUIET-1")
-    proxy_appoint(meeting=tesla["meeting"], holder=other, proxy=owner, appointed_by=make_secretary())
+    proxy_appoint(meeting=tesla["meeting"], holder=other, proxy=owner, actor=make_secretary())
     with pytest.raises(InvalidVote, match="several holders"):
-        item_ballot_cast(poll_id=item.pk, voter=owner, choice="for")
+        item_ballot_cast(poll_id=item.pk, actor=owner, choice="for")

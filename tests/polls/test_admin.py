@@ -74,7 +74,7 @@ def test_an_admin_action_that_is_not_possible_says_why(admin_browser: Client) ->
 
 def test_ballots_are_read_only_in_the_admin(admin_browser: Client, member: Any) -> None:
     poll = make_poll()
-    ballot_cast(poll_id=poll.pk, voter=member, option_id=poll.options.first().pk)  # type: ignore[union-attr]
+    ballot_cast(poll_id=poll.pk, actor=member, option_id=poll.options.first().pk)  # type: ignore[union-attr]
     ballot = Ballot.objects.get()
     assert admin_browser.get("/admin/polls/ballot/").status_code == 200
     assert admin_browser.get("/admin/polls/ballot/add/").status_code == 403
@@ -84,14 +84,14 @@ def test_ballots_are_read_only_in_the_admin(admin_browser: Client, member: Any) 
 
 def test_hidden_results_stay_hidden_in_the_admin(admin_browser: Client, member: Any) -> None:
     poll = make_poll(results_visibility="after_close")
-    ballot_cast(poll_id=poll.pk, voter=member, option_id=poll.options.first().pk)  # type: ignore[union-attr]
+    ballot_cast(poll_id=poll.pk, actor=member, option_id=poll.options.first().pk)  # type: ignore[union-attr]
     page = admin_browser.get(f"/admin/polls/poll/{poll.pk}/change/").content.decode()
     assert "hidden until results are visible" in page
 
 
 def test_the_admin_hides_what_a_ballot_chose_while_results_are_hidden(client: Client) -> None:
     poll = make_poll(results_visibility="after_close", secret=False)  # a secret one says "secret ballot"
-    ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=poll.options.get(label="Yes").pk)
+    ballot_cast(poll_id=poll.pk, actor=make_user(), option_id=poll.options.get(label="Yes").pk)
     client.force_login(make_secretary())
     page = client.get("/admin/polls/ballot/").content.decode()
     assert "hidden until the poll closes" in page

@@ -251,7 +251,7 @@ def test_the_results_path_reads_two_queries_whatever_the_ballots(
     for _ in range(25):
         api_poll_vote = make_user()
 
-        ballot_cast(poll_id=poll.pk, voter=api_poll_vote, option_id=option_id(poll, "Yes"))
+        ballot_cast(poll_id=poll.pk, actor=api_poll_vote, option_id=option_id(poll, "Yes"))
     # the option counters with their poll in one query, the active-account count (cached for a
     # minute outside tests)
     with django_assert_num_queries(2):

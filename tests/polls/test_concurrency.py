@@ -56,7 +56,7 @@ def test_fifty_threads_casting_as_one_voter_leave_exactly_one_ballot() -> None:
     poll = make_poll(options=("Yes", "No", "Abstain"))
     options = list(poll.options.values_list("pk", flat=True))
     voter = make_user()
-    outcomes = run_together(50, lambda i: ballot_cast(poll_id=poll.pk, voter=voter, option_id=options[i % 3]))
+    outcomes = run_together(50, lambda i: ballot_cast(poll_id=poll.pk, actor=voter, option_id=options[i % 3]))
     assert [outcome for outcome in outcomes if isinstance(outcome, Exception)] == []
     assert sum(1 for outcome in outcomes if outcome.created) == 1
     assert Ballot.objects.filter(poll=poll).count() == 1
@@ -68,7 +68,7 @@ def test_fifty_voters_at_once_leave_fifty_ballots() -> None:
     poll = make_poll()
     options = list(poll.options.values_list("pk", flat=True))
     voters = [make_user() for _ in range(50)]
-    outcomes = run_together(50, lambda i: ballot_cast(poll_id=poll.pk, voter=voters[i], option_id=options[i % 2]))
+    outcomes = run_together(50, lambda i: ballot_cast(poll_id=poll.pk, actor=voters[i], option_id=options[i % 2]))
     assert all(outcome.created for outcome in outcomes), outcomes
     assert Ballot.objects.filter(poll=poll).count() == 50
     assert dict(poll.options.values_list("label", "votes")) == {"Yes": 25, "No": 25}
@@ -83,7 +83,7 @@ def test_voters_changing_their_minds_at_once_keep_the_totals_equal_to_a_recount(
     def flip_flop(i: int) -> int:
         rng = random.Random(i)  # noqa: S311 - a test's choice of options, not a secret
         for _ in range(10):
-            ballot_cast(poll_id=poll.pk, voter=voters[i], option_id=rng.choice(options))
+            ballot_cast(poll_id=poll.pk, actor=voters[i], option_id=rng.choice(options))
         return i
 
     outcomes = run_together(20, flip_flop)
@@ -102,7 +102,7 @@ def test_no_ballot_lands_after_a_concurrent_close() -> None:
             services.poll_close(poll=poll)
             return "closed"
         try:
-            ballot_cast(poll_id=poll.pk, voter=voters[i], option_id=options[i % 2])
+            ballot_cast(poll_id=poll.pk, actor=voters[i], option_id=options[i % 2])
         except PollNotOpen:
             return "refused"
         return "cast"

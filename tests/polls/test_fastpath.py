@@ -93,8 +93,8 @@ def withdrew_before(now: datetime.datetime) -> Attempt:
     """The voter's chain already has links (cast, withdrawn): a first ballot again appends."""
     poll = make_poll(secret=False)
     voter = make_user()
-    _ballot_cast_general(poll_id=poll.pk, voter=voter, option_id=poll.options.get(label="No").pk, now=now)
-    ballot_withdraw(poll_id=poll.pk, voter=voter, now=now)
+    _ballot_cast_general(poll_id=poll.pk, actor=voter, option_id=poll.options.get(label="No").pk, now=now)
+    ballot_withdraw(poll_id=poll.pk, actor=voter, now=now)
     return Attempt(poll, voter, yes(poll))
 
 
@@ -163,20 +163,20 @@ def test_the_one_statement_and_the_general_path_leave_the_same(name: str) -> Non
     case, now = CASES[name], timezone.now()
     fast, general = case.setup(now), case.setup(now)
     before = written()
-    taken = first_ballot_in_one_statement(poll_id=fast.poll.pk, voter=fast.voter, option_id=fast.option_id, now=now)
+    taken = first_ballot_in_one_statement(poll_id=fast.poll.pk, actor=fast.voter, option_id=fast.option_id, now=now)
     assert (taken is not None) is case.taken
     if taken is None:
         assert written() == before
     if case.refusal is not None:
         with pytest.raises(case.refusal):
-            _ballot_cast_general(poll_id=general.poll.pk, voter=general.voter, option_id=general.option_id, now=now)
+            _ballot_cast_general(poll_id=general.poll.pk, actor=general.voter, option_id=general.option_id, now=now)
         with pytest.raises(case.refusal):  # what a voter gets: the statement declines, the general path refuses
-            ballot_cast(poll_id=fast.poll.pk, voter=fast.voter, option_id=fast.option_id, now=now)
+            ballot_cast(poll_id=fast.poll.pk, actor=fast.voter, option_id=fast.option_id, now=now)
         assert written() == before
         return
     if taken is None:
-        taken = ballot_cast(poll_id=fast.poll.pk, voter=fast.voter, option_id=fast.option_id, now=now)
+        taken = ballot_cast(poll_id=fast.poll.pk, actor=fast.voter, option_id=fast.option_id, now=now)
     rooted = AuditRoot.objects.aggregate(n=Sum("n"))["n"]
-    result = _ballot_cast_general(poll_id=general.poll.pk, voter=general.voter, option_id=general.option_id, now=now)
+    result = _ballot_cast_general(poll_id=general.poll.pk, actor=general.voter, option_id=general.option_id, now=now)
     assert AuditRoot.objects.aggregate(n=Sum("n"))["n"] == rooted + 1  # each folds one link into the root
     assert outcome(fast, taken) == outcome(general, result)

@@ -75,7 +75,7 @@ def test_other_vote_bodies_still_get_the_viewsets_validation(api_as: Any, member
 def test_the_thin_results_answer_is_byte_equal_to_the_viewsets(api: APIClient, django_assert_num_queries: Any) -> None:
     poll = make_poll()
     for _ in range(3):
-        ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=yes(poll))
+        ballot_cast(poll_id=poll.pk, actor=make_user(), option_id=yes(poll))
     api.get(f"/api/v1/polls/{poll.pk}/results/")  # the active-account count, cached from now on
     with django_assert_num_queries(2):  # the options with their poll; the cache's count in tests
         thin = api.get(f"/api/v1/polls/{poll.pk}/results/")

@@ -67,7 +67,7 @@ def test_the_listing_shows_only_listed_forms() -> None:
 def test_a_form_without_option_ballots_refuses_one_and_its_page_offers_no_vote(client: Client) -> None:
     poll, voter = make_poll(), make_user()
     with pytest.raises(NotEligible):
-        ballot_cast(poll_id=poll.pk, voter=voter, option_id=poll.options.first().pk)  # type: ignore[union-attr]
+        ballot_cast(poll_id=poll.pk, actor=voter, option_id=poll.options.first().pk)  # type: ignore[union-attr]
     client.force_login(voter)
     assert 'class="card vote-form"' not in client.get(f"/polls/{poll.pk}/").content.decode()
 

@@ -51,7 +51,7 @@ def act(event: Event, poll: Poll, now: datetime.datetime, secretary: User) -> No
     elif event is Event.CLOSE:
         services.poll_close(poll=poll, now=now, actor=secretary)
     else:
-        certification.poll_certify(poll=poll, certified_by=secretary, now=now)
+        certification.poll_certify(poll=poll, actor=secretary, now=now)
 
 
 def trail(poll: Poll) -> list[str]:
@@ -119,9 +119,7 @@ def test_terms_may_be_edited_only_where_the_table_says(status: Status, phase: Ph
 CLOSERS: dict[str, Callable[[Poll, datetime.datetime, User], Any]] = {
     "the secretary": lambda poll, now, secretary: services.poll_close(poll=poll, now=now, actor=secretary),
     "the sweep": lambda poll, now, secretary: services.polls_sweep(now=now),
-    "certification": lambda poll, now, secretary: certification.poll_certify(
-        poll=poll, certified_by=secretary, now=now
-    ),
+    "certification": lambda poll, now, secretary: certification.poll_certify(poll=poll, actor=secretary, now=now),
 }
 
 

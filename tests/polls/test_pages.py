@@ -159,7 +159,7 @@ def test_the_poll_page_uses_the_same_queries_at_one_ballot_and_at_many(
     with CaptureQueriesContext(connection) as one_ballot:
         assert browser.get(f"/polls/{poll.pk}/").status_code == 200
     for _ in range(20):
-        ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=option_id(poll, "No"))
+        ballot_cast(poll_id=poll.pk, actor=make_user(), option_id=option_id(poll, "No"))
     with django_assert_num_queries(len(one_ballot)):
         assert browser.get(f"/polls/{poll.pk}/").status_code == 200
     assert len(one_ballot) <= 7

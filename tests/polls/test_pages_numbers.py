@@ -119,7 +119,7 @@ def test_a_scheduled_poll_shows_its_options(client: Client) -> None:
 
 def _vote_yes(poll: Poll) -> None:
     voter = make_user()
-    ballot_cast(poll_id=poll.pk, voter=voter, option_id=poll.options.get(label="Yes").pk)
+    ballot_cast(poll_id=poll.pk, actor=voter, option_id=poll.options.get(label="Yes").pk)
 
 
 def test_an_open_polls_results_say_leading_and_a_closed_polls_say_winner(client: Client) -> None:
@@ -169,7 +169,7 @@ def meeting_without_quorum() -> Meeting:
 def _all_for(item: Poll) -> None:
     voter = make_user(username=f"yolanda-{item.pk}", email="yolanda@example.com")
     holders_link_user(user=voter)
-    item_ballot_cast(poll_id=item.pk, voter=voter, choice="for", holder_id=None)
+    item_ballot_cast(poll_id=item.pk, actor=voter, choice="for", holder_id=None)
 
 
 def test_without_quorum_no_what_if_row_passes_in_the_page_the_api_and_the_record(
@@ -187,7 +187,7 @@ def test_without_quorum_no_what_if_row_passes_in_the_page_the_api_and_the_record
         assert "would pass" not in page and ">passes<" not in page
         assert "would fail: no quorum" in page and "fails: no quorum" in page
         if stage == "closed":
-            certification.poll_certify(poll=item, certified_by=secretary)
+            certification.poll_certify(poll=item, actor=secretary)
     item.refresh_from_db()
     assert item.certified_result is not None
     assert [row["passed"] for row in item.certified_result["what_if"]] == [False] * 4

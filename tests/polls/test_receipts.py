@@ -122,8 +122,8 @@ def test_a_public_ballot_through_the_api_is_not_mailed(
 
 
 def test_recasting_the_same_choice_keeps_the_same_receipt(poll: Poll, voter: Any) -> None:
-    first = ballot_cast(poll_id=poll.pk, voter=voter, option_id=choice_id(poll))
-    again = ballot_cast(poll_id=poll.pk, voter=voter, option_id=choice_id(poll))
+    first = ballot_cast(poll_id=poll.pk, actor=voter, option_id=choice_id(poll))
+    again = ballot_cast(poll_id=poll.pk, actor=voter, option_id=choice_id(poll))
     assert not again.changed and again.link_hash == first.link_hash
 
 
@@ -168,9 +168,9 @@ def test_a_proxy_and_a_nominee_split_each_get_a_receipt_and_the_holders_own_vote
 ) -> None:
     item, holder, owner = shareholder["item"], shareholder["holder"], shareholder["owner"]
     proxy = make_user(username="proxy-sentinel")
-    proxy_appoint(meeting=item.meeting, holder=holder, proxy=proxy, appointed_by=owner)
-    by_proxy = item_ballot_cast(poll_id=item.pk, voter=proxy, choice="against", holder_id=holder.pk)
-    split = item_ballot_cast(poll_id=item.pk, voter=owner, split={"for": 7_000_000, "against": 654_321})
+    proxy_appoint(meeting=item.meeting, holder=holder, proxy=proxy, actor=owner)
+    by_proxy = item_ballot_cast(poll_id=item.pk, actor=proxy, choice="against", holder_id=holder.pk)
+    split = item_ballot_cast(poll_id=item.pk, actor=owner, split={"for": 7_000_000, "against": 654_321})
     assert by_proxy.link_hash and split.link_hash and by_proxy.link_hash != split.link_hash
     page, api = check(code_of(by_proxy))
     assert api.json()["status"] == "superseded"
@@ -182,7 +182,7 @@ def test_a_proxy_and_a_nominee_split_each_get_a_receipt_and_the_holders_own_vote
 def test_the_ballot_payload_with_its_receipt_equals_the_serializer(poll: Poll, voter: Any) -> None:
     from tests.polls.test_payloads import as_json
 
-    result = ballot_cast(poll_id=poll.pk, voter=voter, option_id=choice_id(poll))
+    result = ballot_cast(poll_id=poll.pk, actor=voter, option_id=choice_id(poll))
     ballot = result.ballot
     ballot.receipt = code_of(result)  # type: ignore[attr-defined]
     expected = as_json(BallotReceiptSerializer(ballot).data)
@@ -193,7 +193,7 @@ def test_the_ballot_payload_with_its_receipt_equals_the_serializer(poll: Poll, v
 
 
 def test_a_visitor_reads_recorded_and_never_the_choice_or_the_voter(poll: Poll, voter: Any) -> None:
-    result = ballot_cast(poll_id=poll.pk, voter=voter, option_id=choice_id(poll))
+    result = ballot_cast(poll_id=poll.pk, actor=voter, option_id=choice_id(poll))
     page, api = check(code_of(result))
     assert page.status_code == api.status_code == 200
     assert "Recorded as cast at" in text(page) and "not certified yet" in text(page)
@@ -205,8 +205,8 @@ def test_a_visitor_reads_recorded_and_never_the_choice_or_the_voter(poll: Poll, 
 
 
 def test_a_changed_vote_supersedes_the_old_receipt_and_the_new_one_stands(poll: Poll, voter: Any) -> None:
-    old = ballot_cast(poll_id=poll.pk, voter=voter, option_id=choice_id(poll))
-    new = ballot_cast(poll_id=poll.pk, voter=voter, option_id=choice_id(poll, OTHER))
+    old = ballot_cast(poll_id=poll.pk, actor=voter, option_id=choice_id(poll))
+    new = ballot_cast(poll_id=poll.pk, actor=voter, option_id=choice_id(poll, OTHER))
     assert code_of(old) != code_of(new)
     page, api = check(code_of(old))
     assert api.json()["status"] == "superseded"
@@ -216,8 +216,8 @@ def test_a_changed_vote_supersedes_the_old_receipt_and_the_new_one_stands(poll: 
 
 
 def test_a_withdrawn_ballot_reads_withdrawn(poll: Poll, voter: Any) -> None:
-    result = ballot_cast(poll_id=poll.pk, voter=voter, option_id=choice_id(poll))
-    ballot_withdraw(poll_id=poll.pk, voter=voter)
+    result = ballot_cast(poll_id=poll.pk, actor=voter, option_id=choice_id(poll))
+    ballot_withdraw(poll_id=poll.pk, actor=voter)
     page, api = check(code_of(result))
     assert api.json()["status"] == "withdrawn"
     assert "withdrawn" in text(page)
@@ -227,18 +227,18 @@ def test_a_withdrawn_ballot_reads_withdrawn(poll: Poll, voter: Any) -> None:
 
 
 def test_a_vote_after_a_withdrawal_supersedes_the_first(poll: Poll, voter: Any) -> None:
-    first = ballot_cast(poll_id=poll.pk, voter=voter, option_id=choice_id(poll))
-    ballot_withdraw(poll_id=poll.pk, voter=voter)
-    again = ballot_cast(poll_id=poll.pk, voter=voter, option_id=choice_id(poll, OTHER))
+    first = ballot_cast(poll_id=poll.pk, actor=voter, option_id=choice_id(poll))
+    ballot_withdraw(poll_id=poll.pk, actor=voter)
+    again = ballot_cast(poll_id=poll.pk, actor=voter, option_id=choice_id(poll, OTHER))
     assert check(code_of(first))[1].json()["status"] == "superseded"
     assert check(code_of(again))[1].json()["status"] == "recorded"
 
 
 def test_after_certification_the_standing_ballot_is_counted_and_the_replaced_one_is_not(poll: Poll, voter: Any) -> None:
-    old = ballot_cast(poll_id=poll.pk, voter=voter, option_id=choice_id(poll))
-    new = ballot_cast(poll_id=poll.pk, voter=voter, option_id=choice_id(poll, OTHER))
+    old = ballot_cast(poll_id=poll.pk, actor=voter, option_id=choice_id(poll))
+    new = ballot_cast(poll_id=poll.pk, actor=voter, option_id=choice_id(poll, OTHER))
     services.poll_close(poll=poll)
-    certification.poll_certify(poll=Poll.objects.get(pk=poll.pk), certified_by=make_secretary())
+    certification.poll_certify(poll=Poll.objects.get(pk=poll.pk), actor=make_secretary())
     assert Poll.objects.get(pk=poll.pk).status == PollStatus.CERTIFIED
     page, api = check(code_of(new))
     assert api.json()["status"] == "counted"
@@ -248,7 +248,7 @@ def test_after_certification_the_standing_ballot_is_counted_and_the_replaced_one
 
 
 def test_a_code_is_read_whatever_its_case_and_dashes(poll: Poll, voter: Any) -> None:
-    code = code_of(ballot_cast(poll_id=poll.pk, voter=voter, option_id=choice_id(poll)))
+    code = code_of(ballot_cast(poll_id=poll.pk, actor=voter, option_id=choice_id(poll)))
     for spelling in (code.upper(), code.replace("-", ""), code.replace("-", "").upper()):
         assert APIClient().get(f"/api/v1/receipts/{spelling}/").json()["code"] == code
     typed = Client().get("/receipts/", {"code": f" {code.upper().replace('-', ' ')} "})
@@ -257,7 +257,7 @@ def test_a_code_is_read_whatever_its_case_and_dashes(poll: Poll, voter: Any) -> 
 
 def test_a_secret_polls_receipt_reveals_nothing_either(voter: Any) -> None:
     secret = make_poll(title="Secret receipts", options=(CHOICE, OTHER), secret=True)
-    result = ballot_cast(poll_id=secret.pk, voter=voter, option_id=choice_id(secret))
+    result = ballot_cast(poll_id=secret.pk, actor=voter, option_id=choice_id(secret))
     page, api = check(code_of(result))
     assert api.json()["status"] == "recorded"
     assert_reveals_nothing(page, api)
@@ -265,7 +265,7 @@ def test_a_secret_polls_receipt_reveals_nothing_either(voter: Any) -> None:
 
 def test_a_shareholder_receipt_names_no_holder_no_split_and_no_choice(shareholder: dict[str, Any]) -> None:
     item = shareholder["item"]
-    result = item_ballot_cast(poll_id=item.pk, voter=shareholder["owner"], choice="for")
+    result = item_ballot_cast(poll_id=item.pk, actor=shareholder["owner"], choice="for")
     page, api = check(code_of(result))
     assert api.json()["status"] == "recorded"
     assert_reveals_nothing(page, api)
@@ -309,7 +309,7 @@ def test_the_check_form_refuses_a_malformed_code_in_the_page() -> None:
 
 
 def test_the_receipt_page_speaks_italian(poll: Poll, voter: Any) -> None:
-    code = code_of(ballot_cast(poll_id=poll.pk, voter=voter, option_id=choice_id(poll)))
+    code = code_of(ballot_cast(poll_id=poll.pk, actor=voter, option_id=choice_id(poll)))
     page = Client().get(f"/receipts/{code}/", HTTP_ACCEPT_LANGUAGE="it")
     assert "Registrata come espressa" in text(page)
     # The moment reads in the site's Italian style, never as a raw ISO timestamp.

@@ -127,9 +127,9 @@ def test_the_admins_poll_form_has_the_secret_box(client: Client) -> None:
 def test_a_secret_ballots_audit_payload_holds_a_commitment_renewed_at_every_change(secret_poll: Poll) -> None:
     voter = make_user()
     zebrafish, quokka = option_of(secret_poll, "Zebrafish"), option_of(secret_poll, "Quokka")
-    ballot_cast(poll_id=secret_poll.pk, voter=voter, option_id=zebrafish)
+    ballot_cast(poll_id=secret_poll.pk, actor=voter, option_id=zebrafish)
     first_salt = Ballot.objects.get().salt
-    ballot_cast(poll_id=secret_poll.pk, voter=voter, option_id=quokka)
+    ballot_cast(poll_id=secret_poll.pk, actor=voter, option_id=quokka)
     ballot = Ballot.objects.get()
     events = list(AuditEvent.objects.filter(stream=f"ballot:{secret_poll.pk}:voter:{voter.pk}").order_by("seq"))
     assert [event.action for event in events] == ["ballot_cast", "ballot_changed"]
@@ -148,7 +148,7 @@ def test_a_secret_ballots_audit_payload_holds_a_commitment_renewed_at_every_chan
 def test_an_open_ballots_audit_payload_still_names_its_option() -> None:
     poll = make_poll(secret=False)
     voter = make_user()
-    ballot_cast(poll_id=poll.pk, voter=voter, option_id=option_of(poll, "Yes"))
+    ballot_cast(poll_id=poll.pk, actor=voter, option_id=option_of(poll, "Yes"))
     event = AuditEvent.objects.get(stream=f"ballot:{poll.pk}:voter:{voter.pk}")
     assert event.payload["option"] == option_of(poll, "Yes")
     assert Ballot.objects.get().salt == ""
@@ -156,19 +156,19 @@ def test_an_open_ballots_audit_payload_still_names_its_option() -> None:
 
 def test_a_withdrawn_secret_ballot_leaves_only_a_commitment(secret_poll: Poll) -> None:
     voter = make_user()
-    ballot_cast(poll_id=secret_poll.pk, voter=voter, option_id=option_of(secret_poll, "Zebrafish"))
-    ballot_withdraw(poll_id=secret_poll.pk, voter=voter)
+    ballot_cast(poll_id=secret_poll.pk, actor=voter, option_id=option_of(secret_poll, "Zebrafish"))
+    ballot_withdraw(poll_id=secret_poll.pk, actor=voter)
     for event in AuditEvent.objects.filter(stream__startswith=f"ballot:{secret_poll.pk}:"):
         assert "option" not in event.payload
 
 
 def test_no_admin_view_shows_a_secret_choice_even_after_certification(client: Client, secret_poll: Poll) -> None:
     secretary = make_secretary()
-    ballot_cast(poll_id=secret_poll.pk, voter=make_user(), option_id=option_of(secret_poll, "Zebrafish"))
+    ballot_cast(poll_id=secret_poll.pk, actor=make_user(), option_id=option_of(secret_poll, "Zebrafish"))
     ballot = Ballot.objects.get()
     event = AuditEvent.objects.get(stream__startswith=f"ballot:{secret_poll.pk}:")
     services.poll_close(poll=secret_poll)
-    certification.poll_certify(poll=secret_poll, certified_by=secretary)
+    certification.poll_certify(poll=secret_poll, actor=secretary)
     client.force_login(secretary)
     for url in (
         "/admin/polls/ballot/",
@@ -209,9 +209,9 @@ def test_a_secret_polls_totals_and_certification_are_as_before(api: APIClient, s
     secretary = make_secretary()
     zebrafish, quokka = option_of(secret_poll, "Zebrafish"), option_of(secret_poll, "Quokka")
     for choice in (zebrafish, zebrafish, quokka):
-        ballot_cast(poll_id=secret_poll.pk, voter=make_user(), option_id=choice)
+        ballot_cast(poll_id=secret_poll.pk, actor=make_user(), option_id=choice)
     services.poll_close(poll=secret_poll)
-    certification.poll_certify(poll=secret_poll, certified_by=secretary)
+    certification.poll_certify(poll=secret_poll, actor=secretary)
     results = api.get(f"/api/v1/polls/{secret_poll.pk}/results/").json()
     assert {row["label"]: row["votes"] for row in results["options"]} == {"Zebrafish": 2, "Quokka": 1}
     assert results["certified"] is True
@@ -342,7 +342,7 @@ def test_an_account_made_after_its_name_was_given_cannot_vote_until_named_again(
     api: APIClient, holdings: dict[str, Any]
 ) -> None:
     proxy_appoint(
-        meeting=holdings["meeting"], holder=holdings["holder"], proxy=None, appointed_by=holdings["owner"],
+        meeting=holdings["meeting"], holder=holdings["holder"], proxy=None, actor=holdings["owner"],
         named_as="latecomer",
     )  # fmt: skip
     latecomer = make_user(username="latecomer")

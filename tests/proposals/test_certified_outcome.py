@@ -30,8 +30,8 @@ def _item(*, standard: str = "votes_cast", advisory: bool = False, status: str =
 
 def _certify(item: Poll) -> Poll:
     secretary = make_secretary()
-    tabulation_record(poll=item, shares_for=FOR, shares_against=AGAINST, shares_abstain=ABSTAIN, entered_by=secretary)
-    return certification.poll_certify(poll=item, certified_by=secretary, confirm_difference=True)
+    tabulation_record(poll=item, shares_for=FOR, shares_against=AGAINST, shares_abstain=ABSTAIN, actor=secretary)
+    return certification.poll_certify(poll=item, actor=secretary, confirm_difference=True)
 
 
 def test_an_item_has_no_certified_outcome_before_it_is_certified() -> None:
@@ -41,7 +41,7 @@ def test_an_item_has_no_certified_outcome_before_it_is_certified() -> None:
 
 def test_a_certified_public_poll_decides_nothing() -> None:
     poll = make_poll(status=PollStatus.CLOSED)
-    poll = certification.poll_certify(poll=poll, certified_by=make_secretary())
+    poll = certification.poll_certify(poll=poll, actor=make_secretary())
     assert poll.status == PollStatus.CERTIFIED
     assert certified_outcome(poll=poll) is None
 

@@ -41,7 +41,7 @@ def test_the_xai_journey_from_poll_to_defeat_with_each_email_once(django_capture
     poll_services.poll_escalation_set(poll=poll, option_label="Yes", threshold="2/3", comparator=">=")
     options = dict(poll.options.values_list("label", "pk"))
     for i, member in enumerate(members):
-        ballot_cast(poll_id=poll.pk, voter=member, option_id=options["Yes" if i < 6 else "No"])
+        ballot_cast(poll_id=poll.pk, actor=member, option_id=options["Yes" if i < 6 else "No"])
     with django_capture_on_commit_callbacks(execute=True):
         poll_services.poll_close(poll=poll, actor=secretary)
     proposal = Proposal.objects.get(escalated_from=poll)
@@ -82,9 +82,9 @@ def test_the_xai_journey_from_poll_to_defeat_with_each_email_once(django_capture
             shares_for=1_060_000_000,
             shares_against=916_300_000,
             shares_abstain=473_000_000,
-            entered_by=secretary,
+            actor=secretary,
         )
-        certification.poll_certify(poll=item, certified_by=secretary, confirm_difference=True)
+        certification.poll_certify(poll=item, actor=secretary, confirm_difference=True)
 
     # 4. Certification settled it through the Celery task: defeated, with a board follow-up.
     proposal.refresh_from_db()
@@ -133,7 +133,7 @@ def test_escalation_creates_one_proposal_even_if_the_close_is_processed_twice(
     make_secretary()
     poll = make_poll()
     poll_services.poll_escalation_set(poll=poll, option_label="Yes")
-    ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=poll.options.get(label="Yes").pk)
+    ballot_cast(poll_id=poll.pk, actor=make_user(), option_id=poll.options.get(label="Yes").pk)
     with django_capture_on_commit_callbacks(execute=True):
         poll_services.poll_close(poll=poll)
     proposals_escalate.delay(poll.pk)
@@ -146,7 +146,7 @@ def test_a_poll_below_its_threshold_does_not_escalate(django_capture_on_commit_c
     poll_services.poll_escalation_set(poll=poll, option_label="Yes", threshold="2/3")
     options = dict(poll.options.values_list("label", "pk"))
     for label in ("Yes", "No"):
-        ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=options[label])
+        ballot_cast(poll_id=poll.pk, actor=make_user(), option_id=options[label])
     with django_capture_on_commit_callbacks(execute=True):
         poll_services.poll_close(poll=poll)
     assert not Proposal.objects.exists()

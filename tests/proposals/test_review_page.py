@@ -79,7 +79,7 @@ def test_the_evidence_polls_results_show_only_when_the_reader_may_see_them(
 ) -> None:
     proposal, robyn = world["proposal"], world["directors"]["robyn"].user
     hidden = make_poll(title="Still open poll", results_visibility=ResultsVisibility.AFTER_CLOSE)
-    ballot_cast(poll_id=hidden.pk, voter=make_user(), option_id=hidden.options.get(label="Yes").pk)
+    ballot_cast(poll_id=hidden.pk, actor=make_user(), option_id=hidden.options.get(label="Yes").pk)
     proposal.polls.add(hidden)
     text = page(client, robyn, f"/proposals/{proposal.pk}/review/")
     after_hidden = text.split("Still open poll", 1)[1]

@@ -73,13 +73,13 @@ def certified() -> Poll:
     for account, choice in (("yolanda", "for"), ("zach", "against")):
         voter = make_user(username=account, email=f"{account}@example.com")
         holders_link_user(user=voter)
-        item_ballot_cast(poll_id=item.pk, voter=voter, choice=choice, holder_id=None)
+        item_ballot_cast(poll_id=item.pk, actor=voter, choice=choice, holder_id=None)
     services.poll_close(poll=item)
     secretary = make_secretary()
     tabulation_record(
-        poll=item, shares_for=7_123, shares_against=3_456, shares_abstain=0, broker_non_votes=0, entered_by=secretary
+        poll=item, shares_for=7_123, shares_against=3_456, shares_abstain=0, broker_non_votes=0, actor=secretary
     )
-    return certification.poll_certify(poll=item, certified_by=secretary)
+    return certification.poll_certify(poll=item, actor=secretary)
 
 
 def _sql(statement: str, params: list[Any]) -> None:
@@ -187,9 +187,7 @@ def test_someone_elses_proxy_appointment_answers_like_an_unknown_one(client: Cli
     holder = register.holders.get(account="H1")
     holder.user = holder_user
     holder.save(update_fields=["user"])
-    appointment = proxy_appoint(
-        meeting=meeting, holder=holder, proxy=make_user(username="proxy"), appointed_by=holder_user
-    )
+    appointment = proxy_appoint(meeting=meeting, holder=holder, proxy=make_user(username="proxy"), actor=holder_user)
     client.force_login(make_user(username="stranger"))
     someone_elses = client.post(f"/meetings/{meeting.pk}/proxies/{appointment.pk}/revoke/")
     unknown = client.post(f"/meetings/{meeting.pk}/proxies/{appointment.pk + 1000}/revoke/")

@@ -29,8 +29,8 @@ def test_a_backup_taken_mid_meeting_restores_to_identical_results(tmp_path: Path
         [(f"H{i}", f"Holder {i}", f"h{i}@example.com", 100 * (i + 1)) for i in range(3)], outstanding=1000
     )
     item = make_item(make_meeting(register), results_visibility="live")
-    item_ballot_cast(poll_id=item.pk, voter=voters[0], choice="for")
-    item_ballot_cast(poll_id=item.pk, voter=voters[1], choice="against")
+    item_ballot_cast(poll_id=item.pk, actor=voters[0], choice="for")
+    item_ballot_cast(poll_id=item.pk, actor=voters[1], choice="against")
     before = selectors.results_json(selectors.poll_results(poll=Poll.objects.get(pk=item.pk)))
     events_before = AuditEvent.objects.count()
 
@@ -41,7 +41,7 @@ def test_a_backup_taken_mid_meeting_restores_to_identical_results(tmp_path: Path
     assert Path(backup).stat().st_size > 0
 
     # The meeting goes on after the backup...
-    item_ballot_cast(poll_id=item.pk, voter=voters[2], choice="abstain")
+    item_ballot_cast(poll_id=item.pk, actor=voters[2], choice="abstain")
     assert selectors.results_json(selectors.poll_results(poll=Poll.objects.get(pk=item.pk))) != before
 
     # ...and the restore brings back exactly the moment of the backup.

@@ -135,7 +135,7 @@ def shareholder_vote_ready_to_certify() -> tuple[Proposal, Poll, str]:
         shares_for=1_060_000_000,
         shares_against=916_300_000,
         shares_abstain=473_000_000,
-        entered_by=secretary,
+        actor=secretary,
     )
     return proposal, item, token_for(secretary)
 
@@ -252,7 +252,7 @@ def test_with_redis_stopped_votes_and_transitions_are_stored_and_the_sweep_does_
     proposers = [token_for(proposal.proposer) for proposal in proposals]
     escalating = make_poll(title="Should the board look at xAI?")
     poll_services.poll_escalation_set(poll=escalating, option_label="Yes", threshold="1/2", comparator=">")
-    ballot_cast(poll_id=escalating.pk, voter=make_user(), option_id=escalating.options.get(label="Yes").pk)
+    ballot_cast(poll_id=escalating.pk, actor=make_user(), option_id=escalating.options.get(label="Yes").pk)
 
     gunicorn, web = start_gunicorn(spawn, app_env(database_url(), redis.url))
     worker = start_worker(spawn, redis.url, tmp_path, resend_after=1)

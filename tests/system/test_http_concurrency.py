@@ -96,7 +96,7 @@ def test_voters_changing_their_votes_leave_totals_equal_to_a_recount(server: str
 
 def test_two_secretaries_certifying_at_once_leave_one_certification_and_one_409(server: str) -> None:
     poll = make_poll()
-    ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=poll.options.get(label="Yes").pk)
+    ballot_cast(poll_id=poll.pk, actor=make_user(), option_id=poll.options.get(label="Yes").pk)
     services.poll_close(poll=poll)
     tokens = [token_for(make_secretary()), token_for(make_secretary())]
     codes = in_parallel(2, lambda i: post(f"{server}/api/v1/polls/{poll.pk}/certify/", tokens[i]))

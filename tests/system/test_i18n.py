@@ -54,7 +54,7 @@ def test_a_results_page_in_italian_groups_thousands_with_dots() -> None:
     item = make_item(make_meeting(register), results_visibility="live")
     holder = make_user(email="holder@example.com")
     holders_link_user(user=holder)
-    item_ballot_cast(poll_id=item.pk, voter=holder, choice="for", holder_id=register.holders.get().pk)
+    item_ballot_cast(poll_id=item.pk, actor=holder, choice="for", holder_id=register.holders.get().pk)
     page = italian().get(f"/polls/{item.pk}/results/").content.decode()
     assert "1.060.000.000" in page
     assert "3.200.000.000" in page
@@ -69,7 +69,7 @@ def test_percentages_use_the_italian_decimal_comma() -> None:
     poll = make_poll(options=("Sì", "No"), results_visibility="live")
     yes, no = poll.options.order_by("position")
     for option in (yes, yes, no):
-        ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=option.pk)
+        ballot_cast(poll_id=poll.pk, actor=make_user(), option_id=option.pk)
     page = italian().get(f"/polls/{poll.pk}/results/").content.decode()
     assert "66,7%" in page
     assert ">66.7%<" not in page  # the CSS width stays in CSS notation

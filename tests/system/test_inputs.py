@@ -49,7 +49,7 @@ def nothing_imported() -> bool:
 def test_the_8k_export_writes_a_formula_title_as_text(client: Client) -> None:
     register = make_register([("H1", "Alice", "alice@example.com", 100)], outstanding=100)
     item = make_item(make_meeting(register), status=PollStatus.CLOSED, title=FORMULA)
-    certification.poll_certify(poll=item, certified_by=make_secretary())
+    certification.poll_certify(poll=item, actor=make_secretary())
     body = client.get(f"/meetings/{item.meeting_id}/results.csv").content.decode()
     rows = list(csv.reader(io.StringIO(body)))
     assert rows[1][0] == "'" + FORMULA

@@ -54,7 +54,7 @@ def build_world() -> dict[str, Any]:
         meeting=meeting,
         holder=register.holders.get(account="H2"),
         proxy=proxy,
-        appointed_by=secretary,
+        actor=secretary,
     )
     member = users["member"]
     assert member is not None

@@ -40,7 +40,7 @@ def test_the_dashboard_lists_open_polls_the_member_has_not_voted_in(client: Clie
     member = make_user()
     waiting = make_poll(title="Waiting for my vote")
     voted = make_poll(title="Already voted")
-    ballot_cast(poll_id=voted.pk, voter=member, option_id=voted.options.first().pk)  # type: ignore[union-attr]
+    ballot_cast(poll_id=voted.pk, actor=member, option_id=voted.options.first().pk)  # type: ignore[union-attr]
     client.force_login(member)
     page = client.get("/").content.decode()
     pending = page.split('id="pending-heading"')[1].split("</section>")[0]
@@ -53,7 +53,7 @@ def test_the_dashboard_counts_meeting_items_still_unvoted_for_each_holder(client
     register = make_register([("A-1", "Alice Example", "alice@example.com", 1_000)], outstanding=10_000)
     meeting = make_meeting(register, title="Annual meeting")
     first, _second = make_item(meeting, title="One"), make_item(meeting, title="Two")
-    item_ballot_cast(poll_id=first.pk, voter=alice, choice="for", holder_id=register.holders.get().pk)
+    item_ballot_cast(poll_id=first.pk, actor=alice, choice="for", holder_id=register.holders.get().pk)
     client.force_login(alice)
     page = client.get("/").content.decode()
     assert "Annual meeting" in page
@@ -131,7 +131,7 @@ def test_certification_shows_the_recount_then_freezes_the_result(client: Client)
     poll = make_poll()
     yes = poll.options.get(label="Yes")
     for _ in range(3):
-        ballot_cast(poll_id=poll.pk, voter=make_user(), option_id=yes.pk)
+        ballot_cast(poll_id=poll.pk, actor=make_user(), option_id=yes.pk)
     services.poll_close(poll=poll)
     client.force_login(make_secretary())
     page = client.get(f"/console/polls/{poll.pk}/certify/").content.decode()
