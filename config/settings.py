@@ -272,7 +272,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "ENUM_NAME_OVERRIDES": {
         "ComparatorEnum": "polls.models.Comparator.choices",
-        "PollKindEnum": "polls.models.PollKind.choices",
+        "PollKindEnum": "polls.kinds.API_KINDS",
         "ProposalKindEnum": "proposals.models.ProposalKind.choices",
         "ConsentOutcomeEnum": "proposals.models.ConsentOutcome.choices",
     },

@@ -35,3 +35,8 @@ class MeetingsConfig(AppConfig):
         from polls import kinds
 
         kinds.register(ShareholderItem())
+
+        from meetings.ballot_forms import ChoiceItem, ElectionItem, FrequencyItem
+
+        for form in (ElectionItem(), FrequencyItem(), ChoiceItem()):
+            kinds.register(form)

@@ -38,6 +38,8 @@ def share_deltas(options: dict[str, int], old: dict[str, int], new: dict[str, in
 
 class ShareholderItem(kinds.BallotForm):
     kind = PollKind.SHAREHOLDER
+    api_kind = PollKind.SHAREHOLDER
+    form_name = "proposal"
     share_weighted = True
     listed = False  # on its meeting's page
     option_ballots = False  # a holder's shares, on the meeting's ballot
@@ -124,6 +126,12 @@ class ShareholderItem(kinds.BallotForm):
         )
         return results.item_decision(poll, totals, quorum)
 
+    def option_weights(self, *, poll: Poll, options: list[Option], totals: results.ShareTotals | None) -> list[int]:
+        if totals is not None and totals.source == "tabulation":
+            by_code = {Choice.FOR: totals.for_, Choice.AGAINST: totals.against, Choice.ABSTAIN: totals.abstain}
+            return [by_code[Choice(option.code)] for option in options]
+        return [option.weight for option in options]
+
     def option_label(self, label: str) -> str:
         """Options are stored as "For", "Against", "Abstain" (the filings are in English);
         readers see them in their own language."""
@@ -165,7 +173,7 @@ class ShareholderItem(kinds.BallotForm):
     def create_problem(self, data: Mapping[str, Any]) -> dict[str, str]:
         if "meeting" not in data:
             return {"meeting": _("A shareholder item belongs to a meeting.")}
-        if "options" in data:
+        if "options" in data or "nominees" in data:
             return {"options": _("A shareholder item's options are for, against, abstain.")}
         if data.get("secret"):
             return {"secret": str(refusals.ITEM_NOT_SECRET)}
@@ -188,7 +196,7 @@ class ShareholderItem(kinds.BallotForm):
         return item_create(
             meeting=data["meeting"],
             standard=data["standard"],
-            threshold=data["threshold"],
+            threshold=data.get("threshold", "1/2"),
             comparator=data["comparator"],
             advisory=data["advisory"],
             **common,
@@ -202,6 +210,8 @@ class ShareholderItem(kinds.BallotForm):
     def tabulate(self, *, poll: Poll, actor: User, **figures: Any) -> None:
         from meetings.services import tabulation_record
 
+        if "lines" in figures:
+            raise InvalidPollData(_("A proposal is tabulated as shares for, against and abstain, not lines."))
         tabulation_record(poll=poll, actor=actor, **figures)
 
     def cast(self, *, poll_id: int, actor: User, data: Mapping[str, Any]) -> CastResult:

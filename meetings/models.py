@@ -172,5 +172,6 @@ class Tabulation(models.Model):
 
 
 # Defined beside, imported here so Django registers them with the meetings app.
+from meetings.ballot_models import BallotLine, ItemTerms, NomineeTally, TabulationLine  # noqa: E402, F401
 from meetings.control_models import ClaimAttempts, HolderControl  # noqa: E402, F401
 from meetings.import_models import RegisterImport, RegisterImportStatus  # noqa: E402, F401

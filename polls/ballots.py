@@ -69,8 +69,9 @@ def _ballot_stream(poll: Poll, ballot: Ballot) -> str:
     return f"ballot:{poll.pk}:voter:{ballot.voter_id}"
 
 
-def _audit_ballot(poll: Poll, ballot: Ballot, actor: User, action: str) -> str:
-    """Append the ballot's link; its hash, from which the voter's receipt code derives."""
+def _audit_ballot(poll: Poll, ballot: Ballot, actor: User, action: str, extra: dict[str, object] | None = None) -> str:
+    """Append the ballot's link; its hash, from which the voter's receipt code derives. `extra`:
+    what a ballot form records beside the row's fields (an election ballot's lines)."""
     payload: dict[str, object]
     if ballot.holder_id is None:
         assert ballot.option_id is not None  # noqa: S101 - public ballots always name their option
@@ -85,6 +86,7 @@ def _audit_ballot(poll: Poll, ballot: Ballot, actor: User, action: str) -> str:
             shares_against=ballot.shares_against,
             shares_abstain=ballot.shares_abstain,
         )
+    payload.update(extra or {})
     return audit_append(stream=_ballot_stream(poll, ballot), action=action, actor=actor, payload=payload).hash
 
 
@@ -141,6 +143,9 @@ def _ballot_cast_general(*, poll_id: int, actor: User, option_id: int, now: date
     poll = _poll_for_ballot(poll_id)
     if poll.status == PollStatus.DRAFT:
         raise PollNotFound()  # drafts are not public: voters cannot tell them from nothing
+    delegated = kinds.form_of(poll).cast_option(poll_id=poll.pk, actor=actor, option_id=option_id)
+    if delegated is not None:
+        return delegated
     kinds.form_of(poll).check_option_ballot()
     _check_open(poll, now)
     option = Option.objects.filter(pk=option_id, poll_id=poll.pk).only("pk").first()

@@ -155,6 +155,7 @@ def _recount_details(poll: Poll, recount: list[RecountLine]) -> list[str]:
         details.append(
             _("ballots: running %(running)d, recount %(counted)d") % {"running": running, "counted": counted}
         )
+    details.extend(kinds.form_of(poll).tally_problems(poll))
     return details
 
 

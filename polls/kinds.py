@@ -46,6 +46,9 @@ class BallotForm:
     """The public poll: one account, one ballot, one option; every active account may vote."""
 
     kind: str = PollKind.PUBLIC
+    # The API's names: `kind` (public or shareholder) and, for a meeting's items, `form`.
+    api_kind: str = PollKind.PUBLIC
+    form_name: str | None = None
     # Ballots weigh shares (the pages show shares beside the votes); otherwise one ballot, one vote.
     share_weighted = False
     # Its polls are listed among the public polls: the polls page, the home page's pending
@@ -131,6 +134,29 @@ class BallotForm:
         """An option's label as a reader sees it."""
         return label
 
+    # Keys a form adds to its results (results_extra), frozen with them at certification.
+    extra_keys: tuple[str, ...] = ()
+
+    def option_weights(self, *, poll: Poll, options: list[Option], totals: ShareTotals | None) -> list[int]:
+        """Each option's weight in the results: the running totals, or official figures."""
+        return [option.weight for option in options]
+
+    def leading(self, *, poll: Poll, options: list[Option], weights: list[int]) -> list[int]:
+        """The positions of the options that lead (one: the winner; several: a tie)."""
+        from polls.arithmetic import leaders
+
+        return leaders(weights)
+
+    def results_extra(self, *, poll: Poll, options: list[Option], weights: list[int]) -> dict[str, Any]:
+        """What the form's results add to the engine's (plain JSON, keys in `extra_keys`)."""
+        return {}
+
+    def tally_problems(self, poll: Poll) -> list[str]:
+        """Running totals the form keeps beside the options' that disagree with its ballots,
+        and ballots that disagree with their audit links, in words (certification refuses them;
+        verify_audit reports them)."""
+        return []
+
     def certified_rules(self, poll: Poll) -> dict[str, Any]:
         return {}
 
@@ -165,6 +191,8 @@ class BallotForm:
             return {"options": _("A public poll needs 2 to 20 options.")}
         if "meeting" in data:
             return {"meeting": _("Only shareholder items belong to a meeting.")}
+        if "nominees" in data:
+            return {"nominees": _("Only an election lists nominees.")}
         return {}
 
     def draft_form(self, poll: Poll, data: Any = None) -> forms.Form:
@@ -172,6 +200,12 @@ class BallotForm:
         from polls.forms import PollDraftForm
 
         return PollDraftForm.for_poll(poll, data)
+
+    def cast_option(self, *, poll_id: int, actor: User, option_id: int) -> CastResult | None:
+        """A ballot of one option (`{"option": id}`) on a form whose ballots are not the public
+        poll's but take that payload too (a holder's frequency vote): the form casts it. None
+        lets the public path go on (and check_option_ballot refuse what it must)."""
+        return None
 
     def check_option_ballot(self) -> None:
         """Refuse a ballot naming one option (`polls.ballots.ballot_cast`) if that is not how
@@ -240,6 +274,23 @@ def form_of(poll: Poll) -> BallotForm:
 def kinds_where(test: Callable[[BallotForm], bool]) -> list[str]:
     """The kinds whose form passes `test`, for a query: `kind__in=kinds_where(...)`."""
     return sorted(kind for kind, form in _FORMS.items() if test(form))
+
+
+# The API's `kind`: a meeting item, whatever its form, is "shareholder" (its `form` says which).
+API_KINDS = [(PollKind.PUBLIC.value, PollKind.PUBLIC.label), (PollKind.SHAREHOLDER.value, PollKind.SHAREHOLDER.label)]
+
+
+def kinds_named(api_kind: str) -> list[str]:
+    """The kinds the API calls `api_kind` (public, or shareholder: every meeting item's form)."""
+    return kinds_where(lambda form: form.api_kind == api_kind)
+
+
+def kind_for(*, api_kind: str, form_name: str | None) -> str:
+    """The kind of poll the API's `kind` and `form` name; a public poll has no form."""
+    for kind, form in sorted(_FORMS.items()):
+        if form.api_kind == api_kind and (form.form_name is None or form.form_name == form_name):
+            return kind
+    raise LookupError(f"No ballot form is registered for {api_kind!r} polls of form {form_name!r}.")
 
 
 def ballot_cast(*, poll_id: int, actor: User, data: Mapping[str, Any]) -> CastResult:

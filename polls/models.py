@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 class PollKind(models.TextChoices):
     PUBLIC = "public", _("Public poll")
     SHAREHOLDER = "shareholder", _("Shareholder poll")
+    # The annual meeting's other ballot forms (meetings/ballot_forms.py): items of a meeting too.
+    ELECTION = "election", _("Director election")
+    FREQUENCY = "frequency", _("Say-on-pay frequency")
+    CHOICE = "choice", _("Multiple choice")
 
 
 # The values of the next three come from the pure enums the rules are written in; here they get
@@ -241,6 +245,15 @@ class Ballot(models.Model):
                     shares_against__gte=0,
                     shares_abstain__gte=0,
                     weight=F("shares_for") + F("shares_against") + F("shares_abstain"),
+                )
+                # An election, frequency or choice ballot: its lines (meetings.BallotLine) say
+                # where its shares go; its weight is the shares it speaks for.
+                | Q(
+                    holder__isnull=False,
+                    option__isnull=True,
+                    shares_for__isnull=True,
+                    shares_against__isnull=True,
+                    shares_abstain__isnull=True,
                 ),
                 name="polls_ballot_shares_add_up",
             ),

@@ -14,7 +14,7 @@ from typing import Any
 from django.utils import timezone
 
 from polls import kinds
-from polls.arithmetic import largest_remainder_tenths, leaders, tenths_to_percent
+from polls.arithmetic import largest_remainder_tenths, tenths_to_percent
 from polls.models import Choice, Option, Poll, PollStatus
 from polls.standards import Comparator as StandardComparator
 from polls.standards import Threshold, Totals, decide, percent_of
@@ -94,6 +94,8 @@ class PollResults:
     # Certified: the frozen record these results were read from (its "certification" part
     # names the rules, the register, who certified and any confirmed difference).
     record: dict[str, Any] | None = None
+    # What the poll's ballot form adds (an election's nominees), as plain JSON.
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def final(self) -> bool:
@@ -124,7 +126,7 @@ def share_totals(*, options: list[Option], outstanding: int, official: kinds.Off
 
 
 # The quorum, the outcome under the poll's standard, and what every other standard would give.
-ItemDecision = tuple[QuorumResult, ItemOutcome, list[WhatIf]]
+ItemDecision = tuple[QuorumResult, ItemOutcome | None, list[WhatIf]]
 
 
 def item_decision(poll: Poll, totals: ShareTotals, quorum: Threshold) -> ItemDecision:
@@ -189,11 +191,7 @@ def live_results(
         options = list(Option.objects.filter(poll_id=poll.pk).order_by("position", "id"))
     form = kinds.form_of(poll)
     totals = form.totals(poll=poll, options=options)
-    if totals is not None and totals.source == "tabulation":
-        by_code = {Choice.FOR: totals.for_, Choice.AGAINST: totals.against, Choice.ABSTAIN: totals.abstain}
-        weights = [by_code[Choice(option.code)] for option in options]
-    else:
-        weights = [option.weight for option in options]
+    weights = form.option_weights(poll=poll, options=options, totals=totals)
     tenths = largest_remainder_tenths(weights)
     rows = [
         OptionResult(
@@ -205,7 +203,7 @@ def live_results(
         )
         for option, weight, share in zip(options, weights, tenths, strict=True)
     ]
-    top = [rows[i] for i in leaders(weights)]
+    top = [rows[i] for i in form.leading(poll=poll, options=options, weights=weights)]
     ballots = form.ballots_cast(poll, votes=sum(o.votes for o in options))
     eligible = form.eligible_voters(poll)
     # Rounded like every other percentage on the page (29 of 37 is 78.4%, not a cut 78.3%).
@@ -226,6 +224,7 @@ def live_results(
         quorum=quorum,
         outcome=outcome,
         what_if=what_if,
+        extra=form.results_extra(poll=poll, options=options, weights=weights),
     )
 
 
@@ -300,6 +299,7 @@ def results_from_record(poll: Poll, record: dict[str, Any]) -> PollResults:
             for row in record.get("what_if", [])
         ],
         record=record,
+        extra={key: record[key] for key in kinds.form_of(poll).extra_keys if key in record},
     )
 
 
@@ -376,4 +376,5 @@ def results_json(results: PollResults) -> dict[str, Any]:
             {"standard": row.standard, "passed": row.passed, "percent": _text(row.percent), "reason": row.reason}
             for row in results.what_if
         ],
+        **results.extra,
     }

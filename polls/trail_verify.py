@@ -195,6 +195,8 @@ def _total_problems(poll_ids: list[int] | None = None) -> Iterator[Problem]:
         if ballot_count is not None:
             running, counted = ballot_count
             yield Disagreement(f"poll {poll.pk}", f"running ballot count {running}, ballots {counted}")
+        for problem in kinds.form_of(poll).tally_problems(poll):
+            yield Disagreement(f"poll {poll.pk}", problem)
 
 
 def _tabulation_changed(poll: Poll, tabulated: dict[str, Any]) -> bool:

@@ -166,3 +166,27 @@ def start_review(proposal: Proposal, secretary: User, *, days: int = 7) -> Propo
         actor=secretary,
         due_at=timezone.now() + datetime.timedelta(days=days),
     )
+
+
+def make_annual_item(meeting: Meeting, kind: str, *, status: str = PollStatus.OPEN, **fields: Any) -> Poll:
+    """An election, frequency or choice item (meetings.ballot_services.annual_item_create)."""
+    from meetings.ballot_services import annual_item_create
+
+    now = timezone.now()
+    item = annual_item_create(
+        meeting=meeting,
+        kind=kind,
+        title=fields.pop(
+            "title", {"election": "Elect directors", "frequency": "Say-on-pay frequency"}.get(kind, "Pick one")
+        ),
+        opens_at=fields.pop("opens_at", now - datetime.timedelta(hours=1)),
+        closes_at=fields.pop("closes_at", now + datetime.timedelta(days=1)),
+        actor=None,
+        **fields,
+    )
+    if status in (PollStatus.OPEN, PollStatus.CLOSED):
+        services.poll_open(poll=item)
+        if status == PollStatus.CLOSED:
+            services.poll_close(poll=item)
+    item.refresh_from_db()
+    return item

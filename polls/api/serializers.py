@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from django.utils.translation import gettext as _
 from rest_framework import serializers
@@ -14,7 +14,6 @@ from polls.models import (
     Comparator,
     Option,
     Poll,
-    PollKind,
     RecordedPoll,
     RecordedSnapshot,
     ResultsVisibility,
@@ -32,6 +31,10 @@ class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
+API_KIND = Literal["public", "shareholder"]
+ITEM_FORM = Literal["proposal", "election", "frequency", "choice"]
+
+
 class OptionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Option
@@ -46,6 +49,8 @@ class PollSerializer(serializers.ModelSerializer):
         choices=VoteStandard.choices, allow_blank=True, read_only=True, help_text="Items only; blank on public polls."
     )
     comparator = serializers.CharField(source="threshold_comparator", read_only=True)
+    kind = serializers.SerializerMethodField()
+    form = serializers.SerializerMethodField()
 
     class Meta:
         model = Poll
@@ -54,6 +59,7 @@ class PollSerializer(serializers.ModelSerializer):
             "title",
             "description",
             "kind",
+            "form",
             "status",
             "options",
             "opens_at",
@@ -71,6 +77,13 @@ class PollSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def get_kind(self, poll: Poll) -> API_KIND:
+        return poll.ballot_form.api_kind  # type: ignore[return-value] # one of API_KIND's values
+
+    def get_form(self, poll: Poll) -> ITEM_FORM | None:
+        """A meeting item's ballot form (proposal, election, frequency, choice); null on a public poll."""
+        return poll.ballot_form.form_name  # type: ignore[return-value] # one of ITEM_FORM's values
+
     def get_status(self, poll: Poll) -> str:
         # What the reader would see on the page: a poll past its closing time is closed.
         return poll.effective_status()
@@ -78,6 +91,10 @@ class PollSerializer(serializers.ModelSerializer):
 
 class OptionInputSerializer(serializers.Serializer):
     label = serializers.CharField(max_length=200, validators=[no_control_characters])  # type: ignore[assignment] # a field, not Field.label
+
+
+class NomineeInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, validators=[no_control_characters])
 
 
 class EscalationSerializer(serializers.Serializer):
@@ -89,13 +106,25 @@ class EscalationSerializer(serializers.Serializer):
 class PollCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=300, validators=[no_control_characters])
     description = serializers.CharField(required=False, allow_blank=True, default="")
-    kind = serializers.ChoiceField(choices=PollKind.choices, default=PollKind.PUBLIC)
+    kind = serializers.ChoiceField(choices=kinds.API_KINDS, default="public")
+    form = serializers.ChoiceField(
+        choices=["proposal", "election", "frequency", "choice"],
+        default="proposal",
+        help_text="Shareholder items: the ballot form (DESIGN, Annual meeting ballots).",
+    )
+    nominees = serializers.ListField(
+        child=NomineeInputSerializer(), min_length=2, max_length=MAX_OPTIONS, required=False, help_text="Elections."
+    )
+    seats = serializers.IntegerField(min_value=1, max_value=50, default=1, help_text="Elections: seats to fill.")
+    election_standard = serializers.ChoiceField(choices=["majority", "plurality"], required=False)
+    cumulative = serializers.BooleanField(default=False, help_text="Plurality elections: shares x seats votes each.")
     options = serializers.ListField(
         child=OptionInputSerializer(),
         min_length=MIN_OPTIONS,
         max_length=MAX_OPTIONS,
         required=False,
-        help_text="Public polls only; a shareholder item gets for, against and abstain by itself.",
+        help_text="Public polls and choice items; a proposal gets for, against and abstain by itself, "
+        "a frequency item 1, 2 and 3 years and abstain.",
     )
     opens_at = serializers.DateTimeField()
     closes_at = serializers.DateTimeField()
@@ -112,7 +141,9 @@ class PollCreateSerializer(serializers.Serializer):
         required=False,
     )
     standard = serializers.ChoiceField(choices=VoteStandard.choices, default=VoteStandard.VOTES_CAST)
-    threshold = serializers.RegexField(FRACTION_PATTERN, default="1/2")
+    threshold = serializers.RegexField(
+        FRACTION_PATTERN, required=False, help_text="Proposals (default 1/2); choice items, optional."
+    )
     comparator = serializers.ChoiceField(choices=Comparator.choices, default=Comparator.GT)
     advisory = serializers.BooleanField(default=False)
     escalation = EscalationSerializer(
@@ -128,6 +159,10 @@ class PollCreateSerializer(serializers.Serializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["closes_at"] <= attrs["opens_at"]:
             raise serializers.ValidationError({"closes_at": _("The poll must close after it opens.")})
+        # Each ballot form is a kind of poll (polls/kinds.py); the API names it by kind and form.
+        attrs["kind"] = kinds.kind_for(api_kind=attrs["kind"], form_name=attrs["form"])
+        if "nominees" in attrs:
+            attrs["nominees"] = [option_label_clean(nominee["name"]) for nominee in attrs["nominees"]]
         problem = kinds.form_for(attrs["kind"]).create_problem(attrs)
         if problem:
             raise serializers.ValidationError(problem)
@@ -210,6 +245,9 @@ class SplitSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+MAX_BALLOT_LINES = 50
+
+
 class BallotCastSerializer(serializers.Serializer):
     # Plain integers: the service checks the option belongs to the poll in the same query that
     # loads it, instead of a validator's extra SELECT.
@@ -218,14 +256,35 @@ class BallotCastSerializer(serializers.Serializer):
     )
     choice = serializers.ChoiceField(choices=Choice.choices, required=False, help_text="Shareholder items.")
     split = SplitSerializer(required=False, help_text="Shareholder items: shares for, against and abstain.")
+    votes = serializers.DictField(
+        child=serializers.CharField(max_length=10),
+        required=False,
+        help_text='Elections: {"<nominee id>": "for"|"against"|"abstain"} (majority) or "for"|"withhold" (plurality).',
+    )
+    cumulative = serializers.DictField(
+        child=serializers.CharField(max_length=20),
+        required=False,
+        help_text='Cumulative elections: {"<nominee id>": "<votes>"}, at most shares x seats in all.',
+    )
+    splits = serializers.DictField(
+        child=serializers.JSONField(),
+        required=False,
+        help_text='A nominee holder\'s split. Elections: {"<nominee id>": {"for": "n", "against": "n", ...}}; '
+        'frequency and choice items: {"<option id>": "n"}.',
+    )
     holder = serializers.IntegerField(
         min_value=1, max_value=MAX_BIGINT, required=False, help_text="The holder represented (proxies)."
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        given = [name for name in ("option", "choice", "split") if name in attrs]
+        given = [name for name in ("option", "choice", "split", "votes", "cumulative", "splits") if name in attrs]
         if len(given) != 1:
-            raise serializers.ValidationError(_("Give exactly one of option, choice or split."))
+            raise serializers.ValidationError(
+                _("Give exactly one of option, choice, split, votes, cumulative or splits.")
+            )
+        entries = attrs[given[0]]
+        if isinstance(entries, dict) and len(entries) > MAX_BALLOT_LINES:
+            raise serializers.ValidationError({given[0]: _("At most %(max)d entries.") % {"max": MAX_BALLOT_LINES}})
         if "split" in attrs:
             attrs["split"] = {code: int(value) for code, value in attrs["split"].items()}
         return attrs
@@ -289,6 +348,46 @@ class WhatIfSerializer(serializers.Serializer):
     reason = serializers.CharField(help_text='"no quorum" when the meeting lacked quorum, else empty.')
 
 
+ITEM_FORMS = ["proposal", "election", "frequency", "choice"]
+ELECTION_STANDARDS = ["majority", "plurality"]
+
+
+class ElectionTermsSerializer(serializers.Serializer):
+    standard = serializers.ChoiceField(choices=ELECTION_STANDARDS)
+    seats = serializers.IntegerField()
+    cumulative = serializers.BooleanField()
+
+
+class NomineeResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    shares_for = serializers.CharField(
+        source="for", help_text="Shares (cumulatively, votes) for, as an integer string."
+    )
+    against = serializers.CharField(allow_null=True, help_text="Majority elections; null under plurality.")
+    withheld = serializers.CharField(allow_null=True, help_text="Plurality elections; null under majority.")
+    abstain = serializers.CharField(allow_null=True, help_text="Majority elections; null under plurality.")
+    broker_non_votes = serializers.CharField()
+    percent = serializers.CharField(allow_null=True, help_text="For as a share of for + against (or withheld).")
+    elected = serializers.BooleanField()
+    status = serializers.ChoiceField(choices=["elected", "not_elected", "tied", "resignation_tendered"])
+    recommendation = serializers.ChoiceField(choices=["for", "against", "abstain", "withhold", "none"])
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["for"] = fields.pop("shares_for")
+        return fields
+
+
+class OptionDecisionSerializer(serializers.Serializer):
+    winner = serializers.IntegerField(allow_null=True, help_text="The winning option's id; null on a tie.")
+    percent = serializers.CharField(allow_null=True, help_text="The leader's share of the votes cast.")
+    threshold = serializers.CharField(allow_null=True, help_text="Choice items with a threshold, e.g. 1/2.")
+    threshold_met = serializers.BooleanField(allow_null=True)
+    advisory = serializers.BooleanField()
+    broker_non_votes = serializers.CharField()
+
+
 class ResultsSerializer(serializers.Serializer):
     status = serializers.CharField()
     total_ballots = serializers.IntegerField()
@@ -306,16 +405,45 @@ class ResultsSerializer(serializers.Serializer):
     quorum = QuorumSerializer(allow_null=True)
     outcome = OutcomeSerializer(allow_null=True)
     what_if = WhatIfSerializer(many=True)
+    # What a meeting item's ballot form adds (DESIGN, Annual meeting ballots); absent otherwise.
+    form = serializers.ChoiceField(
+        choices=ITEM_FORMS, source="extra.form", required=False, help_text="Election, frequency and choice items."
+    )
+    election = ElectionTermsSerializer(source="extra.election", required=False, help_text="Elections.")
+    nominees = NomineeResultSerializer(many=True, source="extra.nominees", required=False, help_text="Elections.")
+    decision = OptionDecisionSerializer(
+        source="extra.decision", required=False, help_text="Frequency and choice items: the plurality's winner."
+    )
+
+
+class TabulationLineSerializer(serializers.Serializer):
+    option = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT, help_text="The nominee's or option's id.")
+    choice = serializers.ChoiceField(choices=["for", "against", "abstain", "withhold"], default="for")
+    shares = serializers.IntegerField(min_value=0, max_value=MAX_SHARES)
 
 
 class TabulationSerializer(serializers.Serializer):
-    shares_for = serializers.IntegerField(min_value=0, max_value=MAX_SHARES)
-    shares_against = serializers.IntegerField(min_value=0, max_value=MAX_SHARES)
-    shares_abstain = serializers.IntegerField(min_value=0, max_value=MAX_SHARES)
+    shares_for = serializers.IntegerField(min_value=0, max_value=MAX_SHARES, required=False, help_text="Proposals.")
+    shares_against = serializers.IntegerField(min_value=0, max_value=MAX_SHARES, required=False)
+    shares_abstain = serializers.IntegerField(min_value=0, max_value=MAX_SHARES, required=False)
+    lines = TabulationLineSerializer(
+        many=True,
+        required=False,
+        max_length=200,
+        help_text="Elections, frequency and choice items: per nominee or option.",
+    )
     broker_non_votes = serializers.IntegerField(min_value=0, max_value=MAX_SHARES, default=0)
     source = serializers.CharField(  # type: ignore[assignment] # a field, not Field.source
         max_length=255, required=False, allow_blank=True, default="", validators=[no_control_characters]
     )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        shares = [name for name in ("shares_for", "shares_against", "shares_abstain") if name in attrs]
+        if "lines" in attrs and shares:
+            raise serializers.ValidationError(_("Give lines, or shares for, against and abstain, not both."))
+        if "lines" not in attrs and len(shares) != 3:
+            raise serializers.ValidationError(_("Give shares_for, shares_against and shares_abstain (or lines)."))
+        return attrs
 
 
 class StoredPercentagesField(serializers.DictField):

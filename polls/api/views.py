@@ -354,7 +354,7 @@ class PollViewSet(
             serializer = BallotCastSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
             data = serializer.validated_data
-        if "option" in data:
+        if set(data) == {"option"}:
             result = ballot_cast(
                 poll_id=poll_id,
                 actor=acting_user(request),

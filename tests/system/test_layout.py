@@ -48,7 +48,7 @@ def test_a_lower_apps_templates_include_no_higher_apps_template(app: str) -> Non
 
 
 APPS = ("config", "core", "polls", "meetings", "proposals")
-KIND_HOMES = {"polls/kinds.py", "meetings/kinds.py"}
+KIND_HOMES = {"polls/kinds.py", "meetings/kinds.py", "meetings/ballot_forms.py"}
 # A branch on the poll's kind in code: the enum's members, the old `is_item`, a comparison with
 # a kind, or a kind spelled as text (in a filter or in SQL).
 KIND_BRANCH = re.compile(r"""PollKind\.|\.is_item\b|kind ==|kind !=|kind in |\bkind\s*=\s*['"](?:public|shareholder)""")
@@ -67,13 +67,9 @@ KIND_AS_DATA: dict[str, Counter[str]] = {
             'condition=Q(secret=False) | Q(kind=PollKind.PUBLIC), name="polls_poll_secret_only_public"': 1,
         }
     ),
-    "polls/api/serializers.py": Counter(
-        {"kind = serializers.ChoiceField(choices=PollKind.choices, default=PollKind.PUBLIC)": 1}
-    ),
-    "polls/api/filters.py": Counter({"kind = django_filters.ChoiceFilter(choices=PollKind.choices)": 1}),
     "polls/services.py": Counter({"kind=PollKind.PUBLIC,": 1}),  # poll_create
     "meetings/meeting_services.py": Counter({"kind=PollKind.SHAREHOLDER,": 1}),  # item_create
-    "config/settings.py": Counter({'"PollKindEnum": "polls.models.PollKind.choices",': 1}),
+    "config/settings.py": Counter({'"PollKindEnum": "polls.kinds.API_KINDS",': 1}),
 }
 
 

@@ -1,0 +1,259 @@
+"""The annual meeting's ballot forms as rules: what a ballot may say, how it moves the running
+totals, and who is elected or which option wins. Plain Python with no Django: the forms
+(meetings/ballot_forms.py) read and write rows and ask these functions.
+
+A ballot on an election, frequency or choice item is a set of lines, each "these shares (or,
+cumulatively, these votes) go to this choice on this nominee or option". Totals are kept per
+(nominee or option, choice) as (ballots, shares): a ballot counts once on each line it has."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from fractions import Fraction
+
+from polls.standards import Threshold, percent_of
+
+__all__ = [
+    "ElectionStandard",
+    "LineChoice",
+    "LineProblem",
+    "NomineeFigures",
+    "NomineeResult",
+    "OptionWin",
+    "ballot_lines",
+    "election_results",
+    "line_deltas",
+    "plurality_of_options",
+]
+
+
+class ElectionStandard(StrEnum):
+    # Each nominee is elected when for > against; abstentions and broker non-votes do not count.
+    MAJORITY = "majority"
+    # The `seats` nominees with most votes for are elected; withheld votes only show dissent.
+    PLURALITY = "plurality"
+
+
+class LineChoice(StrEnum):
+    FOR = "for"
+    AGAINST = "against"
+    ABSTAIN = "abstain"
+    WITHHOLD = "withhold"
+
+
+def allowed_choices(standard: ElectionStandard | None) -> tuple[LineChoice, ...]:
+    """The choices a nominee may be given: for/against/abstain under majority voting, for/withhold
+    under plurality. An option of a frequency or choice item takes only `for` (it is chosen)."""
+    if standard == ElectionStandard.MAJORITY:
+        return (LineChoice.FOR, LineChoice.AGAINST, LineChoice.ABSTAIN)
+    if standard == ElectionStandard.PLURALITY:
+        return (LineChoice.FOR, LineChoice.WITHHOLD)
+    return (LineChoice.FOR,)
+
+
+Line = tuple[int, str]  # (nominee or option id, choice)
+
+
+@dataclass(frozen=True)
+class LineProblem(Exception):
+    """What is wrong with a ballot: the field it is in and the rule, with the values that
+    put the rule in numbers. The form turns it into words in the reader's language."""
+
+    field: str
+    code: str
+    values: Mapping[str, object]
+
+
+def _whole(value: object, field: str) -> int:
+    # bool is an int in Python; "true" shares are not shares.
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise LineProblem(field, "not_whole", {})
+    text = str(value).strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 19:
+        raise LineProblem(field, "not_whole", {})
+    return int(text)
+
+
+def _known(key: object, ids: frozenset[int], field: str) -> int:
+    text = str(key).strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 19 or int(text) not in ids:
+        raise LineProblem(field, "unknown_id", {"id": str(key)[:40]})
+    return int(text)
+
+
+def ballot_lines(
+    *,
+    payload: Mapping[str, object],
+    ids: frozenset[int],
+    shares: int,
+    standard: ElectionStandard | None,
+    seats: int = 1,
+    cumulative: bool = False,
+) -> dict[Line, int]:
+    """The lines of a ballot, from its payload; a LineProblem for anything a ballot may not say.
+
+    Elections: `votes` ({nominee: choice}, every listed nominee gets all the shares), `splits`
+    ({nominee: {choice: n}}, a nominee holder's split: at most the shares on each nominee), or,
+    cumulatively, `cumulative` ({nominee: n}, at most shares x seats in all). Frequency and
+    choice items: `option` (all the shares) or `splits` ({option: n}, at most the shares in
+    all). A nominee left out is unvoted."""
+    given = [key for key in ("votes", "splits", "cumulative", "option") if key in payload]
+    expected = _ballot_keys(standard, cumulative)
+    if len(given) != 1 or given[0] not in expected:
+        raise LineProblem("ballot", "one_of", {"keys": ", ".join(expected)})
+    key = given[0]
+    if key == "option":
+        return {(_known(payload["option"], ids, "option"), LineChoice.FOR): shares}
+    value = payload[key]
+    if not isinstance(value, Mapping) or not value:
+        raise LineProblem(key, "empty", {})
+    if key == "votes":
+        return _votes(value, ids, shares, standard)
+    if key == "splits" and standard is not None:
+        return _splits(value, ids, shares, standard)
+    lines = {(_known(k, ids, key), LineChoice.FOR): _whole(v, f"{key}.{k}") for k, v in value.items()}
+    limit = shares * seats if key == "cumulative" else shares
+    if sum(lines.values()) > limit:
+        raise LineProblem(key, "over_limit", {"given": sum(lines.values()), "limit": limit})
+    return {line: n for line, n in lines.items() if n}
+
+
+def _ballot_keys(standard: ElectionStandard | None, cumulative: bool) -> tuple[str, ...]:
+    if standard is None:
+        return ("option", "splits")
+    return ("cumulative",) if cumulative else ("votes", "splits")
+
+
+def _choice(value: object, allowed: tuple[LineChoice, ...], field: str) -> LineChoice:
+    if isinstance(value, str) and value in allowed:
+        return LineChoice(value)
+    raise LineProblem(field, "choice", {"allowed": ", ".join(allowed)})
+
+
+def _votes(
+    value: Mapping[object, object], ids: frozenset[int], shares: int, standard: ElectionStandard | None
+) -> dict[Line, int]:
+    allowed = allowed_choices(standard)
+    return {(_known(k, ids, "votes"), _choice(v, allowed, f"votes.{k}")): shares for k, v in value.items()}
+
+
+def _splits(
+    value: Mapping[object, object], ids: frozenset[int], shares: int, standard: ElectionStandard | None
+) -> dict[Line, int]:
+    allowed = allowed_choices(standard)
+    lines: dict[Line, int] = {}
+    for key, split in value.items():
+        nominee = _known(key, ids, "splits")
+        if not isinstance(split, Mapping) or not split:
+            raise LineProblem(f"splits.{key}", "empty", {})
+        amounts = {_choice(c, allowed, f"splits.{key}"): _whole(n, f"splits.{key}.{c}") for c, n in split.items()}
+        if sum(amounts.values()) > shares:
+            raise LineProblem(f"splits.{key}", "over_limit", {"given": sum(amounts.values()), "limit": shares})
+        lines.update({(nominee, choice): n for choice, n in amounts.items() if n})
+    return lines
+
+
+def line_deltas(old: Mapping[Line, int], new: Mapping[Line, int]) -> dict[Line, tuple[int, int]]:
+    """How a ballot's change moves each line's (ballots, shares) total; lines left alone are absent."""
+    deltas = {}
+    for line in old.keys() | new.keys():
+        before, after = old.get(line, 0), new.get(line, 0)
+        if before != after:
+            deltas[line] = (int(after > 0) - int(before > 0), after - before)
+    return deltas
+
+
+def ballot_weight(lines: Mapping[Line, int], *, cumulative: bool, seats: int, shares: int) -> int:
+    """The shares a ballot speaks for (its weight: what counts toward quorum). One line's
+    shares at most per nominee or option, or all of them cumulatively or on a whole ballot."""
+    if not lines:
+        return 0
+    if cumulative:
+        return shares
+    per_target: dict[int, int] = {}
+    for (target, _line_choice), n in lines.items():
+        per_target[target] = per_target.get(target, 0) + n
+    return max(per_target.values())
+
+
+@dataclass(frozen=True)
+class NomineeFigures:
+    id: int
+    for_: int
+    against: int  # withheld, under plurality voting
+    abstain: int
+
+
+@dataclass(frozen=True)
+class NomineeResult:
+    id: int
+    percent: Decimal | None  # for as a share of for + against (or withheld)
+    elected: bool
+    # "elected", "not_elected", "tied" (plurality: tied for the last seat) or
+    # "resignation_tendered" (majority: failed, the board decides on the resignation).
+    status: str
+
+
+def election_results(nominees: list[NomineeFigures], *, standard: ElectionStandard, seats: int) -> list[NomineeResult]:
+    """Who is elected, in the nominees' order."""
+    if standard == ElectionStandard.MAJORITY:
+        return [
+            NomineeResult(
+                id=n.id,
+                percent=_percent(n.for_, n.for_ + n.against),
+                elected=n.for_ > n.against,
+                status="elected" if n.for_ > n.against else "resignation_tendered",
+            )
+            for n in nominees
+        ]
+    ranked = sorted((n.for_ for n in nominees), reverse=True)
+    # The votes the last seat needs: a nominee strictly above it is elected; at it, elected
+    # only if everyone at it fits in the seats left.
+    cut = ranked[seats - 1] if 0 < seats <= len(ranked) else 0
+    above = sum(1 for v in ranked if v > cut)
+    at_cut = sum(1 for v in ranked if v == cut)
+    fits = above + at_cut <= seats
+    out = []
+    for n in nominees:
+        if n.for_ > cut or (n.for_ == cut and fits and cut > 0):
+            status = "elected"
+        elif n.for_ == cut and cut > 0:
+            status = "tied"
+        else:
+            status = "not_elected"
+        out.append(
+            NomineeResult(
+                id=n.id, percent=_percent(n.for_, n.for_ + n.against), elected=status == "elected", status=status
+            )
+        )
+    return out
+
+
+def _percent(part: int, whole: int) -> Decimal | None:
+    return percent_of(Fraction(part, whole)) if whole else None
+
+
+@dataclass(frozen=True)
+class OptionWin:
+    winner: int | None  # None on a tie, with no votes, or below the threshold
+    tied: tuple[int, ...]
+    percent: Decimal | None  # the leader's share of the votes cast
+    threshold_met: bool | None  # None when the item has no threshold
+
+
+def plurality_of_options(
+    votes: Mapping[int, int], *, abstain: int | None = None, threshold: Threshold | None = None
+) -> OptionWin:
+    """The option with most votes cast wins (frequency, choice). Abstentions are not votes cast;
+    a threshold, when set, is of the votes cast."""
+    counted = {option: n for option, n in votes.items() if option != abstain}
+    cast = sum(counted.values())
+    top = max(counted.values(), default=0)
+    leaders = tuple(option for option, n in counted.items() if n == top) if top else ()
+    percent = _percent(top, cast)
+    met = None if threshold is None or not cast else threshold.met_by(Fraction(top, cast))
+    winner = leaders[0] if len(leaders) == 1 and met is not False else None
+    return OptionWin(winner=winner, tied=leaders if len(leaders) > 1 else (), percent=percent, threshold_met=met)

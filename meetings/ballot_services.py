@@ -1,0 +1,307 @@
+"""Writes of the annual meeting's ballot forms (election, frequency, choice): a holder's ballot
+of lines, the inspector's figures per nominee or option, and the items' creation with their
+nominees or options. The rules (what a ballot may say, who is elected) are ballot_rules'."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.audit import audit_append
+from meetings import ballot_rules
+from meetings.ballot_forms import LineItem
+from meetings.ballot_models import BallotLine, ItemTerms, NomineeTally, TabulationLine
+from meetings.ballot_rules import ElectionStandard, Line, LineChoice, LineProblem
+from meetings.models import Tabulation
+from meetings.services import holder_for_ballot
+from polls import kinds, refusals
+from polls.ballots import (
+    CastResult,
+    Created,
+    _apply_deltas,
+    _audit_ballot,
+    _check_open,
+    _insert_or_lock_ballot,
+    _poll_for_ballot,
+)
+from polls.exceptions import (
+    ChangeNotAllowed,
+    IllegalTransition,
+    InvalidPollData,
+    InvalidVote,
+    NotEligible,
+    PollNotFound,
+)
+from polls.models import Ballot, Option, Poll, PollStatus
+from polls.services import _locked_poll, grouped_number
+
+# The tally column moved by each choice other than `for` (which moves the option's own counters).
+TALLY_COLUMNS = {
+    LineChoice.AGAINST: ("against_ballots", "against_shares"),
+    LineChoice.WITHHOLD: ("against_ballots", "against_shares"),
+    LineChoice.ABSTAIN: ("abstain_ballots", "abstain_shares"),
+}
+
+
+def problem_text(problem: LineProblem) -> str:
+    """A ballot's problem in the reader's words, naming the field and what is allowed."""
+    values = dict(problem.values)
+    texts = {
+        "one_of": _("Give exactly one of: %(keys)s."),
+        "empty": _("%(field)s is empty; name at least one nominee or option."),
+        "unknown_id": _("%(field)s names %(id)s, which is not a nominee or option of this item."),
+        "choice": _("%(field)s: the choices on this item are %(allowed)s."),
+        "not_whole": _("%(field)s must be a whole, non-negative number."),
+        "over_limit": _("%(field)s gives %(given)s votes; at most %(limit)s are allowed."),
+    }
+    for key in ("given", "limit"):
+        if key in values:
+            values[key] = grouped_number(int(str(values[key])))
+    return texts[problem.code] % {"field": problem.field, **values}
+
+
+def lines_payload(lines: Mapping[Line, int]) -> list[list[object]]:
+    """A ballot's lines as its audit link records them: sorted, plain JSON."""
+    return [[option, str(choice), shares] for (option, choice), shares in sorted(lines.items())]
+
+
+def _stored_lines(ballot: Ballot) -> dict[Line, int]:
+    return {
+        (o, c): s for o, c, s in BallotLine.objects.filter(ballot=ballot).values_list("option_id", "choice", "shares")
+    }
+
+
+def lines_totals_move(*, poll: Poll, old: Mapping[Line, int], new: Mapping[Line, int], weight_delta: int) -> None:
+    """Move the running totals from a ballot's old lines to its new ones: `for` on the options'
+    own counters, the other choices on the nominees' tallies, the shares voted on the terms."""
+    deltas = ballot_rules.line_deltas(old, new)
+    _apply_deltas({option: d for (option, choice), d in deltas.items() if choice == LineChoice.FOR})
+    for (option, choice), (ballots, shares) in sorted(deltas.items()):
+        if choice != LineChoice.FOR:
+            ballots_column, shares_column = TALLY_COLUMNS[LineChoice(choice)]
+            NomineeTally.objects.filter(option_id=option).update(
+                **{ballots_column: F(ballots_column) + ballots, shares_column: F(shares_column) + shares}
+            )
+    if weight_delta:
+        ItemTerms.objects.filter(poll_id=poll.pk).update(shares_voted=F("shares_voted") + weight_delta)
+
+
+def _lines_of(*, poll: Poll, terms: ItemTerms, shares: int, data: Mapping[str, Any]) -> dict[Line, int]:
+    ids = frozenset(Option.objects.filter(poll_id=poll.pk).values_list("pk", flat=True))
+    standard = ElectionStandard(terms.election_standard) if terms.election_standard else None
+    payload = {key: value for key, value in data.items() if key != "holder"}
+    try:
+        lines = ballot_rules.ballot_lines(
+            payload=payload, ids=ids, shares=shares, standard=standard, seats=terms.seats, cumulative=terms.cumulative
+        )
+    except LineProblem as problem:
+        raise InvalidVote(problem_text(problem)) from None
+    if not lines:
+        raise InvalidVote(_("The ballot gives no shares to anything; vote on at least one nominee or option."))
+    return lines
+
+
+@transaction.atomic
+def item_lines_cast(
+    *, poll_id: int, actor: User, data: Mapping[str, Any], now: datetime.datetime | None = None
+) -> CastResult:
+    """A holder's ballot on an election, frequency or choice item, cast by the holder or its
+    proxy: lines checked by the item's terms, the latest ballot for the holder counting."""
+    now = now or timezone.now()
+    if not actor.is_authenticated or not actor.is_active:
+        raise NotEligible(_("Log in to vote."))
+    poll = _poll_for_ballot(poll_id)
+    if poll.status == PollStatus.DRAFT:
+        raise PollNotFound()
+    kinds.form_of(poll).check_share_ballot()
+    _check_open(poll, now)
+    holder = holder_for_ballot(poll=poll, actor=actor, holder_id=data.get("holder"))
+    if holder.shares <= 0:
+        raise NotEligible(_("That holder has no shares to vote at the record date."))
+    terms = ItemTerms.objects.get(poll_id=poll.pk)
+    lines = _lines_of(poll=poll, terms=terms, shares=holder.shares, data=data)
+    weight = ballot_rules.ballot_weight(lines, cumulative=terms.cumulative, seats=terms.seats, shares=holder.shares)
+    existing = _insert_or_lock_ballot(
+        lambda: Ballot.objects.create(poll_id=poll.pk, voter=actor, holder=holder, option_id=None, weight=weight),
+        Ballot.objects.filter(poll_id=poll.pk, holder_id=holder.pk),
+    )
+    created = isinstance(existing, Created)
+    ballot = existing.ballot if isinstance(existing, Created) else existing
+    old: dict[Line, int] = {}
+    old_weight = 0
+    if not created:
+        if not poll.allow_change:
+            raise ChangeNotAllowed(
+                _("A ballot for %(holder)s is already recorded and this item does not allow changes.")
+                % {"holder": holder.name}
+            )
+        old, old_weight = _stored_lines(ballot), ballot.weight
+        BallotLine.objects.filter(ballot=ballot).delete()
+        ballot.voter, ballot.weight = actor, weight
+        ballot.save(update_fields=["voter", "weight", "updated_at"])
+    else:
+        Poll.objects.filter(pk=poll.pk).update(ballot_count=F("ballot_count") + 1)
+    BallotLine.objects.bulk_create(
+        BallotLine(ballot=ballot, option_id=option, choice=choice, shares=shares)
+        for (option, choice), shares in sorted(lines.items())
+    )
+    lines_totals_move(poll=poll, old=old, new=lines, weight_delta=weight - old_weight)
+    link_hash = _audit_ballot(
+        poll, ballot, actor, "ballot_cast" if created else "ballot_changed", extra={"lines": lines_payload(lines)}
+    )
+    return CastResult(ballot=ballot, created=created, changed=not created and old != lines, link_hash=link_hash)
+
+
+def lines_withdraw(*, poll: Poll, ballot: Ballot) -> None:
+    """Take a withdrawn ballot's lines off the totals (in the withdrawal's transaction)."""
+    lines_totals_move(poll=poll, old=_stored_lines(ballot), new={}, weight_delta=-ballot.weight)
+
+
+def _tabulation_lines(poll: Poll, lines: Any) -> dict[Line, int]:
+    ids = set(Option.objects.filter(poll_id=poll.pk).values_list("pk", flat=True))
+    terms = ItemTerms.objects.get(poll_id=poll.pk)
+    standard = ElectionStandard(terms.election_standard) if terms.election_standard else None
+    allowed = ballot_rules.allowed_choices(standard)
+    figures: dict[Line, int] = {}
+    for row in lines or []:
+        option, choice, shares = row.get("option"), row.get("choice", "for"), row.get("shares")
+        if option not in ids:
+            raise InvalidPollData(_("lines: %(id)s is not a nominee or option of this item.") % {"id": option})
+        if choice not in allowed:
+            raise InvalidPollData(
+                _("lines: the choices on this item are %(allowed)s.") % {"allowed": ", ".join(allowed)}
+            )
+        if isinstance(shares, bool) or not isinstance(shares, int) or shares < 0:
+            raise InvalidPollData(_("Tabulated totals must not be negative."))
+        if (option, choice) in figures:
+            raise InvalidPollData(_("lines: each nominee or option and choice appears once."))
+        figures[(option, LineChoice(choice))] = shares
+    return figures
+
+
+@transaction.atomic
+def lines_tabulation_record(
+    *, poll: Poll, actor: User, lines: Any, broker_non_votes: int = 0, source: str = "", **_ignored: Any
+) -> Tabulation:
+    """The inspector's official figures per nominee or option (with broker non-votes) for an
+    election, frequency or choice item, once it has closed; they replace the ballots' totals."""
+    poll = _locked_poll(poll.pk)
+    if poll.status == PollStatus.CERTIFIED:
+        raise IllegalTransition(_("The item is certified; its result is frozen."))
+    if poll.effective_status() != PollStatus.CLOSED:
+        raise IllegalTransition(refusals.TABULATION_BEFORE_CLOSE)
+    if broker_non_votes < 0:
+        raise InvalidPollData(_("Tabulated totals must not be negative."))
+    figures = _tabulation_lines(poll, lines)
+    assert poll.meeting is not None  # noqa: S101 - items belong to meetings
+    audit_append(
+        stream=f"poll:{poll.pk}",
+        action="tabulation_recorded",
+        actor=actor,
+        payload={"lines": lines_payload(figures), "bnv": broker_non_votes},
+    )
+    tabulation, _created = Tabulation.objects.update_or_create(
+        poll=poll,
+        defaults={
+            "shares_for": 0,
+            "shares_against": 0,
+            "shares_abstain": 0,
+            "broker_non_votes": broker_non_votes,
+            "source": source,
+            "entered_by": actor,
+        },
+    )
+    TabulationLine.objects.filter(tabulation=tabulation).delete()
+    TabulationLine.objects.bulk_create(
+        TabulationLine(tabulation=tabulation, option_id=option, choice=choice, shares=shares)
+        for (option, choice), shares in sorted(figures.items())
+    )
+    return tabulation
+
+
+@transaction.atomic
+def annual_item_create(
+    *,
+    meeting: Any,
+    kind: str,
+    title: str,
+    opens_at: datetime.datetime,
+    closes_at: datetime.datetime,
+    actor: User | None,
+    nominees: list[str] | None = None,
+    options: list[str] | None = None,
+    seats: int = 1,
+    election_standard: str = "",
+    cumulative: bool = False,
+    threshold: str | None = None,
+    comparator: str = ">",
+    description: str = "",
+    allow_change: bool = True,
+    results_visibility: str = "after_close",
+) -> Poll:
+    """An election, frequency or choice item on the meeting's ballot, with its nominees or
+    options and its terms. A frequency vote is advisory; a choice item may need a threshold."""
+    from meetings.meeting_services import item_terms_problems
+    from polls.services import _parse_fraction, _refuse_control_characters
+
+    _refuse_control_characters(title=title)
+    problems = item_terms_problems(
+        meeting=meeting, opens_at=opens_at, closes_at=closes_at, standard="plurality", threshold=threshold or "1/2"
+    )
+    if problems:
+        raise InvalidPollData(next(iter(problems.values())))
+    form = kinds.form_for(kind)
+    assert isinstance(form, LineItem)  # noqa: S101 - the forms' create calls this with their own kind
+    if threshold is not None and not form.takes_threshold:
+        raise InvalidPollData(_("Only a choice item takes a threshold."))
+    labels, codes = form.item_labels(nominees=nominees, options=options, title=title)
+    form.terms_check(seats=seats, election_standard=election_standard, cumulative=cumulative, nominees=len(labels))
+    fraction = _parse_fraction(threshold or "1/2", comparator, what=_("threshold"))
+    poll = Poll.objects.create(
+        title=title,
+        description=description,
+        kind=kind,
+        meeting=meeting,
+        standard="plurality",
+        threshold_numerator=fraction.fraction.numerator,
+        threshold_denominator=fraction.fraction.denominator,
+        threshold_comparator=str(fraction.comparator),
+        advisory=form.always_advisory,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        allow_change=allow_change,
+        results_visibility=results_visibility,
+        created_by=actor,
+    )
+    created = Option.objects.bulk_create(
+        Option(poll=poll, label=label, position=i, code=codes.get(i, "")) for i, label in enumerate(labels)
+    )
+    if form.has_nominees:
+        NomineeTally.objects.bulk_create(NomineeTally(option=option) for option in created)
+    ItemTerms.objects.create(
+        poll=poll,
+        seats=seats,
+        election_standard=election_standard,
+        cumulative=cumulative,
+        has_threshold=threshold is not None,
+    )
+    audit_append(
+        stream=f"poll:{poll.pk}",
+        action="item_created",
+        actor=actor,
+        payload={
+            "kind": kind,
+            "options": labels,
+            "seats": seats,
+            "standard": election_standard,
+            "cumulative": cumulative,
+        },
+    )
+    return poll
