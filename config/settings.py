@@ -159,6 +159,8 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Quorum <quorum@localhost>")
 # Links in e-mails point here.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The issuer named at the head of the Item 5.07 export (Form 8-K) and its printable page.
+COMPANY_NAME = env.str("COMPANY_NAME", default="Quorum Demo, Inc.")
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
@@ -273,6 +275,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ComparatorEnum": "polls.models.Comparator.choices",
         "PollKindEnum": "polls.kinds.API_KINDS",
+        "VoteStandardEnum": "polls.models.VoteStandard.choices",
+        "ElectionStandardEnum": "polls.api.serializers.ELECTION_STANDARDS",
+        "ItemFormEnum": "polls.api.serializers.ITEM_FORMS",
         "ProposalKindEnum": "proposals.models.ProposalKind.choices",
         "ConsentOutcomeEnum": "proposals.models.ConsentOutcome.choices",
     },

@@ -361,8 +361,7 @@ class ElectionTermsSerializer(serializers.Serializer):
 class NomineeResultSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
-    shares_for = serializers.CharField(
-        source="for", help_text="Shares (cumulatively, votes) for, as an integer string."
+    shares_for = serializers.CharField( help_text="Shares (cumulatively, votes) for, as an integer string."
     )
     against = serializers.CharField(allow_null=True, help_text="Majority elections; null under plurality.")
     withheld = serializers.CharField(allow_null=True, help_text="Plurality elections; null under majority.")

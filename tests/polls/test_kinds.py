@@ -21,8 +21,13 @@ pytestmark = pytest.mark.django_db
 def test_each_kind_has_its_registered_form() -> None:
     assert type(kinds.form_for(PollKind.PUBLIC)) is kinds.BallotForm
     assert type(kinds.form_for(PollKind.SHAREHOLDER)) is ShareholderItem
+    assert [kinds.form_for(kind).form_name for kind in ("election", "frequency", "choice")] == [
+        "election",
+        "frequency",
+        "choice",
+    ]
     with pytest.raises(LookupError):
-        kinds.form_for("frequency")
+        kinds.form_for("referendum")
 
 
 def test_a_poll_reads_its_form_from_the_registry() -> None:
@@ -35,7 +40,10 @@ def test_a_poll_reads_its_form_from_the_registry() -> None:
 def test_the_kinds_are_chosen_by_what_their_forms_say() -> None:
     assert kinds.kinds_where(lambda form: form.listed) == [PollKind.PUBLIC]
     assert kinds.kinds_where(lambda form: form.option_ballots) == [PollKind.PUBLIC]
-    assert kinds.kinds_where(lambda form: form.takes_tabulation) == [PollKind.SHAREHOLDER]
+    assert kinds.kinds_where(lambda form: form.takes_tabulation) == ["choice", "election", "frequency", "shareholder"]
+    assert kinds.kinds_named("shareholder") == ["choice", "election", "frequency", "shareholder"]
+    assert kinds.kind_for(api_kind="shareholder", form_name="election") == "election"
+    assert kinds.kind_for(api_kind="public", form_name="proposal") == "public"
 
 
 class Quiet(kinds.BallotForm):
