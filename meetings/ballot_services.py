@@ -10,12 +10,12 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audit_append
 from meetings import ballot_rules
+from meetings.ballot_counters import counters_move
 from meetings.ballot_forms import LineItem
 from meetings.ballot_models import BallotLine, ItemTerms, NomineeTally, TabulationLine
 from meetings.ballot_rules import ElectionStandard, Line, LineChoice, LineProblem
@@ -25,7 +25,6 @@ from polls import kinds, refusals
 from polls.ballots import (
     CastResult,
     Created,
-    _apply_deltas,
     _audit_ballot,
     _check_open,
     _insert_or_lock_ballot,
@@ -41,13 +40,6 @@ from polls.exceptions import (
 )
 from polls.models import Ballot, Option, Poll, PollStatus
 from polls.services import _locked_poll, grouped_number
-
-# The tally column moved by each choice other than `for` (which moves the option's own counters).
-TALLY_COLUMNS = {
-    LineChoice.AGAINST: ("against_ballots", "against_shares"),
-    LineChoice.WITHHOLD: ("against_ballots", "against_shares"),
-    LineChoice.ABSTAIN: ("abstain_ballots", "abstain_shares"),
-}
 
 
 def problem_text(problem: LineProblem) -> str:
@@ -76,21 +68,6 @@ def _stored_lines(ballot: Ballot) -> dict[Line, int]:
     return {
         (o, c): s for o, c, s in BallotLine.objects.filter(ballot=ballot).values_list("option_id", "choice", "shares")
     }
-
-
-def lines_totals_move(*, poll: Poll, old: Mapping[Line, int], new: Mapping[Line, int], weight_delta: int) -> None:
-    """Move the running totals from a ballot's old lines to its new ones: `for` on the options'
-    own counters, the other choices on the nominees' tallies, the shares voted on the terms."""
-    deltas = ballot_rules.line_deltas(old, new)
-    _apply_deltas({option: d for (option, choice), d in deltas.items() if choice == LineChoice.FOR})
-    for (option, choice), (ballots, shares) in sorted(deltas.items()):
-        if choice != LineChoice.FOR:
-            ballots_column, shares_column = TALLY_COLUMNS[LineChoice(choice)]
-            NomineeTally.objects.filter(option_id=option).update(
-                **{ballots_column: F(ballots_column) + ballots, shares_column: F(shares_column) + shares}
-            )
-    if weight_delta:
-        ItemTerms.objects.filter(poll_id=poll.pk).update(shares_voted=F("shares_voted") + weight_delta)
 
 
 def _lines_of(*, poll: Poll, terms: ItemTerms, shares: int, data: Mapping[str, Any]) -> dict[Line, int]:
@@ -146,22 +123,24 @@ def item_lines_cast(
         BallotLine.objects.filter(ballot=ballot).delete()
         ballot.voter, ballot.weight = actor, weight
         ballot.save(update_fields=["voter", "weight", "updated_at"])
-    else:
-        Poll.objects.filter(pk=poll.pk).update(ballot_count=F("ballot_count") + 1)
     BallotLine.objects.bulk_create(
         BallotLine(ballot=ballot, option_id=option, choice=choice, shares=shares)
         for (option, choice), shares in sorted(lines.items())
     )
-    lines_totals_move(poll=poll, old=old, new=lines, weight_delta=weight - old_weight)
     link_hash = _audit_ballot(
         poll, ballot, actor, "ballot_cast" if created else "ballot_changed", extra={"lines": lines_payload(lines)}
+    )
+    # Last, so the rows every voter of the item shares are held for the shortest time.
+    counters_move(
+        poll_id=poll.pk, old=old, new=lines, weight_delta=weight - old_weight, ballots_delta=1 if created else 0
     )
     return CastResult(ballot=ballot, created=created, changed=not created and old != lines, link_hash=link_hash)
 
 
 def lines_withdraw(*, poll: Poll, ballot: Ballot) -> None:
     """Take a withdrawn ballot's lines off the totals (in the withdrawal's transaction)."""
-    lines_totals_move(poll=poll, old=_stored_lines(ballot), new={}, weight_delta=-ballot.weight)
+    # The ballot count goes down in the form's after_withdraw, as a proposal's does.
+    counters_move(poll_id=poll.pk, old=_stored_lines(ballot), new={}, weight_delta=-ballot.weight, ballots_delta=0)
 
 
 def _tabulation_lines(poll: Poll, lines: Any) -> dict[Line, int]:
