@@ -52,7 +52,7 @@ class LineItem(ShareholderItem):
     tabulated per nominee or option, and terms of their own instead of a vote standard."""
 
     decided_by_standard = False
-    extra_keys = ("form",)
+    extra_keys: tuple[str, ...] = ("form",)
     # Its options are nominees, each with a tally of against (or withheld) and abstain.
     has_nominees = False
     # The vote only advises the board (say-on-pay frequency).
@@ -262,6 +262,7 @@ class ElectionItem(LineItem):
     form_name = "election"
     extra_keys = ("form", "election", "nominees")
     has_nominees = True
+    results_template = "meetings/results/election.html"
 
     def item_labels(
         self, *, nominees: list[str] | None, options: list[str] | None, title: str
@@ -332,6 +333,7 @@ class OptionItem(LineItem):
     the option with most votes cast wins."""
 
     extra_keys = ("form", "decision")
+    results_template = "meetings/results/options.html"
 
     def _abstain(self, options: list[Option]) -> int | None:
         return next((option.pk for option in options if option.code == "abstain"), None)

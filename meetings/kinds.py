@@ -112,7 +112,7 @@ class ShareholderItem(kinds.BallotForm):
         counted = Ballot.objects.filter(poll_id=poll.pk).count()
         return None if counted == poll.ballot_count else (poll.ballot_count, counted)
 
-    def totals(self, *, poll: Poll, options: list[Option]) -> results.ShareTotals:
+    def totals(self, *, poll: Poll, options: list[Option]) -> results.ShareTotals | None:
         meeting = poll.meeting
         assert meeting is not None  # noqa: S101 - items belong to meetings
         outstanding = meeting.register.shares_outstanding

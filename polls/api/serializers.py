@@ -361,8 +361,7 @@ class ElectionTermsSerializer(serializers.Serializer):
 class NomineeResultSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
-    shares_for = serializers.CharField( help_text="Shares (cumulatively, votes) for, as an integer string."
-    )
+    shares_for = serializers.CharField(help_text="Shares (cumulatively, votes) for, as an integer string.")
     against = serializers.CharField(allow_null=True, help_text="Majority elections; null under plurality.")
     withheld = serializers.CharField(allow_null=True, help_text="Plurality elections; null under majority.")
     abstain = serializers.CharField(allow_null=True, help_text="Majority elections; null under plurality.")
@@ -425,8 +424,8 @@ class TabulationSerializer(serializers.Serializer):
     shares_for = serializers.IntegerField(min_value=0, max_value=MAX_SHARES, required=False, help_text="Proposals.")
     shares_against = serializers.IntegerField(min_value=0, max_value=MAX_SHARES, required=False)
     shares_abstain = serializers.IntegerField(min_value=0, max_value=MAX_SHARES, required=False)
-    lines = TabulationLineSerializer(
-        many=True,
+    lines = serializers.ListField(
+        child=TabulationLineSerializer(),
         required=False,
         max_length=200,
         help_text="Elections, frequency and choice items: per nominee or option.",
