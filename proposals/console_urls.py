@@ -1,6 +1,6 @@
 from django.urls import path
 
-from proposals import console, console_imports, console_polls, people
+from proposals import console, console_imports, console_polls, console_tabulation, people
 
 app_name = "console"
 
@@ -16,7 +16,7 @@ urlpatterns = [
     path("meetings/<int:meeting_id>/", console_polls.meeting_view, name="meeting"),
     path("polls/<int:poll_id>/edit/", console_polls.poll_edit, name="poll-edit"),
     path("polls/<int:poll_id>/delete/", console_polls.poll_delete, name="poll-delete"),
-    path("polls/<int:poll_id>/tabulation/", console.tabulation_enter, name="tabulation"),
+    path("polls/<int:poll_id>/tabulation/", console_tabulation.tabulation_enter, name="tabulation"),
     path("polls/<int:poll_id>/open/", console.poll_act, {"action": "open"}, name="poll-open"),
     path("polls/<int:poll_id>/close/", console.poll_act, {"action": "close"}, name="poll-close"),
     path("polls/<int:poll_id>/certify/", console.poll_certify, name="poll-certify"),
