@@ -278,6 +278,7 @@ SPECTACULAR_SETTINGS = {
         "VoteStandardEnum": "polls.models.VoteStandard.choices",
         "ElectionStandardEnum": "polls.api.serializers.ELECTION_STANDARDS",
         "ItemFormEnum": "polls.api.serializers.ITEM_FORMS",
+        "LineChoiceEnum": "polls.api.serializers.LINE_CHOICES",
         "ProposalKindEnum": "proposals.models.ProposalKind.choices",
         "ConsentOutcomeEnum": "proposals.models.ConsentOutcome.choices",
     },

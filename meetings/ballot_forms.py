@@ -93,6 +93,12 @@ class LineItem(ShareholderItem):
         )
         return {row["option_id"]: (row["n"], row["w"] or 0) for row in rows}
 
+    def ballot_detail(self, ballot: Ballot) -> dict[str, Any]:
+        from meetings.ballot_services import lines_json
+
+        lines = BallotLine.objects.filter(ballot=ballot).values_list("option_id", "choice", "shares")
+        return {"lines": lines_json({(option, choice): shares for option, choice, shares in lines})}
+
     def tally_problems(self, poll: Poll) -> list[str]:
         problems = []
         terms = self.terms(poll)
@@ -210,7 +216,10 @@ class LineItem(ShareholderItem):
         }
 
     def options_check(self, *, labels: list[str], creating: bool) -> None:
-        raise InvalidPollData(_("This item's nominees or options are set when it is created."))
+        """In the admin, a new item's nominees or options are listed as a poll's are (its terms
+        then default: one seat, majority voting); afterwards they are fixed (read-only there)."""
+        if creating:
+            self.item_labels(nominees=None, options=labels, title="")
 
     def create_problem(self, data: Mapping[str, Any]) -> dict[str, str]:
         if "meeting" not in data:
@@ -269,10 +278,10 @@ class ElectionItem(LineItem):
     ) -> tuple[list[str], dict[int, str]]:
         from polls.services import _clean_options
 
-        if options:
+        if options and nominees:
             raise InvalidPollData(_("An election lists nominees, not options."))
         try:
-            return _clean_options(nominees or [], title=title), {}
+            return _clean_options(nominees or options or [], title=title), {}
         except InvalidPollData:
             raise InvalidPollData(_("An election needs 2 to 20 nominees, each named once.")) from None
 

@@ -64,6 +64,14 @@ def lines_payload(lines: Mapping[Line, int]) -> list[list[object]]:
     return [[option, str(choice), shares] for (option, choice), shares in sorted(lines.items())]
 
 
+def lines_json(lines: Mapping[Line, int]) -> list[dict[str, object]]:
+    """A ballot's lines as the API shows them: shares as integer strings."""
+    return [
+        {"option": option, "choice": str(choice), "shares": str(shares)}
+        for (option, choice), shares in sorted(lines.items())
+    ]
+
+
 def _stored_lines(ballot: Ballot) -> dict[Line, int]:
     return {
         (o, c): s for o, c, s in BallotLine.objects.filter(ballot=ballot).values_list("option_id", "choice", "shares")
@@ -134,7 +142,13 @@ def item_lines_cast(
     counters_move(
         poll_id=poll.pk, old=old, new=lines, weight_delta=weight - old_weight, ballots_delta=1 if created else 0
     )
-    return CastResult(ballot=ballot, created=created, changed=not created and old != lines, link_hash=link_hash)
+    return CastResult(
+        ballot=ballot,
+        created=created,
+        changed=not created and old != lines,
+        link_hash=link_hash,
+        detail={"lines": lines_json(lines)},
+    )
 
 
 def lines_withdraw(*, poll: Poll, ballot: Ballot) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
@@ -117,6 +118,8 @@ class CastResult:
     changed: bool
     # The hash of the ballot's latest audit link: the receipt code is its prefix (polls/receipts.py).
     link_hash: str
+    # What the ballot's form adds to the API's answer (a ballot of lines: its `lines`).
+    detail: dict[str, Any] = field(default_factory=dict)
 
 
 def ballot_cast(*, poll_id: int, actor: User, option_id: int, now: datetime.datetime | None = None) -> CastResult:

@@ -70,6 +70,9 @@ class BallotForm:
     takes_tabulation = False
     # An option reaching a threshold may open a draft proposal (poll_escalation_set).
     escalates = True
+    # The results page's part for this form (a template name), included in place of the
+    # engine's option table; "" keeps the engine's own.
+    results_template: str = ""
 
     def ballot_of(self, *, poll: Poll, user: User | AnonymousUser, holder_id: int | None) -> Ballot | None:
         from polls.models import Ballot
@@ -149,6 +152,10 @@ class BallotForm:
 
     def results_extra(self, *, poll: Poll, options: list[Option], weights: list[int]) -> dict[str, Any]:
         """What the form's results add to the engine's (plain JSON, keys in `extra_keys`)."""
+        return {}
+
+    def ballot_detail(self, ballot: Ballot) -> dict[str, Any]:
+        """What the API's answer about a ballot adds beside the row's fields."""
         return {}
 
     def tally_problems(self, poll: Poll) -> list[str]:

@@ -203,6 +203,15 @@ class BallotSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+LINE_CHOICES = ["for", "against", "abstain", "withhold"]
+
+
+class BallotLineSerializer(serializers.Serializer):
+    option = serializers.IntegerField(help_text="The nominee's or option's id.")
+    choice = serializers.ChoiceField(choices=LINE_CHOICES)
+    shares = serializers.CharField(help_text="Shares (cumulatively, votes) as an integer string.")
+
+
 class BallotReceiptSerializer(BallotSerializer):
     """A ballot as its caster sees it after casting (or asking for it): with its receipt."""
 
@@ -214,8 +223,18 @@ class BallotReceiptSerializer(BallotSerializer):
         ),
     )
 
+    # Not a field of the row: the views add it from the ballot's form (kinds.BallotForm.ballot_detail),
+    # and a ballot without lines has none (a source no ballot has makes the serializer skip it).
+    lines = BallotLineSerializer(
+        many=True,
+        read_only=True,
+        required=False,
+        source="form_lines",
+        help_text="Election, frequency and choice items: where the ballot's shares (or votes) go.",
+    )
+
     class Meta(BallotSerializer.Meta):
-        fields = [*BallotSerializer.Meta.fields, "receipt"]
+        fields = [*BallotSerializer.Meta.fields, "lines", "receipt"]
         read_only_fields = fields
 
 
@@ -416,7 +435,7 @@ class ResultsSerializer(serializers.Serializer):
 
 class TabulationLineSerializer(serializers.Serializer):
     option = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT, help_text="The nominee's or option's id.")
-    choice = serializers.ChoiceField(choices=["for", "against", "abstain", "withhold"], default="for")
+    choice = serializers.ChoiceField(choices=LINE_CHOICES, default="for")
     shares = serializers.IntegerField(min_value=0, max_value=MAX_SHARES)
 
 

@@ -333,7 +333,9 @@ class PollViewSet(
             if ballot is None:
                 return Response({"detail": "You have not voted in this poll."}, status=status.HTTP_404_NOT_FOUND)
             receipt = receipts.ballot_receipt(poll_id=poll.pk, holder_id=ballot.holder_id, voter_id=ballot.voter_id)
-            return Response({**BallotSerializer(ballot).data, "receipt": receipt})
+            return Response(
+                {**BallotSerializer(ballot).data, **poll.ballot_form.ballot_detail(ballot), "receipt": receipt}
+            )
         ballot_withdraw(
             poll_id=poll.pk,
             actor=acting_user(request),
@@ -365,7 +367,7 @@ class PollViewSet(
             receipt_mail.ballot_receipts_mail(user=request.user, link_hashes=[result.link_hash])
         return Response(
             # The answer carries the receipt: a public poll's API ballot is not also e-mailed.
-            {**ballot_payload(result.ballot), "receipt": receipts.receipt_code(result.link_hash)},
+            {**ballot_payload(result.ballot), **result.detail, "receipt": receipts.receipt_code(result.link_hash)},
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
         )
 
