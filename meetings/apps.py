@@ -40,3 +40,8 @@ class MeetingsConfig(AppConfig):
 
         for form in (ElectionItem(), FrequencyItem(), ChoiceItem()):
             kinds.register(form)
+
+        from meetings.resignations import on_poll_certified
+        from polls.signals import poll_certified
+
+        poll_certified.connect(on_poll_certified, dispatch_uid="meetings-resignations")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from core.validators import no_control_characters
 from meetings.models import Meeting, RegisterSnapshot
 from polls.api.serializers import MAX_BIGINT, MAX_SHARES
 from polls.models import Comparator, PollStatus
@@ -72,3 +73,21 @@ class ProxyNamedSerializer(serializers.Serializer):
     holder = serializers.IntegerField()
     proxy = serializers.CharField(help_text="The name as given; the answer does not say whether it matched.")
     detail = serializers.CharField()
+
+
+class ResignationSerializer(serializers.Serializer):
+    item = serializers.IntegerField(help_text="The election item.")
+    nominee = serializers.IntegerField(help_text="The nominee's id (an option of the item).")
+    name = serializers.CharField()
+    tendered_at = serializers.DateTimeField(help_text="When the certified result did not elect them.")
+    decision = serializers.ChoiceField(choices=["pending", "accepted", "rejected"])
+    decided_at = serializers.DateTimeField(allow_null=True)
+
+
+class ResignationDecideSerializer(serializers.Serializer):
+    item = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT)
+    nominee = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT)
+    decision = serializers.ChoiceField(choices=["accepted", "rejected"])
+    note = serializers.CharField(
+        max_length=500, required=False, allow_blank=True, default="", validators=[no_control_characters]
+    )

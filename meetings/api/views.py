@@ -27,15 +27,18 @@ from meetings.api.serializers import (
     RegisterErrorSerializer,
     RegisterSnapshotSerializer,
     RegisterUploadSerializer,
+    ResignationDecideSerializer,
+    ResignationSerializer,
 )
 from meetings.models import Holder, Meeting, ProxyAppointment, RegisterSnapshot
 from meetings.register_import import register_import
+from meetings.resignations import resignation_decide, resignations_of
 from meetings.services import proxy_revoke
 from meetings.uploads import RegisterUploadLimit
 from polls import refusals, services
 from polls.api.serializers import RecordedPollSerializer, RecordedSnapshotSerializer
 from polls.api.views import ID_PATTERN, DetailWithoutFilters, errors
-from polls.models import Comparator, RecordedPoll
+from polls.models import Comparator, Poll, RecordedPoll
 from polls.standards import FRACTION_PATTERN
 
 
@@ -143,6 +146,38 @@ class MeetingViewSet(
         return Response(
             {"holder": holder.pk, "proxy": named.proxy, "detail": named.message}, status=status.HTTP_201_CREATED
         )
+
+    @extend_schema(
+        methods=["GET"],
+        summary="Resignations tendered under the majority-voting policy, with the board's decisions",
+        request=None,
+        responses={200: ResignationSerializer(many=True), **errors(404)},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Record the board's decision on a tendered resignation (secretary)",
+        request=ResignationDecideSerializer,
+        responses={201: ResignationSerializer(many=True), **errors(400, 401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def resignations(self, request: Request, pk: str | None = None) -> Response:
+        meeting = self.get_object()
+        items = list(Poll.objects.filter(meeting=meeting).values_list("pk", flat=True))
+        if request.method == "POST":
+            serializer = ResignationDecideSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            item = Poll.objects.filter(pk=serializer.validated_data["item"], meeting=meeting).first()
+            if item is None:
+                raise NotFound(_("No such item on this meeting."))
+            resignation_decide(
+                poll=item,
+                nominee_id=serializer.validated_data["nominee"],
+                decision=serializer.validated_data["decision"],
+                note=serializer.validated_data["note"],
+                actor=acting_user(request),
+            )
+        rows = ResignationSerializer(resignations_of(poll_ids=items), many=True).data
+        return Response(rows, status=status.HTTP_201_CREATED if request.method == "POST" else status.HTTP_200_OK)
 
     @extend_schema(
         summary="Revoke a proxy appointment (the holder or the secretary)",
