@@ -18,9 +18,10 @@ from django.utils import timezone
 
 from core.roles import SECRETARY_GROUP
 from meetings import meeting_services
+from meetings.demo_annual import seed_annual_ballot
 from meetings.models import Meeting
 from meetings.register_import import register_import
-from meetings.services import holders_link_user, item_ballot_cast
+from meetings.services import holders_link_user, item_ballot_cast, tabulation_record
 from polls import certification, services
 from polls.ballots import ballot_cast
 from polls.models import Poll, RecordedPoll, ResultsVisibility, VoteStandard
@@ -52,6 +53,7 @@ class PollsDemo:
             self._escalating_poll(secretary)
             self._other_polls(secretary)
             self._annual_meeting(secretary)
+            seed_annual_ballot(meeting=Meeting.objects.get(title=meeting_title()), secretary=secretary)
             self._next_meeting(secretary)
             self._recorded_x_poll(secretary)
         return secretary
@@ -150,8 +152,9 @@ class PollsDemo:
 
     def _annual_meeting(self, secretary: Any) -> None:
         """Last year's annual meeting on the register of record (6 November, as Tesla's in
-        2025): its auditor item voted by the demo members, closed and certified. The xAI item
-        arrives there when the proposals demo puts it to the vote."""
+        2025): its auditor item voted by the demo members, tabulated by the inspector, closed
+        and certified. The rest of its ballot is meetings.demo_annual's; the xAI item arrives
+        there when the proposals demo puts it to the vote."""
         title = meeting_title()
         if Meeting.objects.filter(title=title).exists():
             return
@@ -182,7 +185,19 @@ class PollsDemo:
             cast = opened + datetime.timedelta(days=day)
             item_ballot_cast(poll_id=auditor.pk, actor=users[username], choice=choice, now=cast)
         services.poll_close(poll=auditor, now=closed, actor=secretary)
-        certification.poll_certify(poll=auditor, actor=secretary, now=closed + datetime.timedelta(hours=1))
+        # The street-name shares were voted through brokers: the inspector's report counts them.
+        tabulation_record(
+            poll=auditor,
+            shares_for=2_985_000_000,
+            shares_against=96_000_000,
+            shares_abstain=19_025_000,
+            broker_non_votes=0,
+            source=f"Inspector of elections, final report, 6 Nov {year} (demo figures)",
+            actor=secretary,
+        )
+        certification.poll_certify(
+            poll=auditor, actor=secretary, confirm_difference=True, now=closed + datetime.timedelta(hours=1)
+        )
 
     def _next_meeting(self, secretary: Any) -> None:
         """This year's meeting, a week from today, on a register of three weeks ago: its items
