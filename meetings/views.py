@@ -15,11 +15,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from core.csv_safe import SafeDictWriter
 from core.errors import DomainError
 from core.http import acting_user
 from core.roles import is_secretary
-from meetings import proxies, selectors, services
+from meetings import item_507, proxies, selectors, services
 from meetings.forms import MeetingBallotForm, ProxyForm
 from meetings.models import Holder, Meeting, ProxyAppointment
 from polls import receipts
@@ -177,8 +176,5 @@ def meeting_results_csv(request: HttpRequest, meeting_id: int) -> HttpResponse:
     meeting = get_object_or_404(Meeting, pk=meeting_id)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="meeting-{meeting.pk}-8k-item-5.07.csv"'
-    columns = ["Proposal", "For", "Against", "Abstain", "Broker Non-Votes", "Standard", "Result", "Advisory"]
-    writer = SafeDictWriter(response, fieldnames=columns)
-    writer.writeheader()
-    writer.writerows(selectors.meeting_8k_rows(meeting))
+    item_507.csv_write(response, meeting)
     return response
