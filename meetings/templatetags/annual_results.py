@@ -1,0 +1,24 @@
+"""Words for the annual meeting's results (meetings/templates/meetings/results/): the same as
+the Item 5.07 report's (meetings.item_507), so the page and the filing say the same thing."""
+
+from __future__ import annotations
+
+from django import template
+
+from meetings import item_507
+
+register = template.Library()
+
+
+@register.filter
+def nominee_result(status: str) -> str:
+    """elected -> "Elected"; resignation_tendered -> "Not elected: resignation tendered under the
+    majority-voting policy"; tied -> "Not elected: tied for the last seat"."""
+    return item_507.nominee_result_text(status)
+
+
+@register.filter
+def bar_width(percent: object) -> str:
+    """A percentage as an SVG length ("55.5"), never in the reader's number format: the bars are
+    drawn in a 0..100 box."""
+    return "0" if percent is None or percent == "" else str(percent)
