@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -171,29 +172,45 @@ class MeetingBallotRefused(InvalidVote):
         return {"items": {str(item_id): str(error.message) for item_id, error in self.refused.items()}}
 
 
+def _item_payload(choice: object, holder_id: int) -> dict[str, Any]:
+    """One item's part of a meeting ballot as its form's cast reads it, for the holder."""
+    if isinstance(choice, str):
+        return {"choice": choice, "holder": holder_id}
+    if isinstance(choice, Mapping):
+        return {**choice, "holder": holder_id}
+    raise InvalidVote(_("Give each item a choice (for, against, abstain) or its ballot."))
+
+
 @transaction.atomic
 def meeting_ballot_cast(
     *,
     meeting: Meeting,
     actor: User,
     holder_id: int,
-    choices: Mapping[int, str],
-    now: datetime.datetime | None = None,
+    choices: Mapping[int, str | Mapping[str, Any]],
 ) -> list[CastResult]:
-    """A holder's choice (for, against, abstain) on several of a meeting's items at once, cast
-    by the holder or its proxy. One act: every item is tried, and if any refuses none is
-    recorded (MeetingBallotRefused names each refused item). The receipts of all of them go
-    out in one e-mail once the ballot commits."""
+    """A holder's ballot on several of a meeting's items at once, cast by the holder or its
+    proxy. Per item, a proposal's choice (for, against, abstain) or the payload its ballot form
+    takes, as in the API (an election's `votes` or `cumulative`, an option's `option`, splits).
+    One act: every item is tried, and if any refuses none is recorded (MeetingBallotRefused
+    names each refused item). The receipts of all of them go out in one e-mail once the ballot
+    commits."""
     if not choices:
         raise InvalidVote(_("Choose for, against or abstain on at least one item."))
-    on_meeting = set(Poll.objects.filter(meeting_id=meeting.pk, pk__in=list(choices)).values_list("pk", flat=True))
+    on_meeting = {
+        poll.pk: poll for poll in Poll.objects.filter(meeting_id=meeting.pk, pk__in=list(choices)).only("pk", "kind")
+    }
     cast: list[CastResult] = []
     refused: dict[int, DomainError] = {}
     for item_id, choice in choices.items():
         try:
-            if item_id not in on_meeting:
+            poll = on_meeting.get(item_id)
+            if poll is None:
                 raise PollNotFound()
-            cast.append(item_ballot_cast(poll_id=item_id, actor=actor, choice=choice, holder_id=holder_id, now=now))
+            # The item's own form casts it (a proposal's through item_ballot_cast), all in this
+            # transaction: a refusal here undoes the items cast before it.
+            data = _item_payload(choice, holder_id)
+            cast.append(kinds.form_of(poll).cast(poll_id=item_id, actor=actor, data=data))
         except DomainError as error:
             refused[item_id] = error
     if refused:
