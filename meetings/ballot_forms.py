@@ -52,7 +52,7 @@ class LineItem(ShareholderItem):
     tabulated per nominee or option, and terms of their own instead of a vote standard."""
 
     decided_by_standard = False
-    extra_keys: tuple[str, ...] = ("form",)
+    extra_keys: tuple[str, ...] = ("form", "attendance")
     # Its options are nominees, each with a tally of against (or withheld) and abstain.
     has_nominees = False
     # The vote only advises the board (say-on-pay frequency).
@@ -100,7 +100,7 @@ class LineItem(ShareholderItem):
         return {"lines": lines_json({(option, choice): shares for option, choice, shares in lines})}
 
     def tally_problems(self, poll: Poll) -> list[str]:
-        problems = []
+        problems = super().tally_problems(poll)
         terms = self.terms(poll)
         voted = Ballot.objects.filter(poll_id=poll.pk).aggregate(w=Sum("weight"))["w"] or 0
         if voted != terms.shares_voted:
@@ -187,7 +187,9 @@ class LineItem(ShareholderItem):
         meeting = poll.meeting
         assert meeting is not None  # noqa: S101 - items belong to meetings
         outstanding = meeting.register.shares_outstanding
-        present = self._present(poll)
+        # The meeting's attendance makes its quorum; the item's own figures count when higher
+        # (an inspector's tabulation with broker non-votes).
+        present = max(self._present(poll), meeting.shares_present)
         quorum = Threshold(
             Fraction(meeting.quorum_numerator, meeting.quorum_denominator), Comparator(meeting.quorum_comparator)
         )
@@ -269,7 +271,7 @@ class LineItem(ShareholderItem):
 class ElectionItem(LineItem):
     kind = PollKind.ELECTION
     form_name = "election"
-    extra_keys = ("form", "election", "nominees")
+    extra_keys = ("form", "attendance", "election", "nominees")
     has_nominees = True
     results_template = "meetings/results/election.html"
 
@@ -315,7 +317,7 @@ class ElectionItem(LineItem):
         outcomes = ballot_rules.election_results(figures, standard=standard, seats=terms.seats)
         bnv = tabulated[1].broker_non_votes if tabulated is not None else 0
         majority = standard == ElectionStandard.MAJORITY
-        return {
+        return super().results_extra(poll=poll, options=options, weights=weights) | {
             "form": self.form_name,
             "election": {"standard": str(standard), "seats": terms.seats, "cumulative": terms.cumulative},
             "nominees": [
@@ -341,7 +343,7 @@ class OptionItem(LineItem):
     """Frequency and choice: the holder's shares go to one option (or are split over several);
     the option with most votes cast wins."""
 
-    extra_keys = ("form", "decision")
+    extra_keys = ("form", "attendance", "decision")
     results_template = "meetings/results/options.html"
 
     def _abstain(self, options: list[Option]) -> int | None:
@@ -365,7 +367,7 @@ class OptionItem(LineItem):
     def results_extra(self, *, poll: Poll, options: list[Option], weights: list[int]) -> dict[str, Any]:
         win = self._win(poll, options, weights)
         tabulated = self.tabulated(poll)
-        return {
+        return super().results_extra(poll=poll, options=options, weights=weights) | {
             "form": self.form_name,
             "decision": {
                 "winner": win.winner,

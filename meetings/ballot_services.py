@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit_append
 from meetings import ballot_rules
+from meetings.attendance import attendance_mark
+from meetings.attendance_models import AttendanceSource
 from meetings.ballot_counters import counters_move
 from meetings.ballot_forms import LineItem
 from meetings.ballot_models import BallotLine, ItemTerms, NomineeTally, TabulationLine
@@ -138,6 +140,8 @@ def item_lines_cast(
     link_hash = _audit_ballot(
         poll, ballot, actor, "ballot_cast" if created else "ballot_changed", extra={"lines": lines_payload(lines)}
     )
+    assert poll.meeting_id is not None  # noqa: S101 - items belong to meetings
+    attendance_mark(meeting_id=poll.meeting_id, holder=holder, source=AttendanceSource.BALLOT, actor=actor)
     # Last, so the rows every voter of the item shares are held for the shortest time.
     counters_move(
         poll_id=poll.pk, old=old, new=lines, weight_delta=weight - old_weight, ballots_delta=1 if created else 0

@@ -116,7 +116,12 @@ class ShareholderItem(kinds.BallotForm):
         meeting = poll.meeting
         assert meeting is not None  # noqa: S101 - items belong to meetings
         outstanding = meeting.register.shares_outstanding
-        return results.share_totals(options=options, outstanding=outstanding, official=self.official_totals(poll))
+        return results.share_totals(
+            options=options,
+            outstanding=outstanding,
+            official=self.official_totals(poll),
+            attending=meeting.shares_present,
+        )
 
     def decide(self, *, poll: Poll, totals: results.ShareTotals | None) -> results.ItemDecision:
         meeting = poll.meeting
@@ -125,6 +130,21 @@ class ShareholderItem(kinds.BallotForm):
             Fraction(meeting.quorum_numerator, meeting.quorum_denominator), Comparator(meeting.quorum_comparator)
         )
         return results.item_decision(poll, totals, quorum)
+
+    extra_keys: tuple[str, ...] = ("attendance",)
+
+    def results_extra(self, *, poll: Poll, options: list[Option], weights: list[int]) -> dict[str, Any]:
+        """The meeting's attendance the item was decided with (its quorum and, under
+        present-and-entitled, its base)."""
+        assert poll.meeting is not None  # noqa: S101 - items belong to meetings
+        return {"attendance": {"shares_present": str(poll.meeting.shares_present)}}
+
+    def tally_problems(self, poll: Poll) -> list[str]:
+        from meetings.attendance import attendance_problem
+
+        assert poll.meeting is not None  # noqa: S101 - items belong to meetings
+        problem = attendance_problem(poll.meeting)
+        return [problem] if problem else []
 
     def option_weights(self, *, poll: Poll, options: list[Option], totals: results.ShareTotals | None) -> list[int]:
         if totals is not None and totals.source == "tabulation":

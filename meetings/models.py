@@ -92,6 +92,8 @@ class Meeting(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # The shares of the holders present (meetings.Attendance), moved with F() when one arrives.
+    shares_present = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-date", "-id"]
@@ -99,6 +101,9 @@ class Meeting(models.Model):
             models.CheckConstraint(
                 condition=Q(quorum_numerator__gt=0, quorum_numerator__lte=F("quorum_denominator")),
                 name="meetings_meeting_quorum_is_a_fraction",
+            ),
+            models.CheckConstraint(
+                condition=Q(shares_present__gte=0), name="meetings_meeting_shares_present_non_negative"
             ),
             choices_check("quorum_comparator", Comparator),
         ]
@@ -172,6 +177,7 @@ class Tabulation(models.Model):
 
 
 # Defined beside, imported here so Django registers them with the meetings app.
+from meetings.attendance_models import Attendance, AttendanceSource  # noqa: E402, F401
 from meetings.ballot_models import BallotLine, ItemTerms, NomineeTally, TabulationLine  # noqa: E402, F401
 from meetings.control_models import ClaimAttempts, HolderControl  # noqa: E402, F401
 from meetings.import_models import RegisterImport, RegisterImportStatus  # noqa: E402, F401

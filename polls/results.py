@@ -44,6 +44,8 @@ class ShareTotals:
     broker_non_votes: int
     outstanding: int
     source: str  # "ballots" or "tabulation"
+    # Shares present at the meeting (its attendance), when the item belongs to one.
+    attending: int | None = None
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,9 @@ class PollResults:
         return self.status in (PollStatus.CLOSED, PollStatus.CERTIFIED)
 
 
-def share_totals(*, options: list[Option], outstanding: int, official: kinds.OfficialTotals | None) -> ShareTotals:
+def share_totals(
+    *, options: list[Option], outstanding: int, official: kinds.OfficialTotals | None, attending: int | None = None
+) -> ShareTotals:
     """A share-weighted poll's totals: the inspector's figures when entered, else the ballots'."""
     if official is not None:
         return ShareTotals(
@@ -113,6 +117,7 @@ def share_totals(*, options: list[Option], outstanding: int, official: kinds.Off
             broker_non_votes=official.broker_non_votes,
             outstanding=outstanding,
             source="tabulation",
+            attending=attending,
         )
     weight = {option.code: option.weight for option in options}
     return ShareTotals(
@@ -122,6 +127,7 @@ def share_totals(*, options: list[Option], outstanding: int, official: kinds.Off
         broker_non_votes=0,
         outstanding=outstanding,
         source="ballots",
+        attending=attending,
     )
 
 
@@ -140,6 +146,7 @@ def item_decision(poll: Poll, totals: ShareTotals, quorum: Threshold) -> ItemDec
         abstain=totals.abstain,
         outstanding=totals.outstanding,
         broker_non_votes=totals.broker_non_votes,
+        attending=totals.attending,
     )
     decision = decide(poll.standard, threshold, engine_totals, quorum)
     present = engine_totals.present

@@ -109,10 +109,16 @@ class Totals:
     abstain: int
     outstanding: int
     broker_non_votes: int = 0
+    # Shares present at the meeting (attendance: every holder who cast a ballot on any of its
+    # items or checked in), when known. A present holder who skips this item still counts
+    # toward quorum and, under present-and-entitled, against it.
+    attending: int | None = None
 
     def __post_init__(self) -> None:
         for field in fields(self):
             value = getattr(self, field.name)
+            if value is None and field.name == "attending":
+                continue
             # bool is an int subclass; True shares is a bug upstream, not one share.
             if isinstance(value, bool) or not isinstance(value, int):
                 raise TypeError(f"{field.name} must be an int share count, not {type(value).__name__}")
@@ -120,9 +126,14 @@ class Totals:
                 raise ValueError(f"{field.name} must not be negative; got {value}")
 
     @property
+    def entitled(self) -> int:
+        """Shares present and entitled to vote on the item: at least those that voted on it."""
+        return max(self.for_ + self.against + self.abstain, self.attending or 0)
+
+    @property
     def present(self) -> int:
         """Shares represented at the meeting, the quorum numerator; broker non-votes count here."""
-        return self.for_ + self.against + self.abstain + self.broker_non_votes
+        return self.entitled + self.broker_non_votes
 
 
 def percent_of(fraction: Fraction) -> Decimal:
@@ -162,7 +173,7 @@ def evaluate(standard: Standard | str, threshold: Threshold, totals: Totals) -> 
     cast = totals.for_ + totals.against
     base = {
         Standard.VOTES_CAST: cast,
-        Standard.PRESENT_AND_ENTITLED: cast + totals.abstain,
+        Standard.PRESENT_AND_ENTITLED: totals.entitled,
         Standard.OUTSTANDING: totals.outstanding,
         Standard.PLURALITY: cast,
     }[standard]

@@ -1,12 +1,20 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.validators import no_control_characters
+from meetings.attendance import attendance_summary
 from meetings.models import Meeting, RegisterSnapshot
 from polls.api.serializers import MAX_BIGINT, MAX_SHARES
 from polls.models import Comparator, PollStatus
 from polls.standards import FRACTION_PATTERN
+
+
+class MeetingAttendanceSerializer(serializers.Serializer):
+    shares_present = serializers.CharField(help_text="Shares of the holders present, as an integer string.")
+    shares_outstanding = serializers.CharField()
+    quorum_met = serializers.BooleanField()
 
 
 class MeetingSerializer(serializers.ModelSerializer):
@@ -14,10 +22,32 @@ class MeetingSerializer(serializers.ModelSerializer):
     quorum_comparator = serializers.ChoiceField(choices=Comparator.choices, default=Comparator.GT)
     record_date = serializers.DateField(source="register.record_date", read_only=True)
     items = serializers.SerializerMethodField(help_text="The ids of the items on the ballot (drafts excluded).")
+    attendance = serializers.SerializerMethodField(
+        help_text="Live attendance: a holder is present once they or their proxy vote on any item or check in."
+    )
 
     class Meta:
         model = Meeting
-        fields = ["id", "title", "date", "register", "record_date", "quorum", "quorum_comparator", "items"]
+        fields = [
+            "id",
+            "title",
+            "date",
+            "register",
+            "record_date",
+            "quorum",
+            "quorum_comparator",
+            "items",
+            "attendance",
+        ]
+
+    @extend_schema_field(MeetingAttendanceSerializer)
+    def get_attendance(self, meeting: Meeting) -> dict[str, object]:
+        summary = attendance_summary(meeting)
+        return {
+            "shares_present": str(summary.shares_present),
+            "shares_outstanding": str(summary.shares_outstanding),
+            "quorum_met": summary.quorum_met,
+        }
 
     def get_items(self, meeting: Meeting) -> list[int]:
         return [item.pk for item in meeting.items.all() if item.status != PollStatus.DRAFT]
@@ -91,3 +121,15 @@ class ResignationDecideSerializer(serializers.Serializer):
     note = serializers.CharField(
         max_length=500, required=False, allow_blank=True, default="", validators=[no_control_characters]
     )
+
+
+class CheckInSerializer(serializers.Serializer):
+    holder = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT, help_text="The holder present.")
+
+
+class AttendanceRowSerializer(serializers.Serializer):
+    holder = serializers.IntegerField(source="holder_id")
+    name = serializers.CharField(source="holder.name")
+    shares = serializers.CharField()
+    source = serializers.ChoiceField(choices=["ballot", "check_in", "in_person"])
+    at = serializers.DateTimeField()

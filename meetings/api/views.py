@@ -20,6 +20,8 @@ from core.roles import IsSecretary, IsSecretaryOrReadOnly
 from core.validators import no_control_characters
 from meetings import meeting_services, proxies
 from meetings.api.serializers import (
+    AttendanceRowSerializer,
+    CheckInSerializer,
     MeetingSerializer,
     ProxyAppointSerializer,
     ProxyNamedSerializer,
@@ -30,6 +32,7 @@ from meetings.api.serializers import (
     ResignationDecideSerializer,
     ResignationSerializer,
 )
+from meetings.attendance import attendance_check_in, attendance_visible_to
 from meetings.models import Holder, Meeting, ProxyAppointment, RegisterSnapshot
 from meetings.register_import import register_import
 from meetings.resignations import resignation_decide, resignations_of
@@ -146,6 +149,33 @@ class MeetingViewSet(
         return Response(
             {"holder": holder.pk, "proxy": named.proxy, "detail": named.message}, status=status.HTTP_201_CREATED
         )
+
+    @extend_schema(
+        methods=["GET"],
+        summary="Holders present (the secretary sees all; a holder or proxy, those they represent)",
+        request=None,
+        responses={200: AttendanceRowSerializer(many=True), **errors(401, 404)},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Check a holder in (the holder, their proxy, or the secretary for in-person attendance)",
+        request=CheckInSerializer,
+        responses={201: AttendanceRowSerializer, **errors(400, 401, 403, 404)},
+    )
+    @action(
+        detail=True, methods=["get", "post"], permission_classes=[permissions.IsAuthenticated], pagination_class=None
+    )
+    def attendance(self, request: Request, pk: str | None = None) -> Response:
+        meeting = self.get_object()
+        if request.method == "GET":
+            rows = attendance_visible_to(meeting=meeting, user=request.user)
+            return Response(AttendanceRowSerializer(rows, many=True).data)
+        serializer = CheckInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        row = attendance_check_in(
+            meeting=meeting, holder_id=serializer.validated_data["holder"], actor=acting_user(request)
+        )
+        return Response(AttendanceRowSerializer(row).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         methods=["GET"],

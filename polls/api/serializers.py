@@ -371,6 +371,10 @@ ITEM_FORMS = ["proposal", "election", "frequency", "choice"]
 ELECTION_STANDARDS = ["majority", "plurality"]
 
 
+class AttendanceSerializer(serializers.Serializer):
+    shares_present = serializers.CharField(help_text="Shares present at the meeting, as an integer string.")
+
+
 class ElectionTermsSerializer(serializers.Serializer):
     standard = serializers.ChoiceField(choices=ELECTION_STANDARDS)
     seats = serializers.IntegerField()
@@ -423,6 +427,9 @@ class ResultsSerializer(serializers.Serializer):
     outcome = OutcomeSerializer(allow_null=True)
     what_if = WhatIfSerializer(many=True)
     # What a meeting item's ballot form adds (DESIGN, Annual meeting ballots); absent otherwise.
+    attendance = AttendanceSerializer(
+        source="extra.attendance", required=False, help_text="Meeting items: the meeting's shares present."
+    )
     form = serializers.ChoiceField(
         choices=ITEM_FORMS, source="extra.form", required=False, help_text="Election, frequency and choice items."
     )

@@ -1,0 +1,113 @@
+"""Attendance: who is present at a meeting, and the shares that makes present.
+
+A holder is present once they or their proxy cast a ballot on any of the meeting's items
+(recorded in the ballot's transaction), check in on the meeting page or through the API, or
+the secretary records them in person. Presence is not undone: a holder who withdraws a ballot
+was still represented at the meeting. The shares present make the meeting's quorum and the
+base of present-and-entitled on every item (polls.standards.Totals.attending)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.db import connection, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from core.audit import audit_append
+from core.roles import is_secretary
+from meetings.attendance_models import Attendance, AttendanceSource
+from meetings.models import Holder, Meeting, ProxyAppointment
+from polls import refusals
+from polls.exceptions import NotEligible
+from polls.standards import Comparator, Threshold
+
+
+def attendance_mark(*, meeting_id: int, holder: Holder, source: str, actor: User | None) -> bool:
+    """Record the holder present, once (the unique key decides, in one statement); True when
+    this made them present, and their shares then join the meeting's shares present."""
+    table = Attendance._meta.db_table
+    sql = (
+        f"INSERT INTO {table} (meeting_id, holder_id, shares, source, recorded_by_id, at) "  # noqa: S608 - the model's table
+        "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (meeting_id, holder_id) DO NOTHING RETURNING id"
+    )
+    params = [meeting_id, holder.pk, holder.shares, source, actor.pk if actor else None, timezone.now()]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        arrived = cursor.fetchone() is not None
+    if arrived and holder.shares:
+        Meeting.objects.filter(pk=meeting_id).update(shares_present=F("shares_present") + holder.shares)
+    return arrived
+
+
+def _represents(*, actor: User, meeting: Meeting, holder: Holder) -> bool:
+    if holder.user_id == actor.pk:
+        return True
+    return ProxyAppointment.objects.filter(
+        meeting_id=meeting.pk, holder_id=holder.pk, proxy_id=actor.pk, revoked_at__isnull=True
+    ).exists()
+
+
+@transaction.atomic
+def attendance_check_in(*, meeting: Meeting, holder_id: int, actor: User) -> Attendance:
+    """The holder (or their proxy) checks in; the secretary records a holder present in person.
+    Anyone else, and a holder not on the meeting's register, get the same refusal."""
+    holder = Holder.objects.filter(pk=holder_id, register_id=meeting.register_id).first()
+    if holder is None:
+        raise NotEligible(refusals.HOLDER_REFUSED)
+    if _represents(actor=actor, meeting=meeting, holder=holder):
+        source = AttendanceSource.CHECK_IN
+    elif is_secretary(actor):
+        source = AttendanceSource.IN_PERSON
+    else:
+        raise NotEligible(refusals.HOLDER_REFUSED)
+    if attendance_mark(meeting_id=meeting.pk, holder=holder, source=source, actor=actor):
+        audit_append(
+            stream=f"meeting:{meeting.pk}",
+            action="attendance_recorded",
+            actor=actor,
+            payload={"holder": holder.pk, "shares": holder.shares, "source": str(source)},
+        )
+    return Attendance.objects.get(meeting_id=meeting.pk, holder_id=holder.pk)
+
+
+@dataclass(frozen=True)
+class AttendanceSummary:
+    shares_present: int
+    shares_outstanding: int
+    quorum_met: bool
+
+
+def attendance_summary(meeting: Meeting) -> AttendanceSummary:
+    """Live attendance from the meeting's counter: O(1) in holders and ballots."""
+    outstanding = meeting.register.shares_outstanding
+    quorum = Threshold(
+        Fraction(meeting.quorum_numerator, meeting.quorum_denominator), Comparator(meeting.quorum_comparator)
+    )
+    met = bool(outstanding) and quorum.met_by(Fraction(meeting.shares_present, outstanding))
+    return AttendanceSummary(meeting.shares_present, outstanding, met)
+
+
+def attendance_visible_to(*, meeting: Meeting, user: User | AnonymousUser) -> list[Attendance]:
+    """The secretary sees every holder present; a holder or proxy, those they represent."""
+    present = Attendance.objects.filter(meeting=meeting).select_related("holder").order_by("holder__account")
+    if is_secretary(user):
+        return list(present)
+    if not user.is_authenticated:
+        return []
+    proxied = set(
+        ProxyAppointment.objects.filter(meeting=meeting, proxy_id=user.pk, revoked_at__isnull=True).values_list(
+            "holder_id", flat=True
+        )
+    )
+    return [row for row in present if row.holder.user_id == user.pk or row.holder_id in proxied]
+
+
+def attendance_problem(meeting: Meeting) -> str | None:
+    """The counter against its rows, in words, for certification and verify_audit."""
+    counted = Attendance.objects.filter(meeting=meeting).aggregate(s=Sum("shares"))["s"] or 0
+    if counted == meeting.shares_present:
+        return None
+    return f"meeting {meeting.pk} shares present: running {meeting.shares_present}, attendance {counted}"
