@@ -18,11 +18,10 @@ from django.views.decorators.http import require_GET, require_POST
 from core.errors import DomainError
 from core.http import acting_user
 from core.roles import is_secretary
-from meetings import item_507, proxies, selectors, services
+from meetings import ballot_selectors, item_507, proxies, selectors, services
 from meetings.forms import MeetingBallotForm, ProxyForm
 from meetings.models import Holder, Meeting, ProxyAppointment
 from polls import receipts
-from polls.models import Ballot
 
 
 def _meeting_context(
@@ -54,12 +53,8 @@ def _meeting_context(
 
 def _ballot_form(meeting: Meeting, holder: Holder, data: Any = None) -> MeetingBallotForm:
     items = [item for item in selectors.meeting_items(meeting) if item.is_open]
-    current = dict(
-        Ballot.objects.filter(poll__in=items, holder=holder, option__isnull=False).values_list(
-            "poll_id", "option__code"
-        )
-    )
-    return MeetingBallotForm(data, items=items, initial_choices=current)
+    ballot = ballot_selectors.ballot_items(items=items, holder_id=holder.pk)
+    return MeetingBallotForm(data, items=ballot, shares=holder.shares)
 
 
 def _chosen_holder(request: HttpRequest, meeting: Meeting, raw: str | None) -> Holder | None:
@@ -119,7 +114,7 @@ def meeting_ballot(request: HttpRequest, meeting_id: int) -> HttpResponse:
             )
         except services.MeetingBallotRefused as refusal:
             for item_id, error in refusal.refused.items():
-                form.add_error(f"item-{item_id}", error.message)
+                form.add_item_error(item_id, error.message)
         except DomainError as error:
             form.add_error(None, error.message)
         else:

@@ -76,7 +76,8 @@ def test_an_empty_meeting_ballot_says_what_is_missing(client: Client, meeting_se
     holder = meeting_setup["register"].holders.get(account="A-1")
     response = client.post(f"/meetings/{meeting_setup['meeting'].pk}/ballot/", {"holder": holder.pk})
     assert response.status_code == 400
-    assert "Choose for, against or abstain on at least one item." in response.content.decode()
+    assert "Nothing is chosen: vote on at least one item." in response.content.decode()
+    assert not Ballot.objects.exists()
 
 
 def test_a_refused_item_records_none_of_the_page(client: Client, meeting_setup: dict[str, Any]) -> None:
