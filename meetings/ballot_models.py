@@ -4,8 +4,9 @@ rows; their `votes`/`weight` counters hold the `for` figures (for an option, "ch
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from meetings.ballot_rules import ElectionStandard, LineChoice
 from polls.models import Ballot, Option, Poll
@@ -31,6 +32,11 @@ class Recommendation(models.TextChoices):
     NONE = "none", "None"
 
 
+class DisinterestedStandard(models.TextChoices):
+    VOTES_CAST = "votes_cast", "Votes cast by the disinterested shares"
+    OUTSTANDING = "outstanding", "Disinterested shares outstanding"
+
+
 class ItemTerms(models.Model):
     """What an election, frequency or choice item is decided by, and the shares its ballots
     speak for (kept with F() beside the ballot count, so quorum never counts rows)."""
@@ -44,9 +50,23 @@ class ItemTerms(models.Model):
     # The board's recommendation on a frequency or choice item (an option), if any.
     recommended_option = models.ForeignKey(Option, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     shares_voted = models.BigIntegerField(default=0, editable=False)
+    # A proposal that also needs approval by the disinterested shares (a majority of the
+    # minority): their standard ("" when it does not), threshold and comparator.
+    disinterested_standard = models.CharField(max_length=20, choices=DisinterestedStandard.choices, blank=True)
+    disinterested_numerator = models.PositiveIntegerField(default=1)
+    disinterested_denominator = models.PositiveIntegerField(default=2)
+    disinterested_comparator = models.CharField(max_length=2, default=">")
 
     class Meta:
         constraints = [
+            models.CheckConstraint(
+                condition=Q(disinterested_standard__in=["", *DisinterestedStandard.values]),
+                name="meetings_terms_disinterested_standard_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(disinterested_numerator__gt=0, disinterested_numerator__lte=F("disinterested_denominator")),
+                name="meetings_terms_disinterested_is_a_fraction",
+            ),
             models.CheckConstraint(condition=Q(seats__gte=1, seats__lte=50), name="meetings_terms_seats_range"),
             models.CheckConstraint(
                 condition=Q(election_standard__in=["", *ElectionStandardChoices.values]),
@@ -132,3 +152,20 @@ class TabulationLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.shares} {self.choice} {self.option_id}"
+
+
+class ItemInterest(models.Model):
+    """A holder marked interested in an item (the secretary, with a reason, before it opens):
+    their shares and votes are left out of the item's disinterested tally."""
+
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="+")
+    holder = models.ForeignKey("meetings.Holder", on_delete=models.CASCADE, related_name="interests")
+    reason = models.CharField(max_length=300)
+    marked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    marked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["poll", "holder"], name="meetings_interest_once")]
+
+    def __str__(self) -> str:
+        return f"{self.holder_id} interested in {self.poll_id}"

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
+from dataclasses import replace
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, F, Q, Sum
 from django.utils.translation import gettext as _
 
+from meetings.disinterest import disinterested_tally, interested_mark, interested_of, tally_json
 from meetings.models import Holder, Tabulation
 from polls import kinds, refusals, results
 from polls.exceptions import InvalidPollData, NotEligible
@@ -129,15 +131,40 @@ class ShareholderItem(kinds.BallotForm):
         quorum = Threshold(
             Fraction(meeting.quorum_numerator, meeting.quorum_denominator), Comparator(meeting.quorum_comparator)
         )
-        return results.item_decision(poll, totals, quorum)
+        decision = results.item_decision(poll, totals, quorum)
+        tally = disinterested_tally(poll=poll, totals=totals)
+        quorum_result, outcome, what_if = decision
+        if tally is not None and outcome is not None and outcome.passed and not tally.passed:
+            # Both must pass: the disinterested shares' refusal decides (the what-if in
+            # results_extra shows the outcome without the condition).
+            outcome = replace(outcome, passed=False, reason="failed")
+        return quorum_result, outcome, what_if
 
-    extra_keys: tuple[str, ...] = ("attendance",)
+    extra_keys: tuple[str, ...] = ("attendance", "disinterested")
 
     def results_extra(self, *, poll: Poll, options: list[Option], weights: list[int]) -> dict[str, Any]:
         """The meeting's attendance the item was decided with (its quorum and, under
-        present-and-entitled, its base)."""
+        present-and-entitled, its base), and the disinterested shares' tally when it needs one."""
         assert poll.meeting is not None  # noqa: S101 - items belong to meetings
-        return {"attendance": {"shares_present": str(poll.meeting.shares_present)}}
+        extra: dict[str, Any] = {"attendance": {"shares_present": str(poll.meeting.shares_present)}}
+        if not self.decided_by_standard:
+            return extra
+        totals = self.totals(poll=poll, options=options)
+        tally = disinterested_tally(poll=poll, totals=totals) if totals is not None else None
+        if tally is not None and totals is not None:
+            meeting = poll.meeting
+            quorum = Threshold(
+                Fraction(meeting.quorum_numerator, meeting.quorum_denominator), Comparator(meeting.quorum_comparator)
+            )
+            without = results.item_decision(poll, totals, quorum)[1]
+            extra["disinterested"] = tally_json(tally, overall_passed=bool(without and without.passed))
+        return extra
+
+    def interested(self, poll: Poll) -> list[Any]:
+        return interested_of(poll)
+
+    def interested_mark(self, *, poll: Poll, holder_id: int, reason: str, actor: User) -> Any:
+        return interested_mark(poll=poll, holder_id=holder_id, reason=reason, actor=actor)
 
     def tally_problems(self, poll: Poll) -> list[str]:
         from meetings.attendance import attendance_problem
@@ -211,9 +238,10 @@ class ShareholderItem(kinds.BallotForm):
         """A holder's ballot of shares is how an item votes."""
 
     def create(self, *, data: Mapping[str, Any], common: Mapping[str, Any]) -> Poll:
+        from meetings.disinterest import item_disinterest_set
         from meetings.meeting_services import item_create
 
-        return item_create(
+        poll = item_create(
             meeting=data["meeting"],
             standard=data["standard"],
             threshold=data.get("threshold", "1/2"),
@@ -221,6 +249,15 @@ class ShareholderItem(kinds.BallotForm):
             advisory=data["advisory"],
             **common,
         )
+        if data.get("disinterested_standard"):
+            item_disinterest_set(
+                poll=poll,
+                standard=data["disinterested_standard"],
+                threshold=data.get("disinterested_threshold", "1/2"),
+                comparator=data.get("disinterested_comparator", ">"),
+                actor=common.get("actor"),
+            )
+        return poll
 
     def rules_update(self, *, poll: Poll, actor: User | None, **rules: Any) -> Poll:
         from meetings.meeting_services import item_rules_update

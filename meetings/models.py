@@ -178,6 +178,6 @@ class Tabulation(models.Model):
 
 # Defined beside, imported here so Django registers them with the meetings app.
 from meetings.attendance_models import Attendance, AttendanceSource  # noqa: E402, F401
-from meetings.ballot_models import BallotLine, ItemTerms, NomineeTally, TabulationLine  # noqa: E402, F401
+from meetings.ballot_models import BallotLine, ItemInterest, ItemTerms, NomineeTally, TabulationLine  # noqa: E402, F401
 from meetings.control_models import ClaimAttempts, HolderControl  # noqa: E402, F401
 from meetings.import_models import RegisterImport, RegisterImportStatus  # noqa: E402, F401

@@ -17,6 +17,8 @@ from core.audit import audit_append
 from core.errors import DomainError
 from core.roles import is_secretary
 from meetings import selectors
+from meetings.attendance import attendance_mark
+from meetings.attendance_models import AttendanceSource
 from meetings.kinds import SHARE_FIELDS, share_deltas
 from meetings.models import Holder, Meeting, ProxyAppointment, Tabulation
 from polls import kinds, receipt_mail, refusals
@@ -136,6 +138,9 @@ def item_ballot_cast(
         ),
         Ballot.objects.filter(poll_id=poll.pk, holder_id=holder.pk),
     )
+    # Voting on any item makes the holder present at the meeting (its quorum, every item's base).
+    assert poll.meeting_id is not None  # noqa: S101 - items belong to meetings
+    attendance_mark(meeting_id=poll.meeting_id, holder=holder, source=AttendanceSource.BALLOT, actor=actor)
     if isinstance(existing, Created):
         _apply_deltas(share_deltas(options, zero, amounts))
         Poll.objects.filter(pk=poll.pk).update(ballot_count=F("ballot_count") + 1)

@@ -154,6 +154,26 @@ class BallotForm:
         """What the form's results add to the engine's (plain JSON, keys in `extra_keys`)."""
         return {}
 
+    def interested(self, poll: Poll) -> list[Any]:
+        """The holders marked interested in the item (its disinterested approval)."""
+        raise InvalidPollData(_("Only a shareholder proposal has interested holders."))
+
+    def interested_mark(self, *, poll: Poll, holder_id: int, reason: str, actor: User) -> Any:
+        raise InvalidPollData(_("Only a shareholder proposal has interested holders."))
+
+    def tabulation_lines(
+        self, *, poll: Poll, official: OfficialTotals, counted: dict[int, int]
+    ) -> list[tuple[str, str, int, int]]:
+        """The inspector's figures beside the recount's, as (code, label, tabulated, counted):
+        for, against and abstain by default. `counted` is each option's recounted weight."""
+        from polls.models import Choice, Option
+
+        codes = dict(Option.objects.filter(poll_id=poll.pk).values_list("code", "pk"))
+        return [
+            (code, str(Choice(code).label), official.by_code[code], counted.get(codes.get(code, 0), 0))
+            for code in Choice.values
+        ]
+
     def ballot_detail(self, ballot: Ballot) -> dict[str, Any]:
         """What the API's answer about a ballot adds beside the row's fields."""
         return {}

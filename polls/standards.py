@@ -23,6 +23,7 @@ __all__ = [
     "Threshold",
     "Totals",
     "decide",
+    "disinterested_outcome",
     "evaluate",
     "percent_of",
     "quorum_met",
@@ -184,6 +185,21 @@ def evaluate(standard: Standard | str, threshold: Threshold, totals: Totals) -> 
         tie = totals.for_ == totals.against
         return Outcome(standard, totals.for_ > totals.against, fraction, totals.for_, base, tie)
     return Outcome(standard, threshold.met_by(fraction), fraction, totals.for_, base, tie=False)
+
+
+def disinterested_outcome(
+    standard: Standard | str, threshold: Threshold, totals: Totals, interested: Totals
+) -> Outcome:
+    """Approval by the disinterested shares (a majority of the minority): the item's totals less
+    the interested holders' votes, over the shares outstanding less the interested holders'
+    shares (`interested.outstanding`). Only votes_cast and outstanding make sense here."""
+    rest = Totals(
+        for_=max(totals.for_ - interested.for_, 0),
+        against=max(totals.against - interested.against, 0),
+        abstain=max(totals.abstain - interested.abstain, 0),
+        outstanding=max(totals.outstanding - interested.outstanding, 0),
+    )
+    return evaluate(standard, threshold, rest)
 
 
 def quorum_met(totals: Totals, quorum: Threshold = MAJORITY) -> bool:

@@ -31,6 +31,8 @@ from polls.api.serializers import (
     BallotReceiptSerializer,
     BallotSerializer,
     ErrorSerializer,
+    InterestedInputSerializer,
+    InterestedSerializer,
     PollCreateSerializer,
     PollSerializer,
     PollUpdateSerializer,
@@ -183,7 +185,17 @@ class PollViewSet(
         return polls
 
     def get_permissions(self) -> list[Any]:
-        if self.action in ("create", "partial_update", "open", "close", "schedule", "certify", "tabulation"):
+        secretary_only = (
+            "create",
+            "partial_update",
+            "open",
+            "close",
+            "schedule",
+            "certify",
+            "tabulation",
+            "interested",
+        )
+        if self.action in secretary_only:
             return [permissions.IsAuthenticated(), IsSecretary()]
         if self.action == "ballot":
             return [permissions.IsAuthenticated()]
@@ -294,6 +306,34 @@ class PollViewSet(
         poll = self.get_object()
         kinds.form_of(poll).tabulate(poll=poll, actor=acting_user(request), **serializer.validated_data)
         return Response(selectors.results_json(selectors.poll_results(poll=poll)))
+
+    @extend_schema(
+        methods=["GET"],
+        summary="Holders marked interested in a proposal (its disinterested approval; secretary)",
+        request=None,
+        responses={200: InterestedSerializer(many=True), **errors(400, 401, 403, 404)},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Mark a holder interested in a proposal, with the reason, before it opens (secretary)",
+        request=InterestedInputSerializer,
+        responses={201: InterestedSerializer, **errors(400, 401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def interested(self, request: Request, pk: str | None = None) -> Response:
+        poll = self.get_object()
+        form = kinds.form_of(poll)
+        if request.method == "GET":
+            return Response(InterestedSerializer(form.interested(poll), many=True).data)
+        serializer = InterestedInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        interest = form.interested_mark(
+            poll=poll,
+            holder_id=serializer.validated_data["holder"],
+            reason=serializer.validated_data["reason"],
+            actor=acting_user(request),
+        )
+        return Response(InterestedSerializer(interest).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         methods=["GET"],
