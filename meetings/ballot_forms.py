@@ -38,6 +38,14 @@ FREQUENCY_WORDS = {
 }
 
 
+LINE_WORDS = {
+    "for": gettext_lazy("For"),
+    "against": gettext_lazy("Against"),
+    "abstain": gettext_lazy("Abstain"),
+    "withhold": gettext_lazy("Withhold"),
+}
+
+
 def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
@@ -175,6 +183,29 @@ class LineItem(ShareholderItem):
     def totals(self, *, poll: Poll, options: list[Option]) -> results.ShareTotals | None:
         return None
 
+    def tabulation_lines(
+        self, *, poll: Poll, official: kinds.OfficialTotals, counted: dict[int, int]
+    ) -> list[tuple[str, str, int, int]]:
+        """Per nominee or option and choice: what the inspector entered beside the recount."""
+        recounted = {
+            f"{row['option_id']}:{row['choice']}": row["w"] or 0
+            for row in BallotLine.objects.filter(ballot__poll_id=poll.pk)
+            .values("option_id", "choice")
+            .annotate(w=Sum("shares"))
+            .order_by()
+        }
+        labels = dict(Option.objects.filter(poll_id=poll.pk).values_list("pk", "label"))
+        codes = sorted(official.by_code.keys() | recounted.keys(), key=lambda code: (int(code.split(":")[0]), code))
+        return [
+            (
+                code,
+                f"{self.option_label(labels.get(int(code.split(':')[0]), ''))}: {LINE_WORDS[code.split(':')[1]]}",
+                official.by_code.get(code, 0),
+                recounted.get(code, 0),
+            )
+            for code in codes
+        ]
+
     def option_weights(self, *, poll: Poll, options: list[Option], totals: results.ShareTotals | None) -> list[int]:
         tabulated = self.tabulated(poll)
         if tabulated is None:
@@ -202,10 +233,11 @@ class LineItem(ShareholderItem):
         if tabulated is None:
             return self.terms(poll).shares_voted
         lines, row = tabulated
-        per_target: dict[int, int] = {}
-        for (option, _choice), shares in lines.items():
-            per_target[option] = per_target.get(option, 0) + shares
-        return max(per_target.values(), default=0) + row.broker_non_votes
+        return self.tabulated_present(lines, self.terms(poll)) + row.broker_non_votes
+
+    def tabulated_present(self, lines: Mapping[tuple[int, str], int], terms: ItemTerms) -> int:
+        """The shares an inspector's figures speak for: an option item's are disjoint and add up."""
+        return sum(lines.values())
 
     def certified_rules(self, poll: Poll) -> dict[str, Any]:
         terms = self.terms(poll)
@@ -248,6 +280,17 @@ class LineItem(ShareholderItem):
 
         return item_lines_cast(poll_id=poll_id, actor=actor, data=data)
 
+    def cast_option(self, *, poll_id: int, actor: User, option_id: int) -> CastResult | None:
+        # A holder's `{"option": id}`: the form's own rules take it (an option item) or say
+        # which keys it takes instead (an election): a 400, like any payload it does not take.
+        return self.cast(poll_id=poll_id, actor=actor, data={"option": option_id})
+
+    def check_share_ballot(self) -> None:
+        """A proposal's choice or split of for/against/abstain is not how these items vote."""
+        from polls.exceptions import InvalidVote
+
+        raise InvalidVote(_("This item is voted with votes, splits, cumulative votes or an option, not a choice."))
+
     def options_ensure(self, poll: Poll) -> None:
         """An item made in the admin gets default terms (a one-seat majority election), a
         frequency item its four options, and each nominee its tally."""
@@ -273,6 +316,17 @@ class ElectionItem(LineItem):
     form_name = "election"
     extra_keys = ("form", "attendance", "election", "nominees")
     has_nominees = True
+
+    def tabulated_present(self, lines: Mapping[tuple[int, str], int], terms: ItemTerms) -> int:
+        """Every nominee is voted with the same shares: the largest nominee's figures, or the
+        cumulative votes over the seats they were spread across."""
+        if terms.cumulative:
+            return sum(lines.values()) // terms.seats
+        per_nominee: dict[int, int] = {}
+        for (option, _choice), shares in lines.items():
+            per_nominee[option] = per_nominee.get(option, 0) + shares
+        return max(per_nominee.values(), default=0)
+
     results_template = "meetings/results/election.html"
 
     def item_labels(
@@ -356,9 +410,6 @@ class OptionItem(LineItem):
         votes = {option.pk: weight for option, weight in zip(options, weights, strict=True)}
         return ballot_rules.plurality_of_options(votes, abstain=self._abstain(options), threshold=self._threshold(poll))
 
-    def cast_option(self, *, poll_id: int, actor: User, option_id: int) -> CastResult | None:
-        return self.cast(poll_id=poll_id, actor=actor, data={"option": option_id})
-
     def leading(self, *, poll: Poll, options: list[Option], weights: list[int]) -> list[int]:
         win = self._win(poll, options, weights)
         ids = [option.pk for option in options]
@@ -372,7 +423,7 @@ class OptionItem(LineItem):
             "decision": {
                 "winner": win.winner,
                 "percent": _text(win.percent),
-                "threshold": poll.threshold_text if self._threshold(poll) is not None else None,
+                "threshold": _text(self._threshold(poll)),
                 "threshold_met": win.threshold_met,
                 "advisory": poll.advisory,
                 "broker_non_votes": str(tabulated[1].broker_non_votes if tabulated is not None else 0),

@@ -78,8 +78,10 @@ def _whole(value: object, field: str) -> int:
 
 
 def _known(key: object, ids: frozenset[int], field: str) -> int:
-    text = str(key).strip()
-    if not text.isascii() or not text.isdigit() or len(text) > 19 or int(text) not in ids:
+    # An id only as the API writes it: "05" or " 5" would name nominee 5 a second time in one
+    # ballot (for AND against with every share), so only the canonical spelling is an id.
+    text = str(key) if isinstance(key, int | str) and not isinstance(key, bool) else ""
+    if not text.isascii() or not text.isdigit() or len(text) > 19 or text != str(int(text)) or int(text) not in ids:
         raise LineProblem(field, "unknown_id", {"id": str(key)[:40]})
     return int(text)
 
@@ -166,13 +168,19 @@ def line_deltas(old: Mapping[Line, int], new: Mapping[Line, int]) -> dict[Line, 
     return deltas
 
 
-def ballot_weight(lines: Mapping[Line, int], *, cumulative: bool, seats: int, shares: int) -> int:
-    """The shares a ballot speaks for (its weight: what counts toward quorum). One line's
-    shares at most per nominee or option, or all of them cumulatively or on a whole ballot."""
+def ballot_weight(
+    lines: Mapping[Line, int], *, standard: ElectionStandard | None, cumulative: bool, shares: int
+) -> int:
+    """The shares a ballot speaks for (its weight: what counts toward quorum). An option item's
+    lines are disjoint parts of the holding and add up; an election's lines on one nominee do,
+    and every nominee is voted with the same shares, so the largest nominee's sum is the
+    weight; a cumulative ballot speaks for the whole holding."""
     if not lines:
         return 0
     if cumulative:
         return shares
+    if standard is None:
+        return sum(lines.values())
     per_target: dict[int, int] = {}
     for (target, _line_choice), n in lines.items():
         per_target[target] = per_target.get(target, 0) + n

@@ -107,14 +107,16 @@ def item_lines_cast(
     poll = _poll_for_ballot(poll_id)
     if poll.status == PollStatus.DRAFT:
         raise PollNotFound()
-    kinds.form_of(poll).check_share_ballot()
+    if not isinstance(kinds.form_of(poll), LineItem):
+        raise InvalidVote(_("This item is voted with a choice (for, against, abstain) or a split."))
     _check_open(poll, now)
     holder = holder_for_ballot(poll=poll, actor=actor, holder_id=data.get("holder"))
     if holder.shares <= 0:
         raise NotEligible(_("That holder has no shares to vote at the record date."))
     terms = ItemTerms.objects.get(poll_id=poll.pk)
     lines = _lines_of(poll=poll, terms=terms, shares=holder.shares, data=data)
-    weight = ballot_rules.ballot_weight(lines, cumulative=terms.cumulative, seats=terms.seats, shares=holder.shares)
+    standard = ElectionStandard(terms.election_standard) if terms.election_standard else None
+    weight = ballot_rules.ballot_weight(lines, standard=standard, cumulative=terms.cumulative, shares=holder.shares)
     existing = _insert_or_lock_ballot(
         lambda: Ballot.objects.create(poll_id=poll.pk, voter=actor, holder=holder, option_id=None, weight=weight),
         Ballot.objects.filter(poll_id=poll.pk, holder_id=holder.pk),
@@ -198,6 +200,15 @@ def lines_tabulation_record(
         raise InvalidPollData(_("Tabulated totals must not be negative."))
     figures = _tabulation_lines(poll, lines)
     assert poll.meeting is not None  # noqa: S101 - items belong to meetings
+    form = kinds.form_of(poll)
+    assert isinstance(form, LineItem)  # noqa: S101 - the forms' tabulate calls this
+    present = form.tabulated_present(figures, ItemTerms.objects.get(poll_id=poll.pk)) + broker_non_votes
+    outstanding = poll.meeting.register.shares_outstanding
+    if present > outstanding:
+        raise InvalidPollData(
+            _("The tabulation counts %(counted)s shares, more than the %(outstanding)s outstanding.")
+            % {"counted": grouped_number(present), "outstanding": grouped_number(outstanding)}
+        )
     audit_append(
         stream=f"poll:{poll.pk}",
         action="tabulation_recorded",

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from core.audit import audit_root_snapshot
 from polls import kinds, results
 from polls.exceptions import IllegalTransition, RecountMismatch
-from polls.models import Ballot, Choice, Option, Poll, PollStatus
+from polls.models import Ballot, Option, Poll, PollStatus
 from polls.services import _audit_poll, _locked_poll, _record_close, _status_word, grouped_number
 from polls.signals import poll_certified
 
@@ -87,7 +87,7 @@ class TabulationComparison:
     def difference_text(self) -> str:
         """ "For +8,000; Against -1,500", in the reader's language and number format."""
         return "; ".join(
-            f"{_choice_label(line.code)} {'+' if line.difference > 0 else '-'}{grouped_number(abs(line.difference))}"
+            f"{line.label} {'+' if line.difference > 0 else '-'}{grouped_number(abs(line.difference))}"
             for line in self.lines
             if line.difference
         )
@@ -108,25 +108,19 @@ class TabulationComparison:
         }
 
 
-def _choice_label(code: str) -> str:
-    return str(Choice(code).label)
-
-
 def tabulation_comparison(*, poll: Poll, recount: list[RecountLine] | None = None) -> TabulationComparison | None:
     """None when the item has no inspector's tabulation (or is a public poll)."""
     tabulation = kinds.form_of(poll).official_totals(poll)
     if tabulation is None:
         return None
     recount = recount if recount is not None else poll_recount(poll=poll)
-    codes = dict(Option.objects.filter(poll_id=poll.pk).values_list("pk", "code"))
-    counted = {codes[line.option_id]: line.counted_weight for line in recount if codes.get(line.option_id)}
-    tabulated = tabulation.by_code
+    counted = {line.option_id: line.counted_weight for line in recount}
     return TabulationComparison(
         lines=[
-            TabulationLine(
-                code=code, label=_choice_label(code), tabulated=tabulated[code], counted=counted.get(code, 0)
+            TabulationLine(code=code, label=label, tabulated=tabulated, counted=count)
+            for code, label, tabulated, count in kinds.form_of(poll).tabulation_lines(
+                poll=poll, official=tabulation, counted=counted
             )
-            for code in Choice.values
         ],
         broker_non_votes=tabulation.broker_non_votes,
         source=tabulation.source,

@@ -5,6 +5,7 @@ from typing import Any, Literal
 
 from django.utils.translation import gettext as _
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
 from core.validators import no_control_characters, shown, stored_percent
 from polls import kinds
@@ -103,6 +104,11 @@ class EscalationSerializer(serializers.Serializer):
     comparator = serializers.ChoiceField(choices=Comparator.choices, default=Comparator.GE)
 
 
+ITEM_FORMS = ["proposal", "election", "frequency", "choice"]
+DISINTERESTED_STANDARDS = ["votes_cast", "outstanding"]
+ELECTION_STANDARDS = ["majority", "plurality"]
+
+
 class PollCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=300, validators=[no_control_characters])
     description = serializers.CharField(required=False, allow_blank=True, default="")
@@ -118,6 +124,14 @@ class PollCreateSerializer(serializers.Serializer):
     seats = serializers.IntegerField(min_value=1, max_value=50, default=1, help_text="Elections: seats to fill.")
     election_standard = serializers.ChoiceField(choices=["majority", "plurality"], required=False)
     cumulative = serializers.BooleanField(default=False, help_text="Plurality elections: shares x seats votes each.")
+    disinterested_standard = serializers.ChoiceField(
+        choices=DISINTERESTED_STANDARDS,
+        required=False,
+        allow_null=True,
+        help_text="Proposals that also need approval by the disinterested shares (a majority of the minority).",
+    )
+    disinterested_threshold = serializers.RegexField(FRACTION_PATTERN, required=False, help_text="Default 1/2.")
+    disinterested_comparator = serializers.ChoiceField(choices=Comparator.choices, required=False)
     options = serializers.ListField(
         child=OptionInputSerializer(),
         min_length=MIN_OPTIONS,
@@ -295,6 +309,20 @@ class BallotCastSerializer(serializers.Serializer):
         min_value=1, max_value=MAX_BIGINT, required=False, help_text="The holder represented (proxies)."
     )
 
+    def to_internal_value(self, data: Any) -> Any:
+        # A misspelt "holder" would otherwise be dropped and the ballot cast for whichever holder
+        # the account resolves to.
+        if isinstance(data, Mapping):
+            unknown = sorted(str(key) for key in data if key not in self.fields)
+            if unknown:
+                raise serializers.ValidationError(
+                    {
+                        api_settings.NON_FIELD_ERRORS_KEY: _("Unknown keys: %(keys)s.")
+                        % {"keys": ", ".join(shown(key, 40) for key in unknown[:10])}
+                    }
+                )
+        return super().to_internal_value(data)
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         given = [name for name in ("option", "choice", "split", "votes", "cumulative", "splits") if name in attrs]
         if len(given) != 1:
@@ -367,8 +395,34 @@ class WhatIfSerializer(serializers.Serializer):
     reason = serializers.CharField(help_text='"no quorum" when the meeting lacked quorum, else empty.')
 
 
-ITEM_FORMS = ["proposal", "election", "frequency", "choice"]
-ELECTION_STANDARDS = ["majority", "plurality"]
+class DisinterestedSerializer(serializers.Serializer):
+    standard = serializers.ChoiceField(choices=DISINTERESTED_STANDARDS)
+    threshold = serializers.CharField()
+    shares_for = serializers.CharField()
+    against = serializers.CharField()
+    abstain = serializers.CharField()
+    outstanding = serializers.CharField(help_text="Shares outstanding less the interested holders'.")
+    percent = serializers.CharField(allow_null=True)
+    passed = serializers.BooleanField()
+    passed_without_condition = serializers.BooleanField(help_text="The what-if: the outcome without this condition.")
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["for"] = fields.pop("shares_for")
+        return fields
+
+
+class InterestedInputSerializer(serializers.Serializer):
+    holder = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT)
+    reason = serializers.CharField(max_length=300, validators=[no_control_characters])
+
+
+class InterestedSerializer(serializers.Serializer):
+    holder = serializers.IntegerField(source="holder_id")
+    name = serializers.CharField(source="holder.name")
+    shares = serializers.CharField(source="holder.shares")
+    reason = serializers.CharField()
+    marked_at = serializers.DateTimeField()
 
 
 class AttendanceSerializer(serializers.Serializer):
@@ -427,6 +481,11 @@ class ResultsSerializer(serializers.Serializer):
     outcome = OutcomeSerializer(allow_null=True)
     what_if = WhatIfSerializer(many=True)
     # What a meeting item's ballot form adds (DESIGN, Annual meeting ballots); absent otherwise.
+    disinterested = DisinterestedSerializer(
+        source="extra.disinterested",
+        required=False,
+        help_text="Proposals needing the disinterested shares' approval: their tally; outcome.passed needs both.",
+    )
     attendance = AttendanceSerializer(
         source="extra.attendance", required=False, help_text="Meeting items: the meeting's shares present."
     )
