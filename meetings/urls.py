@@ -1,12 +1,13 @@
 from django.urls import path, re_path
 
-from meetings import holding_views, report_views, views
+from meetings import attendance_views, holding_views, report_views, views
 
 app_name = "meetings"
 
 urlpatterns = [
     path("meetings/<int:meeting_id>/", views.meeting_detail, name="meeting"),
     path("meetings/<int:meeting_id>/ballot/", views.meeting_ballot, name="meeting-ballot"),
+    path("meetings/<int:meeting_id>/check-in/", attendance_views.meeting_check_in, name="check-in"),
     path("meetings/<int:meeting_id>/proxies/", views.meeting_proxy_appoint, name="proxy-appoint"),
     path("meetings/<int:meeting_id>/proxies/<int:proxy_id>/revoke/", views.meeting_proxy_revoke, name="proxy-revoke"),
     path("meetings/<int:meeting_id>/results.csv", views.meeting_results_csv, name="meeting-results-csv"),

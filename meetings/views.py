@@ -19,6 +19,8 @@ from core.errors import DomainError
 from core.http import acting_user
 from core.roles import is_secretary
 from meetings import ballot_selectors, item_507, proxies, selectors, services
+from meetings.attendance import attendance_summary
+from meetings.attendance_models import Attendance
 from meetings.forms import MeetingBallotForm, ProxyForm
 from meetings.models import Holder, Meeting, ProxyAppointment
 from polls import receipts
@@ -40,6 +42,8 @@ def _meeting_context(
     items = selectors.meeting_items(meeting)
     return {
         "meeting": meeting,
+        "attendance": attendance_summary(meeting),
+        "holder_present": holder is not None and Attendance.objects.filter(meeting=meeting, holder=holder).exists(),
         "items": items,
         "represented": represented,
         "holder": holder,

@@ -82,3 +82,19 @@ def test_only_the_holder_their_proxy_or_the_secretary_may_check_a_holder_in(
     assert (in_person.status_code, in_person.json()["source"]) == (201, "in_person")
     assert [row["holder"] for row in api_as(secretary).get(url).json()] == [holder.pk]
     assert api_as(meeting["users"]["A"]).get(url).json() == []  # a holder sees only whom they represent
+
+
+def test_the_meeting_page_shows_attendance_and_checks_a_holder_in(meeting: dict[str, Any], client: Any) -> None:
+    held = meeting["meeting"]
+    holder = held.register.holders.get(account="D")
+    client.force_login(meeting["users"]["D"])
+    page = client.get(f"/meetings/{held.pk}/").content.decode()
+    assert "Attendance: 0 of 150,000 shares present." in page
+    assert "Check in Di without voting" in page
+    answer = client.post(f"/meetings/{held.pk}/check-in/", {"holder": holder.pk}, follow=True).content.decode()
+    assert "Di is present at the meeting." in answer
+    assert "Attendance: 40,000 of 150,000 shares present." in answer
+    assert "No quorum yet" in answer
+    refused = client.post(f"/meetings/{held.pk}/check-in/", {"holder": "x\x00"}, follow=True)
+    assert refused.status_code == 200
+    assert Meeting.objects.get(pk=held.pk).shares_present == 40_000
