@@ -169,7 +169,7 @@ def test_a_choice_item_with_a_threshold(annual: Annual) -> None:
     assert decision == {
         "winner": None,
         "percent": "42.7",  # 470 of 1,100
-        "threshold": "1/2",
+        "threshold": "> 1/2",
         "threshold_met": False,
         "advisory": False,
         "broker_non_votes": "0",
@@ -199,12 +199,6 @@ def test_a_choice_threshold_reached_exactly_depends_on_its_comparator(
     assert decision["threshold_met"] is (winner is not None)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: results' decision.threshold is poll.threshold_text ('1/2') without the comparator "
-    "(meetings/ballot_forms.py OptionItem.results_extra), so '>= 1/2' and '> 1/2' read the same; "
-    "outcome.threshold of a proposal says '> 1/2'",
-)
 def test_a_choice_threshold_in_results_names_its_comparator(annual: Annual) -> None:
     poll, _ids = create_item(
         annual, "choice", options=[{"label": "A"}, {"label": "B"}], threshold="1/2", comparator=">="
@@ -264,12 +258,6 @@ def test_a_proxy_that_was_revoked_or_never_appointed_cannot_vote_for_the_holder(
     assert not Ballot.objects.filter(poll=poll).exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: {'option': id} on an election is refused 403 'shareholder vote; use the meeting "
-    "ballot' (ShareholderItem.check_option_ballot via polls/api/views.py _cast fast path), while the "
-    "same payload with 'holder' is a 400 naming the keys: malformed input should be a 400",
-)
 def test_an_option_ballot_on_an_election_is_a_400_like_any_payload_the_form_does_not_take(annual: Annual) -> None:
     poll, ids = election(annual, standard="majority", seats=1, names="XY")
     response = cast(annual, "alice", poll, {"option": ids["X"]})
@@ -285,11 +273,6 @@ def test_an_option_ballot_on_an_election_is_refused_and_stores_nothing(annual: A
     assert snapshot(poll) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: BallotCastSerializer drops unknown top-level keys, so a misspelt 'holder' ('holdr') "
-    "casts the proxy's ballot for whatever holder the account resolves to instead of a 400",
-)
 def test_an_unknown_top_level_key_is_a_400(annual: Annual) -> None:
     poll, ids = election(annual, standard="majority", seats=1, names="XY")
     before = snapshot(poll)
@@ -299,12 +282,6 @@ def test_an_unknown_top_level_key_is_a_400(annual: Annual) -> None:
     assert snapshot(poll) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: ballot_rules._known reads '5', '05' and ' 5' as nominee 5, so {'votes': {'5': 'for', "
-    "'05': 'against'}} is stored as for AND against with all the shares, and the ballot's weight "
-    "(shares voted, quorum) is twice the holding",
-)
 def test_one_nominee_named_twice_is_a_400_and_never_weighs_more_than_the_holding(annual: Annual) -> None:
     poll, ids = election(annual, standard="majority", seats=1, names="XY")
     x = str(ids["X"])
@@ -315,11 +292,6 @@ def test_one_nominee_named_twice_is_a_400_and_never_weighs_more_than_the_holding
     assert snapshot(poll) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: ballot_rules.ballot_weight counts a frequency/choice split as its largest line, so "
-    "a holder splitting 500/500 is 500 shares present for quorum (ItemTerms.shares_voted), not 1,000",
-)
 def test_a_split_over_options_counts_every_share_it_gives_toward_quorum(annual: Annual) -> None:
     poll, ids = create_item(annual, "frequency")
     response = cast(annual, "cede", poll, {"splits": {str(ids["1 Year"]): "500", str(ids["3 Years"]): "500"}}, 201)
@@ -376,3 +348,22 @@ def test_a_proxy_who_is_also_a_holder_must_say_which_holder(annual: Annual) -> N
     cast(annual, "alice", poll, {"option": ids["1 Year"], "holder": annual.holders["dora"].pk}, 201)
     cast(annual, "alice", poll, {"option": ids["2 Years"], "holder": annual.holders["alice"].pk}, 201)
     assert {o["label"]: o["weight"] for o in results(poll)["options"]}["1 Year"] == "400"
+
+
+def test_the_holder_and_its_proxy_read_the_ballots_lines_back_and_each_receipt_checks(annual: Annual) -> None:
+    poll, ids = election(annual, standard="majority", seats=1, names="XY")
+    x, y = ids["X"], ids["Y"]
+    first = cast(annual, "cede", poll, {"splits": {str(x): {"for": "600", "against": "400"}}}, 201).json()
+    second = cast(annual, "cede", poll, {"splits": {str(y): {"abstain": "1000"}}}, 200).json()
+    assert second["lines"] == [{"option": y, "choice": "abstain", "shares": "1000"}]
+    mine = client_for(annual.users["cede"]).get(f"/api/v1/polls/{poll.pk}/ballot/")
+    assert mine.status_code == 200 and mine.json()["lines"] == second["lines"]
+    anyone = APIClient()
+    assert anyone.get(f"/api/v1/receipts/{second['receipt']}/").json()["status"] in ("counted", "recorded")
+    assert anyone.get(f"/api/v1/receipts/{first['receipt']}/").json()["status"] == "superseded"
+    appoint_proxy(annual)
+    holder = annual.holders["dora"].pk
+    cast(annual, "proxy", poll, {"votes": {str(x): "against"}, "holder": holder}, 201)
+    read = client_for(annual.users["proxy"]).get(f"/api/v1/polls/{poll.pk}/ballot/?holder={holder}")
+    assert read.status_code == 200
+    assert [(line["option"], line["choice"]) for line in read.json()["lines"]] == [(x, "against")]

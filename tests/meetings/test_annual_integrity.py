@@ -5,6 +5,7 @@ figures; a closed or certified item takes no ballot and no withdrawal."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
@@ -264,12 +265,6 @@ def test_the_inspectors_lines_decide_a_frequency_item(annual: Annual) -> None:
     assert (decision["winner"], decision["percent"], decision["broker_non_votes"]) == (ids["3 Years"], "62.5", "40")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: meetings/ballot_forms.py LineItem._present takes the largest tabulated line per "
-    "option, so a frequency/choice tabulation of 300 + 500 + 900 (+40 bnv) is 940 shares present, "
-    "not 1,740: an option item's lines are disjoint shares and add up",
-)
 def test_a_tabulated_frequency_item_counts_every_option_toward_quorum(annual: Annual) -> None:
     poll = make_annual_item(annual.meeting, "frequency", status=PollStatus.CLOSED)
     ids = ids_of(poll)
@@ -288,9 +283,9 @@ def test_a_tabulated_frequency_item_counts_every_option_toward_quorum(annual: An
 
 @pytest.mark.xfail(
     strict=True,
-    reason="BUG: meetings/ballot_forms.py LineItem._present counts a cumulative election's tabulated "
-    "votes (shares x seats) as shares present: 3 seats x 1,000 shares on one nominee reads 3,000 of "
-    "2,000 outstanding (150 %)",
+    reason="BUG: meetings/ballot_services.py _tabulation_lines (working tree) checks a cumulative "
+    "election per nominee only: 3,000 + 3,001 votes over two nominees exceed the 6,000 votes that "
+    "2,000 outstanding shares x 3 seats can cast, and are accepted",
 )
 def test_a_tabulated_cumulative_election_never_has_more_present_than_outstanding(annual: Annual) -> None:
     poll = make_annual_item(
@@ -308,15 +303,18 @@ def test_a_tabulated_cumulative_election_never_has_more_present_than_outstanding
     )
     quorum = live(poll)["quorum"]
     assert int(quorum["present"]) <= int(quorum["outstanding"])
+    # 2,000 shares x 3 seats is every vote there is: 3,000 + 3,001 across nominees is more.
+    with pytest.raises(InvalidPollData):
+        lines_tabulation_record(
+            poll=poll,
+            actor=make_secretary(),
+            lines=[
+                {"option": ids["X"], "choice": "for", "shares": 3_000},
+                {"option": ids["P"], "choice": "for", "shares": 3_001},
+            ],
+        )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: polls/certification.py:127 tabulation_comparison indexes the official totals by "
-    "'for'/'against'/'abstain', but LineItem.official_totals keys them '<option>:<choice>': "
-    "certifying any tabulated election/frequency/choice item raises KeyError('for') (a 500 on "
-    "POST /certify/)",
-)
 def test_a_tabulated_election_can_be_certified(annual: Annual) -> None:
     poll, ids = majority_election(annual)
     poll = close(poll)
@@ -338,13 +336,13 @@ def test_a_tabulated_election_can_be_certified(annual: Annual) -> None:
     assert certified.status == PollStatus.CERTIFIED
     assert certified.certified_result is not None
     assert certified.certified_result["nominees"][0]["broker_non_votes"] == "10"
+    # The record's tabulation matches the live lines: the trail verifies, as certified too.
+    assert verify_audit().startswith("Audit trail intact")
+    call_command("verify_audit", certified=poll.pk, stdout=io.StringIO())
+    sql("UPDATE meetings_tabulationline SET shares = shares + 1 WHERE option_id = %s AND choice = 'for'", [ids["X"]])
+    assert verify_audit().startswith("ERROR Audit trail broken")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the same KeyError('for') in polls/certification.py:127 makes POST "
-    "/api/v1/polls/{id}/certify/ a 500 for a tabulated frequency item",
-)
 def test_certifying_a_tabulated_item_through_the_api_is_never_a_500(annual: Annual) -> None:
     poll = make_annual_item(annual.meeting, "frequency", status=PollStatus.CLOSED)
     ids = ids_of(poll)
@@ -404,11 +402,6 @@ def test_a_bad_tabulation_is_a_400_and_stores_nothing(annual: Annual, payload: d
     assert not TabulationLine.objects.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: meetings/ballot_services.py _tabulation_lines has no ceiling: one nominee's for + "
-    "against + abstain may exceed the shares outstanding (a proposal's tabulation_record refuses that)",
-)
 def test_a_tabulation_above_the_shares_outstanding_is_refused(annual: Annual) -> None:
     poll = make_annual_item(
         annual.meeting, "election", nominees=["X", "Y"], election_standard="majority", status=PollStatus.CLOSED
@@ -477,3 +470,20 @@ def test_a_withdrawal_and_a_re_cast_leave_the_totals_equal_to_the_recount(annual
     record = certified.certified_result or {}
     nominees = {n["name"]: (n["for"], n["against"], n["abstain"]) for n in record["nominees"]}
     assert nominees == {"X": ("0", "70", "0"), "Y": ("30", "1000", "70")}
+
+
+def test_a_certified_item_takes_no_tabulation_and_a_line_changed_afterwards_is_reported(annual: Annual) -> None:
+    poll, ids = majority_election(annual)
+    secretary = make_secretary()
+    certified = certification.poll_certify(poll=close(poll), actor=secretary)
+    frozen = live(certified)["nominees"]
+    with pytest.raises(IllegalTransition):
+        lines_tabulation_record(
+            poll=certified, actor=secretary, lines=[{"option": ids["X"], "choice": "for", "shares": 1}]
+        )
+    sql(
+        "UPDATE meetings_ballotline SET shares = 1 WHERE id = %s",
+        [line_id(poll, annual.holders["cede"], ids["Y"], "for")],
+    )
+    assert live(certified)["nominees"] == frozen
+    assert verify_audit().startswith("ERROR Audit trail broken")
