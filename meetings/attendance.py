@@ -8,6 +8,7 @@ base of present-and-entitled on every item (polls.standards.Totals.attending).""
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -33,7 +34,14 @@ def attendance_mark(*, meeting_id: int, holder: Holder, source: str, actor: User
         f"INSERT INTO {table} (meeting_id, holder_id, shares, source, recorded_by_id, at) "  # noqa: S608 - the model's table
         "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (meeting_id, holder_id) DO NOTHING RETURNING id"
     )
-    params = [meeting_id, holder.pk, holder.shares, source, actor.pk if actor else None, timezone.now()]
+    params: list[int | str | datetime.datetime | None] = [
+        meeting_id,
+        holder.pk,
+        holder.shares,
+        str(source),
+        actor.pk if actor else None,
+        timezone.now(),
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         arrived = cursor.fetchone() is not None

@@ -131,5 +131,5 @@ class AttendanceRowSerializer(serializers.Serializer):
     holder = serializers.IntegerField(source="holder_id")
     name = serializers.CharField(source="holder.name")
     shares = serializers.CharField()
-    source = serializers.ChoiceField(choices=["ballot", "check_in", "in_person"])
+    source = serializers.ChoiceField(choices=["ballot", "check_in", "in_person"])  # type: ignore[assignment] # a field, not Field.source
     at = serializers.DateTimeField()
