@@ -15,7 +15,10 @@ def ensure_secretary_group(sender: AppConfig, **kwargs: Any) -> None:
     group, _ = Group.objects.get_or_create(name=SECRETARY_GROUP)
     wanted = Permission.objects.filter(
         Q(content_type__app_label__in=["polls", "meetings", "proposals"])
-        | Q(content_type__app_label="core", content_type__model__in=["auditevent", "audithead", "auditroot", "profile"])
+        | Q(
+            content_type__app_label="core",
+            content_type__model__in=["auditevent", "audithead", "auditroot", "profile", "notification"],
+        )
     ).exclude(codename__in=["add_ballot", "change_ballot", "delete_ballot"])
     group.permissions.add(*wanted)
 

@@ -5,6 +5,7 @@ import hashlib
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 
 class ApiToken(models.Model):
@@ -135,3 +136,55 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.language})"
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", _("pending")
+    SENT = "sent", _("sent")
+    FAILED = "failed", _("failed")
+
+
+class Notification(models.Model):
+    """One e-mail to one person about one thing: the outbox every app queues into
+    (core/notifications.py). The unique key makes queuing idempotent and `sent_at` makes
+    sending so: a retried task finds it sent and stops. Each attempt is counted; after
+    `MAX_ATTEMPTS` failed ones `failed_at` is set, the sweep stops retrying and the secretary
+    sees it among the failed notifications.
+
+    `subject` names what it is about as "<noun>:<id>" ("proposal:12", "meeting:3"): core
+    cannot point a foreign key at a higher app, and the app that registered the kind reads
+    its own object back when the e-mail is rendered. The table is the one proposals created
+    (core/migrations/0002_notification.py says how it moved)."""
+
+    MAX_ATTEMPTS = 5
+
+    key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=40)
+    subject = models.CharField(max_length=100, blank=True, default="", db_index=True)
+    recipient = models.EmailField()
+    context = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        db_table = "proposals_notification"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["sent_at"], name="proposals_n_sent_at_9555b3_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sent_at__isnull=True) | Q(failed_at__isnull=True),
+                name="proposals_notification_sent_or_failed",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.recipient}"
+
+    @property
+    def status(self) -> str:
+        if self.sent_at is not None:
+            return NotificationStatus.SENT
+        return NotificationStatus.FAILED if self.failed_at is not None else NotificationStatus.PENDING

@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -12,9 +12,12 @@ from django.utils.translation import ngettext
 from core.admin import ReadOnlyAdmin
 from core.errors import DomainError
 from core.http import acting_user
+from core.models import Notification, NotificationStatus
+from core.notifications import notification_resend
 from core.roles import is_secretary
+from core.selectors import STATUS_CONDITIONS
 from polls.admin import audit_trail_html
-from proposals import notifications, people_services, services
+from proposals import people_services, services
 from proposals.board import board_settings_update
 from proposals.materials import attachment_visibility_set
 from proposals.models import (
@@ -25,8 +28,6 @@ from proposals.models import (
     Comment,
     Director,
     FollowUp,
-    Notification,
-    NotificationStatus,
     Proposal,
     Recusal,
     ReviewVote,
@@ -189,30 +190,25 @@ class NotificationStatusFilter(admin.SimpleListFilter):
         return NotificationStatus.choices
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Notification]) -> QuerySet[Notification]:
-        pending = Q(sent_at__isnull=True, failed_at__isnull=True)
-        chosen: Q | None = {
-            NotificationStatus.SENT.value: Q(sent_at__isnull=False),
-            NotificationStatus.FAILED.value: Q(failed_at__isnull=False),
-            NotificationStatus.PENDING.value: pending,
-        }.get(self.value() or "")
+        chosen = STATUS_CONDITIONS.get(self.value() or "")
         return queryset.filter(chosen) if chosen is not None else queryset
 
 
 @admin.register(Notification)
 class NotificationAdmin(SecretaryOnly, ReadOnlyAdmin):
-    """The secretary's outbox: each notification sent, pending or failed (after
-    Notification.MAX_ATTEMPTS attempts), with the last error."""
+    """Every notification of core's outbox, sent, pending or failed (after
+    Notification.MAX_ATTEMPTS attempts), with the last error. The console's outbox page
+    (proposals/outbox_views.py) shows the same with each e-mail's preview."""
 
-    list_display = ["kind", "recipient", "proposal", "created_at", "status", "attempts", "sent_at", "last_error"]
+    list_display = ["kind", "recipient", "subject", "created_at", "status", "attempts", "sent_at", "last_error"]
     list_filter = [NotificationStatusFilter, "kind", "sent_at"]
     search_fields = ["recipient"]
     actions = ["send_again"]
 
     @admin.action(description=_("Send the failed notifications again"))
     def send_again(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
-        again = sum(
-            notifications.notification_retry(notification_id=pk) for pk in queryset.values_list("pk", flat=True)
-        )
+        actor = acting_user(request)
+        again = sum(notification_resend(notification=notification, actor=actor) for notification in queryset)
         self.message_user(
             request,
             ngettext("%(count)d notification queued again.", "%(count)d notifications queued again.", again)

@@ -12,6 +12,11 @@ class ProposalsConfig(AppConfig):
         poll_closed.connect(receivers.on_poll_closed, dispatch_uid="proposals-escalate")
         poll_certified.connect(receivers.on_poll_certified, dispatch_uid="proposals-settle")
 
+        # How a proposal's e-mails are written, for core's outbox.
+        from proposals.notifications import notification_kinds_register
+
+        notification_kinds_register()
+
         # Directors in office sign in with a second factor, like the secretary.
         from core.mfa import register_requirement
         from proposals.permissions import director_of

@@ -345,51 +345,6 @@ class Attachment(models.Model):
         return self.name
 
 
-class NotificationStatus(models.TextChoices):
-    PENDING = "pending", _("pending")
-    SENT = "sent", _("sent")
-    FAILED = "failed", _("failed")
-
-
-class Notification(models.Model):
-    """One e-mail to one person about one thing. The unique key makes enqueuing idempotent
-    and `sent_at` makes sending so: a retried task finds it sent and stops. Each attempt is
-    counted; after `MAX_ATTEMPTS` failed ones `failed_at` is set, the sweep stops retrying
-    and the secretary sees it among the failed notifications."""
-
-    MAX_ATTEMPTS = 5
-
-    key = models.CharField(max_length=200, unique=True)
-    kind = models.CharField(max_length=40)
-    proposal = models.ForeignKey(Proposal, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    recipient = models.EmailField()
-    context = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    failed_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.CharField(max_length=500, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        indexes = [models.Index(fields=["sent_at"])]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(sent_at__isnull=True) | Q(failed_at__isnull=True),
-                name="proposals_notification_sent_or_failed",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.kind} to {self.recipient}"
-
-    @property
-    def status(self) -> str:
-        if self.sent_at is not None:
-            return NotificationStatus.SENT
-        return NotificationStatus.FAILED if self.failed_at is not None else NotificationStatus.PENDING
-
-
 # The board's written consents and meetings are in their own module (each module stays under
 # 500 lines); imported here so that Django registers them with this app.
 from proposals.board_models import (  # noqa: E402

@@ -1,33 +1,39 @@
-"""Notifications of proposals: who is told of what, recorded once per recipient and sent after
-commit by the `send_notification` task, retried by the sweep and by the secretary; and the
-directors' reminders before a review is due."""
+"""Notifications of proposals: who is told of what, queued once per recipient in core's outbox
+(core/notifications.py), which sends, retries and shows them; how a proposal's e-mail is
+written (`notification_kinds_register`, from ProposalsConfig.ready); and the directors'
+reminders before a review is due."""
 
 from __future__ import annotations
 
 import datetime
-import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template import Context
-from django.template.loader import get_template, render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 
+from core.models import Notification
+from core.notifications import notification_kind_register, notification_queue, subject_id
 from core.roles import SECRETARY_GROUP
-from core.validators import shown
-from polls import selectors as poll_selectors
 from proposals import selectors
-from proposals.models import Director, Notification, Proposal, ReviewVote
+from proposals.models import Director, Proposal, ReviewVote
 from proposals.workflow import Action, State
 
-REMINDER_WINDOW = datetime.timedelta(hours=48)
+# Every kind a proposal's people are told of; each has its subject line in
+# proposals/email/<kind>_subject.txt and shares the body (its lead sentence by kind).
+KINDS = (
+    "submitted",
+    "review_requested",
+    "review_reminder",
+    "decided",
+    "outcome",
+    "review_tied",
+    "consent_requested",
+    "escalated",
+)
 
-logger = logging.getLogger("quorum.proposals")
+REMINDER_WINDOW = datetime.timedelta(hours=48)
 
 
 def secretaries() -> Any:
@@ -62,135 +68,40 @@ def notify_transition(proposal: Proposal, action: str, target: str) -> None:
         notification_enqueue(kind="outcome", proposal=proposal, recipients=recipients)
 
 
-def notification_enqueue(*, kind: str, proposal: Proposal, recipients: Iterable[str], round_: str = "") -> None:
-    """Record one notification per recipient (idempotent by key) and send each after commit.
-    Neither a lost broker nor a failed send turns the committed change into an error: the
-    task records the failure and the sweep tries again."""
-    from proposals.tasks import send_notification
-
+def notification_enqueue(*, kind: str, proposal: Proposal, recipients: Iterable[str], round_: str = "") -> int:
+    """Queue one notification per recipient (idempotent by key), each sent after commit.
+    Returns how many were new."""
+    queued = 0
     for recipient in dict.fromkeys(recipients):
-        key = f"{kind}:{proposal.pk}:{round_}:{recipient}"[:200]
-        notification, created = Notification.objects.get_or_create(
-            key=key,
-            defaults={"kind": kind, "proposal": proposal, "recipient": recipient, "context": {"round": round_}},
+        notification = notification_queue(
+            key=f"{kind}:{proposal.pk}:{round_}:{recipient}",
+            kind=kind,
+            recipient=recipient,
+            context={"round": round_},
+            subject=f"proposal:{proposal.pk}",
         )
-        if created:
-            send_notification.delay_on_commit(notification.pk)
+        queued += notification is not None
+    return queued
 
 
-def notification_message_id(notification: Notification) -> str:
-    """The same Message-ID on every attempt. A worker that dies after the mail server accepted
-    a message but before `sent_at` committed sends it again when the task is redelivered; with
-    one Message-ID that second copy is recognisably the same message, which mail clients and
-    providers fold into one, rather than a second notification."""
-    host = urlsplit(settings.SITE_URL).hostname or "quorum.invalid"
-    return f"<notification.{notification.pk}@{host}>"
+def _proposal_context(notification: Notification) -> Mapping[str, Any]:
+    """What a proposal's e-mail reads: the proposal as it is now. One deleted since has no
+    e-mail: the attempt fails and the secretary sees why in the outbox."""
+    proposal_id = subject_id(notification, "proposal")
+    if proposal_id is None:
+        raise Proposal.DoesNotExist(f"not about a proposal: {notification.subject!r}")
+    return {"proposal": Proposal.objects.get(pk=proposal_id), "round": notification.context.get("round", "")}
 
 
-def _render_text(template_name: str, context: dict[str, Any]) -> str:
-    """A plain-text part of an e-mail: nothing is HTML-escaped (a title's `"` stays `"`)."""
-    template = get_template(template_name).template  # type: ignore[attr-defined]
-    return str(template.render(Context(context, autoescape=False)))
-
-
-def notification_subject(kind: str, context: dict[str, Any]) -> str:
-    """One line of plain text: whitespace (a line break in a stored title) is collapsed, so
-    a subject can never add a header or break the message."""
-    return " ".join(_render_text(f"proposals/email/{kind}_subject.txt", context).split())
-
-
-@transaction.atomic
-def notification_send(*, notification_id: int) -> bool:
-    """Send once: the row lock and `sent_at` make a retried or duplicated task a no-op. A
-    notification marked failed is not sent again by itself."""
-    notification = (
-        Notification.objects.select_for_update(of=("self",))
-        .select_related("proposal")
-        .filter(pk=notification_id)
-        .first()
-    )
-    if notification is None or notification.sent_at is not None or notification.failed_at is not None:
-        return False
-    context = {
-        "notification": notification,
-        "proposal": notification.proposal,
-        "site_url": settings.SITE_URL,
-        "round": notification.context.get("round", ""),
-    }
-    # The worker has no browser to ask: the recipient's own choice of language, else the site's.
-    with translation.override(poll_selectors.language_for_email(notification.recipient)):
-        message = EmailMultiAlternatives(
-            subject=notification_subject(notification.kind, context),
-            body=_render_text("proposals/email/notification.txt", context),
-            to=[notification.recipient],
-            headers={"Message-ID": notification_message_id(notification)},
+def notification_kinds_register() -> None:
+    for name in KINDS:
+        notification_kind_register(
+            name,
+            subject=f"proposals/email/{name}_subject.txt",
+            text="proposals/email/notification.txt",
+            html="proposals/email/notification.html",
+            context=_proposal_context,
         )
-        message.attach_alternative(render_to_string("proposals/email/notification.html", context), "text/html")
-    message.send()
-    notification.sent_at = timezone.now()
-    notification.attempts += 1
-    notification.save(update_fields=["sent_at", "attempts"])
-    return True
-
-
-def notification_failure_record(*, notification_id: int, error: BaseException) -> bool:
-    """Count a failed attempt, in its own transaction (the attempt's rolled back); the
-    `MAX_ATTEMPTS`th marks the notification failed. True when it is now failed."""
-    with transaction.atomic():
-        notification = (
-            Notification.objects.select_for_update()
-            .filter(pk=notification_id, sent_at__isnull=True, failed_at__isnull=True)
-            .first()
-        )
-        if notification is None:
-            return False
-        notification.attempts += 1
-        notification.last_error = shown(f"{type(error).__name__}: {error}", 490)
-        if notification.attempts >= Notification.MAX_ATTEMPTS:
-            notification.failed_at = timezone.now()
-        notification.save(update_fields=["attempts", "last_error", "failed_at"])
-    logger.warning(
-        "notification %s: attempt %s failed (%s)%s",
-        notification_id,
-        notification.attempts,
-        notification.last_error,
-        "; marked failed" if notification.failed_at else "",
-    )
-    return notification.failed_at is not None
-
-
-@transaction.atomic
-def notification_retry(*, notification_id: int) -> bool:
-    """The secretary sends a failed notification again (the address was fixed, the mail
-    server is back): it is pending with a fresh count of attempts, and queued after commit.
-    False when it is not failed."""
-    from proposals.tasks import send_notification
-
-    reset = Notification.objects.filter(pk=notification_id, failed_at__isnull=False, sent_at__isnull=True).update(
-        failed_at=None, attempts=0
-    )
-    if reset:
-        send_notification.delay_on_commit(notification_id)
-    return bool(reset)
-
-
-def notification_attempt(*, notification_id: int) -> bool:
-    """Try to send one notification; a failure is recorded, never raised, so one bad
-    notification cannot stop the others. True when it was sent."""
-    try:
-        return notification_send(notification_id=notification_id)
-    except Exception as error:  # any failure of one notification is recorded and logged
-        logger.exception("notification %s could not be sent", notification_id)
-        notification_failure_record(notification_id=notification_id, error=error)
-        return False
-
-
-def notifications_resend(*, stale_after: datetime.timedelta, now: datetime.datetime | None = None) -> int:
-    """The sweep's part: every pending notification older than `stale_after` (its task was
-    lost, or its attempts failed), each on its own. Returns how many were sent."""
-    cutoff = (now or timezone.now()) - stale_after
-    pending = Notification.objects.filter(sent_at__isnull=True, failed_at__isnull=True, created_at__lte=cutoff)
-    return sum(notification_attempt(notification_id=pk) for pk in pending.order_by("pk").values_list("pk", flat=True))
 
 
 def review_reminders_send(*, now: datetime.datetime | None = None) -> int:
@@ -207,12 +118,10 @@ def review_reminders_send(*, now: datetime.datetime | None = None) -> int:
             d.user.email for d in selectors.disinterested_directors(proposal) if d.pk not in voted and d.user.email
         ]
         with transaction.atomic():
-            before = Notification.objects.filter(kind="review_reminder", proposal=proposal).count()
-            notification_enqueue(
+            count += notification_enqueue(
                 kind="review_reminder",
                 proposal=proposal,
                 recipients=waiting,
                 round_=f"{proposal.review_due_at:%Y%m%d%H%M}",
             )
-            count += Notification.objects.filter(kind="review_reminder", proposal=proposal).count() - before
     return count

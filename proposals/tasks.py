@@ -7,32 +7,16 @@ import logging
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 
-from celery import Task, shared_task
+from celery import shared_task
 from django.conf import settings
 
+from core.notifications import notifications_resend
 from polls.models import Poll, PollStatus
 from proposals import consent, notifications, people_services, services
 from proposals.models import Proposal
 from proposals.workflow import State
 
 logger = logging.getLogger("quorum.proposals")
-
-
-@shared_task(
-    bind=True, name="proposals.tasks.send_notification", autoretry_for=(OSError,), retry_backoff=True, max_retries=5
-)
-def send_notification(self: Task, notification_id: int) -> bool:
-    """A failure is counted on the notification and never raised into the request that
-    caused it; on a worker an OSError (the mail server unreachable) is raised again for
-    Celery's retry, until the notification is marked failed."""
-    try:
-        return notifications.notification_send(notification_id=notification_id)
-    except Exception as error:
-        failed = notifications.notification_failure_record(notification_id=notification_id, error=error)
-        if isinstance(error, OSError) and not failed and not self.request.is_eager:
-            raise
-        logger.exception("notification %s could not be sent", notification_id)
-        return False
 
 
 @shared_task(name="proposals.tasks.proposals_escalate")
@@ -86,9 +70,7 @@ def proposals_sweep() -> dict[str, int]:
     except Exception:
         logger.exception("sweep: review reminders failed; the next sweep tries again")
         reminders = 0
-    resent = notifications.notifications_resend(
-        stale_after=timedelta(seconds=settings.NOTIFICATION_RESEND_AFTER_SECONDS)
-    )
+    resent = notifications_resend(stale_after=timedelta(seconds=settings.NOTIFICATION_RESEND_AFTER_SECONDS))
     try:
         terms = people_services.directors_term_sync()
     except Exception:

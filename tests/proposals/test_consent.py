@@ -17,8 +17,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
 from core.audit import audit_trail
+from core.models import Notification
 from proposals import consent
-from proposals.models import ConsentStatus, Director, Notification, Proposal, WrittenConsent
+from proposals.models import ConsentStatus, Director, Proposal, WrittenConsent
 from proposals.tasks import proposals_sweep
 from tests.factories import make_director, make_proposal, make_secretary, make_user, start_review
 

@@ -14,8 +14,10 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from proposals import notifications
-from proposals.models import Notification, NotificationStatus, Proposal
+from core import notifications
+from core.models import Notification, NotificationStatus
+from proposals import notifications as proposals_mail
+from proposals.models import Proposal
 from proposals.tasks import proposals_sweep
 from proposals.workflow import State
 from tests.factories import make_proposal, make_secretary, make_user
@@ -26,7 +28,7 @@ pytestmark = pytest.mark.django_db
 def pending(kind: str, recipient: str, proposal: Proposal) -> Notification:
     """A notification whose task was lost a while ago: the sweep's to send."""
     notification = Notification.objects.create(
-        key=f"{kind}:{proposal.pk}::{recipient}", kind=kind, proposal=proposal, recipient=recipient
+        key=f"{kind}:{proposal.pk}::{recipient}", kind=kind, subject=f"proposal:{proposal.pk}", recipient=recipient
     )
     Notification.objects.filter(pk=notification.pk).update(created_at=timezone.now() - datetime.timedelta(hours=1))
     return notification
@@ -58,7 +60,7 @@ def test_one_poisoned_notification_does_not_stop_the_sweep_and_fails_after_five_
 def test_a_failing_part_of_the_sweep_does_not_stop_the_resending() -> None:
     proposal = make_proposal()
     pending("submitted", "secretary@example.com", proposal)
-    with mock.patch.object(notifications, "review_reminders_send", side_effect=RuntimeError("reminders broke")):
+    with mock.patch.object(proposals_mail, "review_reminders_send", side_effect=RuntimeError("reminders broke")):
         result = proposals_sweep.delay().get()
     assert result["resent"] == 1
     assert [message.to for message in mail.outbox] == [["secretary@example.com"]]
@@ -71,7 +73,7 @@ def test_a_transition_whose_mail_fails_still_answers_200_and_the_failure_is_coun
     proposal = make_proposal()
     api.force_authenticate(proposal.proposer)
     with (
-        mock.patch("proposals.notifications.EmailMultiAlternatives.send", side_effect=ValueError("header broke")),
+        mock.patch("core.notifications.EmailMultiAlternatives.send", side_effect=ValueError("header broke")),
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = api.post(f"/api/v1/proposals/{proposal.pk}/transitions/", {"action": "submit"}, format="json")
@@ -88,7 +90,7 @@ def test_subjects_are_one_line_of_plain_text() -> None:
     # Stored before titles were checked: a line break must not reach the mail headers.
     Proposal.objects.filter(pk=proposal.pk).update(title='Invest "$5B"\r\nBcc: everyone@example.com')
     notification = Notification.objects.create(
-        key="k", kind="submitted", proposal=Proposal.objects.get(pk=proposal.pk), recipient=secretary.email
+        key="k", kind="submitted", subject=f"proposal:{proposal.pk}", recipient=secretary.email
     )
     assert notifications.notification_send(notification_id=notification.pk) is True
     [message] = mail.outbox
@@ -105,7 +107,7 @@ def test_the_secretary_sees_failed_notifications_in_the_admin(client: Client) ->
     # A superuser: on a fresh database the secretary group gets the proposals models' rights
     # only from the second migrate (polls/apps.py runs before they exist).
     client.force_login(make_secretary(is_superuser=True))
-    page = client.get("/admin/proposals/notification/?status=failed").content.decode()
+    page = client.get("/admin/core/notification/?status=failed").content.decode()
     assert "gone@example.com" in page and "waiting@example.com" not in page
     assert "1 notification could not be sent after 5 attempts" in page
     assert "SMTP 550" in page
@@ -113,7 +115,7 @@ def test_the_secretary_sees_failed_notifications_in_the_admin(client: Client) ->
 
 def test_a_member_is_not_shown_the_outbox(client: Client) -> None:
     client.force_login(make_user(is_staff=True))
-    assert client.get("/admin/proposals/notification/").status_code in (302, 403)
+    assert client.get("/admin/core/notification/").status_code in (302, 403)
 
 
 def test_the_secretary_sends_a_failed_notification_again_from_the_admin(
@@ -125,7 +127,7 @@ def test_the_secretary_sends_a_failed_notification_again_from_the_admin(
     client.force_login(make_secretary(is_superuser=True))
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            "/admin/proposals/notification/", {"action": "send_again", "_selected_action": [failed.pk]}, follow=True
+            "/admin/core/notification/", {"action": "send_again", "_selected_action": [failed.pk]}, follow=True
         )
     assert "1 notification queued again." in response.content.decode()
     assert Notification.objects.get(pk=failed.pk).status == NotificationStatus.SENT

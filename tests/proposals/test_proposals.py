@@ -299,10 +299,11 @@ def test_a_notification_is_sent_once_even_if_its_task_runs_twice(django_capture_
     proposal = make_proposal()
     with django_capture_on_commit_callbacks(execute=True):
         services.proposal_transition(proposal_id=proposal.pk, action=Action.SUBMIT, actor=proposal.proposer)
-    from proposals.models import Notification
+    from core.models import Notification
+    from core.notifications import notification_send
 
     notification = Notification.objects.get(kind="submitted")
-    assert notifications.notification_send(notification_id=notification.pk) is False
+    assert notification_send(notification_id=notification.pk) is False
     assert [m.to for m in mail.outbox] == [[secretary.email]]
     assert mail.outbox[0].alternatives[0][1] == "text/html"  # type: ignore[union-attr]
 

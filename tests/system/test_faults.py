@@ -30,13 +30,15 @@ from typing import Any
 import pytest
 from django.db import connection
 
+from core.models import Notification
+from core.notifications import notification_message_id
 from meetings.services import tabulation_record
 from polls import services as poll_services
 from polls.ballots import ballot_cast
 from polls.models import Ballot, Poll, PollStatus
 from polls.trail_verify import audit_verify
-from proposals import notifications, review_votes, services
-from proposals.models import Notification, Proposal
+from proposals import review_votes, services
+from proposals.models import Proposal
 from proposals.workflow import Action, State
 from tests.factories import (
     make_director,
@@ -156,9 +158,7 @@ def assert_settled_once_and_mailed_once(proposal: Proposal, item: Poll, outbox: 
     per_recipient = Counter(str(m["To"]) for m in outcome)
     assert per_recipient == Counter(dict.fromkeys(OUTCOME_RECIPIENTS, 1))
     message_ids = {str(m["Message-ID"]) for m in outcome}
-    assert message_ids == {
-        notifications.notification_message_id(n) for n in Notification.objects.filter(kind="outcome")
-    }
+    assert message_ids == {notification_message_id(n) for n in Notification.objects.filter(kind="outcome")}
     assert list(audit_verify()) == []
     return per_recipient
 
@@ -278,7 +278,7 @@ def test_with_redis_stopped_votes_and_transitions_are_stored_and_the_sweep_does_
     assert Proposal.objects.filter(status=State.SUBMITTED).count() == PROPOSALS
     assert Poll.objects.get(pk=escalating.pk).status == PollStatus.CLOSED
     log = gunicorn.output()
-    assert log.count("could not enqueue proposals.tasks.send_notification") == PROPOSALS
+    assert log.count("could not enqueue core.tasks.send_notification") == PROPOSALS
     assert log.count("could not enqueue proposals.tasks.proposals_escalate") == 1
     assert Notification.objects.filter(sent_at__isnull=True).count() == PROPOSALS
     assert not Proposal.objects.filter(escalated_from=escalating).exists()

@@ -16,8 +16,10 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
 from rest_framework.test import APIClient
 
-from proposals.models import Notification, Proposal
-from proposals.tasks import proposals_sweep, send_notification
+from core.models import Notification
+from core.tasks import send_notification
+from proposals.models import Proposal
+from proposals.tasks import proposals_sweep
 from proposals.workflow import State
 from tests.factories import make_poll, make_proposal, make_secretary
 
@@ -38,7 +40,7 @@ def test_a_transition_succeeds_while_the_broker_is_down_and_the_sweep_sends_the_
         response = api.post(f"/api/v1/proposals/{proposal.pk}/transitions/", {"action": "submit"}, format="json")
     assert response.status_code == 200
     assert Proposal.objects.get(pk=proposal.pk).status == State.SUBMITTED
-    assert "could not enqueue proposals.tasks.send_notification" in caplog.text
+    assert "could not enqueue core.tasks.send_notification" in caplog.text
     assert mail.outbox == []
     pending = Notification.objects.get(kind="submitted")
     assert pending.sent_at is None
