@@ -7,3 +7,6 @@ class PollsConfig(AppConfig):
 
     def ready(self) -> None:
         from polls import checks  # noqa: F401 - registers the deploy checks
+        from polls.receipt_mail import ballot_receipts_kind_register
+
+        ballot_receipts_kind_register()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import logging
 
-from celery import Task, shared_task
+from celery import shared_task
 
 from polls import services
 
@@ -22,20 +22,11 @@ def polls_reconcile() -> list[int]:
     return services.polls_reconcile()
 
 
-@shared_task(bind=True, name="polls.tasks.send_ballot_receipts", max_retries=5)
-def send_ballot_receipts(self: Task, user_id: int, codes: list[str]) -> bool:
-    """The ballot confirmation (polls/receipt_mail.py). The ballots are committed whatever
-    happens here: an unreachable mail server is retried on a worker, any other failure is
-    logged, never raised into the request that voted."""
+@shared_task(name="polls.tasks.send_ballot_receipts")
+def send_ballot_receipts(user_id: int, codes: list[str]) -> bool:
+    """Kept for a confirmation queued before the outbox (a message still in the broker at the
+    upgrade): it joins core's outbox, which sends it. New ballots queue there directly
+    (polls/receipt_mail.py)."""
     from polls.receipt_mail import ballot_receipts_send
 
-    try:
-        return ballot_receipts_send(user_id=user_id, codes=codes)
-    except OSError as error:
-        if not self.request.is_eager and self.request.retries < (self.max_retries or 0):
-            raise self.retry(exc=error, countdown=2 ** (self.request.retries + 1)) from error
-        logger.exception("ballot receipt for user %s could not be sent", user_id)
-        return False
-    except Exception:
-        logger.exception("ballot receipt for user %s could not be sent", user_id)
-        return False
+    return ballot_receipts_send(user_id=user_id, codes=codes)
