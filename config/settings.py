@@ -157,8 +157,9 @@ STORAGES = {
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Quorum <quorum@localhost>")
-# Links in e-mails point here.
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Links in e-mails point here. Unset, the address `make run` serves on: scripts/run.sh exports
+# the PORT it serves on, so a laptop on another port gets links that work.
+SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}").rstrip("/")
 # The issuer named at the head of the Item 5.07 export (Form 8-K) and its printable page.
 COMPANY_NAME = env.str("COMPANY_NAME", default="Quorum Demo, Inc.")
 MEDIA_URL = "media/"
@@ -307,6 +308,7 @@ CELERY_BEAT_SCHEDULE = {
     "proposals-sweep": {"task": "proposals.tasks.proposals_sweep", "schedule": 60.0},
     "polls-reconcile": {"task": "polls.tasks.polls_reconcile", "schedule": 600.0},
     "register-imports-resume": {"task": "meetings.tasks.register_imports_resume", "schedule": 300.0},
+    "meeting-reminders-sweep": {"task": "meetings.tasks.meeting_reminders_sweep", "schedule": 300.0},
 }
 # A task whose worker died before acknowledging it (acks late) goes back to the queue after the
 # visibility timeout. Keep it above the longest task: one still running past it is delivered a

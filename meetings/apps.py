@@ -45,3 +45,10 @@ class MeetingsConfig(AppConfig):
         from polls.signals import poll_certified
 
         poll_certified.connect(on_poll_certified, dispatch_uid="meetings-resignations")
+
+        # The meeting notice when an item opens; the notices' and reminders' e-mails in the outbox.
+        from meetings import notices
+        from polls.signals import poll_opened
+
+        notices.notice_kinds_register()
+        poll_opened.connect(notices.on_poll_opened, dispatch_uid="meetings-notices")

@@ -38,7 +38,7 @@ from polls.models import (
 )
 from polls.option_labels import option_label_clean, option_label_duplicates, options_not_distinct
 from polls.selectors import window_q
-from polls.signals import poll_closed
+from polls.signals import poll_closed, poll_opened
 from polls.standards import Threshold
 
 MIN_OPTIONS = 2
@@ -175,6 +175,7 @@ def _record_open(poll: Poll, *, at: datetime.datetime, actor: User | None) -> Po
     poll.opens_at = min(poll.opens_at, at)
     poll.save(update_fields=["status", "opens_at", "updated_at"])
     _audit_poll(poll, "poll_opened", actor, at=at)
+    poll_opened.send(sender=Poll, poll_id=poll.pk)
     return poll
 
 

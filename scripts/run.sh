@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port="${1:-8000}"
+# Settings read it: SITE_URL's default (the links in e-mails) follows the port served on.
+export PORT="$port"
 bin=.venv/bin
 worker_log="${CELERY_WORKER_LOG:-.celery-worker.log}"
 
