@@ -1,6 +1,6 @@
 from django.urls import path
 
-from proposals import console, console_imports, console_polls, console_tabulation, people
+from proposals import console, console_imports, console_polls, console_tabulation, outbox_views, people
 
 app_name = "console"
 
@@ -21,6 +21,8 @@ urlpatterns = [
     path("polls/<int:poll_id>/close/", console.poll_act, {"action": "close"}, name="poll-close"),
     path("polls/<int:poll_id>/certify/", console.poll_certify, name="poll-certify"),
     path("follow-ups/<int:follow_up_id>/done/", console.follow_up_done, name="follow-up-done"),
+    path("outbox/", outbox_views.outbox, name="outbox"),
+    path("outbox/<int:notification_id>/resend/", outbox_views.outbox_resend, name="outbox-resend"),
     path("people/", people.people_home, name="people"),
     path("people/directors/new/", people.director_new, name="director-new"),
     path("people/directors/<int:director_id>/", people.director_edit, name="director-edit"),
