@@ -321,7 +321,7 @@ class ElectionItem(LineItem):
         """Every nominee is voted with the same shares: the largest nominee's figures, or the
         cumulative votes over the seats they were spread across."""
         if terms.cumulative:
-            return sum(lines.values()) // terms.seats
+            return -(-sum(lines.values()) // terms.seats)  # rounded up: 6,001 votes over 3 seats are 2,001 shares
         per_nominee: dict[int, int] = {}
         for (option, _choice), shares in lines.items():
             per_nominee[option] = per_nominee.get(option, 0) + shares

@@ -116,8 +116,12 @@ def ballot_lines(
         return _votes(value, ids, shares, standard)
     if key == "splits" and standard is not None:
         return _splits(value, ids, shares, standard)
+    return _amounts(key, value, ids, shares * seats if key == "cumulative" else shares)
+
+
+def _amounts(key: str, value: Mapping[object, object], ids: frozenset[int], limit: int) -> dict[Line, int]:
+    """Whole numbers of shares (or cumulative votes) per nominee or option, at most `limit` in all."""
     lines = {(_known(k, ids, key), LineChoice.FOR): _whole(v, f"{key}.{k}") for k, v in value.items()}
-    limit = shares * seats if key == "cumulative" else shares
     if sum(lines.values()) > limit:
         raise LineProblem(key, "over_limit", {"given": sum(lines.values()), "limit": limit})
     return {line: n for line, n in lines.items() if n}
@@ -206,38 +210,39 @@ class NomineeResult:
 
 
 def election_results(nominees: list[NomineeFigures], *, standard: ElectionStandard, seats: int) -> list[NomineeResult]:
-    """Who is elected, in the nominees' order."""
+    """Who is elected, in the nominees' order. Under majority voting a nominee needs more votes
+    for than against, and if more pass than there are seats, the seats go to those with most
+    votes for (as under plurality, ties at the last seat reported)."""
     if standard == ElectionStandard.MAJORITY:
-        return [
-            NomineeResult(
-                id=n.id,
-                percent=_percent(n.for_, n.for_ + n.against),
-                elected=n.for_ > n.against,
-                status="elected" if n.for_ > n.against else "resignation_tendered",
-            )
-            for n in nominees
-        ]
-    ranked = sorted((n.for_ for n in nominees), reverse=True)
-    # The votes the last seat needs: a nominee strictly above it is elected; at it, elected
-    # only if everyone at it fits in the seats left.
-    cut = ranked[seats - 1] if 0 < seats <= len(ranked) else 0
-    above = sum(1 for v in ranked if v > cut)
-    at_cut = sum(1 for v in ranked if v == cut)
-    fits = above + at_cut <= seats
-    out = []
-    for n in nominees:
-        if n.for_ > cut or (n.for_ == cut and fits and cut > 0):
-            status = "elected"
-        elif n.for_ == cut and cut > 0:
-            status = "tied"
-        else:
-            status = "not_elected"
-        out.append(
-            NomineeResult(
-                id=n.id, percent=_percent(n.for_, n.for_ + n.against), elected=status == "elected", status=status
-            )
+        passing = {n.id: n.for_ for n in nominees if n.for_ > n.against}
+        statuses = _seat_statuses(passing, seats)
+    else:
+        statuses = _seat_statuses({n.id: n.for_ for n in nominees}, seats)
+    return [
+        NomineeResult(
+            id=n.id,
+            percent=_percent(n.for_, n.for_ + n.against),
+            elected=statuses.get(n.id) == "elected",
+            status=statuses.get(n.id, "resignation_tendered"),
         )
-    return out
+        for n in nominees
+    ]
+
+
+def _seat_statuses(votes: Mapping[int, int], seats: int) -> dict[int, str]:
+    """The `seats` candidates with most votes for are elected; a tie at the last seat is
+    reported as one when not everyone in it fits; no votes elect nobody."""
+    ranked = sorted(votes.values(), reverse=True)
+    # The votes the last seat needs: above it is elected; at it, only if all at it fit.
+    cut = ranked[seats - 1] if 0 < seats <= len(ranked) else 0
+    fits = sum(1 for v in ranked if v >= cut) <= seats
+    statuses = {}
+    for candidate, n in votes.items():
+        if n > cut or (n == cut and fits and cut > 0):
+            statuses[candidate] = "elected"
+        else:
+            statuses[candidate] = "tied" if n == cut and cut > 0 else "not_elected"
+    return statuses
 
 
 def _percent(part: int, whole: int) -> Decimal | None:

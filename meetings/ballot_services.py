@@ -95,13 +95,8 @@ def _lines_of(*, poll: Poll, terms: ItemTerms, shares: int, data: Mapping[str, A
     return lines
 
 
-@transaction.atomic
-def item_lines_cast(
-    *, poll_id: int, actor: User, data: Mapping[str, Any], now: datetime.datetime | None = None
-) -> CastResult:
-    """A holder's ballot on an election, frequency or choice item, cast by the holder or its
-    proxy: lines checked by the item's terms, the latest ballot for the holder counting."""
-    now = now or timezone.now()
+def _open_line_item(*, poll_id: int, actor: User, now: datetime.datetime) -> Poll:
+    """The item, read under the ballots' lock, if it is an open election, frequency or choice item."""
     if not actor.is_authenticated or not actor.is_active:
         raise NotEligible(_("Log in to vote."))
     poll = _poll_for_ballot(poll_id)
@@ -110,6 +105,31 @@ def item_lines_cast(
     if not isinstance(kinds.form_of(poll), LineItem):
         raise InvalidVote(_("This item is voted with a choice (for, against, abstain) or a split."))
     _check_open(poll, now)
+    return poll
+
+
+def _lines_replace(*, poll: Poll, ballot: Ballot, actor: User, weight: int) -> tuple[dict[Line, int], int]:
+    """Clear a holder's (locked) ballot for its new lines; its old lines and weight."""
+    if not poll.allow_change:
+        assert ballot.holder is not None  # noqa: S101 - a line ballot is a holder's
+        raise ChangeNotAllowed(
+            _("A ballot for %(holder)s is already recorded and this item does not allow changes.")
+            % {"holder": ballot.holder.name}
+        )
+    old, old_weight = _stored_lines(ballot), ballot.weight
+    BallotLine.objects.filter(ballot=ballot).delete()
+    ballot.voter, ballot.weight = actor, weight
+    ballot.save(update_fields=["voter", "weight", "updated_at"])
+    return old, old_weight
+
+
+@transaction.atomic
+def item_lines_cast(
+    *, poll_id: int, actor: User, data: Mapping[str, Any], now: datetime.datetime | None = None
+) -> CastResult:
+    """A holder's ballot on an election, frequency or choice item, cast by the holder or its
+    proxy: lines checked by the item's terms, the latest ballot for the holder counting."""
+    poll = _open_line_item(poll_id=poll_id, actor=actor, now=now or timezone.now())
     holder = holder_for_ballot(poll=poll, actor=actor, holder_id=data.get("holder"))
     if holder.shares <= 0:
         raise NotEligible(_("That holder has no shares to vote at the record date."))
@@ -123,18 +143,7 @@ def item_lines_cast(
     )
     created = isinstance(existing, Created)
     ballot = existing.ballot if isinstance(existing, Created) else existing
-    old: dict[Line, int] = {}
-    old_weight = 0
-    if not created:
-        if not poll.allow_change:
-            raise ChangeNotAllowed(
-                _("A ballot for %(holder)s is already recorded and this item does not allow changes.")
-                % {"holder": holder.name}
-            )
-        old, old_weight = _stored_lines(ballot), ballot.weight
-        BallotLine.objects.filter(ballot=ballot).delete()
-        ballot.voter, ballot.weight = actor, weight
-        ballot.save(update_fields=["voter", "weight", "updated_at"])
+    old, old_weight = ({}, 0) if created else _lines_replace(poll=poll, ballot=ballot, actor=actor, weight=weight)
     BallotLine.objects.bulk_create(
         BallotLine(ballot=ballot, option_id=option, choice=choice, shares=shares)
         for (option, choice), shares in sorted(lines.items())
@@ -245,7 +254,7 @@ def annual_item_create(
     actor: User | None,
     nominees: list[str] | None = None,
     options: list[str] | None = None,
-    seats: int = 1,
+    seats: int | None = None,
     election_standard: str = "",
     cumulative: bool = False,
     threshold: str | None = None,
@@ -270,6 +279,9 @@ def annual_item_create(
     if threshold is not None and not form.takes_threshold:
         raise InvalidPollData(_("Only a choice item takes a threshold."))
     labels, codes = form.item_labels(nominees=nominees, options=options, title=title)
+    if seats is None:
+        # Majority voting is for uncontested elections: a seat for each nominee by default.
+        seats = len(labels) if election_standard == ElectionStandard.MAJORITY else 1
     form.terms_check(seats=seats, election_standard=election_standard, cumulative=cumulative, nominees=len(labels))
     fraction = _parse_fraction(threshold or "1/2", comparator, what=_("threshold"))
     poll = Poll.objects.create(

@@ -105,19 +105,23 @@ class ProxyNamedSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
+RESIGNATION_STATES = ["pending", "accepted", "rejected"]
+RESIGNATION_DECISIONS = ["accepted", "rejected"]
+
+
 class ResignationSerializer(serializers.Serializer):
     item = serializers.IntegerField(help_text="The election item.")
     nominee = serializers.IntegerField(help_text="The nominee's id (an option of the item).")
     name = serializers.CharField()
     tendered_at = serializers.DateTimeField(help_text="When the certified result did not elect them.")
-    decision = serializers.ChoiceField(choices=["pending", "accepted", "rejected"])
+    decision = serializers.ChoiceField(choices=RESIGNATION_STATES)
     decided_at = serializers.DateTimeField(allow_null=True)
 
 
 class ResignationDecideSerializer(serializers.Serializer):
     item = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT)
     nominee = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT)
-    decision = serializers.ChoiceField(choices=["accepted", "rejected"])
+    decision = serializers.ChoiceField(choices=RESIGNATION_DECISIONS)
     note = serializers.CharField(
         max_length=500, required=False, allow_blank=True, default="", validators=[no_control_characters]
     )

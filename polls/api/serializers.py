@@ -9,6 +9,19 @@ from rest_framework.settings import api_settings
 
 from core.validators import no_control_characters, shown, stored_percent
 from polls import kinds
+from polls.api.item_serializers import (
+    DISINTERESTED_STANDARDS,
+    ITEM_FORMS,
+    MAX_BIGINT,
+    MAX_SHARES,
+    BallotLineSerializer,
+    DisinterestedSerializer,
+    ElectionTermsSerializer,
+    ItemAttendanceSerializer,
+    NomineeResultSerializer,
+    OptionDecisionSerializer,
+    TabulationLineSerializer,
+)
 from polls.models import (
     Ballot,
     Choice,
@@ -23,9 +36,6 @@ from polls.models import (
 from polls.option_labels import option_label_clean, option_label_duplicates, options_not_distinct
 from polls.services import MAX_OPTIONS, MIN_OPTIONS
 from polls.standards import FRACTION_PATTERN
-
-MAX_BIGINT = 2**63 - 1
-MAX_SHARES = 10**18 - 1  # what a register line may hold: 18 digits
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -104,11 +114,6 @@ class EscalationSerializer(serializers.Serializer):
     comparator = serializers.ChoiceField(choices=Comparator.choices, default=Comparator.GE)
 
 
-ITEM_FORMS = ["proposal", "election", "frequency", "choice"]
-DISINTERESTED_STANDARDS = ["votes_cast", "outstanding"]
-ELECTION_STANDARDS = ["majority", "plurality"]
-
-
 class PollCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=300, validators=[no_control_characters])
     description = serializers.CharField(required=False, allow_blank=True, default="")
@@ -121,7 +126,12 @@ class PollCreateSerializer(serializers.Serializer):
     nominees = serializers.ListField(
         child=NomineeInputSerializer(), min_length=2, max_length=MAX_OPTIONS, required=False, help_text="Elections."
     )
-    seats = serializers.IntegerField(min_value=1, max_value=50, default=1, help_text="Elections: seats to fill.")
+    seats = serializers.IntegerField(
+        min_value=1,
+        max_value=50,
+        required=False,
+        help_text="Elections: seats to fill (default: one per nominee under majority voting, else 1).",
+    )
     election_standard = serializers.ChoiceField(choices=["majority", "plurality"], required=False)
     cumulative = serializers.BooleanField(default=False, help_text="Plurality elections: shares x seats votes each.")
     disinterested_standard = serializers.ChoiceField(
@@ -215,15 +225,6 @@ class BallotSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
-
-
-LINE_CHOICES = ["for", "against", "abstain", "withhold"]
-
-
-class BallotLineSerializer(serializers.Serializer):
-    option = serializers.IntegerField(help_text="The nominee's or option's id.")
-    choice = serializers.ChoiceField(choices=LINE_CHOICES)
-    shares = serializers.CharField(help_text="Shares (cumulatively, votes) as an integer string.")
 
 
 class BallotReceiptSerializer(BallotSerializer):
@@ -395,74 +396,6 @@ class WhatIfSerializer(serializers.Serializer):
     reason = serializers.CharField(help_text='"no quorum" when the meeting lacked quorum, else empty.')
 
 
-class DisinterestedSerializer(serializers.Serializer):
-    standard = serializers.ChoiceField(choices=DISINTERESTED_STANDARDS)
-    threshold = serializers.CharField()
-    shares_for = serializers.CharField()
-    against = serializers.CharField()
-    abstain = serializers.CharField()
-    outstanding = serializers.CharField(help_text="Shares outstanding less the interested holders'.")
-    percent = serializers.CharField(allow_null=True)
-    passed = serializers.BooleanField()
-    passed_without_condition = serializers.BooleanField(help_text="The what-if: the outcome without this condition.")
-
-    def get_fields(self) -> dict[str, serializers.Field]:
-        fields = super().get_fields()
-        fields["for"] = fields.pop("shares_for")
-        return fields
-
-
-class InterestedInputSerializer(serializers.Serializer):
-    holder = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT)
-    reason = serializers.CharField(max_length=300, validators=[no_control_characters])
-
-
-class InterestedSerializer(serializers.Serializer):
-    holder = serializers.IntegerField(source="holder_id")
-    name = serializers.CharField(source="holder.name")
-    shares = serializers.CharField(source="holder.shares")
-    reason = serializers.CharField()
-    marked_at = serializers.DateTimeField()
-
-
-class AttendanceSerializer(serializers.Serializer):
-    shares_present = serializers.CharField(help_text="Shares present at the meeting, as an integer string.")
-
-
-class ElectionTermsSerializer(serializers.Serializer):
-    standard = serializers.ChoiceField(choices=ELECTION_STANDARDS)
-    seats = serializers.IntegerField()
-    cumulative = serializers.BooleanField()
-
-
-class NomineeResultSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    shares_for = serializers.CharField(help_text="Shares (cumulatively, votes) for, as an integer string.")
-    against = serializers.CharField(allow_null=True, help_text="Majority elections; null under plurality.")
-    withheld = serializers.CharField(allow_null=True, help_text="Plurality elections; null under majority.")
-    abstain = serializers.CharField(allow_null=True, help_text="Majority elections; null under plurality.")
-    broker_non_votes = serializers.CharField()
-    percent = serializers.CharField(allow_null=True, help_text="For as a share of for + against (or withheld).")
-    elected = serializers.BooleanField()
-    status = serializers.ChoiceField(choices=["elected", "not_elected", "tied", "resignation_tendered"])
-    recommendation = serializers.ChoiceField(choices=["for", "against", "abstain", "withhold", "none"])
-
-    def get_fields(self) -> dict[str, serializers.Field]:
-        fields = super().get_fields()
-        fields["for"] = fields.pop("shares_for")
-        return fields
-
-
-class OptionDecisionSerializer(serializers.Serializer):
-    winner = serializers.IntegerField(allow_null=True, help_text="The winning option's id; null on a tie.")
-    percent = serializers.CharField(allow_null=True, help_text="The leader's share of the votes cast.")
-    threshold = serializers.CharField(allow_null=True, help_text="Choice items with a threshold, e.g. 1/2.")
-    threshold_met = serializers.BooleanField(allow_null=True)
-    advisory = serializers.BooleanField()
-    broker_non_votes = serializers.CharField()
-
-
 class ResultsSerializer(serializers.Serializer):
     status = serializers.CharField()
     total_ballots = serializers.IntegerField()
@@ -486,7 +419,7 @@ class ResultsSerializer(serializers.Serializer):
         required=False,
         help_text="Proposals needing the disinterested shares' approval: their tally; outcome.passed needs both.",
     )
-    attendance = AttendanceSerializer(
+    attendance = ItemAttendanceSerializer(
         source="extra.attendance", required=False, help_text="Meeting items: the meeting's shares present."
     )
     form = serializers.ChoiceField(
@@ -497,12 +430,6 @@ class ResultsSerializer(serializers.Serializer):
     decision = OptionDecisionSerializer(
         source="extra.decision", required=False, help_text="Frequency and choice items: the plurality's winner."
     )
-
-
-class TabulationLineSerializer(serializers.Serializer):
-    option = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT, help_text="The nominee's or option's id.")
-    choice = serializers.ChoiceField(choices=LINE_CHOICES, default="for")
-    shares = serializers.IntegerField(min_value=0, max_value=MAX_SHARES)
 
 
 class TabulationSerializer(serializers.Serializer):

@@ -25,14 +25,13 @@ from core.roles import IsSecretary
 from core.services import api_token_issue
 from polls import certification, kinds, receipt_mail, receipts, selectors, services
 from polls.api.filters import PollFilter
+from polls.api.item_serializers import InterestedInputSerializer, InterestedSerializer
 from polls.api.payloads import ballot_payload
 from polls.api.serializers import (
     BallotCastSerializer,
     BallotReceiptSerializer,
     BallotSerializer,
     ErrorSerializer,
-    InterestedInputSerializer,
-    InterestedSerializer,
     PollCreateSerializer,
     PollSerializer,
     PollUpdateSerializer,
