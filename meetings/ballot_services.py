@@ -53,7 +53,7 @@ def problem_text(problem: LineProblem) -> str:
         "unknown_id": _("%(field)s names %(id)s, which is not a nominee or option of this item."),
         "choice": _("%(field)s: the choices on this item are %(allowed)s."),
         "not_whole": _("%(field)s must be a whole, non-negative number."),
-        "over_limit": _("%(field)s gives %(given)s votes; at most %(limit)s are allowed."),
+        "over_limit": _("The ballot gives %(given)s votes; at most %(limit)s are allowed (%(field)s)."),
     }
     for key in ("given", "limit"):
         if key in values:

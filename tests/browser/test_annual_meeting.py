@@ -456,16 +456,6 @@ def italian_page(annual: Annual, new_context: Callable[..., BrowserContext]) -> 
     return page
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: meetings/ballot_services.py problem_text's refusals have no Italian entries in "
-        "locale/it/LC_MESSAGES/django.po ('%(field)s gives %(given)s votes; at most %(limit)s are allowed.', and "
-        "likewise 'is empty', 'names %(id)s, which is not a nominee', 'the choices on this item are', 'must be a "
-        "whole, non-negative number'): the Italian ballot page shows 'cumulative gives 3.000 votes; at most 2.400 "
-        "are allowed.'"
-    ),
-)
 def test_the_refusal_over_the_cumulative_limit_is_in_italian(
     annual: Annual, new_context: Callable[..., BrowserContext]
 ) -> None:
@@ -478,15 +468,6 @@ def test_the_refusal_over_the_cumulative_limit_is_in_italian(
     expect(error).not_to_contain_text("votes; at most", timeout=1_000)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: meetings/templates/meetings/meeting_detail.html's strings from commit 635a239 (issue 15 attendance "
-        "and check-in; issue 14's report link) have no Italian entries in locale/it/LC_MESSAGES/django.po: "
-        "'Attendance: %(present)s of %(outstanding)s shares present.', 'Quorum met', 'No quorum yet', 'Check in "
-        "%(name)s without voting', 'Printable Item 5.07 report' show in English on the Italian page"
-    ),
-)
 def test_the_meeting_page_around_the_ballot_is_in_italian(
     annual: Annual, new_context: Callable[..., BrowserContext]
 ) -> None:
