@@ -1,6 +1,8 @@
 """`make bench`: the vote path, results, register import, certification and page renders,
-each beside a baseline measured in the same run on this machine. Prints a table of figure,
-baseline, ratio and target and writes bench/results/latest.json. Timing never fails a test."""
+and a ten-nominee election's vote path and results (issue 14), each beside a baseline measured
+in the same run on this machine. Prints a table of figure, baseline, ratio and target and
+writes bench/results/latest.json. Timing never fails a test. BENCH_PARTS=election (or core)
+runs one part (selected_parts)."""
 
 from __future__ import annotations
 
@@ -45,7 +47,10 @@ ENV = {
     "LOG_LEVEL": "WARNING",
     "QUORUM_BENCH_DIR": str(BENCH),  # where vote.lua finds read.lua
 }
-ENV.pop("CELERY_BROKER_URL", None)  # tasks eager: the vote path enqueues nothing anyway
+# A broker no worker reads: what a request queues (an item ballot's receipt e-mail) costs the
+# publish it costs in production, where a worker elsewhere sends it, not the sending itself.
+ENV["CELERY_BROKER_URL"] = "memory://"
+ENV.pop("CELERY_TASK_ALWAYS_EAGER", None)
 
 
 def step(message: str) -> None:
@@ -53,7 +58,9 @@ def step(message: str) -> None:
 
 
 def run(*command: str, capture: bool = False) -> str:
-    result = subprocess.run(command, cwd=ROOT, env=ENV, check=True, text=True, capture_output=capture)
+    result = subprocess.run(command, cwd=ROOT, env=ENV, check=False, text=True, capture_output=capture)
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(command[:4])} failed ({result.returncode}):\n{result.stderr or ''}")
     return result.stdout if capture else ""
 
 
@@ -161,17 +168,103 @@ def median_of(runs: list[dict[str, float]], key: str) -> float:
     return statistics.median(r[key] for r in runs)
 
 
+def selected_parts() -> set[str]:
+    """BENCH_PARTS picks what to measure: "core" (vote, results, import, certification, pages)
+    and "election" (issue 14: a ten-nominee election's vote path and results); both by default.
+    The database, the register import and the accounts are made for either."""
+    parts = {part.strip() for part in os.environ.get("BENCH_PARTS", "core,election").split(",") if part.strip()}
+    unknown = parts - {"core", "election"}
+    if unknown or not parts:
+        raise SystemExit(f"BENCH_PARTS takes core and/or election, not {sorted(unknown) or 'nothing'}")
+    return parts
+
+
+def vote_rounds(ids: dict[str, Any], tokens: Path, prefix: str, body: dict[str, Any]) -> dict[str, list[Any]]:
+    """ROUNDS rounds of the bare insert view, then the API ballot, each on its own voters."""
+    token_count = sum(1 for _ in tokens.open())
+    bare_runs, api_runs = [], []
+    stride_bare, stride_api = 40_000, token_count // (THREADS * ROUNDS)
+    for round_ in range(ROUNDS):
+        step(f"{prefix.replace('_', ' ')}vote round {round_ + 1}/{ROUNDS}: bare insert view, then the API")
+        bare_runs.append(
+            wrk(
+                f"/bench/bare-ballot/{ids[prefix + 'bare_poll']}/{ids[prefix + 'bare_option']}/",
+                VOTE_SECONDS,
+                "vote.lua",
+                "bare",
+                str(ids["first_user"] + round_ * THREADS * stride_bare),
+                str(stride_bare),
+            )
+        )
+        api_runs.append(
+            wrk(
+                f"/api/v1/polls/{ids[prefix + 'api_poll']}/ballot/",
+                VOTE_SECONDS,
+                "vote.lua",
+                "api",
+                str(1 + round_ * THREADS * stride_api),
+                str(stride_api),
+                str(tokens),
+                json.dumps(body),
+            )
+        )
+    return {f"{prefix}bare": bare_runs, f"{prefix}api": api_runs}
+
+
+def core_runs(ids: dict[str, Any], tokens: Path) -> dict[str, list[Any]]:
+    runs = vote_rounds(ids, tokens, "", {"option": ids["api_option"]})
+    step("results at 1,000 and 1,000,000 ballots, and the bare counter view")
+    runs.update(results_1k=[], results_1m=[], counters=[])
+    for _ in range(2):
+        runs["results_1k"].append(wrk(f"/api/v1/polls/{ids['small_poll']}/results/", READ_SECONDS, "read.lua"))
+        runs["results_1m"].append(wrk(f"/api/v1/polls/{ids['large_poll']}/results/", READ_SECONDS, "read.lua"))
+        runs["counters"].append(wrk(f"/bench/counters/{ids['large_poll']}/", READ_SECONDS, "read.lua"))
+    return runs
+
+
+def election_runs(ids: dict[str, Any], tokens: Path) -> dict[str, list[Any]]:
+    """Issue 14: a whole ten-nominee ballot per request through the API, beside the bare insert
+    view; the election's results at 1,000 and at 1,000,000 ballots, interleaved."""
+    runs = vote_rounds(ids, tokens, "election_", ids["election_votes_body"])
+    step("election results at 1,000 and 1,000,000 ballots")
+    runs.update(election_results_1k=[], election_results_1m=[])
+    for _ in range(2):
+        for size, poll in (("1k", ids["election_small"]), ("1m", ids["election_large"])):
+            runs[f"election_results_{size}"].append(wrk(f"/api/v1/polls/{poll}/results/", READ_SECONDS, "read.lua"))
+    return runs
+
+
+def count_ballots(poll_id: int) -> int:
+    out = run(
+        "psql",
+        "-qtA",
+        f"{PG}/{DB_NAME}",
+        "-c",
+        f"SELECT count(*) FROM polls_ballot WHERE poll_id = {int(poll_id)}",  # noqa: S608 - an int
+        capture=True,
+    )
+    return int(out.strip())
+
+
 def main() -> None:
+    parts = selected_parts()
     OUT.mkdir(exist_ok=True)
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install -y wrk")
     started = time.perf_counter()
-    step(f"fresh database {DB_NAME}, migrations, static files")
+    step(f"parts: {', '.join(sorted(parts))}; fresh database {DB_NAME}, migrations, static files")
     recreate_database()
     step(f"register import of {REGISTER_ROWS:,} rows against a raw COPY of the same file")
     imported = time_import(register_file())
-    step("a million accounts, polls at 1,000 and 1,000,000 ballots, a million-holder item")
+    step(
+        "a million accounts"
+        + (", polls at 1,000 and 1,000,000 ballots, a million-holder item" if "core" in parts else "")
+    )
     ids = json.loads(run(PY, "-m", "bench.setup_data", str(int(imported["register"])), capture=True))
+    if "election" in parts:
+        step("ten-nominee elections: the API's voters, and 1,000 and 1,000,000 ballots of ten lines")
+        election = [str(int(imported["register"])), str(ids["tokens_from"]), str(ids["last_user"])]
+        ids.update(json.loads(run(PY, "-m", "bench.election_data", *election, capture=True)))
     tokens = OUT / "tokens.txt"
     run(
         "psql",
@@ -183,64 +276,35 @@ def main() -> None:
         # Only digests are stored: the keys are derived from the ids as bench.setup_data made them.
         f"SELECT substr(encode(sha256(('bench-' || user_id)::bytea), 'hex'), 1, 40) FROM core_apitoken WHERE user_id >= {int(ids['tokens_from'])} ORDER BY user_id",  # noqa: S608, E501
     )
-    token_count = sum(1 for _ in tokens.open())
     step("gunicorn, 4 sync workers, production settings")
     server = start_gunicorn()
+    runs: dict[str, list[Any]] = {}
     try:
-        bare_runs, api_runs = [], []
-        stride_bare, stride_api = 40_000, token_count // (THREADS * ROUNDS)
-        for round_ in range(ROUNDS):
-            step(f"vote round {round_ + 1}/{ROUNDS}: bare insert view, then the API")
-            bare_runs.append(
-                wrk(
-                    f"/bench/bare-ballot/{ids['bare_poll']}/{ids['bare_option']}/",
-                    VOTE_SECONDS,
-                    "vote.lua",
-                    "bare",
-                    str(ids["first_user"] + round_ * THREADS * stride_bare),
-                    str(stride_bare),
-                )
-            )
-            api_runs.append(
-                wrk(
-                    f"/api/v1/polls/{ids['api_poll']}/ballot/",
-                    VOTE_SECONDS,
-                    "vote.lua",
-                    "api",
-                    str(1 + round_ * THREADS * stride_api),
-                    str(stride_api),
-                    str(tokens),
-                    json.dumps({"option": ids["api_option"]}),
-                )
-            )
-        step("results at 1,000 and 1,000,000 ballots, and the bare counter view")
-        small, large, counters = [], [], []
-        for _ in range(2):
-            small.append(wrk(f"/api/v1/polls/{ids['small_poll']}/results/", READ_SECONDS, "read.lua"))
-            large.append(wrk(f"/api/v1/polls/{ids['large_poll']}/results/", READ_SECONDS, "read.lua"))
-            counters.append(wrk(f"/bench/counters/{ids['large_poll']}/", READ_SECONDS, "read.lua"))
+        if "core" in parts:
+            runs.update(core_runs(ids, tokens))
+        if "election" in parts:
+            runs.update(election_runs(ids, tokens))
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
-    stored = int(sum(r["requests"] - r["non2xx"] - r["socket"] for r in api_runs))
-    step("in-process: pages at 1,000,000 ballots, certification, vote integrity")
-    inproc = json.loads(run(PY, "-m", "bench.inprocess", json.dumps(ids), str(stored), capture=True))
-    report(imported, bare_runs, api_runs, small, large, counters, inproc, time.perf_counter() - started)
+    inproc: dict[str, Any] = {}
+    if "core" in parts:
+        stored = int(sum(r["requests"] - r["non2xx"] - r["socket"] for r in runs["api"]))
+        step("in-process: pages at 1,000,000 ballots, certification, vote integrity")
+        inproc = json.loads(run(PY, "-m", "bench.inprocess", json.dumps(ids), str(stored), capture=True))
+    if "election" in parts:
+        inproc["election_ballots_stored"] = count_ballots(ids["election_api_poll"])
+    report(imported, runs, inproc, time.perf_counter() - started)
 
 
-def report(
-    imported: dict[str, float],
-    bare: list[dict[str, float]],
-    api: list[dict[str, float]],
-    small: list[dict[str, float]],
-    large: list[dict[str, float]],
-    counters: list[dict[str, float]],
-    inproc: dict[str, Any],
-    elapsed: float,
-) -> None:
+Row = tuple[str, float, float | None, float | None, str]
+
+
+def core_rows(imported: dict[str, float], runs: dict[str, list[Any]], inproc: dict[str, Any]) -> list[Row]:
+    api, bare, small, large, counters = (runs[k] for k in ("api", "bare", "results_1k", "results_1m", "counters"))
     cert = inproc["certification"]
     integrity = inproc["vote_integrity"]
-    rows = [
+    return [
         (
             "vote: API ballot req/s vs bare insert view",
             median_of(api, "rps"),
@@ -290,28 +354,57 @@ def report(
         ("item results page at 1M ballots, server ms", inproc["item_results_page_1m"]["ms"], None, None, "< 30"),
         ("meeting page at 1M ballots, server ms", inproc["meeting_page_1m"]["ms"], None, None, "< 30"),
     ]
+
+
+def election_rows(runs: dict[str, list[Any]], inproc: dict[str, Any]) -> list[Row]:
+    api, bare = runs["election_api"], runs["election_bare"]
+    small, large = runs["election_results_1k"], runs["election_results_1m"]
+    answered = int(sum(r["requests"] - r["non2xx"] - r["socket"] for r in api))
+    stored = inproc["election_ballots_stored"]
+    return [
+        (
+            "election vote (10 nominees): API vs bare insert",
+            median_of(api, "rps"),
+            median_of(bare, "rps"),
+            median_of(api, "rps") / median_of(bare, "rps"),
+            ">= 0.50",
+        ),
+        ("election vote: API p99 ms at 32 connections", median_of(api, "p99"), None, None, "< 50"),
+        ("election vote: errors (non-2xx + socket)", sum(r["non2xx"] + r["socket"] for r in api), None, None, "0"),
+        ("election vote: ballots stored / 2xx (>= 1: none lost)", stored, answered, stored / max(answered, 1), "1.00"),
+        (
+            "election results: req/s at 1k vs at 1M ballots",
+            median_of(small, "rps"),
+            median_of(large, "rps"),
+            median_of(small, "rps") / median_of(large, "rps"),
+            "<= 1.50",
+        ),
+        ("election results: p50 ms at 1M ballots", median_of(large, "p50"), None, None, ""),
+    ]
+
+
+def report(imported: dict[str, float], runs: dict[str, list[Any]], inproc: dict[str, Any], elapsed: float) -> None:
+    rows: list[Row] = []
+    if "api" in runs:
+        rows += core_rows(imported, runs, inproc)
+    if "election_api" in runs:
+        rows += election_rows(runs, inproc)
     print()
-    print(f"{'figure':<46} {'value':>12} {'baseline':>12} {'ratio':>7}  target")
+    print(f"{'figure':<50} {'value':>12} {'baseline':>12} {'ratio':>7}  target")
     for name, value, baseline, ratio, target in rows:
         base = "" if baseline is None else f"{baseline:,.1f}"
         rat = "" if ratio is None else f"{ratio:.2f}"
-        print(f"{name:<46} {value:>12,.1f} {base:>12} {rat:>7}  {target}")
-    print(
-        f"\nvote integrity: totals equal a recount: {integrity['totals_equal_recount']}; "
-        f"certification recount {cert['recount_ms']} ms over {cert['item_ballots']:,} ballots; "
-        f"bench took {elapsed:.0f} s"
-    )
+        print(f"{name:<50} {value:>12,.1f} {base:>12} {rat:>7}  {target}")
+    if "certification" in inproc:
+        cert, integrity = inproc["certification"], inproc["vote_integrity"]
+        print(
+            f"\nvote integrity: totals equal a recount: {integrity['totals_equal_recount']}; "
+            f"certification recount {cert['recount_ms']} ms over {cert['item_ballots']:,} ballots"
+        )
+    print(f"bench took {elapsed:.0f} s")
     payload = {
         "rows": [dict(zip(["figure", "value", "baseline", "ratio", "target"], row, strict=True)) for row in rows],
-        "raw": {
-            "bare": bare,
-            "api": api,
-            "results_1k": small,
-            "results_1m": large,
-            "counters": counters,
-            "import": imported,
-            "inprocess": inproc,
-        },
+        "raw": {**runs, "import": imported, "inprocess": inproc},
         "elapsed_s": elapsed,
     }
     (OUT / "latest.json").write_text(json.dumps(payload, indent=2))
