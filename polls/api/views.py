@@ -402,8 +402,10 @@ class PollViewSet(
                 option_id=data["option"],
             )
         else:
-            result = kinds.ballot_cast(poll_id=poll_id, actor=acting_user(request), data=data)
-            receipt_mail.ballot_receipts_mail(user=request.user, link_hashes=[result.link_hash])
+            # One transaction for the ballot and its confirmation: one commit per vote.
+            with transaction.atomic():
+                result = kinds.ballot_cast(poll_id=poll_id, actor=acting_user(request), data=data)
+                receipt_mail.ballot_receipts_mail(user=request.user, link_hashes=[result.link_hash])
         return Response(
             # The answer carries the receipt: a public poll's API ballot is not also e-mailed.
             {**ballot_payload(result.ballot), **result.detail, "receipt": receipts.receipt_code(result.link_hash)},
