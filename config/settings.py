@@ -283,6 +283,7 @@ SPECTACULAR_SETTINGS = {
         "DisinterestedStandardEnum": "polls.api.item_serializers.DISINTERESTED_STANDARDS",
         "ResignationStateEnum": "meetings.api.serializers.RESIGNATION_STATES",
         "ResignationDecisionEnum": "meetings.api.serializers.RESIGNATION_DECISIONS",
+        "ReviewDecisionEnum": "proposals.api.serializers.REVIEW_DECISIONS",
         "ProposalKindEnum": "proposals.models.ProposalKind.choices",
         "ConsentOutcomeEnum": "proposals.models.ConsentOutcome.choices",
     },

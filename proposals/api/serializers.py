@@ -22,6 +22,9 @@ from proposals.models import (
 from proposals.review import RECOMMENDATION_OF, Decision
 from proposals.workflow import Action
 
+# A director's review vote; named in the schema (config/settings.py, ENUM_NAME_OVERRIDES).
+REVIEW_DECISIONS = [decision.value for decision in Decision]
+
 
 class BoardDecisionSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=["approved", "rejected", "referred"])
@@ -120,7 +123,7 @@ class EventSerializer(serializers.ModelSerializer):
 
 class ReviewVoteSerializer(serializers.ModelSerializer):
     director = serializers.CharField(source="director.user.get_username", read_only=True)
-    decision = serializers.ChoiceField(choices=[(d.value, d.value) for d in Decision])
+    decision = serializers.ChoiceField(choices=REVIEW_DECISIONS)
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=COMMENT_MAX_CHARS)
 
     class Meta:

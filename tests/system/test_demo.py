@@ -33,7 +33,13 @@ def test_last_years_annual_meeting_is_held_last_year_and_every_item_is_certified
     assert meeting.date == datetime.date(last_year, 11, 6)
     assert meeting.register.record_date < meeting.date
     items = list(meeting.items.all())
-    assert {item.title for item in items} == {"Ratify the appointment of the independent auditor", "Invest $5B in xAI"}
+    assert {item.title for item in items} == {
+        "Ratify the appointment of the independent auditor",
+        "Invest $5B in xAI",
+        "Elect two directors",
+        "Approve executive compensation on an advisory basis",
+        "Frequency of the advisory vote on executive compensation",
+    }
     assert all(item.status == PollStatus.CERTIFIED for item in items)
     auditor = next(item for item in items if item.title.startswith("Ratify"))
     assert auditor.closes_at.date() == meeting.date

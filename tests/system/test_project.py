@@ -108,7 +108,10 @@ def test_seed_demo_creates_the_xai_poll_with_ballots_and_is_safe_to_run_twice() 
     assert Ballot.objects.filter(poll=xai).count() == 28
     assert dict(xai.options.values_list("label", "votes")) == {"Yes": 19, "No": 9}
     assert Poll.objects.filter(kind="public").count() == 4
-    assert Poll.objects.filter(kind="shareholder").count() == 4  # last year's two, next week's two
+    # Proposals: last year's three (the auditor, say-on-pay, xAI) and next week's two; last year's
+    # election and say-on-pay frequency are items of their own forms.
+    assert Poll.objects.filter(kind="shareholder").count() == 5
+    assert Poll.objects.filter(kind__in=["election", "frequency"]).count() == 2
     assert "secretary / quorum-demo" in out.getvalue()
     assert "alice / quorum-demo" in out.getvalue()
 
