@@ -50,6 +50,10 @@ class ItemTerms(models.Model):
     # The board's recommendation on a frequency or choice item (an option), if any.
     recommended_option = models.ForeignKey(Option, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     shares_voted = models.BigIntegerField(default=0, editable=False)
+    # The board's recommendation on a proposal: for, against or none (meetings.recommendations).
+    recommendation = models.CharField(
+        max_length=10, choices=[("for", "For"), ("against", "Against"), ("none", "None")], default="none"
+    )
     # A proposal that also needs approval by the disinterested shares (a majority of the
     # minority): their standard ("" when it does not), threshold and comparator.
     disinterested_standard = models.CharField(max_length=20, choices=DisinterestedStandard.choices, blank=True)

@@ -240,6 +240,7 @@ class ShareholderItem(kinds.BallotForm):
     def create(self, *, data: Mapping[str, Any], common: Mapping[str, Any]) -> Poll:
         from meetings.disinterest import item_disinterest_set
         from meetings.meeting_services import item_create
+        from meetings.recommendations import item_recommendation_set
 
         poll = item_create(
             meeting=data["meeting"],
@@ -257,6 +258,8 @@ class ShareholderItem(kinds.BallotForm):
                 comparator=data.get("disinterested_comparator", ">"),
                 actor=common.get("actor"),
             )
+        if data.get("recommendation"):
+            item_recommendation_set(poll=poll, recommendation=data["recommendation"], actor=common.get("actor"))
         return poll
 
     def rules_update(self, *, poll: Poll, actor: User | None, **rules: Any) -> Poll:

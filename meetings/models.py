@@ -3,10 +3,13 @@ of a vote. The engine's polls and ballots refer to these rows by key; only this 
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
+from django.utils import timezone
 
 from core.validators import SingleLineCharField
 from polls.models import Comparator, Poll, choices_check
@@ -94,6 +97,14 @@ class Meeting(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # The shares of the holders present (meetings.Attendance), moved with F() when one arrives.
     shares_present = models.BigIntegerField(default=0, editable=False)
+    # When proxies stop voting; empty is the default, 23:59 the day before the meeting in the
+    # site's time zone (`proxy_cutoff_at`), so it follows the date when the date moves.
+    proxy_cutoff = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When proxy voting stops (holders vote until each item closes). "
+        "Empty: 23:59 the day before the meeting, in the site's time zone.",
+    )
 
     class Meta:
         ordering = ["-date", "-id"]
@@ -115,6 +126,15 @@ class Meeting(models.Model):
     def quorum_text(self) -> str:
         return f"{self.quorum_numerator}/{self.quorum_denominator}"
 
+    @property
+    def proxy_cutoff_at(self) -> datetime.datetime:
+        """The moment proxy voting stops: the one set, else 23:59 the day before the meeting."""
+        if self.proxy_cutoff is not None:
+            return self.proxy_cutoff
+        day_before = self.date - datetime.timedelta(days=1)
+        site = timezone.get_default_timezone()  # the site's, never the reader's activated zone
+        return timezone.make_aware(datetime.datetime.combine(day_before, datetime.time(23, 59)), site)
+
 
 class ProxyAppointment(models.Model):
     """A holder's instruction that another account may vote its shares at one meeting.
@@ -129,6 +149,9 @@ class ProxyAppointment(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="proxy_for"
     )
     named_as = models.CharField(max_length=254, blank=True, default="")
+    # Items without an instruction (ProxyInstruction): the proxy votes them as it sees fit
+    # (True), or may not vote them at all (False, a proxy limited to its instructions).
+    discretionary = models.BooleanField(default=True)
     appointed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     appointed_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -150,6 +173,34 @@ class ProxyAppointment(models.Model):
         if self.named_as:
             return self.named_as
         return self.proxy.get_username() if self.proxy is not None else ""
+
+
+class ProxyInstructionChoice(models.TextChoices):
+    FOR = "for", "For"
+    AGAINST = "against", "Against"
+    ABSTAIN = "abstain", "Abstain"
+    # The board's recommendation on the item (a proposal's, or each nominee's in an election).
+    RECOMMENDATION = "recommendation", "The board's recommendation"
+
+
+class ProxyInstruction(models.Model):
+    """How a directed proxy must vote one item of the appointment's meeting (meetings.proxy_rules)."""
+
+    appointment = models.ForeignKey(ProxyAppointment, on_delete=models.CASCADE, related_name="instructions")
+    item = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="+")
+    instruction = models.CharField(max_length=14, choices=ProxyInstructionChoice.choices)
+
+    class Meta:
+        ordering = ["appointment", "item"]
+        constraints = [
+            models.UniqueConstraint(fields=["appointment", "item"], name="meetings_proxy_instruction_once"),
+            models.CheckConstraint(
+                condition=Q(instruction__in=ProxyInstructionChoice.values), name="meetings_proxy_instruction_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instruction} on {self.item_id}"
 
 
 class Tabulation(models.Model):

@@ -9,7 +9,9 @@ sign up, after which the holder names the new account.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -82,11 +84,28 @@ def _send_invitation(*, email: str, holder_name: str, meeting_title: str, meetin
 
 
 @transaction.atomic
-def proxy_name(*, meeting: Meeting, holder: Holder, proxy: str, actor: User) -> ProxyNamed:
-    """Appoint the account `proxy` names (username or e-mail address), or invite the address."""
+def proxy_name(
+    *,
+    meeting: Meeting,
+    holder: Holder,
+    proxy: str,
+    actor: User,
+    instructions: Mapping[Any, Any] | None = None,
+    discretionary: bool = True,
+) -> ProxyNamed:
+    """Appoint the account `proxy` names (username or e-mail address), or invite the address,
+    with the holder's instructions item by item and, elsewhere, discretion or none."""
     who = proxy.strip()
     account = _account_named(who)
-    appointment = proxy_appoint(meeting=meeting, holder=holder, proxy=account, actor=actor, named_as=who)
+    appointment = proxy_appoint(
+        meeting=meeting,
+        holder=holder,
+        proxy=account,
+        actor=actor,
+        named_as=who,
+        instructions=instructions,
+        discretionary=discretionary,
+    )
     if account is None and _is_email(who):
         transaction.on_commit(
             lambda: _send_invitation(

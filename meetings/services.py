@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from core.audit import audit_append
 from core.errors import DomainError
 from core.roles import is_secretary
-from meetings import selectors
+from meetings import proxy_checks, proxy_instructions, proxy_mail, selectors
 from meetings.attendance import attendance_mark
 from meetings.attendance_models import AttendanceSource
 from meetings.kinds import SHARE_FIELDS, share_deltas
@@ -43,7 +43,18 @@ from polls.models import Ballot, Choice, Option, Poll, PollStatus
 from polls.services import CHOICE_LABELS, _locked_poll, grouped_number
 
 
-def holder_for_ballot(*, poll: Poll, actor: User, holder_id: int | None) -> Holder:
+def holder_for_ballot(
+    *,
+    poll: Poll,
+    actor: User,
+    holder_id: int | None,
+    payload: Mapping[str, Any] | None = None,
+    now: datetime.datetime | None = None,
+) -> Holder:
+    """The holder `actor` votes (or withdraws) for on `poll`: its own, or one whose proxy it
+    holds. A proxy is held to the rules of proxies (meetings.proxy_checks): the meeting's
+    cut-off, the holder's own ballot, and its instruction on the item, against `payload` (the
+    ballot as the API gives it) when there is one."""
     meeting = poll.meeting
     assert meeting is not None  # noqa: S101 - the check constraint ties items to meetings
     if holder_id is not None:
@@ -51,14 +62,20 @@ def holder_for_ballot(*, poll: Poll, actor: User, holder_id: int | None) -> Hold
         # One refusal for "no such holder" and "not yours": it names nobody and confirms nothing.
         if holder is None:
             raise NotEligible(refusals.HOLDER_REFUSED)
-        if holder.user_id == actor.pk:
-            return holder
-        appointed = ProxyAppointment.objects.filter(
-            meeting_id=meeting.pk, holder_id=holder.pk, proxy_id=actor.pk, revoked_at__isnull=True
-        ).exists()
-        if not appointed:
-            raise NotEligible(refusals.HOLDER_REFUSED)
+    else:
+        holder = _the_holder_represented(actor=actor, meeting=meeting)
+    if holder.user_id == actor.pk:
         return holder
+    appointment = ProxyAppointment.objects.filter(
+        meeting_id=meeting.pk, holder_id=holder.pk, proxy_id=actor.pk, revoked_at__isnull=True
+    ).first()
+    if appointment is None:
+        raise NotEligible(refusals.HOLDER_REFUSED)
+    proxy_checks.proxy_vote_check(poll=poll, holder=holder, appointment=appointment, payload=payload, now=now)
+    return holder
+
+
+def _the_holder_represented(*, actor: User, meeting: Meeting) -> Holder:
     holders = selectors.holders_represented(user=actor, meeting=meeting)
     if not holders:
         raise NotEligible(
@@ -121,7 +138,9 @@ def item_ballot_cast(
         raise PollNotFound()
     kinds.form_of(poll).check_share_ballot()
     _check_open(poll, now)
-    holder = holder_for_ballot(poll=poll, actor=actor, holder_id=holder_id)
+    holder = holder_for_ballot(
+        poll=poll, actor=actor, holder_id=holder_id, payload={"choice": choice, "split": split}, now=now
+    )
     amounts = _shares_by_choice(holder=holder, choice=choice, split=split)
     options = dict(Option.objects.filter(poll_id=poll.pk).values_list("code", "pk"))
     chosen_option = options[choice] if choice is not None else None
@@ -145,6 +164,7 @@ def item_ballot_cast(
         _apply_deltas(share_deltas(options, zero, amounts))
         Poll.objects.filter(pk=poll.pk).update(ballot_count=F("ballot_count") + 1)
         link_hash = _audit_ballot(poll, existing.ballot, actor, "ballot_cast")
+        proxy_mail.proxy_vote_queue(ballot=existing.ballot, holder=holder, actor=actor, link_hash=link_hash)
         return CastResult(ballot=existing.ballot, created=True, changed=False, link_hash=link_hash)
     ballot = existing
     if not poll.allow_change:
@@ -161,6 +181,7 @@ def item_ballot_cast(
     ballot.save(update_fields=["voter", "option", "weight", *fields, "updated_at"])
     _apply_deltas(share_deltas(options, old, amounts))
     link_hash = _audit_ballot(poll, ballot, actor, "ballot_changed")
+    proxy_mail.proxy_vote_queue(ballot=ballot, holder=holder, actor=actor, link_hash=link_hash)
     return CastResult(ballot=ballot, created=False, changed=old != amounts, link_hash=link_hash)
 
 
@@ -193,18 +214,22 @@ def meeting_ballot_cast(
     actor: User,
     holder_id: int,
     choices: Mapping[int, str | Mapping[str, Any]],
+    mail_receipts: bool = True,
 ) -> list[CastResult]:
     """A holder's ballot on several of a meeting's items at once, cast by the holder or its
     proxy. Per item, a proposal's choice (for, against, abstain) or the payload its ballot form
     takes, as in the API (an election's `votes` or `cumulative`, an option's `option`, splits).
     One act: every item is tried, and if any refuses none is recorded (MeetingBallotRefused
-    names each refused item). The receipts of all of them go out in one e-mail once the ballot
-    commits."""
+    names each refused item). A proxy's ballot follows the holder's instructions item by item
+    (meetings.proxy_checks), and the holder is told of each ballot cast for them. The receipts
+    of all of them go out in one e-mail once the ballot commits (unless `mail_receipts` is
+    False: a proxy voting many holders at once gets one e-mail for all of them)."""
     if not choices:
         raise InvalidVote(_("Choose for, against or abstain on at least one item."))
-    on_meeting = {
-        poll.pk: poll for poll in Poll.objects.filter(meeting_id=meeting.pk, pk__in=list(choices)).only("pk", "kind")
-    }
+    on_meeting = {poll.pk: poll for poll in Poll.objects.filter(meeting_id=meeting.pk, pk__in=list(choices))}
+    directions = proxy_checks.directions_for(
+        meeting=meeting, actor=actor, holder_id=holder_id, items=list(on_meeting.values())
+    )
     cast: list[CastResult] = []
     refused: dict[int, DomainError] = {}
     for item_id, choice in choices.items():
@@ -212,25 +237,42 @@ def meeting_ballot_cast(
             poll = on_meeting.get(item_id)
             if poll is None:
                 raise PollNotFound()
+            data = _item_payload(choice, holder_id)
+            if directions is not None:
+                directions.check(item_id, data)
             # The item's own form casts it (a proposal's through item_ballot_cast), all in this
             # transaction: a refusal here undoes the items cast before it.
-            data = _item_payload(choice, holder_id)
             cast.append(kinds.form_of(poll).cast(poll_id=item_id, actor=actor, data=data))
         except DomainError as error:
             refused[item_id] = error
     if refused:
         raise MeetingBallotRefused(refused)
-    receipt_mail.ballot_receipts_mail(user=actor, link_hashes=[result.link_hash for result in cast])
+    if directions is not None:
+        for result in cast:  # a proposal's was queued by its cast already: the key makes it once
+            proxy_mail.proxy_vote_queue(
+                ballot=result.ballot, holder=directions.holder, actor=actor, link_hash=result.link_hash
+            )
+    if mail_receipts:
+        receipt_mail.ballot_receipts_mail(user=actor, link_hashes=[result.link_hash for result in cast])
     return cast
 
 
 @transaction.atomic
 def proxy_appoint(
-    *, meeting: Meeting, holder: Holder, proxy: User | None, actor: User, named_as: str = ""
+    *,
+    meeting: Meeting,
+    holder: Holder,
+    proxy: User | None,
+    actor: User,
+    named_as: str = "",
+    instructions: Mapping[Any, Any] | None = None,
+    discretionary: bool = True,
 ) -> ProxyAppointment:
-    """The holder (or the secretary for them) names an account to vote its shares. A new
-    appointment replaces the previous one. A name that matched no account (`proxy` None) is
-    recorded all the same, so it reads like any other (meetings.proxies); nobody votes on it."""
+    """The holder (or the secretary for them) names an account to vote its shares at every item
+    of the meeting: as instructed where `instructions` ({item id: for, against, abstain or
+    recommendation}) direct it, elsewhere at its discretion, or not at all when `discretionary`
+    is False. A new appointment replaces the previous one. A name that matched no account
+    (`proxy` None) is recorded all the same, so it reads like any other (meetings.proxies)."""
     # The meeting's row lock orders appointments (and their events on the meeting's chain).
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     acts_for_holder = holder.user_id == actor.pk or is_secretary(actor)
@@ -238,6 +280,7 @@ def proxy_appoint(
         raise NotEligible(refusals.HOLDER_REFUSED)
     if proxy is not None and proxy.pk == holder.user_id:
         raise InvalidVote(_("A holder does not need a proxy to vote its own shares."))
+    directed = proxy_instructions.instructions_clean(meeting=meeting, raw=instructions)
     replaced = list(
         ProxyAppointment.objects.select_for_update()
         .filter(meeting=meeting, holder=holder, revoked_at__isnull=True)
@@ -251,13 +294,21 @@ def proxy_appoint(
         holder=holder,
         proxy=proxy,
         named_as=named_as or (proxy.get_username() if proxy is not None else ""),
+        discretionary=discretionary,
         appointed_by=actor,
     )
+    proxy_instructions.instructions_store(appointment=appointment, instructions=directed)
     audit_append(
         stream=f"meeting:{meeting.pk}",
         action="proxy_appointed",
         actor=actor,
-        payload={"holder": holder.pk, "proxy": proxy.pk if proxy is not None else None, "replaces": replaced},
+        payload={
+            "holder": holder.pk,
+            "proxy": proxy.pk if proxy is not None else None,
+            "replaces": replaced,
+            "instructions": {str(item.pk): value for item, value in sorted(directed.items(), key=lambda p: p[0].pk)},
+            "discretionary": discretionary,
+        },
     )
     return appointment
 

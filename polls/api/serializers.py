@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
@@ -142,6 +143,13 @@ class PollCreateSerializer(serializers.Serializer):
     )
     disinterested_threshold = serializers.RegexField(FRACTION_PATTERN, required=False, help_text="Default 1/2.")
     disinterested_comparator = serializers.ChoiceField(choices=Comparator.choices, required=False)
+    # Text checked by the ballot form's service, not an enum: the schema's "recommendation" enum is a nominee's.
+    recommendation = serializers.RegexField(
+        r"^(for|against|none)$",
+        required=False,
+        error_messages={"invalid": gettext_lazy('The recommendation is "for", "against" or "none".')},
+        help_text='Proposals: the board\'s recommendation, "for", "against" or "none" (an election\'s is per nominee).',
+    )
     options = serializers.ListField(
         child=OptionInputSerializer(),
         min_length=MIN_OPTIONS,

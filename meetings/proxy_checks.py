@@ -1,0 +1,231 @@
+"""What a proxy may do when it votes for a holder: before the meeting's cut-off, never over the
+holder's own ballot, and, where the appointment directs it, as the holder instructed
+(meetings.proxy_rules reads a ballot against an instruction). Each refusal is a 409 naming the
+rule, and the ballot's transaction rolls back with it."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from core.errors import DomainError
+from meetings import ballot_rules
+from meetings.ballot_rules import ElectionStandard, LineProblem
+from meetings.ballot_selectors import BallotItem, ballot_items
+from meetings.models import Holder, Meeting, ProxyAppointment, ProxyInstruction
+from meetings.proxy_rules import Mark, follows
+from polls.models import Ballot, Choice, Poll
+
+# An instruction in the reader's words, as the refusal and the pages name it.
+INSTRUCTION_WORDS = {
+    "for": gettext_lazy("for"),
+    "against": gettext_lazy("against"),
+    "abstain": gettext_lazy("abstain"),
+    "recommendation": gettext_lazy("with the board's recommendation"),
+}
+
+
+class ProxyRefused(DomainError):
+    """A proxy's ballot refused by the rules of proxies; nothing is recorded."""
+
+    status_code = 409
+    default_message = gettext_lazy("A proxy may not cast this ballot.")
+
+
+class ProxyCutoffPassed(ProxyRefused):
+    def __init__(self, cutoff: datetime.datetime) -> None:
+        self.cutoff = cutoff
+        local = timezone.localtime(cutoff, timezone.get_default_timezone())
+        super().__init__(
+            _(
+                "Proxy voting at this meeting closed at its cut-off, %(cutoff)s (%(zone)s); "
+                "holders may still vote their own shares until each item closes."
+            )
+            % {"cutoff": date_format(local, "DATETIME_FORMAT"), "zone": local.tzname()}
+        )
+
+    def extra(self) -> dict[str, object]:
+        return {"proxy_cutoff": self.cutoff.isoformat()}
+
+
+class HolderHasVoted(ProxyRefused):
+    def __init__(self, holder: Holder, item: Poll) -> None:
+        self.item_id = item.pk
+        super().__init__(
+            _("The holder has voted: %(holder)s voted on “%(item)s” themselves, and a holder's own ballot stands.")
+            % {"holder": holder.name, "item": item.title}
+        )
+
+    def extra(self) -> dict[str, object]:
+        return {"item": self.item_id, "rule": "holder_voted"}
+
+
+class InstructionNotFollowed(ProxyRefused):
+    def __init__(self, holder: Holder, item: Poll, instruction: str) -> None:
+        self.item_id, self.instruction = item.pk, instruction
+        super().__init__(
+            _(
+                "%(holder)s instructed their proxy to vote %(instruction)s on “%(item)s”; "
+                "this ballot does not follow the instruction."
+            )
+            % {"holder": holder.name, "instruction": INSTRUCTION_WORDS[instruction], "item": item.title}
+        )
+
+    def extra(self) -> dict[str, object]:
+        return {"item": self.item_id, "instruction": self.instruction}
+
+
+class NotInstructed(ProxyRefused):
+    def __init__(self, holder: Holder, item: Poll) -> None:
+        self.item_id = item.pk
+        super().__init__(
+            _(
+                "%(holder)s gave their proxy no instruction on “%(item)s” and no discretion: "
+                "the proxy may vote only the items it was instructed on."
+            )
+            % {"holder": holder.name, "item": item.title}
+        )
+
+    def extra(self) -> dict[str, object]:
+        return {"item": self.item_id, "rule": "no_discretion"}
+
+
+def cutoff_check(meeting: Meeting, now: datetime.datetime | None = None) -> None:
+    cutoff = meeting.proxy_cutoff_at
+    if (now or timezone.now()) >= cutoff:
+        raise ProxyCutoffPassed(cutoff)
+
+
+def holder_voted(*, poll_id: int, holder: Holder) -> bool:
+    """Whether the holder's standing ballot on the item is their own (not a proxy's)."""
+    if holder.user_id is None:
+        return False
+    return Ballot.objects.filter(poll_id=poll_id, holder_id=holder.pk, voter_id=holder.user_id).exists()
+
+
+def _proposal_marks(data: BallotItem, payload: Mapping[str, Any], shares: int) -> list[Mark] | None:
+    recommended = data.terms.recommendation if data.terms is not None else "none"
+    choice, split = payload.get("choice"), payload.get("split")
+    if isinstance(choice, str) and choice in Choice.values:
+        return [Mark(choice, recommended)]
+    if isinstance(split, Mapping) and all(isinstance(value, int) for value in split.values()):
+        return [Mark(str(code), recommended) for code, value in split.items() if value > 0]
+    return None  # not a ballot the item takes: its own cast says why
+
+
+def _line_marks(data: BallotItem, payload: Mapping[str, Any], shares: int) -> list[Mark] | None:
+    terms = data.terms
+    if terms is None:
+        return None
+    standard = ElectionStandard(terms.election_standard) if terms.election_standard else None
+    try:
+        lines = ballot_rules.ballot_lines(
+            payload={key: value for key, value in payload.items() if key != "holder"},
+            ids=frozenset(option.pk for option in data.options),
+            shares=shares,
+            standard=standard,
+            seats=terms.seats,
+            cumulative=terms.cumulative,
+        )
+    except LineProblem:
+        return None
+    options = {option.pk: option for option in data.options}
+    chosen = terms.recommended_option_id
+    marks = []
+    for option_id, choice in lines:
+        option = options[option_id]
+        tally = getattr(option, "tally", None)
+        if tally is not None:  # a nominee
+            marks.append(Mark(str(choice), tally.recommendation))
+        else:  # an option of a frequency or choice item
+            recommended = "" if chosen is None else ("for" if option_id == chosen else "against")
+            marks.append(Mark("abstain" if option.code == "abstain" else "for", recommended))
+    return marks
+
+
+def ballot_marks(data: BallotItem, payload: Mapping[str, Any], shares: int) -> list[Mark] | None:
+    """A ballot's marks as proxy_rules reads them; None when it is not a ballot the item takes."""
+    if data.item.ballot_form.decided_by_standard:
+        return _proposal_marks(data, payload, shares)
+    return _line_marks(data, payload, shares)
+
+
+def instruction_of(appointment: ProxyAppointment, item_id: int) -> str | None:
+    return (
+        ProxyInstruction.objects.filter(appointment_id=appointment.pk, item_id=item_id)
+        .values_list("instruction", flat=True)
+        .first()
+    )
+
+
+def instruction_check(*, data: BallotItem, holder: Holder, instruction: str, payload: Mapping[str, Any]) -> None:
+    marks = ballot_marks(data, payload, holder.shares)
+    if marks is not None and not follows(instruction, marks):
+        raise InstructionNotFollowed(holder, data.item, instruction)
+
+
+def proxy_vote_check(
+    *,
+    poll: Poll,
+    holder: Holder,
+    appointment: ProxyAppointment,
+    payload: Mapping[str, Any] | None = None,
+    now: datetime.datetime | None = None,
+) -> None:
+    """Refuse a proxy's ballot (or withdrawal) for `holder` on `poll` that the rules forbid. The
+    ballot's content is checked against an instruction when it is given (`payload`, as the
+    API's ballot: choice or split, votes, splits, cumulative or option)."""
+    assert poll.meeting is not None  # noqa: S101 - items belong to meetings
+    cutoff_check(poll.meeting, now)
+    if holder_voted(poll_id=poll.pk, holder=holder):
+        raise HolderHasVoted(holder, poll)
+    instruction = instruction_of(appointment, poll.pk)
+    if instruction is None:
+        if not appointment.discretionary:
+            raise NotInstructed(holder, poll)
+        return
+    if payload is not None:
+        data = ballot_items(items=[poll], holder_id=holder.pk)[0]
+        instruction_check(data=data, holder=holder, instruction=instruction, payload=payload)
+
+
+@dataclass(frozen=True)
+class Directions:
+    """A proxy's instructions from one holder, with the items they direct as the checks read
+    them: for a ballot on several items at once, whose forms' own casts do not see the payload."""
+
+    holder: Holder
+    instructions: dict[int, str]
+    items: dict[int, BallotItem]
+
+    def check(self, item_id: int, payload: Mapping[str, Any]) -> None:
+        instruction = self.instructions.get(item_id)
+        if instruction is not None and item_id in self.items:
+            instruction_check(data=self.items[item_id], holder=self.holder, instruction=instruction, payload=payload)
+
+
+def directions_for(*, meeting: Meeting, actor: Any, holder_id: int, items: list[Poll]) -> Directions | None:
+    """The instructions `actor` votes `holder_id` under at `meeting`; None when it votes its own
+    shares or holds no proxy for the holder (the item's cast then answers for itself)."""
+    appointment = (
+        ProxyAppointment.objects.filter(
+            meeting_id=meeting.pk, holder_id=holder_id, proxy_id=actor.pk, revoked_at__isnull=True
+        )
+        .select_related("holder")
+        .first()
+    )
+    if appointment is None or appointment.holder.user_id == actor.pk:
+        return None
+    instructions = dict(
+        ProxyInstruction.objects.filter(appointment_id=appointment.pk).values_list("item_id", "instruction")
+    )
+    directed = [item for item in items if item.pk in instructions]
+    data = {row.item.pk: row for row in ballot_items(items=directed, holder_id=holder_id)} if directed else {}
+    return Directions(holder=appointment.holder, instructions=instructions, items=data)
