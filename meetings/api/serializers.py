@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+from typing import Any
+
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.validators import no_control_characters
 from meetings.attendance import attendance_summary
-from meetings.models import Meeting, RegisterSnapshot
+from meetings.models import Meeting, ProxyAppointment, RegisterSnapshot
+from meetings.proxy_rules import INSTRUCTIONS
 from polls.api.serializers import MAX_BIGINT, MAX_SHARES
 from polls.models import Comparator, PollStatus
 from polls.standards import FRACTION_PATTERN
@@ -25,6 +29,12 @@ class MeetingSerializer(serializers.ModelSerializer):
     attendance = serializers.SerializerMethodField(
         help_text="Live attendance: a holder is present once they or their proxy vote on any item or check in."
     )
+    proxy_cutoff = serializers.DateTimeField(
+        source="proxy_cutoff_at",
+        read_only=True,
+        help_text="When proxy voting stops (default 23:59 the day before the meeting, in the site's time zone); "
+        "holders vote their own shares until each item closes.",
+    )
 
     class Meta:
         model = Meeting
@@ -38,6 +48,7 @@ class MeetingSerializer(serializers.ModelSerializer):
             "quorum_comparator",
             "items",
             "attendance",
+            "proxy_cutoff",
         ]
 
     @extend_schema_field(MeetingAttendanceSerializer)
@@ -84,19 +95,94 @@ class RegisterErrorSerializer(serializers.Serializer):
     )  # type: ignore[assignment] # a field
 
 
+INSTRUCTION_HELP = (
+    'Per item id: "for", "against", "abstain" or "recommendation" (the board\'s: a proposal\'s, or each '
+    "nominee's in an election; an item choosing among options takes abstain or recommendation)."
+)
+MAX_INSTRUCTIONS = 200
+MAX_PROXY_BALLOT_ENTRIES = 10_000
+
+
 class ProxySerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     holder = serializers.IntegerField(source="holder_id")
     proxy = serializers.CharField(
         source="shown_name", help_text="The proxy as the holder named them (username or e-mail address)."
     )
+    instructions = serializers.SerializerMethodField(help_text=INSTRUCTION_HELP)
+    discretionary = serializers.BooleanField(
+        read_only=True, help_text="Items without an instruction: the proxy votes them as it sees fit, or not at all."
+    )
     appointed_at = serializers.DateTimeField(read_only=True)
     revoked_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+    def get_instructions(self, appointment: ProxyAppointment) -> dict[str, str]:
+        return {str(row.item_id): row.instruction for row in appointment.instructions.all()}
 
 
 class ProxyAppointSerializer(serializers.Serializer):
     holder = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT, help_text="The holder's id.")
     proxy = serializers.CharField(max_length=254, help_text="The proxy's username or e-mail address.")
+    instructions = serializers.DictField(
+        child=serializers.ChoiceField(choices=list(INSTRUCTIONS)),
+        required=False,
+        default=dict,
+        help_text=INSTRUCTION_HELP,
+    )
+    discretionary = serializers.BooleanField(
+        default=True,
+        help_text="Whether the proxy may vote, as it sees fit, the items the instructions do not cover.",
+    )
+
+    def validate_instructions(self, value: dict[str, str]) -> dict[str, str]:
+        if len(value) > MAX_INSTRUCTIONS:
+            raise serializers.ValidationError(_("At most %(max)d instructions.") % {"max": MAX_INSTRUCTIONS})
+        return value
+
+
+class ProxyBallotSerializer(serializers.Serializer):
+    choices = serializers.DictField(
+        child=serializers.JSONField(),
+        required=False,
+        default=dict,
+        help_text="Per item id, for every holder voted: a proposal's choice or the ballot its form takes "
+        "(votes, splits, cumulative, option), as on POST /api/v1/polls/{id}/ballot/.",
+    )
+    holders = serializers.JSONField(
+        required=False, help_text='The holders to vote: a list of holder ids, or "all" (the default).'
+    )
+    exceptions = serializers.DictField(
+        child=serializers.DictField(child=serializers.JSONField(allow_null=True)),
+        required=False,
+        default=dict,
+        help_text="Per holder id, per item id: that holder's choice or ballot instead, or null to leave the item.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        entries = len(attrs["choices"]) + sum(len(items) for items in attrs["exceptions"].values())
+        if entries > MAX_PROXY_BALLOT_ENTRIES:
+            raise serializers.ValidationError(_("At most %(max)d entries.") % {"max": MAX_PROXY_BALLOT_ENTRIES})
+        holders = attrs.setdefault("holders", "all")
+        if holders != "all" and not (isinstance(holders, list) and len(holders) <= MAX_PROXY_BALLOT_ENTRIES):
+            raise serializers.ValidationError({"holders": _('A list of holder ids, or "all".')})
+        return attrs
+
+
+class ProxyBallotHolderSerializer(serializers.Serializer):
+    holder = serializers.IntegerField(source="holder.pk")
+    name = serializers.CharField(source="holder.name")
+    shares = serializers.CharField(source="holder.shares")
+    receipts = serializers.SerializerMethodField(help_text="Per item id voted: the receipt code.")
+    directed = serializers.DictField(
+        child=serializers.CharField(), help_text="Per item id: the instruction the ballot followed."
+    )
+    skipped = serializers.DictField(
+        child=serializers.CharField(),
+        help_text="Per item id left alone: holder_voted (their own ballot stands), no_discretion, instructed_blank.",
+    )
+
+    def get_receipts(self, report: Any) -> dict[str, str]:
+        return {str(item): code for item, code in report.receipts().items()}
 
 
 class ProxyNamedSerializer(serializers.Serializer):

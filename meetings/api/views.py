@@ -18,12 +18,14 @@ from rest_framework.response import Response
 from core.http import acting_user
 from core.roles import IsSecretary, IsSecretaryOrReadOnly
 from core.validators import no_control_characters
-from meetings import meeting_services, proxies
+from meetings import meeting_services, proxies, proxy_selectors
 from meetings.api.serializers import (
     AttendanceRowSerializer,
     CheckInSerializer,
     MeetingSerializer,
     ProxyAppointSerializer,
+    ProxyBallotHolderSerializer,
+    ProxyBallotSerializer,
     ProxyNamedSerializer,
     ProxySerializer,
     RegisterErrorSerializer,
@@ -34,6 +36,7 @@ from meetings.api.serializers import (
 )
 from meetings.attendance import attendance_check_in, attendance_visible_to
 from meetings.models import Holder, Meeting, ProxyAppointment, RegisterSnapshot
+from meetings.proxy_ballot import proxy_ballot_cast
 from meetings.register_import import register_import
 from meetings.resignations import resignation_decide, resignations_of
 from meetings.services import proxy_revoke
@@ -110,7 +113,7 @@ class MeetingViewSet(
         if not IsSecretary().has_permission(self.request, self):
             # A holder sees the proxies it appointed; a proxy sees the appointments it holds.
             appointments = appointments.filter(Q(holder__user_id=user.pk) | Q(proxy_id=user.pk))
-        return appointments.select_related("proxy")
+        return appointments.select_related("proxy").prefetch_related("instructions")
 
     @extend_schema(
         methods=["GET"],
@@ -122,7 +125,10 @@ class MeetingViewSet(
         summary="Appoint a proxy for a holder you are (or, as secretary, for any holder)",
         description=(
             "`proxy` is a username or an e-mail address. The answer is the same whether or not an account "
-            "matches: a matching account is appointed, an e-mail address without one is sent an invitation."
+            "matches: a matching account is appointed, an e-mail address without one is sent an invitation. "
+            "The appointment covers every item of the meeting: `instructions` direct it item by item (a directed "
+            "proxy's ballot must follow them, else 409), elsewhere it votes at its discretion, or not at all "
+            "when `discretionary` is false. An instruction for an item not on the meeting is a 400 naming it."
         ),
         request=ProxyAppointSerializer,
         responses={201: ProxyNamedSerializer, **errors(400, 401, 403, 404)},
@@ -145,10 +151,55 @@ class MeetingViewSet(
             holder=holder,
             proxy=serializer.validated_data["proxy"],
             actor=acting_user(request),
+            instructions=serializer.validated_data["instructions"],
+            discretionary=serializer.validated_data["discretionary"],
         )
         return Response(
             {"holder": holder.pk, "proxy": named.proxy, "detail": named.message}, status=status.HTTP_201_CREATED
         )
+
+    @extend_schema(
+        methods=["GET"],
+        summary="The proxy's desk: the open items with the board's recommendations, and every holder you vote "
+        "for here with their instructions and the items they voted themselves",
+        request=None,
+        responses={200: OpenApiResponse(description="{proxy_cutoff, before_cutoff, items: [...], holders: [...]}")},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Vote many holders at once as their proxy: common choices, per-holder exceptions, instructions "
+        "followed; all or nothing",
+        description=(
+            '`choices`: {item id: ballot} for every holder voted; `holders`: ids or "all"; `exceptions`: '
+            "{holder id: {item id: ballot, or null to leave it}}. A directed holder's ballot on an item they "
+            "instructed is the instruction's. Items a holder voted themselves are left alone (`skipped`). "
+            "Past the meeting's proxy cut-off: 409 naming it. Any refusal records nothing (409/400 with "
+            "`holders`: {holder id: {item id: reason}})."
+        ),
+        request=ProxyBallotSerializer,
+        responses={201: ProxyBallotHolderSerializer(many=True), **errors(400, 401, 403, 404, 409)},
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="proxy-ballot",
+        permission_classes=[permissions.IsAuthenticated],
+        pagination_class=None,
+    )
+    def proxy_ballot(self, request: Request, pk: str | None = None) -> Response:
+        meeting = self.get_object()
+        if request.method == "GET":
+            return Response(proxy_selectors.desk_json(proxy_selectors.proxy_desk(meeting=meeting, user=request.user)))
+        serializer = ProxyBallotSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        reports = proxy_ballot_cast(
+            meeting=meeting,
+            actor=acting_user(request),
+            choices=serializer.validated_data["choices"],
+            holders=serializer.validated_data["holders"],
+            exceptions=serializer.validated_data["exceptions"],
+        )
+        return Response(ProxyBallotHolderSerializer(reports, many=True).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         methods=["GET"],
