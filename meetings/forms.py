@@ -15,7 +15,7 @@ from core.validators import no_control_characters
 from meetings import ballot_rules
 from meetings.ballot_rules import ElectionStandard, LineChoice
 from meetings.ballot_selectors import BallotItem
-from meetings.models import Holder, Meeting, RegisterSnapshot
+from meetings.models import Meeting, RegisterSnapshot
 from meetings.register_import import RegisterFileTooLarge, register_import, register_max_bytes
 from polls.exceptions import RegisterInvalid
 from polls.forms import PollWindowForm
@@ -115,6 +115,12 @@ class ProposalPart(ItemPart):
     def recorded(self) -> str:
         choice = self.data.current.choice
         return str(Choice(choice).label) if choice in Choice.values else ""
+
+    @property
+    def recommendation_label(self) -> str:
+        """The board's recommendation stored on the item (meetings.recommendations), if any."""
+        terms = self.data.terms
+        return str(RECOMMENDATION_LABELS.get(terms.recommendation, "")) if terms is not None else ""
 
 
 class OptionPart(ItemPart):
@@ -350,16 +356,6 @@ class MeetingBallotForm(forms.Form):
 
     def add_item_error(self, item_id: int, message: object) -> None:
         self.item_errors.setdefault(item_id, []).append(str(message))
-
-
-class ProxyForm(forms.Form):
-    holder = forms.ModelChoiceField(queryset=Holder.objects.none(), empty_label=None, label=_("Holder"))
-    # Looked up by the service, which answers alike whether or not an account matches.
-    proxy = forms.CharField(max_length=254, label=_("Proxy's username or e-mail address"))
-
-    def __init__(self, *args: Any, holders: list[Holder], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["holder"].queryset = Holder.objects.filter(pk__in=[h.pk for h in holders])  # type: ignore[attr-defined]
 
 
 class RegisterImportForm(forms.Form):

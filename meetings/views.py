@@ -18,12 +18,14 @@ from django.views.decorators.http import require_GET, require_POST
 from core.errors import DomainError
 from core.http import acting_user
 from core.roles import is_secretary
-from meetings import ballot_selectors, item_507, proxies, selectors, services
+from meetings import ballot_selectors, item_507, proxies, proxy_selectors, selectors, services
 from meetings.attendance import attendance_summary
 from meetings.attendance_models import Attendance
-from meetings.forms import MeetingBallotForm, ProxyForm
+from meetings.forms import MeetingBallotForm
 from meetings.models import Holder, Meeting, ProxyAppointment
+from meetings.proxy_forms import ProxyForm
 from polls import receipts
+from polls.models import Poll, PollStatus
 
 
 def _meeting_context(
@@ -33,14 +35,15 @@ def _meeting_context(
     represented = selectors.holders_represented(user=user, meeting=meeting)
     own = [h for h in represented if h.user_id == user.pk]
     proxies = (
-        ProxyAppointment.objects.filter(meeting=meeting, holder__in=own, revoked_at__isnull=True).select_related(
-            "holder", "proxy"
-        )
+        ProxyAppointment.objects.filter(meeting=meeting, holder__in=own, revoked_at__isnull=True)
+        .select_related("holder", "proxy")
+        .prefetch_related("instructions__item")
         if own
         else []
     )
     items = selectors.meeting_items(meeting)
     return {
+        **_proxy_context(request, meeting, holder, items, own),
         "meeting": meeting,
         "attendance": attendance_summary(meeting),
         "holder_present": holder is not None and Attendance.objects.filter(meeting=meeting, holder=holder).exists(),
@@ -51,7 +54,24 @@ def _meeting_context(
         "form": form,
         "own_holders": own,
         "proxies": proxies,
-        "proxy_form": ProxyForm(holders=own) if own else None,
+    }
+
+
+def _proxy_context(
+    request: HttpRequest, meeting: Meeting, holder: Holder | None, items: list[Poll], own: list[Holder]
+) -> dict[str, Any]:
+    """The proxies' part of the page: the appointment form with an instruction per item still
+    to be voted (and the board's word on it), who cast the shown holder's ballots and when, and
+    the way to the page where a proxy votes all its holders at once."""
+    to_vote = [item for item in items if item.effective_status() in (PollStatus.SCHEDULED, PollStatus.OPEN)]
+    held = ProxyAppointment.objects.filter(meeting=meeting, proxy_id=request.user.pk, revoked_at__isnull=True)
+    return {
+        "proxy_form": ProxyForm(holders=own, items=ballot_selectors.ballot_items(items=to_vote, holder_id=0))
+        if own
+        else None,
+        "casters": proxy_selectors.ballot_casters(items=items, holder=holder) if holder else [],
+        "proxies_held": held.count() if request.user.is_authenticated else 0,
+        "proxy_cutoff": meeting.proxy_cutoff_at,
     }
 
 
@@ -133,7 +153,8 @@ def meeting_ballot(request: HttpRequest, meeting_id: int) -> HttpResponse:
 def meeting_proxy_appoint(request: HttpRequest, meeting_id: int) -> HttpResponse:
     meeting = get_object_or_404(Meeting, pk=meeting_id)
     own = [h for h in selectors.holders_represented(user=request.user, meeting=meeting) if h.user_id == request.user.pk]
-    form = ProxyForm(request.POST, holders=own)
+    items = [item for item in selectors.meeting_items(meeting) if item.effective_status() != PollStatus.CERTIFIED]
+    form = ProxyForm(request.POST, holders=own, items=ballot_selectors.ballot_items(items=items, holder_id=0))
     if form.is_valid():
         try:
             named = proxies.proxy_name(
@@ -141,6 +162,8 @@ def meeting_proxy_appoint(request: HttpRequest, meeting_id: int) -> HttpResponse
                 holder=form.cleaned_data["holder"],
                 proxy=form.cleaned_data["proxy"],
                 actor=acting_user(request),
+                instructions=form.instructions(),
+                discretionary=form.discretionary,
             )
         except DomainError as error:
             messages.error(request, error.message)
