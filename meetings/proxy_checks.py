@@ -6,7 +6,9 @@ rule, and the ballot's transaction rolls back with it."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,6 +97,44 @@ class NotInstructed(ProxyRefused):
 
     def extra(self) -> dict[str, object]:
         return {"item": self.item_id, "rule": "no_discretion"}
+
+
+class InstructionUnchecked(ProxyRefused):
+    """A directed item reached without its ballot to check (an election's per-item cast, which
+    does not hand its payload on, or a withdrawal): refused rather than let through unread."""
+
+    def __init__(self, holder: Holder, item: Poll, instruction: str) -> None:
+        self.item_id, self.instruction = item.pk, instruction
+        super().__init__(
+            _(
+                "%(holder)s instructed their proxy to vote %(instruction)s on “%(item)s”: cast it on the meeting's "
+                "ballot (its page, or POST /api/v1/meetings/%(meeting)s/proxy-ballot/), where the instruction is "
+                "checked; a directed proxy does not withdraw it."
+            )
+            % {
+                "holder": holder.name,
+                "instruction": INSTRUCTION_WORDS[instruction],
+                "item": item.title,
+                "meeting": item.meeting_id,
+            }
+        )
+
+    def extra(self) -> dict[str, object]:
+        return {"item": self.item_id, "instruction": self.instruction}
+
+
+# (item id, holder id) pairs whose ballot this context checked against its instruction already
+# (meeting_ballot_cast, before the item's own cast, which cannot pass the ballot on).
+_CHECKED: ContextVar[frozenset[tuple[int, int]]] = ContextVar("proxy_instructions_checked", default=frozenset())
+
+
+@contextmanager
+def checked(*, item_id: int, holder_id: int) -> Iterator[None]:
+    token = _CHECKED.set(_CHECKED.get() | {(item_id, holder_id)})
+    try:
+        yield
+    finally:
+        _CHECKED.reset(token)
 
 
 def cutoff_check(meeting: Meeting, now: datetime.datetime | None = None) -> None:
@@ -194,6 +234,8 @@ def proxy_vote_check(
     if payload is not None:
         data = ballot_items(items=[poll], holder_id=holder.pk)[0]
         instruction_check(data=data, holder=holder, instruction=instruction, payload=payload)
+    elif (poll.pk, holder.pk) not in _CHECKED.get():
+        raise InstructionUnchecked(holder, poll, instruction)
 
 
 @dataclass(frozen=True)
@@ -209,6 +251,10 @@ class Directions:
         instruction = self.instructions.get(item_id)
         if instruction is not None and item_id in self.items:
             instruction_check(data=self.items[item_id], holder=self.holder, instruction=instruction, payload=payload)
+
+    def cast_checked(self, item_id: int) -> AbstractContextManager[None]:
+        """Around the item's own cast, once `check` passed: its proxy checks need not see the ballot."""
+        return checked(item_id=item_id, holder_id=self.holder.pk)
 
 
 def directions_for(*, meeting: Meeting, actor: Any, holder_id: int, items: list[Poll]) -> Directions | None:

@@ -238,11 +238,15 @@ def meeting_ballot_cast(
             if poll is None:
                 raise PollNotFound()
             data = _item_payload(choice, holder_id)
-            if directions is not None:
-                directions.check(item_id, data)
             # The item's own form casts it (a proposal's through item_ballot_cast), all in this
-            # transaction: a refusal here undoes the items cast before it.
-            cast.append(kinds.form_of(poll).cast(poll_id=item_id, actor=actor, data=data))
+            # transaction: a refusal here undoes the items cast before it. A proxy's ballot is
+            # read against the holder's instruction first, as an election's cast cannot pass it on.
+            if directions is None:
+                cast.append(kinds.form_of(poll).cast(poll_id=item_id, actor=actor, data=data))
+                continue
+            directions.check(item_id, data)
+            with directions.cast_checked(item_id):
+                cast.append(kinds.form_of(poll).cast(poll_id=item_id, actor=actor, data=data))
         except DomainError as error:
             refused[item_id] = error
     if refused:

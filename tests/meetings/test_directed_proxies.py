@@ -166,6 +166,33 @@ def test_an_election_follows_each_nominees_recommendation_or_the_choice_on_every
     assert sorted(BallotLine.objects.values_list("option_id", "choice")) == [(ann.pk, "for"), (bob.pk, "withhold")]
 
 
+def test_a_directed_election_is_cast_where_its_instruction_is_read_and_never_withdrawn(case: Case) -> None:
+    election = make_annual_item(case.meeting, "election", nominees=["Ann", "Bob"], election_standard="majority")
+    ann = Option.objects.get(poll=election, label="Ann")
+    appoint(case, instructions={str(election.pk): "against"})
+    dora = case.holders["dora"].pk
+    # The item's own API cannot hand the ballot to the checks: refused, pointing to the meeting's ballot.
+    response = vote(case, "proxy", election, {"votes": {str(ann.pk): "against"}, "holder": dora})
+    assert response.status_code == 409
+    assert f"POST /api/v1/meetings/{case.meeting.pk}/proxy-ballot/" in response.json()["detail"]
+    assert not Ballot.objects.exists()
+    client = Client()
+    client.force_login(case.users["proxy"])
+    page = client.post(
+        f"/meetings/{case.meeting.pk}/ballot/", {"holder": dora, f"item-{election.pk}-nominee-{ann.pk}": "for"}
+    )
+    assert page.status_code == 400
+    assert "Dora Holder instructed their proxy to vote against" in page.content.decode()
+    page = client.post(
+        f"/meetings/{case.meeting.pk}/ballot/", {"holder": dora, f"item-{election.pk}-nominee-{ann.pk}": "against"}
+    )
+    assert page.status_code == 302
+    assert list(BallotLine.objects.values_list("option_id", "choice")) == [(ann.pk, "against")]
+    withdrawn = api(case.users["proxy"]).delete(f"/api/v1/polls/{election.pk}/ballot/?holder={dora}")
+    assert withdrawn.status_code == 409
+    assert BallotLine.objects.count() == 1
+
+
 def test_a_proxy_without_discretion_votes_only_the_items_it_was_instructed_on(case: Case) -> None:
     instructed, other = make_item(case.meeting, title="Instructed"), make_item(case.meeting, title="Not instructed")
     appoint(case, instructions={str(instructed.pk): "abstain"}, discretionary=False)
