@@ -52,3 +52,9 @@ class MeetingsConfig(AppConfig):
 
         notices.notice_kinds_register()
         poll_opened.connect(notices.on_poll_opened, dispatch_uid="meetings-notices")
+
+        # A worker that only sends (and never imported the ballot services) still knows how to
+        # write the holder's "your proxy voted" e-mail.
+        from meetings.proxy_mail import proxy_vote_kind_register
+
+        proxy_vote_kind_register()

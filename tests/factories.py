@@ -107,13 +107,21 @@ def make_split_register() -> RegisterSnapshot:
 
 
 def make_meeting(register: RegisterSnapshot, **fields: Any) -> Meeting:
-    return meeting_services.meeting_create(
+    """A meeting dated 6 Nov 2025 whose items the tests open now; its proxy cut-off (by default
+    the eve of the meeting) is moved a month ahead, so proxies may vote, unless the test gives
+    the meeting's date (its cut-off then follows it) or a cut-off."""
+    later = None if "date" in fields else timezone.now() + datetime.timedelta(days=30)
+    cutoff = fields.pop("proxy_cutoff", later)
+    meeting = meeting_services.meeting_create(
         title=fields.pop("title", "2025 Annual Meeting"),
         date=fields.pop("date", datetime.date(2025, 11, 6)),
         register=register,
         actor=None,
         **fields,
     )
+    Meeting.objects.filter(pk=meeting.pk).update(proxy_cutoff=cutoff)
+    meeting.proxy_cutoff = cutoff
+    return meeting
 
 
 def make_item(meeting: Meeting, *, status: str = PollStatus.OPEN, **fields: Any) -> Poll:
