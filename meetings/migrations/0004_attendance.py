@@ -6,56 +6,82 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('meetings', '0003_annual_ballots'),
+        ("meetings", "0003_annual_ballots"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Attendance',
+            name="Attendance",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('shares', models.BigIntegerField()),
-                ('source', models.CharField(choices=[('ballot', 'A ballot on an item'), ('check_in', 'Checked in'), ('in_person', 'In person (the secretary)')], max_length=10)),
-                ('at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("shares", models.BigIntegerField()),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("ballot", "A ballot on an item"),
+                            ("check_in", "Checked in"),
+                            ("in_person", "In person (the secretary)"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True)),
             ],
         ),
         migrations.AddField(
-            model_name='meeting',
-            name='shares_present',
+            model_name="meeting",
+            name="shares_present",
             field=models.BigIntegerField(default=0, editable=False),
         ),
         migrations.AddConstraint(
-            model_name='meeting',
-            constraint=models.CheckConstraint(condition=models.Q(('shares_present__gte', 0)), name='meetings_meeting_shares_present_non_negative'),
+            model_name="meeting",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("shares_present__gte", 0)), name="meetings_meeting_shares_present_non_negative"
+            ),
         ),
         migrations.AddField(
-            model_name='attendance',
-            name='holder',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attendance', to='meetings.holder'),
+            model_name="attendance",
+            name="holder",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="attendance", to="meetings.holder"
+            ),
         ),
         migrations.AddField(
-            model_name='attendance',
-            name='meeting',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attendance', to='meetings.meeting'),
+            model_name="attendance",
+            name="meeting",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="attendance", to="meetings.meeting"
+            ),
         ),
         migrations.AddField(
-            model_name='attendance',
-            name='recorded_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="attendance",
+            name="recorded_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='attendance',
-            constraint=models.UniqueConstraint(fields=('meeting', 'holder'), name='meetings_attendance_once'),
+            model_name="attendance",
+            constraint=models.UniqueConstraint(fields=("meeting", "holder"), name="meetings_attendance_once"),
         ),
         migrations.AddConstraint(
-            model_name='attendance',
-            constraint=models.CheckConstraint(condition=models.Q(('shares__gte', 0)), name='meetings_attendance_shares_non_negative'),
+            model_name="attendance",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("shares__gte", 0)), name="meetings_attendance_shares_non_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='attendance',
-            constraint=models.CheckConstraint(condition=models.Q(('source__in', ['ballot', 'check_in', 'in_person'])), name='meetings_attendance_source_valid'),
+            model_name="attendance",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("source__in", ["ballot", "check_in", "in_person"])),
+                name="meetings_attendance_source_valid",
+            ),
         ),
     ]

@@ -6,67 +6,86 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('meetings', '0004_attendance'),
-        ('polls', '0002_annual_ballots'),
+        ("meetings", "0004_attendance"),
+        ("polls", "0002_annual_ballots"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ItemInterest',
+            name="ItemInterest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(max_length=300)),
-                ('marked_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("reason", models.CharField(max_length=300)),
+                ("marked_at", models.DateTimeField(auto_now_add=True)),
             ],
         ),
         migrations.AddField(
-            model_name='itemterms',
-            name='disinterested_comparator',
-            field=models.CharField(default='>', max_length=2),
+            model_name="itemterms",
+            name="disinterested_comparator",
+            field=models.CharField(default=">", max_length=2),
         ),
         migrations.AddField(
-            model_name='itemterms',
-            name='disinterested_denominator',
+            model_name="itemterms",
+            name="disinterested_denominator",
             field=models.PositiveIntegerField(default=2),
         ),
         migrations.AddField(
-            model_name='itemterms',
-            name='disinterested_numerator',
+            model_name="itemterms",
+            name="disinterested_numerator",
             field=models.PositiveIntegerField(default=1),
         ),
         migrations.AddField(
-            model_name='itemterms',
-            name='disinterested_standard',
-            field=models.CharField(blank=True, choices=[('votes_cast', 'Votes cast by the disinterested shares'), ('outstanding', 'Disinterested shares outstanding')], max_length=20),
+            model_name="itemterms",
+            name="disinterested_standard",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("votes_cast", "Votes cast by the disinterested shares"),
+                    ("outstanding", "Disinterested shares outstanding"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='itemterms',
-            constraint=models.CheckConstraint(condition=models.Q(('disinterested_standard__in', ['', 'votes_cast', 'outstanding'])), name='meetings_terms_disinterested_standard_valid'),
+            model_name="itemterms",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("disinterested_standard__in", ["", "votes_cast", "outstanding"])),
+                name="meetings_terms_disinterested_standard_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='itemterms',
-            constraint=models.CheckConstraint(condition=models.Q(('disinterested_numerator__gt', 0), ('disinterested_numerator__lte', models.F('disinterested_denominator'))), name='meetings_terms_disinterested_is_a_fraction'),
+            model_name="itemterms",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("disinterested_numerator__gt", 0),
+                    ("disinterested_numerator__lte", models.F("disinterested_denominator")),
+                ),
+                name="meetings_terms_disinterested_is_a_fraction",
+            ),
         ),
         migrations.AddField(
-            model_name='iteminterest',
-            name='holder',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='interests', to='meetings.holder'),
+            model_name="iteminterest",
+            name="holder",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="interests", to="meetings.holder"
+            ),
         ),
         migrations.AddField(
-            model_name='iteminterest',
-            name='marked_by',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="iteminterest",
+            name="marked_by",
+            field=models.ForeignKey(
+                null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='iteminterest',
-            name='poll',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='polls.poll'),
+            model_name="iteminterest",
+            name="poll",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to="polls.poll"),
         ),
         migrations.AddConstraint(
-            model_name='iteminterest',
-            constraint=models.UniqueConstraint(fields=('poll', 'holder'), name='meetings_interest_once'),
+            model_name="iteminterest",
+            constraint=models.UniqueConstraint(fields=("poll", "holder"), name="meetings_interest_once"),
         ),
     ]

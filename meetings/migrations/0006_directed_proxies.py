@@ -5,39 +5,71 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('meetings', '0005_disinterested'),
-        ('polls', '0002_annual_ballots'),
+        ("meetings", "0005_disinterested"),
+        ("polls", "0002_annual_ballots"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='itemterms',
-            name='recommendation',
-            field=models.CharField(choices=[('for', 'For'), ('against', 'Against'), ('none', 'None')], default='none', max_length=10),
+            model_name="itemterms",
+            name="recommendation",
+            field=models.CharField(
+                choices=[("for", "For"), ("against", "Against"), ("none", "None")], default="none", max_length=10
+            ),
         ),
         migrations.AddField(
-            model_name='meeting',
-            name='proxy_cutoff',
-            field=models.DateTimeField(blank=True, help_text="When proxy voting stops (holders vote until each item closes). Empty: 23:59 the day before the meeting, in the site's time zone.", null=True),
+            model_name="meeting",
+            name="proxy_cutoff",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="When proxy voting stops (holders vote until each item closes). Empty: 23:59 the day before the meeting, in the site's time zone.",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='proxyappointment',
-            name='discretionary',
+            model_name="proxyappointment",
+            name="discretionary",
             field=models.BooleanField(default=True),
         ),
         migrations.CreateModel(
-            name='ProxyInstruction',
+            name="ProxyInstruction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('instruction', models.CharField(choices=[('for', 'For'), ('against', 'Against'), ('abstain', 'Abstain'), ('recommendation', "The board's recommendation")], max_length=14)),
-                ('appointment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='instructions', to='meetings.proxyappointment')),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='polls.poll')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "instruction",
+                    models.CharField(
+                        choices=[
+                            ("for", "For"),
+                            ("against", "Against"),
+                            ("abstain", "Abstain"),
+                            ("recommendation", "The board's recommendation"),
+                        ],
+                        max_length=14,
+                    ),
+                ),
+                (
+                    "appointment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="instructions",
+                        to="meetings.proxyappointment",
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to="polls.poll"),
+                ),
             ],
             options={
-                'ordering': ['appointment', 'item'],
-                'constraints': [models.UniqueConstraint(fields=('appointment', 'item'), name='meetings_proxy_instruction_once'), models.CheckConstraint(condition=models.Q(('instruction__in', ['for', 'against', 'abstain', 'recommendation'])), name='meetings_proxy_instruction_valid')],
+                "ordering": ["appointment", "item"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("appointment", "item"), name="meetings_proxy_instruction_once"),
+                    models.CheckConstraint(
+                        condition=models.Q(("instruction__in", ["for", "against", "abstain", "recommendation"])),
+                        name="meetings_proxy_instruction_valid",
+                    ),
+                ],
             },
         ),
     ]

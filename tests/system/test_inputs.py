@@ -53,7 +53,7 @@ def test_the_8k_export_writes_a_formula_title_as_text(client: Client) -> None:
     body = client.get(f"/meetings/{item.meeting_id}/results.csv").content.decode()
     rows = list(csv.reader(io.StringIO(body)))
     # After the Item 5.07 header (company, meeting, date) and the proposals' column names.
-    assert ["'" + FORMULA] == [row[0] for row in rows if row and row[0].endswith(FORMULA)]
+    assert [row[0] for row in rows if row and row[0].endswith(FORMULA)] == ["'" + FORMULA]
     assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for row in rows for cell in row)
 
 
