@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from typing import Any, cast
 
 import factory
@@ -75,13 +76,13 @@ def make_poll(
     return poll
 
 
-def register_csv(rows: list[tuple[str, str, str, int | str]]) -> bytes:
+def register_csv(rows: Sequence[tuple[str, str, str, int | str]]) -> bytes:
     lines = ["holder,name,email,shares", *(f"{a},{n},{e},{s}" for a, n, e, s in rows)]
     return ("\n".join(lines) + "\n").encode()
 
 
 def make_register(
-    rows: list[tuple[str, str, str, int | str]], *, outstanding: int, record_date: datetime.date | None = None
+    rows: Sequence[tuple[str, str, str, int | str]], *, outstanding: int, record_date: datetime.date | None = None
 ) -> RegisterSnapshot:
     import io
 

@@ -66,7 +66,9 @@ def test_certification_freezes_the_nominees_and_tenders_the_failed_nominees_resi
     assert cast.status_code == 201
     services.poll_close(poll=item)
     poll_certify(poll=Poll.objects.get(pk=item.pk), actor=secretary)
-    frozen = Poll.objects.get(pk=item.pk).certified_result["nominees"]
+    record = Poll.objects.get(pk=item.pk).certified_result
+    assert record is not None
+    frozen = record["nominees"]
     assert [(row["for"], row["status"]) for row in frozen] == [
         ("12000", "elected"),
         ("0", "resignation_tendered"),
