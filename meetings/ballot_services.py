@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -123,13 +123,29 @@ def _lines_replace(*, poll: Poll, ballot: Ballot, actor: User, weight: int) -> t
     return old, old_weight
 
 
-@transaction.atomic
 def item_lines_cast(
     *, poll_id: int, actor: User, data: Mapping[str, Any], now: datetime.datetime | None = None
 ) -> CastResult:
     """A holder's ballot on an election, frequency or choice item, cast by the holder or its
-    proxy: lines checked by the item's terms, the latest ballot for the holder counting."""
-    poll = _open_line_item(poll_id=poll_id, actor=actor, now=now or timezone.now())
+    proxy: lines checked by the item's terms, the latest ballot for the holder counting.
+
+    On PostgreSQL a holder's own first ballot, the common case, is one statement outside any
+    transaction of ours (meetings/ballot_fastpath.py); anything else takes the general path."""
+    now = now or timezone.now()
+    if connection.vendor == "postgresql" and actor.is_authenticated and actor.is_active:
+        from meetings.ballot_fastpath import first_lines_ballot  # it builds on this module
+
+        first = first_lines_ballot(poll_id=poll_id, actor=actor, data=data, now=now)
+        if first is not None:
+            return first
+    return _item_lines_cast_general(poll_id=poll_id, actor=actor, data=data, now=now)
+
+
+@transaction.atomic
+def _item_lines_cast_general(
+    *, poll_id: int, actor: User, data: Mapping[str, Any], now: datetime.datetime
+) -> CastResult:
+    poll = _open_line_item(poll_id=poll_id, actor=actor, now=now)
     holder = holder_for_ballot(poll=poll, actor=actor, holder_id=data.get("holder"))
     if holder.shares <= 0:
         raise NotEligible(_("That holder has no shares to vote at the record date."))

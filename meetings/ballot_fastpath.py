@@ -1,0 +1,328 @@
+"""A holder's first ballot on an election, frequency or choice item in one SQL statement
+(PostgreSQL). It must do exactly what the general path (meetings/ballot_services.py,
+_item_lines_cast_general) does for the same case; tests/meetings/test_ballot_fastpath.py runs
+both on the same cases. Anything unusual returns None and the general path takes the ballot.
+
+Before the statement, in Python: the item's terms and nominee or option ids (cached per process
+once the item is open: they are frozen from then on), one read of the holder (their id and
+shares go into the audit link, whose hash is computed here, as polls/fastpath.py does for a
+brand-new chain), and the ballot's lines and weight by the same rules as the general path
+(meetings.ballot_rules). Then one statement, atomic on its own: the item is read under the
+ballots' key-share lock while it is open (the lifecycle's own condition, polls.fastpath's
+OPEN_NOW_SQL), the holder must still be the actor's with the same shares, the unique index
+decides whether this is a first ballot, and only if the ballot was inserted are its lines, the
+audit link, head and root share, the attendance row (and the meeting's shares present when it
+is new) and the running totals (as meetings.ballot_counters moves them) written. A holder whose
+chain already has links, a proxy, a refusal of any kind: the general path, which explains."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from core.audit import ROOT_WORDS, current_key, link_prepare
+from core.models import AuditEvent, AuditHead, AuditRoot
+from meetings import ballot_rules
+from meetings.attendance_models import Attendance, AttendanceSource
+from meetings.ballot_counters import _split
+from meetings.ballot_forms import LineItem
+from meetings.ballot_models import BallotLine, ItemTerms, NomineeTally
+from meetings.ballot_rules import ElectionStandard, Line, LineProblem, line_deltas
+from meetings.ballot_services import lines_json, lines_payload
+from meetings.models import Holder, Meeting, ProxyAppointment
+from polls import kinds
+from polls.ballots import CastResult
+from polls.fastpath import OPEN_NOW_SQL
+from polls.models import Ballot, Option, Poll, PollStatus
+
+
+@dataclass(frozen=True)
+class OpenItem:
+    """What a ballot on an open item is checked against; none of it changes once it opens."""
+
+    meeting_id: int
+    register_id: int
+    ids: frozenset[int]
+    standard: ElectionStandard | None
+    seats: int
+    cumulative: bool
+
+
+# Bounded: a process sees few open items at a time; the oldest entry goes first.
+ITEM_CACHE_SIZE = 256
+_items: OrderedDict[int, OpenItem] = OrderedDict()
+
+
+def items_cache_clear() -> None:
+    _items.clear()
+
+
+def _line_kinds() -> list[str]:
+    return [str(kind) for kind in kinds.kinds_where(lambda form: isinstance(form, LineItem))]
+
+
+def open_item(poll_id: int, now: datetime.datetime) -> OpenItem | None:
+    """The item's terms and ids if it is an open line item (cached), else None. Whether it is
+    still open when the ballot lands is the statement's to check."""
+    cached = _items.get(poll_id)
+    if cached is not None:
+        return cached
+    poll = (
+        Poll.objects.filter(pk=poll_id, kind__in=_line_kinds(), meeting__isnull=False)
+        .select_related("meeting")
+        .only("status", "opens_at", "closes_at", "meeting__register_id")
+        .first()
+    )
+    if poll is None or poll.meeting is None or poll.effective_status(now) != PollStatus.OPEN:
+        return None  # not cached: a scheduled item's terms may still change
+    terms = ItemTerms.objects.filter(poll_id=poll_id).first()
+    if terms is None:
+        return None
+    item = OpenItem(
+        meeting_id=poll.meeting.pk,
+        register_id=poll.meeting.register_id,
+        ids=frozenset(Option.objects.filter(poll_id=poll_id).values_list("pk", flat=True)),
+        standard=ElectionStandard(terms.election_standard) if terms.election_standard else None,
+        seats=terms.seats,
+        cumulative=terms.cumulative,
+    )
+    _items[poll_id] = item
+    while len(_items) > ITEM_CACHE_SIZE:
+        _items.popitem(last=False)
+    return item
+
+
+# The actor's own holder on the item's register, and whether the actor also represents someone
+# else at the meeting (then, without `holder`, the general path asks which one).
+HOLDER_SQL = f"""
+SELECT h.id, h.shares, EXISTS (
+    SELECT 1 FROM {ProxyAppointment._meta.db_table} p
+    WHERE p.meeting_id = %(meeting)s AND p.proxy_id = %(actor)s AND p.revoked_at IS NULL AND p.holder_id <> h.id
+)
+FROM {Holder._meta.db_table} h
+WHERE h.register_id = %(register)s AND h.user_id = %(actor)s AND (%(holder)s::bigint IS NULL OR h.id = %(holder)s)
+LIMIT 2
+"""  # noqa: S608 - the models' tables; every value is a parameter
+
+
+def own_holder(*, item: OpenItem, actor: User, holder_id: int | None) -> tuple[int, int] | None:
+    """(holder id, shares) when the actor votes their own single holding, else None."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            HOLDER_SQL,
+            {"meeting": item.meeting_id, "register": item.register_id, "actor": actor.pk, "holder": holder_id},
+        )
+        rows = cursor.fetchall()
+    if len(rows) != 1:
+        return None
+    holder, shares, represents_others = rows[0]
+    if represents_others and holder_id is None:
+        return None
+    return int(holder), int(shares)
+
+
+def _arrays(rows: Mapping[int, list[int]], width: int) -> dict[str, list[int]]:
+    items = sorted(rows.items())
+    return {"ids": [option for option, _ in items], **{f"v{i}": [row[i] for _, row in items] for i in range(width)}}
+
+
+# PostgreSQL runs the data-modifying WITH clauses that nothing reads after the main query, the
+# last written first (one read by another runs when that one reads it). So this statement takes
+# its rows in the general path's order: the item (key share), the ballot, its lines, the trail,
+# the attendance and the meeting, then the totals as meetings.ballot_counters' statement does
+# (the item's count, its shares voted, the tallies, the options). Two ballots on one item, by
+# either path, never wait for each other's rows in opposite orders.
+FIRST_LINES_BALLOT_SQL = f"""
+WITH poll AS (
+    SELECT id FROM {Poll._meta.db_table}
+    WHERE id = %(poll)s AND kind = ANY(%(kinds)s) AND meeting_id = %(meeting)s
+      AND {OPEN_NOW_SQL}
+    FOR KEY SHARE
+), holder AS (
+    SELECT id FROM {Holder._meta.db_table}
+    WHERE id = %(holder)s AND user_id = %(actor)s AND shares = %(shares)s AND register_id = %(register)s
+      AND NOT EXISTS (SELECT 1 FROM {AuditHead._meta.db_table} WHERE stream = %(stream)s)
+), ballot AS (
+    INSERT INTO {Ballot._meta.db_table}
+        (poll_id, voter_id, holder_id, option_id, weight, shares_for, shares_against, shares_abstain, salt,
+         cast_at, updated_at)
+    SELECT poll.id, %(actor)s, holder.id, NULL, %(weight)s, NULL, NULL, NULL, '', %(at)s, %(at)s
+    FROM poll, holder
+    ON CONFLICT (poll_id, holder_id) WHERE holder_id IS NOT NULL DO NOTHING
+    RETURNING id
+), chosen AS (
+    UPDATE {Option._meta.db_table} o SET votes = o.votes + d.n, weight = o.weight + d.w
+    FROM unnest(%(chosen_ids)s::bigint[], %(chosen_n)s::bigint[], %(chosen_w)s::bigint[]) AS d (id, n, w)
+    WHERE o.id = d.id AND EXISTS (SELECT 1 FROM ballot)
+), tallied AS (
+    UPDATE {NomineeTally._meta.db_table} t SET
+        against_ballots = t.against_ballots + d.an, against_shares = t.against_shares + d.aw,
+        abstain_ballots = t.abstain_ballots + d.xn, abstain_shares = t.abstain_shares + d.xw
+    FROM unnest(%(tallied_ids)s::bigint[], %(tallied_an)s::bigint[], %(tallied_aw)s::bigint[],
+        %(tallied_xn)s::bigint[], %(tallied_xw)s::bigint[]) AS d (id, an, aw, xn, xw)
+    WHERE t.option_id = d.id AND EXISTS (SELECT 1 FROM ballot)
+), voted AS (
+    UPDATE {ItemTerms._meta.db_table} SET shares_voted = shares_voted + %(weight)s
+    WHERE poll_id = %(poll)s AND EXISTS (SELECT 1 FROM ballot)
+), counted AS (
+    UPDATE {Poll._meta.db_table} SET ballot_count = ballot_count + 1
+    WHERE id = %(poll)s AND EXISTS (SELECT 1 FROM ballot)
+), arrived AS (
+    INSERT INTO {Attendance._meta.db_table} (meeting_id, holder_id, shares, source, recorded_by_id, at)
+    SELECT %(meeting)s, holder.id, %(shares)s, %(source)s, %(actor)s, %(at)s FROM ballot, holder
+    ON CONFLICT (meeting_id, holder_id) DO NOTHING
+    RETURNING shares
+), present AS (
+    UPDATE {Meeting._meta.db_table} m SET shares_present = m.shares_present + arrived.shares
+    FROM arrived WHERE m.id = %(meeting)s AND arrived.shares <> 0
+), root AS (
+    UPDATE {AuditRoot._meta.db_table} r
+    SET n = r.n + 1, a0 = r.a0 # %(c0)s::bigint, a1 = r.a1 # %(c1)s::bigint, a2 = r.a2 # %(c2)s::bigint,
+        a3 = r.a3 # %(c3)s::bigint
+    WHERE r.shard = (SELECT shard FROM {AuditRoot._meta.db_table} ORDER BY shard LIMIT 1 FOR UPDATE SKIP LOCKED)
+      AND EXISTS (SELECT 1 FROM ballot)
+    RETURNING r.shard, r.n
+), link AS (
+    INSERT INTO {AuditEvent._meta.db_table}
+        (stream, seq, action, actor_id, actor_name, at, payload, prev_hash, key_id, hash, root_shard, root_n)
+    SELECT %(stream)s, 1, 'ballot_cast', %(actor)s, %(name)s, %(at)s, %(payload)s::jsonb, '', %(key_id)s,
+        %(hash)s, root.shard, root.n
+    FROM ballot LEFT JOIN root ON true
+), head AS (
+    INSERT INTO {AuditHead._meta.db_table} (stream, seq, hash) SELECT %(stream)s, 1, %(hash)s FROM ballot
+), lines AS (
+    INSERT INTO {BallotLine._meta.db_table} (ballot_id, option_id, choice, shares)
+    SELECT ballot.id, l.option, l.choice, l.shares
+    FROM ballot, unnest(%(line_options)s::bigint[], %(line_choices)s::text[], %(line_shares)s::bigint[])
+        WITH ORDINALITY AS l (option, choice, shares, n)
+    ORDER BY l.n
+)
+SELECT id FROM ballot
+"""  # noqa: S608 - the models' tables and OPEN_NOW_SQL (the lifecycle's own names); values are parameters
+
+
+def _lines(*, item: OpenItem, shares: int, data: Mapping[str, Any]) -> tuple[dict[Line, int], int] | None:
+    """The ballot's lines and weight by the general path's rules; None for anything it refuses."""
+    payload = {key: value for key, value in data.items() if key != "holder"}
+    try:
+        lines = ballot_rules.ballot_lines(
+            payload=payload,
+            ids=item.ids,
+            shares=shares,
+            standard=item.standard,
+            seats=item.seats,
+            cumulative=item.cumulative,
+        )
+    except LineProblem:
+        return None
+    if not lines:
+        return None
+    weight = ballot_rules.ballot_weight(lines, standard=item.standard, cumulative=item.cumulative, shares=shares)
+    return lines, weight
+
+
+def first_lines_ballot(
+    *, poll_id: int, actor: User, data: Mapping[str, Any], now: datetime.datetime
+) -> CastResult | None:
+    """A holder's first ballot of lines in one statement, or None: the general path's case."""
+    holder_key = data.get("holder")
+    if holder_key is not None and type(holder_key) is not int:
+        return None
+    item = open_item(poll_id, now)
+    if item is None:
+        return None
+    found = own_holder(item=item, actor=actor, holder_id=holder_key)
+    if found is None or found[1] <= 0:
+        return None
+    holder_id, shares = found
+    figured = _lines(item=item, shares=shares, data=data)
+    if figured is None:
+        return None
+    lines, weight = figured
+    at = timezone.now()
+    stream = f"ballot:{poll_id}:holder:{holder_id}"
+    # What polls.ballots._audit_ballot records for a holder's ballot of lines, with its lines.
+    payload: dict[str, object] = {"poll": poll_id, "option": None, "weight": weight}
+    payload.update(holder=holder_id, shares_for=None, shares_against=None, shares_abstain=None)
+    payload.update(lines=lines_payload(lines))
+    link = link_prepare(
+        stream=stream,
+        seq=1,
+        action="ballot_cast",
+        actor_id=actor.pk,
+        actor_name=actor.get_username(),
+        at=at,
+        payload=payload,
+        prev_hash="",
+    )
+    ordered = sorted(lines.items())
+    chosen, tallied = _split(line_deltas({}, lines))
+    chosen_arrays, tallied_arrays = _arrays(chosen, 2), _arrays(tallied, 4)
+    params: dict[str, Any] = {
+        "poll": poll_id,
+        "kinds": _line_kinds(),
+        "now": now,
+        "meeting": item.meeting_id,
+        "register": item.register_id,
+        "holder": holder_id,
+        "actor": actor.pk,
+        "shares": shares,
+        "weight": weight,
+        "at": at,
+        "stream": stream,
+        "name": actor.get_username(),
+        "payload": json.dumps(payload),
+        "hash": link.hash,
+        "key_id": current_key()[0],
+        "source": str(AttendanceSource.BALLOT),
+        "line_options": [option for (option, _choice), _n in ordered],
+        "line_choices": [str(choice) for (_option, choice), _n in ordered],
+        "line_shares": [n for _line, n in ordered],
+        "chosen_ids": chosen_arrays["ids"],
+        "chosen_n": chosen_arrays["v0"],
+        "chosen_w": chosen_arrays["v1"],
+        **{
+            f"tallied_{name}": tallied_arrays[key]
+            for name, key in (("ids", "ids"), ("an", "v0"), ("aw", "v1"), ("xn", "v2"), ("xw", "v3"))
+        },
+        **{f"c{i}": link.share[i] for i in range(ROOT_WORDS)},
+    }
+
+    def run() -> int | None:
+        with connection.cursor() as cursor:
+            cursor.execute(FIRST_LINES_BALLOT_SQL, params)
+            row = cursor.fetchone()
+        return int(row[0]) if row else None
+
+    try:
+        if connection.in_atomic_block:
+            with transaction.atomic():  # a savepoint, so a refusal leaves the caller's transaction usable
+                inserted = run()
+        else:
+            inserted = run()
+    except IntegrityError:
+        return None  # a racing link, every root shard busy: the general path sorts it out
+    if inserted is None:
+        return None
+    ballot = Ballot(
+        pk=inserted,
+        poll_id=poll_id,
+        voter=actor,
+        holder_id=holder_id,
+        option_id=None,
+        weight=weight,
+        salt="",
+        cast_at=at,
+        updated_at=at,
+    )
+    return CastResult(
+        ballot=ballot, created=True, changed=False, link_hash=link.hash, detail={"lines": lines_json(lines)}
+    )
