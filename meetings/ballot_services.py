@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audit_append
-from meetings import ballot_rules
+from meetings import ballot_rules, proxy_mail
 from meetings.attendance import attendance_mark
 from meetings.attendance_models import AttendanceSource
 from meetings.ballot_counters import counters_move
@@ -146,7 +146,8 @@ def _item_lines_cast_general(
     *, poll_id: int, actor: User, data: Mapping[str, Any], now: datetime.datetime
 ) -> CastResult:
     poll = _open_line_item(poll_id=poll_id, actor=actor, now=now)
-    holder = holder_for_ballot(poll=poll, actor=actor, holder_id=data.get("holder"))
+    # A proxy's ballot is held to its cut-off, the holder's own ballot and its instruction.
+    holder = holder_for_ballot(poll=poll, actor=actor, holder_id=data.get("holder"), payload=data, now=now)
     if holder.shares <= 0:
         raise NotEligible(_("That holder has no shares to vote at the record date."))
     terms = ItemTerms.objects.get(poll_id=poll.pk)
@@ -167,6 +168,7 @@ def _item_lines_cast_general(
     link_hash = _audit_ballot(
         poll, ballot, actor, "ballot_cast" if created else "ballot_changed", extra={"lines": lines_payload(lines)}
     )
+    proxy_mail.proxy_vote_queue(ballot=ballot, holder=holder, actor=actor, link_hash=link_hash)
     assert poll.meeting_id is not None  # noqa: S101 - items belong to meetings
     attendance_mark(meeting_id=poll.meeting_id, holder=holder, source=AttendanceSource.BALLOT, actor=actor)
     # Last, so the rows every voter of the item shares are held for the shortest time.

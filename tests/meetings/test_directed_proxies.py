@@ -171,10 +171,10 @@ def test_a_directed_election_is_cast_where_its_instruction_is_read_and_never_wit
     ann = Option.objects.get(poll=election, label="Ann")
     appoint(case, instructions={str(election.pk): "against"})
     dora = case.holders["dora"].pk
-    # The item's own API cannot hand the ballot to the checks: refused, pointing to the meeting's ballot.
-    response = vote(case, "proxy", election, {"votes": {str(ann.pk): "against"}, "holder": dora})
+    # The item's own API reads the instruction too: "for" where the holder said "against" is refused.
+    response = vote(case, "proxy", election, {"votes": {str(ann.pk): "for"}, "holder": dora})
     assert response.status_code == 409
-    assert f"POST /api/v1/meetings/{case.meeting.pk}/proxy-ballot/" in response.json()["detail"]
+    assert "Dora Holder instructed their proxy to vote against" in response.json()["detail"]
     assert not Ballot.objects.exists()
     client = Client()
     client.force_login(case.users["proxy"])
