@@ -66,7 +66,7 @@ def items_cache_clear() -> None:
 
 
 def _line_kinds() -> list[str]:
-    return [str(kind) for kind in kinds.kinds_where(lambda form: isinstance(form, LineItem))]
+    return [str(name) for name in kinds.kinds_where(lambda form: isinstance(form, LineItem))]
 
 
 def open_item(poll_id: int, now: datetime.datetime) -> OpenItem | None:
