@@ -125,6 +125,16 @@ def make_meeting(register: RegisterSnapshot, **fields: Any) -> Meeting:
     return meeting
 
 
+def _brought_to(item: Poll, status: str) -> Poll:
+    """An item as a test wants it: left a draft, or opened, or opened and closed."""
+    if status in (PollStatus.OPEN, PollStatus.CLOSED):
+        services.poll_open(poll=item)
+        if status == PollStatus.CLOSED:
+            services.poll_close(poll=item)
+    item.refresh_from_db()
+    return item
+
+
 def make_item(meeting: Meeting, *, status: str = PollStatus.OPEN, **fields: Any) -> Poll:
     now = timezone.now()
     item = meeting_services.item_create(
@@ -135,12 +145,7 @@ def make_item(meeting: Meeting, *, status: str = PollStatus.OPEN, **fields: Any)
         actor=None,
         **fields,
     )
-    if status in (PollStatus.OPEN, PollStatus.CLOSED):
-        services.poll_open(poll=item)
-        if status == PollStatus.CLOSED:
-            services.poll_close(poll=item)
-    item.refresh_from_db()
-    return item
+    return _brought_to(item, status)
 
 
 def make_director(username: str, *, interests: tuple[str, ...] = (), title: str = "Director") -> Director:
@@ -193,9 +198,4 @@ def make_annual_item(meeting: Meeting, kind: str, *, status: str = PollStatus.OP
         actor=None,
         **fields,
     )
-    if status in (PollStatus.OPEN, PollStatus.CLOSED):
-        services.poll_open(poll=item)
-        if status == PollStatus.CLOSED:
-            services.poll_close(poll=item)
-    item.refresh_from_db()
-    return item
+    return _brought_to(item, status)
