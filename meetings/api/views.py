@@ -163,7 +163,10 @@ class MeetingViewSet(
         summary="The proxy's desk: the open items with the board's recommendations, and every holder you vote "
         "for here with their instructions and the items they voted themselves",
         request=None,
-        responses={200: OpenApiResponse(description="{proxy_cutoff, before_cutoff, items: [...], holders: [...]}")},
+        responses={
+            200: OpenApiResponse(description="{proxy_cutoff, before_cutoff, items: [...], holders: [...]}"),
+            **errors(401, 404),
+        },
     )
     @extend_schema(
         methods=["POST"],
