@@ -70,7 +70,8 @@ def test_a_shareholder_claims_a_holding_by_its_control_number_and_votes_it(
     page.keyboard.press("Enter")
     expect(page.locator("li.message.info", has_text="Receipt code:")).to_be_visible()
     screenshot(page, "claim-and-vote")
-    recorded = Ballot.objects.get(poll=item)
+    recorded = Ballot.objects.select_related("holder").get(poll=item)
+    assert recorded.holder is not None
     assert (recorded.holder.account, recorded.shares_for) == ("H-G", 2_500)
 
 
