@@ -102,10 +102,9 @@ class LineItem(ShareholderItem):
         return {row["option_id"]: (row["n"], row["w"] or 0) for row in rows}
 
     def ballot_detail(self, ballot: Ballot) -> dict[str, Any]:
-        from meetings.ballot_services import lines_json
+        from meetings.ballot_services import lines_json, stored_lines
 
-        lines = BallotLine.objects.filter(ballot=ballot).values_list("option_id", "choice", "shares")
-        return {"lines": lines_json({(option, choice): shares for option, choice, shares in lines})}
+        return {"lines": lines_json(stored_lines(ballot))}
 
     def tally_problems(self, poll: Poll) -> list[str]:
         problems = super().tally_problems(poll)

@@ -74,7 +74,8 @@ def lines_json(lines: Mapping[Line, int]) -> list[dict[str, object]]:
     ]
 
 
-def _stored_lines(ballot: Ballot) -> dict[Line, int]:
+def stored_lines(ballot: Ballot) -> dict[Line, int]:
+    """A ballot's lines as stored, keyed like the rules' lines."""
     return {
         (o, c): s for o, c, s in BallotLine.objects.filter(ballot=ballot).values_list("option_id", "choice", "shares")
     }
@@ -116,7 +117,7 @@ def _lines_replace(*, poll: Poll, ballot: Ballot, actor: User, weight: int) -> t
             _("A ballot for %(holder)s is already recorded and this item does not allow changes.")
             % {"holder": ballot.holder.name}
         )
-    old, old_weight = _stored_lines(ballot), ballot.weight
+    old, old_weight = stored_lines(ballot), ballot.weight
     BallotLine.objects.filter(ballot=ballot).delete()
     ballot.voter, ballot.weight = actor, weight
     ballot.save(update_fields=["voter", "weight", "updated_at"])
@@ -187,7 +188,7 @@ def _item_lines_cast_general(
 def lines_withdraw(*, poll: Poll, ballot: Ballot) -> None:
     """Take a withdrawn ballot's lines off the totals (in the withdrawal's transaction)."""
     # The ballot count goes down in the form's after_withdraw, as a proposal's does.
-    counters_move(poll_id=poll.pk, old=_stored_lines(ballot), new={}, weight_delta=-ballot.weight, ballots_delta=0)
+    counters_move(poll_id=poll.pk, old=stored_lines(ballot), new={}, weight_delta=-ballot.weight, ballots_delta=0)
 
 
 def _tabulation_lines(poll: Poll, lines: Any) -> dict[Line, int]:
