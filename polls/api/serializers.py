@@ -248,9 +248,10 @@ class BallotReceiptSerializer(BallotSerializer):
 
     # Not a field of the row: the views add it from the ballot's form (kinds.BallotForm.ballot_detail),
     # and a ballot without lines has none (a source no ballot has makes the serializer skip it).
+    # Not read-only in the serializer's terms: the schema would then list it as required, and a
+    # proposal's or a public poll's ballot has no lines (this serializer only describes answers).
     lines = BallotLineSerializer(
         many=True,
-        read_only=True,
         required=False,
         source="form_lines",
         help_text="Election, frequency and choice items: where the ballot's shares (or votes) go.",
