@@ -1,6 +1,14 @@
 from django.urls import path
 
-from proposals import console, console_imports, console_polls, console_tabulation, outbox_views, people
+from proposals import (
+    console,
+    console_imports,
+    console_polls,
+    console_recommendation,
+    console_tabulation,
+    outbox_views,
+    people,
+)
 
 app_name = "console"
 
@@ -16,6 +24,7 @@ urlpatterns = [
     path("meetings/<int:meeting_id>/", console_polls.meeting_view, name="meeting"),
     path("polls/<int:poll_id>/edit/", console_polls.poll_edit, name="poll-edit"),
     path("polls/<int:poll_id>/delete/", console_polls.poll_delete, name="poll-delete"),
+    path("polls/<int:poll_id>/recommendation/", console_recommendation.recommendation_edit, name="recommendation"),
     path("polls/<int:poll_id>/tabulation/", console_tabulation.tabulation_enter, name="tabulation"),
     path("polls/<int:poll_id>/open/", console.poll_act, {"action": "open"}, name="poll-open"),
     path("polls/<int:poll_id>/close/", console.poll_act, {"action": "close"}, name="poll-close"),

@@ -25,6 +25,7 @@ from core.roles import is_secretary
 from core.validators import control_character_fields, control_characters_message
 from meetings import meeting_services
 from meetings.models import Meeting
+from meetings.recommendations import item_recommendation_set
 from polls import selectors as poll_selectors
 from polls.models import Poll, PollStatus, VoteStandard
 from polls.outcomes import certified_outcome
@@ -243,6 +244,9 @@ def _prepare_vote(step: _Step) -> None:
         closes_at=step.closes_at or now + datetime.timedelta(days=14),
         actor=step.actor,
     )
+    if proposal.board_recommendation:
+        # On the item too, where a directed proxy told to follow the board reads it.
+        item_recommendation_set(poll=proposal.item, recommendation=proposal.board_recommendation, actor=step.actor)
     step.payload.update(
         item=proposal.item.pk, meeting=step.meeting.pk, standard=step.standard, threshold=step.threshold
     )

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import SkipField
 
 from core.validators import no_control_characters
 from meetings.attendance import attendance_summary
@@ -12,6 +14,7 @@ from meetings.models import Meeting, ProxyAppointment, RegisterSnapshot
 from meetings.proxy_rules import INSTRUCTIONS
 from polls.api.serializers import MAX_BIGINT, MAX_SHARES
 from polls.models import Comparator, PollStatus
+from polls.services import MAX_OPTIONS
 from polls.standards import FRACTION_PATTERN
 
 
@@ -223,3 +226,58 @@ class AttendanceRowSerializer(serializers.Serializer):
     shares = serializers.CharField()
     source = serializers.ChoiceField(choices=["ballot", "check_in", "in_person"])  # type: ignore[assignment] # a field, not Field.source
     at = serializers.DateTimeField()
+
+
+class _OptionRecommended(serializers.IntegerField):
+    """Null is "no recommendation"; an item of another form has no `option` at all."""
+
+    def get_attribute(self, instance: Any) -> Any:
+        if "option" not in instance:
+            raise SkipField()
+        return super().get_attribute(instance)
+
+
+class RecommendationSerializer(serializers.Serializer):
+    item = serializers.IntegerField()
+    form = serializers.CharField(help_text="proposal, election, frequency or choice.")
+    recommendation = serializers.CharField(required=False, help_text='Proposals: "for", "against" or "none".')
+    nominees = serializers.DictField(
+        child=serializers.CharField(),
+        required=False,
+        help_text='Elections: per nominee id, "for", "against", "abstain" or "none" (majority voting), '
+        '"for", "withhold" or "none" (plurality).',
+    )
+    option = _OptionRecommended(
+        required=False, allow_null=True, help_text="Frequency and choice items: the option recommended, or null."
+    )
+
+
+NOMINEE_ID = r"^[1-9][0-9]{0,17}$"
+
+
+class RecommendationSetSerializer(serializers.Serializer):
+    item = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT, help_text="An item of this meeting.")
+    recommendation = serializers.CharField(max_length=10, required=False, help_text="Proposals.")
+    nominees = serializers.DictField(
+        child=serializers.CharField(max_length=10),
+        required=False,
+        allow_empty=False,
+        help_text="Elections: the nominees whose recommendation changes, by id.",
+    )
+    option = serializers.IntegerField(
+        min_value=1, max_value=MAX_BIGINT, required=False, allow_null=True, help_text="Frequency and choice items."
+    )
+
+    def validate_nominees(self, nominees: dict[str, str]) -> dict[int, str]:
+        wrong = [key for key in nominees if not re.fullmatch(NOMINEE_ID, key)]
+        if wrong:
+            raise serializers.ValidationError(_("Nominees are given by their numeric id."))
+        if len(nominees) > MAX_OPTIONS:
+            raise serializers.ValidationError(_("An election has at most %(count)s nominees.") % {"count": MAX_OPTIONS})
+        return {int(key): said for key, said in nominees.items()}
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        given = [name for name in ("recommendation", "nominees", "option") if name in attrs]
+        if len(given) != 1:
+            raise serializers.ValidationError(_("Give exactly one of recommendation, nominees or option."))
+        return attrs

@@ -28,6 +28,8 @@ from meetings.api.serializers import (
     ProxyBallotSerializer,
     ProxyNamedSerializer,
     ProxySerializer,
+    RecommendationSerializer,
+    RecommendationSetSerializer,
     RegisterErrorSerializer,
     RegisterSnapshotSerializer,
     RegisterUploadSerializer,
@@ -37,6 +39,7 @@ from meetings.api.serializers import (
 from meetings.attendance import attendance_check_in, attendance_visible_to
 from meetings.models import Holder, Meeting, ProxyAppointment, RegisterSnapshot
 from meetings.proxy_ballot import proxy_ballot_cast
+from meetings.recommendations import recommendation_apply, recommendations_read
 from meetings.register_import import register_import
 from meetings.resignations import resignation_decide, resignations_of
 from meetings.services import proxy_revoke
@@ -44,7 +47,7 @@ from meetings.uploads import RegisterUploadLimit
 from polls import refusals, services
 from polls.api.serializers import RecordedPollSerializer, RecordedSnapshotSerializer
 from polls.api.views import ID_PATTERN, DetailWithoutFilters, errors
-from polls.models import Comparator, Poll, RecordedPoll
+from polls.models import Comparator, Poll, PollStatus, RecordedPoll
 from polls.standards import FRACTION_PATTERN
 
 
@@ -261,6 +264,34 @@ class MeetingViewSet(
                 actor=acting_user(request),
             )
         rows = ResignationSerializer(resignations_of(poll_ids=items), many=True).data
+        return Response(rows, status=status.HTTP_201_CREATED if request.method == "POST" else status.HTTP_200_OK)
+
+    @extend_schema(
+        methods=["GET"],
+        summary="The board's recommendation on each item (drafts: the secretary only)",
+        request=None,
+        responses={200: RecommendationSerializer(many=True), **errors(404)},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Set the board's recommendation on one item before it opens (secretary)",
+        request=RecommendationSetSerializer,
+        responses={201: RecommendationSerializer(many=True), **errors(400, 401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def recommendations(self, request: Request, pk: str | None = None) -> Response:
+        meeting = self.get_object()
+        items = Poll.objects.filter(meeting=meeting).order_by("pk")
+        if not IsSecretary().has_permission(request, self):
+            items = items.exclude(status=PollStatus.DRAFT)
+        if request.method == "POST":
+            serializer = RecommendationSetSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            item = items.filter(pk=serializer.validated_data["item"]).first()
+            if item is None:
+                raise NotFound(_("No such item on this meeting."))
+            recommendation_apply(poll=item, actor=acting_user(request), given=serializer.validated_data)
+        rows = RecommendationSerializer(recommendations_read(items=items), many=True).data
         return Response(rows, status=status.HTTP_201_CREATED if request.method == "POST" else status.HTTP_200_OK)
 
     @extend_schema(

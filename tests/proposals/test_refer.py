@@ -16,6 +16,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from core.models import AuditEvent
+from meetings.ballot_models import ItemTerms
 from meetings.services import holders_link_user
 from polls import services as poll_services
 from proposals import review_votes, services
@@ -188,6 +189,7 @@ def test_the_recommendation_reaches_the_item_on_the_ballot_and_its_results(
     assert proposal.item is not None
     put = AuditEvent.objects.get(stream=f"proposal:{proposal.pk}", action="put_to_vote")
     assert put.payload["recommendation"] == "none"
+    assert ItemTerms.objects.get(poll=proposal.item).recommendation == "none"
     poll_services.poll_open(poll=proposal.item, actor=secretary)
     holder = make_user(username="holder", email="holder@example.com")
     holders_link_user(user=holder)
@@ -198,6 +200,21 @@ def test_the_recommendation_reaches_the_item_on_the_ballot_and_its_results(
     poll_services.poll_close(poll=proposal.item, actor=secretary)
     results = text_of(client.get(f"/polls/{proposal.item.pk}/results/"))
     assert "The board recommends: No recommendation" in results
+
+
+def test_an_approved_proposal_put_to_the_vote_recommends_for_on_its_item(board: dict[str, Any]) -> None:
+    proposal, directors = board["proposal"], board["directors"]
+    for name in ("robyn", "kimbal", "ira"):
+        review_votes.review_vote_cast(proposal_id=proposal.pk, actor=directors[name].user, decision="approve")
+    meeting = make_meeting(make_register([("H1", "Holder", "holder@example.com", 100)], outstanding=100))
+    proposal = services.proposal_transition(
+        proposal_id=proposal.pk, action=Action.PUT_TO_VOTE, actor=board["secretary"], meeting=meeting
+    )
+    assert proposal.item is not None
+    # What a directed proxy told to vote with the board follows.
+    assert ItemTerms.objects.get(poll=proposal.item).recommendation == "for"
+    trail = AuditEvent.objects.filter(stream=f"poll:{proposal.item.pk}", action="recommendation_set")
+    assert [event.payload for event in trail] == [{"recommendation": "for"}]
 
 
 def test_an_approved_proposal_recommends_for_in_the_api(board: dict[str, Any]) -> None:
