@@ -89,7 +89,7 @@ class MeetingAdmin(admin.ModelAdmin):
     list_display = ["title", "date", "register", "quorum_text", "quorum_comparator"]
     search_fields = ["title"]
     date_hierarchy = "date"
-    fields = ["title", "date", "register", "quorum", "quorum_comparator", "audit_trail"]
+    fields = ["title", "date", "register", "quorum", "quorum_comparator", "proxy_cutoff", "audit_trail"]
     readonly_fields = ["audit_trail"]
     inlines = [ItemInline]
 

@@ -22,7 +22,7 @@ class MeetingAdminForm(forms.ModelForm):
 
     class Meta:
         model = Meeting
-        fields = ["title", "date", "register", "quorum", "quorum_comparator"]
+        fields = ["title", "date", "register", "quorum", "quorum_comparator", "proxy_cutoff"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -42,6 +42,7 @@ class MeetingAdminForm(forms.ModelForm):
                         register=data["register"],
                         quorum=data["quorum"],
                         quorum_comparator=data["quorum_comparator"],
+                        proxy_cutoff=data.get("proxy_cutoff"),
                         actor=self.actor,
                     )
                 else:

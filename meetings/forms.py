@@ -18,7 +18,7 @@ from meetings.ballot_selectors import BallotItem
 from meetings.models import Meeting, RegisterSnapshot
 from meetings.register_import import RegisterFileTooLarge, register_import, register_max_bytes
 from polls.exceptions import RegisterInvalid
-from polls.forms import PollWindowForm
+from polls.forms import DateTimeLocalInput, PollWindowForm
 from polls.models import Choice, Comparator, Option, VoteStandard
 
 # A nominee's choices on the page, in the reader's language (the stored values are LineChoice's).
@@ -405,6 +405,12 @@ class MeetingCreateForm(forms.Form):
     )
     quorum = forms.CharField(label=_("Quorum"), initial="1/2", max_length=20, help_text=_("A fraction, e.g. 1/2."))
     quorum_comparator = forms.ChoiceField(label=_("Quorum is met with"), choices=Comparator.choices)
+    proxy_cutoff = forms.DateTimeField(
+        label=_("Proxy voting stops at"),
+        required=False,
+        widget=DateTimeLocalInput(),
+        help_text=_("Empty: 23:59 the day before the meeting. Holders vote their own shares until each item closes."),
+    )
 
 
 class MeetingEditForm(MeetingCreateForm):
@@ -419,6 +425,7 @@ class MeetingEditForm(MeetingCreateForm):
             "register": meeting.register_id,
             "quorum": meeting.quorum_text,
             "quorum_comparator": meeting.quorum_comparator,
+            "proxy_cutoff": meeting.proxy_cutoff,
         }
         return cls(data, initial=initial)
 

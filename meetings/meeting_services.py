@@ -24,7 +24,7 @@ from polls.kinds import window_problems
 from polls.models import Comparator, Poll, PollKind, PollStatus, ResultsVisibility, VoteStandard
 from polls.services import EDITABLE_STATUSES, _parse_fraction, _refuse_control_characters
 
-MEETING_FIELDS = ("title", "date", "register", "quorum", "quorum_comparator")
+MEETING_FIELDS = ("title", "date", "register", "quorum", "quorum_comparator", "proxy_cutoff")
 # What decides every item's result: fixed once the first item opens.
 MEETING_FROZEN = ("register", "quorum", "quorum_comparator")
 ITEM_RULES = ("standard", "threshold", "comparator", "advisory")
@@ -72,18 +72,38 @@ def meeting_create(
     actor: User | None,
     quorum: str = "1/2",
     quorum_comparator: str = Comparator.GT,
+    proxy_cutoff: datetime.datetime | None = None,
 ) -> Meeting:
     _refuse_control_characters(title=title)
     fraction = _parse_fraction(quorum, quorum_comparator, what=pgettext("value being checked", "quorum"))
-    return Meeting.objects.create(
+    meeting = Meeting(
         title=title,
         date=date,
         register=register,
         quorum_numerator=fraction.fraction.numerator,
         quorum_denominator=fraction.fraction.denominator,
         quorum_comparator=str(fraction.comparator),
+        proxy_cutoff=proxy_cutoff,
         created_by=actor,
     )
+    _proxy_cutoff_check(meeting)
+    meeting.save()
+    return meeting
+
+
+def _proxy_cutoff_check(meeting: Meeting) -> None:
+    """A cut-off set by hand is a moment no later than the end of the meeting day (the site's)."""
+    cutoff = meeting.proxy_cutoff
+    if cutoff is None:
+        return
+    if not isinstance(cutoff, datetime.datetime) or timezone.is_naive(cutoff):
+        raise InvalidPollData(_("The proxy cut-off is not a date and time with its time zone."))
+    site = timezone.get_default_timezone()
+    day_after = timezone.make_aware(
+        datetime.datetime.combine(meeting.date + datetime.timedelta(days=1), datetime.time()), site
+    )
+    if cutoff >= day_after:
+        raise InvalidPollData(_("The proxy cut-off must be no later than the end of the meeting day."))
 
 
 def _meeting_values(meeting: Meeting) -> dict[str, Any]:
@@ -94,6 +114,7 @@ def _meeting_values(meeting: Meeting) -> dict[str, Any]:
         "register": meeting.register_id,
         "quorum": meeting.quorum_text,
         "quorum_comparator": meeting.quorum_comparator,
+        "proxy_cutoff": meeting.proxy_cutoff.isoformat() if meeting.proxy_cutoff is not None else None,
     }
 
 
@@ -121,6 +142,10 @@ def _meeting_changes_apply(meeting: Meeting, changes: dict[str, object]) -> None
         meeting.quorum_numerator = fraction.fraction.numerator
         meeting.quorum_denominator = fraction.fraction.denominator
         meeting.quorum_comparator = str(fraction.comparator)
+    if "proxy_cutoff" in changes:
+        meeting.proxy_cutoff = changes["proxy_cutoff"]  # type: ignore[assignment] # checked next
+    if "proxy_cutoff" in changes or "date" in changes:
+        _proxy_cutoff_check(meeting)
 
 
 @transaction.atomic
@@ -137,7 +162,7 @@ def meeting_update(*, meeting: Meeting, actor: User | None, **changes: object) -
     # judges the same way the pages do.
     meeting = Meeting.objects.select_for_update().select_related("register").get(pk=meeting.pk)
     list(Poll.objects.select_for_update().filter(meeting=meeting).order_by("pk").values_list("pk", flat=True))
-    before = _meeting_values(meeting)
+    before, cutoff_before = _meeting_values(meeting), meeting.proxy_cutoff_at
     _meeting_changes_apply(meeting, changes)
     after = _meeting_values(meeting)
     changed = {
@@ -146,6 +171,10 @@ def meeting_update(*, meeting: Meeting, actor: User | None, **changes: object) -
     frozen = [name for name in MEETING_FROZEN if name in changed]
     if frozen and meeting_frozen(meeting=meeting):
         raise _frozen_refusal(frozen)
+    cutoff = meeting.proxy_cutoff_at
+    if cutoff != cutoff_before and cutoff < timezone.now() and meeting_frozen(meeting=meeting):
+        # Proxy ballots already cast would then lie after the cut-off they were cast under.
+        raise IllegalTransition(_("Voting has begun: the proxy cut-off cannot move into the past."))
     if not changed:
         return meeting
     meeting.save()

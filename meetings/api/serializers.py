@@ -34,9 +34,9 @@ class MeetingSerializer(serializers.ModelSerializer):
     )
     proxy_cutoff = serializers.DateTimeField(
         source="proxy_cutoff_at",
-        read_only=True,
-        help_text="When proxy voting stops (default 23:59 the day before the meeting, in the site's time zone); "
-        "holders vote their own shares until each item closes.",
+        required=False,
+        help_text="When proxy voting stops (default 23:59 the day before the meeting, in the site's time zone; "
+        "set, no later than the end of the meeting day); holders vote their own shares until each item closes.",
     )
 
     class Meta:

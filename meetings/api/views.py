@@ -57,6 +57,12 @@ class MeetingUpdateSerializer(serializers.Serializer):
     register = serializers.PrimaryKeyRelatedField(queryset=RegisterSnapshot.objects.all(), required=False)
     quorum = serializers.RegexField(FRACTION_PATTERN, required=False)
     quorum_comparator = serializers.ChoiceField(choices=Comparator.choices, required=False)
+    proxy_cutoff = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="When proxy voting stops, no later than the end of the meeting day; null: 23:59 the day before. "
+        "Once voting has begun it cannot move into the past (409).",
+    )
 
 
 @extend_schema_view(
@@ -97,6 +103,7 @@ class MeetingViewSet(
             register=data["register"],
             quorum=data["quorum_text"],
             quorum_comparator=data["quorum_comparator"],
+            proxy_cutoff=data.get("proxy_cutoff_at"),
             actor=acting_user(self.request),
         )
 
