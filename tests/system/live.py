@@ -77,3 +77,18 @@ def gunicorn(env: dict[str, str], *, port: int, workers: int, tries: int) -> Ite
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def celery_worker(queue: str, broker: str, **overrides: str) -> subprocess.Popen[str]:
+    """A real Celery worker (solo pool: one task at a time, in queue order) consuming `queue`
+    on the test database; the caller stops it (terminate, or kill for a crash)."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings_test",
+        "DATABASE_URL": database_url(),  # the test database, not the one named in the env
+        "CELERY_BROKER_URL": broker,
+        **overrides,
+    }
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", queue]
+    command += ["--without-gossip", "--without-mingle", "--loglevel=INFO"]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,7 +19,7 @@ from config.celery import app
 from polls import tasks
 from polls.models import Poll, PollStatus
 from tests.factories import make_poll
-from tests.system.live import database_url
+from tests.system.live import celery_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,15 +35,7 @@ def worker_queue() -> Iterator[str]:
             pytest.fail("CI asked for the real-worker test but there is no PostgreSQL database and network broker")
         pytest.skip("needs PostgreSQL and a network broker (set DATABASE_URL and CELERY_BROKER_URL)")
     queue = f"quorum-test-{uuid.uuid4().hex[:12]}"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings_test",
-        "DATABASE_URL": database_url(),  # the test database, not the one named in the env
-        "CELERY_BROKER_URL": broker,
-    }
-    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", queue]
-    command += ["--without-gossip", "--without-mingle", "--loglevel=INFO"]
-    worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    worker = celery_worker(queue, broker)
     eager = app.conf.task_always_eager
     app.conf.task_always_eager = False
     try:
