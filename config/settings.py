@@ -76,6 +76,9 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     "config.middleware.DatabaseUnavailableMiddleware",
 ]
+if env.str("DATABASE_REPLICA_URL", default=""):
+    # First, so every read of the request (sessions, the user) knows where it may go.
+    MIDDLEWARE.insert(0, "core.db_pinning.PrimaryPinMiddleware")
 
 ROOT_URLCONF = "config.urls"
 CSRF_FAILURE_VIEW = "config.views.csrf_failure"
@@ -114,6 +117,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Behind PgBouncer in transaction mode (README, Deploying): CONN_MAX_AGE=0 and no server-side
+    # cursors, which live in a server session the pooler may hand to someone else mid-iteration.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DISABLE_SERVER_SIDE_CURSORS", default=False)
+
+# A streaming replica for results and public pages (config/routers.py). Unset, there is one
+# database and nothing below applies. A request that writes, and the next ones from the same
+# browser for DATABASE_REPLICA_PIN_SECONDS (a cookie), read the primary (core/db_pinning.py).
+DATABASE_REPLICA_PIN_SECONDS = env.int("DATABASE_REPLICA_PIN_SECONDS", default=5)
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db_url("DATABASE_REPLICA_URL")
+    for _key in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "DISABLE_SERVER_SIDE_CURSORS"):
+        if _key in DATABASES["default"]:
+            DATABASES["replica"][_key] = DATABASES["default"][_key]
+    # Tests never build a second database: the replica alias reads the primary's.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["config.routers.PrimaryReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -298,6 +317,32 @@ CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None
 CELERY_TASK_ACKS_LATE = True
 # Where a task goes unless routed: one queue per worker pool in a deployment that splits them.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# Separate worker pools (README, Deploying): with CELERY_MAIL_QUEUE set, e-mail goes to that queue;
+# with CELERY_WORK_QUEUE set, settlement, imports and the sweeps go to that one. Unset, no routes:
+# every task goes to the default queue, as before. CELERY_TASK_ROUTES (JSON) replaces both.
+_mail_queue = env.str("CELERY_MAIL_QUEUE", default="")
+_work_queue = env.str("CELERY_WORK_QUEUE", default="")
+CELERY_TASK_ROUTES: dict[str, dict[str, str]] = {}
+if _mail_queue:
+    for _task in (
+        "core.tasks.send_notification",
+        "polls.tasks.send_ballot_receipts",
+        "meetings.tasks.meeting_notices_send",
+        "meetings.tasks.meeting_reminders_sweep",
+    ):
+        CELERY_TASK_ROUTES[_task] = {"queue": _mail_queue}
+if _work_queue:
+    for _task in (
+        "proposals.tasks.proposals_settle",
+        "proposals.tasks.proposals_escalate",
+        "proposals.tasks.proposals_sweep",
+        "meetings.tasks.register_import_run",
+        "meetings.tasks.register_imports_resume",
+        "polls.tasks.polls_sweep",
+        "polls.tasks.polls_reconcile",
+    ):
+        CELERY_TASK_ROUTES[_task] = {"queue": _work_queue}
+CELERY_TASK_ROUTES = env.json("CELERY_TASK_ROUTES", default=CELERY_TASK_ROUTES)
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
