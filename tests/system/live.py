@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -92,3 +92,25 @@ def celery_worker(queue: str, broker: str, **overrides: str) -> subprocess.Popen
     command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", queue]
     command += ["--without-gossip", "--without-mingle", "--loglevel=INFO"]
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def worker_broker() -> str:
+    """The network broker a real worker needs; skips (fails in CI) without one or without PostgreSQL."""
+    import pytest
+    from django.conf import settings
+
+    broker = settings.CELERY_BROKER_URL
+    if not broker or broker.startswith("filesystem://") or connection.vendor != "postgresql":
+        if os.environ.get("QUORUM_REQUIRE_WORKER"):
+            pytest.fail("CI asked for the real-worker test but there is no PostgreSQL database and network broker")
+        pytest.skip("needs PostgreSQL and a network broker (set DATABASE_URL and CELERY_BROKER_URL)")
+    return str(broker)
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False

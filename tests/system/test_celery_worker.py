@@ -4,22 +4,18 @@ PostgreSQL database the test writes to."""
 from __future__ import annotations
 
 import datetime
-import os
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from config.celery import app
 from polls import tasks
 from polls.models import Poll, PollStatus
 from tests.factories import make_poll
-from tests.system.live import celery_worker
+from tests.system.live import celery_worker, wait_for, worker_broker
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,11 +25,7 @@ pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def worker_queue() -> Iterator[str]:
     """Start a worker that consumes a queue of its own, and stop it afterwards."""
-    broker = settings.CELERY_BROKER_URL
-    if not broker or broker.startswith("filesystem://") or connection.vendor != "postgresql":
-        if os.environ.get("QUORUM_REQUIRE_WORKER"):
-            pytest.fail("CI asked for the real-worker test but there is no PostgreSQL database and network broker")
-        pytest.skip("needs PostgreSQL and a network broker (set DATABASE_URL and CELERY_BROKER_URL)")
+    broker = worker_broker()
     queue = f"quorum-test-{uuid.uuid4().hex[:12]}"
     worker = celery_worker(queue, broker)
     eager = app.conf.task_always_eager
@@ -45,15 +37,6 @@ def worker_queue() -> Iterator[str]:
         worker.terminate()
         output, _ = worker.communicate(timeout=30)
         print(output)  # shown by pytest when the test fails
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_a_real_worker_runs_the_sweep_and_closes_a_poll_whose_time_has_come(worker_queue: str) -> None:

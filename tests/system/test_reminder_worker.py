@@ -6,18 +6,14 @@ mail to files, which the test reads: what was sent, not what was queued."""
 from __future__ import annotations
 
 import datetime
-import os
 import signal
 import subprocess
-import time
 import uuid
 from collections.abc import Callable
 from email import message_from_string
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from config.celery import app
@@ -29,27 +25,9 @@ from meetings.tasks import meeting_reminders_sweep
 from polls import tasks as poll_tasks
 from polls.models import Poll, PollStatus
 from tests.factories import make_item, make_meeting, make_poll, make_register, make_user
-from tests.system.live import celery_worker
+from tests.system.live import celery_worker, wait_for, worker_broker
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
-
-
-def needs_worker() -> str:
-    broker = settings.CELERY_BROKER_URL
-    if not broker or broker.startswith("filesystem://") or connection.vendor != "postgresql":
-        if os.environ.get("QUORUM_REQUIRE_WORKER"):
-            pytest.fail("CI asked for the real-worker test but there is no PostgreSQL database and network broker")
-        pytest.skip("needs PostgreSQL and a network broker (set DATABASE_URL and CELERY_BROKER_URL)")
-    return broker
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def reminders_sent(mail_dir: Path) -> list[str]:
@@ -73,7 +51,7 @@ def drained(queue: str) -> Callable[[], bool]:
 
 
 def test_the_sweep_reminds_each_non_voter_once_across_two_runs_and_a_worker_restart(tmp_path: Path) -> None:
-    broker = needs_worker()
+    broker = worker_broker()
     for name in ("ann", "bruno", "carla"):
         make_user(username=name, email=f"{name}@example.com")
     register = make_register(
