@@ -6,16 +6,14 @@ already cast would lie after it."""
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 import pytest
 from django.test import Client
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from core.models import AuditEvent
 from meetings.models import Meeting
-from tests.factories import make_item, make_meeting, make_register, make_secretary, make_user
+from tests.factories import api_for, make_item, make_meeting, make_register, make_secretary, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -30,15 +28,9 @@ def meeting() -> Meeting:
     return make_meeting(register, date=timezone.localdate() + datetime.timedelta(days=10))
 
 
-def api(user: Any) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
 def test_the_secretary_moves_the_cutoff_through_the_api_and_it_is_on_the_trail(meeting: Meeting) -> None:
     cutoff = site_moment(meeting.date, 9)
-    response = api(make_secretary()).patch(
+    response = api_for(make_secretary()).patch(
         f"/api/v1/meetings/{meeting.pk}/", {"proxy_cutoff": cutoff.isoformat()}, format="json"
     )
     assert response.status_code == 200, response.json()
@@ -47,7 +39,7 @@ def test_the_secretary_moves_the_cutoff_through_the_api_and_it_is_on_the_trail(m
     assert meeting.proxy_cutoff_at == cutoff
     event = AuditEvent.objects.get(stream=f"meeting:{meeting.pk}", action="meeting_updated")
     assert event.payload["changes"] == {"proxy_cutoff": {"from": None, "to": cutoff.isoformat()}}
-    back = api(make_secretary(username="sec2")).patch(
+    back = api_for(make_secretary(username="sec2")).patch(
         f"/api/v1/meetings/{meeting.pk}/", {"proxy_cutoff": None}, format="json"
     )
     assert back.status_code == 200
@@ -59,7 +51,7 @@ def test_the_secretary_moves_the_cutoff_through_the_api_and_it_is_on_the_trail(m
 def test_a_meeting_is_created_with_its_cutoff(meeting: Meeting) -> None:
     date = meeting.date + datetime.timedelta(days=30)
     cutoff = site_moment(date - datetime.timedelta(days=2), 17)
-    response = api(make_secretary()).post(
+    response = api_for(make_secretary()).post(
         "/api/v1/meetings/",
         {
             "title": "Special meeting",
@@ -75,7 +67,7 @@ def test_a_meeting_is_created_with_its_cutoff(meeting: Meeting) -> None:
 
 def test_a_cutoff_after_the_meeting_day_is_a_400_and_changes_nothing(meeting: Meeting) -> None:
     late = site_moment(meeting.date + datetime.timedelta(days=1), 0)
-    response = api(make_secretary()).patch(
+    response = api_for(make_secretary()).patch(
         f"/api/v1/meetings/{meeting.pk}/", {"proxy_cutoff": late.isoformat()}, format="json"
     )
     assert response.status_code == 400
@@ -83,7 +75,7 @@ def test_a_cutoff_after_the_meeting_day_is_a_400_and_changes_nothing(meeting: Me
     meeting.refresh_from_db()
     assert meeting.proxy_cutoff is None
     assert not AuditEvent.objects.filter(stream=f"meeting:{meeting.pk}", action="meeting_updated").exists()
-    not_a_time = api(make_secretary(username="sec2")).patch(
+    not_a_time = api_for(make_secretary(username="sec2")).patch(
         f"/api/v1/meetings/{meeting.pk}/", {"proxy_cutoff": "tomorrow\u0000"}, format="json"
     )
     assert not_a_time.status_code == 400
@@ -92,7 +84,7 @@ def test_a_cutoff_after_the_meeting_day_is_a_400_and_changes_nothing(meeting: Me
 def test_moving_the_meeting_before_a_set_cutoff_is_refused(meeting: Meeting) -> None:
     Meeting.objects.filter(pk=meeting.pk).update(proxy_cutoff=site_moment(meeting.date, 9))
     earlier = meeting.date - datetime.timedelta(days=3)
-    response = api(make_secretary()).patch(
+    response = api_for(make_secretary()).patch(
         f"/api/v1/meetings/{meeting.pk}/", {"date": earlier.isoformat()}, format="json"
     )
     assert response.status_code == 400
@@ -102,7 +94,7 @@ def test_moving_the_meeting_before_a_set_cutoff_is_refused(meeting: Meeting) -> 
 
 def test_once_voting_has_begun_the_cutoff_may_be_extended_but_not_moved_into_the_past(meeting: Meeting) -> None:
     make_item(meeting)
-    secretary = api(make_secretary())
+    secretary = api_for(make_secretary())
     past = timezone.now() - datetime.timedelta(minutes=5)
     refused = secretary.patch(f"/api/v1/meetings/{meeting.pk}/", {"proxy_cutoff": past.isoformat()}, format="json")
     assert refused.status_code == 409
@@ -116,7 +108,7 @@ def test_once_voting_has_begun_the_cutoff_may_be_extended_but_not_moved_into_the
 
 def test_a_member_cannot_move_the_cutoff(meeting: Meeting) -> None:
     cutoff = site_moment(meeting.date, 9)
-    response = api(make_user(username="member")).patch(
+    response = api_for(make_user(username="member")).patch(
         f"/api/v1/meetings/{meeting.pk}/", {"proxy_cutoff": cutoff.isoformat()}, format="json"
     )
     assert response.status_code == 403

@@ -11,7 +11,6 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from meetings.ballot_models import ItemTerms, NomineeTally
 from meetings.models import Meeting
@@ -20,6 +19,7 @@ from polls.exceptions import IllegalTransition, InvalidPollData
 from polls.models import Option, Poll
 from proposals.models import Proposal
 from tests.factories import (
+    api_for,
     make_annual_item,
     make_item,
     make_meeting,
@@ -39,15 +39,9 @@ def meeting() -> Meeting:
     return make_meeting(register, date=timezone.localdate() + datetime.timedelta(days=7))
 
 
-def api(user: Any) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
 def create(meeting: Meeting, **fields: Any) -> Any:
     now = timezone.now()
-    return api(make_secretary()).post(
+    return api_for(make_secretary()).post(
         "/api/v1/polls/",
         {
             "title": "Ratify the auditor",
@@ -82,7 +76,7 @@ def test_item_create_takes_the_recommendation_and_the_api_shows_it(meeting: Meet
     from polls import services as poll_services
 
     poll_services.poll_open(poll=item)
-    desk = api(meeting.register.holders.get().user).get(f"/api/v1/meetings/{meeting.pk}/proxy-ballot/").json()
+    desk = api_for(dora()).get(f"/api/v1/meetings/{meeting.pk}/proxy-ballot/").json()
     shown = {row["id"]: row for row in desk["items"]}
     assert shown[item.pk]["recommendation"] == "against"
     assert {n["name"]: n["recommendation"] for n in shown[election.pk]["nominees"]} == {"Ann": "for", "Bob": "against"}

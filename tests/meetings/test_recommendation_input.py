@@ -18,7 +18,7 @@ from meetings.ballot_models import ItemTerms, NomineeTally
 from meetings.models import Meeting
 from polls import services as poll_services
 from polls.models import Option, Poll
-from tests.factories import make_annual_item, make_item, make_meeting, make_register, make_secretary, make_user
+from tests.factories import api_for, make_annual_item, make_item, make_meeting, make_register, make_secretary, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -32,12 +32,6 @@ LATER = {
 def meeting() -> Meeting:
     register = make_register([("H-DORA", "Dora Holder", "dora@example.com", 400)], outstanding=1_000)
     return make_meeting(register, date=timezone.localdate() + datetime.timedelta(days=7))
-
-
-def api(user: Any) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def url(meeting: Meeting) -> str:
@@ -56,7 +50,7 @@ def drafts(meeting: Meeting) -> dict[str, Poll]:
 
 def test_the_secretary_sets_each_forms_recommendation_and_reads_them_all(meeting: Meeting) -> None:
     items = drafts(meeting)
-    secretary = api(make_secretary())
+    secretary = api_for(make_secretary())
     bob = Option.objects.get(poll=items["election"], label="Bob")
     three_years = Option.objects.filter(poll=items["frequency"]).order_by("position")[2]
     for body in (
@@ -81,7 +75,7 @@ def test_a_plurality_nominee_takes_withhold_and_a_majority_nominee_does_not(meet
         meeting, "election", status="draft", nominees=["Ann", "Bob"], election_standard="majority", **LATER
     )
     ann = Option.objects.get(poll=majority, label="Ann")
-    refused = api(make_secretary()).post(
+    refused = api_for(make_secretary()).post(
         url(meeting), {"item": majority.pk, "nominees": {str(ann.pk): "withhold"}}, format="json"
     )
     assert refused.status_code == 400
@@ -91,7 +85,7 @@ def test_a_plurality_nominee_takes_withhold_and_a_majority_nominee_does_not(meet
         meeting, "election", status="draft", nominees=["Cy", "Di"], election_standard="plurality", **LATER
     )
     cy = Option.objects.get(poll=plurality, label="Cy")
-    accepted = api(make_secretary(username="sec2")).post(
+    accepted = api_for(make_secretary(username="sec2")).post(
         url(meeting), {"item": plurality.pk, "nominees": {str(cy.pk): "withhold"}}, format="json"
     )
     assert accepted.status_code == 201
@@ -113,7 +107,7 @@ def test_a_malformed_recommendation_is_a_400_naming_the_field(
     meeting: Meeting, body: dict[str, Any], field: str
 ) -> None:
     items = drafts(meeting)
-    response = api(make_secretary()).post(url(meeting), {"item": items["election"].pk, **body}, format="json")
+    response = api_for(make_secretary()).post(url(meeting), {"item": items["election"].pk, **body}, format="json")
     assert response.status_code == 400
     assert field in response.json()
     assert not AuditEvent.objects.filter(action="recommendation_set").exists()
@@ -121,7 +115,7 @@ def test_a_malformed_recommendation_is_a_400_naming_the_field(
 
 def test_a_recommendation_of_the_wrong_shape_or_an_unknown_id_changes_nothing(meeting: Meeting) -> None:
     items = drafts(meeting)
-    secretary = api(make_secretary())
+    secretary = api_for(make_secretary())
     other = make_annual_item(meeting, "frequency", status="draft", **LATER)
     foreign = Option.objects.filter(poll=other).first()
     assert foreign is not None
@@ -141,7 +135,7 @@ def test_a_recommendation_of_the_wrong_shape_or_an_unknown_id_changes_nothing(me
 def test_an_item_of_another_meeting_is_a_404(meeting: Meeting) -> None:
     elsewhere = make_meeting(meeting.register, title="Special meeting")
     item = make_item(elsewhere, status="draft", **LATER)
-    response = api(make_secretary()).post(url(meeting), {"item": item.pk, "recommendation": "for"}, format="json")
+    response = api_for(make_secretary()).post(url(meeting), {"item": item.pk, "recommendation": "for"}, format="json")
     assert response.status_code == 404
 
 
@@ -150,7 +144,7 @@ def test_the_recommendation_is_fixed_once_the_item_opens(meeting: Meeting) -> No
     for item in items.values():
         poll_services.poll_open(poll=item)
     bob = Option.objects.get(poll=items["election"], label="Bob")
-    response = api(make_secretary()).post(
+    response = api_for(make_secretary()).post(
         url(meeting), {"item": items["election"].pk, "nominees": {str(bob.pk): "against"}}, format="json"
     )
     assert response.status_code == 409
@@ -160,7 +154,7 @@ def test_the_recommendation_is_fixed_once_the_item_opens(meeting: Meeting) -> No
 def test_a_member_reads_the_open_items_recommendations_but_sets_none(meeting: Meeting) -> None:
     items = drafts(meeting)
     poll_services.poll_open(poll=items["proposal"])
-    member = api(make_user(username="member"))
+    member = api_for(make_user(username="member"))
     assert [row["item"] for row in member.get(url(meeting)).json()] == [items["proposal"].pk]
     refused = member.post(url(meeting), {"item": items["election"].pk, "nominees": {}}, format="json")
     assert refused.status_code == 403
