@@ -7,7 +7,7 @@ PORT ?= 8000
 # running as root, its advice about virtual environments: this is one).
 PIP_INSTALL := $(BIN)/pip install --quiet --disable-pip-version-check --root-user-action=ignore
 
-.PHONY: run test bench fuzz backup restore migrate seed messages clean
+.PHONY: run test bench bench-replay fuzz backup restore migrate seed messages clean cluster cluster-down cluster-test
 
 CATALOGUES := $(wildcard locale/*/LC_MESSAGES/django.po)
 COMPILED := $(CATALOGUES:.po=.mo)
@@ -55,6 +55,24 @@ test: $(VENV)/.dev $(COMPILED)
 # needs wrk (apt-get install -y wrk). Prints ratios against baselines measured in the same run.
 bench: $(VENV)/.dev
 	$(BIN)/python bench/run.py
+
+# The production topology on this machine (README, Deploying): nginx, two gunicorn nodes,
+# PgBouncer, a PostgreSQL primary and streaming replica, Redis, Celery workers on two queues.
+cluster: $(VENV)/.runtime
+	./scripts/cluster.sh up
+
+cluster-down:
+	./scripts/cluster.sh down
+
+# Brings the cluster up, drives a bounded vote load through nginx, checks it, takes it down
+# (10 minutes at most; holds /tmp/team/bench.lock while it runs). Prints the timings.
+cluster-test: $(VENV)/.dev
+	QUORUM_CLUSTER_TEST=1 $(BIN)/pytest tests/system/test_cluster.py -m cluster -s -q -p no:cacheprovider
+
+# The X poll's 958,086 ballots through the real API at 32 connections, each from its own account,
+# checked against a recount and the audit trail (20-40 minutes; BENCH_REPLAY_BALLOTS=N for less).
+bench-replay: $(VENV)/.dev
+	$(BIN)/python -m bench.replay
 
 # Schemathesis against the served API as visitor, member and secretary (bounded budget).
 fuzz: $(VENV)/.dev
