@@ -114,8 +114,50 @@ def attendance_visible_to(*, meeting: Meeting, user: User | AnonymousUser) -> li
 
 
 def attendance_problem(meeting: Meeting) -> str | None:
-    """The counter against its rows, in words, for certification and verify_audit."""
+    """The counter against its rows, and each row against what made the holder present, in
+    words, for certification and verify_audit: a row added by SQL, with the counter raised to
+    match, would otherwise make up a quorum."""
     counted = Attendance.objects.filter(meeting=meeting).aggregate(s=Sum("shares"))["s"] or 0
-    if counted == meeting.shares_present:
-        return None
-    return f"meeting {meeting.pk} shares present: running {meeting.shares_present}, attendance {counted}"
+    if counted != meeting.shares_present:
+        return f"meeting {meeting.pk} shares present: running {meeting.shares_present}, attendance {counted}"
+    unbacked = _unbacked_attendance(meeting)
+    if unbacked is not None:
+        return f"meeting {meeting.pk} attendance of holder {unbacked}: no ballot or check-in on the trail"
+    return None
+
+
+# A row present by ballot needs a ballot chain of that holder on one of the meeting's items
+# (its head is checked against the chain by verify_audit; a withdrawn ballot keeps its chain),
+# and its shares are the holder's.
+_BALLOT_UNBACKED = """
+SELECT a.holder_id FROM {attendance} a JOIN {holder} h ON h.id = a.holder_id
+WHERE a.meeting_id = %s AND (a.shares <> h.shares OR (a.source = %s AND NOT EXISTS (
+    SELECT 1 FROM {poll} p JOIN {head} hd
+      ON hd.stream = 'ballot:' || CAST(p.id AS TEXT) || ':holder:' || CAST(a.holder_id AS TEXT)
+    WHERE p.meeting_id = a.meeting_id)))
+LIMIT 1
+"""
+
+
+def _unbacked_attendance(meeting: Meeting) -> int | None:
+    """The first holder whose attendance nothing on the trail accounts for, if any."""
+    from core.models import AuditEvent, AuditHead
+    from polls.models import Poll
+
+    sql = _BALLOT_UNBACKED.format(
+        attendance=Attendance._meta.db_table,
+        holder=Holder._meta.db_table,
+        poll=Poll._meta.db_table,
+        head=AuditHead._meta.db_table,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [meeting.pk, str(AttendanceSource.BALLOT)])
+        row = cursor.fetchone()
+    if row is not None:
+        return int(row[0])
+    recorded = AuditEvent.objects.filter(stream=f"meeting:{meeting.pk}", action="attendance_recorded")
+    checked_in = {payload.get("holder") for payload in recorded.values_list("payload", flat=True)}
+    rows = Attendance.objects.filter(meeting=meeting).exclude(source=AttendanceSource.BALLOT)
+    return next(
+        (pk for pk in rows.values_list("holder_id", flat=True).order_by("holder_id") if pk not in checked_in), None
+    )

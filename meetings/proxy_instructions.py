@@ -26,14 +26,20 @@ class InstructionInvalid(InvalidVote):
         return {"instructions": {str(self.item): [str(self.message)]}}
 
 
+# Ids are 64-bit keys: a larger number names no item (and some databases cannot even compare it).
+MAX_ID = 2**63 - 1
+
+
 def _item_id(raw: object) -> int | None:
     """An item id as the API or a form gives it: an integer, or its canonical digits."""
     if isinstance(raw, bool):
         return None
     if isinstance(raw, int):
-        return raw
+        return raw if 0 < raw <= MAX_ID else None
     text = str(raw)
-    return int(text) if text.isascii() and text.isdigit() and str(int(text)) == text else None
+    if not (text.isascii() and text.isdigit() and str(int(text)) == text):
+        return None
+    return _item_id(int(text))
 
 
 def instructions_clean(*, meeting: Meeting, raw: Mapping[Any, Any] | None) -> dict[Poll, str]:

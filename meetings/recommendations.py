@@ -160,3 +160,33 @@ def recommendation_apply(*, poll: Poll, actor: User | None, given: Mapping[str, 
         nominee_recommendations_set(poll=poll, recommendations=given["nominees"], actor=actor)
     else:
         option_recommendation_set(poll=poll, option_id=given.get("option"), actor=actor)
+
+
+def recommendation_problems(poll: Poll) -> list[str]:
+    """Once the item has opened, the stored recommendation against its trail (the
+    `recommendation_set` events, in order, over the defaults): directed proxies told to follow
+    the board vote what is stored, so a change made around the services must show."""
+    if poll.effective_status() in EDITABLE_STATUSES:
+        return []
+    from core.models import AuditEvent
+
+    expected: dict[str, Any] = {"recommendation": "none", "option": None, "nominees": {}}
+    events = AuditEvent.objects.filter(stream=f"poll:{poll.pk}", action="recommendation_set").order_by("seq")
+    for payload in events.values_list("payload", flat=True):
+        for key in ("recommendation", "option"):
+            if key in payload:
+                expected[key] = payload[key]
+        expected["nominees"].update(payload.get("nominees", {}))
+    (stored,) = recommendations_read(items=[poll])
+    problems = []
+    if "recommendation" in stored and stored["recommendation"] != expected["recommendation"]:
+        problems.append(
+            f"item {poll.pk} recommendation: stored {stored['recommendation']}, trail {expected['recommendation']}"
+        )
+    if "option" in stored and stored["option"] != expected["option"]:
+        problems.append(f"item {poll.pk} recommended option: stored {stored['option']}, trail {expected['option']}")
+    for nominee, said in dict(stored.get("nominees", {})).items():  # type: ignore[call-overload]
+        trail = expected["nominees"].get(nominee, "for")  # NomineeTally's default
+        if said != trail:
+            problems.append(f"item {poll.pk} nominee {nominee} recommendation: stored {said}, trail {trail}")
+    return problems
