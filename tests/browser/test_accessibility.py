@@ -81,6 +81,16 @@ def test_the_forms_that_create_things_have_no_serious_accessibility_violation(
     assert not violations, axe_summary(page.url, violations)
 
 
+def test_the_meeting_edit_and_recommendation_forms_have_no_serious_accessibility_violation(
+    world: World, signed_in: Callable[..., Page]
+) -> None:
+    page = signed_in("secretary")
+    assert_accessible(page, f"/console/meetings/{world.meeting.pk}/edit/")
+    expect(page.locator("input[name=proxy_cutoff]")).to_have_attribute("type", "datetime-local")
+    assert_accessible(page, f"/console/polls/{world.items[0].pk}/recommendation/")
+    expect(page.locator("select[name=recommendation]")).to_be_visible()
+
+
 def test_the_axe_pass_reports_what_it_should(world: World, page: Page) -> None:
     """The wiring itself: a form control without a label on the page is a critical finding."""
     page.goto("/")

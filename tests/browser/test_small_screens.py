@@ -42,6 +42,8 @@ PAGES = [
     ("secretary", "/console/"),
     ("secretary", "/console/polls/{closed_item}/certify/"),
     ("secretary", "/console/meetings/{meeting}/"),
+    ("secretary", "/console/meetings/{meeting}/edit/"),
+    ("secretary", "/console/polls/{item}/recommendation/"),
 ]
 
 
