@@ -10,6 +10,15 @@
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
+# The daemons started here must not inherit the caller's descriptors: under
+# `flock /tmp/team/bench.lock scripts/cluster.sh up` they would hold the lock while the cluster runs.
+SELF=$(readlink -f "$ROOT/scripts/cluster.sh")
+for fd_path in /proc/$$/fd/*; do
+  fd=${fd_path##*/}
+  if [ "$fd" -gt 2 ] && [ "$(readlink -f "$fd_path" 2>/dev/null)" != "$SELF" ]; then
+    eval "exec $fd>&-" 2>/dev/null || true
+  fi
+done
 RUN=${CLUSTER_DIR:-/tmp/quorum-cluster}
 PGBIN=/usr/lib/postgresql/15/bin
 PRIMARY_PORT=${CLUSTER_PRIMARY_PORT:-5434}
@@ -242,7 +251,13 @@ up() {
     say "already up (scripts/cluster.sh down first)"
     exit 1
   fi
-  local started=$SECONDS
+  local started=$SECONDS port
+  for port in "$PRIMARY_PORT" "$REPLICA_PORT" "$BOUNCER_PORT" "$HTTP_PORT" "${NODE_PORTS[@]}"; do
+    if ss -Hltn "sport = :$port" | grep -q .; then
+      say "port $port is taken: free it or choose others (CLUSTER_*_PORT)"
+      exit 1
+    fi
+  done
   trap 'say "up failed: stopping what it started"; down; exit 1' ERR
   rm -rf "$RUN/pg" "$RUN/nginx" "$RUN/pgbouncer" "$RUN/mail"
   mkdir -p "$RUN/pg" "$LOG" "$RUN/mail"

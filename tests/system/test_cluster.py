@@ -111,6 +111,9 @@ def read_env() -> dict[str, str]:
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[dict[str, Any]]:
     with bench_lock():
+        if (CLUSTER_DIR / "env").exists():
+            # Someone's `make cluster`: not ours to take down at the end.
+            pytest.fail(f"a cluster is already up in {CLUSTER_DIR}: scripts/cluster.sh down first")
         timings: dict[str, float] = {}
         try:
             timings["up_s"] = cluster_sh("up")
