@@ -126,35 +126,50 @@ def attendance_problem(meeting: Meeting) -> str | None:
     return None
 
 
-# A row present by ballot needs a ballot chain of that holder on one of the meeting's items
-# (its head is checked against the chain by verify_audit; a withdrawn ballot keeps its chain),
-# and its shares are the holder's.
+# A row's shares are its holder's; a row present by ballot needs that holder's ballot on one of
+# the meeting's items (itself checked against its chain), or, for a ballot since withdrawn, its
+# chain (`ballot:<item>:holder:<holder>`, whose head verify_audit checks). Set-based: a hash
+# anti-join, then index probes for the few without a ballot (1M rows: about 1.5 s on PostgreSQL,
+# where a probe per row and item took 10 s).
+_SHARES_WRONG = """
+SELECT min(a.holder_id) FROM {attendance} a JOIN {holder} h ON h.id = a.holder_id
+WHERE a.meeting_id = %s AND a.shares <> h.shares
+"""
 _BALLOT_UNBACKED = """
-SELECT a.holder_id FROM {attendance} a JOIN {holder} h ON h.id = a.holder_id
-WHERE a.meeting_id = %s AND (a.shares <> h.shares OR (a.source = %s AND NOT EXISTS (
+WITH without_ballot AS MATERIALIZED (
+    SELECT a.holder_id FROM {attendance} a
+    WHERE a.meeting_id = %s AND a.source = %s AND NOT EXISTS (
+        SELECT 1 FROM {ballot} b JOIN {poll} p ON p.id = b.poll_id
+        WHERE p.meeting_id = a.meeting_id AND b.holder_id = a.holder_id))
+SELECT min(w.holder_id) FROM without_ballot w WHERE NOT EXISTS (
     SELECT 1 FROM {poll} p JOIN {head} hd
-      ON hd.stream = 'ballot:' || CAST(p.id AS TEXT) || ':holder:' || CAST(a.holder_id AS TEXT)
-    WHERE p.meeting_id = a.meeting_id)))
-LIMIT 1
+      ON hd.stream = 'ballot:' || CAST(p.id AS TEXT) || ':holder:' || CAST(w.holder_id AS TEXT)
+    WHERE p.meeting_id = %s)
 """
 
 
 def _unbacked_attendance(meeting: Meeting) -> int | None:
     """The first holder whose attendance nothing on the trail accounts for, if any."""
     from core.models import AuditEvent, AuditHead
-    from polls.models import Poll
+    from polls.models import Ballot, Poll
 
-    sql = _BALLOT_UNBACKED.format(
-        attendance=Attendance._meta.db_table,
-        holder=Holder._meta.db_table,
-        poll=Poll._meta.db_table,
-        head=AuditHead._meta.db_table,
-    )
+    tables = {
+        "attendance": Attendance._meta.db_table,
+        "holder": Holder._meta.db_table,
+        "ballot": Ballot._meta.db_table,
+        "poll": Poll._meta.db_table,
+        "head": AuditHead._meta.db_table,
+    }
     with connection.cursor() as cursor:
-        cursor.execute(sql, [meeting.pk, str(AttendanceSource.BALLOT)])
-        row = cursor.fetchone()
-    if row is not None:
-        return int(row[0])
+        checks: list[tuple[str, list[int | str]]] = [
+            (_SHARES_WRONG, [meeting.pk]),
+            (_BALLOT_UNBACKED, [meeting.pk, str(AttendanceSource.BALLOT), meeting.pk]),
+        ]
+        for sql, params in checks:
+            cursor.execute(sql.format(**tables), params)
+            row = cursor.fetchone()
+            if row is not None and row[0] is not None:
+                return int(row[0])
     recorded = AuditEvent.objects.filter(stream=f"meeting:{meeting.pk}", action="attendance_recorded")
     checked_in = {payload.get("holder") for payload in recorded.values_list("payload", flat=True)}
     rows = Attendance.objects.filter(meeting=meeting).exclude(source=AttendanceSource.BALLOT)

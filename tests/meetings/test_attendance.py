@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db.models import F
 
+from meetings.attendance import attendance_problem
 from meetings.attendance_models import Attendance
 from meetings.models import Meeting
 from meetings.services import item_ballot_cast
@@ -98,3 +100,31 @@ def test_the_meeting_page_shows_attendance_and_checks_a_holder_in(meeting: dict[
     refused = client.post(f"/meetings/{held.pk}/check-in/", {"holder": "x\x00"}, follow=True)
     assert refused.status_code == 200
     assert Meeting.objects.get(pk=held.pk).shares_present == 40_000
+
+
+def test_a_withdrawn_ballot_still_accounts_for_the_holders_presence_on_the_trail(meeting: dict[str, Any]) -> None:
+    from django.core.management import call_command
+
+    from polls.ballots import ballot_withdraw
+
+    first, _second = meeting["items"]
+    item_ballot_cast(poll_id=first.pk, actor=meeting["users"]["A"], choice="for")
+    ballot_withdraw(poll_id=first.pk, actor=meeting["users"]["A"])
+    meeting["meeting"].refresh_from_db()
+    assert meeting["meeting"].shares_present == 60_000  # presence is not undone
+    assert attendance_problem(meeting["meeting"]) is None
+    call_command("verify_audit")
+
+
+def test_an_attendance_row_whose_shares_were_raised_by_sql_is_found(meeting: dict[str, Any]) -> None:
+    first, _second = meeting["items"]
+    item_ballot_cast(poll_id=first.pk, actor=meeting["users"]["B"], choice="for")
+    held = meeting["meeting"]
+    # Both the row and the counter, so the sums still agree: only the holder's shares show it.
+    Attendance.objects.filter(meeting=held).update(shares=F("shares") + 5_000)
+    Meeting.objects.filter(pk=held.pk).update(shares_present=F("shares_present") + 5_000)
+    held.refresh_from_db()
+    holder = held.register.holders.get(account="B")
+    assert attendance_problem(held) == (
+        f"meeting {held.pk} attendance of holder {holder.pk}: no ballot or check-in on the trail"
+    )
