@@ -1,5 +1,7 @@
-"""Control numbers kept hashed, and the count of wrong ones each account has typed. Kept out
-of polls/models.py (at the module size limit) and imported there, so Django finds them."""
+"""Claims of holdings by control number, and the count of wrong numbers each account has typed.
+Kept out of polls/models.py (at the module size limit) and imported there, so Django finds them.
+The number's keyed digest is on the holder itself (Holder.control_digest): stored in the same
+COPY as the holder, a million-holder import needs no second table and no second foreign key."""
 
 from __future__ import annotations
 
@@ -8,11 +10,11 @@ from django.db import models
 
 
 class HolderControl(models.Model):
-    """A holder's control number, as its keyed digest only: the number itself went to the
-    mailing file and is nowhere in the database."""
+    """A holder's control number, claimed: who claimed it and when. A holding whose number has
+    not been claimed has no row; the number itself went to the mailing file and is nowhere in
+    the database."""
 
     holder = models.OneToOneField("meetings.Holder", primary_key=True, on_delete=models.CASCADE, related_name="control")
-    digest = models.BinaryField(max_length=32, unique=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     claimed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -7,13 +7,20 @@ the printer needs, each download on the register's trail (as a board portal allo
 
 from __future__ import annotations
 
+import binascii
 import csv
 import datetime
 import functools
+import hmac
+import io
+import itertools
+import operator
 import os
+import re
 import secrets
 import struct
 from pathlib import Path
+from typing import IO
 
 import psycopg
 from django.conf import settings
@@ -32,6 +39,8 @@ from meetings.models import Holder, RegisterSnapshot
 
 MAILING_HEADER = ("holder", "name", "email", "shares", "control_number")
 BATCH = 5000
+# Numbers are drawn and hashed this many at a time.
+DRAW_BLOCK = 65536
 # Each holder's number is drawn again when its digest collides with one already stored; with
 # 10^15 numbers this almost never happens, and never twice in a row.
 MAX_DRAWS = 5
@@ -90,23 +99,55 @@ def _draw_many(count: int) -> list[str]:
     return numbers
 
 
-def _draw() -> str:
-    return _draw_many(1)[0]
+def _numbers(count: int, key: bytes, kept: list[bytes] | None = None) -> list[bytes]:
+    """`kept` and new numbers up to `count` in all, each as its digest (32 bytes) followed by
+    its sixteen digits, in digest order, none twice. Holders stored in that order fill the
+    digest's unique index from left to right instead of at random places; which holder gets
+    which number is still as random as the numbers. Drawn a block at a time, so a million
+    numbers never sit in memory twice."""
+    digest = hmac.digest
+    pairs = list(kept or ())
+    while True:
+        for start in range(len(pairs), count, DRAW_BLOCK):
+            drawn = _draw_many(min(DRAW_BLOCK, count - start))
+            pairs.extend([digest(key, raw, "sha256") + raw for raw in (number.encode("ascii") for number in drawn)])
+        pairs.sort()
+        # The same number twice (about once in a thousand million-holder imports) is next to itself.
+        if not any(map(operator.eq, pairs, itertools.islice(pairs, 1, None))):
+            return pairs
+        pairs = sorted(set(pairs))
 
 
-def _store_digests(rows: list[tuple[int, bytes]]) -> set[int]:
-    """Insert (holder id, digest) pairs; the holders whose digest collided are returned."""
-    table = HolderControl._meta.db_table
-    values = ", ".join(["(%s, %s)"] * len(rows))
-    params = [value for row in rows for value in row]
+def _taken(digests: list[bytes]) -> set[bytes]:
+    """The digests among these that a stored holder already has."""
+    table = Holder._meta.db_table
+    taken: set[bytes] = set()
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (holder_id, digest) VALUES {values} "  # noqa: S608 - our table; values bound
-            "ON CONFLICT (digest) DO NOTHING RETURNING holder_id",
-            params,
-        )
-        stored = {row[0] for row in cursor.fetchall()}
-    return {holder_id for holder_id, _digest in rows} - stored
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SELECT control_digest FROM {table} WHERE control_digest = ANY(%s)", [digests])  # noqa: S608
+            return {bytes(row[0]) for row in cursor.fetchall()}
+        for start in range(0, len(digests), 500):  # SQLite's limit on bound parameters
+            part = digests[start : start + 500]
+            marks = ", ".join(["%s"] * len(part))
+            cursor.execute(f"SELECT control_digest FROM {table} WHERE control_digest IN ({marks})", part)  # noqa: S608
+            taken.update(bytes(row[0]) for row in cursor.fetchall())
+    return taken
+
+
+def _issue_batch(count: int, key: bytes) -> list[bytes]:
+    """`count` numbers (as _numbers gives them) that no stored holder has: a holder whose number
+    was taken draws again."""
+    pairs = _numbers(count, key)
+    for _attempt in range(MAX_DRAWS):
+        taken = _taken([pair[:32] for pair in pairs])
+        if not taken:
+            return pairs
+        pairs = _numbers(count, key, [pair for pair in pairs if pair[:32] not in taken])
+    raise RuntimeError("control numbers kept colliding")
+
+
+def _grouped(number: bytes) -> bytes:
+    return b" ".join((number[:4], number[4:8], number[8:12], number[12:]))
 
 
 def _open_private(path: Path) -> int:
@@ -114,49 +155,18 @@ def _open_private(path: Path) -> int:
     return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
 
 
-def _copy_digests(cursor: CursorWrapper, rows: list[tuple[int, bytes]]) -> bool:
-    """PostgreSQL: COPY the batch straight into the table, in a savepoint; False when a digest
-    collided (almost never), and nothing of the batch was stored."""
-    table = HolderControl._meta.db_table
-    # One block of COPY text per batch (bytea in hex): cheaper than a row at a time.
-    block = "".join(f"{pk}\t\\\\x{value.hex()}\n" for pk, value in rows)
-    try:
-        with transaction.atomic(), cursor.copy(f"COPY {table} (holder_id, digest) FROM STDIN") as copy:
-            copy.write(block)
-    except (IntegrityError, psycopg.errors.UniqueViolation):  # COPY's errors come unwrapped
-        return False
-    return True
-
-
-def _store_batch(cursor: CursorWrapper, ids: list[int], numbers: list[str], key: bytes) -> list[str]:
-    """Store the digests of `numbers` for the holders `ids`; the numbers as finally issued
-    (a holder whose digest was already taken draws again)."""
-    digest = control_numbers.digest
-    rows = [(pk, digest(number, key)) for pk, number in zip(ids, numbers, strict=True)]
-    if connection.vendor == "postgresql" and _copy_digests(cursor, rows):
-        return numbers
-    issued = dict(zip(ids, numbers, strict=True))
-    collided = _store_digests(rows)
-    for _attempt in range(MAX_DRAWS):
-        if not collided:
-            return [issued[pk] for pk in ids]
-        issued.update({pk: _draw() for pk in collided})
-        collided = _store_digests([(pk, digest(issued[pk], key)) for pk in collided])
-    raise RuntimeError("control numbers kept colliding")
-
-
 def control_numbers_issue(*, register: RegisterSnapshot) -> int:
-    """Give every holder of `register` a control number and write the mailing file. Runs in
-    the import's transaction, which holds the register's holders; returns how many were issued."""
+    """Give every holder of `register` a control number and write the mailing file, batch by
+    batch (the path of databases without COPY; PostgreSQL's is holders_copy_with_numbers). Runs
+    in the import's transaction, which holds the register's holders; returns how many were issued."""
     key = control_key()
-    safe = neutralise
     path = mailing_path(register)
-    issued = 0
-    last_id = 0
+    table = Holder._meta.db_table
     select = (
-        f"SELECT id, account, name, email, shares FROM {Holder._meta.db_table} "  # noqa: S608 - our table
+        f"SELECT id, account, name, email, shares FROM {table} "  # noqa: S608 - our table
         "WHERE register_id = %s AND id > %s ORDER BY id LIMIT %s"
     )
+    issued = last_id = 0
     try:
         with connection.cursor() as cursor, os.fdopen(_open_private(path), "w", encoding="utf-8", newline="") as target:
             writer = csv.writer(target)
@@ -167,17 +177,116 @@ def control_numbers_issue(*, register: RegisterSnapshot) -> int:
                 if not holders:
                     break
                 last_id = holders[-1][0]
-                numbers = _store_batch(cursor, [row[0] for row in holders], _draw_many(len(holders)), key)
+                pairs = _issue_batch(len(holders), key)
+                cursor.executemany(
+                    f"UPDATE {table} SET control_digest = %s WHERE id = %s",  # noqa: S608 - our table
+                    [(pair[:32], row[0]) for row, pair in zip(holders, pairs, strict=True)],
+                )
                 # Only the text the register gave can start like a formula; the rest is digits.
                 writer.writerows(
-                    (safe(account), safe(name), safe(email), shares, f"{n[:4]} {n[4:8]} {n[8:12]} {n[12:]}")
-                    for (_pk, account, name, email, shares), n in zip(holders, numbers, strict=True)
+                    (neutralise(account), neutralise(name), neutralise(email), shares, _grouped(pair[32:]).decode())
+                    for (_pk, account, name, email, shares), pair in zip(holders, pairs, strict=True)
                 )
                 issued += len(holders)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
     return issued
+
+
+# A cell that starts like a formula starts its line or follows a comma, quoted or not (a false
+# hit inside a quoted cell only costs that line a parse).
+_FORMULA_START = re.compile(rb'(?:^|,)"?[=+\-@]', re.MULTILINE)
+COPY_CHUNK_BYTES = 1 << 20
+
+
+def _neutralised(line: bytes) -> bytes:
+    """A CSV line whose cells may start like a formula, as csv_safe writes it."""
+    cells = next(csv.reader([line.decode("utf-8")]))
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow([neutralise(cell) for cell in cells])
+    return out.getvalue().encode("utf-8")
+
+
+def _copy_holders(cursor: CursorWrapper, data: bytes, pairs: list[bytes], register_id: int, target: IO[bytes]) -> bool:
+    """One COPY of the holders (the CSV lines of `data`, each with its register and digest) while
+    the mailing file is written from the same lines, in a savepoint; False when a digest was
+    taken, and nothing of the COPY was stored."""
+    table = Holder._meta.db_table
+    suffix = f",{register_id},\\x".encode()
+    target.write(",".join(MAILING_HEADER).encode() + b"\r\n")
+    done = start = 0
+    try:
+        with (
+            transaction.atomic(),
+            cursor.copy(
+                f"COPY {table} (account, name, email, shares, register_id, control_digest) FROM STDIN (FORMAT csv)"
+            ) as copy,
+        ):
+            while start < len(data):
+                end = data.find(b"\n", start + COPY_CHUNK_BYTES) + 1 or len(data)
+                chunk = data[start:end]
+                lines = chunk.split(b"\n")[:-1]
+                part = pairs[done : done + len(lines)]
+                copy.write(
+                    b"".join(
+                        [
+                            line + suffix + binascii.hexlify(pair[:32]) + b"\n"
+                            for line, pair in zip(lines, part, strict=True)
+                        ]
+                    )
+                )
+                shown = (
+                    lines
+                    if _FORMULA_START.search(chunk) is None
+                    else [_neutralised(line) if _FORMULA_START.search(line) else line for line in lines]
+                )
+                target.write(
+                    b"".join(
+                        [line + b"," + _grouped(pair[32:]) + b"\r\n" for line, pair in zip(shown, part, strict=True)]
+                    )
+                )
+                done += len(lines)
+                start = end
+    except (IntegrityError, psycopg.errors.UniqueViolation):  # COPY's errors come unwrapped
+        return False
+    if done != len(pairs):
+        raise RuntimeError(f"{done} holders read back for {len(pairs)} staged")
+    return True
+
+
+def _read_back(cursor: CursorWrapper, sql: str) -> bytes:
+    data = bytearray()
+    with cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
+        for row in copy:
+            data += row
+    return bytes(data)
+
+
+def holders_copy_with_numbers(*, register: RegisterSnapshot, source_sql: str, count: int) -> int:
+    """PostgreSQL: the `count` rows of `source_sql` (account, name, email and shares, in file
+    order) become `register`'s holders in one COPY, each with the digest of a fresh control
+    number, and the mailing file is written from the same lines. A number a stored holder
+    already has (almost never) fails the COPY in its savepoint: it is drawn again and the COPY
+    repeated. Returns how many were issued."""
+    key = control_key()
+    path = mailing_path(register)
+    try:
+        with connection.cursor() as cursor:
+            data = _read_back(cursor, source_sql)
+            pairs = _numbers(count, key)
+            for _attempt in range(MAX_DRAWS):
+                with os.fdopen(_open_private(path), "wb") as target:
+                    if _copy_holders(cursor, data, pairs, register.pk, target):
+                        return count
+                taken = _taken([pair[:32] for pair in pairs])
+                if not taken:
+                    raise RuntimeError("the holders' COPY failed on a unique value that is no control number")
+                pairs = _numbers(count, key, [pair for pair in pairs if pair[:32] not in taken])
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    raise RuntimeError("control numbers kept colliding")
 
 
 def mailing_read(*, register: RegisterSnapshot, actor: User) -> bytes | None:
@@ -206,23 +315,22 @@ def _claim_or_count(*, actor: User, control_number: str) -> Holder | None:
             raise ClaimLocked
         attempts.failures, attempts.locked_until = 0, None
     number = control_numbers.normalise(control_number)
-    control = None
+    holder = None
     if number is not None:
-        control = (
-            HolderControl.objects.select_for_update()
-            .select_related("holder__register")
-            .filter(digest=control_numbers.digest(number, control_key()))
+        # The holder's row lock orders two claims of one number: the second sees the first's claim.
+        holder = (
+            Holder.objects.select_for_update()
+            .filter(control_digest=control_numbers.digest(number, control_key()))
             .first()
         )
-    holder = control.holder if control is not None else None
-    if control is None or holder is None or control.claimed_at is not None or holder.user_id not in (None, actor.pk):
+    claimed = holder is not None and HolderControl.objects.filter(holder=holder).exists()
+    if holder is None or claimed or holder.user_id not in (None, actor.pk):
         attempts.failures += 1
         if attempts.failures >= settings.CLAIM_LOCKOUT_ATTEMPTS:
             attempts.locked_until = now + datetime.timedelta(seconds=settings.CLAIM_LOCKOUT_SECONDS)
         attempts.save(update_fields=["failures", "locked_until"])
         return None
-    control.claimed_at, control.claimed_by = now, actor
-    control.save(update_fields=["claimed_at", "claimed_by"])
+    HolderControl.objects.create(holder=holder, claimed_at=now, claimed_by=actor)
     holder.user = actor
     holder.save(update_fields=["user"])
     attempts.failures, attempts.locked_until = 0, None

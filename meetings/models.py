@@ -62,6 +62,8 @@ class Holder(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="holdings"
     )
+    # The keyed digest of the holder's control number (meetings.holdings); the number is only in the mailing file.
+    control_digest = models.BinaryField(max_length=32, null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["register", "account"]

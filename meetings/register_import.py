@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import DomainError
 from core.validators import ECHO_LIMIT, shown
-from meetings.holdings import control_numbers_issue
+from meetings.holdings import control_numbers_issue, holders_copy_with_numbers
 from meetings.models import Holder, RegisterSnapshot
 from meetings.register_errors import Finding, RegisterError
 from meetings.registers import HEADER, MAX_REPORTED_ERRORS, RegisterLine, RegisterTooLarge, read_register
@@ -168,6 +168,13 @@ LINE_BREAK_IN_CELL_SQL = (
     "OR strpos(concat(account, name, email, shares), E'\\r') > 0 LIMIT 1"
 )
 
+
+# PostgreSQL links after the COPY: only the holders an account's address matches are rewritten.
+LINK_BY_EMAIL_SQL = (
+    f"UPDATE {Holder._meta.db_table} h SET user_id = u.id FROM (SELECT LOWER(email) AS email, MIN(id) AS id "  # noqa: S608
+    f"FROM {User._meta.db_table} WHERE email <> '' GROUP BY LOWER(email)) u "
+    "WHERE h.register_id = %s AND LOWER(h.email) = u.email"
+)
 
 TRIM_CELLS_SQL = (
     f"UPDATE {STAGING_TABLE} SET account = coalesce(trim(account), ''), name = coalesce(trim(name), ''), "  # noqa: S608
@@ -344,8 +351,11 @@ def register_store(
     source_name: str = "",
 ) -> RegisterSnapshot:
     """The staged lines become a register snapshot and its holders, in one transaction.
-    Each holder gets a control number (meetings.holdings); with REGISTER_LINK_BY_EMAIL, holders are
-    also linked to accounts with the same e-mail address (case-insensitive)."""
+    Each holder gets a control number (meetings.holdings): on PostgreSQL the holders are copied
+    in with their numbers' digests, elsewhere inserted and then given them. With
+    REGISTER_LINK_BY_EMAIL, holders are also linked to accounts with the same e-mail address
+    (case-insensitive; e-mail linking is opt-in, for closed registers: otherwise holders claim by
+    control number)."""
     snapshot = RegisterSnapshot.objects.create(
         record_date=record_date,
         shares_outstanding=shares_outstanding,
@@ -355,6 +365,17 @@ def register_store(
         imported_by=actor,
     )
     shares = SQL_SHARES if staged.copied else "shares"
+    if connection.vendor == "postgresql":
+        holders_copy_with_numbers(
+            register=snapshot,
+            source_sql=f"SELECT account, name, email, {shares} FROM {STAGING_TABLE} ORDER BY line",  # noqa: S608
+            count=staged.count,
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE {STAGING_TABLE}")
+            if settings.REGISTER_LINK_BY_EMAIL:
+                cursor.execute(LINK_BY_EMAIL_SQL, [snapshot.pk])
+        return snapshot
     user_table = User._meta.db_table
     # E-mail linking is opt-in (closed registers); otherwise holders claim by control number.
     by_email = settings.REGISTER_LINK_BY_EMAIL
