@@ -277,27 +277,33 @@ up() {
   say "up in $((SECONDS - started)) s: http://127.0.0.1:$HTTP_PORT/ (environment: $RUN/env)"
 }
 
-stop_pidfile() {  # stop_pidfile <file> <name>: TERM, then wait up to 20 s, then KILL
-  local file=$1 pid
-  [ -s "$file" ] || return 0
-  pid=$(cat "$file")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-    say "stopped $2 ($pid)"
-  fi
-  rm -f "$file"
+stop_pidfiles() {  # stop_pidfiles <file>...: TERM to each at once, wait up to 20 s for all, then KILL
+  local file pid pids=() names=()
+  for file in "$@"; do
+    [ -s "$file" ] || continue
+    pid=$(cat "$file")
+    rm -f "$file"
+    kill -TERM "$pid" 2>/dev/null || continue
+    pids+=("$pid")
+    names+=("$(basename "$file" .pid)")
+  done
+  for _ in $(seq 100); do
+    local alive=0
+    for pid in ${pids[@]+"${pids[@]}"}; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.2
+  done
+  for pid in ${pids[@]+"${pids[@]}"}; do kill -KILL "$pid" 2>/dev/null || true; done
+  [ ${#names[@]} -eq 0 ] || say "stopped ${names[*]}"
 }
 
 down() {
-  local port
-  stop_pidfile "$RUN/nginx/nginx.pid" nginx
-  for port in "${NODE_PORTS[@]}"; do stop_pidfile "$RUN/gunicorn-$port.pid" "gunicorn $port"; done
-  stop_pidfile "$RUN/celery-beat.pid" "celery beat"
-  stop_pidfile "$RUN/celery-mail.pid" "celery mail worker"
-  stop_pidfile "$RUN/celery-work.pid" "celery work worker"
-  stop_pidfile "$RUN/pgbouncer/pgbouncer.pid" pgbouncer
+  local port files=("$RUN/nginx/nginx.pid")
+  for port in "${NODE_PORTS[@]}"; do files+=("$RUN/gunicorn-$port.pid"); done
+  # The web first (no new requests), then the workers and beat, then the pooler and databases.
+  stop_pidfiles "${files[@]}"
+  stop_pidfiles "$RUN/celery-beat.pid" "$RUN/celery-mail.pid" "$RUN/celery-work.pid"
+  stop_pidfiles "$RUN/pgbouncer/pgbouncer.pid"
   for data in "$RUN/pg/replica" "$RUN/pg/primary"; do
     if [ -e "$data/postmaster.pid" ]; then
       as_postgres "$PGBIN/pg_ctl" -D "$data" -m fast -w stop >/dev/null && say "stopped postgres in $data"
@@ -330,6 +336,9 @@ status() {
   psql -h 127.0.0.1 -p "$BOUNCER_PORT" -U postgres -c "SHOW POOLS" pgbouncer 2>/dev/null || true
   echo "-- queue depth (broker db $REDIS_BROKER_DB): mail $(redis-cli -n "$REDIS_BROKER_DB" llen mail), work $(
     redis-cli -n "$REDIS_BROKER_DB" llen work)"
+  echo "-- failed notifications: $(psql -qtA -h 127.0.0.1 -p "$PRIMARY_PORT" -U postgres -c \
+    "SELECT count(*) FROM proposals_notification WHERE failed_at IS NOT NULL" "$DB" 2>/dev/null || echo '?')"
+  echo "-- 5xx answered by nginx: $(grep -cE '" 5[0-9]{2} ' "$LOG/nginx-access.log" 2>/dev/null || true)"
 }
 
 case "${1:-}" in

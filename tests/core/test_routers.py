@@ -208,3 +208,32 @@ def test_settings_name_the_replica_and_the_queues() -> None:
     assert "('core.tasks.send_notification', {'queue': 'mail'})" in out
     assert "('meetings.tasks.register_import_run', {'queue': 'work'})" in out
     assert "('proposals.tasks.proposals_settle', {'queue': 'work'})" in out
+
+
+def test_check_deploy_is_clean_with_the_clusters_settings() -> None:
+    """The settings README, Deploying, lists pass `check --deploy` as the cluster sets them."""
+    environment = {key: value for key, value in os.environ.items() if key not in {"DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    environment.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        SECRET_KEY="cluster-check-" + "k" * 50,
+        AUDIT_KEY="cluster-audit-" + "a" * 50,
+        ALLOWED_HOSTS="quorum.example.com",
+        CACHE_URL="redis://127.0.0.1:6379/8",
+        DATABASE_URL="postgres://postgres@127.0.0.1:6435/quorum",
+        CONN_MAX_AGE="0",
+        DISABLE_SERVER_SIDE_CURSORS="1",
+        DATABASE_REPLICA_URL="postgres://postgres@127.0.0.1:6435/quorum_replica",
+        CELERY_BROKER_URL="redis://127.0.0.1:6379/9",
+        CELERY_MAIL_QUEUE="mail",
+        CELERY_WORK_QUEUE="work",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout

@@ -110,11 +110,13 @@ def read_env() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[dict[str, Any]]:
+    asked = time.perf_counter()
     with bench_lock():
+        waited = time.perf_counter() - asked
         if (CLUSTER_DIR / "env").exists():
             # Someone's `make cluster`: not ours to take down at the end.
             pytest.fail(f"a cluster is already up in {CLUSTER_DIR}: scripts/cluster.sh down first")
-        timings: dict[str, float] = {}
+        timings: dict[str, float] = {"lock_wait_s": waited}
         try:
             timings["up_s"] = cluster_sh("up")
             yield {"env": read_env(), "timings": timings}
@@ -360,7 +362,8 @@ def print_report(
 ) -> None:
     rate = len(load["accepted"]) / load["elapsed"]
     print(
-        f"\ncluster: up in {timings['up_s']:.1f} s; {ballots:,} voters and tokens made in {timings['setup_s']:.1f} s"
+        f"\ncluster: waited {timings['lock_wait_s']:.0f} s for the bench lock; up in {timings['up_s']:.1f} s;"
+        f" {ballots:,} voters and tokens made in {timings['setup_s']:.1f} s"
         f"\nvote load through nginx: {ballots:,} ballots at {CONNECTIONS} connections in {load['elapsed']:.1f} s"
         f" ({rate:,.0f}/s), p50 {load['p50_ms']:.0f} ms, p99 {load['p99_ms']:.0f} ms; answers {load['statuses']}"
         f"\nballots on the primary: {len(load['accepted']):,} = 201 answers, one per voter; totals = recount"
