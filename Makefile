@@ -65,7 +65,7 @@ cluster-down:
 	./scripts/cluster.sh down
 
 # Brings the cluster up, drives a bounded vote load through nginx, checks it, takes it down
-# (10 minutes at most; holds /tmp/team/bench.lock while it runs). Prints the timings.
+# (10 minutes at most; holds the QUORUM_BENCH_LOCK file lock while it runs). Prints the timings.
 cluster-test: $(VENV)/.dev
 	QUORUM_CLUSTER_TEST=1 $(BIN)/pytest tests/system/test_cluster.py -m cluster -s -q -p no:cacheprovider
 
