@@ -23,7 +23,7 @@ from meetings.ballot_models import BallotLine, ItemTerms, NomineeTally, Tabulati
 from meetings.ballot_rules import ElectionStandard, Line, LineChoice, LineProblem
 from meetings.models import Tabulation
 from meetings.services import holder_for_ballot
-from polls import kinds, refusals
+from polls import kinds, receipt_mail, refusals
 from polls.ballots import (
     CastResult,
     Created,
@@ -131,15 +131,26 @@ def item_lines_cast(
     proxy: lines checked by the item's terms, the latest ballot for the holder counting.
 
     On PostgreSQL a holder's own first ballot, the common case, is one statement outside any
-    transaction of ours (meetings/ballot_fastpath.py); anything else takes the general path."""
+    transaction of ours (meetings/ballot_fastpath.py); anything else takes the general path.
+    A receipt confirmation the caller asked to go with the ballot (polls.receipt_mail's
+    confirmation_with_ballot) is queued in the ballot's statement or transaction: a caller that
+    casts outside any transaction then commits the ballot at once, and no voter of the item waits
+    on its totals' rows while it queues the confirmation after them."""
     now = now or timezone.now()
+    asked = receipt_mail.confirmation_asked()
     if connection.vendor == "postgresql" and actor.is_authenticated and actor.is_active:
         from meetings.ballot_fastpath import first_lines_ballot  # it builds on this module
 
-        first = first_lines_ballot(poll_id=poll_id, actor=actor, data=data, now=now)
+        first = first_lines_ballot(poll_id=poll_id, actor=actor, data=data, now=now, confirm=asked)
         if first is not None:
             return first
-    return _item_lines_cast_general(poll_id=poll_id, actor=actor, data=data, now=now)
+    if asked is None:
+        return _item_lines_cast_general(poll_id=poll_id, actor=actor, data=data, now=now)
+    with transaction.atomic():
+        result = _item_lines_cast_general(poll_id=poll_id, actor=actor, data=data, now=now)
+        receipt_mail.ballot_receipts_mail(user=asked.user, link_hashes=[result.link_hash])
+    asked.queued = True
+    return result
 
 
 @transaction.atomic

@@ -9,7 +9,10 @@ sent, pending or failed, and the sweep retries it."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -31,15 +34,53 @@ def ballot_receipts_mail(*, user: AbstractBaseUser | AnonymousUser, link_hashes:
         ballot_receipts_queue(user_id=int(user.pk), email=email, codes=codes)
 
 
-def ballot_receipts_queue(*, user_id: int, email: str, codes: Sequence[str]) -> Notification | None:
-    """One confirmation per set of receipts: a new ballot has a new code, so a new key."""
+def ballot_receipts_fields(*, user_id: int, email: str, codes: Sequence[str]) -> dict[str, Any]:
+    """The outbox row of a confirmation: one per set of receipts (a new ballot has a new code,
+    so a new key)."""
     digest = hashlib.sha256(",".join(codes).encode()).hexdigest()[:32]
-    return notification_queue(
-        key=f"{KIND}:{user_id}:{digest}",
-        kind=KIND,
-        recipient=email,
-        context={"codes": list(codes), "user_id": user_id},
-    )
+    return {
+        "key": f"{KIND}:{user_id}:{digest}",
+        "kind": KIND,
+        "recipient": email,
+        "context": {"codes": list(codes), "user_id": user_id},
+    }
+
+
+def ballot_receipts_queue(*, user_id: int, email: str, codes: Sequence[str]) -> Notification | None:
+    return notification_queue(**ballot_receipts_fields(user_id=user_id, email=email, codes=codes))
+
+
+@dataclass
+class WithBallot:
+    """A confirmation asked to go with the ballot itself: whoever queues it sets `queued`."""
+
+    user: AbstractBaseUser
+    queued: bool = False
+
+
+_with_ballot: ContextVar[WithBallot | None] = ContextVar("receipt_with_ballot", default=None)
+
+
+@contextmanager
+def confirmation_with_ballot(user: AbstractBaseUser) -> Iterator[WithBallot]:
+    """Around one cast by `user` outside any transaction of the caller's (the API's thin vote
+    view): a ballot service that writes the ballot and queues this confirmation in one
+    transaction of its own (meetings.ballot_services.item_lines_cast) takes it
+    (confirmation_asked) and sets `queued`; otherwise the caller queues it after the cast."""
+    asked = WithBallot(user)
+    token = _with_ballot.set(asked)
+    try:
+        yield asked
+    finally:
+        _with_ballot.reset(token)
+
+
+def confirmation_asked() -> WithBallot | None:
+    """The confirmation the caller asked to go with this cast's ballot, once: a cast inside
+    this one (none today) does not take it too."""
+    asked = _with_ballot.get()
+    _with_ballot.set(None)
+    return asked
 
 
 def _receipts_context(notification: Notification) -> Mapping[str, Any]:

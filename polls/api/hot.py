@@ -1,12 +1,14 @@
 """The vote and results endpoints without DRF's dispatch, for the common case only.
 
-`POST /api/v1/polls/{id}/ballot/` with a token and `{"option": <id>}`, and an anonymous
+`POST /api/v1/polls/{id}/ballot/` with a token and `{"option": <id>}`, or a token holder's
+`{"votes": {...}}` or `{"cumulative": {...}}` on an election, and an anonymous
 `GET /api/v1/polls/{id}/results/` of a poll whose results everyone may see, are most of the
-API's traffic; DRF's request wrapping, negotiation, authentication and permission chain cost
-more than the database work (bench/, README, Performance). Anything else (another method, a
-session, a bad or missing token, another body, another Accept, a draft, results shown only to
+API's traffic; DRF's request wrapping, negotiation, authentication, permission chain and the
+cast serializer cost more than the database work (bench/, README, Performance). Anything else
+(another method, a session, a bad or missing token, another body or any value the serializer
+would change or refuse, a proxy's `holder`, another Accept, a draft, results shown only to
 voters) goes to the viewset unchanged, which also answers the OpenAPI schema: these functions
-are not APIViews, so the schema is the viewset's. Tests hold both answers byte-equal.
+are not APIViews, so the schema is the viewset's. Tests hold both answers equal.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib.auth.models import AnonymousUser
-from django.db import connection
+from django.contrib.auth.models import AnonymousUser, User
+from django.db import connection, transaction
 from django.db.models import Model
 from django.db.models.expressions import Col
 from django.http import HttpRequest, HttpResponse
@@ -30,9 +32,10 @@ from rest_framework.settings import api_settings
 
 from core.api_errors import exception_handler
 from core.tokens import ExpiringTokenAuthentication
-from polls import receipts, selectors
+from polls import kinds, receipt_mail, receipts, selectors
 from polls.api.payloads import ballot_payload
-from polls.ballots import ballot_cast
+from polls.api.serializers import MAX_BALLOT_LINES
+from polls.ballots import CastResult, ballot_cast
 from polls.models import Option, Poll, PollStatus
 from polls.permissions import can_see_results
 
@@ -71,31 +74,80 @@ def _token_key(request: HttpRequest) -> str | None:
     return parts[1]
 
 
-def _option_of(request: HttpRequest) -> int | None:
+def _body(request: HttpRequest) -> Any:
     charset = (request.content_params or {}).get("charset", "utf-8")
     if request.content_type != "application/json" or charset.lower() != "utf-8":
         return None
     try:
-        data = json.loads(request.body)
+        return json.loads(request.body)
     except ValueError:
         return None
+
+
+def _option_of(data: Any) -> int | None:
     option = data.get("option") if isinstance(data, dict) and len(data) == 1 else None
     return option if type(option) is int and 0 < option <= MAX_ID else None
+
+
+# A ballot of lines whose every value BallotCastSerializer passes on unchanged (a string, no
+# surrounding blanks, within the field's max_length): then the form's rules alone answer it, as
+# they do behind the serializer. Its checks on a value, by key.
+_LINE_CHOICES = frozenset({"for", "against", "abstain", "withhold"})
+_LINE_VALUES: dict[str, Callable[[str], bool]] = {
+    "votes": _LINE_CHOICES.__contains__,
+    "cumulative": lambda value: value.isascii() and value.isdigit() and len(value) <= 20,
+}
+
+
+def _lines_of(data: Any) -> dict[str, dict[str, str]] | None:
+    """`{"votes": {...}}` or `{"cumulative": {...}}` as the serializer would validate it, else None."""
+    if not isinstance(data, dict) or len(data) != 1:
+        return None
+    ((key, value),) = data.items()
+    check = _LINE_VALUES.get(key)
+    if check is None or not isinstance(value, dict) or not 0 < len(value) <= MAX_BALLOT_LINES:
+        return None
+    if not all(type(choice) is str and check(choice) for choice in value.values()):
+        return None
+    return {key: value}
+
+
+def _lines_cast(poll_id: int, user: User, lines: dict[str, dict[str, str]]) -> CastResult:
+    """The ballot and its confirmation in one transaction, as the viewset casts them; but not one
+    of ours: the form's service queues the confirmation with the ballot (a first ballot of lines
+    is then one statement, committed at once). A form that does not take it, only refuses a
+    ballot of lines today; were it to cast one, its confirmation would follow it here."""
+    with receipt_mail.confirmation_with_ballot(user) as asked:
+        result = kinds.ballot_cast(poll_id=poll_id, actor=user, data=lines)
+    if not asked.queued:
+        with transaction.atomic():
+            receipt_mail.ballot_receipts_mail(user=user, link_hashes=[result.link_hash])
+    return result
 
 
 def _fast_cast(request: HttpRequest, poll_id: int) -> HttpResponse | None:
     if request.method != "POST" or not _wants_plain_json(request):
         return None
-    key, option = _token_key(request), _option_of(request)
-    if key is None or option is None:
+    key = _token_key(request)
+    if key is None:
+        return None
+    data = _body(request)
+    option = _option_of(data)
+    lines = _lines_of(data) if option is None else None
+    if option is None and lines is None:
         return None
     try:
         user, _token = ExpiringTokenAuthentication().authenticate_credentials(key)
     except exceptions.AuthenticationFailed:
         return None  # the viewset answers 401 with its challenge
     request.user = user  # as DRF leaves it, for anything downstream that reads it
-    result = ballot_cast(poll_id=poll_id, actor=user, option_id=option)
-    payload = {**ballot_payload(result.ballot), "receipt": receipts.receipt_code(result.link_hash)}
+    if option is not None:
+        result = ballot_cast(poll_id=poll_id, actor=user, option_id=option)
+    elif lines is not None:
+        result = _lines_cast(poll_id, user, lines)
+    else:
+        return None
+    payload = {**ballot_payload(result.ballot), **result.detail, "receipt": receipts.receipt_code(result.link_hash)}
     return _json_answer(payload, 201 if result.created else 200, BALLOT_ALLOW)
 
 
