@@ -9,10 +9,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from typing import Any
 
 LENGTH = 16
 _BODY = LENGTH - 1
 _BODY_SPAN = 10**_BODY
+_SHA256_BLOCK = 64
 # What a reader may type between digits: spaces, hyphens, dots, and their wide forms.
 _SEPARATORS = str.maketrans("", "", " -.\u00a0\u2009\u202f\u2010\u2011\u2012\u2013\u2014\u3000\uff0d\uff0e")
 
@@ -53,6 +55,16 @@ def normalise(text: str) -> str | None:
 def grouped(number: str) -> str:
     """As printed on the mailing: four groups of four."""
     return " ".join(number[i : i + 4] for i in range(0, len(number), 4))
+
+
+def hmac_pads(key: bytes) -> tuple[Any, Any]:
+    """HMAC-SHA-256's inner and outer hashes (RFC 2104) with the key's padded block already
+    hashed: for each number, a copy of the inner one takes the number and a copy of the outer
+    one its digest, and gives what `digest` gives, without setting up an HMAC per number."""
+    block = (hashlib.sha256(key).digest() if len(key) > _SHA256_BLOCK else key).ljust(_SHA256_BLOCK, b"\0")
+    inner = hashlib.sha256(bytes(byte ^ 0x36 for byte in block))
+    outer = hashlib.sha256(bytes(byte ^ 0x5C for byte in block))
+    return inner, outer
 
 
 def digest(number: str, key: bytes) -> bytes:

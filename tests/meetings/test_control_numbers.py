@@ -90,6 +90,17 @@ def test_a_generated_number_is_sixteen_digits_that_pass_luhn_and_read_back_when_
         assert control_numbers.normalise(malformed) is None
 
 
+@pytest.mark.parametrize("length", [0, 10, 63, 64, 65, 200])
+def test_the_import_s_hmac_from_padded_keys_is_the_stored_digest(length: int) -> None:
+    key = bytes(range(256))[:length]
+    inner, outer = control_numbers.hmac_pads(key)
+    for number in holdings._draw_many(50):
+        hashed, outside = inner.copy(), outer.copy()
+        hashed.update(number.encode())
+        outside.update(hashed.digest())
+        assert outside.digest() == control_numbers.digest(number, key)
+
+
 def test_the_import_s_table_driven_draw_agrees_with_the_pure_check_digit() -> None:
     for number in holdings._draw_many(5000):
         assert len(number) == 16 and control_numbers.luhn_valid(number)
@@ -275,16 +286,16 @@ def test_a_number_drawn_twice_is_drawn_again_and_the_mailing_file_says_the_new_o
 ) -> None:
     taken = control_numbers.normalise(number_of(register, "H1"))
     assert taken is not None
-    real = holdings._draw_many
+    real = holdings._draw_raw
     calls = []
 
-    def first_two_taken(count: int) -> list[str]:
+    def first_two_taken(count: int) -> list[bytes]:
         calls.append(count)
         drawn = real(count)
         # The next register's first two holders draw a number already issued: both collide.
-        return [taken, taken, *drawn[2:]] if len(calls) == 1 else drawn
+        return [taken.encode(), taken.encode(), *drawn[2:]] if len(calls) == 1 else drawn
 
-    monkeypatch.setattr(holdings, "_draw_many", first_two_taken)
+    monkeypatch.setattr(holdings, "_draw_raw", first_two_taken)
     other = make_register(ROWS, outstanding=1000)
     numbers = [control_numbers.normalise(row["control_number"]) for row in mailing(other)]
     assert taken not in numbers and len(set(numbers)) == 3
