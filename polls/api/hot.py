@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, router, transaction
 from django.db.models import Model
 from django.db.models.expressions import Col
 from django.http import HttpRequest, HttpResponse
@@ -193,7 +193,10 @@ class _PollWithOptions:
     def __call__(self, poll_id: int) -> tuple[Poll, list[Option]] | None:
         if not self.sql:
             self._prepare()
-        with connection.cursor() as cursor:
+        # Where the router sends a read of polls: the replica, when one is configured (an
+        # anonymous read of public results, which is all that reaches here).
+        database = connections[router.db_for_read(Poll) or DEFAULT_DB_ALIAS]
+        with database.cursor() as cursor:
             cursor.execute(self.sql, [poll_id])
             rows = cursor.fetchall()
         if not rows:
@@ -206,12 +209,12 @@ class _PollWithOptions:
                 for offset, (_name, converters, column) in enumerate(fields):
                     value = row[start + offset]
                     for converter in converters:
-                        value = converter(value, column, connection)
+                        value = converter(value, column, database)
                     values.append(value)
                 start += len(fields)
                 if position == 0 and built[0]:
                     continue  # the poll once
-                built[position].append(model.from_db(connection.alias, [name for name, _c, _col in fields], values))
+                built[position].append(model.from_db(database.alias, [name for name, _c, _col in fields], values))
         return built[0][0], built[1]  # type: ignore[return-value]
 
 
