@@ -4,6 +4,7 @@ file, and claimed once by an account, with a lockout after 20 wrong numbers."""
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import os
 import stat
@@ -20,6 +21,7 @@ from core.models import AuditEvent
 from meetings import control_numbers, holdings
 from meetings.control_models import HolderControl
 from meetings.models import Holder, RegisterSnapshot
+from meetings.register_import import register_import
 from tests.factories import make_register, make_secretary, make_user
 
 pytestmark = pytest.mark.django_db
@@ -307,3 +309,34 @@ def test_a_number_drawn_twice_is_drawn_again_and_the_mailing_file_says_the_new_o
             control_numbers.normalise(row["control_number"]) or "", key
         )
     assert stat.S_IMODE(os.stat(holdings.mailing_path(other)).st_mode) == 0o600
+
+
+@override_settings(REGISTER_LINK_BY_EMAIL=False)
+def test_quoted_cells_and_formulas_reach_the_mailing_file_as_the_register_gave_them() -> None:
+    rows: list[tuple[str, str, str, int | str]] = [
+        ("Q1", 'Smith, "Junior"', "q1@example.com", 7),
+        ("Q2", "+39 Rossi, e figli", "q2@example.com", 8),
+        ("@Q3", "Plain", "q3@example.com", "009"),
+        ("Q4", "Name,=SUM(A1)", "q4@example.com", 10),
+    ]
+    text = io.StringIO()
+    csv.writer(text).writerows([("holder", "name", "email", "shares"), *rows])
+    register = register_import(
+        source=io.BytesIO(text.getvalue().encode()),
+        record_date=datetime.date(2025, 9, 15),
+        shares_outstanding=100,
+        actor=None,
+    )
+    got = mailing(register)
+    assert [(r["holder"], r["name"], r["shares"]) for r in got] == [
+        ("Q1", 'Smith, "Junior"', "7"),
+        ("Q2", "'+39 Rossi, e figli", "8"),
+        ("'@Q3", "Plain", "9"),
+        ("Q4", "Name,=SUM(A1)", "10"),
+    ]
+    key = holdings.control_key()
+    for row in got:
+        holder = Holder.objects.get(register=register, account=row["holder"].removeprefix("'"))
+        number = control_numbers.normalise(row["control_number"])
+        assert number is not None
+        assert bytes(holder.control_digest or b"") == control_numbers.digest(number, key)
