@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db import DEFAULT_DB_ALIAS, connection, connections, router, transaction
-from django.db.models import Model
-from django.db.models.expressions import Col
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, re_path
 from django.utils import timezone
@@ -31,6 +29,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.settings import api_settings
 
 from core.api_errors import exception_handler
+from core.prepared import PreparedSelect
 from core.tokens import ExpiringTokenAuthentication
 from polls import kinds, receipt_mail, receipts, selectors
 from polls.api.payloads import ballot_payload
@@ -166,59 +165,18 @@ def _fast_results(request: HttpRequest, poll_id: int) -> HttpResponse | None:
     return _json_answer(payload, 200, RESULTS_ALLOW)
 
 
-class _PollWithOptions:
-    """The poll and its options in order, in one query whose SQL is built once per process: the
-    ORM's compilation of the same select_related query cost more than running it (profiled)."""
-
-    def __init__(self) -> None:
-        self.sql = ""
-        self.columns: list[tuple[type[Model], list[tuple[str, list[Any], Col]]]] = []
-
-    def _prepare(self) -> None:
-        quote = connection.ops.quote_name
-        selected = []
-        for model, alias in ((Poll, "p"), (Option, "o")):
-            fields = []
-            for field in model._meta.concrete_fields:
-                column = field.get_col(alias)
-                converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-                fields.append((field.attname, converters, column))
-                selected.append(f"{alias}.{quote(field.column)}")
-            self.columns.append((model, fields))
-        self.sql = (
-            f"SELECT {', '.join(selected)} FROM {quote(Option._meta.db_table)} o "  # noqa: S608 - names from models
-            f"JOIN {quote(Poll._meta.db_table)} p ON p.id = o.poll_id WHERE o.poll_id = %s ORDER BY o.position, o.id"
-        )
-
-    def __call__(self, poll_id: int) -> tuple[Poll, list[Option]] | None:
-        if not self.sql:
-            self._prepare()
-        # Where the router sends a read of polls: the replica, when one is configured (an
-        # anonymous read of public results, which is all that reaches here).
-        database = connections[router.db_for_read(Poll) or DEFAULT_DB_ALIAS]
-        with database.cursor() as cursor:
-            cursor.execute(self.sql, [poll_id])
-            rows = cursor.fetchall()
-        if not rows:
-            return None
-        built: list[list[Model]] = [[], []]
-        for row in rows:
-            start = 0
-            for position, (model, fields) in enumerate(self.columns):
-                values = []
-                for offset, (_name, converters, column) in enumerate(fields):
-                    value = row[start + offset]
-                    for converter in converters:
-                        value = converter(value, column, database)
-                    values.append(value)
-                start += len(fields)
-                if position == 0 and built[0]:
-                    continue  # the poll once
-                built[position].append(model.from_db(database.alias, [name for name, _c, _col in fields], values))
-        return built[0][0], built[1]  # type: ignore[return-value]
+_POLL_OPTIONS = PreparedSelect(
+    [(Poll, "p"), (Option, "o")],
+    "FROM {option} o JOIN {poll} p ON p.id = o.poll_id WHERE o.poll_id = %s ORDER BY o.position, o.id",
+)
 
 
-_poll_with_options = _PollWithOptions()
+def _poll_with_options(poll_id: int) -> tuple[Poll, list[Option]] | None:
+    """The poll and its options in order, in one query (read where the router sends polls)."""
+    rows = _POLL_OPTIONS.rows([poll_id], read_as=Poll)
+    if not rows:
+        return None
+    return cast(Poll, rows[0][0]), [cast(Option, row[1]) for row in rows]
 
 
 def _with_fallback(fast: Callable[[HttpRequest, int], HttpResponse | None], fallback: View, allow: str) -> View:
