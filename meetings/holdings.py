@@ -69,6 +69,7 @@ def mailing_path(register: RegisterSnapshot) -> Path:
 
 
 @functools.cache
+@functools.cache
 def _luhn_tables() -> tuple[list[int], list[int]]:
     """Luhn sums of every five-digit chunk: with its last digit doubled, and with the one
     before it doubled. A body of fifteen digits is three chunks, so its check digit is three
