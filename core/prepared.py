@@ -15,11 +15,15 @@ Field = tuple[str, Col]
 
 
 class PreparedSelect:
-    """`SELECT <every concrete column of each model> <tail>`, with each model under its alias."""
+    """`SELECT <every concrete column of each model>[, <extra>] <tail>`, with each model under its
+    alias. `extra` is more columns in SQL (a scalar subquery, say), returned as the driver reads
+    them after the instances; its placeholders' values come first in `rows`' parameters. It lets
+    a request that needs one more value have it in the same round trip."""
 
-    def __init__(self, models: list[tuple[type[Model], str]], tail: str) -> None:
+    def __init__(self, models: list[tuple[type[Model], str]], tail: str, *, extra: str = "") -> None:
         self.models = models
         self.tail = tail
+        self.extra = extra
         self.sql = ""
         self.fields: list[list[Field]] = []
         self.converters: list[list[list[Any]]] = []
@@ -38,10 +42,13 @@ class PreparedSelect:
             self.fields.append(fields)
             self.converters.append(converters)
         tables = {model._meta.model_name or "": quote(model._meta.db_table) for model, _alias in self.models}
+        if self.extra:
+            selected.append(self.extra.format(**tables))
         self.sql = f"SELECT {', '.join(selected)} " + self.tail.format(**tables)
 
-    def rows(self, params: list[Any], *, read_as: type[Model]) -> list[list[Model]]:
-        """Each row as one instance per model, read where the router sends reads of `read_as`."""
+    def rows(self, params: list[Any], *, read_as: type[Model]) -> list[list[Any]]:
+        """Each row as one instance per model (then the extra columns' values), read where the
+        router sends reads of `read_as`."""
         using = router.db_for_read(read_as) or DEFAULT_DB_ALIAS
         database = connections[using]
         if not self.sql:
@@ -63,5 +70,5 @@ class PreparedSelect:
                     values.append(value)
                 start += len(fields)
                 instances.append(model.from_db(using, [name for name, _column in fields], values))
-            built.append(instances)
+            built.append([*instances, *row[start:]])
         return built

@@ -16,30 +16,48 @@ from core.mfa import mfa_required
 from core.models import ApiToken
 from core.prepared import PreparedSelect
 
-# Every API request looks its token up: the token and its account in one query built once.
-_TOKEN_WITH_USER = PreparedSelect(
-    [(ApiToken, "t"), (get_user_model(), "u")],
-    "FROM {apitoken} t JOIN {user} u ON u.id = t.user_id WHERE t.digest = %s",
-)
+_ACCOUNT_JOIN = "FROM {apitoken} t JOIN {user} u ON u.id = t.user_id WHERE t.digest = %s"
+
+
+def token_select(*, extra: str = "") -> PreparedSelect:
+    """The token and its account in one query built once, with `extra` columns (core.prepared):
+    a caller that needs one more value per request reads it in the same round trip."""
+    return PreparedSelect([(ApiToken, "t"), (get_user_model(), "u")], _ACCOUNT_JOIN, extra=extra)
+
+
+# Every API request looks its token up.
+_TOKEN_WITH_USER = token_select()
+
+
+def credentials_with(key: str, select: PreparedSelect, extra_params: list[Any]) -> tuple[Any, ApiToken, list[Any]]:
+    """The account of a live token, its token and the select's extra columns' values (a
+    token_select's; their parameters first), or AuthenticationFailed."""
+    found = select.rows([*extra_params, ApiToken.digest_of(key)], read_as=ApiToken)
+    token = cast(ApiToken, found[0][0]) if found else None
+    if token is not None:
+        token.user = cast(Any, found[0][1])  # as select_related("user") would leave it
+    live = _live(token)
+    return live.user, live, found[0][2:]
+
+
+def _live(token: ApiToken | None) -> ApiToken:
+    # One answer for every dead token: which check failed is nobody's business.
+    invalid = exceptions.AuthenticationFailed(_("Invalid or expired token."))
+    if token is None or token.expires_at <= timezone.now():
+        raise invalid
+    user = token.user
+    if not user.is_active or not constant_time_compare(token.password_stamp, ApiToken.stamp_of(user.password)):
+        raise invalid
+    # A token issued against a code needs no role lookup; any other is re-checked, so an
+    # account that became a director since its token was issued must come back with a code.
+    if not token.otp_verified and mfa_required(user):
+        raise invalid
+    return token
 
 
 class ExpiringTokenAuthentication(TokenAuthentication):
     """DRF's header format and challenge (so the OpenAPI scheme stays `tokenAuth`), our keys."""
 
     def authenticate_credentials(self, key: str) -> tuple[Any, ApiToken]:
-        found = _TOKEN_WITH_USER.rows([ApiToken.digest_of(key)], read_as=ApiToken)
-        token = cast(ApiToken, found[0][0]) if found else None
-        if token is not None:
-            token.user = cast(Any, found[0][1])  # as select_related("user") would leave it
-        # One answer for every dead token: which check failed is nobody's business.
-        invalid = exceptions.AuthenticationFailed(_("Invalid or expired token."))
-        if token is None or token.expires_at <= timezone.now():
-            raise invalid
-        user = token.user
-        if not user.is_active or not constant_time_compare(token.password_stamp, ApiToken.stamp_of(user.password)):
-            raise invalid
-        # A token issued against a code needs no role lookup; any other is re-checked, so an
-        # account that became a director since its token was issued must come back with a code.
-        if not token.otp_verified and mfa_required(user):
-            raise invalid
+        user, token, _extra = credentials_with(key, _TOKEN_WITH_USER, [])
         return user, token
