@@ -54,13 +54,22 @@ class RegisterSnapshot(models.Model):
 
 
 class Holder(models.Model):
-    register = models.ForeignKey(RegisterSnapshot, on_delete=models.CASCADE, related_name="holders")
+    # Both references are checked on PostgreSQL by statement-level triggers (migration 0008), not by
+    # foreign keys that check a million-holder import row by row at commit.
+    register = models.ForeignKey(
+        RegisterSnapshot, on_delete=models.CASCADE, related_name="holders", db_constraint=False
+    )
     account = SingleLineCharField(max_length=64, help_text="The transfer agent's account id.")
     name = SingleLineCharField(max_length=200)
     email = models.EmailField()
     shares = models.BigIntegerField()
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="holdings"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="holdings",
+        db_constraint=False,
     )
     # The keyed digest of the holder's control number (meetings.holdings); the number is only in the mailing file.
     control_digest = models.BinaryField(max_length=32, null=True, blank=True, unique=True, editable=False)
