@@ -1,17 +1,72 @@
-"""A select of whole rows of a few joined models whose SQL is built once per process, for the
-requests every ballot makes (its token, the poll's options): compiling the ORM's
-select_related query cost more than running it (profiled, bench/). The rows come back as the
-models' instances, through the same database converters the ORM applies."""
+"""The statements every ballot makes, made cheap on both sides.
+
+PreparedSelect: a select of whole rows of a few joined models whose SQL is built once per
+process, for the requests every ballot makes (its token, the poll's options): compiling the
+ORM's select_related query cost more than running it (profiled, bench/). The rows come back as
+the models' instances, through the same database converters the ORM applies.
+
+prepared_cursor: on PostgreSQL, a cursor whose statements the server parses and plans once per
+connection (a named prepared statement, psycopg's), not on every execution: Django binds values
+on the client and never prepares, so the server planned the election ballot's statement on
+every ballot (bench.election_profile: its backend's CPU per ballot)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 from django.db import DEFAULT_DB_ALIAS, connections, router
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Model
 from django.db.models.expressions import Col
 
 Field = tuple[str, Col]
+
+# Django opens psycopg's connections with prepare_threshold None (preparing off); its own cursors
+# bind on the client, which never prepares, so turning it on changes nothing for them. This
+# threshold is never reached by counting: only a statement executed with prepare=True is.
+ONLY_WHEN_ASKED = 2**62
+
+
+class _PreparingCursor(psycopg.Cursor[Any]):
+    """Values bound by the server, every statement prepared on its first execution."""
+
+    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        return super().execute(query, params, prepare=True)
+
+    def _send_query_prepared(self, name: bytes, pgq: Any, *, binary: bool | None = None) -> None:
+        # As psycopg's unprepared execution leaves it: Django's query log (DEBUG, the tests'
+        # CaptureQueriesContext) reads the statement there, and found None.
+        self._query = pgq
+        super()._send_query_prepared(name, pgq, binary=binary)
+
+
+def can_prepare(database: BaseDatabaseWrapper) -> bool:
+    """A prepared statement lives in one server session: not behind a transaction pooler
+    (DISABLE_SERVER_SIDE_CURSORS, README, Deploying), which may hand the next one to another."""
+    return database.vendor == "postgresql" and not database.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+
+
+@contextmanager
+def prepared_cursor(database: BaseDatabaseWrapper) -> Iterator[CursorWrapper]:
+    """A cursor whose statements are prepared once per connection where that is safe, else
+    Django's own. Write `%s` or `%(name)s` as usual; a value whose type could change from one
+    execution to the next (an integer's size, a NULL) takes a cast, or the statement is prepared
+    once per set of types."""
+    if not can_prepare(database):
+        with database.cursor() as cursor:
+            yield cursor
+        return
+    database.ensure_connection()
+    raw = database.connection
+    if raw.prepare_threshold is None:
+        raw.prepare_threshold = ONLY_WHEN_ASKED
+    # Django's own wrapper around it: its error classes, query log and execute wrappers.
+    with database._prepare_cursor(_PreparingCursor(raw)) as cursor:  # type: ignore[attr-defined]
+        yield cursor
 
 
 class PreparedSelect:
@@ -53,7 +108,7 @@ class PreparedSelect:
         database = connections[using]
         if not self.sql:
             self._prepare(using)
-        with database.cursor() as cursor:
+        with prepared_cursor(database) as cursor:
             cursor.execute(self.sql, params)
             fetched = cursor.fetchall()
         built = []

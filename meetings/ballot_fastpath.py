@@ -24,13 +24,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import psycopg
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from core.audit import ROOT_WORDS, current_key, link_prepare
 from core.models import AuditEvent, AuditHead, AuditRoot, Notification
+from core.prepared import prepared_cursor
 from core.tasks import send_notification
 from meetings import ballot_rules
 from meetings.attendance_models import Attendance, AttendanceSource
@@ -104,21 +104,24 @@ def open_item(poll_id: int, now: datetime.datetime) -> OpenItem | None:
 
 
 # The actor's own holder on the item's register, and whether the actor also represents someone
-# else at the meeting (then, without `holder`, the general path asks which one).
+# else at the meeting (then, without `holder`, the general path asks which one). Prepared once
+# per connection (core.prepared), its values cast so their types never change.
 HOLDER_SQL = f"""
 SELECT h.id, h.shares, EXISTS (
     SELECT 1 FROM {ProxyAppointment._meta.db_table} p
-    WHERE p.meeting_id = %(meeting)s AND p.proxy_id = %(actor)s AND p.revoked_at IS NULL AND p.holder_id <> h.id
+    WHERE p.meeting_id = %(meeting)s::bigint AND p.proxy_id = %(actor)s::bigint AND p.revoked_at IS NULL
+      AND p.holder_id <> h.id
 )
 FROM {Holder._meta.db_table} h
-WHERE h.register_id = %(register)s AND h.user_id = %(actor)s AND (%(holder)s::bigint IS NULL OR h.id = %(holder)s)
+WHERE h.register_id = %(register)s::bigint AND h.user_id = %(actor)s::bigint
+  AND (%(holder)s::bigint IS NULL OR h.id = %(holder)s::bigint)
 LIMIT 2
 """  # noqa: S608 - the models' tables; every value is a parameter
 
 
 def own_holder(*, item: OpenItem, actor: User, holder_id: int | None) -> tuple[int, int] | None:
     """(holder id, shares) when the actor votes their own single holding, else None."""
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) as cursor:
         cursor.execute(
             HOLDER_SQL,
             {"meeting": item.meeting_id, "register": item.register_id, "actor": actor.pk, "holder": holder_id},
@@ -238,25 +241,8 @@ def _lines(*, item: OpenItem, shares: int, data: Mapping[str, Any]) -> tuple[dic
     return lines, weight
 
 
-class _PreparedCursor(psycopg.Cursor[Any]):
-    """Values bound by the server and the plan kept per connection: planning the statement, sent
-    with its values inlined (Django's client-side binding), cost 1-3 ms of the server's time on
-    every ballot, more than running it (EXPLAIN ANALYZE on the bench)."""
-
-    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
-        return super().execute(query, params, prepare=True)
-
-
 def _first_ballot_row(params: Mapping[str, Any]) -> tuple[Any, ...] | None:
-    # A prepared statement lives in one server session: not behind a transaction pooler
-    # (DISABLE_SERVER_SIDE_CURSORS, README, Deploying), which may hand the next one to another.
-    if connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS"):
-        with connection.cursor() as cursor:
-            cursor.execute(FIRST_LINES_BALLOT_SQL, params)
-            return cursor.fetchone()
-    connection.ensure_connection()
-    # Django's own wrapper around it: its error classes, query log and execute wrappers.
-    with connection._prepare_cursor(_PreparedCursor(connection.connection)) as cursor:  # type: ignore[attr-defined]
+    with prepared_cursor(connection) as cursor:
         cursor.execute(FIRST_LINES_BALLOT_SQL, params)
         return cursor.fetchone()
 
