@@ -16,6 +16,7 @@ import pstats
 import statistics
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import django
@@ -32,6 +33,19 @@ from core.models import ApiToken  # noqa: E402
 from meetings.models import Holder, Meeting  # noqa: E402
 
 CHOICES = ["for", "for", "against", "for", "abstain", "for", "for", "against", "for", "for"]
+
+
+def _backend_cpu() -> float | None:
+    """Seconds of CPU this connection's PostgreSQL backend has used, when it runs on this machine
+    (the server's share of a ballot, which the machine's cores also pay under wrk)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def main() -> None:
@@ -72,6 +86,7 @@ def main() -> None:
 
     with connection.execute_wrapper(record):
         cast(keys[0])
+    backend = _backend_cpu()
     timings = []
     cpu_start = time.process_time()
     # --cpu: the profile's clock is this process's CPU time, so waits on the database drop out.
@@ -87,6 +102,9 @@ def main() -> None:
         timings.append((time.perf_counter() - start) * 1000)
     cpu = (time.process_time() - cpu_start) * 1000 / len(timings)
     print(f"CPU per ballot in this process: {cpu:.2f} ms")
+    if backend is not None:
+        used = (_backend_cpu() or 0) - backend
+        print(f"CPU per ballot in its PostgreSQL backend: {used * 1000 / len(timings):.2f} ms")
     print(
         f"{len(timings)} ballots: median {statistics.median(timings):.2f} ms, statements per ballot {len(statements)}"
     )
