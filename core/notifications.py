@@ -132,7 +132,7 @@ def notification_queue(
     Returns it when it is new, None when that key was queued before. Neither a lost broker nor
     a failed send turns the committed change into an error: the task records the failure and
     the sweep tries again."""
-    from core.tasks import send_notification
+    from core.publish import send_notification_on_commit
 
     now = timezone.now()
     fields: dict[str, Any] = {
@@ -145,7 +145,7 @@ def notification_queue(
     notification_id = _insert_new(**fields, now=now)
     if notification_id is None:
         return None
-    send_notification.delay_on_commit(notification_id)
+    send_notification_on_commit(notification_id)
     return Notification(pk=notification_id, created_at=now, **fields)
 
 

@@ -31,7 +31,7 @@ from django.utils import timezone
 from core.audit import ROOT_WORDS, current_key, link_prepare
 from core.models import AuditEvent, AuditHead, AuditRoot, Notification
 from core.prepared import prepared_cursor
-from core.tasks import send_notification
+from core.publish import send_notification_on_commit
 from meetings import ballot_rules
 from meetings.attendance_models import Attendance, AttendanceSource
 from meetings.ballot_counters import _split
@@ -354,7 +354,7 @@ def first_lines_ballot(
     if confirm is not None:
         confirm.queued = True
         if inserted[1] is not None:
-            send_notification.delay_on_commit(int(inserted[1]))  # as core.notifications queues it
+            send_notification_on_commit(int(inserted[1]))  # as core.notifications queues it
     ballot = Ballot(
         pk=inserted[0],
         poll_id=poll_id,
