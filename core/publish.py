@@ -11,7 +11,8 @@ policy), on a producer kept for the thread. A test holds the message to `delay()
 
 Anything unusual takes `delay()`: eager mode (tests, no broker), a result backend (the message
 would need its result's bookkeeping), a publish that failed (its producer is dropped, the error
-raised for QuorumTask's caller to log; the outbox sweep sends the row later)."""
+raised for QuorumTask's caller to log; the outbox sweep sends the row later), a thread that
+found the producer pool at its limit."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import threading
 from typing import Any
 
 from django.db import transaction
+from kombu.exceptions import LimitExceeded
 from kombu.exceptions import OperationalError as BrokerUnavailable
 from kombu.utils.uuid import uuid
 
@@ -54,7 +56,12 @@ def _build(task: Any) -> None:
     _template.options = options
     if _template.producer is not None:
         _template.producer.release()
-    _template.producer = app.producer_pool.acquire(block=True)
+    try:
+        # Kept, not returned after each call: without blocking, so that threads beyond the pool's
+        # limit take delay() (which borrows one per call) rather than wait for one forever.
+        _template.producer = app.producer_pool.acquire(block=False)
+    except LimitExceeded:
+        _template.producer = None
     _template.pid = os.getpid()
 
 
@@ -75,6 +82,9 @@ def send_notification_publish(notification_id: int) -> None:
     if _template.pid != os.getpid():  # a forked worker: the parent's producer is not ours
         _template.producer = None
         _build(send_notification)
+    if _template.producer is None:
+        send_notification.delay(notification_id)
+        return
     task_id = uuid()
     headers = {**_template.headers, "id": task_id, "root_id": task_id, "argsrepr": f"({notification_id},)"}
     properties = {**_template.properties, "correlation_id": task_id}
@@ -87,7 +97,9 @@ def send_notification_publish(notification_id: int) -> None:
             **_template.options,
         )
     except Exception:
-        _template.pid = 0  # a new producer next time
+        # Back to the pool (as send_task's own `with` would), and a new one next time.
+        _template.producer.release()
+        _template.producer, _template.pid = None, 0
         raise
 
 

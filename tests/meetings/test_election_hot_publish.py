@@ -93,3 +93,23 @@ def test_an_unreachable_broker_is_logged_and_the_row_kept(
         queued = notification_queue(key="k:2", kind="ballot_receipt", recipient="a@example.com", context={})
     assert queued is not None and Notification.objects.filter(pk=queued.pk, sent_at__isnull=True).exists()
     assert "the sweep will pick it up" in caplog.text
+
+
+def test_a_failed_publish_returns_its_producer_to_the_pool_and_the_next_takes_one_again(
+    on_memory_broker: list[tuple[Any, dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    publish.send_notification_publish(1)
+    first = publish._template.producer
+    real = send_notification.app.amqp.send_task_message
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise OSError("connection reset")
+
+    monkeypatch.setattr(send_notification.app.amqp, "send_task_message", refuse)
+    with pytest.raises(OSError, match="reset"):
+        publish.send_notification_publish(2)
+    assert publish._template.producer is None
+    monkeypatch.setattr(send_notification.app.amqp, "send_task_message", real)
+    publish.send_notification_publish(3)
+    assert publish._template.producer is first  # back in the pool (a limit of 1 would show a leak), taken again
+    assert [body[0] for body, _kwargs in on_memory_broker] == [(1,), (3,)]
