@@ -116,7 +116,7 @@ def _lines_of(data: Any) -> dict[str, dict[str, str]] | None:
 # it is unknown or a draft, is read with the token, in its query (a query of its own, built by
 # the ORM on every ballot, cost about 1 ms of the election vote's CPU).
 _TOKEN_AND_KIND = token_select(
-    extra=f"(SELECT kind FROM {Poll._meta.db_table} WHERE id = %s::bigint AND status <> %s)"  # noqa: S608 - the model's table
+    extra=f"(SELECT kind FROM {Poll._meta.db_table} WHERE id = CAST(%s AS bigint) AND status <> %s)"  # noqa: S608 - the model's table
 )
 
 
