@@ -1,5 +1,5 @@
-"""A holder's first ballot on an election, frequency or choice item in one SQL statement
-(PostgreSQL). It must do exactly what the general path (meetings/ballot_services.py,
+"""A holder's first ballot on an election, frequency or choice item in two SQL statements, one
+transaction (PostgreSQL). It must do exactly what the general path (meetings/ballot_services.py,
 _item_lines_cast_general) does for the same case; tests/meetings/test_ballot_fastpath.py runs
 both on the same cases. Anything unusual returns None and the general path takes the ballot.
 
@@ -7,12 +7,18 @@ Before the statement, in Python: the item's terms and nominee or option ids (cac
 once the item is open: they are frozen from then on), one read of the holder (their id and
 shares go into the audit link, whose hash is computed here, as polls/fastpath.py does for a
 brand-new chain), and the ballot's lines and weight by the same rules as the general path
-(meetings.ballot_rules). Then one statement, atomic on its own: the item is read under the
-ballots' key-share lock while it is open (the lifecycle's own condition, polls.fastpath's
+(meetings.ballot_rules). Then, in one transaction: a statement in which the item is read under
+the ballots' key-share lock while it is open (the lifecycle's own condition, polls.fastpath's
 OPEN_NOW_SQL), the holder must still be the actor's with the same shares, the unique index
 decides whether this is a first ballot, and only if the ballot was inserted are its lines, the
-audit link, head and root share, the attendance row (and the meeting's shares present when it
-is new) and the running totals (as meetings.ballot_counters moves them) written. A holder whose
+audit link, head and root share and the attendance row written; then, only if it was, a second
+statement moves the rows every voter of the item shares: the meeting's shares present (when the
+attendance is new) and the running totals (as meetings.ballot_counters moves them).
+
+Why two: a row another ballot updated after a statement began is re-checked by EvalPlanQual,
+which sets up every subplan of the statement again, all its WITH clauses; with the totals in
+the ballot's long statement, that was about a third of PostgreSQL's CPU per ballot under wrk
+(perf), 4.2 ms per ballot against 2.7-2.9 ms split, and 200 -> 230-250 ballots/s. A holder whose
 chain already has links, a proxy, a refusal of any kind: the general path, which explains."""
 
 from __future__ import annotations
@@ -151,9 +157,9 @@ def _arrays(rows: Mapping[int, list[int]], width: int) -> dict[str, str]:
 
 
 # PostgreSQL runs the data-modifying WITH clauses that nothing reads after the main query, the
-# last written first (one read by another runs when that one reads it). So this statement takes
-# its rows in the general path's order: the item (key share), the ballot, its lines, the trail,
-# the attendance and the meeting, then the totals as meetings.ballot_counters' statement does
+# last written first (one read by another runs when that one reads it). So these statements take
+# their rows in the general path's order: the item (key share), the ballot, its lines, the trail,
+# the attendance; then the meeting and the totals as meetings.ballot_counters' statement does
 # (the item's count, its shares voted, the tallies, the options). Two ballots on one item, by
 # either path, never wait for each other's rows in opposite orders.
 FIRST_LINES_BALLOT_SQL = f"""
@@ -174,31 +180,11 @@ WITH poll AS (
     FROM poll, holder
     ON CONFLICT (poll_id, holder_id) WHERE holder_id IS NOT NULL DO NOTHING
     RETURNING id
-), chosen AS (
-    UPDATE {Option._meta.db_table} o SET votes = o.votes + d.n, weight = o.weight + d.w
-    FROM unnest(%(chosen_ids)s::bigint[], %(chosen_n)s::bigint[], %(chosen_w)s::bigint[]) AS d (id, n, w)
-    WHERE o.id = d.id AND EXISTS (SELECT 1 FROM ballot)
-), tallied AS (
-    UPDATE {NomineeTally._meta.db_table} t SET
-        against_ballots = t.against_ballots + d.an, against_shares = t.against_shares + d.aw,
-        abstain_ballots = t.abstain_ballots + d.xn, abstain_shares = t.abstain_shares + d.xw
-    FROM unnest(%(tallied_ids)s::bigint[], %(tallied_an)s::bigint[], %(tallied_aw)s::bigint[],
-        %(tallied_xn)s::bigint[], %(tallied_xw)s::bigint[]) AS d (id, an, aw, xn, xw)
-    WHERE t.option_id = d.id AND EXISTS (SELECT 1 FROM ballot)
-), voted AS (
-    UPDATE {ItemTerms._meta.db_table} SET shares_voted = shares_voted + %(weight)s
-    WHERE poll_id = %(poll)s AND EXISTS (SELECT 1 FROM ballot)
-), counted AS (
-    UPDATE {Poll._meta.db_table} SET ballot_count = ballot_count + 1
-    WHERE id = %(poll)s AND EXISTS (SELECT 1 FROM ballot)
 ), arrived AS (
     INSERT INTO {Attendance._meta.db_table} (meeting_id, holder_id, shares, source, recorded_by_id, at)
     SELECT %(meeting)s, holder.id, %(shares)s, %(source)s, %(actor)s, %(at)s FROM ballot, holder
     ON CONFLICT (meeting_id, holder_id) DO NOTHING
     RETURNING shares
-), present AS (
-    UPDATE {Meeting._meta.db_table} m SET shares_present = m.shares_present + arrived.shares
-    FROM arrived WHERE m.id = %(meeting)s AND arrived.shares <> 0
 ), root AS (
     UPDATE {AuditRoot._meta.db_table} r
     SET n = r.n + 1, a0 = r.a0 # %(c0)s::bigint, a1 = r.a1 # %(c1)s::bigint, a2 = r.a2 # %(c2)s::bigint,
@@ -227,8 +213,33 @@ WITH poll AS (
     ON CONFLICT (key) DO NOTHING
     RETURNING id
 )
-SELECT id, (SELECT id FROM notified) FROM ballot
+SELECT id, (SELECT id FROM notified), (SELECT shares FROM arrived) FROM ballot
 """  # noqa: S608 - the models' tables and OPEN_NOW_SQL (the lifecycle's own names); values are parameters
+
+
+# Only after FIRST_LINES_BALLOT_SQL inserted the ballot, in its transaction.
+FIRST_LINES_TOTALS_SQL = f"""
+WITH chosen AS (
+    UPDATE {Option._meta.db_table} o SET votes = o.votes + d.n, weight = o.weight + d.w
+    FROM unnest(%(chosen_ids)s::bigint[], %(chosen_n)s::bigint[], %(chosen_w)s::bigint[]) AS d (id, n, w)
+    WHERE o.id = d.id
+), tallied AS (
+    UPDATE {NomineeTally._meta.db_table} t SET
+        against_ballots = t.against_ballots + d.an, against_shares = t.against_shares + d.aw,
+        abstain_ballots = t.abstain_ballots + d.xn, abstain_shares = t.abstain_shares + d.xw
+    FROM unnest(%(tallied_ids)s::bigint[], %(tallied_an)s::bigint[], %(tallied_aw)s::bigint[],
+        %(tallied_xn)s::bigint[], %(tallied_xw)s::bigint[]) AS d (id, an, aw, xn, xw)
+    WHERE t.option_id = d.id
+), voted AS (
+    UPDATE {ItemTerms._meta.db_table} SET shares_voted = shares_voted + %(weight)s WHERE poll_id = %(poll)s
+), counted AS (
+    UPDATE {Poll._meta.db_table} SET ballot_count = ballot_count + 1 WHERE id = %(poll)s
+), present AS (
+    UPDATE {Meeting._meta.db_table} SET shares_present = shares_present + %(arrived)s::bigint
+    WHERE id = %(meeting)s AND %(arrived)s::bigint <> 0
+)
+SELECT 1
+"""  # noqa: S608 - the models' tables; values are parameters
 
 
 def _lines(*, item: OpenItem, shares: int, data: Mapping[str, Any]) -> tuple[dict[Line, int], int] | None:
@@ -251,24 +262,21 @@ def _lines(*, item: OpenItem, shares: int, data: Mapping[str, Any]) -> tuple[dic
     return lines, weight
 
 
-def _first_ballot_row(params: Mapping[str, Any]) -> tuple[Any, ...] | None:
-    with prepared_cursor(connection) as cursor:
+def _first_ballot(params: Mapping[str, Any]) -> tuple[int, int | None] | None:
+    """(ballot id, new confirmation id) when the ballot was inserted, its totals moved, else None."""
+    with transaction.atomic(), prepared_cursor(connection) as cursor:
+        # A savepoint when the caller has a transaction, so a refusal leaves it usable.
         cursor.execute(FIRST_LINES_BALLOT_SQL, params)
-        return cursor.fetchone()
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        cursor.execute(FIRST_LINES_TOTALS_SQL, {**params, "arrived": row[2] or 0})
+    return int(row[0]), row[1]
 
 
 def _run(params: Mapping[str, Any]) -> tuple[int, int | None] | None:
-    """(ballot id, new confirmation id) when the statement inserted the ballot, else None."""
-
-    def run() -> tuple[int, int | None] | None:
-        row = _first_ballot_row(params)
-        return (int(row[0]), row[1]) if row else None
-
     try:
-        if connection.in_atomic_block:
-            with transaction.atomic():  # a savepoint, so a refusal leaves the caller's transaction usable
-                return run()
-        return run()
+        return _first_ballot(params)
     except IntegrityError:
         return None  # a racing link, every root shard busy: the general path sorts it out
 
@@ -292,8 +300,9 @@ def _confirmation(confirm: WithBallot | None, link_hash: str) -> dict[str, Any]:
 def first_lines_ballot(
     *, poll_id: int, actor: User, data: Mapping[str, Any], now: datetime.datetime, confirm: WithBallot | None = None
 ) -> CastResult | None:
-    """A holder's first ballot of lines in one statement, or None: the general path's case.
-    With `confirm`, the ballot's receipt confirmation is queued in the same statement."""
+    """A holder's first ballot of lines in one transaction of two statements, or None: the
+    general path's case. With `confirm`, the ballot's receipt confirmation is queued in the
+    ballot's statement."""
     holder_key = data.get("holder")
     if holder_key is not None and type(holder_key) is not int:
         return None

@@ -123,7 +123,7 @@ _TOKEN_AND_KIND = token_select(
 def _lines_cast(poll_id: int, user: User, kind: str | None, lines: dict[str, dict[str, str]]) -> CastResult:
     """The ballot and its confirmation in one transaction, as the viewset casts them; but not one
     of ours: the form's service queues the confirmation with the ballot (a first ballot of lines
-    is then one statement, committed at once). A form that does not take it, only refuses a
+    is then one short transaction, committed at once). A form that does not take it, only refuses a
     ballot of lines today; were it to cast one, its confirmation would follow it here."""
     if kind is None:
         raise PollNotFound()  # as polls.kinds.ballot_cast answers an unknown poll or a draft

@@ -1,6 +1,6 @@
-"""The one-statement first ballot of lines (meetings/ballot_fastpath.py) and the general path
-(meetings.ballot_services._item_lines_cast_general) on the same cases, each in a meeting of its
-own with the same holders. Where the statement takes a ballot it leaves what the general path
+"""The fast first ballot of lines (meetings/ballot_fastpath.py: two statements, one transaction)
+and the general path (meetings.ballot_services._item_lines_cast_general) on the same cases,
+each in a meeting of its own with the same holders. Where the statement takes a ballot it leaves what the general path
 leaves: the ballot row, its lines, every running total (options, nominee tallies, shares voted,
 ballot count, the meeting's shares present and attendance), the audit link (payload, place in
 the chain and the root, receipt) and a recount and certification check that agree. Where it does
@@ -51,7 +51,7 @@ NOMINEES = [f"Nominee {n}" for n in range(1, 11)]
 @pytest.fixture(autouse=True)
 def _needs_postgres() -> None:
     if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: the one-statement first ballot is PostgreSQL's SQL")
+        pytest.skip("needs PostgreSQL: the fast first ballot is PostgreSQL's SQL")
     items_cache_clear()
 
 
@@ -213,7 +213,7 @@ def unknown_nominee(w: World) -> Attempt:
 @dataclass(frozen=True)
 class Case:
     setup: Callable[[World], Attempt]
-    taken: bool  # by the one statement
+    taken: bool  # by the fast path's statements
     refusal: type[PollError] | None  # the general path's
 
 
@@ -371,8 +371,9 @@ def test_the_one_statement_and_the_general_path_leave_the_same(name: str, users:
     assert verify_audit().startswith("Audit trail intact")
 
 
-def test_the_hook_takes_a_first_ballot_in_one_statement(users: dict[str, User]) -> None:
-    """Through item_lines_cast, a warm item: one read of the holder, then the one statement."""
+def test_the_hook_takes_a_first_ballot_in_two_statements(users: dict[str, User]) -> None:
+    """Through item_lines_cast, a warm item: one read of the holder, then the ballot's statement and
+    its totals' (each prepared once per connection, so the query log still shows their SQL)."""
     from django.test.utils import CaptureQueriesContext
 
     w = world(users)
@@ -382,7 +383,8 @@ def test_the_hook_takes_a_first_ballot_in_one_statement(users: dict[str, User]) 
     with CaptureQueriesContext(connection) as queries:
         result = item_lines_cast(poll_id=attempt.poll.pk, actor=attempt.actor, data=attempt.data)
     statements = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
-    assert len(statements) == 2, statements
+    assert len(statements) == 3, statements
+    assert "INSERT INTO" in statements[1] and "shares_present" in statements[2]
     assert result.created and Ballot.objects.filter(pk=result.ballot.pk, weight=70).exists()
     assert BallotLine.objects.filter(ballot_id=result.ballot.pk).count() == 10
 
