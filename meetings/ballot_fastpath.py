@@ -218,18 +218,20 @@ WITH poll AS (
     RETURNING id
 )
 SELECT id, (SELECT id FROM notified),
-    set_config('quorum.fast_ballot', id::text, true),
+    set_config('quorum.fast_ballot', %(hash)s, true),
     set_config('quorum.fast_arrived', coalesce((SELECT shares FROM arrived), 0)::text, true)
 FROM ballot
 """  # noqa: S608 - the models' tables and OPEN_NOW_SQL (the lifecycle's own names); values are parameters
 
 
 # Right after FIRST_LINES_BALLOT_SQL, in its transaction, and only if it inserted the ballot:
-# it said so in settings local to the transaction, so both can go in one round trip.
+# it said so in settings local to the transaction, so both can go in one round trip. The setting
+# is this attempt's own link hash: in a caller's transaction (a savepoint each) it outlives the
+# attempt, and a later attempt that inserts nothing must not find it and count again.
 FIRST_LINES_TOTALS_SQL = f"""
 WITH inserted AS (
     SELECT nullif(current_setting('quorum.fast_arrived', true), '')::bigint AS arrived
-    WHERE coalesce(current_setting('quorum.fast_ballot', true), '') <> ''
+    WHERE current_setting('quorum.fast_ballot', true) = %(hash)s
 ), chosen AS (
     UPDATE {Option._meta.db_table} o SET votes = o.votes + d.n, weight = o.weight + d.w
     FROM unnest(%(chosen_ids)s::bigint[], %(chosen_n)s::bigint[], %(chosen_w)s::bigint[]) AS d (id, n, w)

@@ -108,3 +108,18 @@ def test_behind_a_transaction_pooler_the_statements_run_in_turn_unprepared(
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_prepared_statements")
         assert cursor.fetchone()[0] == 0
+
+
+def test_in_a_callers_transaction_a_declined_attempt_moves_nothing(item: tuple[Poll, Any]) -> None:
+    """The first statement's word to the second lasts the caller's whole transaction: it is the
+    attempt's own, so a later attempt that inserts nothing does not count the ballot again."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    poll, ann = item
+    with transaction.atomic():
+        now = timezone.now()
+        assert first_lines_ballot(poll_id=poll.pk, actor=ann, data=votes(poll), now=now) is not None
+        assert first_lines_ballot(poll_id=poll.pk, actor=ann, data=votes(poll), now=now) is None
+        assert Poll.objects.get(pk=poll.pk).ballot_count == 1
+        assert ItemTerms.objects.get(poll=poll).shares_voted == 30
