@@ -51,60 +51,43 @@ CREATE TRIGGER meetings_holder_references_insert AFTER INSERT ON meetings_holder
     REFERENCING NEW TABLE AS new_holders FOR EACH STATEMENT EXECUTE FUNCTION meetings_holder_references_check();
 CREATE TRIGGER meetings_holder_references_update AFTER UPDATE ON meetings_holder
     REFERENCING NEW TABLE AS new_holders FOR EACH STATEMENT EXECUTE FUNCTION meetings_holder_references_check();
-
-CREATE FUNCTION meetings_register_holders_check() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    gone boolean;
-BEGIN
-    IF TG_OP = 'DELETE' THEN
-        gone := EXISTS (SELECT 1 FROM meetings_holder h WHERE h.register_id IN (SELECT id FROM old_registers));
-    ELSE
-        -- Only the ids that are gone: an update that keeps its ids (every update Django makes)
-        -- reads its own rows, never the table.
-        gone := EXISTS (
-            SELECT 1 FROM old_registers o
-            WHERE NOT EXISTS (SELECT 1 FROM new_registers n WHERE n.id = o.id)
-              AND EXISTS (SELECT 1 FROM meetings_holder h WHERE h.register_id = o.id)
-        );
-    END IF;
-    IF gone THEN
-        RAISE foreign_key_violation USING
-            MESSAGE = 'a register that holders still name was deleted or renumbered',
-            TABLE = 'meetings_registersnapshot';
-    END IF;
-    RETURN NULL;
-END $$;
-CREATE TRIGGER meetings_register_holders_delete AFTER DELETE ON meetings_registersnapshot
-    REFERENCING OLD TABLE AS old_registers FOR EACH STATEMENT EXECUTE FUNCTION meetings_register_holders_check();
-CREATE TRIGGER meetings_register_holders_update AFTER UPDATE ON meetings_registersnapshot
-    REFERENCING OLD TABLE AS old_registers NEW TABLE AS new_registers
-    FOR EACH STATEMENT EXECUTE FUNCTION meetings_register_holders_check();
-
-CREATE FUNCTION meetings_account_holders_check() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    gone boolean;
-BEGIN
-    IF TG_OP = 'DELETE' THEN
-        gone := EXISTS (SELECT 1 FROM meetings_holder h WHERE h.user_id IN (SELECT id FROM old_accounts));
-    ELSE
-        gone := EXISTS (
-            SELECT 1 FROM old_accounts o
-            WHERE NOT EXISTS (SELECT 1 FROM new_accounts n WHERE n.id = o.id)
-              AND EXISTS (SELECT 1 FROM meetings_holder h WHERE h.user_id = o.id)
-        );
-    END IF;
-    IF gone THEN
-        RAISE foreign_key_violation USING
-            MESSAGE = 'an account that holders still name was deleted or renumbered', TABLE = 'auth_user';
-    END IF;
-    RETURN NULL;
-END $$;
-CREATE TRIGGER meetings_account_holders_delete AFTER DELETE ON auth_user
-    REFERENCING OLD TABLE AS old_accounts FOR EACH STATEMENT EXECUTE FUNCTION meetings_account_holders_check();
-CREATE TRIGGER meetings_account_holders_update AFTER UPDATE ON auth_user
-    REFERENCING OLD TABLE AS old_accounts NEW TABLE AS new_accounts
-    FOR EACH STATEMENT EXECUTE FUNCTION meetings_account_holders_check();
 """
+
+
+def _still_named(*, name: str, table: str, column: str, what: str) -> str:
+    """A referenced table's trigger: deleting or renumbering a row that a holder names fails.
+    An update looks only at the ids it changed (none, for every update Django makes), never the
+    whole table."""
+    return f"""
+CREATE FUNCTION {name}_check() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    gone boolean;
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        gone := EXISTS (SELECT 1 FROM meetings_holder h WHERE h.{column} IN (SELECT id FROM old_rows));
+    ELSE
+        gone := EXISTS (
+            SELECT 1 FROM old_rows o
+            WHERE NOT EXISTS (SELECT 1 FROM new_rows n WHERE n.id = o.id)
+              AND EXISTS (SELECT 1 FROM meetings_holder h WHERE h.{column} = o.id)
+        );
+    END IF;
+    IF gone THEN
+        RAISE foreign_key_violation USING
+            MESSAGE = '{what} that holders still name was deleted or renumbered', TABLE = '{table}';
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER {name}_delete AFTER DELETE ON {table}
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION {name}_check();
+CREATE TRIGGER {name}_update AFTER UPDATE ON {table}
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {name}_check();
+"""  # noqa: S608 - our own table and column names
+
+
+REFERENCED_CHECKS = _still_named(
+    name="meetings_register_holders", table="meetings_registersnapshot", column="register_id", what="a register"
+) + _still_named(name="meetings_account_holders", table="auth_user", column="user_id", what="an account")
 
 DROP_CHECKS = """
 DROP TRIGGER meetings_account_holders_update ON auth_user;
@@ -141,6 +124,7 @@ def checks_by_statement(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor
         for (name,) in cursor.fetchall():
             cursor.execute(f'ALTER TABLE meetings_holder DROP CONSTRAINT "{name}"')
         cursor.execute(HOLDER_CHECK)
+        cursor.execute(REFERENCED_CHECKS)
 
 
 def foreign_keys_back(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:

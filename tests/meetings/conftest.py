@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from meetings.ballot_fastpath import items_cache_clear
 from meetings.ballot_models import BallotLine, ItemTerms, NomineeTally
 from meetings.models import Holder, Meeting
 from meetings.services import proxy_appoint
@@ -28,6 +30,15 @@ class Annual:
     meeting: Meeting
     users: dict[str, Any]
     holders: dict[str, Holder]
+
+
+@pytest.fixture
+def fast_ballot_on_postgres() -> None:
+    """For the fast first ballot's tests: its SQL is PostgreSQL's, and its per-process cache of
+    open items must not carry one test's items into the next."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: the fast first ballot is PostgreSQL's SQL")
+    items_cache_clear()
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from django.utils import timezone
 from core.models import AuditEvent, AuditHead, AuditRoot
 from meetings.attendance import attendance_check_in
 from meetings.attendance_models import Attendance
-from meetings.ballot_fastpath import first_lines_ballot, items_cache_clear
+from meetings.ballot_fastpath import first_lines_ballot
 from meetings.ballot_models import BallotLine, ItemTerms, NomineeTally
 from meetings.ballot_services import _item_lines_cast_general, item_lines_cast
 from meetings.models import Holder, Meeting
@@ -36,7 +36,7 @@ from polls.exceptions import InvalidVote, NotEligible, PollError, PollNotOpen
 from polls.models import Ballot, Option, Poll, PollStatus
 from tests.factories import make_annual_item, make_meeting, make_register, make_user
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+pytestmark = [pytest.mark.usefixtures("fast_ballot_on_postgres"), pytest.mark.postgres, pytest.mark.django_db]
 
 HOLDINGS: list[tuple[str, str, str, int | str]] = [
     ("H-ALICE", "Alice Minority", "alice@example.com", 30),
@@ -46,13 +46,6 @@ HOLDINGS: list[tuple[str, str, str, int | str]] = [
     ("H-ZERO", "Zero Fund", "zero@example.com", 0),
 ]
 NOMINEES = [f"Nominee {n}" for n in range(1, 11)]
-
-
-@pytest.fixture(autouse=True)
-def _needs_postgres() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: the fast first ballot is PostgreSQL's SQL")
-    items_cache_clear()
 
 
 @pytest.fixture

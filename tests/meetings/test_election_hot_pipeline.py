@@ -12,21 +12,18 @@ from django.db import DatabaseError, connection
 
 from core.models import Notification
 from meetings import ballot_fastpath
-from meetings.ballot_fastpath import first_lines_ballot, items_cache_clear
+from meetings.ballot_fastpath import first_lines_ballot
 from meetings.ballot_models import BallotLine, ItemTerms
 from meetings.models import Meeting
 from polls import receipt_mail
 from polls.models import Ballot, Option, Poll
 from tests.factories import make_annual_item, make_meeting, make_register, make_user
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _needs_postgres() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: the fast first ballot is PostgreSQL's SQL")
-    items_cache_clear()
+pytestmark = [
+    pytest.mark.usefixtures("fast_ballot_on_postgres"),
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+]
 
 
 @pytest.fixture
