@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from celery.contrib.django.task import DjangoTask
-from django.db import transaction
-from kombu.exceptions import OperationalError as BrokerUnavailable
 
-logger = logging.getLogger("quorum.tasks")
+from core.publish import publish_on_commit
 
 
 class QuorumTask(DjangoTask):
@@ -19,10 +16,4 @@ class QuorumTask(DjangoTask):
     the broker is back."""
 
     def delay_on_commit(self, *args: Any, **kwargs: Any) -> None:
-        def enqueue() -> None:
-            try:
-                self.delay(*args, **kwargs)
-            except (BrokerUnavailable, OSError) as error:
-                logger.warning("could not enqueue %s%s (%s); the sweep will pick it up", self.name, args, error)
-
-        transaction.on_commit(enqueue)
+        publish_on_commit(lambda: self.delay(*args, **kwargs), self.name, args)

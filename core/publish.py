@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -103,19 +104,23 @@ def send_notification_publish(notification_id: int) -> None:
         raise
 
 
-def send_notification_on_commit(notification_id: int) -> None:
-    """send_notification.delay_on_commit (config.tasks.QuorumTask), published as above: once the
-    transaction commits (at once outside one); a broker that cannot be reached is logged, not
-    raised into the committed change, and the sweep sends the row."""
+def publish_on_commit(publish: Callable[[], object], name: str, args: tuple[Any, ...]) -> None:
+    """Run `publish` (the enqueue of task `name` with `args`) once the transaction commits, at
+    once outside one; a broker that cannot be reached is logged, not raised into the committed
+    change."""
 
     def enqueue() -> None:
         try:
-            send_notification_publish(notification_id)
+            publish()
         except (BrokerUnavailable, OSError) as error:
-            logger.warning(
-                "could not enqueue core.tasks.send_notification(%s,) (%s); the sweep will pick it up",
-                notification_id,
-                error,
-            )
+            logger.warning("could not enqueue %s%s (%s); the sweep will pick it up", name, args, error)
 
     transaction.on_commit(enqueue)
+
+
+def send_notification_on_commit(notification_id: int) -> None:
+    """send_notification.delay_on_commit (config.tasks.QuorumTask), published as above: once the
+    transaction commits, a broker that cannot be reached logged, and the sweep sends the row."""
+    publish_on_commit(
+        lambda: send_notification_publish(notification_id), "core.tasks.send_notification", (notification_id,)
+    )
