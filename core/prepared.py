@@ -13,12 +13,13 @@ every ballot (bench.election_profile: its backend's CPU per ballot)."""
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager, nullcontext
+from functools import cache
 from typing import Any
 
 import psycopg
-from django.db import DEFAULT_DB_ALIAS, connections, router
+from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Model
@@ -81,6 +82,35 @@ def prepared_cursor(database: BaseDatabaseWrapper) -> Iterator[CursorWrapper]:
     # Django's own wrapper around it: its error classes, query log and execute wrappers.
     with database._prepare_cursor(_PreparingCursor(raw)) as cursor:  # type: ignore[attr-defined]
         yield cursor
+
+
+def array_literal(values: Iterable[int | str]) -> str:
+    """An array's text form, to cast in the statement (`%(ids)s::bigint[]`): psycopg's dumping of
+    a list (finding its element type, then each element) cost more than the rest of a ballot's
+    parameters together (cProfile). Only for integers and plain words, which need no quoting."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
+@cache
+def _pipeline_supported() -> bool:
+    return psycopg.Pipeline.is_supported()  # the libpq's version: fixed for the process
+
+
+def first_row_of_two(database: BaseDatabaseWrapper, first: str, second: str, params: Mapping[str, Any]) -> Any:
+    """`first`'s first row (or None) after `first` then `second` ran as one transaction, both
+    prepared, in one round trip where that is possible: psycopg's pipeline, outside a transaction,
+    has the server run what comes before its Sync as one implicit transaction, both or neither.
+    Else one after the other in a transaction. In a caller's transaction, a savepoint, so a
+    refusal leaves it usable. `second` learns from `first` through settings local to the
+    transaction (set_config(..., true)), as nothing else passes between them in one trip."""
+    pipelined = can_prepare(database) and _pipeline_supported()
+    atomic = transaction.atomic(using=database.alias) if database.in_atomic_block or not pipelined else nullcontext()
+    with atomic, prepared_cursor(database) as leading, prepared_cursor(database) as following:
+        batch = database.connection.pipeline() if pipelined else nullcontext()
+        with database.wrap_database_errors, batch:
+            leading.execute(first, params)
+            following.execute(second, params)
+            return leading.fetchone()
 
 
 class PreparedSelect:

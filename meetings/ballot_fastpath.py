@@ -28,19 +28,17 @@ from __future__ import annotations
 import datetime
 import json
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
-from contextlib import nullcontext
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import psycopg
 from django.contrib.auth.models import User
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection
 from django.utils import timezone
 
 from core.audit import ROOT_WORDS, current_key, link_prepare
 from core.models import AuditEvent, AuditHead, AuditRoot, Notification
-from core.prepared import can_prepare, prepared_cursor
+from core.prepared import array_literal, first_row_of_two, prepared_cursor
 from core.publish import send_notification_on_commit
 from meetings import ballot_rules
 from meetings.attendance_models import Attendance, AttendanceSource
@@ -145,18 +143,11 @@ def own_holder(*, item: OpenItem, actor: User, holder_id: int | None) -> tuple[i
     return int(holder), int(shares)
 
 
-def _literal(values: Iterable[int | str]) -> str:
-    """An array's text form, cast in the statement: psycopg's dumping of a list (finding its
-    element type, then each element) cost more than the rest of the parameters together
-    (cProfile). Only integers and LineChoice's values (plain lowercase words) come here."""
-    return "{" + ",".join(map(str, values)) + "}"
-
-
 def _arrays(rows: Mapping[int, list[int]], width: int) -> dict[str, str]:
     items = sorted(rows.items())
     return {
-        "ids": _literal(option for option, _ in items),
-        **{f"v{i}": _literal(row[i] for _, row in items) for i in range(width)},
+        "ids": array_literal(option for option, _ in items),
+        **{f"v{i}": array_literal(row[i] for _, row in items) for i in range(width)},
     }
 
 
@@ -277,32 +268,12 @@ def _lines(*, item: OpenItem, shares: int, data: Mapping[str, Any]) -> tuple[dic
     return lines, weight
 
 
-def _first_ballot(params: Mapping[str, Any]) -> tuple[int, int | None] | None:
-    """(ballot id, new confirmation id) when the ballot was inserted and its totals moved, else
-    None. Both statements in one round trip where they are prepared (psycopg's pipeline: outside
-    a transaction, the server runs what comes before its Sync as one implicit transaction, both
-    or neither), else one after the other in a transaction."""
-    pipelined = _pipelined()
-    # A savepoint when the caller has a transaction, so a refusal leaves it usable.
-    atomic = transaction.atomic() if connection.in_atomic_block or not pipelined else nullcontext()
-    with atomic, prepared_cursor(connection) as ballot, prepared_cursor(connection) as totals:
-        batch = connection.connection.pipeline() if pipelined else nullcontext()
-        with connection.wrap_database_errors, batch:
-            ballot.execute(FIRST_LINES_BALLOT_SQL, params)
-            totals.execute(FIRST_LINES_TOTALS_SQL, params)
-            row = ballot.fetchone()
-    return (int(row[0]), row[1]) if row else None
-
-
-def _pipelined() -> bool:
-    return can_prepare(connection) and psycopg.Pipeline.is_supported()
-
-
 def _run(params: Mapping[str, Any]) -> tuple[int, int | None] | None:
     try:
-        return _first_ballot(params)
+        row = first_row_of_two(connection, FIRST_LINES_BALLOT_SQL, FIRST_LINES_TOTALS_SQL, params)
     except IntegrityError:
         return None  # a racing link, every root shard busy: the general path sorts it out
+    return (int(row[0]), row[1]) if row else None
 
 
 def _confirmation(confirm: WithBallot | None, link_hash: str) -> dict[str, Any]:
@@ -362,7 +333,7 @@ def first_lines_ballot(
     chosen_arrays, tallied_arrays = _arrays(chosen, 2), _arrays(tallied, 4)
     params: dict[str, Any] = {
         "poll": poll_id,
-        "kinds": _literal(_line_kinds()),
+        "kinds": array_literal(_line_kinds()),
         "now": now,
         "meeting": item.meeting_id,
         "register": item.register_id,
@@ -377,9 +348,9 @@ def first_lines_ballot(
         "hash": link.hash,
         "key_id": current_key()[0],
         "source": str(AttendanceSource.BALLOT),
-        "line_options": _literal(option for (option, _choice), _n in ordered),
-        "line_choices": _literal(str(choice) for (_option, choice), _n in ordered),
-        "line_shares": _literal(n for _line, n in ordered),
+        "line_options": array_literal(option for (option, _choice), _n in ordered),
+        "line_choices": array_literal(str(choice) for (_option, choice), _n in ordered),
+        "line_shares": array_literal(n for _line, n in ordered),
         "chosen_ids": chosen_arrays["ids"],
         "chosen_n": chosen_arrays["v0"],
         "chosen_w": chosen_arrays["v1"],

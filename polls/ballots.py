@@ -127,15 +127,15 @@ def ballot_cast(*, poll_id: int, actor: User, option_id: int, now: datetime.date
     decides whether this is a first ballot; the running totals and the audit link move in the
     same transaction.
 
-    On PostgreSQL a first ballot, the common case, is one statement; anything else (a change,
+    On PostgreSQL a first ballot, the common case, is one round trip; anything else (a change,
     a refusal to explain, a voter whose audit chain already exists) takes the general path."""
     now = now or timezone.now()
     if not actor.is_authenticated or not actor.is_active:
         raise NotEligible(_("Log in to vote."))
     if connection.vendor == "postgresql":
-        from polls.fastpath import first_ballot_in_one_statement  # it builds on this module
+        from polls.fastpath import first_ballot_in_one_trip  # it builds on this module
 
-        first = first_ballot_in_one_statement(poll_id=poll_id, actor=actor, option_id=option_id, now=now)
+        first = first_ballot_in_one_trip(poll_id=poll_id, actor=actor, option_id=option_id, now=now)
         if first is not None:
             return first
     return _ballot_cast_general(poll_id=poll_id, actor=actor, option_id=option_id, now=now)
@@ -161,8 +161,10 @@ def _ballot_cast_general(*, poll_id: int, actor: User, option_id: int, now: date
         Ballot.objects.filter(poll_id=poll.pk, voter_id=actor.pk, holder__isnull=True),
     )
     if isinstance(existing, Created):
-        _move_totals(add_to=option.pk, take_from=None, weight=1)
+        # The trail's root shard before the counter row, as the fast path and a withdrawal take
+        # them: two ballots never wait for each other's rows in opposite orders.
         link_hash = _audit_ballot(poll, existing.ballot, actor, "ballot_cast")
+        _move_totals(add_to=option.pk, take_from=None, weight=1)
         return CastResult(ballot=existing.ballot, created=True, changed=False, link_hash=link_hash)
     ballot = existing
     if not poll.allow_change:
@@ -177,8 +179,8 @@ def _ballot_cast_general(*, poll_id: int, actor: User, option_id: int, now: date
         # A fresh key, so this link's commitment cannot be matched with the previous one's.
         ballot.salt = secrecy.new_salt()
     ballot.save(update_fields=["option", "salt", "updated_at"])
-    _move_totals(add_to=option.pk, take_from=previous, weight=ballot.weight)
     link_hash = _audit_ballot(poll, ballot, actor, "ballot_changed")
+    _move_totals(add_to=option.pk, take_from=previous, weight=ballot.weight)
     return CastResult(ballot=ballot, created=False, changed=True, link_hash=link_hash)
 
 

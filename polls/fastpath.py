@@ -1,4 +1,4 @@
-"""The first ballot of a public poll in one SQL statement (PostgreSQL). It must do exactly
+"""The first ballot of a public poll in one round trip (PostgreSQL). It must do exactly
 what the general path in polls/ballots.py does for the same case; tests/polls/test_fastpath.py
 runs both on the same cases."""
 
@@ -10,22 +10,31 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection
 
 from core.audit import ROOT_WORDS, current_key, link_prepare
+from core.prepared import array_literal, first_row_of_two
 from polls import kinds, lifecycle, secrecy
 from polls.ballots import CastResult
 from polls.models import Ballot
 
-# One statement, so one round trip and no explicit transaction (a single statement is atomic
-# on its own): the poll is read under the same key-share lock as the general path (so a close
-# waits for it), the option must belong to that poll, the unique index decides whether this is
-# a first ballot, and the counter, the audit chain's first link, its head and its share of the
-# root (folded into a shard no one else holds; polls/audit.py) are written only if the ballot
-# was. With every root shard busy the link gets no place (NULL), the statement fails and the
-# general path waits for one. A voter whose chain already has links (they withdrew before) is
-# left to the general path, which appends. Whether the poll is open now is OPEN_NOW_SQL, made
-# from the lifecycle table as Poll.effective_status is.
+# Two statements in one round trip and one transaction (core.prepared.first_row_of_two), each
+# prepared once per connection. The first: the poll is read under the same key-share lock as
+# the general path (so a close waits for it), the option must belong to that poll, the unique
+# index decides whether this is a first ballot, and the audit chain's first link, its head and
+# its share of the root (folded into a shard no one else holds; core/audit.py) are written only
+# if the ballot was. With every root shard busy the link gets no place (NULL), the statement
+# fails and the general path waits for one. A voter whose chain already has links (they withdrew
+# before) is left to the general path, which appends. Whether the poll is open now is
+# OPEN_NOW_SQL, made from the lifecycle table as Poll.effective_status is. The second moves the
+# option's counter, only if the first inserted the ballot (it says so with this attempt's salt,
+# random each time, in a setting local to the transaction).
+#
+# Why the counter is not in the first: every voter of an option updates its row, and PostgreSQL
+# re-checks a row another transaction updated since the statement began (EvalPlanQual) by
+# setting up every clause of the statement again; in the short second statement that costs
+# little (meetings/ballot_fastpath.py measured it for the election ballot). Like the general
+# path, the trail's root shard is taken before the counter row.
 
 
 def window_sql(conditions: Iterable[lifecycle.WindowCondition], *, now: str = "%(now)s") -> str:
@@ -48,25 +57,23 @@ OPEN_NOW_SQL = window_sql(lifecycle.effective_status_conditions(lifecycle.Status
 FIRST_BALLOT_SQL = f"""
 WITH poll AS (
     SELECT id, secret FROM polls_poll
-    WHERE id = %(poll)s AND kind = ANY(%(kinds)s)
+    WHERE id = %(poll)s::bigint AND kind = ANY(%(kinds)s::text[])
       AND {OPEN_NOW_SQL}
     FOR KEY SHARE
 ), chosen AS (
     SELECT o.id, poll.secret FROM polls_option o JOIN poll ON o.poll_id = poll.id
-    WHERE o.id = %(option)s AND NOT EXISTS (SELECT 1 FROM core_audithead WHERE stream = %(stream)s)
+    WHERE o.id = %(option)s::bigint AND NOT EXISTS (SELECT 1 FROM core_audithead WHERE stream = %(stream)s::text)
 ), ballot AS (
     INSERT INTO polls_ballot (poll_id, voter_id, option_id, weight, salt, cast_at, updated_at)
-    SELECT %(poll)s, %(voter)s, chosen.id, 1, CASE WHEN chosen.secret THEN %(salt)s ELSE '' END, %(now)s, %(now)s
+    SELECT %(poll)s::bigint, %(voter)s::bigint, chosen.id, 1, CASE WHEN chosen.secret THEN %(salt)s::text ELSE '' END,
+        %(now)s, %(now)s
     FROM chosen
     ON CONFLICT (poll_id, voter_id) WHERE holder_id IS NULL DO NOTHING
     RETURNING id, salt
-), counter AS (
-    UPDATE polls_option SET votes = votes + 1, weight = weight + 1
-    WHERE id = %(option)s AND EXISTS (SELECT 1 FROM ballot)
 ), link_content AS (
     SELECT v.* FROM ballot JOIN (VALUES
-        (false, %(payload)s::jsonb, %(hash)s, %(c0)s::bigint, %(c1)s::bigint, %(c2)s::bigint, %(c3)s::bigint),
-        (true, %(secret_payload)s::jsonb, %(secret_hash)s, %(s0)s::bigint, %(s1)s::bigint, %(s2)s::bigint,
+        (false, %(payload)s::jsonb, %(hash)s::text, %(c0)s::bigint, %(c1)s::bigint, %(c2)s::bigint, %(c3)s::bigint),
+        (true, %(secret_payload)s::jsonb, %(secret_hash)s::text, %(s0)s::bigint, %(s1)s::bigint, %(s2)s::bigint,
             %(s3)s::bigint)
     ) AS v (secret, payload, hash, c0, c1, c2, c3) ON v.secret = (ballot.salt <> '')
 ), root AS (
@@ -77,19 +84,22 @@ WITH poll AS (
 ), link AS (
     INSERT INTO core_auditevent
         (stream, seq, action, actor_id, actor_name, at, payload, prev_hash, key_id, hash, root_shard, root_n)
-    SELECT %(stream)s, 1, 'ballot_cast', %(voter)s, %(name)s, %(now)s, l.payload, '', %(key_id)s, l.hash,
-        root.shard, root.n
+    SELECT %(stream)s::text, 1, 'ballot_cast', %(voter)s::bigint, %(name)s::text, %(now)s, l.payload, '',
+        %(key_id)s::text, l.hash, root.shard, root.n
     FROM link_content l LEFT JOIN root ON true
 ), head AS (
-    INSERT INTO core_audithead (stream, seq, hash) SELECT %(stream)s, 1, hash FROM link_content
+    INSERT INTO core_audithead (stream, seq, hash) SELECT %(stream)s::text, 1, hash FROM link_content
 )
-SELECT id, salt FROM ballot
+SELECT id, salt, set_config('quorum.fast_ballot', %(salt)s::text, true) FROM ballot
 """  # noqa: S608 - OPEN_NOW_SQL holds the lifecycle's own status values and column names
 
+FIRST_BALLOT_COUNTER_SQL = """
+UPDATE polls_option SET votes = votes + 1, weight = weight + 1
+WHERE id = %(option)s::bigint AND current_setting('quorum.fast_ballot', true) = %(salt)s::text
+"""
 
-def first_ballot_in_one_statement(
-    *, poll_id: int, actor: User, option_id: int, now: datetime.datetime
-) -> CastResult | None:
+
+def first_ballot_in_one_trip(*, poll_id: int, actor: User, option_id: int, now: datetime.datetime) -> CastResult | None:
     stream = f"ballot:{poll_id}:voter:{actor.pk}"
     # Whether the poll is secret is read by the statement itself; both links are prepared.
     salt = secrecy.new_salt()
@@ -112,7 +122,7 @@ def first_ballot_in_one_statement(
     )
     params: dict[str, Any] = {
         "poll": poll_id,
-        "kinds": kinds.kinds_where(lambda form: form.option_ballots),  # whose ballot names one option
+        "kinds": array_literal(kinds.kinds_where(lambda form: form.option_ballots)),  # whose ballot names one option
         "option": option_id,
         "voter": actor.pk,
         "now": now,
@@ -128,18 +138,8 @@ def first_ballot_in_one_statement(
         **{f"s{i}": secret_link.share[i] for i in range(ROOT_WORDS)},
     }
 
-    def run() -> tuple[int, str] | None:
-        with connection.cursor() as cursor:
-            cursor.execute(FIRST_BALLOT_SQL, params)
-            row = cursor.fetchone()
-        return (row[0], row[1]) if row else None
-
     try:
-        if connection.in_atomic_block:
-            with transaction.atomic():  # a savepoint, so a refusal leaves the caller's transaction usable
-                inserted = run()
-        else:
-            inserted = run()
+        inserted = first_row_of_two(connection, FIRST_BALLOT_SQL, FIRST_BALLOT_COUNTER_SQL, params)
     except IntegrityError:
         return None  # e.g. a link raced into the chain: the general path sorts it out
     if inserted is None:

@@ -13,7 +13,7 @@ from core.models import AuditEvent
 from meetings.services import item_ballot_cast, proxy_appoint
 from polls import certification, services
 from polls.ballots import ballot_cast
-from polls.fastpath import first_ballot_in_one_statement
+from polls.fastpath import first_ballot_in_one_trip
 from polls.models import PollStatus
 from polls.trail_verify import audit_verify
 from tests.factories import make_poll, make_secretary
@@ -135,7 +135,7 @@ def test_twenty_voters_at_once_take_the_one_statement_path_and_leave_a_verifiabl
     def vote(index: int) -> Any:
         try:
             barrier.wait(timeout=30)
-            return first_ballot_in_one_statement(
+            return first_ballot_in_one_trip(
                 poll_id=poll.pk, actor=voters[index], option_id=option_id(poll, "Yes"), now=timezone.now()
             )
         finally:

@@ -21,7 +21,7 @@ from core.models import AuditEvent, AuditHead, AuditRoot
 from polls import secrecy
 from polls.ballots import CastResult, _ballot_cast_general, ballot_cast, ballot_withdraw
 from polls.exceptions import InvalidOption, PollError, PollNotFound, PollNotOpen
-from polls.fastpath import first_ballot_in_one_statement
+from polls.fastpath import first_ballot_in_one_trip
 from polls.models import Ballot, Option, Poll, PollStatus
 from tests.factories import make_poll, make_user
 
@@ -101,7 +101,7 @@ def withdrew_before(now: datetime.datetime) -> Attempt:
 @dataclass(frozen=True)
 class Case:
     setup: Callable[[datetime.datetime], Attempt]
-    taken: bool  # by the one statement
+    taken: bool  # by the fast path
     refusal: type[PollError] | None  # the general path's
 
 
@@ -163,7 +163,7 @@ def test_the_one_statement_and_the_general_path_leave_the_same(name: str) -> Non
     case, now = CASES[name], timezone.now()
     fast, general = case.setup(now), case.setup(now)
     before = written()
-    taken = first_ballot_in_one_statement(poll_id=fast.poll.pk, actor=fast.voter, option_id=fast.option_id, now=now)
+    taken = first_ballot_in_one_trip(poll_id=fast.poll.pk, actor=fast.voter, option_id=fast.option_id, now=now)
     assert (taken is not None) is case.taken
     if taken is None:
         assert written() == before
