@@ -1,0 +1,47 @@
+"""The holder's single-column index on its register goes: the two composite indexes that lead
+with the register ((register, account), unique, and (register, user)) answer every query by
+register, and the statement-level reference check (0008) asks only whether one exists. One index
+fewer to build on every holder a register import writes (a million of them in bench/)."""
+
+from django.db import migrations, models
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
+
+
+def _index_name(schema_editor: BaseDatabaseSchemaEditor) -> str:
+    # The name Django gave the foreign key's index (the same on every backend).
+    return schema_editor._create_index_name("meetings_holder", ["register_id"], suffix="")
+
+
+def drop_index(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
+    schema_editor.execute(f"DROP INDEX IF EXISTS {schema_editor.quote_name(_index_name(schema_editor))}")
+
+
+def restore_index(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
+    name = schema_editor.quote_name(_index_name(schema_editor))
+    schema_editor.execute(f"CREATE INDEX {name} ON meetings_holder (register_id)")
+
+
+class Migration(migrations.Migration):
+    dependencies = [("meetings", "0008_holder_references_by_statement")]
+
+    operations = [
+        # State and database apart: on SQLite an altered field rebuilds the table, which would
+        # also drop the foreign keys 0008 left there.
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name="holder",
+                    name="register",
+                    field=models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=models.deletion.CASCADE,
+                        related_name="holders",
+                        to="meetings.registersnapshot",
+                    ),
+                ),
+            ],
+            database_operations=[migrations.RunPython(drop_index, restore_index)],
+        ),
+    ]
