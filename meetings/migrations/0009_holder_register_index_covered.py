@@ -7,19 +7,16 @@ from django.db import migrations, models
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.state import StateApps
 
-
-def _index_name(schema_editor: BaseDatabaseSchemaEditor) -> str:
-    # The name Django gave the foreign key's index (the same on every backend).
-    return schema_editor._create_index_name("meetings_holder", ["register_id"], suffix="")
+# The name Django gave the foreign key's index in 0001 (the same on every backend).
+INDEX = "meetings_holder_register_id_e9c47a97"
 
 
 def drop_index(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-    schema_editor.execute(f"DROP INDEX IF EXISTS {schema_editor.quote_name(_index_name(schema_editor))}")
+    schema_editor.execute(f"DROP INDEX IF EXISTS {schema_editor.quote_name(INDEX)}")
 
 
 def restore_index(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-    name = schema_editor.quote_name(_index_name(schema_editor))
-    schema_editor.execute(f"CREATE INDEX {name} ON meetings_holder (register_id)")
+    schema_editor.execute(f"CREATE INDEX {schema_editor.quote_name(INDEX)} ON meetings_holder (register_id)")
 
 
 class Migration(migrations.Migration):
