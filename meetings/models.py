@@ -55,10 +55,9 @@ class RegisterSnapshot(models.Model):
 
 class Holder(models.Model):
     # Both references are checked on PostgreSQL by statement-level triggers (migration 0008), not by
-    # foreign keys that check a million-holder import row by row at commit. No index of its own:
-    # the composite indexes below lead with it (migration 0009).
+    # foreign keys that check a million-holder import row by row at commit.
     register = models.ForeignKey(
-        RegisterSnapshot, on_delete=models.CASCADE, related_name="holders", db_constraint=False, db_index=False
+        RegisterSnapshot, on_delete=models.CASCADE, related_name="holders", db_constraint=False
     )
     account = SingleLineCharField(max_length=64, help_text="The transfer agent's account id.")
     name = SingleLineCharField(max_length=200)
