@@ -97,12 +97,13 @@ def _pipeline_supported() -> bool:
 
 
 def first_row_of_two(database: BaseDatabaseWrapper, first: str, second: str, params: Mapping[str, Any]) -> Any:
-    """`first`'s first row (or None) after `first` then `second` ran as one transaction, both
-    prepared, in one round trip where that is possible: psycopg's pipeline, outside a transaction,
-    has the server run what comes before its Sync as one implicit transaction, both or neither.
-    Else one after the other in a transaction. In a caller's transaction, a savepoint, so a
-    refusal leaves it usable. `second` learns from `first` through settings local to the
-    transaction (set_config(..., true)), as nothing else passes between them in one trip."""
+    """`first`'s first row (or None) after `first` then `second` ran as one transaction. Where
+    statements may be prepared (prepared_cursor), both are, and go in one round trip: psycopg's
+    pipeline, outside a transaction, has the server run what comes before its Sync as one
+    implicit transaction, both or neither. Else one after the other in a transaction. In a
+    caller's transaction, a savepoint, so a refusal leaves it usable. `second` learns from
+    `first` through settings local to the transaction (set_config(..., true)), as nothing else
+    passes between them in one trip."""
     pipelined = can_prepare(database) and _pipeline_supported()
     atomic = transaction.atomic(using=database.alias) if database.in_atomic_block or not pipelined else nullcontext()
     with atomic, prepared_cursor(database) as leading, prepared_cursor(database) as following:
