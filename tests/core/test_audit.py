@@ -117,7 +117,7 @@ def test_verify_audit_catches_two_rows_swapped() -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_twenty_voters_at_once_take_the_one_statement_path_and_leave_a_verifiable_trail() -> None:
+def test_twenty_voters_at_once_take_the_fast_path_and_leave_a_verifiable_trail() -> None:
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
