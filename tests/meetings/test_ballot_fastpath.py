@@ -335,7 +335,7 @@ def verify_audit() -> str:
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_the_one_statement_and_the_general_path_leave_the_same(name: str, users: dict[str, User]) -> None:
+def test_the_fast_path_and_the_general_path_leave_the_same(name: str, users: dict[str, User]) -> None:
     case = CASES[name]
     fast, general = case.setup(world(users)), case.setup(world(users))
     now = timezone.now()

@@ -159,7 +159,7 @@ def outcome(attempt: Attempt, result: CastResult) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_the_one_statement_and_the_general_path_leave_the_same(name: str) -> None:
+def test_the_fast_path_and_the_general_path_leave_the_same(name: str) -> None:
     case, now = CASES[name], timezone.now()
     fast, general = case.setup(now), case.setup(now)
     before = written()
