@@ -127,7 +127,7 @@ def test_twenty_voters_at_once_take_the_fast_path_and_leave_a_verifiable_trail()
     from tests.factories import make_user
 
     if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: the one-statement path and SKIP LOCKED shards are PostgreSQL's")
+        pytest.skip("needs PostgreSQL: the fast path and SKIP LOCKED shards are PostgreSQL's")
     poll = make_poll(secret=False)
     voters = [make_user() for _ in range(20)]
     barrier = threading.Barrier(len(voters))

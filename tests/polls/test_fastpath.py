@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection
 from django.db.models import Max, Sum
 from django.utils import timezone
 
@@ -25,13 +24,7 @@ from polls.fastpath import first_ballot_in_one_trip
 from polls.models import Ballot, Option, Poll, PollStatus
 from tests.factories import make_poll, make_user
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
-
-
-@pytest.fixture(autouse=True)
-def _needs_postgres() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: the one-statement first ballot is PostgreSQL's SQL")
+pytestmark = [pytest.mark.usefixtures("fast_ballot_on_postgres"), pytest.mark.postgres, pytest.mark.django_db]
 
 
 @dataclass(frozen=True)

@@ -17,13 +17,11 @@ from polls.fastpath import first_ballot_in_one_trip
 from polls.models import Ballot, Option, Poll
 from tests.factories import make_poll, make_user
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: the fast first ballot is PostgreSQL's SQL")
+pytestmark = [
+    pytest.mark.usefixtures("fast_ballot_on_postgres"),
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+]
 
 
 @pytest.fixture
