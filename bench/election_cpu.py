@@ -19,9 +19,11 @@ from pathlib import Path
 
 from bench.ab import query, vote
 from bench.election_ab import fresh_items
-from bench.run import OUT, THREADS, start_gunicorn
+from bench.run import DB_NAME, OUT, THREADS, start_gunicorn
 
 TICK = os.sysconf("SC_CLK_TCK")
+# Every backend of the bench database; listed again after a run, for the connections it opened.
+BACKENDS = f"postgres: .* {DB_NAME}"
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -41,7 +43,7 @@ def pids(pattern: str) -> list[int]:
 
 
 def measure(label: str, run: Callable[[], dict[str, float]]) -> None:
-    servers, backends = pids("gunicorn config.wsgi"), pids("postgres: .* quorum_bench")
+    servers, backends = pids("gunicorn config.wsgi"), pids(BACKENDS)
     server_start, backend_start = cpu_seconds(servers), cpu_seconds(backends)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.time()
@@ -49,7 +51,7 @@ def measure(label: str, run: Callable[[], dict[str, float]]) -> None:
     wall = time.time() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     server = cpu_seconds(servers) - server_start
-    backend = cpu_seconds(pids("postgres: .* quorum_bench")) - backend_start
+    backend = cpu_seconds(pids(BACKENDS)) - backend_start
     wrk = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
     per = 1000 / max(result["requests"], 1)
     print(
