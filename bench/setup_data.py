@@ -44,11 +44,12 @@ def make_accounts() -> tuple[int, int]:
         first, last = cursor.fetchone()
     # Tokens for the API voters: the last TOKENS accounts, so the bare view's voters never clash.
     # The key is derived from the id (bench.run derives it again); the table holds its digest and
-    # the stamp of the account's password, as core.services.api_token_issue would store them.
+    # the stamp of the account's password, as core.services.api_token_issue would store them for
+    # a shareholder: issued without a code, so each request asks whether the account needs one.
     sql(
         "INSERT INTO core_apitoken (digest, password_stamp, otp_verified, created_at, expires_at, user_id) "
         "SELECT encode(sha256(substr(encode(sha256(('bench-' || id)::bytea), 'hex'), 1, 40)::bytea), 'hex'), "
-        "encode(sha256(password::bytea), 'hex'), true, now(), now() + interval '30 days', id "
+        "encode(sha256(password::bytea), 'hex'), false, now(), now() + interval '30 days', id "
         "FROM auth_user WHERE id > %s",
         [last - TOKENS],
     )

@@ -13,7 +13,7 @@ every ballot (bench.election_profile: its backend's CPU per ballot)."""
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from functools import cache
 from typing import Any
@@ -118,9 +118,12 @@ class PreparedSelect:
     """`SELECT <every concrete column of each model>[, <extra>] <tail>`, with each model under its
     alias. `extra` is more columns in SQL (a scalar subquery, say), returned as the driver reads
     them after the instances; its placeholders' values come first in `rows`' parameters. It lets
-    a request that needs one more value have it in the same round trip."""
+    a request that needs one more value have it in the same round trip. A callable `extra` is
+    asked on first use, for columns known only once every app is ready."""
 
-    def __init__(self, models: list[tuple[type[Model], str]], tail: str, *, extra: str = "") -> None:
+    def __init__(
+        self, models: list[tuple[type[Model], str]], tail: str, *, extra: str | Callable[[], str] = ""
+    ) -> None:
         self.models = models
         self.tail = tail
         self.extra = extra
@@ -142,8 +145,9 @@ class PreparedSelect:
             self.fields.append(fields)
             self.converters.append(converters)
         tables = {model._meta.model_name or "": quote(model._meta.db_table) for model, _alias in self.models}
-        if self.extra:
-            selected.append(self.extra.format(**tables))
+        extra = self.extra() if callable(self.extra) else self.extra
+        if extra:
+            selected.append(extra.format(**tables))
         self.sql = f"SELECT {', '.join(selected)} " + self.tail.format(**tables)
 
     def rows(self, params: list[Any], *, read_as: type[Model]) -> list[list[Any]]:

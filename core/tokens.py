@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 
-from core.mfa import mfa_required
+from core.mfa import mfa_required, mfa_required_known, requirement_sql
 from core.models import ApiToken
 from core.prepared import PreparedSelect
 
@@ -20,9 +20,15 @@ _ACCOUNT_JOIN = "FROM {apitoken} t JOIN {user} u ON u.id = t.user_id WHERE t.dig
 
 
 def token_select(*, extra: str = "") -> PreparedSelect:
-    """The token and its account in one query built once, with `extra` columns (core.prepared):
-    a caller that needs one more value per request reads it in the same round trip."""
-    return PreparedSelect([(ApiToken, "t"), (get_user_model(), "u")], _ACCOUNT_JOIN, extra=extra)
+    """The token, its account and whether the account must prove a second factor, in one query
+    built once (on first use, when every app has registered its requirement), with `extra`
+    columns (core.prepared): a caller that needs one more value per request reads it in the same
+    round trip."""
+    return PreparedSelect(
+        [(ApiToken, "t"), (get_user_model(), "u")],
+        _ACCOUNT_JOIN,
+        extra=lambda: ", ".join(filter(None, [requirement_sql(), extra])),
+    )
 
 
 # Every API request looks its token up.
@@ -36,8 +42,9 @@ def credentials_with(key: str, select: PreparedSelect, extra_params: list[Any]) 
     token = cast(ApiToken, found[0][0]) if found else None
     if token is not None:
         token.user = cast(Any, found[0][1])  # as select_related("user") would leave it
+        mfa_required_known(token.user, required=bool(found[0][2]))
     live = _live(token)
-    return live.user, live, found[0][2:]
+    return live.user, live, found[0][3:]
 
 
 def _live(token: ApiToken | None) -> ApiToken:
