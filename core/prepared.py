@@ -128,22 +128,31 @@ class PreparedSelect:
         self.tail = tail
         self.extra = extra
         self.sql = ""
-        self.fields: list[list[Field]] = []
-        self.converters: list[list[list[Any]]] = []
+        self.names: list[list[str]] = []
+        self.converted: list[list[tuple[int, Col, list[Any]]]] = []
 
     def _prepare(self, using: str) -> None:
         database = connections[using]
         quote = database.ops.quote_name
         selected = []
         for model, alias in self.models:
-            fields, converters = [], []
+            fields: list[Field] = []
+            converters: list[list[Any]] = []
             for field in model._meta.concrete_fields:
                 column = field.get_col(alias)
                 fields.append((field.attname, column))
                 converters.append(database.ops.get_db_converters(column) + column.get_db_converters(database))
                 selected.append(f"{alias}.{quote(field.column)}")
-            self.fields.append(fields)
-            self.converters.append(converters)
+            self.names.append([name for name, _column in fields])
+            # Only the columns a converter changes (on PostgreSQL, usually none): every token
+            # lookup walks this per row.
+            self.converted.append(
+                [
+                    (offset, column, steps)
+                    for offset, ((_name, column), steps) in enumerate(zip(fields, converters, strict=True))
+                    if steps
+                ]
+            )
         tables = {model._meta.model_name or "": quote(model._meta.db_table) for model, _alias in self.models}
         extra = self.extra() if callable(self.extra) else self.extra
         if extra:
@@ -163,16 +172,12 @@ class PreparedSelect:
         built = []
         for row in fetched:
             start, instances = 0, []
-            for (model, _alias), fields, field_converters in zip(
-                self.models, self.fields, self.converters, strict=True
-            ):
-                values = []
-                for offset, ((_name, column), steps) in enumerate(zip(fields, field_converters, strict=True)):
-                    value = row[start + offset]
+            for (model, _alias), names, converted in zip(self.models, self.names, self.converted, strict=True):
+                values = list(row[start : start + len(names)])
+                for offset, column, steps in converted:
                     for convert in steps:
-                        value = convert(value, column, database)
-                    values.append(value)
-                start += len(fields)
-                instances.append(model.from_db(using, [name for name, _column in fields], values))
+                        values[offset] = convert(values[offset], column, database)
+                start += len(names)
+                instances.append(model.from_db(using, names, values))
             built.append([*instances, *row[start:]])
         return built
