@@ -119,8 +119,11 @@ class NomineeTally(models.Model):
 class BallotLine(models.Model):
     """Shares (cumulatively, votes) of one ballot given to one choice on one nominee or option."""
 
-    ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="lines")
-    option = models.ForeignKey(Option, on_delete=models.PROTECT, related_name="+")
+    # Neither reference has an index of its own: the unique (ballot, option, choice) and the
+    # (option, choice) index lead with them, and every ballot writes ten lines or so, each once
+    # per index.
+    ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="lines", db_index=False)
+    option = models.ForeignKey(Option, on_delete=models.PROTECT, related_name="+", db_index=False)
     choice = models.CharField(max_length=10, choices=LineChoiceChoices.choices)
     shares = models.BigIntegerField()
 
