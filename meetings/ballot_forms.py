@@ -83,7 +83,7 @@ class LineItem(ShareholderItem):
             raise InvalidPollData(_("Seats, the election standard and cumulative voting are for elections only."))
 
     def terms(self, poll: Poll) -> ItemTerms:
-        return ItemTerms.objects.get(poll_id=poll.pk)
+        return kinds.read_once(poll, "terms", lambda: ItemTerms.objects.get(poll_id=poll.pk))
 
     def withdraw_deltas(self, *, poll: Poll, ballot: Ballot) -> dict[int, tuple[int, int]]:
         from meetings.ballot_services import lines_withdraw
@@ -162,6 +162,9 @@ class LineItem(ShareholderItem):
         return problems
 
     def tabulated(self, poll: Poll) -> tuple[dict[tuple[int, str], int], Tabulation] | None:
+        return kinds.read_once(poll, "tabulated", lambda: self._tabulated(poll))
+
+    def _tabulated(self, poll: Poll) -> tuple[dict[tuple[int, str], int], Tabulation] | None:
         row = Tabulation.objects.filter(poll_id=poll.pk).first()
         if row is None:
             return None

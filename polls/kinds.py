@@ -6,9 +6,10 @@ poll is defined here; the shareholder item's form is the meetings app's (meeting
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
@@ -19,8 +20,6 @@ from polls.exceptions import InvalidPollData, InvalidVote, NotEligible, PollNotF
 from polls.models import PollKind
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from django import forms
     from django.contrib.auth.models import AnonymousUser, User
     from django.db.models import QuerySet
@@ -28,6 +27,9 @@ if TYPE_CHECKING:
     from polls.ballots import CastResult
     from polls.models import Ballot, Option, Poll
     from polls.results import ItemDecision, ShareTotals
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -281,6 +283,35 @@ def window_problems(*, opens_at: datetime.datetime | None, closes_at: datetime.d
 
 
 _FORMS: dict[str, BallotForm] = {}
+
+
+# One results computation asks a form for several figures of one poll (weights, quorum,
+# outcome), and each read the same rows again: an election's results made nine queries.
+# Inside `one_reading(poll)` a form reads each of them once (`read_once`); outside it, every
+# read is fresh, so a caller that writes between two reads never sees the first.
+_READS = "_form_reads"
+
+
+@contextmanager
+def one_reading(poll: Poll) -> Iterator[None]:
+    if _READS in poll.__dict__:  # nested: the outer reading's memo holds
+        yield
+        return
+    poll.__dict__[_READS] = {}
+    try:
+        yield
+    finally:
+        del poll.__dict__[_READS]
+
+
+def read_once(poll: Poll, key: str, read: Callable[[], T]) -> T:
+    """`read()`, or what it returned for `key` earlier in this `one_reading(poll)`."""
+    memo: dict[str, Any] | None = poll.__dict__.get(_READS)
+    if memo is None:
+        return read()
+    if key not in memo:
+        memo[key] = read()
+    return cast(T, memo[key])
 
 
 def register(form: BallotForm) -> None:

@@ -194,6 +194,11 @@ def live_results(
 ) -> PollResults:
     """From the running totals (or the inspector's tabulation) and the current rules: what
     certification freezes, and nothing serves once it has."""
+    with kinds.one_reading(poll):
+        return _live_results(poll=poll, now=now, options=options)
+
+
+def _live_results(*, poll: Poll, now: datetime.datetime | None, options: list[Option] | None) -> PollResults:
     if options is None:
         options = list(Option.objects.filter(poll_id=poll.pk).order_by("position", "id"))
     form = kinds.form_of(poll)

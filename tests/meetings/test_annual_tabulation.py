@@ -252,3 +252,23 @@ def test_an_elections_tabulation_opens_on_its_own_page_in_the_admin(secretary_br
     tabulation = Tabulation.objects.get(poll=election)
     response = secretary_browser.get(f"/admin/meetings/tabulation/{tabulation.pk}/change/")
     assert response["Location"] == f"/admin/meetings/tabulation/lines/{election.pk}/"
+
+
+# --- Reading the results ---------------------------------------------------------------------
+
+
+def test_an_elections_results_read_its_terms_and_tabulation_once(
+    election: Poll, django_assert_num_queries: Any
+) -> None:
+    poll = Poll.objects.get(pk=election.pk)
+    # Options, tabulation, meeting, register snapshot, terms, tallies: once each.
+    with django_assert_num_queries(6):
+        poll_results(poll=poll)
+
+
+def test_a_tabulation_recorded_between_two_readings_of_the_same_poll_is_seen(
+    secretary_browser: Client, election: Poll
+) -> None:
+    assert _nominees(election)["Ada"]["for"] == "0"
+    secretary_browser.post(f"/console/polls/{election.pk}/tabulation/", _figures(election))
+    assert _nominees(election)["Ada"]["for"] == "9000"
