@@ -313,7 +313,7 @@ def core_rows(imported: dict[str, float], runs: dict[str, list[Any]], inproc: di
             ">= 0.60",
         ),
         (
-            "vote: API p99 ms at 32 connections (baseline: the bare view's)",
+            "vote: p99 ms at 32 connections, API vs bare view",
             median_of(api, "p99"),
             median_of(bare, "p99"),
             median_of(api, "p99") / median_of(bare, "p99"),
@@ -376,7 +376,7 @@ def election_rows(runs: dict[str, list[Any]], inproc: dict[str, Any]) -> list[Ro
             ">= 0.50",
         ),
         (
-            "election vote: API p99 ms at 32 connections (baseline: the bare view's)",
+            "election vote: p99 ms, API vs bare view",
             median_of(api, "p99"),
             median_of(bare, "p99"),
             median_of(api, "p99") / median_of(bare, "p99"),
