@@ -5,37 +5,31 @@ own roles at start-up (proposals registers directors), so core imports no app ab
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group, User
+from django.db import connection
 from django.http import HttpRequest
 from django_otp import user_has_device
 
 SECRETARY_GROUP = "secretary"  # the same name as polls.permissions.SECRETARY_GROUP
 
-Predicate = Callable[[Any], bool]
-# Each requirement twice: as a predicate on an account, for the pages; and as a boolean SQL
-# expression on the account's row (aliased `u`, no parameters), which the API's token lookup
-# reads in its own query (core.tokens), so a token not issued against a code costs no query of
-# its own per request to learn whether its account needs one. A test holds the two equal.
-_requirements: list[tuple[Predicate, str]] = []
+# Each requirement is a boolean SQL expression on the account's row (aliased `u`, no
+# parameters): the API's token lookup reads their disjunction as one more column of its own
+# query (core.tokens), and a page asks it in one query of its own (mfa_required).
+_requirements: list[str] = []
 
 
-def register_requirement(predicate: Predicate, *, sql: str) -> None:
-    """Ask for a second factor from every user the predicate (and `sql`) accepts."""
-    if (predicate, sql) not in _requirements:
-        _requirements.append((predicate, sql))
+def register_requirement(*, sql: str) -> None:
+    """Ask for a second factor from every account `sql` accepts."""
+    if sql not in _requirements:
+        _requirements.append(sql)
 
 
 def requirement_sql() -> str:
     """Whether the account `u` must prove a second factor, as one SQL expression."""
-    return "(" + " OR ".join(sql for _predicate, sql in _requirements) + ")" if _requirements else "false"
-
-
-def is_secretary_or_superuser(user: Any) -> bool:
-    return bool(user.is_superuser or user.groups.filter(name=SECRETARY_GROUP).exists())
+    return "(" + " OR ".join(_requirements) + ")" if _requirements else "false"
 
 
 def _secretary_or_superuser_sql() -> str:
@@ -46,7 +40,7 @@ def _secretary_or_superuser_sql() -> str:
     )
 
 
-register_requirement(is_secretary_or_superuser, sql=_secretary_or_superuser_sql())
+register_requirement(sql=_secretary_or_superuser_sql())
 
 
 def mfa_required(user: Any) -> bool:
@@ -55,13 +49,16 @@ def mfa_required(user: Any) -> bool:
         return False
     cached: bool | None = getattr(user, "_mfa_required", None)
     if cached is None:
-        cached = any(predicate(user) for predicate, _sql in _requirements)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {requirement_sql()} FROM {User._meta.db_table} u WHERE u.id = %s", [user.pk])  # noqa: S608
+            row = cursor.fetchone()
+        cached = bool(row and row[0])
         mfa_required_known(user, required=cached)
     return cached
 
 
 def mfa_required_known(user: Any, *, required: bool) -> None:
-    """Remember for this request's user object what requirement_sql answered (or the predicates)."""
+    """Remember for this request's user object what requirement_sql answered."""
     setattr(user, "_mfa_required", required)  # noqa: B010 - a memo for one request's user object
 
 
