@@ -1,12 +1,24 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import connection
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from tests.factories import make_secretary, make_user
+
+
+@pytest.fixture(autouse=True)
+def in_the_default_language() -> Iterator[None]:
+    """Every test starts in the site's language: a request in Italian leaves Italian active in
+    the thread (LocaleMiddleware never deactivates), and a later test that calls a service
+    directly then read its refusals in Italian, or not, by the order the tests ran in."""
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
 
 
 @pytest.fixture
@@ -43,8 +55,6 @@ def on_postgres() -> bool:
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    from django.conf import settings
-
     engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     broker = settings.CELERY_BROKER_URL.split("://", 1)[0] or "none (eager)"
     return f"quorum: database={engine} broker={broker}"
