@@ -76,11 +76,14 @@ class ShareholderItem(kinds.BallotForm):
         return share_deltas(options, old, {code: 0 for code in Choice.values})
 
     def recount(self, *, poll: Poll, ballots: QuerySet[Ballot], options: list[Option]) -> dict[int, tuple[int, int]]:
-        """A split ballot counts once for each choice it gives shares to."""
+        """A split ballot counts once for each choice it gives shares to. The ballots themselves
+        are counted in the same pass, for ballot_count_check in the same reading."""
         sums = ballots.aggregate(
             **{f"{code}_n": Count("id", filter=Q(**{f"{SHARE_FIELDS[code]}__gt": 0})) for code in Choice.values},
             **{f"{code}_w": Sum(SHARE_FIELDS[code]) for code in Choice.values},
+            ballots_counted=Count("id"),
         )
+        kinds.remember(poll, "ballots_counted", sums["ballots_counted"])
         return {
             option.pk: (sums[f"{option.code}_n"], sums[f"{option.code}_w"] or 0) for option in options if option.code
         }
@@ -111,7 +114,7 @@ class ShareholderItem(kinds.BallotForm):
         Poll.objects.filter(pk=poll.pk).update(ballot_count=F("ballot_count") - 1)
 
     def ballot_count_check(self, poll: Poll) -> tuple[int, int] | None:
-        counted = Ballot.objects.filter(poll_id=poll.pk).count()
+        counted = kinds.read_once(poll, "ballots_counted", Ballot.objects.filter(poll_id=poll.pk).count)
         return None if counted == poll.ballot_count else (poll.ballot_count, counted)
 
     def totals(self, *, poll: Poll, options: list[Option]) -> results.ShareTotals | None:

@@ -178,6 +178,12 @@ def poll_certify(
         # Past its closing time but not yet swept: record the close first, so whatever reacts
         # to a close (escalation) sees it before the certification.
         _record_close(poll, at=poll.closes_at, actor=None)
+    # One reading: the recount's pass over the ballots also answers the checks beside it.
+    with kinds.one_reading(poll):
+        return _certify_counted(poll=poll, actor=actor, now=now, confirm_difference=confirm_difference)
+
+
+def _certify_counted(*, poll: Poll, actor: User, now: datetime.datetime, confirm_difference: bool) -> Poll:
     recount = poll_recount(poll=poll)
     details = _recount_details(poll, recount)
     if details:

@@ -314,6 +314,14 @@ def read_once(poll: Poll, key: str, read: Callable[[], T]) -> T:
     return cast(T, memo[key])
 
 
+def remember(poll: Poll, key: str, value: object) -> None:
+    """Keep `value`, read along with something else, for read_once(poll, key) in this
+    one_reading(poll), when one is open."""
+    memo: dict[str, Any] | None = poll.__dict__.get(_READS)
+    if memo is not None:
+        memo[key] = value
+
+
 def register(form: BallotForm) -> None:
     _FORMS[form.kind] = form
 

@@ -4,6 +4,8 @@ import datetime
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -237,6 +239,22 @@ def test_certification_after_a_deliberate_mismatch_refuses_and_reports_the_diffe
     with pytest.raises(RecountMismatch, match="For: running 1 votes / 1060000001 weight, recount 1 / 1060000000"):
         certification.poll_certify(poll=item, actor=make_secretary())
     assert Poll.objects.get(pk=item.pk).status == PollStatus.CLOSED
+
+
+def test_certification_reports_a_ballot_count_changed_by_sql_from_the_recount_s_one_pass(
+    tesla: dict[str, Any],
+) -> None:
+    item = make_item(tesla["meeting"])
+    item_ballot_cast(poll_id=item.pk, actor=tesla["users"]["fors"], choice="for")
+    services.poll_close(poll=item)
+    Poll.objects.filter(pk=item.pk).update(ballot_count=2)
+    with (
+        CaptureQueriesContext(connection) as queries,
+        pytest.raises(RecountMismatch, match="ballots: running 2, recount 1"),
+    ):
+        certification.poll_certify(poll=item, actor=make_secretary())
+    over_ballots = [q["sql"] for q in queries.captured_queries if 'FROM "polls_ballot"' in q["sql"]]
+    assert len(over_ballots) == 1, over_ballots
 
 
 def test_the_inspectors_tabulation_decides_with_broker_non_votes(tesla: dict[str, Any]) -> None:
