@@ -135,6 +135,9 @@ class PreparedSelect:
         database = connections[using]
         quote = database.ops.quote_name
         selected = []
+        # Built aside and set together, the SQL last: a thread that finds the SQL set finds the rest.
+        names: list[list[str]] = []
+        converted: list[list[tuple[int, Col, list[Any]]]] = []
         for model, alias in self.models:
             fields: list[Field] = []
             converters: list[list[Any]] = []
@@ -143,10 +146,10 @@ class PreparedSelect:
                 fields.append((field.attname, column))
                 converters.append(database.ops.get_db_converters(column) + column.get_db_converters(database))
                 selected.append(f"{alias}.{quote(field.column)}")
-            self.names.append([name for name, _column in fields])
+            names.append([name for name, _column in fields])
             # Only the columns a converter changes (on PostgreSQL, usually none): every token
             # lookup walks this per row.
-            self.converted.append(
+            converted.append(
                 [
                     (offset, column, steps)
                     for offset, ((_name, column), steps) in enumerate(zip(fields, converters, strict=True))
@@ -157,6 +160,7 @@ class PreparedSelect:
         extra = self.extra() if callable(self.extra) else self.extra
         if extra:
             selected.append(extra.format(**tables))
+        self.names, self.converted = names, converted
         self.sql = f"SELECT {', '.join(selected)} " + self.tail.format(**tables)
 
     def rows(self, params: list[Any], *, read_as: type[Model]) -> list[list[Any]]:
