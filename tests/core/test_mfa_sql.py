@@ -13,6 +13,7 @@ from rest_framework import exceptions
 from core.mfa import mfa_required
 from core.services import api_token_issue
 from core.tokens import ExpiringTokenAuthentication
+from proposals import people_services
 from proposals.models import Director
 from tests.factories import make_director, make_secretary, make_user
 
@@ -66,9 +67,7 @@ def test_a_member_made_director_after_their_token_was_issued_without_a_code_is_r
     settings.REQUIRE_2FA = True
     member = make_user(username="newly-appointed", email="newly-appointed@example.com")
     key, _ = api_token_issue(user=member)
-    ExpiringTokenAuthentication().authenticate_credentials(key)
-    from proposals import people_services
-
+    assert ExpiringTokenAuthentication().authenticate_credentials(key)[0] == member
     people_services.director_save(director_user=member, title="Director", interests=[])
     with pytest.raises(exceptions.AuthenticationFailed):
         ExpiringTokenAuthentication().authenticate_credentials(key)
