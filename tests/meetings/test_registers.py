@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from meetings import register_import as register_import_module
@@ -236,3 +237,28 @@ def test_a_clean_file_on_postgresql_is_read_by_copy_alone(content: bytes, monkey
     monkeypatch.setattr(register_import_module, "read_register", refuse)
     snapshot = register_import(source=io.BytesIO(content), record_date=RECORD_DATE, shares_outstanding=100, actor=None)
     assert snapshot.holder_count == content.count(b"@")
+
+
+def test_a_register_without_duplicates_is_never_sorted_line_by_line_to_name_them() -> None:
+    rows = [(f"H{i:04d}", f"Holder {i}", f"holder{i}@example.com", 10) for i in range(50)]
+    with CaptureQueriesContext(connection) as queries:
+        register = register_import(
+            source=io.BytesIO(register_csv(rows)), record_date=RECORD_DATE, shares_outstanding=10**6, actor=None
+        )
+    assert register.holder_count == 50
+    assert register.total_shares == 500
+    assert not [query for query in queries.captured_queries if "PARTITION BY account" in query["sql"]]
+
+
+def test_two_duplicates_of_one_holder_each_name_the_holders_first_line() -> None:
+    rows = [(f"H{i:04d}", f"Holder {i}", f"holder{i}@example.com", 10) for i in range(5)]
+    rows += [("H0002", "Again", "again@example.com", 1), ("H0002", "Thrice", "thrice@example.com", 1)]
+    with pytest.raises(RegisterInvalid) as refused:
+        register_import(
+            source=io.BytesIO(register_csv(rows)), record_date=RECORD_DATE, shares_outstanding=10**6, actor=None
+        )
+    assert refused.value.errors == [
+        "line 7: holder H0002 already appears on line 4",
+        "line 8: holder H0002 already appears on line 4",
+    ]
+    assert not Holder.objects.exists()
