@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime
 import io
-import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -30,7 +29,15 @@ from core.validators import ECHO_LIMIT, shown
 from meetings.holdings import control_numbers_issue, holders_copy_with_numbers, numbers_draw_start
 from meetings.models import Holder, RegisterSnapshot
 from meetings.register_errors import Finding, RegisterError
-from meetings.registers import HEADER, MAX_REPORTED_ERRORS, RegisterLine, RegisterTooLarge, read_register
+from meetings.register_scan import needs_line_reader, quoted_apart
+from meetings.registers import (
+    EMAIL_MAX_LENGTH,
+    HEADER,
+    MAX_REPORTED_ERRORS,
+    RegisterLine,
+    RegisterTooLarge,
+    read_register,
+)
 from polls.exceptions import InvalidPollData, RegisterInvalid
 
 STAGING_TABLE = "quorum_register_staging"
@@ -39,23 +46,6 @@ STAGING_TABLE = "quorum_register_staging"
 COPY_BLOCK_BYTES = 256 * 1024
 # A million-holder register is about 60 MB; the limit leaves room and stops a runaway upload.
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
-# COPY ... (FORMAT csv) ends its input at a line holding only `\.`, silently dropping the rest.
-END_OF_DATA = re.compile(rb"(?:^|[\r\n])\\\.(?:[\r\n]|$)")
-# core.validators.CONTROL_CHARACTERS as UTF-8 bytes, but for CR and LF, which end lines. A
-# byte scan of each block costs about 0.1 s per million lines, where a regular expression per
-# cell in SQL costs 2.6 s: ASCII controls are what `translate` leaves, and the two- and
-# three-byte ones are looked for only in blocks that have their lead bytes.
-NOT_ASCII_CONTROL = bytes(range(0x20, 0x7F)) + b"\r\n" + bytes(range(0x80, 0x100))
-UNICODE_CONTROL_BYTES = re.compile(rb"\xc2[\x80-\x9f]|\xe2\x80[\xa8\xa9]")
-
-
-def _needs_line_reader(window: bytes) -> bool:
-    """An end-of-data marker or a control character in this stretch of the file."""
-    if b"\\." in window and END_OF_DATA.search(window):
-        return True
-    if window.translate(None, NOT_ASCII_CONTROL):
-        return True
-    return (b"\xc2" in window or b"\xe2\x80" in window) and UNICODE_CONTROL_BYTES.search(window) is not None
 
 
 class RegisterFileTooLarge(DomainError):
@@ -109,22 +99,27 @@ def _stage_register_lines(lines: Iterator[RegisterLine]) -> None:
 # For the statements that sort every account, in their transaction only: a million accounts sort
 # in memory in 0.4 s, against 1.7 s spilled to disk under the default 4 MB.
 SORT_MEMORY_SQL = "SET LOCAL work_mem = '256MB'"
+SPLIT = 10**9
 
 
 def _whole_file_errors(shares_outstanding: int, shares: str = "shares") -> tuple[list[RegisterError], int, int]:
     """Duplicate holders (each later line names the first) and the total against outstanding.
     `shares` is the SQL for a line's share count (the fast path stages it as text)."""
     errors: list[RegisterError] = []
+    postgres = connection.vendor == "postgresql"
     with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if postgres:
             cursor.execute(SORT_MEMORY_SQL)
         # One pass counts the lines, their shares and their distinct accounts; only a file with
         # a duplicate pays for the window that names each one (a million lines: 1.1 s against
         # 2.4 s for the window and the sum).
-        cursor.execute(
-            f"SELECT COUNT(*), COALESCE(SUM({shares}), 0), COUNT(DISTINCT account) FROM {STAGING_TABLE}"  # noqa: S608
-        )
-        count, total, accounts = cursor.fetchone()
+        # PostgreSQL sums bigints as numeric; SQLite's SUM fails past 2**63, which ten 18-digit
+        # lines reach, so there the shares' high and low nine digits are summed apart.
+        scale = 1 if postgres else SPLIT
+        sums = f"SUM({shares}), 0" if postgres else f"SUM(({shares}) / {SPLIT}), SUM(({shares}) % {SPLIT})"
+        cursor.execute(f"SELECT COUNT(*), {sums}, COUNT(DISTINCT account) FROM {STAGING_TABLE}")  # noqa: S608
+        count, high, low, accounts = cursor.fetchone()
+        total = int(high or 0) * scale + int(low or 0)
         if accounts < count:
             cursor.execute(
                 f"SELECT line, substr(account, 1, %s), first_line FROM (SELECT line, account, "  # noqa: S608
@@ -148,14 +143,14 @@ def _shown_sql(column: str) -> str:
 
 # E-mail is checked with a character class and LIKE patterns (one @, a dotted domain whose
 # last label has two or more characters, no leading, trailing or doubled dots, no hyphen at a
-# label's edge) rather than Django's validator, whose nested groups cost PostgreSQL's regex
-# engine 8 s per million lines; the rarely used forms Django also accepts (quoted local parts,
-# address literals) are refused here.
+# label's edge, no longer than the column) rather than Django's validator, whose nested groups
+# cost PostgreSQL's regex engine 8 s per million lines; the rarely used forms Django also accepts
+# (quoted local parts, address literals) are refused here.
 BAD_EMAIL_SQL = (
     "(email ~ '[^-!#$%%&''*+/=?^_`{}|~0-9A-Za-z.@]' OR email LIKE '%%@%%@%%' OR email NOT LIKE '_%%@_%%._%%' "
     "OR email LIKE '%%@%%._' OR email LIKE '.%%' OR email LIKE '%%.@%%' OR email LIKE '%%..%%' "
     "OR email LIKE '%%@-%%' OR email LIKE '%%@.%%' OR email LIKE '%%-.%%' OR email LIKE '%%.-%%' "
-    "OR email LIKE '%%-' OR email LIKE '%%.')"
+    f"OR email LIKE '%%-' OR email LIKE '%%.' OR length(email) > {EMAIL_MAX_LENGTH})"
 )
 # A whole number of up to 18 digits (`shares ~ '^[0-9]{1,18}$'`), without a regular expression:
 # each regular expression over a million cells costs about a second, this a third of one.
@@ -231,7 +226,7 @@ def _copy_blocks(
             raise RegisterTooLarge(limit)
         # A marker or character split across two blocks is found with the previous
         # block's last bytes.
-        if block and _needs_line_reader(tail + block):
+        if block and needs_line_reader(tail + block):
             raise _NotPlainCsv
         quoted = quoted or b'"' in block
         tail = block[-3:] if block else tail
@@ -242,6 +237,8 @@ def _copy_blocks(
         data = pending + block
         cut = data.rfind(b"\n") + 1 if block else len(data)
         chunk, pending = data[:cut], data[cut:]
+        if b'"' in chunk and quoted_apart(chunk):
+            raise _NotPlainCsv
         if chunk:
             with transaction.atomic(), cursor.copy(copy_sql) as copy:
                 copy.write(chunk)

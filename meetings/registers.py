@@ -20,6 +20,9 @@ HEADER = ["holder", "name", "email", "shares"]
 MAX_REPORTED_ERRORS = 1000
 # Up to 18 digits: every such number fits the 64-bit share columns.
 WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
+# Holder.email's column: Django's validator accepts up to 320 characters, which the column would
+# refuse with a database error instead of a finding.
+EMAIL_MAX_LENGTH = 254
 NEGATIVE_NUMBER = re.compile(r"-[0-9]+")
 
 
@@ -116,6 +119,8 @@ def _shares_finding(shares: str) -> Finding | None:
 
 def _email_finding(email: str) -> Finding | None:
     try:
+        if len(email) > EMAIL_MAX_LENGTH:
+            raise ValidationError("too long")
         validate_email(email)
     except ValidationError:
         return Finding("email_invalid", {"email": shown(email)})
