@@ -68,8 +68,11 @@ def _wants_plain_json(request: HttpRequest) -> bool:
 
 
 def _token_key(request: HttpRequest) -> str | None:
-    parts = request.META.get("HTTP_AUTHORIZATION", "").split()
-    if len(parts) != 2 or parts[0].lower() != "token" or not parts[1].isascii():
+    # DRF splits the header's bytes, on ASCII blanks only; str.split() would also split on a
+    # no-break space, and take a header DRF refuses.
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    parts = header.split() if header.isascii() else []
+    if len(parts) != 2 or parts[0].lower() != "token":
         return None
     return parts[1]
 
@@ -79,8 +82,10 @@ def _body(request: HttpRequest) -> Any:
     if request.content_type != "application/json" or charset.lower() != "utf-8":
         return None
     try:
-        return json.loads(request.body)
-    except ValueError:
+        # Decoded first: json.loads of bytes would also take UTF-16, UTF-32 or a byte order
+        # mark, which DRF's parser answers with a 400.
+        return json.loads(request.body.decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError included
         return None
 
 

@@ -3,6 +3,7 @@ leave every other case to it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from unittest import mock
 
@@ -116,3 +117,37 @@ def test_the_schema_of_the_two_hot_operations_is_still_the_viewsets() -> None:
     assert get["operationId"] == "polls_results_retrieve"
     assert set(get["responses"]) == {"200", "403", "404"}
     assert get["responses"]["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Results"}
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda text: text.encode("utf-16"),
+        lambda text: text.encode("utf-32"),
+        lambda text: text.encode("utf-8-sig"),
+    ],
+    ids=["utf-16", "utf-32", "utf-8 with a byte order mark"],
+)
+def test_a_body_not_in_plain_utf8_gets_the_viewsets_400_and_records_nothing(
+    api_as: Any, member: Any, encode: Callable[[str], bytes]
+) -> None:
+    poll = make_poll()
+    payload = encode(f'{{"option": {yes(poll)}}}')
+    client = api_as(member)
+    thin = client.post(f"/api/v1/polls/{poll.pk}/ballot/", payload, content_type="application/json")
+    full = client.post(f"/api/v1/polls/{poll.pk}/ballot/", payload, content_type="application/json", **VIA_VIEWSET)
+    assert thin.status_code == full.status_code == 400
+    assert thin.content == full.content
+    assert not poll.ballots.exists()
+
+
+def test_a_token_after_a_no_break_space_gets_the_viewsets_401(member: Any) -> None:
+    from core.services import api_token_issue
+
+    poll = make_poll()
+    key, _ = api_token_issue(user=member, otp_verified=True)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token\u00a0{key}")
+    response = client.post(f"/api/v1/polls/{poll.pk}/ballot/", {"option": yes(poll)}, format="json")
+    assert response.status_code == 401
+    assert not poll.ballots.exists()
