@@ -9,11 +9,12 @@ shares go into the audit link, whose hash is computed here, as polls/fastpath.py
 brand-new chain), and the ballot's lines and weight by the same rules as the general path
 (meetings.ballot_rules). Then, in one transaction: a statement in which the item is read under
 the ballots' key-share lock while it is open (the lifecycle's own condition, polls.fastpath's
-OPEN_NOW_SQL), the holder must still be the actor's with the same shares, the unique index
-decides whether this is a first ballot, and only if the ballot was inserted are its lines, the
-audit link, head and root share and the attendance row written; then, only if it was, a second
-statement moves the rows every voter of the item shares: the meeting's shares present (when the
-attendance is new) and the running totals (as meetings.ballot_counters moves them).
+OPEN_NOW_SQL) and still has every option the lines name, the holder must still be the actor's
+with the same shares, the unique index decides whether this is a first ballot, and only if the
+ballot was inserted are its lines, the audit link, head and root share and the attendance row
+written; then, only if it was, a second statement moves the rows every voter of the item shares:
+the meeting's shares present (when the attendance is new) and the running totals (as
+meetings.ballot_counters moves them).
 
 Why two: a row another ballot updated after a statement began is re-checked by EvalPlanQual,
 which sets up every subplan of the statement again, all its WITH clauses; with the totals in
@@ -162,6 +163,8 @@ WITH poll AS (
     SELECT id FROM {Poll._meta.db_table}
     WHERE id = %(poll)s AND kind = ANY(%(kinds)s::text[]) AND meeting_id = %(meeting)s
       AND {OPEN_NOW_SQL}
+      AND (SELECT count(*) FROM {Option._meta.db_table}
+           WHERE poll_id = %(poll)s AND id = ANY(%(line_options)s::bigint[])) = %(line_option_count)s
     FOR KEY SHARE
 ), holder AS (
     SELECT id FROM {Holder._meta.db_table}
@@ -351,6 +354,10 @@ def first_lines_ballot(
         "line_options": array_literal(option for (option, _choice), _n in ordered),
         "line_choices": array_literal(str(choice) for (_option, choice), _n in ordered),
         "line_shares": array_literal(n for _line, n in ordered),
+        # The cached ids are checked against the item's options as the ballot lands: a nominee
+        # removed as the item opened sends the ballot to the general path, which refuses it,
+        # rather than to a foreign key that fails at the commit of a caller's transaction.
+        "line_option_count": len({option for option, _choice in lines}),
         "chosen_ids": chosen_arrays["ids"],
         "chosen_n": chosen_arrays["v0"],
         "chosen_w": chosen_arrays["v1"],

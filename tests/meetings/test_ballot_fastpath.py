@@ -407,3 +407,25 @@ def test_a_certified_record_after_fast_ballots_matches_the_general_paths(users: 
         results.append(frozen)
     assert results[0] == results[1]
     assert verify_audit().startswith("Audit trail intact")
+
+
+def test_a_nominee_removed_after_the_item_was_cached_sends_the_ballot_to_the_general_paths_refusal(
+    users: dict[str, User],
+) -> None:
+    """The race an admin edit could win as the item opens: the cached ids name a nominee that is
+    gone. Inside a caller's transaction the statement writes nothing and the general path refuses,
+    so the transaction still commits (a line for the gone nominee would fail its foreign key there)."""
+    from django.db import transaction
+
+    w = world(users)
+    attempt = majority_votes(w)
+    x, _y, z = ids(attempt.poll).values()
+    first_lines_ballot(poll_id=attempt.poll.pk, actor=users["bob"], data={"votes": {x: "for"}}, now=timezone.now())
+    Option.objects.filter(pk=int(z)).delete()
+    with transaction.atomic():
+        fast = first_lines_ballot(poll_id=attempt.poll.pk, actor=attempt.actor, data=attempt.data, now=timezone.now())
+        assert fast is None
+        with pytest.raises(InvalidVote):
+            item_lines_cast(poll_id=attempt.poll.pk, actor=attempt.actor, data=attempt.data)
+    assert not Ballot.objects.filter(poll=attempt.poll, voter=attempt.actor).exists()
+    assert Ballot.objects.filter(poll=attempt.poll).count() == 1
