@@ -271,6 +271,10 @@ def _lines(*, item: OpenItem, shares: int, data: Mapping[str, Any]) -> tuple[dic
     return lines, weight
 
 
+def _options_named(lines: Mapping[Line, int]) -> int:
+    return len({option for option, _choice in lines})
+
+
 def _run(params: Mapping[str, Any]) -> tuple[int, int | None] | None:
     try:
         row = first_row_of_two(connection, FIRST_LINES_BALLOT_SQL, FIRST_LINES_TOTALS_SQL, params)
@@ -357,7 +361,7 @@ def first_lines_ballot(
         # The cached ids are checked against the item's options as the ballot lands: a nominee
         # removed as the item opened sends the ballot to the general path, which refuses it,
         # rather than to a foreign key that fails at the commit of a caller's transaction.
-        "line_option_count": len({option for option, _choice in lines}),
+        "line_option_count": _options_named(lines),
         "chosen_ids": chosen_arrays["ids"],
         "chosen_n": chosen_arrays["v0"],
         "chosen_w": chosen_arrays["v1"],

@@ -119,12 +119,11 @@ def _shares_finding(shares: str) -> Finding | None:
 
 def _email_finding(email: str) -> Finding | None:
     try:
-        if len(email) > EMAIL_MAX_LENGTH:
-            raise ValidationError("too long")
         validate_email(email)
+        valid = len(email) <= EMAIL_MAX_LENGTH
     except ValidationError:
-        return Finding("email_invalid", {"email": shown(email)})
-    return None
+        valid = False
+    return None if valid else Finding("email_invalid", {"email": shown(email)})
 
 
 def _line_findings(cells: tuple[str, str, str, str]) -> list[Finding]:
