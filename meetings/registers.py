@@ -8,12 +8,13 @@ import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, cast
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from core.validators import CONTROL_CHARACTERS, has_control_characters, shown
+from meetings.models import Holder
 from meetings.register_errors import Finding, RegisterError
 
 HEADER = ["holder", "name", "email", "shares"]
@@ -22,7 +23,7 @@ MAX_REPORTED_ERRORS = 1000
 WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
 # Holder.email's column: Django's validator accepts up to 320 characters, which the column would
 # refuse with a database error instead of a finding.
-EMAIL_MAX_LENGTH = 254
+EMAIL_MAX_LENGTH = cast(int, Holder._meta.get_field("email").max_length)
 NEGATIVE_NUMBER = re.compile(r"-[0-9]+")
 
 
