@@ -27,6 +27,7 @@ __all__ = [
     "election_results",
     "line_deltas",
     "plurality_of_options",
+    "split_shares",
 ]
 
 
@@ -56,6 +57,10 @@ def allowed_choices(standard: ElectionStandard | None) -> tuple[LineChoice, ...]
 
 Line = tuple[int, str]  # (nominee or option id, choice)
 
+# Lines and running totals are kept in 64-bit columns: a register of up to 10**18 - 1 shares
+# with up to 50 seats could otherwise give a cumulative ballot more votes than a line holds.
+COLUMN_MAX = 2**63 - 1
+
 
 @dataclass(frozen=True)
 class LineProblem(Exception):
@@ -75,6 +80,17 @@ def _whole(value: object, field: str) -> int:
     if not text.isascii() or not text.isdigit() or len(text) > 19:
         raise LineProblem(field, "not_whole", {})
     return int(text)
+
+
+def split_shares(split: object) -> dict[str, int] | None:
+    """A proposal's split, {choice: shares}, as whole numbers: integers, or digit strings as the
+    API sends share counts; None when it is not one (a list, a boolean, a fraction, a sign)."""
+    if not isinstance(split, Mapping):
+        return None
+    try:
+        return {str(choice): _whole(value, "split") for choice, value in split.items()}
+    except LineProblem:
+        return None
 
 
 def _known(key: object, ids: frozenset[int], field: str) -> int:
@@ -113,10 +129,10 @@ def ballot_lines(
     if not isinstance(value, Mapping) or not value:
         raise LineProblem(key, "empty", {})
     if key == "votes":
-        return _votes(value, ids, shares, standard)
+        return _votes(value, ids, shares, standard, seats)
     if key == "splits" and standard is not None:
-        return _splits(value, ids, shares, standard)
-    return _amounts(key, value, ids, shares * seats if key == "cumulative" else shares)
+        return _splits(value, ids, shares, standard, seats)
+    return _amounts(key, value, ids, min(shares * seats if key == "cumulative" else shares, COLUMN_MAX))
 
 
 def _amounts(key: str, value: Mapping[object, object], ids: frozenset[int], limit: int) -> dict[Line, int]:
@@ -140,14 +156,23 @@ def _choice(value: object, allowed: tuple[LineChoice, ...], field: str) -> LineC
 
 
 def _votes(
-    value: Mapping[object, object], ids: frozenset[int], shares: int, standard: ElectionStandard | None
+    value: Mapping[object, object], ids: frozenset[int], shares: int, standard: ElectionStandard | None, seats: int
 ) -> dict[Line, int]:
     allowed = allowed_choices(standard)
-    return {(_known(k, ids, "votes"), _choice(v, allowed, f"votes.{k}")): shares for k, v in value.items()}
+    lines: dict[Line, int] = {
+        (_known(k, ids, "votes"), _choice(v, allowed, f"votes.{k}")): shares for k, v in value.items()
+    }
+    # Under plurality voting with more nominees than seats (a contested election), a vote for
+    # more of them than there are seats is an overvote, which would count for every one of them.
+    # A majority vote is a separate for-or-against on each nominee, and takes any number.
+    chosen = sum(1 for _nominee, choice in lines if choice == LineChoice.FOR)
+    if standard == ElectionStandard.PLURALITY and chosen > seats:
+        raise LineProblem("votes", "over_seats", {"given": chosen, "limit": seats})
+    return lines
 
 
 def _splits(
-    value: Mapping[object, object], ids: frozenset[int], shares: int, standard: ElectionStandard | None
+    value: Mapping[object, object], ids: frozenset[int], shares: int, standard: ElectionStandard | None, seats: int
 ) -> dict[Line, int]:
     allowed = allowed_choices(standard)
     lines: dict[Line, int] = {}
@@ -159,6 +184,11 @@ def _splits(
         if sum(amounts.values()) > shares:
             raise LineProblem(f"splits.{key}", "over_limit", {"given": sum(amounts.values()), "limit": shares})
         lines.update({(nominee, choice): n for choice, n in amounts.items() if n})
+    # Under plurality voting each beneficial owner behind the split may vote for as many nominees
+    # as there are seats.
+    given = sum(n for (_nominee, choice), n in lines.items() if choice == LineChoice.FOR)
+    if standard == ElectionStandard.PLURALITY and given > min(shares * seats, COLUMN_MAX):
+        raise LineProblem("splits", "over_limit", {"given": given, "limit": min(shares * seats, COLUMN_MAX)})
     return lines
 
 

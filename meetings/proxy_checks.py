@@ -19,10 +19,10 @@ from django.utils.translation import gettext_lazy
 
 from core.errors import DomainError
 from meetings import ballot_rules
-from meetings.ballot_rules import ElectionStandard, LineProblem
+from meetings.ballot_rules import ElectionStandard, LineProblem, split_shares
 from meetings.ballot_selectors import BallotItem, ballot_items
 from meetings.models import Holder, Meeting, ProxyAppointment, ProxyInstruction
-from meetings.proxy_rules import Mark, follows
+from meetings.proxy_rules import UNVOTED, Mark, follows
 from polls.models import Ballot, Choice, Poll
 
 # An instruction in the reader's words, as the refusal and the pages name it.
@@ -155,9 +155,15 @@ def _proposal_marks(data: BallotItem, payload: Mapping[str, Any], shares: int) -
     choice, split = payload.get("choice"), payload.get("split")
     if isinstance(choice, str) and choice in Choice.values:
         return [Mark(choice, recommended)]
-    if isinstance(split, Mapping) and all(isinstance(value, int) for value in split.values()):
-        return [Mark(str(code), recommended) for code, value in split.items() if value > 0]
-    return None  # not a ballot the item takes: its own cast says why
+    amounts = split_shares(split) if choice is None else None
+    if amounts is None:
+        return None  # not a ballot the item takes: its own cast says why
+    marks = [Mark(code, recommended) for code, value in amounts.items() if value > 0]
+    if sum(amounts.values()) < shares:
+        # Shares left unvoted are present all the same, and count against the item under a
+        # present-and-entitled standard: an instruction is followed with the whole holding.
+        marks.append(Mark(UNVOTED, recommended))
+    return marks
 
 
 def _line_marks(data: BallotItem, payload: Mapping[str, Any], shares: int) -> list[Mark] | None:

@@ -4,7 +4,8 @@ A holder's appointment carries, per item, an instruction: "for", "against", "abs
 "recommendation" (the board's). A ballot is read as marks, each a choice and what the board
 recommends on the thing it marks:
 
-- a proposal: one mark per choice given shares, with the item's recommendation;
+- a proposal: one mark per choice given shares, with the item's recommendation, and an
+  "unvoted" mark, which follows no instruction, when a split leaves some of the shares out;
 - an election: one mark per (nominee, choice) line, with that nominee's recommendation. "for",
   "against" and "abstain" apply to every nominee voted (against is withheld under plurality
   voting, which has no abstain: abstaining there is leaving the nominee blank); nominees may be
@@ -35,6 +36,10 @@ FOLLOWS: dict[str, frozenset[str]] = {
     "withhold": frozenset({"withhold", "against"}),
     "abstain": frozenset({"abstain"}),
 }
+
+
+# The mark of a proposal's shares a split leaves unvoted: it follows no instruction.
+UNVOTED = "unvoted"
 
 
 @dataclass(frozen=True)
@@ -68,3 +73,9 @@ def choice_for(instruction: str, recommended: str, allowed: Iterable[str]) -> st
     if target is None:
         return None
     return next((choice for choice in allowed if choice in FOLLOWS[target]), None)
+
+
+def holder_overrides(*, holder_user_id: int | None, voter_id: int | None, actor_id: int) -> bool:
+    """Whether the actor is the holder replacing a ballot someone else (their proxy) cast for
+    them: the holder's own ballot always wins, even where an item allows no change."""
+    return holder_user_id is not None and actor_id == holder_user_id and voter_id != actor_id

@@ -16,11 +16,14 @@ from django.utils.translation import gettext as _
 from core.audit import audit_append
 from core.errors import DomainError
 from core.roles import is_secretary
+from core.validators import shown
 from meetings import proxy_checks, proxy_instructions, proxy_mail, selectors
 from meetings.attendance import attendance_mark
 from meetings.attendance_models import AttendanceSource
+from meetings.ballot_rules import split_shares
 from meetings.kinds import SHARE_FIELDS, share_deltas
 from meetings.models import Holder, Meeting, ProxyAppointment, Tabulation
+from meetings.proxy_rules import holder_overrides
 from polls import kinds, receipt_mail, refusals
 from polls.ballots import (
     CastResult,
@@ -87,7 +90,7 @@ def _the_holder_represented(*, actor: User, meeting: Meeting) -> Holder:
     return holders[0]
 
 
-def _shares_by_choice(*, holder: Holder, choice: str | None, split: Mapping[str, int] | None) -> dict[str, int]:
+def _shares_by_choice(*, holder: Holder, choice: str | None, split: object) -> dict[str, int]:
     if (choice is None) == (split is None):
         raise InvalidVote(_("Give either a choice (for, against, abstain) or a split of shares, not both."))
     if choice is not None:
@@ -96,13 +99,19 @@ def _shares_by_choice(*, holder: Holder, choice: str | None, split: Mapping[str,
         amounts = {code: 0 for code in Choice.values}
         amounts[choice] = holder.shares
     else:
-        assert split is not None  # noqa: S101 - narrowed by the check above
-        unknown = set(split) - set(Choice.values)
-        if unknown:
-            raise InvalidVote(_("Unknown choices in the split: %(choices)s.") % {"choices": ", ".join(sorted(unknown))})
-        amounts = {code: split.get(code, 0) for code in Choice.values}
-        if any(not isinstance(value, int) or value < 0 for value in amounts.values()):
+        # Raw from a meeting ballot or a proxy's, or ints from the ballot serializer: read alike.
+        given = split_shares(split)
+        if given is None:
             raise InvalidVote(_("Split amounts must be whole, non-negative numbers of shares."))
+        unknown = set(given) - set(Choice.values)
+        if unknown:
+            raise InvalidVote(
+                _("Unknown choices in the split: %(choices)s.")
+                % {"choices": ", ".join(shown(code, 40) for code in sorted(unknown)[:10])}
+            )
+        amounts = {code: given.get(code, 0) for code in Choice.values}
+        if sum(amounts.values()) == 0 and holder.shares > 0:
+            raise InvalidVote(_("The split gives no shares to anything; give shares to at least one choice."))
         if sum(amounts.values()) > holder.shares:
             raise InvalidVote(
                 _("The split votes %(split)s shares but %(holder)s holds %(shares)s.")
@@ -123,7 +132,7 @@ def item_ballot_cast(
     poll_id: int,
     actor: User,
     choice: str | None = None,
-    split: Mapping[str, int] | None = None,
+    split: object = None,
     holder_id: int | None = None,
     now: datetime.datetime | None = None,
 ) -> CastResult:
@@ -167,7 +176,8 @@ def item_ballot_cast(
         proxy_mail.proxy_vote_queue(ballot=existing.ballot, holder=holder, actor=actor, link_hash=link_hash)
         return CastResult(ballot=existing.ballot, created=True, changed=False, link_hash=link_hash)
     ballot = existing
-    if not poll.allow_change:
+    overrides = holder_overrides(holder_user_id=holder.user_id, voter_id=ballot.voter_id, actor_id=actor.pk)
+    if not poll.allow_change and not overrides:
         raise ChangeNotAllowed(
             _("A ballot for %(holder)s is already recorded and this item does not allow changes.")
             % {"holder": holder.name}

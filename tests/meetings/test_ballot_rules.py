@@ -75,12 +75,22 @@ def payloads(draw: Any, form: str, shares: int) -> dict[str, object]:
         amounts = bounded_amounts(draw, len(targets), shares)
         return {"splits": {str(t): number(draw, n) for t, n in zip(targets, amounts, strict=True)}}
     choices = [c.value for c in _allowed(standard)]
+    # Under plurality voting at most `seats` nominees get each share's vote for (an overvote is
+    # refused: test_an_overvote_under_plurality_is_refused_naming_the_seats).
+    plurality = standard == ElectionStandard.PLURALITY
     if draw(st.booleans()):
-        return {"votes": {str(t): draw(st.sampled_from(choices)) for t in targets}}
+        votes = {str(t): draw(st.sampled_from(choices)) for t in targets}
+        if plurality:
+            votes.update(dict.fromkeys([t for t, c in votes.items() if c == "for"][seats:], "withhold"))
+        return {"votes": votes}
     splits: dict[str, dict[str, object]] = {}
+    budget = shares * seats
     for t in targets:
         picked = draw(st.lists(st.sampled_from(choices), min_size=1, max_size=len(choices), unique=True))
         amounts = bounded_amounts(draw, len(picked), shares)
+        if plurality and "for" in picked:
+            amounts[picked.index("for")] = min(amounts[picked.index("for")], budget)
+            budget -= amounts[picked.index("for")]
         splits[str(t)] = {c: number(draw, n) for c, n in zip(picked, amounts, strict=True)}
     return {"splits": splits}
 
@@ -411,3 +421,22 @@ def test_a_ballot_weight_is_never_more_than_the_holding() -> None:
     lines = lines_of("majority", {"splits": {"11": {"for": "60", "against": "40"}, "12": {"abstain": "100"}}}, 100)
     assert ballot_weight(lines, standard=ElectionStandard.MAJORITY, cumulative=False, shares=100) == 100
     assert ballot_weight({}, standard=None, cumulative=False, shares=100) == 0
+
+
+def test_an_overvote_under_plurality_is_refused_naming_the_seats() -> None:
+    ids, _standard, _cumulative, seats = FORMS["plurality"]
+    three = {str(nominee): "for" for nominee in sorted(ids)[:3]}
+    with pytest.raises(LineProblem) as refused:
+        lines_of("plurality", {"votes": three}, 100)
+    assert (refused.value.field, refused.value.code, refused.value.values) == (
+        "votes",
+        "over_seats",
+        {"given": 3, "limit": seats},
+    )
+    # A nominee holder's split: each beneficial owner votes for at most `seats` nominees.
+    split = {str(nominee): {"for": "100"} for nominee in sorted(ids)[:3]}
+    with pytest.raises(LineProblem) as refused:
+        lines_of("plurality", {"splits": split}, 100)
+    assert refused.value.values == {"given": 300, "limit": 200}
+    # Majority voting is a for-or-against on each nominee: any number may be voted for.
+    assert len(lines_of("majority", {"votes": three}, 100)) == 3

@@ -148,7 +148,9 @@ def test_the_boards_recommendation_is_what_a_recommendation_instruction_votes(ca
 
 
 def test_an_election_follows_each_nominees_recommendation_or_the_choice_on_every_nominee(case: Case) -> None:
-    election = make_annual_item(case.meeting, "election", nominees=["Ann", "Bob"], election_standard="plurality")
+    election = make_annual_item(
+        case.meeting, "election", nominees=["Ann", "Bob"], seats=2, election_standard="plurality"
+    )
     ann, bob = Option.objects.filter(poll=election).order_by("position")
     NomineeTally.objects.filter(option=bob).update(recommendation="against")
     appoint(case, instructions={str(election.pk): "recommendation"})
