@@ -16,6 +16,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.audit import audit_append
 from core.roles import is_secretary
@@ -119,10 +120,17 @@ def attendance_problem(meeting: Meeting) -> str | None:
     match, would otherwise make up a quorum."""
     counted = Attendance.objects.filter(meeting=meeting).aggregate(s=Sum("shares"))["s"] or 0
     if counted != meeting.shares_present:
-        return f"meeting {meeting.pk} shares present: running {meeting.shares_present}, attendance {counted}"
+        return _("meeting %(meeting)d shares present: running %(running)d, attendance %(counted)d") % {
+            "meeting": meeting.pk,
+            "running": meeting.shares_present,
+            "counted": counted,
+        }
     unbacked = _unbacked_attendance(meeting)
     if unbacked is not None:
-        return f"meeting {meeting.pk} attendance of holder {unbacked}: no ballot or check-in on the trail"
+        return _("meeting %(meeting)d attendance of holder %(holder)s: no ballot or check-in on the trail") % {
+            "meeting": meeting.pk,
+            "holder": unbacked,
+        }
     return None
 
 

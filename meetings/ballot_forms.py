@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, OuterRef, Subquery, Sum
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from core.models import AuditHead
 from meetings import ballot_rules
@@ -53,6 +53,12 @@ def _text(value: object) -> str | None:
 # Stored in English, as the filings are; readers see them in their language (option_label).
 FREQUENCY_LABELS = ("1 Year", "2 Years", "3 Years", "Abstain")
 MAX_SEATS = 50
+
+
+# A nominee's running against (or abstain) total that its ballots' lines do not add up to.
+NOMINEE_DIFFERS = gettext_noop(
+    "%(nominee)s, %(column)s: running %(ballots)d ballots / %(shares)d shares, recount %(n)d / %(w)d"
+)
 
 
 class LineItem(ShareholderItem):
@@ -111,7 +117,10 @@ class LineItem(ShareholderItem):
         terms = self.terms(poll)
         voted = Ballot.objects.filter(poll_id=poll.pk).aggregate(w=Sum("weight"))["w"] or 0
         if voted != terms.shares_voted:
-            problems.append(f"shares voted: running {terms.shares_voted}, ballots {voted}")
+            problems.append(
+                _("shares voted: running %(running)d, ballots %(counted)d")
+                % {"running": terms.shares_voted, "counted": voted}
+            )
         problems.extend(self._nominee_problems(poll))
         problems.extend(self._line_link_problems(poll))
         return problems
@@ -130,12 +139,15 @@ class LineItem(ShareholderItem):
             n, w = counted.get((row["option_id"], column), (0, 0))
             counted[(row["option_id"], column)] = (n + row["n"], w + (row["w"] or 0))
         problems = []
-        for tally in NomineeTally.objects.filter(option__poll_id=poll.pk).order_by("pk"):
-            for column in ("against", "abstain"):
+        columns = {"against": _("against or withheld"), "abstain": _("abstentions")}
+        for tally in NomineeTally.objects.filter(option__poll_id=poll.pk).select_related("option").order_by("pk"):
+            for column, word in columns.items():
                 running = (getattr(tally, f"{column}_ballots"), getattr(tally, f"{column}_shares"))
                 recounted = counted.get((tally.pk, column), (0, 0))
-                if running != recounted:
-                    problems.append(f"nominee {tally.pk} {column}: running {running}, recount {recounted}")
+                if running != recounted:  # in the certifier's language, the nominee by name
+                    values = {"nominee": tally.option.label, "column": word, "ballots": running[0]}
+                    values.update(shares=running[1], n=recounted[0], w=recounted[1])
+                    problems.append(_(NOMINEE_DIFFERS) % values)
         return problems
 
     def _line_link_problems(self, poll: Poll) -> list[str]:
@@ -158,7 +170,9 @@ class LineItem(ShareholderItem):
         problems = []
         for ballot_id, holder_id in Ballot.objects.filter(poll_id=poll.pk).values_list("pk", "holder_id"):
             if recorded.get(f"{prefix}{holder_id}") != stored.get(ballot_id, []):
-                problems.append(f"ballot {ballot_id}: its lines differ from its chain's latest link")
+                problems.append(
+                    _("ballot %(ballot)d: its lines differ from its chain's latest link") % {"ballot": ballot_id}
+                )
         return problems
 
     def tabulated(self, poll: Poll) -> tuple[dict[tuple[int, str], int], Tabulation] | None:
