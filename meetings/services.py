@@ -208,11 +208,23 @@ class MeetingBallotRefused(InvalidVote):
         return {"items": {str(item_id): str(error.message) for item_id, error in self.refused.items()}}
 
 
+# What an item's part of a meeting ballot may say, whatever its form (each form's cast refuses
+# the keys it does not take); the holder is the ballot's, not the item's.
+ITEM_BALLOT_KEYS = frozenset({"choice", "split", "votes", "splits", "cumulative", "option"})
+
+
 def _item_payload(choice: object, holder_id: int) -> dict[str, Any]:
     """One item's part of a meeting ballot as its form's cast reads it, for the holder."""
     if isinstance(choice, str):
         return {"choice": choice, "holder": holder_id}
     if isinstance(choice, Mapping):
+        unknown = sorted(str(key) for key in choice if key not in ITEM_BALLOT_KEYS)
+        if unknown:
+            # A misspelt key would otherwise be dropped, and the ballot taken without it.
+            raise InvalidVote(
+                _("Unknown keys in the item's ballot: %(keys)s.")
+                % {"keys": ", ".join(shown(key, 40) for key in unknown[:10])}
+            )
         return {**choice, "holder": holder_id}
     raise InvalidVote(_("Give each item a choice (for, against, abstain) or its ballot."))
 

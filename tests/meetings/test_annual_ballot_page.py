@@ -316,18 +316,19 @@ def test_a_payload_cannot_vote_for_someone_else(ballot: Page) -> None:
             meeting=ballot.meeting,
             actor=ballot.users["alice"],
             holder_id=ballot.holders["alice"].pk,
-            # The holder the service is given is the one voted for, whatever the payload says.
-            choices={ballot.election.pk: {"votes": {str(nominees["Joe Gebbia"]): "maybe"}, "holder": 0}},
+            choices={ballot.election.pk: {"votes": {str(nominees["Joe Gebbia"]): "maybe"}}},
         )
-    meeting_ballot_cast(
-        meeting=ballot.meeting,
-        actor=ballot.users["alice"],
-        holder_id=ballot.holders["alice"].pk,
-        choices={
-            ballot.election.pk: {"votes": {str(nominees["Joe Gebbia"]): "for"}, "holder": ballot.holders["bob"].pk}
-        },
-    )
-    assert Ballot.objects.get().holder_id == ballot.holders["alice"].pk
+    # The holder is the ballot's, given to the service: an item's part naming one is refused.
+    with pytest.raises(MeetingBallotRefused, match="Unknown keys in the item's ballot: holder"):
+        meeting_ballot_cast(
+            meeting=ballot.meeting,
+            actor=ballot.users["alice"],
+            holder_id=ballot.holders["alice"].pk,
+            choices={
+                ballot.election.pk: {"votes": {str(nominees["Joe Gebbia"]): "for"}, "holder": ballot.holders["bob"].pk}
+            },
+        )
+    assert not Ballot.objects.exists()
 
 
 def test_an_empty_meeting_ballot_is_still_refused(ballot: Page) -> None:

@@ -232,3 +232,24 @@ def test_a_split_of_zero_shares_on_a_proposal_is_a_400_like_on_the_other_forms(a
     # Not 403 "That holder has no shares to vote at the record date.": alice holds 30.
     assert proposal.status_code == 400, proposal.json()
     assert "gives no shares" in proposal.json()["detail"]
+
+
+# ---- unknown keys in an item's part of a meeting ballot ---------------------------------------
+
+
+@pytest.mark.parametrize("extra", [{"choise": "against"}, {"holder": 1}, {"": 0}])
+def test_a_proxy_ballot_naming_an_unknown_key_for_an_item_is_refused_naming_it(
+    annual: Annual, extra: dict[str, Any]
+) -> None:
+    """The item's own API refuses keys it does not know; the proxy's one-call ballot dropped them
+    and took the rest ({"choice": "for", "choise": "against"} voted for)."""
+    item = make_item(annual.meeting)
+    poll, ids = election(annual, standard="majority", seats=2)
+    appoint_proxy(annual)
+    for choices in ({"choice": "for", **extra}, {"votes": {str(ids["X"]): "for"}, **extra}):
+        target = item if "choice" in choices else poll
+        response = _proxy_ballot(annual, {str(target.pk): choices})
+        assert response.status_code == 400, response.json()
+        assert "Unknown keys" in response.json()["detail"]
+        assert next(iter(extra)) in response.json()["detail"]
+    assert not Ballot.objects.filter(poll__in=[item, poll]).exists()
