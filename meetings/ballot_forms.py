@@ -229,8 +229,17 @@ class LineItem(ShareholderItem):
         return [tabulated[0].get((option.pk, LineChoice.FOR), 0) for option in options]
 
     def decide(self, *, poll: Poll, totals: results.ShareTotals | None) -> results.ItemDecision:
-        """The meeting's quorum, of the shares the item's ballots speak for (or the inspector's
-        figures and broker non-votes); the outcome is the form's own (results_extra)."""
+        """The meeting's quorum; the outcome is the form's own (results_extra), which the quorum
+        also decides: without it nobody is elected and no option wins."""
+        return self.quorum(poll), None, []
+
+    def quorum(self, poll: Poll) -> results.QuorumResult:
+        # Read once per results: decide, leading and results_extra must agree on it.
+        return kinds.read_once(poll, "quorum", lambda: self._quorum(poll))
+
+    def _quorum(self, poll: Poll) -> results.QuorumResult:
+        """Of the shares the item's ballots speak for (or the inspector's figures and broker
+        non-votes), or the meeting's attendance when higher."""
         meeting = poll.meeting
         assert meeting is not None  # noqa: S101 - items belong to meetings
         outstanding = meeting.register.shares_outstanding
@@ -242,7 +251,7 @@ class LineItem(ShareholderItem):
         )
         met = quorum.met_by(Fraction(present, outstanding)) if outstanding else False
         percent = percent_of(Fraction(present, outstanding)) if outstanding else percent_of(Fraction(0))
-        return results.QuorumResult(present, outstanding, percent, str(quorum), met), None, []
+        return results.QuorumResult(present, outstanding, percent, str(quorum), met)
 
     def _present(self, poll: Poll) -> int:
         tabulated = self.tabulated(poll)
@@ -384,7 +393,9 @@ class ElectionItem(LineItem):
                 against = tally.against_shares if tally else 0
                 abstain = tally.abstain_shares if tally else 0
             figures.append(NomineeFigures(id=option.pk, for_=weight, against=against, abstain=abstain))
-        outcomes = ballot_rules.election_results(figures, standard=standard, seats=terms.seats)
+        outcomes = ballot_rules.election_results(
+            figures, standard=standard, seats=terms.seats, quorum_met=self.quorum(poll).met
+        )
         bnv = tabulated[1].broker_non_votes if tabulated is not None else 0
         majority = standard == ElectionStandard.MAJORITY
         return super().results_extra(poll=poll, options=options, weights=weights) | {
@@ -424,7 +435,9 @@ class OptionItem(LineItem):
 
     def _win(self, poll: Poll, options: list[Option], weights: list[int]) -> ballot_rules.OptionWin:
         votes = {option.pk: weight for option, weight in zip(options, weights, strict=True)}
-        return ballot_rules.plurality_of_options(votes, abstain=self._abstain(options), threshold=self._threshold(poll))
+        return ballot_rules.plurality_of_options(
+            votes, abstain=self._abstain(options), threshold=self._threshold(poll), quorum_met=self.quorum(poll).met
+        )
 
     def leading(self, *, poll: Poll, options: list[Option], weights: list[int]) -> list[int]:
         win = self._win(poll, options, weights)
@@ -442,6 +455,8 @@ class OptionItem(LineItem):
                 "threshold": _text(self._threshold(poll)),
                 "threshold_met": win.threshold_met,
                 "advisory": poll.advisory,
+                # As a proposal's outcome says why it failed: the tie and no-vote cases stay "".
+                "reason": "" if win.quorum_met else "no quorum",
                 "broker_non_votes": str(tabulated[1].broker_non_votes if tabulated is not None else 0),
             },
         }

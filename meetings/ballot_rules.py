@@ -234,16 +234,22 @@ class NomineeResult:
     id: int
     percent: Decimal | None  # for as a share of for + against (or withheld)
     elected: bool
-    # "elected", "not_elected", "tied" (plurality: tied for the last seat) or
-    # "resignation_tendered" (majority: failed, the board decides on the resignation).
+    # "elected", "not_elected", "tied" (plurality: tied for the last seat),
+    # "resignation_tendered" (majority: failed, the board decides on the resignation) or
+    # "no_quorum" (the meeting could not act: nobody is elected, nobody has to resign).
     status: str
 
 
-def election_results(nominees: list[NomineeFigures], *, standard: ElectionStandard, seats: int) -> list[NomineeResult]:
+def election_results(
+    nominees: list[NomineeFigures], *, standard: ElectionStandard, seats: int, quorum_met: bool = True
+) -> list[NomineeResult]:
     """Who is elected, in the nominees' order. Under majority voting a nominee needs more votes
     for than against, and if more pass than there are seats, the seats go to those with most
-    votes for (as under plurality, ties at the last seat reported)."""
-    if standard == ElectionStandard.MAJORITY:
+    votes for (as under plurality, ties at the last seat reported). Without quorum the votes
+    are still reported, but they elect nobody, as a proposal without quorum fails."""
+    if not quorum_met:
+        statuses = dict.fromkeys((n.id for n in nominees), "no_quorum")
+    elif standard == ElectionStandard.MAJORITY:
         passing = {n.id: n.for_ for n in nominees if n.for_ > n.against}
         statuses = _seat_statuses(passing, seats)
     else:
@@ -281,22 +287,30 @@ def _percent(part: int, whole: int) -> Decimal | None:
 
 @dataclass(frozen=True)
 class OptionWin:
-    winner: int | None  # None on a tie, with no votes, or below the threshold
+    winner: int | None  # None on a tie, with no votes, below the threshold or without quorum
     tied: tuple[int, ...]
     percent: Decimal | None  # the leader's share of the votes cast
     threshold_met: bool | None  # None when the item has no threshold
+    quorum_met: bool = True
 
 
 def plurality_of_options(
-    votes: Mapping[int, int], *, abstain: int | None = None, threshold: Threshold | None = None
+    votes: Mapping[int, int],
+    *,
+    abstain: int | None = None,
+    threshold: Threshold | None = None,
+    quorum_met: bool = True,
 ) -> OptionWin:
     """The option with most votes cast wins (frequency, choice). Abstentions are not votes cast;
-    a threshold, when set, is of the votes cast."""
+    a threshold, when set, is of the votes cast. Without quorum the meeting could not choose:
+    no option wins and none ties, though the leader's share is still reported."""
     counted = {option: n for option, n in votes.items() if option != abstain}
     cast = sum(counted.values())
     top = max(counted.values(), default=0)
     leaders = tuple(option for option, n in counted.items() if n == top) if top else ()
     percent = _percent(top, cast)
     met = None if threshold is None or not cast else threshold.met_by(Fraction(top, cast))
+    if not quorum_met:
+        return OptionWin(winner=None, tied=(), percent=percent, threshold_met=met, quorum_met=False)
     winner = leaders[0] if len(leaders) == 1 and met is not False else None
     return OptionWin(winner=winner, tied=leaders if len(leaders) > 1 else (), percent=percent, threshold_met=met)

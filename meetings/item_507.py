@@ -75,6 +75,7 @@ def nominee_result_text(status: str) -> str:
         "resignation_tendered": _("Not elected: resignation tendered under the majority-voting policy"),
         "tied": _("Not elected: tied for the last seat"),
         "not_elected": _("Not elected"),
+        "no_quorum": _("Not elected: no quorum"),
     }
     return texts.get(status, status)
 
@@ -136,6 +137,8 @@ def _decision_text(item: Poll, results: PollResults) -> str:
             _("%(option)s wins with %(percent)s%% of the votes cast")
             % {"option": form.option_label(results.winner.label), "percent": _percent(decision.get("percent"))}
         )
+    elif decision.get("reason") == "no quorum":
+        parts.append(_("No winner: no quorum"))
     elif results.tied:
         parts.append(
             _("Tie between %(options)s") % {"options": ", ".join(form.option_label(o.label) for o in results.tied)}

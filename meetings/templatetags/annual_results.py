@@ -13,7 +13,8 @@ register = template.Library()
 @register.filter
 def nominee_result(status: str) -> str:
     """elected -> "Elected"; resignation_tendered -> "Not elected: resignation tendered under the
-    majority-voting policy"; tied -> "Not elected: tied for the last seat"."""
+    majority-voting policy"; tied -> "Not elected: tied for the last seat"; no_quorum -> "Not
+    elected: no quorum"."""
     return item_507.nominee_result_text(status)
 
 

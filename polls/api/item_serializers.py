@@ -33,7 +33,10 @@ class NomineeResultSerializer(serializers.Serializer):
     broker_non_votes = serializers.CharField()
     percent = serializers.CharField(allow_null=True, help_text="For as a share of for + against (or withheld).")
     elected = serializers.BooleanField()
-    status = serializers.ChoiceField(choices=["elected", "not_elected", "tied", "resignation_tendered"])
+    status = serializers.ChoiceField(
+        choices=["elected", "not_elected", "tied", "resignation_tendered", "no_quorum"],
+        help_text="no_quorum: the meeting lacked quorum, so nobody is elected.",
+    )
     recommendation = serializers.ChoiceField(choices=["for", "against", "abstain", "withhold", "none"])
 
     def get_fields(self) -> dict[str, serializers.Field]:
@@ -43,11 +46,17 @@ class NomineeResultSerializer(serializers.Serializer):
 
 
 class OptionDecisionSerializer(serializers.Serializer):
-    winner = serializers.IntegerField(allow_null=True, help_text="The winning option's id; null on a tie.")
+    winner = serializers.IntegerField(
+        allow_null=True, help_text="The winning option's id; null on a tie, below the threshold or without quorum."
+    )
     percent = serializers.CharField(allow_null=True, help_text="The leader's share of the votes cast.")
     threshold = serializers.CharField(allow_null=True, help_text="Choice items with a threshold, e.g. 1/2.")
     threshold_met = serializers.BooleanField(allow_null=True)
     advisory = serializers.BooleanField()
+    # Not required: results certified before it was kept do not have it.
+    reason = serializers.CharField(
+        required=False, allow_blank=True, help_text='"no quorum" when the meeting lacked quorum, else empty.'
+    )
     broker_non_votes = serializers.CharField()
 
 

@@ -10,6 +10,7 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
+from meetings.attendance import attendance_check_in
 from meetings.ballot_models import BallotLine, ItemTerms
 from meetings.services import proxy_appoint
 from polls.models import Ballot
@@ -122,13 +123,21 @@ def test_a_cumulative_election_lets_a_30_percent_holder_elect_one_of_three(annua
     cast(annual, "bob", poll, {"cumulative": {p: "80", q: "70", r: "60"}}, 201)  # 70 x 3 = 210
     body = results(poll)
     assert body["election"] == {"standard": "plurality", "seats": 3, "cumulative": True}
+    assert body["quorum"]["present"] == "100"  # shares, not votes
+    # 100 of 2,000 shares are no quorum: the votes are counted, they elect nobody.
     assert {name: (row[0], row[6]) for name, row in nominees(body).items()} == {
+        "X": ("90", "no_quorum"),
+        "P": ("80", "no_quorum"),
+        "Q": ("70", "no_quorum"),
+        "R": ("60", "no_quorum"),
+    }
+    attendance_check_in(meeting=annual.meeting, holder_id=annual.holders["cede"].pk, actor=annual.users["cede"])
+    assert {name: (row[0], row[6]) for name, row in nominees(results(poll)).items()} == {
         "X": ("90", "elected"),
         "P": ("80", "elected"),
         "Q": ("70", "elected"),
         "R": ("60", "not_elected"),
     }
-    assert body["quorum"]["present"] == "100"  # shares, not votes
     # A nominee holder spreads its 3,000 votes.
     cast(annual, "cede", poll, {"cumulative": {r: "3000"}}, 201)
     assert nominees(results(poll))["R"][6] == "elected"
@@ -172,6 +181,7 @@ def test_a_choice_item_with_a_threshold(annual: Annual) -> None:
         "threshold": "> 1/2",
         "threshold_met": False,
         "advisory": False,
+        "reason": "",
         "broker_non_votes": "0",
     }
     appoint_proxy(annual)

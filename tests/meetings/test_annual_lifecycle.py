@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
+from meetings.attendance import attendance_check_in
 from meetings.ballot_models import ItemTerms, NomineeTally
 from polls import kinds, services
 from polls.certification import poll_certify, poll_recount
@@ -64,6 +65,9 @@ def test_certification_freezes_the_nominees_and_tenders_the_failed_nominees_resi
     votes = {str(ids[0]): "for", str(ids[1]): "against"}
     cast = api_as(election["alice"]).post(f"/api/v1/polls/{item.pk}/ballot/", {"votes": votes}, format="json")
     assert cast.status_code == 201
+    # Bob attends in person: his shares make the quorum that lets Alice's votes elect.
+    bob = meeting.register.holders.get(account="B-1")
+    attendance_check_in(meeting=meeting, holder_id=bob.pk, actor=secretary)
     services.poll_close(poll=item)
     poll_certify(poll=Poll.objects.get(pk=item.pk), actor=secretary)
     record = Poll.objects.get(pk=item.pk).certified_result

@@ -15,6 +15,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from meetings.attendance import attendance_check_in
 from meetings.ballot_models import NomineeTally
 from meetings.ballot_services import item_lines_cast, lines_tabulation_record
 from meetings.models import Meeting
@@ -70,6 +71,14 @@ def _bars(page: str) -> list[tuple[str, str, str]]:
     return re.findall(bar + r'<span class="bar-value">(.*?)</span>', figure.group(1), flags=re.S)
 
 
+def _quorum_present(meeting: Meeting, users: dict[str, Any]) -> None:
+    """Cede & Co and one more holder check in: 10,100 of 20,000 shares, more than half. Without
+    quorum an election elects nobody and no option wins, which is not what these tests are about."""
+    for name in ("cede", "h1"):
+        holder = meeting.register.holders.get(account=f"H-{name}")
+        attendance_check_in(meeting=meeting, holder_id=holder.pk, actor=users[name])
+
+
 def _majority(meeting: Meeting, users: dict[str, Any], **fields: Any) -> Poll:
     item = make_annual_item(
         meeting, "election", nominees=["Ada Lovelace", "Bob Failing"], election_standard="majority", **fields
@@ -122,6 +131,7 @@ def test_a_plurality_tie_at_the_last_seat_is_reported_as_a_tie(meeting: Meeting,
         str(ed): {"for": "4000", "withhold": "2000"},
     }
     item_lines_cast(poll_id=item.pk, actor=users["cede"], data={"splits": split})
+    _quorum_present(meeting, users)
     services.poll_close(poll=item)
     page = _main(Client(), item)
     assert _table(page, "Votes by nominee") == [
@@ -134,7 +144,7 @@ def test_a_plurality_tie_at_the_last_seat_is_reported_as_a_tie(meeting: Meeting,
     assert [label for label, _w, _v in _bars(page)] == ["Cy Young", "Di Tied", "Ed Tied"]
 
 
-def test_a_tabulated_election_shows_its_broker_non_votes(meeting: Meeting) -> None:
+def test_a_tabulated_election_shows_its_broker_non_votes(meeting: Meeting, users: dict[str, Any]) -> None:
     item = make_annual_item(
         meeting, "election", status=PollStatus.CLOSED, nominees=["Ada", "Bob"], election_standard="majority"
     )
@@ -147,6 +157,7 @@ def test_a_tabulated_election_shows_its_broker_non_votes(meeting: Meeting) -> No
         {"option": bob, "choice": "abstain", "shares": 100},
     ]
     lines_tabulation_record(poll=item, actor=make_secretary(), lines=lines, broker_non_votes=321, source="Inspector")
+    _quorum_present(meeting, users)
     assert _table(_main(Client(), item), "Votes by nominee")[1:] == [
         ["Ada", "2,000", "500", "0", "321", "80.0%", "Elected"],
         [
@@ -223,6 +234,7 @@ def test_a_choice_short_of_its_threshold_has_no_winner(meeting: Meeting, users: 
     austin, palo_alto, reno = _ids(item)
     split = {str(austin): "4000", str(palo_alto): "3500", str(reno): "2500"}
     item_lines_cast(poll_id=item.pk, actor=users["cede"], data={"splits": split})
+    _quorum_present(meeting, users)
     services.poll_close(poll=item)
     page = _main(Client(), item)
     assert "None: the leading option has 40.0% of the votes cast, short of the threshold." in page
@@ -234,6 +246,7 @@ def test_a_choice_reaching_its_threshold_wins(meeting: Meeting, users: dict[str,
     item = make_annual_item(meeting, "choice", options=["Austin", "Reno"], threshold="1/2")
     austin, _reno = _ids(item)
     item_lines_cast(poll_id=item.pk, actor=users["cede"], data={"option": austin})
+    _quorum_present(meeting, users)
     services.poll_close(poll=item)
     page = _main(Client(), item)
     assert re.search(r"<dd><strong>Austin</strong>, 100\.0% of the votes cast</dd>", page)

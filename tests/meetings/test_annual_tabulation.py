@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from meetings.attendance import attendance_check_in
 from meetings.ballot_models import TabulationLine
 from meetings.models import Tabulation
 from polls import services
@@ -40,6 +41,14 @@ def election(meeting: Any) -> Poll:
 def secretary_browser(client: Client) -> Client:
     client.force_login(make_secretary())
     return client
+
+
+def _quorum_present(meeting: Any) -> None:
+    """Yolanda Fund and the quiet holder attend in person: 16,544 of 20,000 shares. Without quorum
+    an election elects nobody and no option wins, which is not what these tests are about."""
+    secretary = make_secretary(username="clerk")
+    for holder in meeting.register.holders.filter(account__in=["H-1", "H-3"]):
+        attendance_check_in(meeting=meeting, holder_id=holder.pk, actor=secretary)
 
 
 def _ids(poll: Poll) -> dict[str, int]:
@@ -164,6 +173,7 @@ def test_a_plurality_election_takes_for_and_withhold(secretary_browser: Client, 
     response = secretary_browser.post(f"/console/polls/{election.pk}/tabulation/", data)
     assert response.status_code == 302
     assert _stored(election) == {("Ada", "for"): 30, ("Ada", "withhold"): 5, ("Cy", "for"): 20}
+    _quorum_present(meeting)
     nominees = _nominees(election)
     assert nominees["Ada"]["elected"] is True and nominees["Ada"]["withheld"] == "5"
     assert nominees["Cy"]["elected"] is False
@@ -176,6 +186,7 @@ def test_a_frequency_item_takes_a_number_per_option(secretary_browser: Client, m
     assert all(f'name="line_{pk}_for"' in page for pk in ids.values())
     data = {f"line_{ids['1 Year']}_for": "800", f"line_{ids['3 Years']}_for": "300", "broker_non_votes": "40"}
     assert secretary_browser.post(f"/console/polls/{item.pk}/tabulation/", data).status_code == 302
+    _quorum_present(meeting)
     decision = results_json(poll_results(poll=item))["decision"]
     assert decision["winner"] == ids["1 Year"]
     assert decision["broker_non_votes"] == "40"
