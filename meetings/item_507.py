@@ -21,7 +21,7 @@ from django.utils.translation import pgettext
 
 from core.csv_safe import SafeWriter
 from meetings.models import Meeting
-from polls.models import Poll, PollStatus
+from polls.models import Comparator, Poll, PollStatus
 from polls.results import PollResults, poll_results
 
 # The frequency options as stored (in English, as the filings name them), in the table's order.
@@ -150,11 +150,21 @@ def _decision_text(item: Poll, results: PollResults) -> str:
     if decision.get("threshold"):
         parts.append(
             _("threshold %(threshold)s of the votes cast: %(met)s")
-            % {"threshold": decision["threshold"], "met": yes_no(bool(decision.get("threshold_met")))}
+            % {
+                "threshold": " ".join(threshold_parts(decision["threshold"])),
+                "met": yes_no(bool(decision.get("threshold_met"))),
+            }
         )
     if decision.get("advisory"):
         parts.append(_("advisory"))
     return "; ".join(parts)
+
+
+def threshold_parts(recorded: object) -> tuple[str, str]:
+    """A decision's threshold as recorded ("> 1/2", ">= 2/3") -> (its comparator in the reader's
+    words, its fraction): ("more than", "1/2")."""
+    comparator, _blank, fraction = str(recorded).partition(" ")
+    return str(dict(Comparator.choices).get(comparator, comparator)), fraction
 
 
 def _frequency_rows(item: Poll, results: PollResults) -> list[list[Cell]]:
