@@ -20,8 +20,9 @@ from polls.models import Option, Poll, PollStatus
 if TYPE_CHECKING:
     from polls.permissions import AnyUser
 
-# Keys of a ballot event that tell what was chosen.
-CHOICE_KEYS = ("option", "shares_for", "shares_against", "shares_abstain")
+# Keys of a ballot event that tell what was chosen: an election, frequency or choice ballot's
+# `lines` name each nominee's or option's choice and shares, as telling as a proposal's split.
+CHOICE_KEYS = ("option", "shares_for", "shares_against", "shares_abstain", "lines")
 BALLOT_STREAM = re.compile(r"^ballot:(\d+):")
 
 
