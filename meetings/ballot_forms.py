@@ -5,7 +5,7 @@ counters, the others a nominee's tally. Registered in MeetingsConfig.ready()."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +17,7 @@ from core.models import AuditHead
 from meetings import ballot_rules
 from meetings.ballot_models import BallotLine, ItemTerms, NomineeTally, TabulationLine
 from meetings.ballot_rules import ElectionStandard, LineChoice, NomineeFigures
+from meetings.ballot_selectors import ballot_lines_by_ballot
 from meetings.kinds import ShareholderItem
 from meetings.models import Tabulation
 from polls import kinds, results
@@ -111,6 +112,21 @@ class LineItem(ShareholderItem):
         from meetings.ballot_services import lines_json, stored_lines
 
         return {"lines": lines_json(stored_lines(ballot))}
+
+    def ballot_choices(self, ballots: Sequence[Ballot]) -> dict[int, str]:
+        # The row's share columns are empty on these ballots: their shares are in their lines.
+        lines = ballot_lines_by_ballot([ballot.pk for ballot in ballots])
+        return {
+            ballot.pk: "; ".join(
+                self._line_words(label, choice, shares) for label, choice, shares in lines.get(ballot.pk, [])
+            )
+            for ballot in ballots
+        }
+
+    def _line_words(self, label: str, choice: str, shares: int) -> str:
+        if self.has_nominees:
+            return f"{label}: {LINE_WORDS[choice]} {shares:,}"
+        return f"{self.option_label(label)}: {shares:,}"
 
     def tally_problems(self, poll: Poll) -> list[str]:
         problems = super().tally_problems(poll)

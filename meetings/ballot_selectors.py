@@ -67,3 +67,16 @@ def ballot_items(*, items: list[Poll], holder_id: int) -> list[BallotItem]:
         )
         for item in items
     ]
+
+
+def ballot_lines_by_ballot(ballot_ids: list[int]) -> dict[int, list[tuple[str, str, int]]]:
+    """Each ballot's lines as (nominee or option label, choice, shares), in the options' order,
+    by ballot id: one query for any number of ballots."""
+    found: dict[int, list[tuple[str, str, int]]] = {}
+    for ballot_id, label, choice, shares in (
+        BallotLine.objects.filter(ballot_id__in=ballot_ids)
+        .order_by("ballot_id", "option__position", "option_id", "choice")
+        .values_list("ballot_id", "option__label", "choice", "shares")
+    ):
+        found.setdefault(ballot_id, []).append((label, choice, shares))
+    return found

@@ -4,7 +4,7 @@ cast by the holder or its proxy, decided by a standard against the meeting's reg
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -168,6 +168,11 @@ class ShareholderItem(kinds.BallotForm):
 
     def interested_mark(self, *, poll: Poll, holder_id: int, reason: str, actor: User) -> Any:
         return interested_mark(poll=poll, holder_id=holder_id, reason=reason, actor=actor)
+
+    def ballot_choices(self, ballots: Sequence[Ballot]) -> dict[int, str]:
+        return {
+            b.pk: f"for {b.shares_for:,} / against {b.shares_against:,} / abstain {b.shares_abstain:,}" for b in ballots
+        }
 
     def tally_problems(self, poll: Poll) -> list[str]:
         from meetings.attendance import attendance_problem

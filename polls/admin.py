@@ -222,14 +222,19 @@ class BallotAdmin(admin.ModelAdmin):
             return False
         return super().lookup_allowed(lookup, value, request)
 
+    def get_changelist_instance(self, request: HttpRequest) -> Any:
+        changelist = super().get_changelist_instance(request)
+        _choices_read(list(changelist.result_list))
+        return changelist
+
     @admin.display(description="choice")
     def choice(self, ballot: Ballot) -> str:
         hidden = disclosure.ballot_choice_hidden(user=ANYONE, poll=ballot.poll)
         if hidden is not None:
             return hidden
-        if ballot.holder_id is None:
-            return str(ballot.option)
-        return f"for {ballot.shares_for:,} / against {ballot.shares_against:,} / abstain {ballot.shares_abstain:,}"
+        if CHOICE_READ not in ballot.__dict__:  # one ballot's own page
+            _choices_read([ballot])
+        return str(ballot.__dict__[CHOICE_READ])
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -239,6 +244,24 @@ class BallotAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# Where _choices_read leaves a ballot's choice in words, on the instance the page shows: the
+# admin itself is shared by every request.
+CHOICE_READ = "_choice_read"
+
+
+def _choices_read(ballots: list[Ballot]) -> None:
+    """Ask each ballot form once for the choices of its ballots on the page: an election's
+    are rows of their own, which asking ballot by ballot would read in a query a row."""
+    by_form: dict[str, list[Ballot]] = {}
+    for ballot in ballots:
+        if disclosure.ballot_choice_hidden(user=ANYONE, poll=ballot.poll) is None:
+            by_form.setdefault(ballot.poll.kind, []).append(ballot)
+    for name, group in by_form.items():
+        read = kinds.form_for(name).ballot_choices(group)
+        for ballot in group:
+            ballot.__dict__[CHOICE_READ] = read.get(ballot.pk, "")
 
 
 class RecordedSnapshotForm(forms.ModelForm):

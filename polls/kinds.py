@@ -6,7 +6,7 @@ poll is defined here; the shareholder item's form is the meetings app's (meeting
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -179,6 +179,12 @@ class BallotForm:
     def ballot_detail(self, ballot: Ballot) -> dict[str, Any]:
         """What the API's answer about a ballot adds beside the row's fields."""
         return {}
+
+    def ballot_choices(self, ballots: Sequence[Ballot]) -> dict[int, str]:
+        """What each of `ballots` (all of this form's polls) chose, in words, by ballot id, for
+        a reader already allowed to see it. Asked once for a whole page of ballots: a form whose
+        choices are rows of their own reads them in one query, not one a ballot."""
+        return {ballot.pk: str(ballot.option) for ballot in ballots}
 
     def tally_problems(self, poll: Poll) -> list[str]:
         """Running totals the form keeps beside the options' that disagree with its ballots,

@@ -1,6 +1,7 @@
 """An election, frequency or choice ballot is lines (shares to a choice on a nominee or option),
 not a proposal's three share columns. What reads a ballot must know that: the admin's audit view
-hides the lines while the item is open (DESIGN, Who sees what)."""
+hides the lines while the item is open (DESIGN, Who sees what), and the admin's ballot list shows
+them once it may."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import html
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from core.models import AuditEvent
 from meetings.ballot_services import item_lines_cast
@@ -98,3 +101,61 @@ def test_a_closed_elections_ballot_lines_are_shown_in_the_admin_audit_view(
     services.poll_close(poll=item)
     page = _audit_page(secretary_browser, item)
     assert f'[{ada}, "for", 10000]' in page and f'[{bob}, "against", 10000]' in page
+
+
+# ---- E: the admin's ballot list --------------------------------------------------------------------
+
+
+def test_the_admin_ballot_list_shows_a_closed_elections_ballot_by_its_lines(
+    agm: dict[str, Any], secretary_browser: Client
+) -> None:
+    item = _election(agm)
+    ada, bob = _ids(item)
+    _vote(agm, item, "cede", {ada: "for", bob: "against"})
+    services.poll_close(poll=item)
+    response = secretary_browser.get("/admin/polls/ballot/")
+    assert response.status_code == 200
+    assert "Ada Lovelace: For 10,000; Bob Failing: Against 10,000" in html.unescape(response.content.decode())
+
+
+def test_the_admin_ballot_page_shows_a_closed_frequency_items_ballot_by_its_option(
+    agm: dict[str, Any], secretary_browser: Client
+) -> None:
+    item = make_annual_item(agm["meeting"], "frequency")
+    item_lines_cast(poll_id=item.pk, actor=agm["users"]["alice"], data={"option": _ids(item)[0]})
+    services.poll_close(poll=item)
+    ballot = item.ballots.get()
+    response = secretary_browser.get(f"/admin/polls/ballot/{ballot.pk}/change/")
+    assert response.status_code == 200
+    assert "1 year: 500" in html.unescape(response.content.decode())
+
+
+def test_the_admin_ballot_list_keeps_an_open_elections_lines_hidden(
+    agm: dict[str, Any], secretary_browser: Client
+) -> None:
+    item = _election(agm, results_visibility="after_close")
+    ada, _bob = _ids(item)
+    _vote(agm, item, "cede", {ada: "for"})
+    page = html.unescape(secretary_browser.get("/admin/polls/ballot/").content.decode())
+    assert "hidden until the poll closes" in page
+    assert "Ada Lovelace: For" not in page
+
+
+def test_the_admin_ballot_list_reads_a_pages_lines_in_one_query_however_many_ballots(
+    agm: dict[str, Any], secretary_browser: Client
+) -> None:
+    item = _election(agm)
+    ada, bob = _ids(item)
+    _vote(agm, item, "cede", {ada: "for", bob: "against"})
+    services.poll_close(poll=item)
+    with CaptureQueriesContext(connection) as one:
+        assert secretary_browser.get("/admin/polls/ballot/").status_code == 200
+    other = _election(agm, title="Elect more directors")
+    cy, dee = _ids(other)
+    for who in ("alice", "bob", "carol"):
+        _vote(agm, other, who, {cy: "for", dee: "against"})
+    services.poll_close(poll=other)
+    with CaptureQueriesContext(connection) as four:
+        page = secretary_browser.get("/admin/polls/ballot/")
+    assert html.unescape(page.content.decode()).count("Bob Failing: Against") == 4
+    assert len(four.captured_queries) == len(one.captured_queries)
