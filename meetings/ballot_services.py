@@ -12,6 +12,7 @@ from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.audit import audit_append
 from meetings import ballot_rules, proxy_mail
@@ -208,6 +209,12 @@ def lines_withdraw(*, poll: Poll, ballot: Ballot) -> None:
     counters_move(poll_id=poll.pk, old=stored_lines(ballot), new={}, weight_delta=-ballot.weight, ballots_delta=0)
 
 
+# The console's and the admin's forms refuse with the same words as the API.
+NO_LINE_FIGURES = gettext_lazy(
+    "Enter at least one figure for a nominee or option: a tabulation without any would count them all as 0."
+)
+
+
 def _tabulation_lines(poll: Poll, lines: Any) -> dict[Line, int]:
     ids = set(Option.objects.filter(poll_id=poll.pk).values_list("pk", flat=True))
     terms = ItemTerms.objects.get(poll_id=poll.pk)
@@ -244,6 +251,10 @@ def lines_tabulation_record(
     if broker_non_votes < 0:
         raise InvalidPollData(_("Tabulated totals must not be negative."))
     figures = _tabulation_lines(poll, lines)
+    if not figures:
+        # Recorded, it would replace every ballot with 0 until certified, and an empty
+        # submission is far likelier an untouched form than an inspector's finding.
+        raise InvalidPollData(NO_LINE_FIGURES)
     assert poll.meeting is not None  # noqa: S101 - items belong to meetings
     form = kinds.form_of(poll)
     assert isinstance(form, LineItem)  # noqa: S101 - the forms' tabulate calls this

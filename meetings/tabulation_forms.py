@@ -18,6 +18,7 @@ from core.errors import DomainError
 from meetings import ballot_rules
 from meetings.ballot_forms import LineItem
 from meetings.ballot_rules import ElectionStandard, LineChoice
+from meetings.ballot_services import NO_LINE_FIGURES
 from meetings.models import Tabulation
 from polls import kinds
 from polls.models import Option, Poll
@@ -49,7 +50,8 @@ def _field_name(option_id: int, choice: str) -> str:
 
 class LinesTabulationForm(forms.Form):
     """One whole, non-negative number per nominee and choice or per option; a blank one is not
-    tabulated (it reads as 0). The figures already recorded are the initial values."""
+    tabulated (it reads as 0), and at least one must be given. The figures already recorded are
+    the initial values."""
 
     broker_non_votes = forms.IntegerField(
         label=_("Broker non-votes"), min_value=0, max_value=MAX_FIGURE, initial=0, required=False
@@ -118,8 +120,10 @@ class LinesTabulationForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if not self.errors and not self._lines(data) and data.get("broker_non_votes") is None:
-            raise ValidationError(_("Enter at least one figure."))
+        # Broker non-votes are shown as 0 and so always sent: only a nominee's or option's
+        # figure tells a tabulation from the page sent as it came.
+        if not self.errors and not self._lines(data):
+            raise ValidationError(NO_LINE_FIGURES)
         return data
 
     def _lines(self, data: dict[str, Any]) -> list[dict[str, Any]]:

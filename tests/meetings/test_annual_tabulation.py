@@ -131,7 +131,7 @@ def test_the_console_shows_the_recorded_figures_again(secretary_browser: Client,
         ({"Ben_for": "12.5"}, "Enter a whole number."),
         ({"Ben_for": "many"}, "Enter a whole number."),
         ({"broker_non_votes": "-3"}, "Ensure this value is greater than or equal to 0."),
-        ({"all": ""}, "Enter at least one figure."),
+        ({"all": ""}, "Enter at least one figure for a nominee or option"),
     ],
 )
 def test_bad_figures_in_the_console_are_form_errors_and_store_nothing(

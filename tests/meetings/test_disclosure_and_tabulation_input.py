@@ -1,7 +1,8 @@
 """An election, frequency or choice ballot is lines (shares to a choice on a nominee or option),
 not a proposal's three share columns. What reads a ballot must know that: the admin's audit view
-hides the lines while the item is open (DESIGN, Who sees what), and the admin's ballot list shows
-them once it may."""
+hides the lines while the item is open (DESIGN, Who sees what), the admin's ballot list shows
+them once it may, and an inspector's tabulation with no figure per nominee or option is refused
+by the console, the admin and the API alike rather than recorded as all zeros."""
 
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from core.models import AuditEvent
-from meetings.ballot_services import item_lines_cast
+from meetings.ballot_models import TabulationLine
+from meetings.ballot_services import item_lines_cast, lines_tabulation_record
+from meetings.models import Tabulation
 from polls import services
+from polls.exceptions import InvalidPollData
 from polls.models import Option, Poll
-from tests.factories import make_annual_item, make_meeting, make_register, make_secretary, make_user
+from tests.factories import api_for, make_annual_item, make_meeting, make_register, make_secretary, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -159,3 +163,77 @@ def test_the_admin_ballot_list_reads_a_pages_lines_in_one_query_however_many_bal
         page = secretary_browser.get("/admin/polls/ballot/")
     assert html.unescape(page.content.decode()).count("Bob Failing: Against") == 4
     assert len(four.captured_queries) == len(one.captured_queries)
+
+
+# ---- I: an empty tabulation --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def closed_election(agm: dict[str, Any]) -> Poll:
+    item = _election(agm)
+    ada, bob = _ids(item)
+    _vote(agm, item, "cede", {ada: "for", bob: "for"})
+    services.poll_close(poll=item)
+    return item
+
+
+def _as_rendered(browser: Client, page: str, item: Poll) -> dict[str, str]:
+    """The form's fields with the values the page shows them with: what pressing the button sends."""
+    shown = browser.get(page).content.decode()
+    assert 'name="broker_non_votes" value="0"' in shown
+    data = {f"line_{pk}_{choice}": "" for pk in _ids(item) for choice in ("for", "against", "abstain")}
+    return data | {"broker_non_votes": "0", "source": ""}
+
+
+def test_the_console_tabulation_form_sent_untouched_is_refused_and_records_nothing(
+    secretary_browser: Client, closed_election: Poll
+) -> None:
+    page = f"/console/polls/{closed_election.pk}/tabulation/"
+    response = secretary_browser.post(page, _as_rendered(secretary_browser, page, closed_election))
+    assert response.status_code == 400
+    assert "Enter at least one figure for a nominee or option" in html.unescape(response.content.decode())
+    assert not Tabulation.objects.exists()
+    assert not AuditEvent.objects.filter(action="tabulation_recorded").exists()
+
+
+def test_the_admin_tabulation_form_sent_untouched_is_refused_and_records_nothing(
+    secretary_browser: Client, closed_election: Poll
+) -> None:
+    page = f"/admin/meetings/tabulation/lines/{closed_election.pk}/"
+    response = secretary_browser.post(page, _as_rendered(secretary_browser, page, closed_election))
+    assert response.status_code == 200  # the admin shows its form again with the error
+    assert "Enter at least one figure for a nominee or option" in html.unescape(response.content.decode())
+    assert not Tabulation.objects.exists()
+
+
+@pytest.mark.parametrize("figures", [{"lines": []}, {"lines": [], "broker_non_votes": 40, "source": "Inspector"}])
+def test_the_api_refuses_a_tabulation_with_empty_lines_and_records_nothing(
+    secretary: Any, closed_election: Poll, figures: dict[str, Any]
+) -> None:
+    response = api_for(secretary).post(f"/api/v1/polls/{closed_election.pk}/tabulation/", figures, format="json")
+    assert response.status_code == 400
+    assert "Enter at least one figure for a nominee or option" in response.json()["detail"]
+    assert not Tabulation.objects.exists()
+    assert not AuditEvent.objects.filter(action="tabulation_recorded").exists()
+
+
+def test_an_empty_tabulation_leaves_the_one_recorded_before_as_it_was(
+    secretary: Any, secretary_browser: Client, closed_election: Poll
+) -> None:
+    ada, bob = _ids(closed_election)
+    lines = [{"option": ada, "choice": "for", "shares": 9_000}, {"option": bob, "choice": "against", "shares": 800}]
+    lines_tabulation_record(poll=closed_election, actor=secretary, lines=lines, broker_non_votes=70)
+    events = AuditEvent.objects.count()
+    blank = {f"line_{pk}_{choice}": "" for pk in (ada, bob) for choice in ("for", "against", "abstain")}
+    page = f"/console/polls/{closed_election.pk}/tabulation/"
+    assert secretary_browser.post(page, blank | {"broker_non_votes": "5", "source": ""}).status_code == 400
+    refused = api_for(secretary).post(f"/api/v1/polls/{closed_election.pk}/tabulation/", {"lines": []}, format="json")
+    assert refused.status_code == 400
+    with pytest.raises(InvalidPollData):
+        lines_tabulation_record(poll=closed_election, actor=secretary, lines=[], broker_non_votes=5)
+    assert Tabulation.objects.get().broker_non_votes == 70
+    assert sorted(TabulationLine.objects.values_list("option_id", "choice", "shares")) == [
+        (ada, "for", 9_000),
+        (bob, "against", 800),
+    ]
+    assert AuditEvent.objects.count() == events
