@@ -9,12 +9,11 @@ from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, OuterRef, Subquery, Sum
+from django.db.models import Count, Sum
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, gettext_noop
+from django.utils.translation import gettext_lazy
 
-from core.models import AuditHead
-from meetings import ballot_rules
+from meetings import ballot_rules, tally_checks
 from meetings.ballot_models import BallotLine, ItemTerms, NomineeTally, TabulationLine
 from meetings.ballot_rules import ElectionStandard, LineChoice, NomineeFigures
 from meetings.ballot_selectors import ballot_lines_by_ballot
@@ -54,12 +53,6 @@ def _text(value: object) -> str | None:
 # Stored in English, as the filings are; readers see them in their language (option_label).
 FREQUENCY_LABELS = ("1 Year", "2 Years", "3 Years", "Abstain")
 MAX_SEATS = 50
-
-
-# A nominee's running against (or abstain) total that its ballots' lines do not add up to.
-NOMINEE_DIFFERS = gettext_noop(
-    "%(nominee)s, %(column)s: running %(ballots)d ballots / %(shares)d shares, recount %(n)d / %(w)d"
-)
 
 
 class LineItem(ShareholderItem):
@@ -137,58 +130,8 @@ class LineItem(ShareholderItem):
                 _("shares voted: running %(running)d, ballots %(counted)d")
                 % {"running": terms.shares_voted, "counted": voted}
             )
-        problems.extend(self._nominee_problems(poll))
-        problems.extend(self._line_link_problems(poll))
-        return problems
-
-    def _nominee_problems(self, poll: Poll) -> list[str]:
-        counted: dict[tuple[int, str], tuple[int, int]] = {}
-        rows = (
-            BallotLine.objects.filter(ballot__poll_id=poll.pk)
-            .exclude(choice=LineChoice.FOR)
-            .values("option_id", "choice")
-            .annotate(n=Count("id"), w=Sum("shares"))
-            .order_by()
-        )
-        for row in rows:
-            column = "abstain" if row["choice"] == LineChoice.ABSTAIN else "against"
-            n, w = counted.get((row["option_id"], column), (0, 0))
-            counted[(row["option_id"], column)] = (n + row["n"], w + (row["w"] or 0))
-        problems = []
-        columns = {"against": _("against or withheld"), "abstain": _("abstentions")}
-        for tally in NomineeTally.objects.filter(option__poll_id=poll.pk).select_related("option").order_by("pk"):
-            for column, word in columns.items():
-                running = (getattr(tally, f"{column}_ballots"), getattr(tally, f"{column}_shares"))
-                recounted = counted.get((tally.pk, column), (0, 0))
-                if running != recounted:  # in the certifier's language, the nominee by name
-                    values = {"nominee": tally.option.label, "column": word, "ballots": running[0]}
-                    values.update(shares=running[1], n=recounted[0], w=recounted[1])
-                    problems.append(_(NOMINEE_DIFFERS) % values)
-        return problems
-
-    def _line_link_problems(self, poll: Poll) -> list[str]:
-        """Each ballot's lines against the lines its chain's latest link records."""
-        from core.models import AuditEvent
-
-        prefix = f"ballot:{poll.pk}:holder:"
-        latest = AuditEvent.objects.filter(
-            stream__startswith=prefix,
-            seq=Subquery(AuditHead.objects.filter(stream=OuterRef("stream")).values("seq")[:1]),
-        ).values_list("stream", "payload")
-        recorded = {stream: payload.get("lines") for stream, payload in latest}
-        stored: dict[int, list[list[object]]] = {}
-        for ballot_id, option, choice, shares in (
-            BallotLine.objects.filter(ballot__poll_id=poll.pk)
-            .order_by("ballot_id", "option_id", "choice")
-            .values_list("ballot_id", "option_id", "choice", "shares")
-        ):
-            stored.setdefault(ballot_id, []).append([option, choice, shares])
-        problems = []
-        for ballot_id, holder_id in Ballot.objects.filter(poll_id=poll.pk).values_list("pk", "holder_id"):
-            if recorded.get(f"{prefix}{holder_id}") != stored.get(ballot_id, []):
-                problems.append(
-                    _("ballot %(ballot)d: its lines differ from its chain's latest link") % {"ballot": ballot_id}
-                )
+        problems.extend(tally_checks.nominee_problems(poll))
+        problems.extend(tally_checks.line_link_problems(poll))
         return problems
 
     def tabulated(self, poll: Poll) -> tuple[dict[tuple[int, str], int], Tabulation] | None:
