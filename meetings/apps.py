@@ -41,6 +41,11 @@ class MeetingsConfig(AppConfig):
         for form in (ElectionItem(), FrequencyItem(), ChoiceItem()):
             kinds.register(form)
 
+        # verify_audit and certification compare the tabulation rows with their links on the trail.
+        from meetings.tabulation_trail import tabulation_check_register
+
+        tabulation_check_register()
+
         from meetings.resignations import on_poll_certified
         from polls.signals import poll_certified
 

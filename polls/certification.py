@@ -15,11 +15,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audit_root_snapshot
-from polls import kinds, results
+from polls import kinds, results, trail_records
 from polls.exceptions import IllegalTransition, RecountMismatch
 from polls.models import Ballot, Option, Poll, PollStatus
 from polls.services import _audit_poll, _locked_poll, _record_close, _status_word, grouped_number
 from polls.signals import poll_certified
+
+
+class RecordOffTrail(RecountMismatch):
+    """A record kept beside the item (the inspector's tabulation) differs from the link that
+    wrote it: it was written by SQL, and certifying would freeze it."""
 
 
 class TabulationDiffers(RecountMismatch):
@@ -184,6 +189,18 @@ def poll_certify(
 
 
 def _certify_counted(*, poll: Poll, actor: User, now: datetime.datetime, confirm_difference: bool) -> Poll:
+    forged = trail_records.certification_refusal(poll)
+    if forged is not None:
+        # No confirmation lets it through: a confirmed difference is one the secretary saw
+        # between the inspector's figures and the ballots, not figures nobody entered.
+        raise RecordOffTrail(
+            _(
+                "Certification stopped: %(record)s differs from what the audit trail recorded when it "
+                "was entered, so it was changed outside Quorum. Enter it again, or run verify_audit "
+                "to see what differs."
+            )
+            % {"record": forged}
+        )
     recount = poll_recount(poll=poll)
     details = _recount_details(poll, recount)
     if details:

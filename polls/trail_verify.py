@@ -1,7 +1,8 @@
 """What `verify_audit` proves, in one pass over the trail in stream order: every link's MAC,
 order and predecessor; every chain against its head; every root shard against the links folded
 into it; every ballot against the latest link of its chain; every running total against the
-ballots. Problems are yielded in that order, so the first one is named.
+ballots; the inspector's tabulation against its latest link (polls/trail_records.py). Problems
+are yielded in that order, so the first one is named.
 
 The pass runs in one REPEATABLE READ snapshot on PostgreSQL, so appends made meanwhile are
 neither half seen nor reported.
@@ -23,6 +24,7 @@ from core import audit
 from core.models import AuditEvent, AuditHead, AuditRoot
 from polls import kinds
 from polls.models import Ballot, Poll, PollStatus
+from polls.trail_records import PollLinks, kept_record_problems
 
 BALLOT_FIELDS = {
     "option": "option_id",
@@ -335,6 +337,7 @@ def _audit_problems(certified: int | None) -> Iterator[Problem]:
         return
     root = _RootFold(poll.certified_audit_root["counts"] if poll and poll.certified_audit_root else [])
     keys = audit.known_keys()
+    links = PollLinks()
     heads = _Merge(_heads(), _headless_chain)
     ballots = _Merge(_ballots_in_stream_order(), _chainless_ballot)
     for stream, grouped in _chains():
@@ -348,11 +351,16 @@ def _audit_problems(certified: int | None) -> Iterator[Problem]:
         if stream.startswith("ballot:"):
             yield from _ballot_problems(stream, events, ballot)
         root.fold(stream, events, keys)
+        links.take(stream, events)
     yield from heads.orphans_before(None)
     yield from ballots.orphans_before(None)
     yield from root.problems()
     yield from _total_problems([poll.pk] if poll else None)
     yield from _frozen_problems([poll.pk] if poll else None)
+    # After the frozen check, which names a change since certification as such; a record forged
+    # before certification was frozen as forged, and only its link still says what was entered.
+    for poll_id, problem in kept_record_problems(links, [poll.pk] if poll else None):
+        yield Disagreement(f"poll {poll_id}", problem)
     if poll is not None:
         yield from _certified_problems(poll, tuple(root.as_of), root.as_of_count)
 

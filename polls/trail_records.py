@@ -1,0 +1,90 @@
+"""The records kept beside a poll's stream, checked against the links that wrote them: the
+records a higher app keeps (the inspector's tabulation) against the latest link of the action
+that writes them.
+
+Each of these records is written in the same transaction as its link, and the link is signed,
+so a record that differs from its link was written by SQL. The pages, the API and the exports
+serve the records, not the links: without this check such a record would be published, or
+frozen by certification, while the trail verifies. The links are taken during `verify_audit`'s
+one pass over the trail, so checking them costs one query per kind of record, not per poll.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.functional import Promise
+
+from core.models import AuditEvent
+from polls.models import Poll
+
+
+@dataclass(frozen=True)
+class Link:
+    """The latest link of an action in a poll's stream: its position and what it signed."""
+
+    seq: int
+    payload: dict[str, Any]
+
+
+# (latest link per poll id, poll ids or None for all) -> (poll id, problem) per differing record.
+RecordCheck = Callable[[dict[int, Link], Collection[int] | None], Iterator[tuple[int, str]]]
+
+
+@dataclass(frozen=True)
+class _Registered:
+    label: Promise | str
+    check: RecordCheck
+
+
+_checks: dict[str, _Registered] = {}
+
+
+def record_check_register(*, action: str, label: Promise | str, check: RecordCheck) -> None:
+    """A higher app's record that each `action` link on a poll's stream rewrites whole: polls
+    cannot read that app's rows, so the app compares them (`label` names the record to a
+    secretary whose certification it stops)."""
+    _checks[action] = _Registered(label=label, check=check)
+
+
+def _poll_id(stream: str) -> int | None:
+    kind, _sep, pk = stream.partition(":")
+    return int(pk) if kind == "poll" and pk.isdigit() else None
+
+
+class PollLinks:
+    """The latest link of each watched action per poll, taken from the chains as they pass."""
+
+    def __init__(self) -> None:
+        self.latest: dict[str, dict[int, Link]] = {action: {} for action in _checks}
+
+    def take(self, stream: str, events: list[dict[str, Any]]) -> None:
+        poll_id = _poll_id(stream)
+        if poll_id is None:
+            return
+        for event in events:
+            latest = self.latest.get(event["action"])
+            if latest is not None:
+                latest[poll_id] = Link(seq=event["seq"], payload=event["payload"] or {})
+
+
+def kept_record_problems(links: PollLinks, poll_ids: Collection[int] | None) -> Iterator[tuple[int, str]]:
+    """Every registered record that differs from its poll's latest link, by poll id."""
+    for action, registered in _checks.items():
+        yield from registered.check(links.latest[action], poll_ids)
+
+
+def certification_refusal(poll: Poll) -> Promise | str | None:
+    """The record (its label) that differs from its latest link on the poll's stream, if any:
+    certification would freeze it, so it stops instead."""
+    if not _checks:
+        return None
+    events = AuditEvent.objects.filter(stream=f"poll:{poll.pk}", action__in=list(_checks)).order_by("seq")
+    links = PollLinks()
+    links.take(f"poll:{poll.pk}", [dict(event) for event in events.values("action", "seq", "payload")])
+    for action, registered in _checks.items():
+        if next(registered.check(links.latest[action], [poll.pk]), None) is not None:
+            return registered.label
+    return None
