@@ -1,6 +1,6 @@
 """The records kept beside a poll's stream, checked against the links that wrote them: the
-records a higher app keeps (the inspector's tabulation) against the latest link of the action
-that writes them.
+certified record against the `poll_certified` link that signed it, and the records a higher app
+keeps (the inspector's tabulation) against the latest link of the action that writes them.
 
 Each of these records is written in the same transaction as its link, and the link is signed,
 so a record that differs from its link was written by SQL. The pages, the API and the exports
@@ -18,7 +18,9 @@ from typing import Any
 from django.utils.functional import Promise
 
 from core.models import AuditEvent
-from polls.models import Poll
+from polls.models import Poll, PollStatus
+
+CERTIFIED_ACTION = "poll_certified"
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ class PollLinks:
     """The latest link of each watched action per poll, taken from the chains as they pass."""
 
     def __init__(self) -> None:
-        self.latest: dict[str, dict[int, Link]] = {action: {} for action in _checks}
+        self.latest: dict[str, dict[int, Link]] = {action: {} for action in (CERTIFIED_ACTION, *_checks)}
 
     def take(self, stream: str, events: list[dict[str, Any]]) -> None:
         poll_id = _poll_id(stream)
@@ -74,6 +76,27 @@ def kept_record_problems(links: PollLinks, poll_ids: Collection[int] | None) -> 
     """Every registered record that differs from its poll's latest link, by poll id."""
     for action, registered in _checks.items():
         yield from registered.check(links.latest[action], poll_ids)
+
+
+def certified_record_problems(links: PollLinks) -> Iterator[tuple[int, str]]:
+    """Every certified poll's record and root against its latest `poll_certified` link, and
+    every poll whose trail says it was certified against its status."""
+    signed = links.latest[CERTIFIED_ACTION]
+    polls = (
+        Poll.objects.filter(status=PollStatus.CERTIFIED)
+        .order_by("pk")
+        .values_list("pk", "certified_result", "certified_audit_root")
+    )
+    certified = set()
+    for poll_id, result, root in polls.iterator(chunk_size=500):
+        certified.add(poll_id)
+        link = signed.get(poll_id)
+        if link is None:
+            yield poll_id, "is certified, but no poll_certified link on its trail signed it"
+        elif link.payload.get("result") != result or link.payload.get("audit_root") != root:
+            yield poll_id, f"its certified record differs from the poll_certified link #{link.seq} that signed it"
+    for poll_id in sorted(signed.keys() - certified):
+        yield poll_id, f"its poll_certified link #{signed[poll_id].seq} certified it, but it is no longer certified"
 
 
 def certification_refusal(poll: Poll) -> Promise | str | None:

@@ -1,8 +1,8 @@
 """What `verify_audit` proves, in one pass over the trail in stream order: every link's MAC,
 order and predecessor; every chain against its head; every root shard against the links folded
 into it; every ballot against the latest link of its chain; every running total against the
-ballots; the inspector's tabulation against its latest link (polls/trail_records.py). Problems
-are yielded in that order, so the first one is named.
+ballots; the inspector's tabulation and every certified record against their latest links
+(polls/trail_records.py). Problems are yielded in that order, so the first one is named.
 
 The pass runs in one REPEATABLE READ snapshot on PostgreSQL, so appends made meanwhile are
 neither half seen nor reported.
@@ -24,7 +24,7 @@ from core import audit
 from core.models import AuditEvent, AuditHead, AuditRoot
 from polls import kinds
 from polls.models import Ballot, Poll, PollStatus
-from polls.trail_records import PollLinks, kept_record_problems
+from polls.trail_records import PollLinks, certified_record_problems, kept_record_problems
 
 BALLOT_FIELDS = {
     "option": "option_id",
@@ -363,6 +363,11 @@ def _audit_problems(certified: int | None) -> Iterator[Problem]:
         yield Disagreement(f"poll {poll_id}", problem)
     if poll is not None:
         yield from _certified_problems(poll, tuple(root.as_of), root.as_of_count)
+    else:
+        # The records are what every page and export serves; --certified checks its poll's
+        # record in _certified_problems, after its root.
+        for poll_id, problem in certified_record_problems(links):
+            yield Disagreement(f"poll {poll_id}", problem)
 
 
 def audit_verify(*, certified: int | None = None) -> Iterator[Any]:

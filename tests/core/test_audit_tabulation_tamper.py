@@ -1,5 +1,6 @@
-"""A database administrator rewrites the inspector's tabulation with SQL: `verify_audit` names
-it, certified or not, and certification refuses forged figures instead of freezing them."""
+"""A database administrator rewrites the inspector's tabulation or a certified record with SQL:
+`verify_audit` (plain, without --certified) names it, and certification refuses forged figures
+instead of freezing them."""
 
 from __future__ import annotations
 
@@ -236,3 +237,40 @@ def test_a_tabulation_refused_after_certification_leaves_the_trail_verifying(
             poll=election, actor=agm["secretary"], lines=[{"option": ada, "choice": "for", "shares": 1}]
         )
     assert "events verified" in verify()
+
+
+# ---- the certified record against its poll_certified link ----------------------------------------
+
+
+def _json_edit(column: str, path: str, value: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"jsonb_set({column}::jsonb, '{{{path.replace('.', ',')}}}', '{value}')"
+    return f"json_set({column}, '$.{path}', json('{value}'))"
+
+
+def test_plain_verify_audit_finds_a_certified_record_edited_by_sql(agm: dict[str, Any], tabulated: Poll) -> None:
+    certify(tabulated, agm["secretary"])
+    edit = _json_edit("certified_result", "totals.for", '"1"')
+    sql(f"UPDATE polls_poll SET certified_result = {edit} WHERE id = %s", [tabulated.pk])  # noqa: S608
+    refused(rf"poll {tabulated.pk}: its certified record differs from the poll_certified link #\d+ that signed it")
+
+
+def test_plain_verify_audit_finds_a_certified_root_edited_by_sql(agm: dict[str, Any], tabulated: Poll) -> None:
+    certify(tabulated, agm["secretary"])
+    edit = _json_edit("certified_audit_root", "root", '"00"')
+    sql(f"UPDATE polls_poll SET certified_audit_root = {edit} WHERE id = %s", [tabulated.pk])  # noqa: S608
+    refused(rf"poll {tabulated.pk}: its certified record differs")
+
+
+def test_a_certification_undone_or_made_by_sql_is_found(agm: dict[str, Any], tabulated: Poll) -> None:
+    certify(tabulated, agm["secretary"])
+    sql("UPDATE polls_poll SET status = %s WHERE id = %s", [PollStatus.CLOSED, tabulated.pk])
+    refused(rf"poll {tabulated.pk}: its poll_certified link #\d+ certified it, but it is no longer certified")
+    sql("UPDATE polls_poll SET status = %s WHERE id = %s", [PollStatus.CERTIFIED, tabulated.pk])
+    assert "events verified" in verify()
+    other = make_item(agm["meeting"], status=PollStatus.CLOSED, title="Elect the board")
+    sql(
+        "UPDATE polls_poll SET status = %s, certified_at = %s WHERE id = %s",
+        [PollStatus.CERTIFIED, timezone.now(), other.pk],
+    )
+    refused(rf"poll {other.pk}: is certified, but no poll_certified link on its trail signed it")
