@@ -6,6 +6,8 @@ with the rules it was decided under, so nothing served afterwards is recomputed.
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +31,14 @@ class RecordOffTrail(RecountMismatch):
 
 class TabulationDiffers(RecountMismatch):
     """The inspector's figures and the ballots disagree: certifying them needs the secretary's
-    explicit confirmation (409 until given)."""
+    explicit confirmation (409 until given), of this very difference (its digest)."""
+
+    def __init__(self, message: str, *, digest: str) -> None:
+        super().__init__(message)
+        self.digest = digest
+
+    def extra(self) -> dict[str, object]:
+        return {"difference_digest": self.digest}
 
 
 @dataclass(frozen=True)
@@ -97,6 +106,11 @@ class TabulationComparison:
             if line.difference
         )
 
+    def digest(self) -> str:
+        """Names these figures and this difference: a confirmation given for them is not one for
+        figures entered again meanwhile."""
+        return hashlib.sha256(json.dumps(self.as_json(), sort_keys=True).encode()).hexdigest()[:32]
+
     def as_json(self) -> dict[str, Any]:
         return {
             "source": self.source,
@@ -158,6 +172,28 @@ def _recount_details(poll: Poll, recount: list[RecountLine]) -> list[str]:
     return details
 
 
+def _confirmation_check(comparison: TabulationComparison, confirm: _Confirmation) -> None:
+    digest = comparison.digest()
+    if not confirm.given:
+        raise TabulationDiffers(
+            _(
+                "The inspector's tabulation differs from the ballots' recount (%(difference)s); "
+                "confirm certifying the inspector's figures despite the difference."
+            )
+            % {"difference": comparison.difference_text()},
+            digest=digest,
+        )
+    if confirm.digest is not None and confirm.digest != digest:
+        raise TabulationDiffers(
+            _(
+                "The inspector's tabulation was entered again since the difference you confirmed; it "
+                "now differs from the ballots' recount by %(difference)s. Confirm this difference to certify."
+            )
+            % {"difference": comparison.difference_text()},
+            digest=digest,
+        )
+
+
 def certified_rules(poll: Poll) -> dict[str, Any]:
     """The rules and the register the item was decided under, as they stand at certification
     (frozen since it opened): later edits, even by SQL, change nothing served."""
@@ -168,7 +204,12 @@ def certified_rules(poll: Poll) -> dict[str, Any]:
 
 @transaction.atomic
 def poll_certify(
-    *, poll: Poll, actor: User, now: datetime.datetime | None = None, confirm_difference: bool = False
+    *,
+    poll: Poll,
+    actor: User,
+    now: datetime.datetime | None = None,
+    confirm_difference: bool = False,
+    difference_digest: str | None = None,
 ) -> Poll:
     """Recount, compare with the running totals (and with the inspector's tabulation, whose
     difference the certifier must confirm), and freeze the result under the certifier's name."""
@@ -185,10 +226,20 @@ def poll_certify(
         _record_close(poll, at=poll.closes_at, actor=None)
     # One reading: the recount's pass over the ballots also answers the checks beside it.
     with kinds.one_reading(poll):
-        return _certify_counted(poll=poll, actor=actor, now=now, confirm_difference=confirm_difference)
+        return _certify_counted(
+            poll=poll, actor=actor, now=now, confirm=_Confirmation(confirm_difference, difference_digest)
+        )
 
 
-def _certify_counted(*, poll: Poll, actor: User, now: datetime.datetime, confirm_difference: bool) -> Poll:
+@dataclass(frozen=True)
+class _Confirmation:
+    given: bool
+    # The digest of the difference the certifier saw (the console's page, a 409's body); None
+    # from an API client that confirms whatever the difference is now.
+    digest: str | None
+
+
+def _certify_counted(*, poll: Poll, actor: User, now: datetime.datetime, confirm: _Confirmation) -> Poll:
     forged = trail_records.certification_refusal(poll)
     if forged is not None:
         # No confirmation lets it through: a confirmed difference is one the secretary saw
@@ -211,14 +262,7 @@ def _certify_counted(*, poll: Poll, actor: User, now: datetime.datetime, confirm
     comparison = tabulation_comparison(poll=poll, recount=recount)
     confirmed: dict[str, Any] | None = None
     if comparison is not None and comparison.differs:
-        if not confirm_difference:
-            raise TabulationDiffers(
-                _(
-                    "The inspector's tabulation differs from the ballots' recount (%(difference)s); "
-                    "confirm certifying the inspector's figures despite the difference."
-                )
-                % {"difference": comparison.difference_text()}
-            )
+        _confirmation_check(comparison, confirm)
         confirmed = {"by": actor.get_username(), "by_id": actor.pk, **comparison.as_json()}
     poll.status = PollStatus.CERTIFIED
     poll.certified_at = now

@@ -185,6 +185,8 @@ def poll_certify(request: HttpRequest, poll_id: int) -> HttpResponse:
                 poll=poll,
                 actor=acting_user(request),
                 confirm_difference=request.POST.get("confirm_difference") == "on",
+                # The difference the page showed: figures entered again since are not confirmed.
+                difference_digest=request.POST.get("difference_digest", ""),
             )
         except DomainError as error:
             messages.error(request, error.message)

@@ -78,6 +78,14 @@ class CertifySerializer(serializers.Serializer):
     confirm_difference = serializers.BooleanField(
         default=False, help_text="Certify the inspector's figures although they differ from the ballots' recount."
     )
+    difference_digest = serializers.RegexField(
+        r"^[0-9a-f]{32}$",
+        required=False,
+        help_text=(
+            "The `difference_digest` of the 409 that named the difference: the confirmation is then of that "
+            "difference only, and a tabulation entered again since answers 409 with the new one."
+        ),
+    )
 
 
 def errors(*codes: int) -> dict[int, OpenApiResponse]:
@@ -276,7 +284,8 @@ class PollViewSet(
         summary="Recount, compare and freeze the result (secretary)",
         description=(
             "When the inspector's tabulation differs from the ballots' recount, certifying needs "
-            '`{"confirm_difference": true}`; without it the answer is 409 naming the difference. '
+            '`{"confirm_difference": true}`, best with the 409\'s `difference_digest`; without it the answer is '
+            "409 naming the difference and its digest. "
             "The confirmation, with who gave it and the difference, is kept in the certified record and on the trail."
         ),
         request=CertifySerializer,
@@ -290,6 +299,7 @@ class PollViewSet(
             poll=self.get_object(),
             actor=acting_user(request),
             confirm_difference=serializer.validated_data["confirm_difference"],
+            difference_digest=serializer.validated_data.get("difference_digest"),
         )
         return Response(PollSerializer(poll).data)
 

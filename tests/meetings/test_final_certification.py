@@ -398,20 +398,6 @@ def test_certifying_a_difference_with_confirmation_is_recorded_in_the_record_and
     assert f"{secretary.get_username()} confirmed the difference" in page
 
 
-def test_the_console_certifies_a_difference_only_with_the_box_ticked(
-    item: Poll, secretary: Any, browser: Client
-) -> None:
-    _tabulate(item, secretary)
-    refused = browser.post(f"/console/polls/{item.pk}/certify/", {})
-    assert refused.status_code == 409
-    item.refresh_from_db()
-    assert item.status == PollStatus.CLOSED
-    accepted = browser.post(f"/console/polls/{item.pk}/certify/", {"confirm_difference": "on"})
-    assert accepted.status_code == 302
-    item.refresh_from_db()
-    assert _record(item)["certification"]["confirmed_difference"]["by"] == secretary.get_username()
-
-
 def test_the_admin_certify_action_refuses_a_difference_and_points_to_the_console(
     item: Poll, secretary: Any, browser: Client
 ) -> None:
