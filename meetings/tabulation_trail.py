@@ -76,4 +76,8 @@ def tabulation_check_register() -> None:
 
     from polls.trail_records import record_check_register
 
-    record_check_register(action=ACTION, label=gettext_lazy("the inspector's tabulation"), check=tabulation_problems)
+    refusal = gettext_lazy(
+        "Certification stopped: the inspector's tabulation differs from what the audit trail recorded when it "
+        "was entered, so it was changed outside Quorum. Enter it again, or run verify_audit to see what differs."
+    )
+    record_check_register(action=ACTION, refusal=refusal, check=tabulation_problems)

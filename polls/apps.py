@@ -10,3 +10,8 @@ class PollsConfig(AppConfig):
         from polls.receipt_mail import ballot_receipts_kind_register
 
         ballot_receipts_kind_register()
+
+        # verify_audit and certification compare an item's rules with those its opening recorded.
+        from polls.rules_trail import rules_check_register
+
+        rules_check_register()

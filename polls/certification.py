@@ -244,14 +244,7 @@ def _certify_counted(*, poll: Poll, actor: User, now: datetime.datetime, confirm
     if forged is not None:
         # No confirmation lets it through: a confirmed difference is one the secretary saw
         # between the inspector's figures and the ballots, not figures nobody entered.
-        raise RecordOffTrail(
-            _(
-                "Certification stopped: %(record)s differs from what the audit trail recorded when it "
-                "was entered, so it was changed outside Quorum. Enter it again, or run verify_audit "
-                "to see what differs."
-            )
-            % {"record": forged}
-        )
+        raise RecordOffTrail(str(forged))
     recount = poll_recount(poll=poll)
     details = _recount_details(poll, recount)
     if details:

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from core.audit import audit_append
 from core.models import Profile
 from core.validators import control_character_fields, control_characters_message
-from polls import lifecycle, refusals
+from polls import kinds, lifecycle, refusals
 from polls.exceptions import (
     IllegalTransition,
     InvalidPollData,
@@ -174,7 +174,10 @@ def _record_open(poll: Poll, *, at: datetime.datetime, actor: User | None) -> Po
     poll.status = PollStatus.OPEN
     poll.opens_at = min(poll.opens_at, at)
     poll.save(update_fields=["status", "opens_at", "updated_at"])
-    _audit_poll(poll, "poll_opened", actor, at=at)
+    # The rules are frozen from now on: the link keeps them, so a change by SQL is found
+    # (polls/rules_trail.py) rather than certified.
+    rules = kinds.form_of(poll).certified_rules(poll)
+    _audit_poll(poll, "poll_opened", actor, at=at, **({"rules": rules} if rules else {}))
     poll_opened.send(sender=Poll, poll_id=poll.pk)
     return poll
 

@@ -37,23 +37,23 @@ RecordCheck = Callable[[dict[int, Link], Collection[int] | None], Iterator[tuple
 
 @dataclass(frozen=True)
 class _Registered:
-    label: Promise | str
+    refusal: Promise | str
     check: RecordCheck
 
 
 _checks: dict[str, _Registered] = {}
 
 
-def record_check_register(*, action: str, label: Promise | str, check: RecordCheck) -> None:
-    """A higher app's record that each `action` link on a poll's stream rewrites whole: polls
-    cannot read that app's rows, so the app compares them (`label` names the record to a
-    secretary whose certification it stops)."""
-    _checks[action] = _Registered(label=label, check=check)
+def record_check_register(*, action: str, refusal: Promise | str, check: RecordCheck) -> None:
+    """A record that each `action` link on a poll's stream writes whole, compared by the app
+    that keeps it (polls cannot read a higher app's rows); `refusal` tells a secretary whose
+    certification it stops what differs and what to do."""
+    _checks[action] = _Registered(refusal=refusal, check=check)
 
 
 def _poll_id(stream: str) -> int | None:
-    kind, _sep, pk = stream.partition(":")
-    return int(pk) if kind == "poll" and pk.isdigit() else None
+    subject, _sep, pk = stream.partition(":")
+    return int(pk) if subject == "poll" and pk.isdigit() else None
 
 
 class PollLinks:
@@ -100,8 +100,8 @@ def certified_record_problems(links: PollLinks) -> Iterator[tuple[int, str]]:
 
 
 def certification_refusal(poll: Poll) -> Promise | str | None:
-    """The record (its label) that differs from its latest link on the poll's stream, if any:
-    certification would freeze it, so it stops instead."""
+    """Why certification stops, when a record differs from its latest link on the poll's
+    stream: certification would freeze it."""
     if not _checks:
         return None
     events = AuditEvent.objects.filter(stream=f"poll:{poll.pk}", action__in=list(_checks)).order_by("seq")
@@ -109,5 +109,5 @@ def certification_refusal(poll: Poll) -> Promise | str | None:
     links.take(f"poll:{poll.pk}", [dict(event) for event in events.values("action", "seq", "payload")])
     for action, registered in _checks.items():
         if next(registered.check(links.latest[action], [poll.pk]), None) is not None:
-            return registered.label
+            return registered.refusal
     return None
