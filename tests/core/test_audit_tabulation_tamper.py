@@ -4,13 +4,11 @@ instead of freezing them."""
 
 from __future__ import annotations
 
-from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
-from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone, translation
 
@@ -21,27 +19,12 @@ from meetings.services import tabulation_record
 from polls import certification, trail_records
 from polls.exceptions import IllegalTransition
 from polls.models import Option, Poll, PollStatus
+from tests.core.test_audit_tamper import refused, sql, verify
 from tests.factories import make_annual_item, make_item, make_meeting, make_register, make_secretary
 
 pytestmark = pytest.mark.django_db
 
 CATALOGUE = Path(settings.BASE_DIR) / "locale" / "it" / "LC_MESSAGES"
-
-
-def sql(statement: str, params: list[Any] | None = None) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params or [])
-
-
-def verify(*args: str) -> str:
-    out = StringIO()
-    call_command("verify_audit", *args, stdout=out)
-    return out.getvalue()
-
-
-def refused(match: str, *args: str) -> None:
-    with pytest.raises(CommandError, match=match):
-        call_command("verify_audit", *args)
 
 
 @pytest.fixture

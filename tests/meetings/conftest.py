@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.db.models import Sum
+from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -23,6 +24,19 @@ from polls.models import Ballot, Option, Poll
 from tests.factories import make_meeting, make_register, make_secretary, make_user
 
 OUTSTANDING = 2_000
+
+
+@pytest.fixture
+def browser(client: Client, secretary: Any) -> Client:
+    """The secretary's browser (the root conftest's secretary)."""
+    client.force_login(secretary)
+    return client
+
+
+@pytest.fixture
+def api_secretary(api: APIClient, secretary: Any) -> APIClient:
+    api.force_authenticate(secretary)
+    return api
 
 
 @dataclass

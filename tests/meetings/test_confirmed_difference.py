@@ -26,18 +26,6 @@ def item() -> Poll:
     return item
 
 
-@pytest.fixture
-def browser(client: Client, secretary: Any) -> Client:
-    client.force_login(secretary)
-    return client
-
-
-@pytest.fixture
-def api_secretary(api: APIClient, secretary: Any) -> APIClient:
-    api.force_authenticate(secretary)
-    return api
-
-
 def test_the_console_certifies_a_difference_only_with_the_box_ticked(
     item: Poll, secretary: Any, browser: Client
 ) -> None:

@@ -27,7 +27,6 @@ from tests.factories import (
     make_meeting,
     make_poll,
     make_register,
-    make_secretary,
     make_split_register,
     make_user,
 )
@@ -57,23 +56,6 @@ def item(meeting: Meeting) -> Poll:
     item = make_item(meeting, results_visibility="after_close")
     _vote(item)
     return item
-
-
-@pytest.fixture
-def secretary() -> Any:
-    return make_secretary()
-
-
-@pytest.fixture
-def browser(client: Client, secretary: Any) -> Client:
-    client.force_login(secretary)
-    return client
-
-
-@pytest.fixture
-def api_secretary(api: APIClient, secretary: Any) -> APIClient:
-    api.force_authenticate(secretary)
-    return api
 
 
 def _served(client: Client, item: Poll) -> tuple[dict[str, Any], str, str]:
