@@ -9,10 +9,12 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from meetings.ballot_models import ItemTerms
+from meetings.ballot_rules import ElectionStandard
 from meetings.models import Meeting, ProxyAppointment, ProxyInstruction
 from meetings.proxy_rules import INSTRUCTIONS, OPTION_INSTRUCTIONS
 from polls.exceptions import InvalidVote
-from polls.models import Poll, PollStatus
+from polls.models import Option, Poll, PollStatus
 
 
 class InstructionInvalid(InvalidVote):
@@ -77,8 +79,26 @@ def instructions_clean(*, meeting: Meeting, raw: Mapping[Any, Any] | None) -> di
                 % {"item": item.title},
                 key,
             )
+        if value == "for" and _contested_plurality(item):
+            # For every nominee would be an overvote, and the proxy's ballot refused.
+            raise InstructionInvalid(
+                _(
+                    "“%(item)s” elects fewer directors than it has nominees: instruct against, abstain or the "
+                    "board's recommendation, or leave it to the proxy's discretion."
+                )
+                % {"item": item.title},
+                key,
+            )
         cleaned[item] = str(value)
     return cleaned
+
+
+def _contested_plurality(item: Poll) -> bool:
+    """A plurality election, not cumulative, with more nominees than seats."""
+    terms = ItemTerms.objects.filter(poll_id=item.pk).first()
+    if terms is None or terms.cumulative or terms.election_standard != ElectionStandard.PLURALITY:
+        return False
+    return Option.objects.filter(poll_id=item.pk).count() > terms.seats
 
 
 def _takes(item: Poll, instruction: str) -> bool:

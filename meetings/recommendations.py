@@ -68,6 +68,19 @@ def nominee_choices(terms: ItemTerms | None) -> tuple[str, ...]:
     return (*ballot_rules.allowed_choices(standard), "none")
 
 
+def _overvote_check(poll: Poll, recommended: Mapping[int, str]) -> None:
+    """Under plurality voting a ballot for more nominees than seats is an overvote: a board
+    recommending one would have every proxy told to follow it cast a ballot that is refused."""
+    terms = ItemTerms.objects.filter(poll=poll).first()
+    if terms is None or terms.cumulative or terms.election_standard != ballot_rules.ElectionStandard.PLURALITY:
+        return
+    if sum(1 for said in recommended.values() if said == ballot_rules.LineChoice.FOR) > terms.seats:
+        raise InvalidPollData(
+            _("Under plurality voting the board may recommend for at most %(seats)s nominees, one for each seat.")
+            % {"seats": terms.seats}
+        )
+
+
 @transaction.atomic
 def nominee_recommendations_set(*, poll: Poll, recommendations: Mapping[int, str], actor: User | None) -> None:
     """The board's recommendation on some or all of an election's nominees, before it opens."""
@@ -87,6 +100,7 @@ def nominee_recommendations_set(*, poll: Poll, recommendations: Mapping[int, str
             _("A recommendation on a nominee of this election is one of: %(allowed)s.")
             % {"allowed": ", ".join(allowed)}
         )
+    _overvote_check(poll, {pk: recommendations.get(pk, tally.recommendation) for pk, tally in tallies.items()})
     changed = {pk: said for pk, said in recommendations.items() if tallies[pk].recommendation != said}
     for pk, said in changed.items():
         NomineeTally.objects.filter(option_id=pk).update(recommendation=said)

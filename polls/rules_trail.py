@@ -1,8 +1,9 @@
 """An item's rules against the trail. Once an item opens its rules are frozen (the services
 refuse every change), and its `poll_opened` link records them: the standard, threshold and
-comparator, the meeting's quorum and register, an election's seats and standard. A row that
-differs from that link was changed by SQL, and certification would freeze the changed rule into
-the result it serves. Items opened before the link carried them are not compared."""
+comparator, the meeting's quorum and register, an election's seats and standard; its
+`poll_closed` link records them again. A row that differs from either was changed by SQL, and
+certification would freeze the changed rule into the result it serves. Items opened before the
+links carried them are not compared."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from polls import kinds
 from polls.models import Poll
 from polls.trail_records import Link, record_check_register
 
-ACTION = "poll_opened"
+# The links that record the rules: the opening's, and the closing's, for an item whose whole
+# window passed before a sweep and so closed without an opening link.
+ACTIONS = ("poll_opened", "poll_closed")
 
 
 def rules_problems(latest: dict[int, Link], poll_ids: Collection[int] | None) -> Iterator[tuple[int, str]]:
@@ -29,7 +32,7 @@ def rules_problems(latest: dict[int, Link], poll_ids: Collection[int] | None) ->
         differing = sorted(name for name in rules.keys() | live.keys() if rules.get(name) != live.get(name))
         if differing:
             names = ", ".join(differing)
-            yield poll.pk, f"its rules ({names}) differ from those its poll_opened link #{link.seq} recorded"
+            yield poll.pk, f"its rules ({names}) differ from those its link #{link.seq} recorded"
 
 
 def rules_check_register() -> None:
@@ -37,4 +40,5 @@ def rules_check_register() -> None:
         "Certification stopped: the item's rules differ from those the audit trail recorded when it opened, "
         "so they were changed outside Quorum. Run verify_audit to see what differs."
     )
-    record_check_register(action=ACTION, refusal=refusal, check=rules_problems)
+    for action in ACTIONS:
+        record_check_register(action=action, refusal=refusal, check=rules_problems)

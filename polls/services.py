@@ -167,6 +167,13 @@ def poll_open(*, poll: Poll, now: datetime.datetime | None = None, actor: User |
     return _record_open(poll, at=now, actor=actor)
 
 
+def _frozen_rules(poll: Poll) -> dict[str, object]:
+    """The item's rules for its opening and closing links: frozen from the opening on, kept on
+    the trail so that a change by SQL is found (polls/rules_trail.py) rather than certified."""
+    rules = kinds.form_of(poll).certified_rules(poll)
+    return {"rules": rules} if rules else {}
+
+
 def _record_open(poll: Poll, *, at: datetime.datetime, actor: User | None) -> Poll:
     """The one open path, for a poll the caller holds locked: the secretary's opening (early,
     or of a draft) and the sweep's record of an opening time reached, both at `at`. An early
@@ -174,10 +181,7 @@ def _record_open(poll: Poll, *, at: datetime.datetime, actor: User | None) -> Po
     poll.status = PollStatus.OPEN
     poll.opens_at = min(poll.opens_at, at)
     poll.save(update_fields=["status", "opens_at", "updated_at"])
-    # The rules are frozen from now on: the link keeps them, so a change by SQL is found
-    # (polls/rules_trail.py) rather than certified.
-    rules = kinds.form_of(poll).certified_rules(poll)
-    _audit_poll(poll, "poll_opened", actor, at=at, **({"rules": rules} if rules else {}))
+    _audit_poll(poll, "poll_opened", actor, at=at, **_frozen_rules(poll))
     poll_opened.send(sender=Poll, poll_id=poll.pk)
     return poll
 
@@ -208,7 +212,8 @@ def _record_close(poll: Poll, *, at: datetime.datetime, actor: User | None) -> P
     if poll.opens_at >= poll.closes_at:
         poll.opens_at = poll.closes_at - datetime.timedelta(microseconds=1)
     poll.save(update_fields=["status", "opens_at", "closes_at", "updated_at"])
-    _audit_poll(poll, "poll_closed", actor, at=at)
+    # Again at the close: an item whose whole window passed before a sweep closes unopened.
+    _audit_poll(poll, "poll_closed", actor, at=at, **_frozen_rules(poll))
     poll_closed.send(sender=Poll, poll_id=poll.pk)
     return poll
 

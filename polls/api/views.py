@@ -88,6 +88,14 @@ class CertifySerializer(serializers.Serializer):
     )
 
 
+class CertifyConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    difference_digest = serializers.CharField(
+        required=False,
+        help_text="When the inspector's tabulation differs from the recount: send it back with confirm_difference.",
+    )
+
+
 def errors(*codes: int) -> dict[int, OpenApiResponse]:
     return {code: ERRORS[code] for code in codes}
 
@@ -289,7 +297,15 @@ class PollViewSet(
             "The confirmation, with who gave it and the difference, is kept in the certified record and on the trail."
         ),
         request=CertifySerializer,
-        responses={200: PollSerializer, **errors(400, 401, 403, 404, 409)},
+        responses={
+            200: PollSerializer,
+            **errors(400, 401, 403, 404),
+            409: OpenApiResponse(
+                CertifyConflictSerializer,
+                description="Not closed, the recount differs, a record changed outside Quorum, or a difference "
+                "not confirmed.",
+            ),
+        },
     )
     @action(detail=True, methods=["post"])
     def certify(self, request: Request, pk: str | None = None) -> Response:

@@ -4,13 +4,16 @@ otherwise freeze the changed rule into the result every page and export serves."
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import timezone
 
 from core.models import AuditEvent
+from meetings import meeting_services
 from meetings.services import tabulation_record
 from polls import certification, services
 from polls.certification import RecordOffTrail
@@ -70,3 +73,28 @@ def test_rules_changed_before_opening_are_the_ones_recorded_and_verify_clean(mee
     call_command("verify_audit")
     opened = AuditEvent.objects.get(stream=f"poll:{item.pk}", action="poll_opened")
     assert opened.payload["rules"]["threshold"] == "2/3"
+
+
+def test_an_item_whose_window_passed_before_any_sweep_records_its_rules_at_the_close(meeting: Any) -> None:
+    """No opening link: the item closed unopened (the sweep came after its window), as a
+    paper-only item with the inspector's tabulation may."""
+    secretary = make_secretary()
+    now = timezone.now()
+    item = meeting_services.item_create(
+        meeting=meeting,
+        title="Ratify the auditor",
+        opens_at=now + datetime.timedelta(minutes=1),
+        closes_at=now + datetime.timedelta(hours=1),
+        actor=None,
+    )
+    services.poll_schedule(poll=item)
+    services.polls_sweep(now=now + datetime.timedelta(hours=2))
+    actions = list(AuditEvent.objects.filter(stream=f"poll:{item.pk}").values_list("action", flat=True))
+    assert "poll_opened" not in actions and "poll_closed" in actions
+    tabulation_record(poll=item, shares_for=3_000, shares_against=7_000, shares_abstain=0, actor=secretary)
+    call_command("verify_audit")
+    _sql("UPDATE polls_poll SET standard = 'outstanding' WHERE id = %s", [item.pk])
+    with pytest.raises(CommandError, match=r"its rules \(standard\) differ"):
+        call_command("verify_audit")
+    with pytest.raises(RecordOffTrail):
+        certification.poll_certify(poll=item, actor=secretary, confirm_difference=True)

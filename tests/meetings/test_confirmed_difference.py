@@ -83,3 +83,10 @@ def test_the_api_binds_a_confirmation_to_the_409s_difference_digest(
     assert item.status == PollStatus.CLOSED
     fresh = {"confirm_difference": True, "difference_digest": stale.json()["difference_digest"]}
     assert api_secretary.post(url, fresh, format="json").status_code == 200
+
+
+def test_the_schema_describes_the_certify_409_with_its_difference_digest(client: Client) -> None:
+    schema = client.get("/api/v1/schema/?format=json").json()
+    conflict = schema["paths"]["/api/v1/polls/{id}/certify/"]["post"]["responses"]["409"]
+    name = conflict["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert set(schema["components"]["schemas"][name]["properties"]) == {"detail", "difference_digest"}

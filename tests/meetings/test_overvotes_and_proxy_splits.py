@@ -9,8 +9,13 @@ from typing import Any
 import pytest
 
 from meetings.attendance import attendance_problem
+from meetings.ballot_models import BallotLine
+from meetings.proxy_instructions import InstructionInvalid
+from meetings.recommendations import nominee_recommendations_set
 from meetings.services import proxy_appoint
+from polls import services
 from polls.certification import _recount_details, poll_recount
+from polls.exceptions import InvalidPollData
 from polls.models import Ballot, Option, Poll
 from tests.factories import make_annual_item, make_item, make_meeting, make_register, make_user
 from tests.meetings.conftest import Annual, appoint_proxy, cast, client_for, create_item, election, snapshot
@@ -253,3 +258,52 @@ def test_a_proxy_ballot_naming_an_unknown_key_for_an_item_is_refused_naming_it(
         assert "Unknown keys" in response.json()["detail"]
         assert next(iter(extra)) in response.json()["detail"]
     assert not Ballot.objects.filter(poll__in=[item, poll]).exists()
+
+
+# ---- a directed proxy in a contested plurality election -----------------------------------------
+
+
+def _draft_election(annual: Annual, standard: str) -> tuple[Poll, list[int]]:
+    """Three nominees for two seats, drafted: the board recommends before voting begins."""
+    poll = make_annual_item(
+        annual.meeting, "election", nominees=["X", "P", "Q"], seats=2, election_standard=standard, status="draft"
+    )
+    return poll, list(Option.objects.filter(poll=poll).order_by("position").values_list("pk", flat=True))
+
+
+def test_an_instruction_for_every_nominee_of_a_contested_plurality_election_is_refused(annual: Annual) -> None:
+    """For all three of three nominees for two seats would be an overvote, and the proxy's whole
+    one-call ballot, for every holder, refused: the appointment says so instead."""
+    poll, (x, p, q) = _draft_election(annual, "plurality")
+    services.poll_open(poll=poll)
+    with pytest.raises(InstructionInvalid, match="elects fewer directors than it has nominees"):
+        appoint_directed(annual, poll, "for")
+    # With the board's recommendation, the proxy votes the board's slate.
+    slate, (x, p, q) = _draft_election(annual, "plurality")
+    nominee_recommendations_set(poll=slate, recommendations={x: "for", p: "for", q: "withhold"}, actor=None)
+    services.poll_open(poll=slate)
+    appoint_directed(annual, slate, "recommendation")
+    response = _proxy_ballot(annual, {})
+    assert response.status_code == 201, response.json()
+    lines = BallotLine.objects.filter(ballot__poll=slate).values_list("option_id", "choice")
+    assert sorted(lines) == sorted([(x, "for"), (p, "for"), (q, "withhold")])
+
+
+def appoint_directed(annual: Annual, poll: Poll, instruction: str) -> None:
+    proxy_appoint(
+        meeting=annual.meeting,
+        holder=annual.holders["dora"],
+        proxy=annual.users["proxy"],
+        actor=annual.users["dora"],
+        instructions={str(poll.pk): instruction},
+        discretionary=False,
+    )
+
+
+def test_the_board_may_not_recommend_for_more_nominees_than_seats_under_plurality(annual: Annual) -> None:
+    poll, ids = _draft_election(annual, "plurality")
+    with pytest.raises(InvalidPollData, match="at most 2 nominees"):
+        nominee_recommendations_set(poll=poll, recommendations=dict.fromkeys(ids, "for"), actor=None)
+    # Majority voting is a for-or-against on each nominee: the board may recommend for all.
+    majority, ids = _draft_election(annual, "majority")
+    nominee_recommendations_set(poll=majority, recommendations=dict.fromkeys(ids, "for"), actor=None)
