@@ -32,5 +32,18 @@ def can_see_results(*, user: AnyUser, poll: Poll, now: Any = None) -> bool:
     if poll.results_visibility == ResultsVisibility.LIVE:
         return True
     if poll.results_visibility == ResultsVisibility.AFTER_VOTE:
-        return user.is_authenticated and Ballot.objects.filter(poll_id=poll.pk, voter_id=user.pk).exists()
+        return user.is_authenticated and _has_voted(user, poll)
     return False
+
+
+def _has_voted(user: AnyUser, poll: Poll) -> bool:
+    """The user cast a ballot, or a ballot was cast for a holding of theirs (by their proxy):
+    a holder whose proxy voted has voted."""
+    if user.pk is None:
+        return False
+    ballots = Ballot.objects.filter(poll_id=poll.pk)
+    if ballots.filter(voter_id=user.pk).exists():
+        return True
+    # Two probes of the (poll, voter) and (poll, holder) keys rather than one OR, which would
+    # read every ballot of the poll.
+    return poll.meeting_id is not None and ballots.filter(holder__user_id=user.pk).exists()

@@ -307,3 +307,17 @@ def test_the_board_may_not_recommend_for_more_nominees_than_seats_under_pluralit
     # Majority voting is a for-or-against on each nominee: the board may recommend for all.
     majority, ids = _draft_election(annual, "majority")
     nominee_recommendations_set(poll=majority, recommendations=dict.fromkeys(ids, "for"), actor=None)
+
+
+# ---- results shown after voting, to a holder whose proxy voted ----------------------------------
+
+
+def test_a_holder_whose_proxy_voted_sees_results_shown_to_those_who_voted(annual: Annual) -> None:
+    item = make_item(annual.meeting, results_visibility="after_vote")
+    appoint_proxy(annual)
+    dora = client_for(annual.users["dora"])
+    assert dora.get(f"/api/v1/polls/{item.pk}/results/").status_code == 403
+    cast(annual, "proxy", item, {"choice": "for", "holder": annual.holders["dora"].pk}, 201)
+    assert dora.get(f"/api/v1/polls/{item.pk}/results/").status_code == 200
+    # Someone whose holding nobody voted still waits.
+    assert client_for(annual.users["alice"]).get(f"/api/v1/polls/{item.pk}/results/").status_code == 403
