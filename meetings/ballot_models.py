@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from meetings.ballot_rules import ElectionStandard, LineChoice
+from meetings.ballot_rules import ElectionStandard, LineChoice, for_limit
 from polls.models import Ballot, Option, Poll
 
 
@@ -86,6 +86,11 @@ class ItemTerms(models.Model):
 
     def __str__(self) -> str:
         return f"Terms of {self.poll}"
+
+    @property
+    def for_limit(self) -> int | None:
+        """How many nominees one ballot may vote for (ballot_rules.for_limit); None: any."""
+        return for_limit(standard=self.election_standard or None, cumulative=self.cumulative, seats=self.seats)
 
 
 class NomineeTally(models.Model):

@@ -25,6 +25,7 @@ __all__ = [
     "OptionWin",
     "ballot_lines",
     "election_results",
+    "for_limit",
     "line_deltas",
     "plurality_of_options",
     "split_shares",
@@ -91,6 +92,14 @@ def split_shares(split: object) -> dict[str, int] | None:
         return {str(choice): _whole(value, "split") for choice, value in split.items()}
     except LineProblem:
         return None
+
+
+def for_limit(*, standard: ElectionStandard | str | None, cumulative: bool, seats: int) -> int | None:
+    """How many nominees one ballot may vote for: `seats` under plurality voting, where a vote for
+    more (with more nominees than seats, a contested election) is an overvote that would count
+    for every one of them; any number (None) under majority voting, a for-or-against on each
+    nominee, and under cumulative voting, whose limit is on votes, not nominees."""
+    return seats if standard == ElectionStandard.PLURALITY and not cumulative else None
 
 
 def _known(key: object, ids: frozenset[int], field: str) -> int:
@@ -162,12 +171,10 @@ def _votes(
     lines: dict[Line, int] = {
         (_known(k, ids, "votes"), _choice(v, allowed, f"votes.{k}")): shares for k, v in value.items()
     }
-    # Under plurality voting with more nominees than seats (a contested election), a vote for
-    # more of them than there are seats is an overvote, which would count for every one of them.
-    # A majority vote is a separate for-or-against on each nominee, and takes any number.
     chosen = sum(1 for _nominee, choice in lines if choice == LineChoice.FOR)
-    if standard == ElectionStandard.PLURALITY and chosen > seats:
-        raise LineProblem("votes", "over_seats", {"given": chosen, "limit": seats})
+    limit = for_limit(standard=standard, cumulative=False, seats=seats)
+    if limit is not None and chosen > limit:
+        raise LineProblem("votes", "over_seats", {"given": chosen, "limit": limit})
     return lines
 
 
@@ -184,11 +191,12 @@ def _splits(
         if sum(amounts.values()) > shares:
             raise LineProblem(f"splits.{key}", "over_limit", {"given": sum(amounts.values()), "limit": shares})
         lines.update({(nominee, choice): n for choice, n in amounts.items() if n})
-    # Under plurality voting each beneficial owner behind the split may vote for as many nominees
-    # as there are seats.
+    # Each beneficial owner behind the split may vote for as many nominees as one ballot may.
     given = sum(n for (_nominee, choice), n in lines.items() if choice == LineChoice.FOR)
-    if standard == ElectionStandard.PLURALITY and given > min(shares * seats, COLUMN_MAX):
-        raise LineProblem("splits", "over_limit", {"given": given, "limit": min(shares * seats, COLUMN_MAX)})
+    nominees = for_limit(standard=standard, cumulative=False, seats=seats)
+    limit = min(shares * nominees, COLUMN_MAX) if nominees is not None else None
+    if limit is not None and given > limit:
+        raise LineProblem("splits", "over_limit", {"given": given, "limit": limit})
     return lines
 
 

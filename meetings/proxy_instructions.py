@@ -10,7 +10,6 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from meetings.ballot_models import ItemTerms
-from meetings.ballot_rules import ElectionStandard
 from meetings.models import Meeting, ProxyAppointment, ProxyInstruction
 from meetings.proxy_rules import INSTRUCTIONS, OPTION_INSTRUCTIONS
 from polls.exceptions import InvalidVote
@@ -94,11 +93,11 @@ def instructions_clean(*, meeting: Meeting, raw: Mapping[Any, Any] | None) -> di
 
 
 def _contested_plurality(item: Poll) -> bool:
-    """A plurality election, not cumulative, with more nominees than seats."""
+    """An election with more nominees than one ballot may vote for: a plurality election, not
+    cumulative, with more nominees than seats."""
     terms = ItemTerms.objects.filter(poll_id=item.pk).first()
-    if terms is None or terms.cumulative or terms.election_standard != ElectionStandard.PLURALITY:
-        return False
-    return Option.objects.filter(poll_id=item.pk).count() > terms.seats
+    limit = terms.for_limit if terms is not None else None
+    return limit is not None and Option.objects.filter(poll_id=item.pk).count() > limit
 
 
 def _takes(item: Poll, instruction: str) -> bool:

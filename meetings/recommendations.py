@@ -72,12 +72,11 @@ def _overvote_check(poll: Poll, recommended: Mapping[int, str]) -> None:
     """Under plurality voting a ballot for more nominees than seats is an overvote: a board
     recommending one would have every proxy told to follow it cast a ballot that is refused."""
     terms = ItemTerms.objects.filter(poll=poll).first()
-    if terms is None or terms.cumulative or terms.election_standard != ballot_rules.ElectionStandard.PLURALITY:
-        return
-    if sum(1 for said in recommended.values() if said == ballot_rules.LineChoice.FOR) > terms.seats:
+    limit = terms.for_limit if terms is not None else None
+    if limit is not None and sum(1 for said in recommended.values() if said == ballot_rules.LineChoice.FOR) > limit:
         raise InvalidPollData(
             _("Under plurality voting the board may recommend for at most %(seats)s nominees, one for each seat.")
-            % {"seats": terms.seats}
+            % {"seats": limit}
         )
 
 

@@ -25,8 +25,8 @@ from polls.signals import poll_certified
 
 
 class RecordOffTrail(RecountMismatch):
-    """A record kept beside the item (the inspector's tabulation) differs from the link that
-    wrote it: it was written by SQL, and certifying would freeze it."""
+    """A record kept beside the item (the inspector's tabulation, the item's rules) differs from
+    the link that wrote it: it was written by SQL, and certifying would freeze it."""
 
 
 class TabulationDiffers(RecountMismatch):
