@@ -7,6 +7,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from core.roles import is_secretary
+
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Rows that only a service writes: the admin shows them."""
@@ -19,3 +21,34 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class SecretaryWrites:
+    """What the API and the console let the secretary alone change (items and their lifecycle,
+    meetings, tabulations, certification) is changed in the admin by the secretary alone too,
+    whatever model permissions a staff account was given. Actions that change state name the
+    "secretary" permission (`allowed_permissions`): an action without one runs for anyone who
+    may merely view the list."""
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return is_secretary(request.user) and super().has_add_permission(request, *args)  # type: ignore[misc]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_secretary(request.user) and super().has_change_permission(request, obj)  # type: ignore[misc]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_secretary(request.user) and super().has_delete_permission(request, obj)  # type: ignore[misc]
+
+    def has_secretary_permission(self, request: HttpRequest) -> bool:
+        return is_secretary(request.user)
+
+
+class SecretaryOnly(SecretaryWrites):
+    """Papers the secretary alone reads (the board's votes, comments and files; the register's
+    holders; proxies): not even listed for other staff."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_secretary(request.user) and super().has_module_permission(request)  # type: ignore[misc]
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_secretary(request.user) and super().has_view_permission(request, obj)  # type: ignore[misc]

@@ -14,9 +14,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin, SecretaryOnly, SecretaryWrites
 from core.errors import DomainError
 from core.http import acting_user
+from core.roles import is_secretary
 from meetings import services
 from meetings.admin_forms import MeetingAdminForm
 from meetings.ballot_forms import LineItem
@@ -29,12 +30,12 @@ from polls.models import Poll
 
 
 @admin.register(RegisterSnapshot)
-class RegisterSnapshotAdmin(ReadOnlyAdmin):
+class RegisterSnapshotAdmin(SecretaryOnly, ReadOnlyAdmin):
     list_display = ["record_date", "holder_count", "total_shares", "shares_outstanding", "source_name", "imported_at"]
     date_hierarchy = "record_date"
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.has_perm("meetings.add_registersnapshot")
+        return is_secretary(request.user) and request.user.has_perm("meetings.add_registersnapshot")
 
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> HttpResponse:
         """Adding a register means importing its file, through the same service as the API."""
@@ -57,14 +58,14 @@ class RegisterSnapshotAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Holder)
-class HolderAdmin(ReadOnlyAdmin):
+class HolderAdmin(SecretaryOnly, ReadOnlyAdmin):
     list_display = ["account", "name", "email", "shares", "user", "register"]
     list_filter = ["register"]
     search_fields = ["account", "name", "email"]
     list_select_related = ["register", "user"]
 
 
-class ItemInline(admin.TabularInline):
+class ItemInline(SecretaryWrites, admin.TabularInline):
     model = Poll
     fields = ["title", "standard", "threshold_text", "advisory", "status"]
     readonly_fields = ["title", "standard", "threshold_text", "advisory", "status"]
@@ -81,7 +82,7 @@ class ItemInline(admin.TabularInline):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(admin.ModelAdmin):
+class MeetingAdmin(SecretaryWrites, admin.ModelAdmin):
     """Saved through meeting_create / meeting_update: a register or quorum edit once an item has
     opened is a form error, and every edit is on the meeting's trail."""
 
@@ -106,7 +107,7 @@ class MeetingAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProxyAppointment)
-class ProxyAppointmentAdmin(ReadOnlyAdmin):
+class ProxyAppointmentAdmin(SecretaryOnly, ReadOnlyAdmin):
     list_display = ["holder", "named_as", "proxy", "meeting", "appointed_by", "appointed_at", "revoked_at"]
     list_filter = ["meeting", "revoked_at"]
     search_fields = ["holder__name", "holder__account", "named_as", "proxy__username"]
@@ -115,12 +116,12 @@ class ProxyAppointmentAdmin(ReadOnlyAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Needed for the revoke action; every field stays read-only.
-        return request.user.has_perm("meetings.change_proxyappointment")
+        return is_secretary(request.user) and request.user.has_perm("meetings.change_proxyappointment")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return self.list_display
 
-    @admin.action(description="Revoke the selected proxies")
+    @admin.action(description="Revoke the selected proxies", permissions=["secretary"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[ProxyAppointment]) -> None:
         for appointment in queryset.filter(revoked_at__isnull=True):
             services.proxy_revoke(appointment=appointment, actor=acting_user(request))
@@ -171,7 +172,7 @@ class TabulationAdminForm(forms.ModelForm):
 
 
 @admin.register(Tabulation)
-class TabulationAdmin(admin.ModelAdmin):
+class TabulationAdmin(SecretaryWrites, admin.ModelAdmin):
     form = TabulationAdminForm
     list_display = ["poll", "figures", "broker_non_votes", "entered_by"]
     fields = ["poll", "shares_for", "shares_against", "shares_abstain", "broker_non_votes", "source"]

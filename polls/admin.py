@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from core.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin, SecretaryWrites
 from core.audit import audit_trail
 from core.errors import DomainError
 from core.http import acting_user
@@ -56,7 +56,7 @@ def audit_trail_html(stream: str) -> str:
     )
 
 
-class OptionInline(admin.TabularInline):
+class OptionInline(SecretaryWrites, admin.TabularInline):
     model = Option
     formset = OptionFormSet
     extra = 0
@@ -90,6 +90,10 @@ class OptionInline(admin.TabularInline):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self._editable(obj) and super().has_delete_permission(request, obj)
+
+
+# Every action here changes an item's state: the secretary's (core.admin.SecretaryWrites).
+SECRETARY = ["secretary"]
 
 
 def _lifecycle_action(
@@ -137,7 +141,7 @@ _certify_polls.__name__ = "certify_polls"
 
 
 @admin.register(Poll)
-class PollAdmin(admin.ModelAdmin):
+class PollAdmin(SecretaryWrites, admin.ModelAdmin):
     form = PollAdminForm
     list_display = [
         "title",
@@ -158,12 +162,16 @@ class PollAdmin(admin.ModelAdmin):
     readonly_fields = POLL_RECORD_FIELDS
     fields = [*POLL_FORM_FIELDS, *POLL_RECORD_FIELDS]
     actions = [
-        admin.action(description="Schedule (opens at its opening time)")(
+        admin.action(permissions=SECRETARY, description="Schedule (opens at its opening time)")(
             _lifecycle_action(services.poll_schedule, "schedule", "scheduled")
         ),
-        admin.action(description="Open now")(_lifecycle_action(services.poll_open, "open", "opened")),
-        admin.action(description="Close now")(_lifecycle_action(services.poll_close, "close", "closed")),
-        admin.action(description="Certify (recount and freeze)")(_certify_polls),
+        admin.action(permissions=SECRETARY, description="Open now")(
+            _lifecycle_action(services.poll_open, "open", "opened")
+        ),
+        admin.action(permissions=SECRETARY, description="Close now")(
+            _lifecycle_action(services.poll_close, "close", "closed")
+        ),
+        admin.action(permissions=SECRETARY, description="Certify (recount and freeze)")(_certify_polls),
     ]
 
     @admin.display(description="Audit trail (read-only)")
@@ -278,7 +286,7 @@ class RecordedSnapshotForm(forms.ModelForm):
         return snapshot_percentages(self.cleaned_data.get("percentages"), options)
 
 
-class RecordedSnapshotInline(admin.TabularInline):
+class RecordedSnapshotInline(SecretaryWrites, admin.TabularInline):
     model = RecordedSnapshot
     form = RecordedSnapshotForm
     extra = 1
@@ -286,7 +294,7 @@ class RecordedSnapshotInline(admin.TabularInline):
 
 
 @admin.register(RecordedPoll)
-class RecordedPollAdmin(admin.ModelAdmin):
+class RecordedPollAdmin(SecretaryWrites, admin.ModelAdmin):
     list_display = ["question", "platform", "author", "created_at"]
     search_fields = ["question", "author", "platform"]
     inlines = [RecordedSnapshotInline]

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from core.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin, SecretaryOnly
 from core.errors import DomainError
 from core.http import acting_user
 from core.models import Notification, NotificationStatus
@@ -33,20 +33,6 @@ from proposals.models import (
     ReviewVote,
 )
 from proposals.workflow import Action
-
-
-class SecretaryOnly:
-    """The board's papers (votes, comments, recusals, files) are read in the admin by the
-    secretary and superusers only, whatever model permissions a staff account was given."""
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_secretary(request.user) and super().has_module_permission(request)  # type: ignore[misc]
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_secretary(request.user) and super().has_view_permission(request, obj)  # type: ignore[misc]
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_secretary(request.user) and super().has_change_permission(request, obj)  # type: ignore[misc]
 
 
 class ReadOnlyInline(SecretaryOnly, admin.TabularInline):

@@ -10,6 +10,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from core.admin import SecretaryWrites
 from core.errors import DomainError
 from core.http import acting_user
 from proposals import party_services
@@ -38,7 +39,7 @@ class PartyForm(forms.ModelForm):
 
 
 @admin.register(Party)
-class PartyAdmin(admin.ModelAdmin):
+class PartyAdmin(SecretaryWrites, admin.ModelAdmin):
     form = PartyForm
     list_display = ["name", "confirmed", "alias_list", "created_at"]
     list_filter = ["confirmed"]
@@ -78,7 +79,7 @@ class PartyAdmin(admin.ModelAdmin):
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         """Aliases are added through the service above; the inline is read-only."""
 
-    @admin.action(description="Confirm the selected parties")
+    @admin.action(description="Confirm the selected parties", permissions=["secretary"])
     def confirm(self, request: HttpRequest, queryset: QuerySet[Party]) -> None:
         for party in queryset:
             party_services.party_confirm(party=party, actor=acting_user(request))
