@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from core.admin import ReadOnlyAdmin, SecretaryOnly, SecretaryWrites
 from core.errors import DomainError
@@ -45,11 +45,11 @@ class RegisterSnapshotAdmin(SecretaryOnly, ReadOnlyAdmin):
         if request.method == "POST" and form.is_valid():
             snapshot = form.import_register(actor=acting_user(request))
             if snapshot is not None:
-                self.message_user(request, f"Imported {snapshot}.", messages.SUCCESS)
+                self.message_user(request, _("Imported %(register)s.") % {"register": snapshot}, messages.SUCCESS)
                 return redirect("admin:meetings_registersnapshot_changelist")
         context = {
             **self.admin_site.each_context(request),
-            "title": "Import a register of record",
+            "title": _("Import a register of record"),
             "form": form,
             "line_errors": form.line_errors,
             "opts": self.model._meta,
@@ -71,8 +71,8 @@ class ItemInline(SecretaryWrites, admin.TabularInline):
     readonly_fields = ["title", "standard", "threshold_text", "advisory", "status"]
     extra = 0
     show_change_link = True
-    verbose_name = "item"
-    verbose_name_plural = "items on the ballot (add them as shareholder polls)"
+    verbose_name = gettext_lazy("item")
+    verbose_name_plural = gettext_lazy("items on the ballot (add them as shareholder polls)")
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -94,7 +94,7 @@ class MeetingAdmin(SecretaryWrites, admin.ModelAdmin):
     readonly_fields = ["audit_trail"]
     inlines = [ItemInline]
 
-    @admin.display(description="Audit trail (read-only)")
+    @admin.display(description=gettext_lazy("Audit trail (read-only)"))
     def audit_trail(self, meeting: Meeting) -> str:
         return audit_trail_html(f"meeting:{meeting.pk}") if meeting.pk else "-"
 
@@ -121,11 +121,18 @@ class ProxyAppointmentAdmin(SecretaryOnly, ReadOnlyAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return self.list_display
 
-    @admin.action(description="Revoke the selected proxies", permissions=["secretary"])
+    @admin.action(description=gettext_lazy("Revoke the selected proxies"), permissions=["secretary"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[ProxyAppointment]) -> None:
+        revoked = 0
         for appointment in queryset.filter(revoked_at__isnull=True):
-            services.proxy_revoke(appointment=appointment, actor=acting_user(request))
-        self.message_user(request, "Revoked.", messages.SUCCESS)
+            try:
+                services.proxy_revoke(appointment=appointment, actor=acting_user(request))
+            except DomainError as error:
+                self.message_user(request, f"{appointment}: {error.message}", messages.ERROR)
+            else:
+                revoked += 1
+        message = ngettext("%(count)d proxy revoked.", "%(count)d proxies revoked.", revoked)
+        self.message_user(request, message % {"count": revoked}, messages.SUCCESS)
 
 
 def _line_kinds() -> list[str]:

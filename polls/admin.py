@@ -11,6 +11,8 @@ from django.db.models import QuerySet, URLField
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdmin, SecretaryWrites
 from core.audit import audit_trail
@@ -64,7 +66,7 @@ class OptionInline(SecretaryWrites, admin.TabularInline):
     fields = ["position", "label", "running_votes"]
     readonly_fields = ["running_votes"]
 
-    @admin.display(description="Votes so far")
+    @admin.display(description=_("Votes so far"))
     def running_votes(self, option: Option) -> str:
         if option.pk is None:
             return "n/a"
@@ -97,7 +99,7 @@ SECRETARY = ["secretary"]
 
 
 def _lifecycle_action(
-    transition: Callable[..., Poll], name: str, verb: str
+    transition: Callable[..., Poll], name: str, done_message: Callable[[int], str]
 ) -> Callable[[admin.ModelAdmin, HttpRequest, QuerySet[Poll]], None]:
     def run(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Poll]) -> None:
         done = 0
@@ -108,7 +110,7 @@ def _lifecycle_action(
             except DomainError as error:
                 modeladmin.message_user(request, f"“{poll}”: {error.message}", messages.ERROR)
         if done:
-            modeladmin.message_user(request, f"{done} poll(s) {verb}.", messages.SUCCESS)
+            modeladmin.message_user(request, done_message(done) % {"count": done}, messages.SUCCESS)
 
     run.__name__ = f"{name}_polls"
     return run
@@ -127,14 +129,18 @@ def _certify_polls(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset:
             modeladmin.message_user(
                 request,
                 format_html(
-                    '“{}”: {} Review it and confirm on <a href="{}">its certify page</a>.', poll, error.message, page
+                    "“{}”: {} {}",
+                    poll,
+                    error.message,
+                    format_html(gettext('Review it and confirm on <a href="{}">its certify page</a>.'), page),
                 ),
                 messages.ERROR,
             )
         except DomainError as error:
             modeladmin.message_user(request, f"“{poll}”: {error.message}", messages.ERROR)
     if done:
-        modeladmin.message_user(request, f"{done} poll(s) certified.", messages.SUCCESS)
+        message = ngettext("%(count)d poll certified.", "%(count)d polls certified.", done)
+        modeladmin.message_user(request, message % {"count": done}, messages.SUCCESS)
 
 
 _certify_polls.__name__ = "certify_polls"
@@ -162,19 +168,27 @@ class PollAdmin(SecretaryWrites, admin.ModelAdmin):
     readonly_fields = POLL_RECORD_FIELDS
     fields = [*POLL_FORM_FIELDS, *POLL_RECORD_FIELDS]
     actions = [
-        admin.action(permissions=SECRETARY, description="Schedule (opens at its opening time)")(
-            _lifecycle_action(services.poll_schedule, "schedule", "scheduled")
+        admin.action(permissions=SECRETARY, description=_("Schedule (opens at its opening time)"))(
+            _lifecycle_action(
+                services.poll_schedule,
+                "schedule",
+                lambda n: ngettext("%(count)d poll scheduled.", "%(count)d polls scheduled.", n),
+            )
         ),
-        admin.action(permissions=SECRETARY, description="Open now")(
-            _lifecycle_action(services.poll_open, "open", "opened")
+        admin.action(permissions=SECRETARY, description=pgettext_lazy("poll action", "Open now"))(
+            _lifecycle_action(
+                services.poll_open, "open", lambda n: ngettext("%(count)d poll opened.", "%(count)d polls opened.", n)
+            )
         ),
-        admin.action(permissions=SECRETARY, description="Close now")(
-            _lifecycle_action(services.poll_close, "close", "closed")
+        admin.action(permissions=SECRETARY, description=_("Close now"))(
+            _lifecycle_action(
+                services.poll_close, "close", lambda n: ngettext("%(count)d poll closed.", "%(count)d polls closed.", n)
+            )
         ),
-        admin.action(permissions=SECRETARY, description="Certify (recount and freeze)")(_certify_polls),
+        admin.action(permissions=SECRETARY, description=_("Certify (recount and freeze)"))(_certify_polls),
     ]
 
-    @admin.display(description="Audit trail (read-only)")
+    @admin.display(description=_("Audit trail (read-only)"))
     def audit_trail(self, poll: Poll) -> str:
         return audit_trail_html(f"poll:{poll.pk}") if poll.pk else "-"
 
@@ -235,7 +249,7 @@ class BallotAdmin(admin.ModelAdmin):
         _choices_read(list(changelist.result_list))
         return changelist
 
-    @admin.display(description="choice")
+    @admin.display(description=_("choice"))
     def choice(self, ballot: Ballot) -> str:
         hidden = disclosure.ballot_choice_hidden(user=ANYONE, poll=ballot.poll)
         if hidden is not None:
@@ -319,11 +333,11 @@ class AuditEventAdmin(ReadOnlyAdmin):
             return False
         return super().lookup_allowed(lookup, value, request)
 
-    @admin.display(description="payload")
+    @admin.display(description=_("payload"))
     def shown_payload(self, event: AuditEvent) -> str:
         return json.dumps(disclosure.event_payload_shown(event, user=ANYONE), sort_keys=True, ensure_ascii=False)
 
-    @admin.display(description="hash")
+    @admin.display(description=_("hash"))
     def short_hash(self, event: AuditEvent) -> str:
         return event.hash[:12]
 

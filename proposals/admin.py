@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -34,6 +34,9 @@ from proposals.models import (
 )
 from proposals.workflow import Action
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 class ReadOnlyInline(SecretaryOnly, admin.TabularInline):
     extra = 0
@@ -56,7 +59,7 @@ class RecusalInline(ReadOnlyInline):
     fields = ["director", "interest", "created_at", "lifted_at", "lifted_by", "lift_reason"]
 
 
-def _action(name: str, description: str) -> Any:
+def _action(name: str, description: StrOrPromise) -> Any:
     def run(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Proposal]) -> None:
         done = 0
         for proposal in queryset:
@@ -66,7 +69,8 @@ def _action(name: str, description: str) -> Any:
             except DomainError as error:
                 modeladmin.message_user(request, f"“{proposal}”: {error.message}", messages.ERROR)
         if done:
-            modeladmin.message_user(request, f"{done} proposal(s): {description.lower()}.", messages.SUCCESS)
+            message = ngettext("%(count)d proposal: %(action)s.", "%(count)d proposals: %(action)s.", done)
+            modeladmin.message_user(request, message % {"count": done, "action": description}, messages.SUCCESS)
 
     run.__name__ = f"{name}_proposals"
     return admin.action(description=description)(run)
@@ -92,12 +96,12 @@ class ProposalAdmin(SecretaryOnly, admin.ModelAdmin):
     filter_horizontal = ["polls"]
     inlines = [RecusalInline, ReviewVoteInline]
     actions = [
-        _action(Action.REFER, "Refer to shareholders with no recommendation"),
-        _action(Action.DECIDE, "Decide now on the votes cast (due date reached)"),
-        _action(Action.IMPLEMENT, "Mark implemented"),
+        _action(Action.REFER, _("Refer to shareholders with no recommendation")),
+        _action(Action.DECIDE, _("Decide now on the votes cast (due date reached)")),
+        _action(Action.IMPLEMENT, _("Mark implemented")),
     ]
 
-    @admin.display(description="Timeline (read-only audit trail)")
+    @admin.display(description=_("Timeline (read-only audit trail)"))
     def timeline(self, proposal: Proposal) -> str:
         return audit_trail_html(f"proposal:{proposal.pk}")
 
@@ -153,7 +157,7 @@ class FollowUpAdmin(SecretaryOnly, ReadOnlyAdmin):
     list_select_related = ["proposal"]
     actions = ["mark_done"]
 
-    @admin.action(description="Mark done (recorded on the proposal's audit trail)")
+    @admin.action(description=_("Mark done (recorded on the proposal's audit trail)"))
     def mark_done(self, request: HttpRequest, queryset: QuerySet[FollowUp]) -> None:
         done = 0
         for follow_up in queryset:
@@ -238,11 +242,11 @@ class AttachmentAdmin(SecretaryOnly, ReadOnlyAdmin):
             except DomainError as error:
                 self.message_user(request, f"{attachment}: {error.message}", messages.ERROR)
 
-    @admin.action(description="Mark as proxy material (public once put to a vote)")
+    @admin.action(description=_("Mark as proxy material (public once put to a vote)"))
     def mark_proxy_material(self, request: HttpRequest, queryset: QuerySet[Attachment]) -> None:
         self._set_visibility(request, queryset, AttachmentVisibility.PROXY_MATERIAL)
 
-    @admin.action(description="Keep for the board only")
+    @admin.action(description=_("Keep for the board only"))
     def mark_board_only(self, request: HttpRequest, queryset: QuerySet[Attachment]) -> None:
         self._set_visibility(request, queryset, AttachmentVisibility.BOARD)
 

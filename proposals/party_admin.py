@@ -9,6 +9,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from core.admin import SecretaryWrites
 from core.errors import DomainError
@@ -54,7 +56,7 @@ class PartyAdmin(SecretaryWrites, admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.display(description="Aliases")
+    @admin.display(description=_("Aliases"))
     def alias_list(self, party: Party) -> str:
         return ", ".join(alias.text for alias in party.aliases.all())
 
@@ -79,8 +81,10 @@ class PartyAdmin(SecretaryWrites, admin.ModelAdmin):
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         """Aliases are added through the service above; the inline is read-only."""
 
-    @admin.action(description="Confirm the selected parties", permissions=["secretary"])
+    @admin.action(description=_("Confirm the selected parties"), permissions=["secretary"])
     def confirm(self, request: HttpRequest, queryset: QuerySet[Party]) -> None:
         for party in queryset:
             party_services.party_confirm(party=party, actor=acting_user(request))
-        self.message_user(request, f"{queryset.count()} party(ies) confirmed.", messages.SUCCESS)
+        count = queryset.count()
+        message = ngettext("%(count)d party confirmed.", "%(count)d parties confirmed.", count)
+        self.message_user(request, message % {"count": count}, messages.SUCCESS)

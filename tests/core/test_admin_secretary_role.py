@@ -116,3 +116,14 @@ def test_the_secretary_still_opens_a_poll_from_the_admin(client: Client, secreta
     client.post("/admin/polls/poll/", {"action": "open_polls", "_selected_action": [poll.pk]})
     poll.refresh_from_db()
     assert poll.status == PollStatus.OPEN
+
+
+def test_the_admin_actions_and_their_messages_read_in_italian(secretary: Any) -> None:
+    poll = make_poll(status=PollStatus.DRAFT)
+    browser = Client(HTTP_ACCEPT_LANGUAGE="it")
+    browser.force_login(secretary)
+    page = browser.get("/admin/polls/poll/").content.decode()
+    assert "Certifica (riconta e congela)" in page
+    assert "Programma (si apre all&#x27;orario di apertura)" in page
+    answer = browser.post("/admin/polls/poll/", {"action": "open_polls", "_selected_action": [poll.pk]}, follow=True)
+    assert "1 votazione aperta." in answer.content.decode()
