@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -121,10 +122,34 @@ class ProposalAdmin(SecretaryOnly, admin.ModelAdmin):
 
 
 class DirectorForm(forms.ModelForm):
+    """Saved through people_services.director_record while the form is checked, as the console's
+    people page saves it: the appointment and the interests are on the director's trail in the
+    name of the secretary who made them, and a refusal is a form error."""
+
+    actor: Any = None  # set per request by DirectorAdmin.get_form
+    office_from = forms.DateField(label=_("In office from"), initial=timezone.localdate)
+
     class Meta:
         model = Director
-        fields = ["user", "title", "in_office", "parties"]
+        fields = ["user", "title", "office_from", "office_to", "parties"]
         help_texts = {"parties": "The parties this director declares an interest in: they are recused from them."}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.errors:
+            return data
+        try:
+            self.instance = people_services.director_record(
+                user=data["user"],
+                title=data.get("title") or "",
+                office_from=data["office_from"],
+                office_to=data.get("office_to"),
+                parties=data.get("parties") or (),
+                actor=self.actor,
+            )
+        except DomainError as error:
+            raise forms.ValidationError(error.message) from error
+        return data
 
 
 @admin.register(Director)
@@ -135,18 +160,20 @@ class DirectorAdmin(SecretaryOnly, admin.ModelAdmin):
     search_fields = ["user__username", "title"]
     filter_horizontal = ["parties"]
 
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"actor": acting_user(request)})
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The row stays, so past votes, recusals and signatures still name the director: a term
+        # ends on the console's people page (director_remove), on the trail.
+        return False
+
     def save_model(self, request: HttpRequest, obj: Director, form: Any, change: bool) -> None:
-        data = form.cleaned_data
-        saved = people_services.director_save(
-            director_user=data["user"],
-            title=data["title"],
-            interests=[party.name for party in data["parties"]],
-            in_office=data["in_office"],
-        )
-        obj.pk = saved.pk
+        """The form's check already saved it through the service."""
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        """The service set the parties from the declared interests, on the director's trail."""
+        """The service set the parties, on the director's trail."""
 
 
 @admin.register(FollowUp)

@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from core.admin import SecretaryWrites
+from core.admin import SecretaryOnly
 from core.errors import DomainError
 from core.http import acting_user
 from proposals import party_services
@@ -41,7 +41,9 @@ class PartyForm(forms.ModelForm):
 
 
 @admin.register(Party)
-class PartyAdmin(SecretaryWrites, admin.ModelAdmin):
+class PartyAdmin(SecretaryOnly, admin.ModelAdmin):
+    """The secretary's alone: an alias decides whom it recuses."""
+
     form = PartyForm
     list_display = ["name", "confirmed", "alias_list", "created_at"]
     list_filter = ["confirmed"]
