@@ -102,7 +102,7 @@ def _detail(request: HttpRequest, meeting: BoardMeeting, status: int = 200, **fo
         "secretary": secretary,
         "agenda": meeting.agenda.all(),
         "roll": [(director, attendance.get(director.pk)) for director in directors],
-        "votes": board_meetings.votes_at(meeting),
+        "votes": board_meetings.votes_shown_to(request.user, meeting),
         "minutes_html": board_meetings.minutes_html(meeting.minutes),
         "comments": meeting.minutes_comments.select_related("author"),
         "approvals": meeting.minutes_approvals.select_related("director__user"),
@@ -286,6 +286,6 @@ def minutes_print(request: HttpRequest, meeting_id: int) -> HttpResponse:
         # In groups of eight, so the 64 hex digits wrap on a phone.
         "digest_groups": " ".join(meeting.minutes_digest[i : i + 8] for i in range(0, 64, 8)),
         "present": board_meetings.present_directors(meeting),
-        "votes": board_meetings.votes_at(meeting),
+        "votes": board_meetings.votes_shown_to(request.user, meeting),
     }
     return render(request, "proposals/board_minutes_print.html", context)

@@ -93,6 +93,17 @@ def votes_at(meeting: BoardMeeting) -> QuerySet[ReviewVote]:
     return ReviewVote.objects.filter(meeting=meeting).select_related("director__user", "proposal")
 
 
+def votes_shown_to(user: AnyUser | None, meeting: BoardMeeting) -> list[ReviewVote]:
+    """The votes taken at the meeting that `user` may read: individual review votes are
+    deliberation, which a director recused from the proposal does not see, here as anywhere."""
+    votes = list(votes_at(meeting))
+    seen: dict[int, bool] = {}
+    for vote in votes:
+        if vote.proposal_id not in seen:
+            seen[vote.proposal_id] = visibility.can_see_deliberation(user, vote.proposal)
+    return [vote for vote in votes if seen[vote.proposal_id]]
+
+
 def minutes_digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
