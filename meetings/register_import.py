@@ -39,6 +39,7 @@ from meetings.registers import (
     read_register,
 )
 from polls.exceptions import InvalidPollData, RegisterInvalid
+from polls.permissions import poll_manager_required
 
 STAGING_TABLE = "quorum_register_staging"
 # One COPY per block: small enough for a progress bar to move often, large enough that the
@@ -445,7 +446,9 @@ def register_import(
 ) -> RegisterSnapshot:
     """Check the whole file, then import it in one transaction: a file with any bad line is
     refused with every bad line named, and nothing is stored (raising rolls back the staging
-    table and anything else this transaction wrote)."""
+    table and anything else this transaction wrote). Only the secretary imports a register,
+    whichever path the file came by (no actor: a command run by whoever runs the server)."""
+    poll_manager_required(actor)
     staged = register_stage(source=source, shares_outstanding=shares_outstanding, on_progress=on_progress)
     return register_store(
         staged=staged,

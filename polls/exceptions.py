@@ -32,6 +32,11 @@ class NotEligible(PollError):
     default_message = _("You are not eligible to vote in this poll.")
 
 
+class NotSecretary(PollError):
+    status_code = 403
+    default_message = _("Only the company secretary may do this.")
+
+
 class PollNotOpen(PollError):
     status_code = 409
     default_message = _("This poll is not open for voting.")

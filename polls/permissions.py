@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from core.roles import is_secretary
+from polls.exceptions import NotSecretary
 from polls.models import Ballot, Poll, PollStatus, ResultsVisibility
 
 if TYPE_CHECKING:
@@ -15,6 +16,14 @@ if TYPE_CHECKING:
 
 def can_manage_polls(user: AnyUser) -> bool:
     return is_secretary(user)
+
+
+def poll_manager_required(actor: AnyUser | None) -> None:
+    """A write only the secretary makes (open, close, schedule, edit, import a register), asked
+    by the service itself, so no path (the admin's model permissions included) goes round it.
+    No actor is the system's own work: the sweep, a command, the demo."""
+    if actor is not None and not can_manage_polls(actor):
+        raise NotSecretary()
 
 
 def can_view_poll(user: AnyUser, poll: Poll) -> bool:

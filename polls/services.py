@@ -37,6 +37,7 @@ from polls.models import (
     ResultsVisibility,
 )
 from polls.option_labels import option_label_clean, option_label_duplicates, options_not_distinct
+from polls.permissions import poll_manager_required
 from polls.selectors import window_q
 from polls.signals import poll_closed, poll_opened
 from polls.standards import Threshold
@@ -135,6 +136,7 @@ def _locked_poll(poll_id: int) -> Poll:
 @transaction.atomic
 def poll_schedule(*, poll: Poll, actor: User | None = None) -> Poll:
     """Publish a draft: it opens by itself at `opens_at` (the sweep, or the next read)."""
+    poll_manager_required(actor)
     poll = _locked_poll(poll.pk)
     try:
         transition = lifecycle.move(poll.status, Event.SCHEDULE, poll.phase(timezone.now()))
@@ -153,6 +155,7 @@ def poll_schedule(*, poll: Poll, actor: User | None = None) -> Poll:
 @transaction.atomic
 def poll_open(*, poll: Poll, now: datetime.datetime | None = None, actor: User | None = None) -> Poll:
     """Open now. A poll scheduled for later opens early; one whose closing time passed cannot."""
+    poll_manager_required(actor)
     now = now or timezone.now()
     poll = _locked_poll(poll.pk)
     try:
@@ -191,6 +194,7 @@ def poll_close(*, poll: Poll, now: datetime.datetime | None = None, actor: User 
     """Close now (or record that the closing time has come). Ballots in flight finish first:
     the row lock waits for them, since each ballot holds a key-share lock on its poll. The
     closing time is read after the lock, so every accepted ballot was cast before it."""
+    poll_manager_required(actor)
     poll = _locked_poll(poll.pk)
     now = now or timezone.now()
     try:
@@ -261,6 +265,7 @@ def poll_update(*, poll: Poll, actor: User | None = None, **changes: object) -> 
     """Edit the question or the window before voting starts; once ballots can exist, the
     terms they were cast under stay fixed. Moving a scheduled poll's opening to now or
     earlier opens it, through `poll_open`."""
+    poll_manager_required(actor)
     allowed = {"title", "description", "opens_at", "closes_at", "allow_change", "results_visibility", "secret"}
     unknown = set(changes) - allowed
     if unknown:
