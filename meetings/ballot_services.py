@@ -313,8 +313,10 @@ def annual_item_create(
     """An election, frequency or choice item on the meeting's ballot, with its nominees or
     options and its terms. A frequency vote is advisory; a choice item may need a threshold."""
     from meetings.meeting_services import item_terms_problems
+    from polls.permissions import poll_manager_required
     from polls.services import _parse_fraction, _refuse_control_characters
 
+    poll_manager_required(actor)
     _refuse_control_characters(title=title)
     problems = item_terms_problems(
         meeting=meeting, opens_at=opens_at, closes_at=closes_at, standard="plurality", threshold=threshold or "1/2"

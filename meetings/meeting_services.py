@@ -22,6 +22,7 @@ from polls import kinds
 from polls.exceptions import IllegalTransition, InvalidPollData
 from polls.kinds import window_problems
 from polls.models import Comparator, Poll, PollKind, PollStatus, ResultsVisibility, VoteStandard
+from polls.permissions import poll_manager_required
 from polls.services import EDITABLE_STATUSES, _parse_fraction, _refuse_control_characters
 
 MEETING_FIELDS = ("title", "date", "register", "quorum", "quorum_comparator", "proxy_cutoff")
@@ -74,6 +75,7 @@ def meeting_create(
     quorum_comparator: str = Comparator.GT,
     proxy_cutoff: datetime.datetime | None = None,
 ) -> Meeting:
+    poll_manager_required(actor)
     _refuse_control_characters(title=title)
     fraction = _parse_fraction(quorum, quorum_comparator, what=pgettext("value being checked", "quorum"))
     meeting = Meeting(
@@ -152,6 +154,7 @@ def _meeting_changes_apply(meeting: Meeting, changes: dict[str, object]) -> None
 def meeting_update(*, meeting: Meeting, actor: User | None, **changes: object) -> Meeting:
     """Edit a meeting: its title and date at any time; its register and quorum only until the
     first item opens. Every change is on the meeting's trail with its old and new value."""
+    poll_manager_required(actor)
     unknown = set(changes) - set(MEETING_FIELDS)
     if unknown:
         raise InvalidPollData(_("These fields cannot be edited: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
@@ -227,6 +230,7 @@ def item_create(
     results_visibility: str = ResultsVisibility.AFTER_CLOSE,
 ) -> Poll:
     """A shareholder item on the meeting's ballot, with its for / against / abstain options."""
+    poll_manager_required(actor)
     _refuse_control_characters(title=title)
     problems = item_terms_problems(
         meeting=meeting,
@@ -272,6 +276,7 @@ def _item_rules(poll: Poll) -> dict[str, Any]:
 def item_rules_update(*, poll: Poll, actor: User | None, **changes: object) -> Poll:
     """Change what decides an item (standard, threshold, comparator, advisory) before it opens;
     on the item's trail with old and new values. Refused (409) once it has opened."""
+    poll_manager_required(actor)
     unknown = set(changes) - set(ITEM_RULES)
     if unknown:
         raise InvalidPollData(_("These fields cannot be edited: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})

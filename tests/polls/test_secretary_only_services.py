@@ -10,13 +10,24 @@ import io
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.test import Client
+from django.utils import timezone
 
-from meetings.models import RegisterSnapshot
+from meetings import meeting_services
+from meetings.ballot_services import annual_item_create
+from meetings.models import Meeting, RegisterSnapshot
 from meetings.register_import import register_import
 from polls import services
 from polls.exceptions import NotSecretary
-from polls.models import PollStatus
-from tests.factories import make_poll, make_secretary, make_user, register_csv
+from polls.models import Poll, PollStatus
+from tests.factories import (
+    make_item,
+    make_meeting,
+    make_poll,
+    make_register,
+    make_secretary,
+    make_user,
+    register_csv,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -78,3 +89,46 @@ def test_the_register_import_refuses_a_member() -> None:
             actor=make_user(),
         )
     assert not RegisterSnapshot.objects.exists()
+
+
+def test_a_staff_account_with_meeting_permissions_cannot_create_or_edit_a_meeting_in_the_admin(client: Client) -> None:
+    register = make_register([("A-1", "Alice Example", "alice@example.com", 10)], outstanding=100)
+    meeting = make_meeting(register, title="2025 Annual Meeting")
+    client.force_login(_staff_with("meetings.add_meeting", "meetings.change_meeting", "meetings.view_meeting"))
+    fields = {"date": "2025-11-06", "register": register.pk, "quorum": "1/2", "quorum_comparator": ">"}
+    fields |= {"items-TOTAL_FORMS": "0", "items-INITIAL_FORMS": "0"}
+    client.post("/admin/meetings/meeting/add/", {"title": "A meeting of my own", **fields})
+    client.post(f"/admin/meetings/meeting/{meeting.pk}/change/", {"title": "Renamed", **fields})
+    assert list(Meeting.objects.values_list("title", flat=True)) == ["2025 Annual Meeting"]
+
+
+def test_the_meeting_and_item_services_refuse_a_member() -> None:
+    member = make_user()
+    register = make_register([("A-1", "Alice Example", "alice@example.com", 10)], outstanding=100)
+    meeting = make_meeting(register)
+    item = make_item(meeting, status=PollStatus.DRAFT)
+    now = timezone.now()
+    refused = [
+        lambda: meeting_services.meeting_create(
+            title="Mine", date=datetime.date(2025, 11, 6), register=register, actor=member
+        ),
+        lambda: meeting_services.meeting_update(meeting=meeting, actor=member, title="Renamed"),
+        lambda: meeting_services.item_create(
+            meeting=meeting, title="Mine", opens_at=now, closes_at=now + datetime.timedelta(days=1), actor=member
+        ),
+        lambda: meeting_services.item_rules_update(poll=item, actor=member, threshold="2/3"),
+        lambda: annual_item_create(
+            meeting=meeting,
+            kind="choice",
+            title="Mine",
+            opens_at=now,
+            closes_at=now + datetime.timedelta(days=1),
+            actor=member,
+            options=["One", "Two"],
+        ),
+    ]
+    for attempt in refused:
+        with pytest.raises(NotSecretary):
+            attempt()
+    assert Meeting.objects.count() == 1
+    assert Poll.objects.count() == 1
