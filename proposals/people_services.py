@@ -71,10 +71,17 @@ def _recuse_where_interested() -> None:
 
 @transaction.atomic
 def director_save(
-    *, director_user: User, title: str = "", interests: Iterable[str] = (), in_office: bool = True
+    *,
+    director_user: User,
+    title: str = "",
+    interests: Iterable[str] = (),
+    in_office: bool = True,
+    actor: User | None = None,
 ) -> Director:
     """A director's title and declared interests, saved for the account `director_user`; the
-    declaration is on the director's own trail in their name."""
+    declaration is on the director's own trail in the name of whoever recorded it (`actor`, the
+    secretary through the API), or the director's own when nobody else did."""
+    actor = actor or director_user
     interests = list(interests)
     _refuse_control_characters(title=title, interests=interests)
     cleaned = sorted({interest.strip() for interest in interests if interest.strip()}, key=str.casefold)
@@ -85,12 +92,12 @@ def director_save(
     director, _created = Director.objects.update_or_create(
         user=director_user, defaults={"title": title, "interests": cleaned, "in_office": in_office}
     )
-    parties = parties_for(cleaned, actor=director_user)
+    parties = parties_for(cleaned, actor=actor)
     director.parties.set(parties)
     audit_append(
         stream=f"director:{director_user.pk}",
         action="interests_declared",
-        actor=director_user,
+        actor=actor,
         payload={
             "title": title,
             "interests": cleaned,

@@ -284,4 +284,5 @@ class DirectorViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.G
             title=data.get("title", ""),
             interests=data.get("interests", []),
             in_office=data.get("in_office", True),
+            actor=acting_user(self.request),
         )

@@ -5,6 +5,7 @@ module permission only for the index, so every add, change and delete page is ga
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission, User
@@ -77,4 +78,16 @@ def test_a_director_appointed_in_the_admin_is_on_the_trail_in_the_secretarys_nam
     assert director.interests == ["xAI"]
     (event,) = audit_trail(f"director:{newcomer.pk}")
     assert event.action == "director_appointed"
+    assert event.actor_id == secretary.pk
+
+
+def test_interests_recorded_through_the_api_are_on_the_trail_in_the_secretarys_name(api_as: Any) -> None:
+    make_user(username="kimbal")
+    secretary = make_secretary()
+    answer = api_as(secretary).post(
+        "/api/v1/directors/", {"user": "kimbal", "title": "Director", "interests": ["xAI"]}, format="json"
+    )
+    assert answer.status_code == 201
+    (event,) = audit_trail(f"director:{User.objects.get(username='kimbal').pk}")
+    assert event.action == "interests_declared"
     assert event.actor_id == secretary.pk
