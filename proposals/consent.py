@@ -37,6 +37,7 @@ from proposals.models import (
     ConsentStatus,
     Director,
     Proposal,
+    Recusal,
     WrittenConsent,
 )
 from proposals.notifications import notification_enqueue
@@ -81,19 +82,30 @@ def recused_directors(proposal: Proposal) -> list[tuple[Director, str]]:
 
 
 def can_see_consent(user: AnyUser | None, consent: WrittenConsent) -> bool:
-    """A resolution is board material: the directors in office and the secretary read it."""
+    """A resolution is board material: the directors in office and the secretary read it, but
+    not a director recused from its proposal (who signs is the board's deliberation, which a
+    recused director does not see; one recused after it was circulated made it fail)."""
     if user is None or not user.is_authenticated:
         return False
-    return is_secretary(user) or visibility.director_of(user) is not None
+    if is_secretary(user):
+        return True
+    director = visibility.director_of(user)
+    return director is not None and director.recused_from(consent.proposal) is None
 
 
 def consents_visible_to(user: AnyUser | None) -> QuerySet[WrittenConsent]:
     consents = WrittenConsent.objects.select_related("proposal", "created_by")
     if user is None or not user.is_authenticated:
         return consents.none()
-    if is_secretary(user) or visibility.director_of(user) is not None:
+    if is_secretary(user):
         return consents
-    return consents.none()
+    director = visibility.director_of(user)
+    if director is None:
+        return consents.none()
+    # A consent decides a proposal in review, whose recusals are recorded when the review starts
+    # and whenever an interest is declared during it (proposals.board.recusals_record).
+    recused = Recusal.objects.filter(director=director, lifted_at__isnull=True).values("proposal_id")
+    return consents.exclude(proposal_id__in=recused)
 
 
 def signature_of(user: AnyUser | None, consent: WrittenConsent) -> ConsentSignature | None:

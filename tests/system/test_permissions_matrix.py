@@ -133,7 +133,8 @@ API = [
     ("a member's draft", "get", "/api/v1/proposals/{member_draft}/", None, [404, 200, 404, 404, 404, 404, 200, 200]),
     # A proposal in review is its proposer's (member), the board's and the secretary's.
     ("the audit trail", "get", "/api/v1/proposals/{in_review}/events/", None, [404, 200, 404, 404, 200, 200, 200, 200]),
-    # A written consent is board material; "recused" is a director in office, so none can pass.
+    # A written consent is board material; "recused" is a director in office, so none can pass, and
+    # reads none on a proposal it is recused from (who signed is the board's deliberation).
     (
         "circulate a written consent",
         "post",
@@ -141,13 +142,13 @@ API = [
         {"text": "RESOLVED.", "outcome": "approved"},
         [401] + [403] * 5 + [409, 409],
     ),
-    ("a written consent", "get", "/api/v1/consents/{consent}/", None, [401, 404, 404, 404, 200, 200, 200, 200]),
+    ("a written consent", "get", "/api/v1/consents/{consent}/", None, [401, 404, 404, 404, 200, 404, 200, 200]),
     (
         "sign a written consent",
         "post",
         "/api/v1/consents/{consent}/sign/",
         {"password": "pw-for-tests-1"},
-        [401, 404, 404, 404, 200, 403, 403, 403],
+        [401, 404, 404, 404, 200, 404, 403, 403],
     ),
     ("board meetings", "get", "/api/v1/board-meetings/", None, [401, 403, 403, 403, 200, 200, 200, 200]),
     ("the board's settings", "get", "/api/v1/board/", None, [401] + [200] * 7),
@@ -195,7 +196,7 @@ PAGES = [
         [302] + [403] * 5 + [200, 200],
     ),
     ("a new written consent", "/proposals/{in_review}/consents/new/", [302] + [403] * 5 + [200, 200]),
-    ("a written consent's page", "/proposals/consents/{consent}/", [302, 404, 404, 404, 200, 200, 200, 200]),
+    ("a written consent's page", "/proposals/consents/{consent}/", [302, 404, 404, 404, 200, 404, 200, 200]),
     ("the written consents", "/proposals/consents/", [302, 403, 403, 403, 200, 200, 200, 200]),
     ("the board meetings", "/proposals/board-meetings/", [302, 403, 403, 403, 200, 200, 200, 200]),
     ("schedule a board meeting", "/proposals/board-meetings/new/", [302] + [403] * 5 + [200, 200]),
@@ -252,7 +253,7 @@ FORMS = [
         "sign a written consent from its page",
         "/proposals/consents/{consent}/sign/",
         {"password": "pw-for-tests-1", "answer": "sign"},
-        [302, 404, 404, 404, 302, 403, 403, 403],
+        [302, 404, 404, 404, 302, 404, 403, 403],
         lambda world: ConsentSignature.objects.filter(consent=world["consent"], response="signed").exists(),
         [False] * 4 + [True] + [False] * 3,
     ),
