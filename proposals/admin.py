@@ -77,8 +77,30 @@ def _action(name: str, description: StrOrPromise) -> Any:
     return admin.action(description=description)(run)
 
 
+class ProposalAdminForm(forms.ModelForm):
+    """An edit goes through proposal_update while the form is checked, so its refusal (only the
+    proposer edits, and only in draft or returned) is a form error, not a server error."""
+
+    actor: Any = None  # set per request by ProposalAdmin.get_form
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.errors:
+            return data
+        changes = {field: data[field] for field in self.changed_data if field in services.EDITABLE_FIELDS}
+        polls = data.get("polls") if "polls" in self.changed_data else None
+        if not changes and polls is None:
+            return data
+        try:
+            services.proposal_update(proposal=self.instance, actor=self.actor, polls=polls, **changes)
+        except DomainError as error:
+            raise forms.ValidationError(error.message) from error
+        return data
+
+
 @admin.register(Proposal)
 class ProposalAdmin(SecretaryOnly, admin.ModelAdmin):
+    form = ProposalAdminForm
     list_display = ["title", "status", "kind", "counterparty", "proposer", "review_due_at", "updated_at"]
     list_filter = ["status", "kind", "needs_shareholder_vote", "advisory"]
     search_fields = ["title", "summary", "counterparty", "proposer__username"]
@@ -112,13 +134,18 @@ class ProposalAdmin(SecretaryOnly, admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"actor": acting_user(request)})
+
     def save_model(self, request: HttpRequest, obj: Proposal, form: Any, change: bool) -> None:
-        data = {field: form.cleaned_data[field] for field in form.changed_data if field in services.EDITABLE_FIELDS}
-        polls = form.cleaned_data.get("polls") if "polls" in form.changed_data else None
-        services.proposal_update(proposal=obj, actor=acting_user(request), polls=polls, **data)
+        """The form's check already saved the edit through the service."""
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        """Evidence polls were saved by the service; the inlines are read-only."""
+        """Evidence polls were saved by the service; the inlines are read-only, and are only
+        read here for the change message (which needs what they would have saved: nothing)."""
+        for formset in formsets:
+            formset.save(commit=False)
 
 
 class DirectorForm(forms.ModelForm):

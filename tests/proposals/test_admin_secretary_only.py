@@ -13,7 +13,7 @@ from django.test import Client
 
 from core.audit import audit_trail
 from proposals.models import Director, Party
-from tests.factories import make_director, make_secretary, make_user
+from tests.factories import make_director, make_proposal, make_secretary, make_user, start_review
 
 pytestmark = pytest.mark.django_db
 
@@ -91,3 +91,44 @@ def test_interests_recorded_through_the_api_are_on_the_trail_in_the_secretarys_n
     (event,) = audit_trail(f"director:{User.objects.get(username='kimbal').pk}")
     assert event.action == "interests_declared"
     assert event.actor_id == secretary.pk
+
+
+def test_an_edit_the_service_refuses_is_a_form_error_in_the_proposal_admin_not_a_server_error(
+    client: Client,
+) -> None:
+    make_director("brad")
+    secretary = make_secretary()
+    proposal = start_review(make_proposal(), secretary)
+    client.force_login(secretary)
+    fields = {name: getattr(proposal, name) for name in ("title", "body", "kind", "counterparty", "currency")}
+    inlines = {
+        f"{prefix}-{count}": "0"
+        for prefix in ("recusals", "review_votes")
+        for count in ("TOTAL_FORMS", "INITIAL_FORMS")
+    }
+    answer = client.post(
+        f"/admin/proposals/proposal/{proposal.pk}/change/", {**fields, **inlines, "summary": "Changed", "amount": ""}
+    )
+    assert answer.status_code == 200
+    assert "Only the proposer may edit" in answer.content.decode()
+    proposal.refresh_from_db()
+    assert proposal.summary == "Authorize an investment of $5 billion in xAI."
+
+
+def test_the_secretary_edits_her_own_draft_in_the_proposal_admin_through_the_service(client: Client) -> None:
+    secretary = make_secretary()
+    proposal = make_proposal(secretary)
+    client.force_login(secretary)
+    fields = {name: getattr(proposal, name) for name in ("title", "body", "kind", "counterparty", "currency")}
+    inlines = {
+        f"{prefix}-{count}": "0"
+        for prefix in ("recusals", "review_votes")
+        for count in ("TOTAL_FORMS", "INITIAL_FORMS")
+    }
+    answer = client.post(
+        f"/admin/proposals/proposal/{proposal.pk}/change/", {**fields, **inlines, "summary": "Changed", "amount": ""}
+    )
+    assert answer.status_code == 302
+    proposal.refresh_from_db()
+    assert proposal.summary == "Changed"
+    assert [event.action for event in audit_trail(f"proposal:{proposal.pk}")][-1] == "edited"
