@@ -81,7 +81,10 @@ class PartyAdmin(SecretaryOnly, admin.ModelAdmin):
         obj.pk = party.pk
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        """Aliases are added through the service above; the inline is read-only."""
+        """Aliases are added through the service above; the inline is read-only, and is only
+        read here for the change message (which needs what it would have saved: nothing)."""
+        for formset in formsets:
+            formset.save(commit=False)
 
     @admin.action(description=_("Confirm the selected parties"), permissions=["secretary"])
     def confirm(self, request: HttpRequest, queryset: QuerySet[Party]) -> None:

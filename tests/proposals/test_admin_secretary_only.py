@@ -132,3 +132,22 @@ def test_the_secretary_edits_her_own_draft_in_the_proposal_admin_through_the_ser
     proposal.refresh_from_db()
     assert proposal.summary == "Changed"
     assert [event.action for event in audit_trail(f"proposal:{proposal.pk}")][-1] == "edited"
+
+
+def test_the_secretary_adds_an_alias_and_a_party_in_the_party_admin(client: Client) -> None:
+    make_director("elon", interests=("xAI",))
+    xai = Party.objects.get()
+    client.force_login(make_secretary())
+    alias = xai.aliases.get()
+    shown = {
+        "aliases-TOTAL_FORMS": "1",
+        "aliases-INITIAL_FORMS": "1",
+        "aliases-0-id": alias.pk,
+        "aliases-0-party": xai.pk,
+    }
+    answer = client.post(f"/admin/proposals/party/{xai.pk}/change/", {"new_alias": "Grok Labs", **shown})
+    assert answer.status_code == 302
+    assert sorted(xai.aliases.values_list("text", flat=True)) == ["Grok Labs", "xAI"]
+    none = {"aliases-TOTAL_FORMS": "0", "aliases-INITIAL_FORMS": "0"}
+    assert client.post("/admin/proposals/party/add/", {"name": "SpaceX", "new_alias": "", **none}).status_code == 302
+    assert Party.objects.filter(name="SpaceX").exists()
