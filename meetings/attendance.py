@@ -20,10 +20,12 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit_append
 from core.roles import is_secretary
+from meetings import proxy_checks
 from meetings.attendance_models import Attendance, AttendanceSource
 from meetings.models import Holder, Meeting, ProxyAppointment
 from polls import refusals
-from polls.exceptions import NotEligible
+from polls.exceptions import NotEligible, PollNotOpen
+from polls.models import PollStatus
 from polls.standards import Comparator, Threshold
 
 
@@ -51,6 +53,13 @@ def attendance_mark(*, meeting_id: int, holder: Holder, source: str, actor: User
     return arrived
 
 
+def voting_over(meeting: Meeting, now: datetime.datetime | None = None) -> bool:
+    """The meeting has published items and every one of them has closed (or been certified)."""
+    items = [item for item in meeting.items.all() if item.status != PollStatus.DRAFT]
+    done = (PollStatus.CLOSED, PollStatus.CERTIFIED)
+    return bool(items) and all(item.effective_status(now) in done for item in items)
+
+
 def _represents(*, actor: User, meeting: Meeting, holder: Holder) -> bool:
     if holder.user_id == actor.pk:
         return True
@@ -68,10 +77,16 @@ def attendance_check_in(*, meeting: Meeting, holder_id: int, actor: User) -> Att
         raise NotEligible(refusals.HOLDER_REFUSED)
     if _represents(actor=actor, meeting=meeting, holder=holder):
         source = AttendanceSource.CHECK_IN
+        if holder.user_id != actor.pk:
+            proxy_checks.cutoff_check(meeting)  # a proxy acts for the holder only until the cut-off
     elif is_secretary(actor):
         source = AttendanceSource.IN_PERSON
     else:
         raise NotEligible(refusals.HOLDER_REFUSED)
+    if voting_over(meeting):
+        # Shares present are every item's quorum and the base of present_and_entitled: a holder
+        # made present once the items have closed would change results already decided.
+        raise PollNotOpen(_("Every item of this meeting has closed: attendance can no longer change."))
     if attendance_mark(meeting_id=meeting.pk, holder=holder, source=source, actor=actor):
         audit_append(
             stream=f"meeting:{meeting.pk}",
