@@ -14,11 +14,12 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import ReadOnlyAdmin, SecretaryWrites
+from core.admin import ReadOnlyAdmin, SecretaryOnly, SecretaryWrites
 from core.audit import audit_trail
 from core.errors import DomainError
 from core.http import acting_user
 from core.models import AuditEvent
+from core.roles import is_secretary
 from core.validators import snapshot_percentages
 from polls import certification, disclosure, kinds, refusals, services
 from polls.admin_forms import POLL_FORM_FIELDS, OptionFormSet, PollAdminForm
@@ -226,9 +227,9 @@ BALLOT_FIELDS = ["poll", "voter", "holder", "choice", "weight", "cast_at", "upda
 
 
 @admin.register(Ballot)
-class BallotAdmin(admin.ModelAdmin):
-    """Ballots are evidence: visible to staff, changed only by voters through the service. What
-    a ballot chose stays hidden while the poll's results are (the same promise as the pages)."""
+class BallotAdmin(SecretaryOnly, admin.ModelAdmin):
+    """Ballots are evidence: shown to the secretary, changed only by voters through the service.
+    What a ballot chose stays hidden while the poll's results are (the same promise as the pages)."""
 
     list_display = ["poll", "voter", "holder", "choice", "weight", "cast_at", "updated_at"]
     list_filter = ["poll__status", "poll__kind"]
@@ -319,7 +320,10 @@ AUDIT_EVENT_FIELDS = ["stream", "seq", "action", "actor", "actor_name", "at", "s
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
+class AuditEventAdmin(SecretaryOnly, ReadOnlyAdmin):
+    """The secretary's: the trail holds the board's deliberation (review votes and comments,
+    recusals) and accounts' events, which model permissions alone must not open to other staff."""
+
     list_display = ["stream", "seq", "action", "actor_name", "at", "short_hash"]
     list_filter = ["action"]
     search_fields = ["stream", "action", "actor_name"]
@@ -345,4 +349,4 @@ class AuditEventAdmin(ReadOnlyAdmin):
         return False
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.has_perm("core.view_auditevent")
+        return is_secretary(request.user) and request.user.has_perm("core.view_auditevent")

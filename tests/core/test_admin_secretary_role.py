@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 
+from core.models import AuditEvent
 from meetings.models import Holder, ProxyAppointment, Tabulation
 from meetings.services import proxy_appoint
 from polls.models import Poll, PollStatus
@@ -75,6 +76,19 @@ def test_staff_with_model_permissions_cannot_change_a_poll_or_add_one(staff_brow
     assert staff_browser.post(f"/admin/polls/poll/{poll.pk}/change/", {"title": "After"}).status_code == 403
     poll.refresh_from_db()
     assert poll.title == "Before"
+
+
+def test_staff_with_model_permissions_does_not_read_the_ballots_or_the_audit_trail(client: Client) -> None:
+    """The trail holds the board's review votes and comments; ballots show who voted."""
+    reader = make_user(username="auditor", is_staff=True)
+    reader.user_permissions.set(Permission.objects.filter(codename__in=["view_auditevent", "view_ballot"]))
+    client.force_login(reader)
+    make_poll()
+    event = AuditEvent.objects.first()
+    assert event is not None
+    assert client.get("/admin/core/auditevent/").status_code == 403
+    assert client.get(f"/admin/core/auditevent/{event.pk}/change/").status_code == 403
+    assert client.get("/admin/polls/ballot/").status_code == 403
 
 
 def test_staff_with_model_permissions_may_still_read_the_poll_list(staff_browser: Client) -> None:
