@@ -145,6 +145,7 @@ def test_a_plurality_tie_at_the_last_seat_is_reported_as_a_tie(meeting: Meeting,
 
 
 def test_a_tabulated_election_shows_its_broker_non_votes(meeting: Meeting, users: dict[str, Any]) -> None:
+    _quorum_present(meeting, users)  # before the item closes: attendance is fixed from then on
     item = make_annual_item(
         meeting, "election", status=PollStatus.CLOSED, nominees=["Ada", "Bob"], election_standard="majority"
     )
@@ -157,7 +158,6 @@ def test_a_tabulated_election_shows_its_broker_non_votes(meeting: Meeting, users
         {"option": bob, "choice": "abstain", "shares": 100},
     ]
     lines_tabulation_record(poll=item, actor=make_secretary(), lines=lines, broker_non_votes=321, source="Inspector")
-    _quorum_present(meeting, users)
     assert _table(_main(Client(), item), "Votes by nominee")[1:] == [
         ["Ada", "2,000", "500", "0", "321", "80.0%", "Elected"],
         [

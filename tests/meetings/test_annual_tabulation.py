@@ -162,6 +162,7 @@ def test_the_console_refuses_an_open_election_as_a_form_error(secretary_browser:
 
 
 def test_a_plurality_election_takes_for_and_withhold(secretary_browser: Client, meeting: Any) -> None:
+    _quorum_present(meeting)  # before the item closes: attendance is fixed from then on
     election = make_annual_item(
         meeting, "election", status=PollStatus.CLOSED, nominees=["Ada", "Ben", "Cy"], election_standard="plurality"
     )
@@ -173,20 +174,19 @@ def test_a_plurality_election_takes_for_and_withhold(secretary_browser: Client, 
     response = secretary_browser.post(f"/console/polls/{election.pk}/tabulation/", data)
     assert response.status_code == 302
     assert _stored(election) == {("Ada", "for"): 30, ("Ada", "withhold"): 5, ("Cy", "for"): 20}
-    _quorum_present(meeting)
     nominees = _nominees(election)
     assert nominees["Ada"]["elected"] is True and nominees["Ada"]["withheld"] == "5"
     assert nominees["Cy"]["elected"] is False
 
 
 def test_a_frequency_item_takes_a_number_per_option(secretary_browser: Client, meeting: Any) -> None:
+    _quorum_present(meeting)  # before the item closes: attendance is fixed from then on
     item = make_annual_item(meeting, "frequency", status=PollStatus.CLOSED)
     ids = _ids(item)
     page = secretary_browser.get(f"/console/polls/{item.pk}/tabulation/").content.decode()
     assert all(f'name="line_{pk}_for"' in page for pk in ids.values())
     data = {f"line_{ids['1 Year']}_for": "800", f"line_{ids['3 Years']}_for": "300", "broker_non_votes": "40"}
     assert secretary_browser.post(f"/console/polls/{item.pk}/tabulation/", data).status_code == 302
-    _quorum_present(meeting)
     decision = results_json(poll_results(poll=item))["decision"]
     assert decision["winner"] == ids["1 Year"]
     assert decision["broker_non_votes"] == "40"

@@ -62,8 +62,7 @@ def test_a_staff_account_with_the_add_permission_cannot_import_a_register_in_the
         "/admin/meetings/registersnapshot/add/",
         {"record_date": "2025-09-15", "shares_outstanding": "100", "file": upload},
     )
-    assert answer.status_code == 200
-    assert "Only the company secretary may do this." in answer.content.decode()
+    assert answer.status_code == 403  # the admin asks the role first (core.admin.SecretaryOnly)
     assert not RegisterSnapshot.objects.exists()
 
 
