@@ -176,11 +176,18 @@ class ShareholderItem(kinds.BallotForm):
 
     def tally_problems(self, poll: Poll) -> list[str]:
         from meetings.attendance import attendance_problem
+        from meetings.proxy_trail import proxy_problem
         from meetings.recommendations import recommendation_problems
 
         assert poll.meeting is not None  # noqa: S101 - items belong to meetings
-        problem = attendance_problem(poll.meeting)
-        return ([problem] if problem else []) + recommendation_problems(poll)
+        problems = [attendance_problem(poll.meeting), proxy_problem(poll.meeting)]
+        return [problem for problem in problems if problem] + recommendation_problems(poll)
+
+    def trail_problems(self, poll: Poll) -> list[str]:
+        from meetings.proxy_trail import proxy_ballot_problem
+
+        problem = proxy_ballot_problem(poll)
+        return [problem] if problem else []
 
     def option_weights(self, *, poll: Poll, options: list[Option], totals: results.ShareTotals | None) -> list[int]:
         if totals is not None and totals.source == "tabulation":

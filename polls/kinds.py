@@ -192,6 +192,11 @@ class BallotForm:
         verify_audit reports them)."""
         return []
 
+    def trail_problems(self, poll: Poll) -> list[str]:
+        """Ballots that the trail does not account for and that only a further pass over them
+        finds, in words: verify_audit reports them; certification keeps to its one pass."""
+        return []
+
     def certified_rules(self, poll: Poll) -> dict[str, Any]:
         return {}
 

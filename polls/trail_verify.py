@@ -199,6 +199,8 @@ def _total_problems(poll_ids: list[int] | None = None) -> Iterator[Problem]:
             yield Disagreement(f"poll {poll.pk}", f"running ballot count {running}, ballots {counted}")
         for problem in kinds.form_of(poll).tally_problems(poll):
             yield Disagreement(f"poll {poll.pk}", problem)
+        for problem in kinds.form_of(poll).trail_problems(poll):
+            yield Disagreement(f"poll {poll.pk}", problem)
 
 
 def _tabulation_changed(poll: Poll, tabulated: dict[str, Any]) -> bool:
