@@ -45,6 +45,10 @@ class MeetingsConfig(AppConfig):
         from meetings.tabulation_trail import tabulation_check_register
 
         tabulation_check_register()
+        # ... and every register with the digest its import put on the trail.
+        from meetings.register_trail import register_check_register
+
+        register_check_register()
 
         from meetings.resignations import on_poll_certified
         from polls.signals import poll_certified

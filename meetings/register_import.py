@@ -30,6 +30,7 @@ from meetings.holdings import control_numbers_issue, holders_copy_with_numbers, 
 from meetings.models import Holder, RegisterSnapshot
 from meetings.register_errors import Finding, RegisterError
 from meetings.register_scan import needs_line_reader, quoted_apart
+from meetings.register_trail import register_record
 from meetings.registers import (
     EMAIL_MAX_LENGTH,
     HEADER,
@@ -411,6 +412,7 @@ def register_store(
             cursor.execute(f"DROP TABLE {STAGING_TABLE}")
             if settings.REGISTER_LINK_BY_EMAIL:
                 cursor.execute(LINK_BY_EMAIL_SQL, [snapshot.pk])
+        register_record(snapshot=snapshot, actor=actor)
         return snapshot
     shares = SQL_SHARES if staged.copied else "shares"
     user_table = User._meta.db_table
@@ -431,6 +433,7 @@ def register_store(
         )
         cursor.execute(f"DROP TABLE {STAGING_TABLE}")
     control_numbers_issue(register=snapshot)
+    register_record(snapshot=snapshot, actor=actor)
     return snapshot
 
 

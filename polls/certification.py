@@ -240,7 +240,7 @@ class _Confirmation:
 
 
 def _certify_counted(*, poll: Poll, actor: User, now: datetime.datetime, confirm: _Confirmation) -> Poll:
-    forged = trail_records.certification_refusal(poll)
+    forged = trail_records.certification_refusal(poll) or trail_records.subject_refusal(poll)
     if forged is not None:
         # No confirmation lets it through: a confirmed difference is one the secretary saw
         # between the inspector's figures and the ballots, not figures nobody entered.

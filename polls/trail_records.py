@@ -44,6 +44,37 @@ class _Registered:
 _checks: dict[str, _Registered] = {}
 
 
+@dataclass(frozen=True)
+class _Subject:
+    every: Callable[[], Iterator[tuple[str, str]]]
+    of_poll: Callable[[Poll], str | None]
+
+
+_subjects: list[_Subject] = []
+
+
+def subject_check_register(
+    *, every: Callable[[], Iterator[tuple[str, str]]], of_poll: Callable[[Poll], str | None]
+) -> None:
+    """Rows a higher app keeps outside any poll's stream that decide an item (the register its
+    weights come from): `every` yields (subject, problem) for verify_audit, `of_poll` the words
+    that stop a poll's certification, or None."""
+    _subjects.append(_Subject(every=every, of_poll=of_poll))
+
+
+def subject_problems() -> Iterator[tuple[str, str]]:
+    for subject in _subjects:
+        yield from subject.every()
+
+
+def subject_refusal(poll: Poll) -> str | None:
+    for subject in _subjects:
+        refusal = subject.of_poll(poll)
+        if refusal is not None:
+            return refusal
+    return None
+
+
 def record_check_register(*, action: str, refusal: Promise | str, check: RecordCheck) -> None:
     """A record that each `action` link on a poll's stream writes whole, compared by the app
     that keeps it (polls cannot read a higher app's rows); `refusal` tells a secretary whose

@@ -22,7 +22,7 @@ from django.db.models.functions import Cast, Collate, Concat
 
 from core import audit
 from core.models import AuditEvent, AuditHead, AuditRoot
-from polls import kinds
+from polls import kinds, trail_records
 from polls.models import Ballot, Poll, PollStatus
 from polls.trail_records import PollLinks, certified_record_problems, kept_record_problems
 
@@ -358,6 +358,8 @@ def _audit_problems(certified: int | None) -> Iterator[Problem]:
     yield from ballots.orphans_before(None)
     yield from root.problems()
     yield from _total_problems([poll.pk] if poll else None)
+    for subject, problem in trail_records.subject_problems():
+        yield Disagreement(subject, problem)
     yield from _frozen_problems([poll.pk] if poll else None)
     # After the frozen check, which names a change since certification as such; a record forged
     # before certification was frozen as forged, and only its link still says what was entered.

@@ -1,0 +1,120 @@
+"""A register snapshot against the trail. The register decides every holder's weight and who
+may vote: a holder's shares raised by SQL before voting are carried into its ballots, whose
+links then record the forged weight, so neither the ballots nor the running totals show it.
+The import appends a `register_imported` link to the register's chain with the record date,
+the shares outstanding and a digest of every holder line (account, name, e-mail, shares: the
+columns the transfer agent's file gave, which nothing in Quorum changes afterwards); the live
+rows must give the same. A register imported before the link existed is not compared."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+
+from django.contrib.auth.models import User
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from core.audit import audit_append
+from core.models import AuditEvent
+from meetings.models import Holder, Meeting, RegisterSnapshot
+from polls.models import Poll
+
+ACTION = "register_imported"
+
+
+def _stream(register_id: int) -> str:
+    return f"register:{register_id}"
+
+
+def holders_digest(register_id: int) -> tuple[int, str]:
+    """The number of holder lines and a SHA-256 over them, in row order (the order they were
+    imported, kept by a restore)."""
+    digest = hashlib.sha256()
+    count = 0
+    rows = Holder.objects.filter(register_id=register_id).order_by("pk")
+    for account, name, email, shares in rows.values_list("account", "name", "email", "shares").iterator(10000):
+        digest.update(f"{account}\x1f{name}\x1f{email}\x1f{shares}\x1e".encode())
+        count += 1
+    return count, digest.hexdigest()
+
+
+def _fields(snapshot: RegisterSnapshot) -> dict[str, object]:
+    count, digest = holders_digest(snapshot.pk)
+    return {
+        "record_date": snapshot.record_date.isoformat(),
+        "shares_outstanding": snapshot.shares_outstanding,
+        "holders": count,
+        "holders_digest": digest,
+    }
+
+
+def register_record(*, snapshot: RegisterSnapshot, actor: User | None) -> None:
+    """Put the imported register on its chain, in the import's transaction."""
+    snapshot.refresh_from_db(fields=["record_date", "shares_outstanding"])
+    audit_append(stream=_stream(snapshot.pk), action=ACTION, actor=actor, payload=_fields(snapshot))
+
+
+_NAMES = {
+    "record_date": gettext_lazy("record date"),
+    "shares_outstanding": gettext_lazy("shares outstanding"),
+    "holders": gettext_lazy("number of holders"),
+    "holders_digest": gettext_lazy("holders' accounts, names, e-mail addresses or shares"),
+}
+
+
+def _differing(snapshot: RegisterSnapshot, recorded: dict[str, object]) -> str | None:
+    live = _fields(snapshot)
+    differing = [str(_NAMES[name]) for name in _NAMES if name in recorded and recorded[name] != live[name]]
+    return ", ".join(differing) or None
+
+
+def _recorded(register_ids: list[int] | None) -> dict[int, dict[str, object]]:
+    links = AuditEvent.objects.filter(action=ACTION, stream__startswith="register:")
+    if register_ids is not None:
+        links = links.filter(stream__in=[_stream(pk) for pk in register_ids])
+    recorded: dict[int, dict[str, object]] = {}
+    for stream, payload in links.order_by("seq").values_list("stream", "payload"):
+        recorded[int(stream.partition(":")[2])] = payload
+    return recorded
+
+
+def register_problems() -> Iterator[tuple[str, str]]:
+    """Every register that differs from its import's link, for verify_audit."""
+    recorded = _recorded(None)
+    for snapshot in RegisterSnapshot.objects.filter(pk__in=list(recorded)).order_by("pk"):
+        differing = _differing(snapshot, recorded[snapshot.pk])
+        if differing is not None:
+            yield (
+                _("register %(register)d") % {"register": snapshot.pk},
+                _("its %(fields)s differ from what the trail recorded at import: changed outside Quorum")
+                % {"fields": differing},
+            )
+
+
+def register_refusal(poll: Poll) -> str | None:
+    """Why certification stops when the item's register differs from its import's link: its
+    ballots' weights came from it."""
+    if poll.meeting_id is None:
+        return None
+    register_id = Meeting.objects.filter(pk=poll.meeting_id).values_list("register_id", flat=True).first()
+    if register_id is None:
+        return None
+    snapshot = RegisterSnapshot.objects.filter(pk=register_id).first()
+    recorded = _recorded([register_id]).get(register_id)
+    if recorded is None or snapshot is None:
+        return None
+    differing = _differing(snapshot, recorded)
+    if differing is None:
+        return None
+    return _(
+        "Certification stopped: the meeting's register (%(fields)s) differs from what the audit trail recorded "
+        "when it was imported, so it was changed outside Quorum and the ballots' weights cannot be trusted. "
+        "Run verify_audit to see what differs."
+    ) % {"fields": differing}
+
+
+def register_check_register() -> None:
+    from polls.trail_records import subject_check_register
+
+    subject_check_register(every=register_problems, of_poll=register_refusal)

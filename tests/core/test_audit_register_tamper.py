@@ -1,0 +1,89 @@
+"""The register decides every holder's weight: a holder's shares raised by SQL before voting are
+carried into the ballots, whose links then record the forged weight, so the ballots and running
+totals still agree. The import puts the register's record date, shares outstanding and a digest
+of its holder lines on the trail; a register changed by SQL afterwards is named by verify_audit
+and stops certification."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.utils import timezone
+
+from core.models import AuditEvent
+from meetings.models import Holder
+from meetings.services import item_ballot_cast
+from polls import certification
+from polls.certification import RecordOffTrail
+from polls.models import Poll, PollStatus
+from tests.factories import make_item, make_meeting, make_register, make_secretary, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def _sql(statement: str, params: list[Any]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
+@pytest.fixture
+def register() -> Any:
+    return make_register(
+        [("H-A", "Alice", "alice@example.com", 10_000), ("H-B", "Bob", "bob@example.com", 8_000)], outstanding=40_000
+    )
+
+
+def test_the_import_puts_the_register_on_its_chain_and_verifies(register: Any) -> None:
+    link = AuditEvent.objects.get(stream=f"register:{register.pk}", action="register_imported")
+    assert link.payload["holders"] == 2
+    assert link.payload["record_date"] == "2025-09-15"
+    call_command("verify_audit")
+
+
+def test_a_holders_shares_raised_by_sql_are_named_and_stop_certification(register: Any) -> None:
+    insider = make_user(username="insider", email="insider@example.com")
+    meeting = make_meeting(register)
+    item = make_item(meeting, title="Authorize the investment in xAI")
+    bob = Holder.objects.get(register=register, account="H-B")
+    _sql("UPDATE meetings_holder SET shares = 30000, user_id = %s WHERE id = %s", [insider.pk, bob.pk])
+    item_ballot_cast(poll_id=item.pk, actor=insider, choice="for")  # weighs 30,000, its link agrees
+    with pytest.raises(CommandError, match=r"register \d+: its holders' accounts, names, e-mail addresses or shares"):
+        call_command("verify_audit")
+    Poll.objects.filter(pk=item.pk).update(status=PollStatus.CLOSED, closes_at=timezone.now())
+    with pytest.raises(RecordOffTrail, match=r"the meeting's register \(holders'"):
+        certification.poll_certify(poll=Poll.objects.get(pk=item.pk), actor=make_secretary())
+    assert Poll.objects.get(pk=item.pk).status == PollStatus.CLOSED
+
+
+def test_a_holder_added_or_removed_by_sql_is_named(register: Any) -> None:
+    _sql(
+        "INSERT INTO meetings_holder (register_id, account, name, email, shares) VALUES (%s, 'H-X', 'X', 'x@x.io', 1)",
+        [register.pk],
+    )
+    with pytest.raises(CommandError, match=r"its number of holders, holders'"):
+        call_command("verify_audit")
+    Holder.objects.filter(register=register, account="H-X").delete()
+    call_command("verify_audit")
+    Holder.objects.filter(register=register, account="H-A").delete()
+    with pytest.raises(CommandError, match=r"its number of holders"):
+        call_command("verify_audit")
+
+
+def test_a_record_date_or_shares_outstanding_changed_by_sql_is_named(register: Any) -> None:
+    _sql("UPDATE meetings_registersnapshot SET record_date = '2025-10-01' WHERE id = %s", [register.pk])
+    with pytest.raises(CommandError, match=r"its record date differ"):
+        call_command("verify_audit")
+    _sql(
+        "UPDATE meetings_registersnapshot SET record_date = '2025-09-15', shares_outstanding = 20000 WHERE id = %s",
+        [register.pk],
+    )
+    with pytest.raises(CommandError, match=r"its shares outstanding differ"):
+        call_command("verify_audit")
+
+
+def test_a_claim_of_a_holding_leaves_the_register_verifying(register: Any) -> None:
+    Holder.objects.filter(register=register, account="H-A").update(user=make_user(username="alice"))
+    call_command("verify_audit")
