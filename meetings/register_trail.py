@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Iterator
 
 from django.contrib.auth.models import User
+from django.db.models import F
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -69,6 +70,46 @@ def _differing(snapshot: RegisterSnapshot, recorded: dict[str, object]) -> str |
     return ", ".join(differing) or None
 
 
+def _unbacked_link(register_id: int) -> tuple[int, str] | None:
+    """The first holder linked to an account by neither its claim on the trail (the control
+    number's `holding_claimed` link names the account) nor the same e-mail address (the opt-in
+    linking at import and at sign-up): the link was set by SQL, and that account votes the
+    holder's shares as its own."""
+    linked = (
+        Holder.objects.filter(register_id=register_id, user__isnull=False)
+        .exclude(user__email__iexact=F("email"))
+        .order_by("pk")
+        .values_list("pk", "account", "user_id")
+    )
+    candidates = list(linked)
+    if not candidates:
+        return None
+    claims = AuditEvent.objects.filter(
+        stream__in=[f"holder:{pk}" for pk, _account, _user in candidates], action="holding_claimed"
+    )
+    claimed = {(stream, payload.get("user")) for stream, payload in claims.values_list("stream", "payload")}
+    for pk, account, user_id in candidates:
+        if (f"holder:{pk}", user_id) not in claimed:
+            return pk, account
+    return None
+
+
+def _register_difference(snapshot: RegisterSnapshot, recorded: dict[str, object]) -> str | None:
+    """What differs in the register, in words, or None."""
+    differing = _differing(snapshot, recorded)
+    if differing is not None:
+        return _("its %(fields)s differ from what the trail recorded at import: changed outside Quorum") % {
+            "fields": differing
+        }
+    unbacked = _unbacked_link(snapshot.pk)
+    if unbacked is not None:
+        return _(
+            "holder %(account)s (%(holder)d) is linked to an account by neither a claim on the trail nor its "
+            "e-mail address: changed outside Quorum"
+        ) % {"account": unbacked[1], "holder": unbacked[0]}
+    return None
+
+
 def _recorded(register_ids: list[int] | None) -> dict[int, dict[str, object]]:
     links = AuditEvent.objects.filter(action=ACTION, stream__startswith="register:")
     if register_ids is not None:
@@ -83,13 +124,9 @@ def register_problems() -> Iterator[tuple[str, str]]:
     """Every register that differs from its import's link, for verify_audit."""
     recorded = _recorded(None)
     for snapshot in RegisterSnapshot.objects.filter(pk__in=list(recorded)).order_by("pk"):
-        differing = _differing(snapshot, recorded[snapshot.pk])
-        if differing is not None:
-            yield (
-                _("register %(register)d") % {"register": snapshot.pk},
-                _("its %(fields)s differ from what the trail recorded at import: changed outside Quorum")
-                % {"fields": differing},
-            )
+        problem = _register_difference(snapshot, recorded[snapshot.pk])
+        if problem is not None:
+            yield _("register %(register)d") % {"register": snapshot.pk}, problem
 
 
 def register_refusal(poll: Poll) -> str | None:
@@ -104,14 +141,13 @@ def register_refusal(poll: Poll) -> str | None:
     recorded = _recorded([register_id]).get(register_id)
     if recorded is None or snapshot is None:
         return None
-    differing = _differing(snapshot, recorded)
-    if differing is None:
+    problem = _register_difference(snapshot, recorded)
+    if problem is None:
         return None
     return _(
-        "Certification stopped: the meeting's register (%(fields)s) differs from what the audit trail recorded "
-        "when it was imported, so it was changed outside Quorum and the ballots' weights cannot be trusted. "
-        "Run verify_audit to see what differs."
-    ) % {"fields": differing}
+        "Certification stopped: the meeting's register differs from what the audit trail recorded (%(problem)s), "
+        "so the ballots' weights and voters cannot be trusted. Run verify_audit to see what differs."
+    ) % {"problem": problem}
 
 
 def register_check_register() -> None:

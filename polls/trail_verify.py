@@ -358,13 +358,14 @@ def _audit_problems(certified: int | None) -> Iterator[Problem]:
     yield from ballots.orphans_before(None)
     yield from root.problems()
     yield from _total_problems([poll.pk] if poll else None)
-    for subject, problem in trail_records.subject_problems():
-        yield Disagreement(subject, problem)
     yield from _frozen_problems([poll.pk] if poll else None)
     # After the frozen check, which names a change since certification as such; a record forged
     # before certification was frozen as forged, and only its link still says what was entered.
     for poll_id, problem in kept_record_problems(links, [poll.pk] if poll else None):
         yield Disagreement(f"poll {poll_id}", problem)
+    # The registers after the items: a certified item's register changed since is named as such.
+    for subject, problem in trail_records.subject_problems():
+        yield Disagreement(subject, problem)
     if poll is not None:
         yield from _certified_problems(poll, tuple(root.as_of), root.as_of_count)
     else:

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from core.models import AuditEvent
 from meetings.models import Holder
-from meetings.services import item_ballot_cast
+from meetings.services import holders_link_user, item_ballot_cast
 from polls import certification
 from polls.certification import RecordOffTrail
 from polls.models import Poll, PollStatus
@@ -53,7 +53,7 @@ def test_a_holders_shares_raised_by_sql_are_named_and_stop_certification(registe
     with pytest.raises(CommandError, match=r"register \d+: its holders' accounts, names, e-mail addresses or shares"):
         call_command("verify_audit")
     Poll.objects.filter(pk=item.pk).update(status=PollStatus.CLOSED, closes_at=timezone.now())
-    with pytest.raises(RecordOffTrail, match=r"the meeting's register \(holders'"):
+    with pytest.raises(RecordOffTrail, match=r"the meeting's register differs .*\(its holders'"):
         certification.poll_certify(poll=Poll.objects.get(pk=item.pk), actor=make_secretary())
     assert Poll.objects.get(pk=item.pk).status == PollStatus.CLOSED
 
@@ -84,6 +84,17 @@ def test_a_record_date_or_shares_outstanding_changed_by_sql_is_named(register: A
         call_command("verify_audit")
 
 
-def test_a_claim_of_a_holding_leaves_the_register_verifying(register: Any) -> None:
-    Holder.objects.filter(register=register, account="H-A").update(user=make_user(username="alice"))
+def test_a_holding_linked_by_e_mail_verifies_and_one_linked_by_sql_is_named_and_stops_certification(
+    register: Any,
+) -> None:
+    alice = make_user(username="alice", email="ALICE@example.com")
+    holders_link_user(user=alice)  # the opt-in linking at sign-up, by the same address
     call_command("verify_audit")
+    insider = make_user(username="insider", email="insider@example.com")
+    bob = Holder.objects.get(register=register, account="H-B")
+    _sql("UPDATE meetings_holder SET user_id = %s WHERE id = %s", [insider.pk, bob.pk])
+    with pytest.raises(CommandError, match=r"holder H-B \(\d+\) is linked to an account by neither a claim"):
+        call_command("verify_audit")
+    item = make_item(make_meeting(register), status=PollStatus.CLOSED)
+    with pytest.raises(RecordOffTrail, match=r"weights and voters cannot be trusted"):
+        certification.poll_certify(poll=item, actor=make_secretary())
