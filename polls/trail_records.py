@@ -47,18 +47,18 @@ _checks: dict[str, _Registered] = {}
 @dataclass(frozen=True)
 class _Subject:
     every: Callable[[], Iterator[tuple[str, str]]]
-    of_poll: Callable[[Poll], str | None]
+    of_poll: Callable[[Poll], str | None] | None
 
 
 _subjects: list[_Subject] = []
 
 
 def subject_check_register(
-    *, every: Callable[[], Iterator[tuple[str, str]]], of_poll: Callable[[Poll], str | None]
+    *, every: Callable[[], Iterator[tuple[str, str]]], of_poll: Callable[[Poll], str | None] | None
 ) -> None:
     """Rows a higher app keeps outside any poll's stream that decide an item (the register its
-    weights come from): `every` yields (subject, problem) for verify_audit, `of_poll` the words
-    that stop a poll's certification, or None."""
+    weights come from, a proposal's state): `every` yields (subject, problem) for verify_audit,
+    `of_poll` (when the rows decide an item) the words that stop a poll's certification, or None."""
     _subjects.append(_Subject(every=every, of_poll=of_poll))
 
 
@@ -69,7 +69,7 @@ def subject_problems() -> Iterator[tuple[str, str]]:
 
 def subject_refusal(poll: Poll) -> str | None:
     for subject in _subjects:
-        refusal = subject.of_poll(poll)
+        refusal = subject.of_poll(poll) if subject.of_poll is not None else None
         if refusal is not None:
             return refusal
     return None

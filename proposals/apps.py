@@ -17,6 +17,11 @@ class ProposalsConfig(AppConfig):
 
         notification_kinds_register()
 
+        # verify_audit compares each proposal's state and review votes with its chain.
+        from proposals.proposal_trail import proposal_check_register
+
+        proposal_check_register()
+
         # Directors in office sign in with a second factor, like the secretary.
         from core.mfa import register_requirement
         from proposals.models import Director

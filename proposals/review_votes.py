@@ -12,6 +12,7 @@ from proposals.board import tie_report
 from proposals.exceptions import IllegalAction, InvalidProposal, NotAllowed
 from proposals.models import Proposal, ReviewVote
 from proposals.permissions import director_of
+from proposals.proposal_trail import proposal_off_trail
 from proposals.review import REFERRED, Decision, automatic_verdict
 from proposals.services import proposal_transition, state_word
 from proposals.workflow import Action, State
@@ -26,6 +27,9 @@ def review_vote_cast(*, proposal_id: int, actor: User, decision: str, comment: s
         proposal = Proposal.objects.select_for_update().get(pk=proposal_id)
     except Proposal.DoesNotExist:
         raise InvalidProposal(_("No such proposal.")) from None
+    off_trail = proposal_off_trail(proposal)
+    if off_trail is not None:
+        raise IllegalAction(off_trail, [])
     if decision not in {choice.value for choice in Decision}:
         raise InvalidProposal(_("Decide approve, reject, refer or abstain."))
     director = director_of(actor)

@@ -40,6 +40,7 @@ from proposals.models import (
 )
 from proposals.party_services import party_resolve
 from proposals.permissions import can_edit_proposal, roles_of
+from proposals.proposal_trail import proposal_off_trail
 from proposals.review import forced_verdict, recommendation
 from proposals.workflow import Action, Role, State, allowed_actions, resolve_target, transition_for
 
@@ -316,6 +317,9 @@ def proposal_transition(
         proposal = Proposal.objects.select_for_update().get(pk=proposal_id)
     except Proposal.DoesNotExist:
         raise InvalidProposal(_("No such proposal.")) from None
+    off_trail = proposal_off_trail(proposal)
+    if off_trail is not None:
+        raise IllegalAction(off_trail, [])
     _refuse(proposal, actor, action)
     transition = transition_for(proposal.status, action)
     assert transition is not None  # noqa: S101 - _refuse raised otherwise

@@ -176,6 +176,20 @@ def make_proposal(proposer: User | None = None, **fields: Any) -> Proposal:
     )
 
 
+def proposal_state_force(proposal: Proposal, status: str, **fields: Any) -> Proposal:
+    """Test set-up only: put a proposal in a state without walking the table, and record it on
+    the proposal's trail as a transition would (a status off its trail stops the proposal)."""
+    from django.db import transaction
+
+    from core.audit import audit_append
+
+    with transaction.atomic():
+        Proposal.objects.filter(pk=proposal.pk).update(status=status, **fields)
+        audit_append(stream=f"proposal:{proposal.pk}", action="state_forced", actor=None, payload={"to": status})
+    proposal.refresh_from_db()
+    return proposal
+
+
 def start_review(proposal: Proposal, secretary: User, *, days: int = 7) -> Proposal:
     """Submit a draft (as its proposer) and start the board review, due in `days`."""
     from proposals import services as proposal_services

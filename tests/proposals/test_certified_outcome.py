@@ -14,7 +14,15 @@ from polls.results import poll_results
 from proposals import services
 from proposals.models import Proposal
 from proposals.workflow import Action, State
-from tests.factories import make_item, make_meeting, make_poll, make_proposal, make_register, make_secretary
+from tests.factories import (
+    make_item,
+    make_meeting,
+    make_poll,
+    make_proposal,
+    make_register,
+    make_secretary,
+    proposal_state_force,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -66,9 +74,7 @@ def test_the_outcome_comes_from_the_record_not_the_items_current_settings() -> N
 
 
 def _at_the_vote(item: Poll) -> Proposal:
-    proposal = make_proposal()
-    Proposal.objects.filter(pk=proposal.pk).update(status=State.SHAREHOLDER_VOTE, item=item)
-    return proposal
+    return proposal_state_force(make_proposal(), State.SHAREHOLDER_VOTE, item=item)
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,8 @@ from django.db import connection
 from core.models import AuditEvent
 from proposals import services
 from proposals.exceptions import IllegalAction
-from proposals.models import Proposal
 from proposals.workflow import Action, State
-from tests.factories import make_proposal, make_secretary
+from tests.factories import make_proposal, make_secretary, proposal_state_force
 from tests.polls.test_concurrency import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -18,7 +17,7 @@ def test_two_secretaries_deciding_at_once_leave_one_decision_and_one_refusal() -
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: SQLite serialises every writer, so nothing races")
     proposal = make_proposal()
-    Proposal.objects.filter(pk=proposal.pk).update(status=State.IN_REVIEW)
+    proposal_state_force(proposal, State.IN_REVIEW)
     secretaries = [make_secretary(), make_secretary()]
 
     def decide(i: int) -> str:

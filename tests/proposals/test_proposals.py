@@ -16,7 +16,14 @@ from proposals import materials, notifications, review_votes, selectors, service
 from proposals.exceptions import IllegalAction, InvalidProposal, NotAllowed
 from proposals.models import Proposal, ReviewVote
 from proposals.workflow import TRANSITIONS, Action, Role, State
-from tests.factories import make_director, make_poll, make_proposal, make_secretary, make_user
+from tests.factories import (
+    make_director,
+    make_poll,
+    make_proposal,
+    make_secretary,
+    make_user,
+    proposal_state_force,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -25,9 +32,7 @@ IN_A_WEEK = datetime.timedelta(days=7)
 
 def force_status(proposal: Proposal, status: str) -> Proposal:
     # Test set-up only: jump to a state without walking the table (the service never does this).
-    Proposal.objects.filter(pk=proposal.pk).update(status=status)
-    proposal.refresh_from_db()
-    return proposal
+    return proposal_state_force(proposal, status)
 
 
 def actor_for(role: Role, proposal: Proposal, secretary: Any) -> Any:

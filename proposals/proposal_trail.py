@@ -1,0 +1,106 @@
+"""A proposal's state and its board's review votes against the proposal's chain. Every
+transition writes its link (`to`: the state it left the proposal in) in the transaction that
+changes the row, and every review vote (`review_vote`, `review_vote_changed`: the director and
+the decision). A status set by SQL (a rejected proposal made approved, then put to the
+shareholders) or a review vote inserted or changed by SQL (which the board rule counts) would
+otherwise act with the trail still verifying: verify_audit names them, and a transition or a
+review vote on such a proposal is refused."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import groupby
+
+from django.utils.translation import gettext as _
+
+from core.models import AuditEvent
+from proposals.models import Proposal, ReviewVote
+
+VOTE_ACTIONS = ("review_vote", "review_vote_changed")
+
+
+class _Recorded:
+    """What a proposal's chain says: its state, and each director's latest review decision."""
+
+    def __init__(self) -> None:
+        self.state: str | None = None
+        self.votes: dict[str, str] = {}
+
+    def take(self, action: str, payload: dict[str, object]) -> None:
+        if action in VOTE_ACTIONS:
+            self.votes[str(payload.get("director"))] = str(payload.get("decision"))
+        elif "to" in payload:
+            self.state = str(payload["to"])
+
+
+def _recorded(proposal_ids: list[int] | None) -> dict[int, _Recorded]:
+    events = AuditEvent.objects.filter(stream__startswith="proposal:")
+    if proposal_ids is not None:
+        events = events.filter(stream__in=[f"proposal:{pk}" for pk in proposal_ids])
+    rows = events.order_by("stream", "seq").values_list("stream", "action", "payload")
+    recorded: dict[int, _Recorded] = {}
+    for stream, links in groupby(rows.iterator(chunk_size=5000), key=lambda row: row[0]):
+        pk = stream.partition(":")[2]
+        if not pk.isdigit():
+            continue
+        chain = recorded.setdefault(int(pk), _Recorded())
+        for _stream, action, payload in links:
+            chain.take(action, payload or {})
+    return recorded
+
+
+def _live_votes(proposal_ids: list[int] | None) -> dict[int, dict[str, str]]:
+    votes = ReviewVote.objects.all()
+    if proposal_ids is not None:
+        votes = votes.filter(proposal_id__in=proposal_ids)
+    live: dict[int, dict[str, str]] = {}
+    for proposal_id, username, decision in votes.values_list("proposal_id", "director__user__username", "decision"):
+        live.setdefault(proposal_id, {})[username] = decision
+    return live
+
+
+def _problem(status: str, recorded: _Recorded | None, votes: dict[str, str]) -> str | None:
+    if recorded is None or recorded.state is None:
+        return _("has no transitions on the trail: it was written outside Quorum")
+    if status != recorded.state:
+        return _("its status is %(status)s but its trail left it %(recorded)s: changed outside Quorum") % {
+            "status": status,
+            "recorded": recorded.state,
+        }
+    for director in sorted(votes.keys() | recorded.votes.keys()):
+        if votes.get(director) != recorded.votes.get(director):
+            return _("the review vote of %(director)s is %(live)s but its trail says %(recorded)s") % {
+                "director": director,
+                "live": votes.get(director, _("none")),
+                "recorded": recorded.votes.get(director, _("none")),
+            }
+    return None
+
+
+def proposal_problems() -> Iterator[tuple[str, str]]:
+    """Every proposal whose state or review votes differ from its chain, for verify_audit."""
+    recorded = _recorded(None)
+    live = _live_votes(None)
+    for pk, status in Proposal.objects.order_by("pk").values_list("pk", "status").iterator(chunk_size=2000):
+        problem = _problem(status, recorded.get(pk), live.get(pk, {}))
+        if problem is not None:
+            yield _("proposal %(proposal)d") % {"proposal": pk}, problem
+
+
+def proposal_off_trail(proposal: Proposal) -> str | None:
+    """Why a proposal may not move: its row differs from its chain (read under its lock)."""
+    problem = _problem(
+        proposal.status, _recorded([proposal.pk]).get(proposal.pk), _live_votes([proposal.pk]).get(proposal.pk, {})
+    )
+    if problem is None:
+        return None
+    return _(
+        "This proposal differs from its audit trail (%(problem)s), so it was changed outside Quorum; nothing "
+        "is done with it until that is resolved. Run verify_audit to see what differs."
+    ) % {"problem": problem}
+
+
+def proposal_check_register() -> None:
+    from polls.trail_records import subject_check_register
+
+    subject_check_register(every=proposal_problems, of_poll=None)
