@@ -36,3 +36,11 @@ class CoreConfig(AppConfig):
         # After every app's migrations, not only ours: the other apps' permissions are created
         # after core's post_migrate, and the role must get them on the first migrate of a new database.
         post_migrate.connect(ensure_secretary_group, dispatch_uid="core-secretary-group")
+
+        # Every grant and removal of the secretary role goes on the account's trail.
+        from django.contrib.auth.models import User
+        from django.db.models.signals import m2m_changed
+
+        from core.role_trail import on_groups_changed
+
+        m2m_changed.connect(on_groups_changed, sender=User.groups.through, dispatch_uid="core-role-trail")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from itertools import groupby
+from itertools import chain, groupby
 from typing import Any
 
 from django.db import connection, transaction
@@ -22,6 +22,7 @@ from django.db.models.functions import Cast, Collate, Concat
 
 from core import audit
 from core.models import AuditEvent, AuditHead, AuditRoot
+from core.role_trail import role_problems
 from polls import kinds, trail_records
 from polls.models import Ballot, Poll, PollStatus
 from polls.trail_records import PollLinks, certified_record_problems, kept_record_problems
@@ -332,6 +333,13 @@ class _RootFold:
         yield from _root_problems({shard: tuple(acc) for shard, acc in self.folded.items()}, self.counted)
 
 
+def _subject_problems() -> Iterator[Problem]:
+    """Rows beside the items that decide them or act on them (registers, proposals, the
+    secretary role), after the items: a certified item's register changed since is named as such."""
+    for subject, problem in chain(trail_records.subject_problems(), role_problems()):
+        yield Disagreement(subject, problem)
+
+
 def _audit_problems(certified: int | None) -> Iterator[Problem]:
     poll = Poll.objects.filter(pk=certified).first() if certified is not None else None
     if certified is not None and poll is None:
@@ -363,9 +371,7 @@ def _audit_problems(certified: int | None) -> Iterator[Problem]:
     # before certification was frozen as forged, and only its link still says what was entered.
     for poll_id, problem in kept_record_problems(links, [poll.pk] if poll else None):
         yield Disagreement(f"poll {poll_id}", problem)
-    # The registers after the items: a certified item's register changed since is named as such.
-    for subject, problem in trail_records.subject_problems():
-        yield Disagreement(subject, problem)
+    yield from _subject_problems()
     if poll is not None:
         yield from _certified_problems(poll, tuple(root.as_of), root.as_of_count)
     else:
