@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import timezone
 
 from proposals.exceptions import IllegalAction
-from proposals.models import Director, Proposal, ReviewVote
+from proposals.models import Director, Proposal, Recusal, ReviewVote
 from proposals.review_votes import review_vote_cast
 from proposals.services import proposal_transition
 from proposals.workflow import Action, State
@@ -76,3 +77,23 @@ def test_a_proposal_inserted_behind_the_services_is_named(review: dict[str, Any]
     )
     with pytest.raises(CommandError, match=r"has no transitions on the trail"):
         call_command("verify_audit")
+
+
+def test_a_recusal_deleted_or_lifted_by_sql_is_named_and_the_conflicted_director_still_cannot_vote() -> None:
+    secretary = make_secretary()
+    musk = make_director("musk", interests=("xAI",))
+    make_director("ada")
+    proposal = start_review(make_proposal(counterparty="xAI"), secretary)
+    assert Recusal.objects.filter(proposal=proposal, director=musk).exists()
+    call_command("verify_audit")
+    Recusal.objects.filter(proposal=proposal, director=musk).update(
+        lifted_at=timezone.now(), lifted_by=secretary, lift_reason="forged"
+    )
+    with pytest.raises(CommandError, match=r"the recusal of musk is lifted but its trail says recused"):
+        call_command("verify_audit")
+    with pytest.raises(IllegalAction, match="differs from its audit trail"):
+        review_vote_cast(proposal_id=proposal.pk, actor=musk.user, decision="approve")
+    _sql("DELETE FROM proposals_recusal WHERE proposal_id = %s", [proposal.pk])
+    with pytest.raises(CommandError, match=r"the recusal of musk is none but its trail says recused"):
+        call_command("verify_audit")
+    assert not ReviewVote.objects.filter(proposal=proposal).exists()
