@@ -5,6 +5,7 @@ Prints a JSON object of the ids the load runs need."""
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import os
 import sys
@@ -15,9 +16,11 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
 django.setup()
 
+from django.contrib.auth.models import User  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from core.models import ApiToken  # noqa: E402
 from meetings import meeting_services  # noqa: E402
 from meetings.models import RegisterSnapshot  # noqa: E402
 from polls import services  # noqa: E402
@@ -43,15 +46,24 @@ def make_accounts() -> tuple[int, int]:
         cursor.execute("SELECT min(id), max(id) FROM auth_user WHERE username LIKE 'bench%%'")
         first, last = cursor.fetchone()
     # Tokens for the API voters: the last TOKENS accounts, so the bare view's voters never clash.
-    # The key is derived from the id (bench.run derives it again); the table holds its digest and
-    # the stamp of the account's password, as core.services.api_token_issue would store them for
-    # a shareholder: issued without a code, so each request asks whether the account needs one.
-    sql(
-        "INSERT INTO core_apitoken (digest, password_stamp, otp_verified, created_at, expires_at, user_id) "
-        "SELECT encode(sha256(substr(encode(sha256(('bench-' || id)::bytea), 'hex'), 1, 40)::bytea), 'hex'), "
-        "encode(sha256(password::bytea), 'hex'), false, now(), now() + interval '30 days', id "
-        "FROM auth_user WHERE id > %s",
-        [last - TOKENS],
+    # The key is derived from the id (bench.run derives it again); each row is sealed as
+    # core.services.api_token_issue seals it for a shareholder (keyed by SECRET_KEY, so SQL
+    # alone cannot mint one): issued without a code, so each request asks whether the account
+    # needs one.
+    now = timezone.now()
+    users = User.objects.filter(pk__gt=last - TOKENS, pk__lte=last).only("pk", "password")
+    ApiToken.objects.bulk_create(
+        (
+            ApiToken.sealed(
+                user=user,
+                key=hashlib.sha256(f"bench-{user.pk}".encode()).hexdigest()[:40],
+                otp_verified=False,
+                created_at=now,
+                expires_at=now + datetime.timedelta(days=30),
+            )
+            for user in users.iterator(chunk_size=5000)
+        ),
+        batch_size=5000,
     )
     return first, last
 

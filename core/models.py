@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import datetime
 import hashlib
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 
@@ -37,6 +40,30 @@ class ApiToken(models.Model):
         # The password hash carries a fresh salt each time it is set, so its digest changes with
         # every password change (and with an unusable password), reset or not.
         return hashlib.sha256(password_hash.encode()).hexdigest()
+
+    def seal(self, password_hash: str) -> str:
+        """The `password_stamp` this row must carry: a MAC keyed by SECRET_KEY (outside the
+        database) over the row's digest, account, second-factor flag and expiry and the stamp of
+        the account's password. Unkeyed, anyone who can write the table could mint a token for
+        any account (the digest of a key of their choosing, the stamp of the password hash beside
+        it, otp_verified true), or take over a row, and act through the API under that account's
+        name, signed on the trail as that account's own acts."""
+        expires = self.expires_at.astimezone(datetime.UTC).isoformat() if self.expires_at else ""
+        message = f"{self.digest}|{self.user_id}|{int(self.otp_verified)}|{expires}|{self.stamp_of(password_hash)}"
+        return salted_hmac("quorum.api-token", message, algorithm="sha256").hexdigest()
+
+    @classmethod
+    def sealed(cls, *, user: Any, key: str, otp_verified: bool, created_at: Any, expires_at: Any) -> ApiToken:
+        """A new, unsaved token for `user` and `key`, sealed under the account's password."""
+        token = cls(
+            user=user,
+            digest=cls.digest_of(key),
+            otp_verified=otp_verified,
+            created_at=created_at,
+            expires_at=expires_at,
+        )
+        token.password_stamp = token.seal(user.password)
+        return token
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from core.models import ApiToken
@@ -18,17 +17,16 @@ def api_token_issue(*, user: Any, otp_verified: bool = False) -> tuple[str, ApiT
     """A new token for the user; the key is returned once and stored only as a digest. The
     user's dead tokens (expired, or of an earlier password) go at the same time."""
     now = timezone.now()
-    stamp = ApiToken.stamp_of(user.password)
-    ApiToken.objects.filter(user=user).filter(Q(expires_at__lte=now) | ~Q(password_stamp=stamp)).delete()
+    ApiToken.objects.filter(user=user, expires_at__lte=now).delete()
+    dead = [
+        token.pk for token in ApiToken.objects.filter(user=user) if token.password_stamp != token.seal(user.password)
+    ]
+    ApiToken.objects.filter(pk__in=dead).delete()
     key = secrets.token_hex(20)
-    token = ApiToken.objects.create(
-        user=user,
-        digest=ApiToken.digest_of(key),
-        password_stamp=stamp,
-        otp_verified=otp_verified,
-        created_at=now,
-        expires_at=now + settings.TOKEN_TTL,
+    token = ApiToken.sealed(
+        user=user, key=key, otp_verified=otp_verified, created_at=now, expires_at=now + settings.TOKEN_TTL
     )
+    token.save()
     return key, token
 
 

@@ -53,7 +53,7 @@ def _live(token: ApiToken | None) -> ApiToken:
     if token is None or token.expires_at <= timezone.now():
         raise invalid
     user = token.user
-    if not user.is_active or not constant_time_compare(token.password_stamp, ApiToken.stamp_of(user.password)):
+    if not user.is_active or not constant_time_compare(token.password_stamp, token.seal(user.password)):
         raise invalid
     # A token issued against a code needs no role lookup; any other is re-checked, so an
     # account that became a director since its token was issued must come back with a code.

@@ -119,6 +119,11 @@ class PrivateRedis:
             return False
 
 
+# One key for the servers and the tokens this process issues for them: a token is sealed with
+# SECRET_KEY (core.models.ApiToken.seal), as every node of a deployment shares it.
+APP_SECRET_KEY = secrets.token_urlsafe(50)
+
+
 def app_env(database: str, broker: str | None, **extra: str) -> dict[str, str]:
     """Production settings pointed at the given database and broker (none: tasks run eagerly)."""
     env = {
@@ -126,7 +131,7 @@ def app_env(database: str, broker: str | None, **extra: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": database,
         "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
+        "SECRET_KEY": APP_SECRET_KEY,
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "0",
         "LOG_LEVEL": "WARNING",
@@ -253,7 +258,10 @@ def call(url: str, token: str, body: dict[str, Any] | None = None, method: str =
 
 
 def token_for(user: Any) -> str:
-    return api_token_issue(user=user, otp_verified=True)[0]
+    from django.test import override_settings
+
+    with override_settings(SECRET_KEY=APP_SECRET_KEY):
+        return api_token_issue(user=user, otp_verified=True)[0]
 
 
 def report(title: str, **figures: Any) -> None:

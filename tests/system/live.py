@@ -4,7 +4,6 @@ pg_dump)."""
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from django.conf import settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,14 +26,15 @@ def database_url() -> str:
 
 
 def server_env(settings_module: str, **overrides: str) -> dict[str, str]:
-    """This process's environment for a production-like server on the test database: its own
-    secret key, no debug, no HTTPS redirect and no Celery broker."""
+    """This process's environment for a production-like server on the test database: this
+    process's secret key (the API tokens the tests issue are sealed with it, as every node of a
+    deployment shares one), no debug, no HTTPS redirect and no Celery broker."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": settings_module,
         "DATABASE_URL": database_url(),
         "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
+        "SECRET_KEY": settings.SECRET_KEY,
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "0",
         "LOG_LEVEL": "ERROR",

@@ -60,8 +60,8 @@ count = int(os.environ["CLUSTER_VOTERS"])
 users = User.objects.bulk_create([User(username=f"cluster-voter-{i}", password="!") for i in range(count)])
 keys = [secrets.token_hex(20) for _ in users]
 def token(user, key, otp=False):
-    return ApiToken(user=user, digest=ApiToken.digest_of(key), password_stamp=ApiToken.stamp_of(user.password),
-                    otp_verified=otp, created_at=now, expires_at=now + datetime.timedelta(days=1))
+    return ApiToken.sealed(user=user, key=key, otp_verified=otp, created_at=now,
+                           expires_at=now + datetime.timedelta(days=1))
 ApiToken.objects.bulk_create([token(user, key) for user, key in zip(users, keys)])
 secretary = User.objects.create_user("cluster-secretary", password=secrets.token_urlsafe(16), is_staff=True)
 secretary.groups.add(Group.objects.get_or_create(name=SECRETARY_GROUP)[0])

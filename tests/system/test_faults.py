@@ -51,6 +51,7 @@ from tests.factories import (
     start_review,
 )
 from tests.system.faults_harness import (
+    APP_SECRET_KEY,
     ROOT,
     VISIBILITY_TIMEOUT,
     PrivateRedis,
@@ -341,8 +342,8 @@ users = User.objects.bulk_create([User(username=f"voter{i}") for i in range(int(
 keys = [secrets.token_hex(20) for _ in users]
 now = timezone.now()
 ApiToken.objects.bulk_create([
-    ApiToken(user=user, digest=ApiToken.digest_of(key), password_stamp=ApiToken.stamp_of(user.password),
-             created_at=now, expires_at=now + datetime.timedelta(days=1))
+    ApiToken.sealed(user=user, key=key, otp_verified=False, created_at=now,
+                    expires_at=now + datetime.timedelta(days=1))
     for user, key in zip(users, keys)
 ])
 print(json.dumps({"poll": poll.pk, "option": poll.options.get(label="Yes").pk,
@@ -396,6 +397,7 @@ class PrivateCluster:
     def django(self, *args: str) -> str:
         """Run Python with the project on this cluster (test settings: quick hashing, no broker)."""
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings_test", "DATABASE_URL": self.url}
+        env["SECRET_KEY"] = APP_SECRET_KEY  # the servers' key: the tokens it seeds are sealed with it
         env.pop("CELERY_BROKER_URL", None)
         command = [sys.executable, *args]
         return subprocess.run(
