@@ -3,7 +3,9 @@ may vote: a holder's shares raised by SQL before voting are carried into its bal
 links then record the forged weight, so neither the ballots nor the running totals show it.
 The import appends a `register_imported` link to the register's chain with the record date,
 the shares outstanding and a digest of every holder line (account, name, e-mail, shares: the
-columns the transfer agent's file gave, which nothing in Quorum changes afterwards); the live
+columns the transfer agent's file gave, and the keyed digest of each holder's control number:
+nothing in Quorum changes them afterwards, and a digest moved to another holder would let a
+known number claim that holding); the live
 rows must give the same. A register imported before the link existed is not compared."""
 
 from __future__ import annotations
@@ -34,8 +36,10 @@ def holders_digest(register_id: int) -> tuple[int, str]:
     digest = hashlib.sha256()
     count = 0
     rows = Holder.objects.filter(register_id=register_id).order_by("pk")
-    for account, name, email, shares in rows.values_list("account", "name", "email", "shares").iterator(10000):
-        digest.update(f"{account}\x1f{name}\x1f{email}\x1f{shares}\x1e".encode())
+    columns = ("account", "name", "email", "shares", "control_digest")
+    for account, name, email, shares, control in rows.values_list(*columns).iterator(10000):
+        number = bytes(control).hex() if control is not None else ""
+        digest.update(f"{account}\x1f{name}\x1f{email}\x1f{shares}\x1f{number}\x1e".encode())
         count += 1
     return count, digest.hexdigest()
 
@@ -60,7 +64,7 @@ _NAMES = {
     "record_date": gettext_lazy("record date"),
     "shares_outstanding": gettext_lazy("shares outstanding"),
     "holders": gettext_lazy("number of holders"),
-    "holders_digest": gettext_lazy("holders' accounts, names, e-mail addresses or shares"),
+    "holders_digest": gettext_lazy("holders' accounts, names, e-mail addresses, shares or control numbers"),
 }
 
 

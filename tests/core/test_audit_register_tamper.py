@@ -50,7 +50,9 @@ def test_a_holders_shares_raised_by_sql_are_named_and_stop_certification(registe
     bob = Holder.objects.get(register=register, account="H-B")
     _sql("UPDATE meetings_holder SET shares = 30000, user_id = %s WHERE id = %s", [insider.pk, bob.pk])
     item_ballot_cast(poll_id=item.pk, actor=insider, choice="for")  # weighs 30,000, its link agrees
-    with pytest.raises(CommandError, match=r"register \d+: its holders' accounts, names, e-mail addresses or shares"):
+    with pytest.raises(
+        CommandError, match=r"register \d+: its holders' accounts, names, e-mail addresses, shares or control numbers"
+    ):
         call_command("verify_audit")
     Poll.objects.filter(pk=item.pk).update(status=PollStatus.CLOSED, closes_at=timezone.now())
     with pytest.raises(RecordOffTrail, match=r"the meeting's register differs .*\(its holders'"):
@@ -98,3 +100,13 @@ def test_a_holding_linked_by_e_mail_verifies_and_one_linked_by_sql_is_named_and_
     item = make_item(make_meeting(register), status=PollStatus.CLOSED)
     with pytest.raises(RecordOffTrail, match=r"weights and voters cannot be trusted"):
         certification.poll_certify(poll=item, actor=make_secretary())
+
+
+def test_control_numbers_swapped_between_holders_by_sql_are_named(register: Any) -> None:
+    # The insider's own number would then claim the other holding, through the claim service.
+    alice, bob = Holder.objects.filter(register=register).order_by("account")
+    _sql("UPDATE meetings_holder SET control_digest = NULL WHERE id IN (%s, %s)", [alice.pk, bob.pk])
+    _sql("UPDATE meetings_holder SET control_digest = %s WHERE id = %s", [bytes(bob.control_digest), alice.pk])
+    _sql("UPDATE meetings_holder SET control_digest = %s WHERE id = %s", [bytes(alice.control_digest), bob.pk])
+    with pytest.raises(CommandError, match=r"shares or control numbers differ from what the trail recorded"):
+        call_command("verify_audit")
