@@ -105,6 +105,7 @@ def test_a_holding_linked_by_e_mail_verifies_and_one_linked_by_sql_is_named_and_
 def test_control_numbers_swapped_between_holders_by_sql_are_named(register: Any) -> None:
     # The insider's own number would then claim the other holding, through the claim service.
     alice, bob = Holder.objects.filter(register=register).order_by("account")
+    assert alice.control_digest is not None and bob.control_digest is not None
     _sql("UPDATE meetings_holder SET control_digest = NULL WHERE id IN (%s, %s)", [alice.pk, bob.pk])
     _sql("UPDATE meetings_holder SET control_digest = %s WHERE id = %s", [bytes(bob.control_digest), alice.pk])
     _sql("UPDATE meetings_holder SET control_digest = %s WHERE id = %s", [bytes(alice.control_digest), bob.pk])
