@@ -21,6 +21,10 @@ class ProposalsConfig(AppConfig):
         from proposals.proposal_trail import proposal_check_register
 
         proposal_check_register()
+        # ... and each director's row with their chain.
+        from proposals.director_trail import director_check_register
+
+        director_check_register()
 
         # Directors in office sign in with a second factor, like the secretary.
         from core.mfa import register_requirement

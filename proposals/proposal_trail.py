@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from core.models import AuditEvent
 from proposals.models import Proposal, Recusal, ReviewVote
+from proposals.workflow import State
 
 VOTE_ACTIONS = ("review_vote", "review_vote_changed")
 RECUSAL_ACTIONS = {"director_recused": "recused", "recusal_lifted": "lifted"}
@@ -113,6 +114,11 @@ def proposal_off_trail(proposal: Proposal) -> str | None:
     live = _Live([proposal.pk])
     recorded = _recorded([proposal.pk]).get(proposal.pk)
     problem = _problem(proposal.status, recorded, live.votes.get(proposal.pk, {}), live.recusals.get(proposal.pk, {}))
+    if problem is None and proposal.status in (State.SUBMITTED, State.IN_REVIEW):
+        from proposals.director_trail import director_problems  # the board that reviews it
+
+        board = next(director_problems(), None)
+        problem = f"{board[0]}: {board[1]}" if board is not None else None
     if problem is None:
         return None
     return _(

@@ -17,7 +17,7 @@ from proposals.models import Director, Proposal, Recusal, ReviewVote
 from proposals.review_votes import review_vote_cast
 from proposals.services import proposal_transition
 from proposals.workflow import Action, State
-from tests.factories import make_director, make_proposal, make_secretary, start_review
+from tests.factories import make_director, make_proposal, make_secretary, make_user, start_review
 
 pytestmark = pytest.mark.django_db
 
@@ -97,3 +97,22 @@ def test_a_recusal_deleted_or_lifted_by_sql_is_named_and_the_conflicted_director
     with pytest.raises(CommandError, match=r"the recusal of musk is none but its trail says recused"):
         call_command("verify_audit")
     assert not ReviewVote.objects.filter(proposal=proposal).exists()
+
+
+def test_a_director_added_or_an_interest_removed_by_sql_is_named_and_the_board_refuses_to_act() -> None:
+    secretary = make_secretary()
+    musk = make_director("musk", interests=("xAI",))
+    make_director("ada")
+    call_command("verify_audit")
+    # An interest dropped before the review starts: musk would not be recused from an xAI deal.
+    _sql("UPDATE proposals_director SET interests = '[]' WHERE id = %s", [musk.pk])
+    with pytest.raises(CommandError, match=r"director musk: interests differ from the trail's latest link"):
+        call_command("verify_audit")
+    with pytest.raises(IllegalAction, match="director musk: interests differ"):
+        start_review(make_proposal(counterparty="xAI"), secretary)
+    Director.objects.filter(pk=musk.pk).update(interests=["xAI"])
+    call_command("verify_audit")
+    insider = make_user(username="insider")
+    Director.objects.create(user=insider, title="Director", in_office=True)
+    with pytest.raises(CommandError, match=r"director insider: is on the board, but no link on the trail"):
+        call_command("verify_audit")
