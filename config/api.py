@@ -12,7 +12,11 @@ from proposals.api.board_meetings import BoardMeetingViewSet
 from proposals.api.consents import ConsentViewSet, ProposalConsentsView
 from proposals.api.views import DirectorViewSet, ProposalViewSet
 
+# No `.json` twins of every route: the schema lists none, and the viewsets' extra actions take
+# no `format` argument, so `/proposals/1/transitions.json` was a 500 (a TypeError) rather than
+# an answer. JSON is the only renderer outside DEBUG; `Accept` chooses the format.
 router = DefaultRouter()
+router.include_format_suffixes = False
 router.register("polls", PollViewSet, basename="poll")
 router.register("meetings", MeetingViewSet, basename="meeting")
 router.register("registers", RegisterViewSet, basename="register")
