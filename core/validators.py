@@ -7,6 +7,7 @@ gives a form error or a 400 instead."""
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
@@ -20,6 +21,26 @@ from django.utils.translation import gettext_lazy as _
 CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # What an error message may echo of a value the user sent (a 100 MB cell is not echoed whole).
 ECHO_LIMIT = 80
+
+
+# The years a date or moment the site stores may fall in. Python's calendar stops at the years 1
+# and 9999, and a day's arithmetic at either edge (a meeting's default proxy cut-off is the day
+# before it) or a time zone's offset (a page showing 9999-12-31 23:59 UTC in Rome) overflows: an
+# OverflowError, a 500 on every page and list that shows the value. No meeting or poll lies
+# outside these years.
+EARLIEST_YEAR = 1900
+LATEST_YEAR = 2999
+
+
+def outside_calendar(value: datetime.date) -> bool:
+    """Whether a date (or a date and time) falls outside EARLIEST_YEAR..LATEST_YEAR."""
+    return not EARLIEST_YEAR <= value.year <= LATEST_YEAR
+
+
+def outside_calendar_message() -> str:
+    return str(
+        _("Choose a date between the years %(first)s and %(last)s.") % {"first": EARLIEST_YEAR, "last": LATEST_YEAR}
+    )
 
 
 def has_control_characters(value: str) -> bool:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from core.audit import audit_append
+from core.validators import outside_calendar, outside_calendar_message
 from meetings.models import Meeting, RegisterSnapshot
 from meetings.services import item_options_ensure
 from polls import kinds
@@ -77,6 +78,7 @@ def meeting_create(
 ) -> Meeting:
     poll_manager_required(actor)
     _refuse_control_characters(title=title)
+    _meeting_date_check(date)
     fraction = _parse_fraction(quorum, quorum_comparator, what=pgettext("value being checked", "quorum"))
     meeting = Meeting(
         title=title,
@@ -93,6 +95,15 @@ def meeting_create(
     return meeting
 
 
+def _meeting_date_check(date: object) -> None:
+    """A meeting's day is a date within the site's calendar: the day before a meeting dated
+    0001-01-01 (its default proxy cut-off) overflowed on every page and list showing it."""
+    if not isinstance(date, datetime.date):
+        raise InvalidPollData(_("The meeting date is not a date."))
+    if outside_calendar(date):
+        raise InvalidPollData(outside_calendar_message())
+
+
 def _proxy_cutoff_check(meeting: Meeting) -> None:
     """A cut-off set by hand is a moment no later than the end of the meeting day (the site's)."""
     cutoff = meeting.proxy_cutoff
@@ -100,6 +111,8 @@ def _proxy_cutoff_check(meeting: Meeting) -> None:
         return
     if not isinstance(cutoff, datetime.datetime) or timezone.is_naive(cutoff):
         raise InvalidPollData(_("The proxy cut-off is not a date and time with its time zone."))
+    if outside_calendar(cutoff):
+        raise InvalidPollData(outside_calendar_message())
     site = timezone.get_default_timezone()
     day_after = timezone.make_aware(
         datetime.datetime.combine(meeting.date + datetime.timedelta(days=1), datetime.time()), site
@@ -129,9 +142,8 @@ def _meeting_changes_apply(meeting: Meeting, changes: dict[str, object]) -> None
             raise InvalidPollData(_("A meeting needs a title."))
         meeting.title = title
     if "date" in changes:
-        if not isinstance(changes["date"], datetime.date):
-            raise InvalidPollData(_("The meeting date is not a date."))
-        meeting.date = changes["date"]
+        _meeting_date_check(changes["date"])
+        meeting.date = changes["date"]  # type: ignore[assignment] # checked just above
     if "register" in changes:
         register = changes["register"]
         if not isinstance(register, RegisterSnapshot):

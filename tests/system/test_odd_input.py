@@ -4,11 +4,17 @@ noted beside it. NUL matters on PostgreSQL, which refuses it in text; run this f
 
 from __future__ import annotations
 
+import datetime
+from typing import Any
+
 import pytest
+from django.test import Client
+from django.utils import translation
 from rest_framework.test import APIClient
 
+from meetings.models import Meeting
 from proposals.workflow import Action
-from tests.factories import make_proposal
+from tests.factories import api_for, make_meeting, make_proposal, make_register, make_secretary
 
 pytestmark = pytest.mark.django_db
 
@@ -35,3 +41,70 @@ def test_a_format_suffix_on_an_api_route_is_a_404_not_a_500(api_as: object, meth
     assert response.json() == {"detail": "Not found."}
     proposal.refresh_from_db()
     assert proposal.status == "draft"
+
+
+# --- dates at the edges of the calendar ----------------------------------------------------------
+
+
+@pytest.fixture
+def register() -> Any:
+    return make_register([("H-1", "Holder One", "one@example.com", 10)], outstanding=10)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"date": "0001-01-01"},
+        {"date": "9999-12-31", "proxy_cutoff": "9999-12-31T10:00:00Z"},
+        {"date": "2027-01-01", "proxy_cutoff": "0001-01-01T00:00:00Z"},
+        {"date": "1899-12-31"},
+        {"date": "3000-01-01"},
+    ],
+)
+def test_a_meeting_dated_at_the_edge_of_the_calendar_is_a_400_and_nothing_is_stored(
+    register: Any, body: dict[str, str]
+) -> None:
+    # Before: dated 0001-01-01, the meeting was stored and its answer was a 500 (the default
+    # proxy cut-off, the day before, overflowed), and from then on so was every meeting list;
+    # dated 9999-12-31 with a cut-off, the check of the cut-off overflowed.
+    response = api_for(make_secretary()).post(
+        "/api/v1/meetings/", {"title": "Annual meeting", "register": register.pk, **body}, format="json"
+    )
+    assert response.status_code == 400, response.content[:300]
+    assert response.json()["detail"] == "Choose a date between the years 1900 and 2999."
+    assert not Meeting.objects.exists()
+    assert APIClient().get("/api/v1/meetings/").status_code == 200
+
+
+def test_moving_a_meeting_to_the_year_one_is_a_400_and_the_meeting_keeps_its_date(register: Any) -> None:
+    # Before: a 500, and the meeting was saved with that date (its cut-off is the default).
+    meeting = make_meeting(register, proxy_cutoff=None)
+    response = api_for(make_secretary()).patch(f"/api/v1/meetings/{meeting.pk}/", {"date": "0001-01-01"}, format="json")
+    assert response.status_code == 400
+    meeting.refresh_from_db()
+    assert meeting.date == datetime.date(2025, 11, 6)
+    assert APIClient().get(f"/api/v1/meetings/{meeting.pk}/").status_code == 200
+
+
+def test_the_console_refuses_a_meeting_in_the_year_one_with_a_form_error(client: Client, register: Any) -> None:
+    client.force_login(make_secretary())
+    response = client.post(
+        "/console/meetings/new/",
+        {"title": "Annual meeting", "date": "0001-01-01", "register": register.pk, "quorum": "1/2",
+         "quorum_comparator": ">"},
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert "Choose a date between the years 1900 and 2999." in response.content.decode()
+    assert not Meeting.objects.exists()
+
+
+def test_the_calendar_refusal_reads_in_italian(register: Any) -> None:
+    client = api_for(make_secretary())
+    with translation.override("it"):
+        response = client.post(
+            "/api/v1/meetings/",
+            {"title": "Assemblea", "register": register.pk, "date": "0001-01-01"},
+            format="json",
+            HTTP_ACCEPT_LANGUAGE="it",
+        )
+    assert response.json()["detail"] == "Scelga una data tra gli anni 1900 e 2999."
