@@ -16,6 +16,7 @@ from django.core.cache import cache
 from django.db.models import Count, Sum
 from django.utils.translation import gettext as _
 
+from core.validators import outside_calendar, outside_calendar_message
 from polls.exceptions import InvalidPollData, InvalidVote, NotEligible, PollNotFound
 from polls.models import PollKind
 
@@ -287,7 +288,14 @@ class BallotForm:
 
 
 def window_problems(*, opens_at: datetime.datetime | None, closes_at: datetime.datetime | None) -> dict[str, str]:
-    """Every poll closes after it opens."""
+    """Every poll opens and closes within the site's calendar, and closes after it opens."""
+    problems = {
+        name: outside_calendar_message()
+        for name, moment in (("opens_at", opens_at), ("closes_at", closes_at))
+        if moment is not None and outside_calendar(moment)
+    }
+    if problems:
+        return problems
     if opens_at is not None and closes_at is not None and closes_at <= opens_at:
         return {"closes_at": _("The poll must close after it opens.")}
     return {}

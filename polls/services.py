@@ -85,6 +85,15 @@ def grouped_number(number: int) -> str:
     return number_format(number, force_grouping=True)
 
 
+def _window_check(opens_at: datetime.datetime, closes_at: datetime.datetime) -> None:
+    """The window's first problem (`kinds.window_problems`: a moment past the site's calendar,
+    which overflowed on the pages in a site's time zone east or west of UTC; a close before the
+    opening), refused."""
+    problems = kinds.window_problems(opens_at=opens_at, closes_at=closes_at)
+    if problems:
+        raise InvalidPollData(next(iter(problems.values())))
+
+
 @transaction.atomic
 def poll_create(
     *,
@@ -101,8 +110,7 @@ def poll_create(
     """A public poll, secret unless asked otherwise; shareholder items are made with
     `item_create`, on a meeting."""
     labels = _clean_options(options, title=title)
-    if closes_at <= opens_at:
-        raise InvalidPollData(_("The poll must close after it opens."))
+    _window_check(opens_at, closes_at)
     poll = Poll.objects.create(
         title=title,
         description=description,
@@ -277,8 +285,7 @@ def poll_update(*, poll: Poll, actor: User | None = None, **changes: object) -> 
         raise IllegalTransition(_("A poll can be edited only before it opens."))
     for field, value in changes.items():
         setattr(poll, field, value)
-    if poll.closes_at <= poll.opens_at:
-        raise InvalidPollData(_("The poll must close after it opens."))
+    _window_check(poll.opens_at, poll.closes_at)
     if poll.secret and not poll.ballot_form.may_be_secret:
         raise InvalidPollData(refusals.ITEM_NOT_SECRET)
     poll.save(update_fields=[*changes, "updated_at"])

@@ -13,6 +13,7 @@ from django.utils import translation
 from rest_framework.test import APIClient
 
 from meetings.models import Meeting
+from polls.models import Poll
 from proposals.workflow import Action
 from tests.factories import api_for, make_meeting, make_proposal, make_register, make_secretary
 
@@ -108,3 +109,59 @@ def test_the_calendar_refusal_reads_in_italian(register: Any) -> None:
             HTTP_ACCEPT_LANGUAGE="it",
         )
     assert response.json()["detail"] == "Scelga una data tra gli anni 1900 e 2999."
+
+
+def public_poll(**window: str) -> dict[str, Any]:
+    return {
+        "title": "Where next?", "kind": "public", "options": [{"label": "Austin"}, {"label": "Rome"}],
+        "opens_at": "2030-01-01T10:00:00Z", "closes_at": "2030-01-08T10:00:00Z", **window,
+    }  # fmt: skip
+
+
+def test_a_poll_opening_in_the_year_one_in_a_site_east_of_utc_is_a_form_error(settings: Any, client: Client) -> None:
+    # Before: in a site in Rome, midnight of 1 January of the year 1 is a moment of the year 1 BC
+    # in UTC. It was stored (PostgreSQL holds BC timestamps), and reading it back failed: the
+    # console and the meeting's console page were 500s (DataError) until the row was mended.
+    settings.TIME_ZONE = "Europe/Rome"
+    client.force_login(make_secretary())
+    response = client.post(
+        "/console/polls/new/",
+        {"title": "Where next?", "options": "Austin\nRome", "opens_at": "0001-01-01T00:00",
+         "closes_at": "2030-01-01T00:00", "results_visibility": "live"},
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert "Choose a date between the years 1900 and 2999." in response.content.decode()
+    assert not Poll.objects.exists()
+    assert client.get("/console/").status_code == 200
+
+
+def test_a_poll_closing_in_the_year_9999_is_a_400_from_the_api(secretary: Any) -> None:
+    # Before: stored; the same moment overflows on every page once the site's zone is east of UTC.
+    response = api_for(secretary).post("/api/v1/polls/", public_poll(closes_at="9999-12-31T23:59:59Z"), format="json")
+    assert response.status_code == 400, response.content[:300]
+    assert response.json()["detail"] == "Choose a date between the years 1900 and 2999."
+    assert not Poll.objects.exists()
+
+
+def test_moving_a_polls_close_to_the_year_9999_is_a_400_and_the_poll_keeps_its_window(secretary: Any) -> None:
+    client = api_for(secretary)
+    poll_id = client.post("/api/v1/polls/", public_poll(), format="json").json()["id"]
+    response = client.patch(f"/api/v1/polls/{poll_id}/", {"closes_at": "9999-12-31T23:59:59Z"}, format="json")
+    assert response.status_code == 400, response.content[:300]
+    assert response.json()["detail"] == "Choose a date between the years 1900 and 2999."
+    assert Poll.objects.get(pk=poll_id).closes_at.year == 2030
+
+
+def test_a_shareholder_item_opening_in_the_year_one_is_a_form_error_in_the_console(
+    client: Client, register: Any
+) -> None:
+    meeting = make_meeting(register)
+    client.force_login(make_secretary())
+    response = client.post(
+        f"/console/meetings/{meeting.pk}/items/new/",
+        {"title": "Ratify the auditor", "standard": "votes_cast", "threshold": "1/2", "comparator": ">",
+         "opens_at": "0001-01-01T00:00", "closes_at": "2030-01-01T00:00", "results_visibility": "after_close"},
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert "Choose a date between the years 1900 and 2999." in response.content.decode()
+    assert not Poll.objects.filter(meeting=meeting).exists()
