@@ -20,6 +20,7 @@ from markdown_it import MarkdownIt
 
 from core.audit import audit_append
 from core.roles import is_secretary
+from core.validators import outside_calendar, outside_calendar_message
 from proposals import visibility
 from proposals.exceptions import IllegalAction, InvalidProposal, NotAllowed
 from proposals.models import (
@@ -123,6 +124,10 @@ def board_meeting_create(
     _require_secretary(actor)
     if not place.strip() and not video_link.strip():
         raise InvalidProposal(_("Give the place or the video link."))
+    if outside_calendar(starts_at):
+        # A site east of UTC stored the year 1's midnight as a moment BC, and every list of
+        # the board's meetings failed to read it back.
+        raise InvalidProposal(outside_calendar_message())
     meeting = BoardMeeting.objects.create(
         starts_at=starts_at, place=place.strip(), video_link=video_link.strip(), created_by=actor
     )

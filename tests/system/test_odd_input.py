@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 from meetings.models import Meeting
 from polls.models import Poll
+from proposals.models import BoardMeeting
 from proposals.workflow import Action
 from tests.factories import api_for, make_meeting, make_proposal, make_register, make_secretary
 
@@ -165,3 +166,26 @@ def test_a_shareholder_item_opening_in_the_year_one_is_a_form_error_in_the_conso
     assert response.status_code == 400
     assert "Choose a date between the years 1900 and 2999." in response.content.decode()
     assert not Poll.objects.filter(meeting=meeting).exists()
+
+
+def test_a_board_meeting_in_the_year_one_in_a_site_east_of_utc_is_a_form_error(settings: Any, client: Client) -> None:
+    # Before: stored as a moment BC (PostgreSQL) and the board's meeting list, for every
+    # director, was a 500 until the row was mended; on SQLite the page overflowed at once.
+    settings.TIME_ZONE = "Europe/Rome"
+    client.force_login(make_secretary())
+    response = client.post(
+        "/proposals/board-meetings/new/", {"starts_at": "0001-01-01T00:00", "place": "Austin, Gigafactory"}
+    )
+    assert response.status_code == 400
+    assert "Choose a date between the years 1900 and 2999." in response.content.decode()
+    assert not BoardMeeting.objects.exists()
+    assert client.get("/proposals/board-meetings/").status_code == 200
+
+
+def test_the_api_refuses_a_board_meeting_in_the_year_9999(secretary: Any) -> None:
+    response = api_for(secretary).post(
+        "/api/v1/board-meetings/", {"starts_at": "9999-12-31T23:59:59Z", "place": "Austin"}, format="json"
+    )
+    assert response.status_code == 400, response.content[:300]
+    assert response.json()["detail"] == "Choose a date between the years 1900 and 2999."
+    assert not BoardMeeting.objects.exists()
