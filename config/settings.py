@@ -264,6 +264,11 @@ TOKEN_TTL = timedelta(seconds=env.int("TOKEN_TTL", default=30 * 24 * 3600))
 # so `make run`'s demo logins work with a password alone.
 REQUIRE_2FA = env.bool("REQUIRE_2FA", default=not DEBUG)
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Quorum")
+# The admin never shows a device's secret: its key column, its configuration page and QR code
+# would let anyone with view rights on devices mint another person's codes. (The two pages also
+# looked the device up before any check, so an unknown id was a 500.) Enrolment is the user's
+# own page.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Content-Security-Policy: nothing inline, nothing from elsewhere. The API docs page alone runs
 # its start-up script with a per-response nonce.

@@ -16,7 +16,7 @@ from meetings.models import Meeting
 from polls.models import Poll
 from proposals.models import BoardMeeting
 from proposals.workflow import Action
-from tests.factories import api_for, make_meeting, make_proposal, make_register, make_secretary
+from tests.factories import api_for, make_meeting, make_proposal, make_register, make_secretary, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -189,3 +189,22 @@ def test_the_api_refuses_a_board_meeting_in_the_year_9999(secretary: Any) -> Non
     assert response.status_code == 400, response.content[:300]
     assert response.json()["detail"] == "Choose a date between the years 1900 and 2999."
     assert not BoardMeeting.objects.exists()
+
+
+# --- the admin's two-factor device pages --------------------------------------------------------
+
+
+@pytest.mark.parametrize("view", ["config", "qrcode"])
+def test_a_devices_secret_pages_in_the_admin_are_refused_for_a_known_or_unknown_id(client: Client, view: str) -> None:
+    # Before: an unknown device id was a 500 (DoesNotExist, looked up before any check), and a
+    # known one showed the device's secret to any admin with view rights on devices.
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    root = make_user(username="root", is_superuser=True, is_staff=True)
+    device = TOTPDevice.objects.create(user=make_user(), name="phone", confirmed=True)
+    client.force_login(root)
+    for device_id in (device.pk, 99_999_999):
+        response = client.get(f"/admin/otp_totp/totpdevice/{device_id}/{view}/")
+        assert response.status_code == 403
+        assert device.key not in response.content.decode()
+    assert device.key not in client.get(f"/admin/otp_totp/totpdevice/{device.pk}/change/").content.decode()
