@@ -297,6 +297,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.schema_hooks.document_unsupported_media_type",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ComparatorEnum": "polls.models.Comparator.choices",
         "PollKindEnum": "polls.kinds.API_KINDS",

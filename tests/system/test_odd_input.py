@@ -208,3 +208,25 @@ def test_a_devices_secret_pages_in_the_admin_are_refused_for_a_known_or_unknown_
         assert response.status_code == 403
         assert device.key not in response.content.decode()
     assert device.key not in client.get(f"/admin/otp_totp/totpdevice/{device.pk}/change/").content.decode()
+
+
+# --- the schema's answers -----------------------------------------------------------------------
+
+
+def test_a_body_of_another_media_type_is_a_415_the_schema_documents(api_as: Any) -> None:
+    # Before: every operation that reads a body answered 415 to text/plain or XML, and none
+    # listed it: a client generated from the schema had no answer for it.
+    client: APIClient = api_as(make_user())
+    response = client.post("/api/v1/proposals/", data=b"<proposal/>", content_type="application/xml")
+    assert response.status_code == 415
+    assert "detail" in response.json()
+    schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    with_body = [
+        (path, method)
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if "requestBody" in operation
+    ]
+    assert ("/api/v1/proposals/", "post") in with_body
+    missing = [(p, m) for p, m in with_body if "415" not in schema["paths"][p][m]["responses"]]
+    assert missing == []
