@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest
+from django.db import router, transaction
+from django.http import HttpRequest, HttpResponse
 
 from core.roles import is_secretary
 
@@ -52,3 +53,20 @@ class SecretaryOnly(SecretaryWrites):
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return is_secretary(request.user) and super().has_view_permission(request, obj)  # type: ignore[misc]
+
+
+class SavedByItsCheck:
+    """For a change form whose check (`clean`) saves through the service, so that a refusal is a
+    form error: a page answered with errors all the same (an inline's, after the form's check
+    had saved) leaves nothing saved, its trail link included. Django's own transaction around
+    the view commits whatever the view returns."""
+
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        with transaction.atomic(using=router.db_for_write(self.model)):  # type: ignore[attr-defined]
+            response = super().changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+            context = getattr(response, "context_data", None) or {}
+            if request.method == "POST" and context.get("errors"):
+                transaction.set_rollback(True)
+        return response

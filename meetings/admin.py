@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from core.admin import ReadOnlyAdmin, SecretaryOnly, SecretaryWrites
+from core.admin import ReadOnlyAdmin, SavedByItsCheck, SecretaryOnly, SecretaryWrites
 from core.errors import DomainError
 from core.http import acting_user
 from core.roles import is_secretary
@@ -82,7 +82,7 @@ class ItemInline(SecretaryWrites, admin.TabularInline):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(SecretaryWrites, admin.ModelAdmin):
+class MeetingAdmin(SavedByItsCheck, SecretaryWrites, admin.ModelAdmin):
     """Saved through meeting_create / meeting_update: a register or quorum edit once an item has
     opened is a form error, and every edit is on the meeting's trail."""
 

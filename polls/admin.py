@@ -14,7 +14,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import ReadOnlyAdmin, SecretaryOnly, SecretaryWrites
+from core.admin import ReadOnlyAdmin, SavedByItsCheck, SecretaryOnly, SecretaryWrites
 from core.audit import audit_trail
 from core.errors import DomainError
 from core.http import acting_user
@@ -148,7 +148,7 @@ _certify_polls.__name__ = "certify_polls"
 
 
 @admin.register(Poll)
-class PollAdmin(SecretaryWrites, admin.ModelAdmin):
+class PollAdmin(SavedByItsCheck, SecretaryWrites, admin.ModelAdmin):
     form = PollAdminForm
     list_display = [
         "title",

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from core.admin import ReadOnlyAdmin, SecretaryOnly
+from core.admin import ReadOnlyAdmin, SavedByItsCheck, SecretaryOnly
 from core.errors import DomainError
 from core.http import acting_user
 from core.models import Notification, NotificationStatus
@@ -99,7 +99,7 @@ class ProposalAdminForm(forms.ModelForm):
 
 
 @admin.register(Proposal)
-class ProposalAdmin(SecretaryOnly, admin.ModelAdmin):
+class ProposalAdmin(SavedByItsCheck, SecretaryOnly, admin.ModelAdmin):
     form = ProposalAdminForm
     list_display = ["title", "status", "kind", "counterparty", "proposer", "review_due_at", "updated_at"]
     list_filter = ["status", "kind", "needs_shareholder_vote", "advisory"]
