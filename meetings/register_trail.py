@@ -68,9 +68,19 @@ _NAMES = {
 }
 
 
-def _differing(snapshot: RegisterSnapshot, recorded: dict[str, object]) -> str | None:
-    live = _fields(snapshot)
-    differing = [str(_NAMES[name]) for name in _NAMES if name in recorded and recorded[name] != live[name]]
+# What certification compares: the register's own row and the holdings' links, in a few indexed
+# queries. The holders' digest is one pass over every holder (seconds at a million), so it is
+# verify_audit's alone: certification is asked per item, and its cost must follow the ballots.
+_CHEAP = ("record_date", "shares_outstanding")
+
+
+def _differing(snapshot: RegisterSnapshot, recorded: dict[str, object], *, whole: bool) -> str | None:
+    if whole:
+        live = _fields(snapshot)
+    else:
+        live = {"record_date": snapshot.record_date.isoformat(), "shares_outstanding": snapshot.shares_outstanding}
+    names = _NAMES if whole else _CHEAP
+    differing = [str(_NAMES[name]) for name in names if name in recorded and recorded[name] != live[name]]
     return ", ".join(differing) or None
 
 
@@ -98,9 +108,9 @@ def _unbacked_link(register_id: int) -> tuple[int, str] | None:
     return None
 
 
-def _register_difference(snapshot: RegisterSnapshot, recorded: dict[str, object]) -> str | None:
-    """What differs in the register, in words, or None."""
-    differing = _differing(snapshot, recorded)
+def _register_difference(snapshot: RegisterSnapshot, recorded: dict[str, object], *, whole: bool) -> str | None:
+    """What differs in the register, in words, or None; without `whole`, not its holders' lines."""
+    differing = _differing(snapshot, recorded, whole=whole)
     if differing is not None:
         return _("its %(fields)s differ from what the trail recorded at import: changed outside Quorum") % {
             "fields": differing
@@ -128,14 +138,16 @@ def register_problems() -> Iterator[tuple[str, str]]:
     """Every register that differs from its import's link, for verify_audit."""
     recorded = _recorded(None)
     for snapshot in RegisterSnapshot.objects.filter(pk__in=list(recorded)).order_by("pk"):
-        problem = _register_difference(snapshot, recorded[snapshot.pk])
+        problem = _register_difference(snapshot, recorded[snapshot.pk], whole=True)
         if problem is not None:
             yield _("register %(register)d") % {"register": snapshot.pk}, problem
 
 
 def register_refusal(poll: Poll) -> str | None:
-    """Why certification stops when the item's register differs from its import's link: its
-    ballots' weights came from it."""
+    """Why certification stops when the item's register differs from its import's link (its
+    record date or shares outstanding) or a holding is linked to an account off the trail: its
+    ballots' weights and voters came from it. A holder's line changed by SQL is verify_audit's
+    to find (_CHEAP)."""
     if poll.meeting_id is None:
         return None
     register_id = Meeting.objects.filter(pk=poll.meeting_id).values_list("register_id", flat=True).first()
@@ -145,7 +157,7 @@ def register_refusal(poll: Poll) -> str | None:
     recorded = _recorded([register_id]).get(register_id)
     if recorded is None or snapshot is None:
         return None
-    problem = _register_difference(snapshot, recorded)
+    problem = _register_difference(snapshot, recorded, whole=False)
     if problem is None:
         return None
     return _(
