@@ -32,17 +32,17 @@ class BallotItem:
     current: CurrentBallot
 
 
-def current_ballots(*, items: list[Poll], holder_id: int) -> dict[int, CurrentBallot]:
-    """The holder's standing ballot on each item it has voted, by item id (two queries)."""
-    choices = dict(
-        Ballot.objects.filter(poll__in=items, holder_id=holder_id, option__isnull=False).values_list(
-            "poll_id", "option__code"
-        )
-    )
+def current_ballots(*, items: list[Poll], holder_id: int, cast_by: int | None = None) -> dict[int, CurrentBallot]:
+    """The holder's standing ballot on each item it has voted, by item id (two queries); with
+    `cast_by`, only the ballots that account cast (a proxy reads its own, never how the holder
+    voted)."""
+    ballots = Ballot.objects.filter(poll__in=items, holder_id=holder_id)
+    lines_of = BallotLine.objects.filter(ballot__poll__in=items, ballot__holder_id=holder_id)
+    if cast_by is not None:
+        ballots, lines_of = ballots.filter(voter_id=cast_by), lines_of.filter(ballot__voter_id=cast_by)
+    choices = dict(ballots.filter(option__isnull=False).values_list("poll_id", "option__code"))
     lines: dict[int, dict[int, dict[str, int]]] = {}
-    for poll_id, option_id, choice, shares in BallotLine.objects.filter(
-        ballot__poll__in=items, ballot__holder_id=holder_id
-    ).values_list("ballot__poll_id", "option_id", "choice", "shares"):
+    for poll_id, option_id, choice, shares in lines_of.values_list("ballot__poll_id", "option_id", "choice", "shares"):
         lines.setdefault(poll_id, {}).setdefault(option_id, {})[choice] = shares
     return {
         pk: CurrentBallot(choice=choices.get(pk) or None, lines=lines.get(pk, {}))
@@ -50,14 +50,15 @@ def current_ballots(*, items: list[Poll], holder_id: int) -> dict[int, CurrentBa
     }
 
 
-def ballot_items(*, items: list[Poll], holder_id: int) -> list[BallotItem]:
+def ballot_items(*, items: list[Poll], holder_id: int, cast_by: int | None = None) -> list[BallotItem]:
     """Each of `items` with its options (nominees with their tallies), its terms and the
-    holder's current ballot, in a fixed number of queries however many items there are."""
+    holder's current ballot (with `cast_by`, as current_ballots reads it), in a fixed number of
+    queries however many items there are."""
     options: dict[int, list[Option]] = {}
     for option in Option.objects.filter(poll__in=items).select_related("tally").order_by("poll_id", "position", "id"):
         options.setdefault(option.poll_id, []).append(option)
     terms = {row.poll_id: row for row in ItemTerms.objects.filter(poll__in=items).select_related("recommended_option")}
-    current = current_ballots(items=items, holder_id=holder_id)
+    current = current_ballots(items=items, holder_id=holder_id, cast_by=cast_by)
     return [
         BallotItem(
             item=item,

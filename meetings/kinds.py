@@ -55,12 +55,15 @@ class ShareholderItem(kinds.BallotForm):
         from meetings.selectors import holders_represented
 
         assert poll.meeting is not None  # noqa: S101 - the check constraint ties items to meetings
-        holders = [h.pk for h in holders_represented(user=user, meeting=poll.meeting)]
+        holders = holders_represented(user=user, meeting=poll.meeting)
         if holder_id is not None:
-            holders = [pk for pk in holders if pk == holder_id]
+            holders = [holder for holder in holders if holder.pk == holder_id]
         if len(holders) != 1:
             return None
-        return Ballot.objects.filter(poll_id=poll.pk, holder_id=holders[0]).select_related("option").first()
+        ballots = Ballot.objects.filter(poll_id=poll.pk, holder_id=holders[0].pk)
+        if holders[0].user_id != user.pk:
+            ballots = ballots.filter(voter_id=user.pk)  # a proxy reads its own ballot, not the holder's
+        return ballots.select_related("option").first()
 
     def ballot_to_withdraw(
         self, *, poll: Poll, actor: User, holder_id: int | None, ballots: QuerySet[Ballot]

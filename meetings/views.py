@@ -75,9 +75,11 @@ def _proxy_context(
     }
 
 
-def _ballot_form(meeting: Meeting, holder: Holder, data: Any = None) -> MeetingBallotForm:
+def _ballot_form(meeting: Meeting, holder: Holder, reader: Any, data: Any = None) -> MeetingBallotForm:
     items = [item for item in selectors.meeting_items(meeting) if item.is_open]
-    ballot = ballot_selectors.ballot_items(items=items, holder_id=holder.pk)
+    # A proxy sees the ballots it cast, not how the holder voted (the casters say who voted).
+    cast_by = None if holder.user_id == reader.pk else reader.pk
+    ballot = ballot_selectors.ballot_items(items=items, holder_id=holder.pk, cast_by=cast_by)
     return MeetingBallotForm(data, items=ballot, shares=holder.shares)
 
 
@@ -92,7 +94,7 @@ def _chosen_holder(request: HttpRequest, meeting: Meeting, raw: str | None) -> H
 def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
     meeting = get_object_or_404(Meeting.objects.select_related("register"), pk=meeting_id)
     holder = _chosen_holder(request, meeting, request.GET.get("holder"))
-    form = _ballot_form(meeting, holder) if holder else None
+    form = _ballot_form(meeting, holder, request.user) if holder else None
     return render(request, "meetings/meeting_detail.html", _meeting_context(request, meeting, holder, form))
 
 
@@ -125,7 +127,7 @@ def meeting_ballot(request: HttpRequest, meeting_id: int) -> HttpResponse:
     if holder is None:
         messages.error(request, _("You may not vote for that holder at this meeting."))
         return redirect("meetings:meeting", meeting_id=meeting.pk)
-    form = _ballot_form(meeting, holder, request.POST)
+    form = _ballot_form(meeting, holder, request.user, request.POST)
     if form.is_valid():
         choices = form.choices()
         try:
