@@ -70,3 +70,49 @@ class SavedByItsCheck:
             if request.method == "POST" and context.get("errors"):
                 transaction.set_rollback(True)
         return response
+
+
+class SuperuserOnly:
+    """Celery beat's schedules run any registered task with any arguments (a ballot receipt
+    mailed for any account, a sweep at any rate): the superusers' to set, as accounts and staff
+    rights are, whatever model permissions a staff account or the secretary was given."""
+
+    @staticmethod
+    def _superuser(request: HttpRequest) -> bool:
+        return bool(request.user.is_active and request.user.is_superuser)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._superuser(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._superuser(request)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return self._superuser(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._superuser(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._superuser(request)
+
+
+def _schedules_for_superusers() -> None:
+    """Re-register django_celery_beat's admins (installed before core) behind SuperuserOnly."""
+    from django_celery_beat import models as beat
+
+    for model in (
+        beat.PeriodicTask,
+        beat.IntervalSchedule,
+        beat.CrontabSchedule,
+        beat.SolarSchedule,
+        beat.ClockedSchedule,
+    ):
+        if not admin.site.is_registered(model):
+            continue
+        registered = type(admin.site.get_model_admin(model))
+        admin.site.unregister(model)
+        admin.site.register(model, type(f"SuperuserOnly{registered.__name__}", (SuperuserOnly, registered), {}))
+
+
+_schedules_for_superusers()

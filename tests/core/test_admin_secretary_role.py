@@ -141,3 +141,16 @@ def test_the_admin_actions_and_their_messages_read_in_italian(secretary: Any) ->
     assert "Programma (si apre all&#x27;orario di apertura)" in page
     answer = browser.post("/admin/polls/poll/", {"action": "open_polls", "_selected_action": [poll.pk]}, follow=True)
     assert "1 votazione aperta." in answer.content.decode()
+
+
+def test_celery_beat_schedules_are_the_superusers_not_the_secretarys_or_staffs(client: Client, secretary: Any) -> None:
+    """A schedule runs any task with any arguments: a receipt mailed for any account, say."""
+    staff = make_user(username="ops", is_staff=True)
+    staff.user_permissions.set(Permission.objects.filter(content_type__app_label="django_celery_beat"))
+    for user in (staff, secretary):
+        client.force_login(user)
+        assert client.get("/admin/django_celery_beat/periodictask/").status_code == 403
+        assert client.get("/admin/django_celery_beat/periodictask/add/").status_code == 403
+        assert "django_celery_beat" not in client.get("/admin/").content.decode()
+    client.force_login(make_user(username="root", is_staff=True, is_superuser=True))
+    assert client.get("/admin/django_celery_beat/periodictask/").status_code == 200
