@@ -44,3 +44,11 @@ class CoreConfig(AppConfig):
         from core.role_trail import on_groups_changed
 
         m2m_changed.connect(on_groups_changed, sender=User.groups.through, dispatch_uid="core-role-trail")
+
+        # And every grant and removal of the superuser and staff flags.
+        from django.db.models.signals import post_save, pre_save
+
+        from core.flag_trail import on_user_post_save, on_user_pre_save
+
+        pre_save.connect(on_user_pre_save, sender=User, dispatch_uid="core-flag-trail-pre")
+        post_save.connect(on_user_post_save, sender=User, dispatch_uid="core-flag-trail-post")

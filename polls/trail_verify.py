@@ -21,6 +21,7 @@ from django.db.models import CharField, F, Value
 from django.db.models.functions import Cast, Collate, Concat
 
 from core import audit
+from core.flag_trail import flag_problems
 from core.models import AuditEvent, AuditHead, AuditRoot
 from core.role_trail import role_problems
 from polls import kinds, trail_records
@@ -336,7 +337,7 @@ class _RootFold:
 def _subject_problems() -> Iterator[Problem]:
     """Rows beside the items that decide them or act on them (registers, proposals, the
     secretary role), after the items: a certified item's register changed since is named as such."""
-    for subject, problem in chain(trail_records.subject_problems(), role_problems()):
+    for subject, problem in chain(trail_records.subject_problems(), role_problems(), flag_problems()):
         yield Disagreement(subject, problem)
 
 
