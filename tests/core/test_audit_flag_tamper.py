@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from core.models import AuditEvent
+from core.roles import is_secretary
 from tests.factories import make_secretary, make_user
 
 pytestmark = pytest.mark.django_db
@@ -74,3 +75,14 @@ def test_a_superuser_whose_flag_is_cleared_by_sql_is_named() -> None:
         CommandError, match=r"\(boss\): its trail made it superuser \(and so the secretary\), but the flag"
     ):
         call_command("verify_audit")
+
+
+def test_an_account_made_superuser_by_sql_is_not_the_secretary() -> None:
+    insider = make_user(username="insider")
+    _sql("UPDATE auth_user SET is_superuser = %s WHERE id = %s", [True, insider.pk])
+    assert not is_secretary(User.objects.get(pk=insider.pk))
+
+
+def test_a_superuser_made_through_quorum_is_the_secretary() -> None:
+    boss = User.objects.create_superuser("boss", "boss@example.com", "pw-123456789")
+    assert is_secretary(User.objects.get(pk=boss.pk))
