@@ -17,8 +17,15 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-# C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
-CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# C0 and C1 controls, DEL, the Unicode line and paragraph separators, and the bidirectional
+# controls: embeddings and overrides (U+202A-U+202E), isolates (U+2066-U+2069) and the marks
+# (U+200E, U+200F, U+061C). Each makes a one-line title or name display otherwise than it reads
+# ("Invoice\u202egpj.exe" shows as "Invoiceexe.jpg"; a mark reorders the digits and punctuation
+# around it): a spoofing tool in a board portal, never needed by plain Arabic or Hebrew, which
+# the Unicode bidirectional algorithm lays out by itself.
+BIDI_OVERRIDES = "\u202a-\u202e\u2066-\u2069"
+BIDI_MARKS = "\u200e\u200f\u061c"
+CONTROL_CHARACTERS = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{BIDI_OVERRIDES}{BIDI_MARKS}]")
 # What an error message may echo of a value the user sent (a 100 MB cell is not echoed whole).
 ECHO_LIMIT = 80
 

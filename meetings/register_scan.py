@@ -15,10 +15,13 @@ END_OF_DATA = re.compile(rb"(?:^|[\r\n])\\\.(?:[\r\n]|$)")
 NOT_ASCII_CONTROL = bytes(range(0x20, 0x7F)) + b"\r\n" + bytes(range(0x80, 0x100))
 # The Unicode spaces too, which Python's strip() takes off a cell and PostgreSQL's trim() leaves
 # (U+00A0, U+1680, U+2000-U+200A, U+202F, U+205F, U+3000): a file with any goes to the line reader.
+# The bidirectional controls too: U+061C (d8 9c), U+200E-U+200F (e2 80 8e-8f), U+202A-U+202E
+# (e2 80 aa-ae) and U+2066-U+2069 (e2 81 a6-a9).
 UNICODE_CONTROL_BYTES = re.compile(
-    rb"\xc2[\x80-\xa0]|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\xa8\xa9\xaf]|\xe2\x81\x9f|\xe3\x80\x80"
+    rb"\xc2[\x80-\xa0]|\xd8\x9c|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\x8e\x8f\xa8-\xaf]|\xe2\x81[\x9f\xa6-\xa9]"
+    rb"|\xe3\x80\x80"
 )
-UNICODE_LEAD_BYTES = (b"\xc2", b"\xe1\x9a", b"\xe2\x80", b"\xe2\x81", b"\xe3\x80")
+UNICODE_LEAD_BYTES = (b"\xc2", b"\xd8\x9c", b"\xe1\x9a", b"\xe2\x80", b"\xe2\x81", b"\xe3\x80")
 # A row of blank cells, which the line reader skips and COPY would stage as a line missing every
 # cell. A row cut at the end of a block matches there (`$`); so may a line whose first cells are
 # empty, which only costs it the line reader's pace. Led by a newline, the search runs at memchr's

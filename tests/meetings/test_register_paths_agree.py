@@ -76,3 +76,19 @@ def test_shares_summing_past_a_bigint_are_reported_over_outstanding_with_their_e
     assert errors == [
         "the register holds 9,999,999,999,999,999,990 shares, more than the 9,223,372,036,854,775,807 outstanding"
     ]
+
+
+@pytest.mark.parametrize("control", ["\u202e", "\u2066", "\u2069", "\u200f", "\u061c"])
+def test_a_bidirectional_control_in_a_name_is_refused_on_every_database_as_the_line_reader_refuses_it(
+    control: str,
+) -> None:
+    text = f"{HEADER}H1,Ann,ann@example.com,10\nH2,Bob{control}Smith,bob@example.com,20\n"
+    assert refused(text) == ["line 3: control character in name"]
+
+
+@pytest.mark.parametrize(
+    "name", ["\u0645\u062d\u0645\u062f \u0639\u0644\u064a", "\u05d3\u05d5\u05d3 \u05dc\u05d5\u05d9"]
+)
+def test_an_arabic_or_hebrew_name_is_imported_alike_on_every_database(name: str) -> None:
+    imported(f"{HEADER}H1,{name},ann@example.com,10\n")
+    assert Holder.objects.get().name == name
