@@ -61,6 +61,30 @@ def no_control_characters(value: Any) -> None:
         )
 
 
+# Free text (a comment, a description) may be written in Arabic or Hebrew, where a directional
+# mark or a line break is legitimate; an override, embedding or isolate still is not: it turns
+# the displayed text around whatever the writer's language.
+BIDI_OVERRIDE_CHARACTERS = re.compile(f"[{BIDI_OVERRIDES}]")
+
+
+def has_bidi_overrides(value: str) -> bool:
+    return BIDI_OVERRIDE_CHARACTERS.search(value) is not None
+
+
+def no_bidi_overrides(value: Any) -> None:
+    if isinstance(value, str) and has_bidi_overrides(value):
+        raise ValidationError(
+            _("Unicode direction overrides, embeddings and isolates are not allowed here."), code="bidi_overrides"
+        )
+
+
+def bidi_overrides_message(fields: list[str]) -> str:
+    return str(
+        _("Unicode direction overrides, embeddings and isolates are not allowed in: %(fields)s.")
+        % {"fields": ", ".join(fields)}
+    )
+
+
 def shown(value: str, limit: int = ECHO_LIMIT) -> str:
     """A value as an error message may echo it: at most `limit` characters, then an ellipsis."""
     return value if len(value) <= limit else value[:limit] + "…"

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.errors import DomainError
 from core.http import acting_user
 from core.roles import is_secretary
-from core.validators import no_control_characters
+from core.validators import no_bidi_overrides, no_control_characters
 from proposals import board_meetings
 from proposals.models import DECISION_CHOICES, BoardMeeting, Director, MinutesStatus, Proposal
 from proposals.workflow import State
@@ -77,7 +77,9 @@ class MinutesForm(forms.Form):
 
 
 class MinutesCommentForm(forms.Form):
-    body = forms.CharField(label=gettext_lazy("Your comment"), widget=forms.Textarea(attrs={"rows": 3}))
+    body = forms.CharField(
+        label=gettext_lazy("Your comment"), widget=forms.Textarea(attrs={"rows": 3}), validators=[no_bidi_overrides]
+    )
 
 
 def _board_only(request: HttpRequest) -> None:

@@ -20,7 +20,7 @@ from markdown_it import MarkdownIt
 
 from core.audit import audit_append
 from core.roles import is_secretary
-from core.validators import outside_calendar, outside_calendar_message
+from core.validators import bidi_overrides_message, has_bidi_overrides, outside_calendar, outside_calendar_message
 from proposals import visibility
 from proposals.exceptions import IllegalAction, InvalidProposal, NotAllowed
 from proposals.models import (
@@ -273,6 +273,8 @@ def minutes_comment_add(*, meeting_id: int, actor: User, body: str) -> MinutesCo
     body = body.strip()
     if not body:
         raise InvalidProposal(_("Write a comment."))
+    if has_bidi_overrides(body):
+        raise InvalidProposal(bidi_overrides_message(["body"]))
     comment = MinutesComment.objects.create(meeting=meeting, author=actor, body=body)
     audit_append(
         stream=_stream(meeting),

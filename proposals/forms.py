@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.validators import no_bidi_overrides
 from meetings.models import Meeting
 from polls import kinds
 from polls.models import Comparator, Poll, PollStatus, VoteStandard
@@ -73,7 +74,12 @@ class ReviewForm(forms.Form):
 
 
 class CommentForm(forms.Form):
-    body = forms.CharField(max_length=COMMENT_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 3}), label=_("Comment"))
+    body = forms.CharField(
+        max_length=COMMENT_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("Comment"),
+        validators=[no_bidi_overrides],
+    )
 
 
 class AttachmentForm(forms.Form):

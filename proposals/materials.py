@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from core.audit import audit_append
+from core.validators import bidi_overrides_message, has_bidi_overrides
 from polls import services as poll_services
 from proposals.exceptions import InvalidProposal, NotAllowed
 from proposals.models import COMMENT_MAX_CHARS, Attachment, AttachmentVisibility, Comment, Proposal
@@ -25,6 +26,8 @@ def comment_add(*, proposal: Proposal, actor: User, body: str) -> Comment:
         raise NotAllowed(_("You may not comment on this proposal."))
     if not body.strip():
         raise InvalidProposal(_("Write something to comment."))
+    if has_bidi_overrides(body):
+        raise InvalidProposal(bidi_overrides_message(["body"]))
     if len(body) > COMMENT_MAX_CHARS:
         raise InvalidProposal(
             _("A comment is at most %(count)s characters; attach a longer text as a file.")

@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.models import AuditEvent
+from core.validators import no_bidi_overrides
 from meetings.models import Meeting
 from polls.models import Comparator, Poll, PollStatus, VoteStandard
 from polls.standards import FRACTION_PATTERN
@@ -148,7 +149,7 @@ class CommentSerializer(serializers.ModelSerializer):
         model = Comment
         fields = ["id", "author", "body", "created_at"]
         read_only_fields = ["id", "author", "created_at"]
-        extra_kwargs = {"body": {"max_length": COMMENT_MAX_CHARS}}
+        extra_kwargs = {"body": {"max_length": COMMENT_MAX_CHARS, "validators": [no_bidi_overrides]}}
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
