@@ -78,6 +78,12 @@ def no_bidi_overrides(value: Any) -> None:
         )
 
 
+def bidi_override_fields(**values: str | None) -> list[str]:
+    """The names of the free-text values holding an override, embedding or isolate: the
+    services' own check, for callers that bypass forms and serializers."""
+    return [name for name, value in values.items() if value and has_bidi_overrides(value)]
+
+
 def bidi_overrides_message(fields: list[str]) -> str:
     return str(
         _("Unicode direction overrides, embeddings and isolates are not allowed in: %(fields)s.")

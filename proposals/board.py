@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit_append
 from core.roles import is_secretary
+from core.validators import bidi_override_fields, bidi_overrides_message
 from proposals import selectors
 from proposals.exceptions import IllegalAction, InvalidProposal, NotAllowed
 from proposals.models import BoardSettings, Director, Proposal, Recusal
@@ -141,6 +142,8 @@ def review_reschedule(
         )
     if due_at is None or due_at <= timezone.now():
         raise InvalidProposal(_("Set a review due date in the future."))
+    if bidi_override_fields(comment=comment):
+        raise InvalidProposal(bidi_overrides_message(["comment"]))
     before = proposal.review_due_at
     proposal.review_due_at = due_at
     proposal.save(update_fields=["review_due_at", "updated_at"])

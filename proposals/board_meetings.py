@@ -35,6 +35,7 @@ from proposals.models import (
 )
 from proposals.review import Decision
 from proposals.review_votes import board_rule_apply
+from proposals.services import _refuse_bidi_overrides
 from proposals.workflow import State
 
 AnyUser = User | AnonymousUser
@@ -177,6 +178,7 @@ def meeting_vote_record(
     _require_secretary(actor)
     if decision not in {choice.value for choice in Decision}:
         raise InvalidProposal(_("Decide approve, reject, refer or abstain."))
+    _refuse_bidi_overrides(comment=comment)
     proposal = Proposal.objects.select_for_update().filter(pk=proposal_id).first()
     meeting = _lock(meeting_id)
     if proposal is None or not meeting.agenda.filter(pk=proposal.pk).exists():

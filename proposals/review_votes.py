@@ -14,7 +14,7 @@ from proposals.models import Proposal, ReviewVote
 from proposals.permissions import director_of
 from proposals.proposal_trail import proposal_off_trail
 from proposals.review import REFERRED, Decision, automatic_verdict
-from proposals.services import proposal_transition, state_word
+from proposals.services import _refuse_bidi_overrides, proposal_transition, state_word
 from proposals.workflow import Action, State
 
 
@@ -32,6 +32,7 @@ def review_vote_cast(*, proposal_id: int, actor: User, decision: str, comment: s
         raise IllegalAction(off_trail, [])
     if decision not in {choice.value for choice in Decision}:
         raise InvalidProposal(_("Decide approve, reject, refer or abstain."))
+    _refuse_bidi_overrides(comment=comment)
     director = director_of(actor)
     if director is None:
         raise NotAllowed(_("Only directors in office review proposals."))

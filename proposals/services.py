@@ -22,7 +22,12 @@ from django.utils.translation import pgettext_lazy
 
 from core.audit import audit_append
 from core.roles import is_secretary
-from core.validators import control_character_fields, control_characters_message
+from core.validators import (
+    bidi_override_fields,
+    bidi_overrides_message,
+    control_character_fields,
+    control_characters_message,
+)
 from meetings import meeting_services
 from meetings.models import Meeting
 from meetings.recommendations import item_recommendation_set
@@ -77,6 +82,13 @@ def _refuse_control_characters(**values: str | Iterable[str]) -> None:
         raise InvalidProposal(control_characters_message(fields))
 
 
+def _refuse_bidi_overrides(**values: str | None) -> None:
+    """Free text (a summary, a body, a comment): right-to-left text is welcome, an override not."""
+    fields = bidi_override_fields(**values)
+    if fields:
+        raise InvalidProposal(bidi_overrides_message(fields))
+
+
 @transaction.atomic
 def proposal_create(
     *,
@@ -98,6 +110,7 @@ def proposal_create(
     if amount is not None and amount < 0:
         raise InvalidProposal(_("The amount must not be negative."))
     _refuse_control_characters(title=title, counterparty=counterparty)
+    _refuse_bidi_overrides(summary=summary, body=body)
     proposal = Proposal.objects.create(
         proposer=actor,
         title=title,
@@ -137,6 +150,7 @@ def proposal_update(
     if unknown:
         raise InvalidProposal(_("These fields cannot be edited: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     _refuse_control_characters(**{f: str(v) for f, v in changes.items() if f in SINGLE_LINE_FIELDS})
+    _refuse_bidi_overrides(**{f: v for f, v in changes.items() if isinstance(v, str)})
     for field, value in changes.items():
         setattr(proposal, field, value)
     if "counterparty" in changes:
@@ -313,6 +327,7 @@ def proposal_transition(
     """Apply one action of the workflow table under a row lock: check the table and the
     actor's role, make the change, write the event, and queue notifications for after commit.
     `actor=None` is the system (automatic decisions, settlement)."""
+    _refuse_bidi_overrides(comment=comment)
     try:
         proposal = Proposal.objects.select_for_update().get(pk=proposal_id)
     except Proposal.DoesNotExist:
@@ -376,6 +391,7 @@ def follow_up_complete(*, follow_up_id: int, actor: User, comment: str = "") -> 
     """The board's next step is taken: the secretary records it once, on the proposal's trail."""
     if not is_secretary(actor):
         raise NotAllowed(_("Only the company secretary may close a follow-up."))
+    _refuse_bidi_overrides(comment=comment)
     proposal_id = FollowUp.objects.filter(pk=follow_up_id).values_list("proposal_id", flat=True).first()
     if proposal_id is None:
         raise FollowUpNotFound()
