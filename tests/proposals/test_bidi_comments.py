@@ -83,3 +83,17 @@ def test_a_minutes_comment_with_an_override_is_refused_and_one_in_hebrew_is_kept
     assert not MinutesComment.objects.exists()
     board_meetings.minutes_comment_add(meeting_id=meeting.pk, actor=director.user, body=HEBREW)
     assert MinutesComment.objects.get().body == HEBREW
+
+
+def test_the_override_refusal_reads_in_italian() -> None:
+    from django.utils import translation
+
+    from core.validators import bidi_overrides_message
+
+    with translation.override("it"):
+        assert bidi_overrides_message(["body"]).endswith("non sono ammessi in: body.")
+        client = Client()
+        client.force_login(make_director("robyn").user)
+        proposal = commented_proposal()
+        response = client.post(f"/proposals/{proposal.pk}/comment/", {"body": "\u202eno"}, HTTP_ACCEPT_LANGUAGE="it")
+        assert "direzione del testo" in response.content.decode()
