@@ -314,10 +314,11 @@ def annual_item_create(
     options and its terms. A frequency vote is advisory; a choice item may need a threshold."""
     from meetings.meeting_services import item_terms_problems
     from polls.permissions import poll_manager_required
-    from polls.services import _parse_fraction, _refuse_control_characters
+    from polls.services import _parse_fraction, _refuse_bidi_overrides, _refuse_control_characters
 
     poll_manager_required(actor)
     _refuse_control_characters(title=title)
+    _refuse_bidi_overrides(description=description)
     problems = item_terms_problems(
         meeting=meeting, opens_at=opens_at, closes_at=closes_at, standard="plurality", threshold=threshold or "1/2"
     )

@@ -24,7 +24,7 @@ from polls.exceptions import IllegalTransition, InvalidPollData
 from polls.kinds import window_problems
 from polls.models import Comparator, Poll, PollKind, PollStatus, ResultsVisibility, VoteStandard
 from polls.permissions import poll_manager_required
-from polls.services import EDITABLE_STATUSES, _parse_fraction, _refuse_control_characters
+from polls.services import EDITABLE_STATUSES, _parse_fraction, _refuse_bidi_overrides, _refuse_control_characters
 
 MEETING_FIELDS = ("title", "date", "register", "quorum", "quorum_comparator", "proxy_cutoff")
 # What decides every item's result: fixed once the first item opens.
@@ -244,6 +244,7 @@ def item_create(
     """A shareholder item on the meeting's ballot, with its for / against / abstain options."""
     poll_manager_required(actor)
     _refuse_control_characters(title=title)
+    _refuse_bidi_overrides(description=description)
     problems = item_terms_problems(
         meeting=meeting,
         opens_at=opens_at,

@@ -18,7 +18,12 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit_append
 from core.models import Profile
-from core.validators import control_character_fields, control_characters_message
+from core.validators import (
+    bidi_override_fields,
+    bidi_overrides_message,
+    control_character_fields,
+    control_characters_message,
+)
 from polls import kinds, lifecycle, refusals
 from polls.exceptions import (
     IllegalTransition,
@@ -54,6 +59,13 @@ def _refuse_control_characters(**values: str | Sequence[str]) -> None:
     fields = control_character_fields(**values)
     if fields:
         raise InvalidPollData(control_characters_message(fields))
+
+
+def _refuse_bidi_overrides(**values: str | None) -> None:
+    """Free text (a description): right-to-left text is welcome, an override not."""
+    fields = bidi_override_fields(**values)
+    if fields:
+        raise InvalidPollData(bidi_overrides_message(fields))
 
 
 def _clean_options(options: Sequence[str], **single_line: str) -> list[str]:
@@ -110,6 +122,7 @@ def poll_create(
     """A public poll, secret unless asked otherwise; shareholder items are made with
     `item_create`, on a meeting."""
     labels = _clean_options(options, title=title)
+    _refuse_bidi_overrides(description=description)
     _window_check(opens_at, closes_at)
     poll = Poll.objects.create(
         title=title,
@@ -280,6 +293,8 @@ def poll_update(*, poll: Poll, actor: User | None = None, **changes: object) -> 
         raise InvalidPollData(_("These fields cannot be edited: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     if isinstance(changes.get("title"), str):
         _refuse_control_characters(title=str(changes["title"]))
+    if isinstance(changes.get("description"), str):
+        _refuse_bidi_overrides(description=str(changes["description"]))
     poll = _locked_poll(poll.pk)
     if not lifecycle.terms_editable(poll.status, poll.phase(timezone.now())):
         raise IllegalTransition(_("A poll can be edited only before it opens."))
