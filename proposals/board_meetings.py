@@ -226,6 +226,7 @@ def minutes_save(*, meeting_id: int, text: str, actor: User) -> BoardMeeting:
     """Draft or correct the minutes. A correction after circulation withdraws the approvals
     given so far: they were for another text."""
     _require_secretary(actor)
+    _refuse_bidi_overrides(minutes=text)
     meeting = _lock(meeting_id)
     _refuse_if_frozen(meeting)
     meeting.minutes = text

@@ -97,3 +97,16 @@ def test_the_override_refusal_reads_in_italian() -> None:
         proposal = commented_proposal()
         response = client.post(f"/proposals/{proposal.pk}/comment/", {"body": "\u202eno"}, HTTP_ACCEPT_LANGUAGE="it")
         assert "direzione del testo" in response.content.decode()
+
+
+def test_minutes_with_an_override_are_refused_and_the_draft_kept() -> None:
+    secretary = make_secretary(username="secretary")
+    proposal = start_review(make_proposal(make_user(username="proposer")), secretary)
+    meeting = board_meetings.board_meeting_create(
+        starts_at=timezone.now() + datetime.timedelta(days=1), place="Austin", agenda=[proposal], actor=secretary
+    )
+    board_meetings.minutes_save(meeting_id=meeting.pk, actor=secretary, text="# Minutes\n\n" + HEBREW)
+    with pytest.raises(InvalidProposal, match="minutes"):
+        board_meetings.minutes_save(meeting_id=meeting.pk, actor=secretary, text="# Minutes\n\n\u202eResolved")
+    meeting.refresh_from_db()
+    assert meeting.minutes == "# Minutes\n\n" + HEBREW
