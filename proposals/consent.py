@@ -28,6 +28,7 @@ from django_otp import devices_for_user, match_token
 from core.audit import audit_append
 from core.lockout import lockout_message
 from core.roles import is_secretary
+from core.validators import bidi_override_fields, bidi_overrides_message
 from proposals import visibility
 from proposals.exceptions import IllegalAction, InvalidProposal, NotAllowed, ProposalError
 from proposals.models import (
@@ -127,6 +128,8 @@ def _clean_terms(text: str, outcome: str, deadline: datetime.datetime | None) ->
     text = text.strip()
     if not text:
         raise InvalidProposal(_("Write the resolution the directors are asked to sign."))
+    if bidi_override_fields(text=text):
+        raise InvalidProposal(bidi_overrides_message(["text"]))
     if outcome not in ConsentOutcome.values:
         raise InvalidProposal(_("Choose what the resolution decides: approve, reject or refer."))
     now = timezone.now()

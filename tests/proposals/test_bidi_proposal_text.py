@@ -71,3 +71,18 @@ def test_rescheduling_a_review_with_an_override_in_the_comment_is_refused() -> N
     with pytest.raises(InvalidProposal, match="comment"):
         board.review_reschedule(proposal_id=proposal.pk, actor=make_secretary(), due_at=due, comment="\u202aWait")
     assert Proposal.objects.get(pk=proposal.pk).review_due_at != due
+
+
+def test_a_written_consent_whose_resolution_holds_an_override_is_refused_and_none_circulates() -> None:
+    from proposals import consent
+    from proposals.models import WrittenConsent
+    from tests.factories import start_review
+
+    secretary = make_secretary(username="secretary")
+    make_director("robyn")
+    proposal = start_review(make_proposal(make_user(username="proposer")), secretary)
+    with pytest.raises(InvalidProposal, match="text"):
+        consent.consent_create(
+            proposal_id=proposal.pk, text="RESOLVED, \u202edevorppa", outcome="rejected", actor=secretary
+        )
+    assert not WrittenConsent.objects.exists()
