@@ -16,7 +16,7 @@ from core.audit import audit_append
 from core.models import AuditEvent
 from polls.exceptions import IllegalTransition, InvalidPollData
 from polls.models import Poll, PollStatus
-from polls.services import _locked_poll
+from polls.services import _locked_poll, _refuse_bidi_overrides
 
 TENDERED = "resignation_tendered"
 DECISIONS = {"accepted": "resignation_accepted", "rejected": "resignation_rejected"}
@@ -54,6 +54,7 @@ def resignation_decide(*, poll: Poll, nominee_id: int, decision: str, actor: Use
     poll = _locked_poll(poll.pk)
     if decision not in DECISIONS:
         raise InvalidPollData(_("The board's decision is accepted or rejected."))
+    _refuse_bidi_overrides(note=note)
     stream = f"poll:{poll.pk}"
     if not AuditEvent.objects.filter(stream=stream, action=TENDERED, payload__nominee=nominee_id).exists():
         raise InvalidPollData(_("That nominee has tendered no resignation on this item."))

@@ -56,3 +56,16 @@ def test_a_meeting_item_description_with_an_embedding_is_refused() -> None:
     with pytest.raises(InvalidPollData, match="description"):
         make_annual_item(meeting, "election", nominees=["Ann", "Bob"], seats=1, description="\u202bembedded")
     assert not Poll.objects.exists()
+
+
+def test_a_resignation_decision_whose_note_holds_an_override_is_refused_and_not_recorded() -> None:
+    from core.models import AuditEvent
+    from meetings.resignations import resignation_decide
+
+    meeting = make_meeting(make_register([("H1", "Alice", "alice@example.com", 1)], outstanding=1))
+    item = make_annual_item(meeting, "election", nominees=["Ann", "Bob"], seats=1, election_standard="plurality")
+    secretary = make_secretary()
+    before = AuditEvent.objects.count()
+    with pytest.raises(InvalidPollData, match="note"):
+        resignation_decide(poll=item, nominee_id=1, decision="accepted", actor=secretary, note="\u2067ok")
+    assert AuditEvent.objects.count() == before
