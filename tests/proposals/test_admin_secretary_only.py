@@ -93,6 +93,19 @@ def test_interests_recorded_through_the_api_are_on_the_trail_in_the_secretarys_n
     assert event.actor_id == secretary.pk
 
 
+def _summary_changed_in_the_admin(client: Client, proposal: Any) -> Any:
+    """The proposal's change page posted as it stands but for a new summary."""
+    fields = {name: getattr(proposal, name) for name in ("title", "body", "kind", "counterparty", "currency")}
+    inlines = {
+        f"{prefix}-{count}": "0"
+        for prefix in ("recusals", "review_votes")
+        for count in ("TOTAL_FORMS", "INITIAL_FORMS")
+    }
+    return client.post(
+        f"/admin/proposals/proposal/{proposal.pk}/change/", {**fields, **inlines, "summary": "Changed", "amount": ""}
+    )
+
+
 def test_an_edit_the_service_refuses_is_a_form_error_in_the_proposal_admin_not_a_server_error(
     client: Client,
 ) -> None:
@@ -100,15 +113,7 @@ def test_an_edit_the_service_refuses_is_a_form_error_in_the_proposal_admin_not_a
     secretary = make_secretary()
     proposal = start_review(make_proposal(), secretary)
     client.force_login(secretary)
-    fields = {name: getattr(proposal, name) for name in ("title", "body", "kind", "counterparty", "currency")}
-    inlines = {
-        f"{prefix}-{count}": "0"
-        for prefix in ("recusals", "review_votes")
-        for count in ("TOTAL_FORMS", "INITIAL_FORMS")
-    }
-    answer = client.post(
-        f"/admin/proposals/proposal/{proposal.pk}/change/", {**fields, **inlines, "summary": "Changed", "amount": ""}
-    )
+    answer = _summary_changed_in_the_admin(client, proposal)
     assert answer.status_code == 200
     assert "Only the proposer may edit" in answer.content.decode()
     proposal.refresh_from_db()
@@ -119,15 +124,7 @@ def test_the_secretary_edits_her_own_draft_in_the_proposal_admin_through_the_ser
     secretary = make_secretary()
     proposal = make_proposal(secretary)
     client.force_login(secretary)
-    fields = {name: getattr(proposal, name) for name in ("title", "body", "kind", "counterparty", "currency")}
-    inlines = {
-        f"{prefix}-{count}": "0"
-        for prefix in ("recusals", "review_votes")
-        for count in ("TOTAL_FORMS", "INITIAL_FORMS")
-    }
-    answer = client.post(
-        f"/admin/proposals/proposal/{proposal.pk}/change/", {**fields, **inlines, "summary": "Changed", "amount": ""}
-    )
+    answer = _summary_changed_in_the_admin(client, proposal)
     assert answer.status_code == 302
     proposal.refresh_from_db()
     assert proposal.summary == "Changed"
